@@ -1,0 +1,73 @@
+#include "worker/scoring/metric.h"
+
+#include "tests/worker/scoring/scoring_status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace emar {
+namespace {
+
+using ::emar::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(LabelTableTest, InternsDenseIdsInFirstSeenOrder) {
+  LabelTable t;
+  EXPECT_EQ(t.Intern("pos"), 0u);
+  EXPECT_EQ(t.Intern("neg"), 1u);
+  EXPECT_EQ(t.Intern("pos"), 0u);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.label(1), "neg");
+  EXPECT_THAT(t.labels(), ::testing::ElementsAre("pos", "neg"));
+}
+
+TEST(LabelTableTest, CanonicalStringsAreDistinctKeys) {
+  // The input layer renders 1, 1.0 and "1" all as "1"; the table itself compares bytes only.
+  LabelTable t;
+  EXPECT_EQ(t.Intern("1"), 0u);
+  EXPECT_EQ(t.Intern("true"), 1u);
+  EXPECT_EQ(t.Intern("1"), 0u);
+  EXPECT_EQ(t.Intern(""), 2u);
+  EXPECT_EQ(t.Intern("True"), 3u);
+}
+
+TEST(LabelTableTest, SurvivesRehashing) {
+  LabelTable t;
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(t.Intern("label" + std::to_string(i)), uint32_t(i));
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(t.Intern("label" + std::to_string(i)), uint32_t(i));
+}
+
+TEST(MetricRegistryTest, EveryNameBuildsAMetricOfThatName) {
+  const std::vector<std::string> names = MetricNames();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"accuracy", "exact_match", "token_f1"}));
+  for (const std::string& name : names) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Metric> m, MakeMetric(name));
+    EXPECT_EQ(m->name(), name);
+    EXPECT_GT(m->stats_width(), 0u);
+    EXPECT_THAT(m->signature(), ::testing::StartsWith(name));
+    EXPECT_THAT(m->signature(), HasSubstr("version:emar-0.1"));
+  }
+}
+
+TEST(MetricRegistryTest, UnknownNameListsKnownOnes) {
+  EXPECT_THAT(MakeMetric("blue"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                           ::testing::AllOf(HasSubstr("blue"),
+                                                            HasSubstr("accuracy"))));
+}
+
+TEST(DirectionTest, Names) {
+  EXPECT_EQ(DirectionName(Direction::kHigherIsBetter), "higher_is_better");
+  EXPECT_EQ(DirectionName(Direction::kLowerIsBetter), "lower_is_better");
+}
+
+TEST(MetricValueTest, ExactlyOneSide) {
+  MetricValue v = MetricValue::Of(0.5);
+  EXPECT_TRUE(v.value.has_value());
+  EXPECT_TRUE(v.undefined_reason.empty());
+  MetricValue u = MetricValue::Undefined("why");
+  EXPECT_FALSE(u.value.has_value());
+  EXPECT_EQ(u.undefined_reason, "why");
+}
+
+}  // namespace
+}  // namespace emar
