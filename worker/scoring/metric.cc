@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "worker/scoring/accuracy_scorer.h"
+#include "worker/scoring/classification_scorer.h"
 #include "worker/scoring/exact_match_scorer.h"
+#include "worker/scoring/perplexity_scorer.h"
 
 namespace emar {
 namespace {
@@ -24,6 +26,10 @@ const std::vector<std::pair<absl::string_view, MetricFactory>>& Registry() {
   static const auto* registry = new std::vector<std::pair<absl::string_view, MetricFactory>>{
       {"accuracy", &Make<AccuracyMetric>},
       {"exact_match", &Make<ExactMatchMetric>},
+      {"macro_f1", &Make<MacroF1Metric>},
+      {"mcc", &Make<MccMetric>},
+      {"micro_f1", &Make<MicroF1Metric>},
+      {"perplexity", &Make<PerplexityMetric>},
       {"token_f1", &Make<TokenF1Metric>},
   };
   return *registry;
