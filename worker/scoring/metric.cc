@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "worker/scoring/accuracy_scorer.h"
+#include "worker/scoring/bleu_scorer.h"
 #include "worker/scoring/classification_scorer.h"
 #include "worker/scoring/exact_match_scorer.h"
 #include "worker/scoring/perplexity_scorer.h"
@@ -25,6 +26,7 @@ std::unique_ptr<Metric> Make() {
 const std::vector<std::pair<absl::string_view, MetricFactory>>& Registry() {
   static const auto* registry = new std::vector<std::pair<absl::string_view, MetricFactory>>{
       {"accuracy", &Make<AccuracyMetric>},
+      {"bleu", &Make<BleuMetric>},
       {"exact_match", &Make<ExactMatchMetric>},
       {"macro_f1", &Make<MacroF1Metric>},
       {"mcc", &Make<MccMetric>},
