@@ -1,0 +1,31 @@
+// Helpers shared by the worker/input tests.
+#ifndef EMAR_TESTS_WORKER_INPUT_INPUT_TEST_UTIL_H_
+#define EMAR_TESTS_WORKER_INPUT_INPUT_TEST_UTIL_H_
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+// common/status_matchers.h says `testing::PrintToString` inside namespace emar::testing, which
+// finds emar::testing; make the name visible there until that header says ::testing.
+namespace emar::testing {
+using ::testing::PrintToString;
+}  // namespace emar::testing
+#include "common/status_matchers.h"
+
+namespace emar::input_test {
+
+// The contents of testdata/<relative>; fails the test when unreadable.
+inline std::string ReadTestdata(const std::string& relative) {
+  const std::string path = std::string(EMAR_TESTDATA_DIR) + "/" + relative;
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace emar::input_test
+
+#endif  // EMAR_TESTS_WORKER_INPUT_INPUT_TEST_UTIL_H_
