@@ -1,0 +1,273 @@
+// emarctl: the command-line client. `emarctl help` lists the commands; README.md documents them.
+//
+// Exit codes: 0 success, 1 error (bad input, failed job, unreachable server), 2 usage error,
+// 3 a gate failed (the report is still printed in full).
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "client/embedded_coordinator.h"
+#include "client/evaluation_client.h"
+#include "client/job_file.h"
+#include "client/local_scorer.h"
+#include "client/report_format.h"
+#include "server/formula/emar_formula.h"
+
+ABSL_FLAG(std::string, server, "", "coordinator HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051)");
+ABSL_FLAG(std::string, format, "text", "output format: text or json");
+ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
+ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
+ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
+ABSL_FLAG(int64_t, rows_per_shard, 50000, "run: rows per shard in the embedded coordinator");
+ABSL_FLAG(std::string, data_dir, "", "run: keep the embedded coordinator's state here (default: a temp dir)");
+ABSL_FLAG(int32_t, limit, 50, "list: how many jobs, newest first");
+ABSL_FLAG(std::string, metric, "", "score: metric name");
+ABSL_FLAG(std::string, predictions, "", "score: predictions JSONL");
+ABSL_FLAG(std::string, references, "", "score: references JSONL");
+ABSL_FLAG(std::string, id_field, "", "score: id field (default id)");
+ABSL_FLAG(std::string, prediction_field, "", "score: prediction field (default prediction)");
+ABSL_FLAG(std::string, reference_field, "", "score: reference field (default reference/references)");
+ABSL_FLAG(std::string, formula, "relative_gain", "emar: preset name or expression");
+ABSL_FLAG(double, t0, NAN, "emar: base model on target");
+ABSL_FLAG(double, t1, NAN, "emar: candidate on target");
+ABSL_FLAG(double, b0, NAN, "emar: base model on benchmark");
+ABSL_FLAG(double, b1, NAN, "emar: candidate on benchmark");
+
+namespace emar {
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitGateFailed = 3;
+
+constexpr char kUsage[] = R"(emarctl COMMAND [flags]
+
+  run JOB.yaml                 evaluate a job file in this process (embedded coordinator) and print the report
+  submit JOB.yaml [--wait]     send a job to a coordinator; prints the job id, or the report with --wait
+  status JOB_ID                one job's state and progress
+  watch JOB_ID                 follow a job until it ends
+  list                         recent jobs
+  cancel JOB_ID                cancel a job
+  report JOB_ID                the report of a finished job
+  score --metric M --predictions P --references R    score one pair of files locally
+  emar --formula F --t0 X --t1 X --b0 X --b1 X        evaluate an EMAR formula
+
+Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json.
+Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed.)";
+
+bool Json() { return absl::GetFlag(FLAGS_format) == "json"; }
+
+int Fail(const absl::Status& s) {
+  std::string msg(s.message());
+  absl::StrReplaceAll({{"\n", " "}}, &msg);
+  std::cerr << "emarctl: " << msg << std::endl;
+  return kExitError;
+}
+
+int Usage(const std::string& why) {
+  std::cerr << "emarctl: " << why << "\n" << kUsage << std::endl;
+  return kExitUsage;
+}
+
+std::string ServerAddress() {
+  std::string s = absl::GetFlag(FLAGS_server);
+  if (!s.empty()) return s;
+  const char* env = std::getenv("EMAR_SERVER");
+  return env && *env ? env : "127.0.0.1:50051";
+}
+
+std::shared_ptr<grpc::Channel> Connect() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(ServerAddress(), grpc::InsecureChannelCredentials(), args);
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonNumber(double v) { return absl::StrFormat("%.17g", v); }
+
+int PrintReport(const emar::v1::Report& report) {
+  std::cout << (Json() ? ReportToJson(report) : ReportToText(report));
+  std::cout.flush();
+  return report.gates_passed() ? 0 : kExitGateFailed;
+}
+
+// Waits for the job, then prints its report (or fails with the job's error).
+int FollowAndReport(EvaluationClient& client, const std::string& job_id) {
+  const bool progress = !Json() && ::isatty(2);
+  auto done = client.Watch(job_id, [&](const emar::v1::Job& j) {
+    if (progress) std::cerr << "\r" << JobToText(j) << std::flush;
+  });
+  if (progress) std::cerr << "\n";
+  if (!done.ok()) return Fail(done.status());
+  if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat("job ", job_id, " ", emar::v1::JobState_Name(done->state()),
+                                                           done->error().empty() ? "" : ": ", done->error())));
+  }
+  auto report = client.GetReport(job_id);
+  if (!report.ok()) return Fail(report.status());
+  return PrintReport(*report);
+}
+
+int Run(const std::vector<std::string>& args) {
+  if (args.size() != 1) return Usage("run takes one job file");
+  auto job = LoadJobFile(args[0]);
+  if (!job.ok()) return Fail(job.status());
+  EmbeddedOptions opts;
+  opts.worker_threads = absl::GetFlag(FLAGS_workers);
+  opts.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
+  opts.data_dir = absl::GetFlag(FLAGS_data_dir);
+  auto embedded = EmbeddedCoordinator::Start(opts);
+  if (!embedded.ok()) return Fail(embedded.status());
+  EvaluationClient client((*embedded)->channel());
+  auto created = client.Submit(*job, absl::GetFlag(FLAGS_request_id));
+  if (!created.ok()) return Fail(created.status());
+  return FollowAndReport(client, created->job_id());
+}
+
+int Submit(const std::vector<std::string>& args) {
+  if (args.size() != 1) return Usage("submit takes one job file");
+  auto job = LoadJobFile(args[0]);
+  if (!job.ok()) return Fail(job.status());
+  EvaluationClient client(Connect());
+  auto created = client.Submit(*job, absl::GetFlag(FLAGS_request_id));
+  if (!created.ok()) return Fail(created.status());
+  if (absl::GetFlag(FLAGS_wait)) return FollowAndReport(client, created->job_id());
+  if (Json()) {
+    std::cout << "{\"job_id\": " << JsonString(created->job_id()) << "}" << std::endl;
+  } else {
+    std::cout << created->job_id() << std::endl;
+  }
+  return 0;
+}
+
+int PrintJob(const absl::StatusOr<emar::v1::Job>& job) {
+  if (!job.ok()) return Fail(job.status());
+  std::cout << (Json() ? JobToJson(*job) : JobToText(*job) + "\n");
+  return 0;
+}
+
+int Score() {
+  if (absl::GetFlag(FLAGS_metric).empty() || absl::GetFlag(FLAGS_predictions).empty() ||
+      absl::GetFlag(FLAGS_references).empty()) {
+    return Usage("score needs --metric, --predictions and --references");
+  }
+  emar::v1::FieldNames fields;
+  fields.set_id_field(absl::GetFlag(FLAGS_id_field));
+  fields.set_prediction_field(absl::GetFlag(FLAGS_prediction_field));
+  fields.set_reference_field(absl::GetFlag(FLAGS_reference_field));
+  auto s = ScoreFiles(absl::GetFlag(FLAGS_metric), absl::GetFlag(FLAGS_predictions),
+                      absl::GetFlag(FLAGS_references), fields);
+  if (!s.ok()) return Fail(s.status());
+  if (Json()) {
+    std::cout << "{\"metric\": " << JsonString(s->metric) << ", \"value\": "
+              << (s->value.value ? JsonNumber(*s->value.value) : "null") << ", \"undefined_reason\": "
+              << (s->value.value ? "null" : JsonString(s->value.undefined_reason)) << ", \"n\": " << s->n
+              << ", \"direction\": " << JsonString(s->direction) << ", \"signature\": " << JsonString(s->signature)
+              << "}" << std::endl;
+  } else {
+    std::cout << s->metric << " = "
+              << (s->value.value ? absl::StrFormat("%.6f", *s->value.value) : "undefined (" + s->value.undefined_reason + ")")
+              << "  (n=" << s->n << ", " << s->direction << ")\n"
+              << s->signature << std::endl;
+  }
+  return 0;
+}
+
+int Emar() {
+  const double t0 = absl::GetFlag(FLAGS_t0), t1 = absl::GetFlag(FLAGS_t1);
+  const double b0 = absl::GetFlag(FLAGS_b0), b1 = absl::GetFlag(FLAGS_b1);
+  if (std::isnan(t0) || std::isnan(t1) || std::isnan(b0) || std::isnan(b1)) {
+    return Usage("emar needs --t0, --t1, --b0 and --b1 (finite numbers)");
+  }
+  auto formula = EmarFormula::Parse(absl::GetFlag(FLAGS_formula));
+  if (!formula.ok()) return Fail(formula.status());
+  const EmarValue v = formula->Evaluate({t0, t1, b0, b1});
+  if (Json()) {
+    std::cout << "{\"formula\": " << JsonString(formula->name()) << ", \"expression\": "
+              << JsonString(formula->expression()) << ", \"value\": " << (v.value ? JsonNumber(*v.value) : "null")
+              << ", \"undefined_reason\": " << (v.value ? "null" : JsonString(v.undefined_reason)) << "}" << std::endl;
+  } else {
+    std::cout << "EMAR (" << formula->name() << ": " << formula->expression() << ") = "
+              << (v.value ? absl::StrFormat("%.6g", *v.value) : "undefined: " + v.undefined_reason) << std::endl;
+  }
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() < 2) return Usage("no command given");
+  const std::string cmd = rest[1];
+  std::vector<std::string> args(rest.begin() + 2, rest.end());
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "text" && format != "json") return Usage("--format must be text or json");
+  if (cmd == "run") return Run(args);
+  if (cmd == "submit") return Submit(args);
+  if (cmd == "score") return args.empty() ? Score() : Usage("score takes flags only");
+  if (cmd == "emar") return args.empty() ? Emar() : Usage("emar takes flags only");
+  if (cmd == "list") {
+    if (!args.empty()) return Usage("list takes no arguments");
+    EvaluationClient client(Connect());
+    auto jobs = client.ListJobs(absl::GetFlag(FLAGS_limit));
+    if (!jobs.ok()) return Fail(jobs.status());
+    if (Json()) {
+      emar::v1::ListJobsResponse resp;
+      for (auto& j : *jobs) *resp.add_jobs() = j;
+      std::cout << MessageToJson(resp);
+    } else {
+      for (auto& j : *jobs) std::cout << JobToText(j) << "\n";
+    }
+    return 0;
+  }
+  if (cmd == "status" || cmd == "watch" || cmd == "cancel" || cmd == "report") {
+    if (args.size() != 1) return Usage(cmd + " takes one job id");
+    EvaluationClient client(Connect());
+    if (cmd == "status") return PrintJob(client.GetJob(args[0]));
+    if (cmd == "cancel") return PrintJob(client.CancelJob(args[0]));
+    if (cmd == "report") {
+      auto report = client.GetReport(args[0]);
+      if (!report.ok()) return Fail(report.status());
+      return PrintReport(*report);
+    }
+    auto done = client.Watch(args[0], [](const emar::v1::Job& j) {
+      std::cout << (Json() ? JobToJson(j) : JobToText(j) + "\n") << std::flush;
+    });
+    if (!done.ok()) return Fail(done.status());
+    return done->state() == emar::v1::JOB_STATE_SUCCEEDED ? 0 : kExitError;
+  }
+  if (cmd == "help") {
+    std::cout << kUsage << std::endl;
+    return 0;
+  }
+  return Usage("unknown command '" + cmd + "'");
+}
+
+}  // namespace
+}  // namespace emar
+
+int main(int argc, char** argv) { return emar::Main(argc, argv); }

@@ -1,0 +1,53 @@
+#include "client/embedded_coordinator.h"
+
+#include <ftw.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace emar {
+namespace {
+
+int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+
+void RemoveTree(const std::string& dir) { ::nftw(dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(const EmbeddedOptions& options) {
+  std::unique_ptr<EmbeddedCoordinator> e(new EmbeddedCoordinator());
+  CoordinatorOptions copts;
+  copts.data_dir = options.data_dir;
+  if (copts.data_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/emar-embedded-XXXXXX");
+    if (::mkdtemp(templ.data()) == nullptr) return absl::InternalError(absl::StrCat(templ, ": cannot create"));
+    e->temp_dir_ = templ;
+    copts.data_dir = templ;
+  }
+  copts.rows_per_shard = options.rows_per_shard;
+  ASSIGN_OR_RETURN(e->coordinator_, Coordinator::Create(copts));
+  ASSIGN_OR_RETURN(e->server_, CoordinatorServer::Start(e->coordinator_.get(), ServerOptions{}));
+  e->channel_ = e->server_->InProcessChannel();
+  WorkerOptions wopts;
+  wopts.worker_id = "embedded";
+  wopts.threads = options.worker_threads;
+  e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
+  e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
+  return e;
+}
+
+EmbeddedCoordinator::~EmbeddedCoordinator() {
+  if (workers_) workers_->Stop();
+  if (server_) server_->Shutdown(absl::Seconds(5));
+  if (worker_thread_.joinable()) worker_thread_.join();
+  server_.reset();
+  coordinator_.reset();
+  if (!temp_dir_.empty()) RemoveTree(temp_dir_);
+}
+
+}  // namespace emar

@@ -1,0 +1,48 @@
+// The embedded default: a coordinator and worker threads inside the calling process, reached
+// through gRPC's in-process channel, so `emarctl run` exercises exactly the code paths of a
+// deployed service (upload, create, lease, score, complete, report) with no server to start.
+//
+//   ASSIGN_OR_RETURN(auto embedded, EmbeddedCoordinator::Start({.worker_threads = 2}));
+//   EvaluationClient client(embedded->channel());
+#ifndef EMAR_CLIENT_EMBEDDED_COORDINATOR_H_
+#define EMAR_CLIENT_EMBEDDED_COORDINATOR_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "server/coordinator.h"
+#include "server/coordinator_server.h"
+#include "worker/worker_loop.h"
+
+namespace emar {
+
+struct EmbeddedOptions {
+  std::string data_dir;  // empty: a fresh temporary directory, deleted afterwards
+  int worker_threads = 2;
+  int64_t rows_per_shard = 50000;
+};
+
+class EmbeddedCoordinator {
+ public:
+  static absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> Start(const EmbeddedOptions& options);
+  // Stops the workers, drains the server, removes a temporary data dir.
+  ~EmbeddedCoordinator();
+
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+ private:
+  EmbeddedCoordinator() = default;
+
+  std::string temp_dir_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<CoordinatorServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<WorkerLoop> workers_;
+  std::thread worker_thread_;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_CLIENT_EMBEDDED_COORDINATOR_H_

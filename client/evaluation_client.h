@@ -1,0 +1,48 @@
+// Client-side calls to EvaluationService: content-addressed upload (ask which blobs are missing,
+// send only those, chunked), job submission, watching, reports. Used by emarctl and by the
+// embedded default, which talks to an in-process coordinator over the same calls.
+//
+//   EvaluationClient client(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+//   ASSIGN_OR_RETURN(Job job, client.Submit(job_file, /*request_id=*/""));
+//   ASSIGN_OR_RETURN(Job done, client.Watch(job.job_id(), [](const Job& j) { ... }));
+//   ASSIGN_OR_RETURN(Report report, client.GetReport(job.job_id()));
+#ifndef EMAR_CLIENT_EVALUATION_CLIENT_H_
+#define EMAR_CLIENT_EVALUATION_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/job_file.h"
+#include "emar/v1/service.grpc.pb.h"
+
+namespace emar {
+
+class EvaluationClient {
+ public:
+  explicit EvaluationClient(std::shared_ptr<grpc::Channel> channel);
+
+  // Hashes every input, uploads the ones the coordinator lacks, creates the job. An empty
+  // request_id gets a fresh random one (so a retried CreateJob never makes two jobs).
+  absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id);
+  // Streams `local_path` as blob `sha256` (skipped when already present).
+  absl::Status Upload(const std::string& local_path, const std::string& sha256);
+  // Follows the job until it is terminal; `on_event` sees every event. Returns the final job.
+  absl::StatusOr<emar::v1::Job> Watch(const std::string& job_id,
+                                      const std::function<void(const emar::v1::Job&)>& on_event);
+  absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
+  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
+  absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id);
+  absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
+
+ private:
+  std::unique_ptr<emar::v1::EvaluationService::Stub> stub_;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_CLIENT_EVALUATION_CLIENT_H_

@@ -1,0 +1,53 @@
+#include "client/local_scorer.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "worker/field_names.h"
+#include "worker/input/decompress.h"
+#include "worker/input/reference_table.h"
+#include "worker/shard_scorer.h"
+
+namespace emar {
+
+absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name, const std::string& predictions_path,
+                                      const std::string& references_path, const emar::v1::FieldNames& fields) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(metric_name));
+  ASSIGN_OR_RETURN(std::string refs_data, ReadFileToString(references_path));
+  ASSIGN_OR_RETURN(refs_data, DecompressIfCompressed(references_path, std::move(refs_data)));
+  ASSIGN_OR_RETURN(ReferenceTable refs, ReferenceTable::Parse(references_path, refs_data, ToFieldConfig(fields)));
+  ASSIGN_OR_RETURN(std::string preds, ReadFileToString(predictions_path));
+  ASSIGN_OR_RETURN(preds, DecompressIfCompressed(predictions_path, std::move(preds)));
+  emar::v1::ShardTask task;
+  task.set_metric(metric_name);
+  *task.mutable_fields() = fields;
+  task.mutable_outputs()->set_display_name(predictions_path);
+  task.mutable_references()->set_display_name(references_path);
+  task.set_first_line(1);
+  ASSIGN_OR_RETURN(emar::v1::ShardResult result, ScoreShard(task, preds, refs, *metric));
+
+  std::vector<bool> answered(refs.size(), false);
+  for (uint32_t r : result.reference_row()) answered[r] = true;
+  for (size_t r = 0; r < refs.size(); ++r) {
+    if (!answered[r]) {
+      return absl::InvalidArgumentError(absl::StrCat(predictions_path, ": missing prediction for id '", refs.id(r),
+                                                     "' (", references_path, ":", refs.line(r), ")"));
+    }
+  }
+  const size_t width = metric->stats_width();
+  const size_t labels = static_cast<size_t>(result.labels_size());
+  std::vector<double> acc(metric->AccumulatorWidth(labels), 0.0);
+  for (int i = 0; i < result.reference_row_size(); ++i) {
+    metric->Accumulate(absl::MakeConstSpan(result.stats().data() + static_cast<size_t>(i) * width, width), 1.0,
+                       labels, absl::MakeSpan(acc));
+  }
+  LocalScore out;
+  out.metric = metric_name;
+  out.n = result.reference_row_size();
+  out.value = metric->Finalize(acc, labels, static_cast<double>(out.n));
+  out.direction = std::string(DirectionName(metric->direction()));
+  out.signature = metric->signature();
+  return out;
+}
+
+}  // namespace emar

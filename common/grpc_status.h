@@ -1,0 +1,23 @@
+// The one place absl::Status becomes grpc::Status (STYLE.md: Layers).
+#ifndef EMAR_COMMON_GRPC_STATUS_H_
+#define EMAR_COMMON_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace emar {
+
+inline grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+inline absl::Status FromGrpcStatus(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+}  // namespace emar
+
+#endif  // EMAR_COMMON_GRPC_STATUS_H_

@@ -1,0 +1,142 @@
+#include "server/blob_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+
+namespace emar {
+namespace {
+std::atomic<uint64_t> tmp_counter{0};
+
+absl::Status CheckDigest(absl::string_view sha256) {
+  if (!IsSha256Hex(sha256)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sha256 '", sha256, "' is not 64 lowercase hex characters"));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+BlobStore::Writer::Writer(std::string final_path, std::string tmp_path, FILE* file,
+                          std::string sha256, int64_t size)
+    : final_path_(std::move(final_path)),
+      tmp_path_(std::move(tmp_path)),
+      file_(file),
+      sha256_(std::move(sha256)),
+      size_(size) {}
+
+BlobStore::Writer::~Writer() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_) ::unlink(tmp_path_.c_str());
+}
+
+absl::Status BlobStore::Writer::Append(absl::string_view chunk) {
+  if (committed_ || file_ == nullptr) return absl::FailedPreconditionError("blob already committed");
+  if (written_ + static_cast<int64_t>(chunk.size()) > size_) {
+    return absl::InvalidArgumentError(absl::StrCat("blob ", sha256_, ": more data than the declared ",
+                                                   size_, " bytes"));
+  }
+  if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size()) {
+    return absl::ResourceExhaustedError(absl::StrCat(tmp_path_, ": write failed: ", std::strerror(errno)));
+  }
+  hasher_.Update(chunk);
+  written_ += static_cast<int64_t>(chunk.size());
+  return absl::OkStatus();
+}
+
+absl::Status BlobStore::Writer::Commit() {
+  if (committed_ || file_ == nullptr) return absl::FailedPreconditionError("blob already committed");
+  if (written_ != size_) {
+    return absl::InvalidArgumentError(absl::StrCat("blob ", sha256_, ": received ", written_,
+                                                   " bytes, declared ", size_));
+  }
+  const std::string actual = hasher_.FinishHex();
+  if (actual != sha256_) {
+    return absl::InvalidArgumentError(absl::StrCat("digest mismatch: declared sha256 ", sha256_,
+                                                   ", received data has sha256 ", actual));
+  }
+  const bool flushed = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
+  std::fclose(file_);
+  file_ = nullptr;
+  if (!flushed) return absl::InternalError(absl::StrCat(tmp_path_, ": flush failed"));
+  if (::rename(tmp_path_.c_str(), final_path_.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(final_path_, ": ", std::strerror(errno)));
+  }
+  committed_ = true;
+  return absl::OkStatus();
+}
+
+BlobStore::BlobStore(std::string root) : root_(std::move(root)) {}
+
+absl::Status BlobStore::Init() {
+  RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs")));
+  return MakeDirs(absl::StrCat(root_, "/tmp"));
+}
+
+std::string BlobStore::PathOf(absl::string_view sha256) const {
+  return absl::StrCat(root_, "/blobs/", sha256.substr(0, 2), "/", sha256);
+}
+
+bool BlobStore::Has(absl::string_view sha256) const {
+  if (!IsSha256Hex(sha256)) return false;
+  struct stat st;
+  return ::stat(PathOf(sha256).c_str(), &st) == 0;
+}
+
+absl::StatusOr<int64_t> BlobStore::Size(absl::string_view sha256) const {
+  RETURN_IF_ERROR(CheckDigest(sha256));
+  struct stat st;
+  if (::stat(PathOf(sha256).c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("blob ", sha256, " not found"));
+  }
+  return static_cast<int64_t>(st.st_size);
+}
+
+absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::string_view sha256,
+                                                                         int64_t size) {
+  RETURN_IF_ERROR(CheckDigest(sha256));
+  if (size < 0) return absl::InvalidArgumentError("blob size must not be negative");
+  RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs/", sha256.substr(0, 2))));
+  const std::string tmp = absl::StrCat(root_, "/tmp/", sha256, ".", ::getpid(), ".",
+                                       tmp_counter.fetch_add(1));
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return absl::InternalError(absl::StrCat(tmp, ": ", std::strerror(errno)));
+  return std::unique_ptr<Writer>(
+      new Writer(PathOf(sha256), tmp, f, std::string(sha256), size));
+}
+
+absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {
+  const std::string sha = Sha256Hex(data);
+  if (Has(sha)) return sha;
+  ASSIGN_OR_RETURN(auto writer, StartWrite(sha, static_cast<int64_t>(data.size())));
+  RETURN_IF_ERROR(writer->Append(data));
+  RETURN_IF_ERROR(writer->Commit());
+  return sha;
+}
+
+absl::StatusOr<std::string> BlobStore::Read(absl::string_view sha256, int64_t offset,
+                                            int64_t length) const {
+  ASSIGN_OR_RETURN(const int64_t size, Size(sha256));
+  if (offset < 0 || offset > size || (length >= 0 && offset + length > size)) {
+    return absl::OutOfRangeError(absl::StrCat("range [", offset, ", +", length, ") outside blob ",
+                                              sha256, " of ", size, " bytes"));
+  }
+  if (length < 0) length = size - offset;
+  FILE* f = std::fopen(PathOf(sha256).c_str(), "rb");
+  if (f == nullptr) return absl::NotFoundError(absl::StrCat("blob ", sha256, " not found"));
+  std::string out(static_cast<size_t>(length), '\0');
+  const bool ok = ::fseeko(f, offset, SEEK_SET) == 0 &&
+                  std::fread(out.data(), 1, out.size(), f) == out.size();
+  std::fclose(f);
+  if (!ok) return absl::InternalError(absl::StrCat("blob ", sha256, ": short read"));
+  return out;
+}
+
+}  // namespace emar

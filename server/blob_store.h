@@ -1,0 +1,72 @@
+// Content-addressed blob store on local disk: every uploaded input lives at
+// DIR/blobs/<first two hex>/<sha256>, written under a temporary name and renamed into place only
+// after its size and digest were verified, so a visible blob is always complete and correct.
+//
+//   BlobStore store("/var/lib/emar");
+//   ASSIGN_OR_RETURN(auto w, store.StartWrite(sha, size));
+//   RETURN_IF_ERROR(w->Append(chunk)); ...; RETURN_IF_ERROR(w->Commit());
+//   ASSIGN_OR_RETURN(std::string bytes, store.Read(sha, 0, -1));
+//
+// Thread-safe: concurrent writers of the same blob each write their own temporary file; the
+// rename is atomic and both contents are identical by construction.
+#ifndef EMAR_SERVER_BLOB_STORE_H_
+#define EMAR_SERVER_BLOB_STORE_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/sha256.h"
+
+namespace emar {
+
+class BlobStore {
+ public:
+  // One upload in progress. Destroying it without Commit() discards the temporary file.
+  class Writer {
+   public:
+    ~Writer();
+    absl::Status Append(absl::string_view chunk);
+    // Verifies size and digest, then publishes the blob. INVALID_ARGUMENT on mismatch.
+    absl::Status Commit();
+    int64_t bytes_written() const { return written_; }
+
+   private:
+    friend class BlobStore;
+    Writer(std::string final_path, std::string tmp_path, FILE* file, std::string sha256,
+           int64_t size);
+    std::string final_path_, tmp_path_;
+    FILE* file_;
+    std::string sha256_;
+    int64_t size_;
+    int64_t written_ = 0;
+    Sha256Hasher hasher_;
+    bool committed_ = false;
+  };
+
+  // `root` is created if needed.
+  explicit BlobStore(std::string root);
+
+  absl::Status Init();
+  bool Has(absl::string_view sha256) const;
+  absl::StatusOr<int64_t> Size(absl::string_view sha256) const;
+  // INVALID_ARGUMENT for a malformed digest or a negative size.
+  absl::StatusOr<std::unique_ptr<Writer>> StartWrite(absl::string_view sha256, int64_t size);
+  // Stores `data` whole (used for decompressed copies); returns its digest.
+  absl::StatusOr<std::string> Put(absl::string_view data);
+  // Bytes [offset, offset+length) of the blob; length -1 reads to the end. NOT_FOUND for an
+  // unknown blob, OUT_OF_RANGE for a range past its end.
+  absl::StatusOr<std::string> Read(absl::string_view sha256, int64_t offset, int64_t length) const;
+  std::string PathOf(absl::string_view sha256) const;
+
+ private:
+  const std::string root_;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_SERVER_BLOB_STORE_H_

@@ -1,0 +1,459 @@
+#include "server/coordinator.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "server/job_planner.h"
+#include "server/report_builder.h"
+#include "server/result_assembler.h"
+#include "worker/field_names.h"
+#include "worker/input/reference_table.h"
+
+namespace emar {
+namespace {
+
+class RealClock : public Clock {
+ public:
+  absl::Time Now() override { return absl::Now(); }
+};
+
+bool IsTerminal(emar::v1::JobState s) {
+  return s == emar::v1::JOB_STATE_SUCCEEDED || s == emar::v1::JOB_STATE_FAILED ||
+         s == emar::v1::JOB_STATE_CANCELLED;
+}
+
+std::string NewJobId() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  return absl::StrFormat("job-%016x", gen());
+}
+
+void RunAll(std::vector<std::function<void()>>& fns) {
+  for (auto& f : fns) f();
+  fns.clear();
+}
+
+}  // namespace
+
+Clock* Clock::Real() {
+  static RealClock* clock = new RealClock();
+  return clock;
+}
+
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOptions options, Clock* clock) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  RETURN_IF_ERROR(MakeDirs(options.data_dir));
+  ASSIGN_OR_RETURN(auto store, JobStore::Open(absl::StrCat(options.data_dir, "/jobs.db")));
+  std::unique_ptr<Coordinator> c(new Coordinator(std::move(options), clock, std::move(store)));
+  RETURN_IF_ERROR(c->blobs_.Init());
+  RETURN_IF_ERROR(c->Recover());
+  c->ticker_ = std::thread([p = c.get()] { p->TickerLoop(); });
+  c->finalizer_ = std::thread([p = c.get()] { p->FinalizerLoop(); });
+  return c;
+}
+
+Coordinator::Coordinator(CoordinatorOptions options, Clock* clock, std::unique_ptr<JobStore> store)
+    : options_(std::move(options)),
+      clock_(clock),
+      blobs_(options_.data_dir),
+      store_(std::move(store)),
+      scheduler_(options_.scheduler) {}
+
+Coordinator::~Coordinator() {
+  Shutdown();
+  if (ticker_.joinable()) ticker_.join();
+  if (finalizer_.joinable()) finalizer_.join();
+}
+
+void Coordinator::Shutdown() {
+  std::vector<std::function<void()>> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    for (auto& [id, w] : waiters_) calls.push_back([cb = std::move(w.cb)] { cb(std::nullopt); });
+    waiters_.clear();
+  }
+  RunAll(calls);
+}
+
+absl::Status Coordinator::Recover() {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ActiveJobIds());
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(emar::v1::Job job, store_->GetJob(id));
+    ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store_->GetShards(id));
+    std::vector<emar::v1::ShardTask> pending;
+    absl::flat_hash_map<int32_t, int32_t> attempts;
+    int done = 0;
+    for (StoredShard& s : shards) {
+      if (s.done) {
+        ++done;
+      } else {
+        attempts[s.task.shard_id()] = s.attempts;
+        pending.push_back(std::move(s.task));
+      }
+    }
+    scheduler_.AddJob(id, std::move(pending), static_cast<int>(shards.size()), done, attempts);
+    job.mutable_progress()->set_shards_done(done);
+    active_[id] = job;
+    if (done == static_cast<int>(shards.size())) finalize_queue_.push_back(id);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Coordinator::FindMissingBlobs(const std::vector<std::string>& sha256) const {
+  std::vector<std::string> missing;
+  for (const std::string& s : sha256) {
+    if (!blobs_.Has(s)) missing.push_back(s);
+  }
+  return missing;
+}
+
+absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& request) {
+  if (!request.request_id().empty()) {
+    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(request.request_id()));
+    if (existing) return GetJob(*existing);
+  }
+  ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs_, options_.rows_per_shard));
+  emar::v1::Job job;
+  job.set_job_id(NewJobId());
+  job.set_name(plan.request.spec().name());
+  job.set_state(emar::v1::JOB_STATE_QUEUED);
+  job.set_request_id(request.request_id());
+  const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
+  job.set_created_unix_ms(now_ms);
+  job.set_updated_unix_ms(now_ms);
+  job.mutable_progress()->set_shards_total(static_cast<int32_t>(plan.shards.size()));
+  absl::Status stored = store_->CreateJob(job, plan.request, plan.shards);
+  if (absl::IsAlreadyExists(stored) && !request.request_id().empty()) {
+    // Lost a race with an identical request: answer with the winner.
+    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(request.request_id()));
+    if (existing) return GetJob(*existing);
+  }
+  RETURN_IF_ERROR(stored);
+  std::vector<std::function<void()>> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<emar::v1::ShardTask> tasks;
+    for (StoredShard& s : plan.shards) {
+      emar::v1::ShardTask t = std::move(s.task);
+      t.set_job_id(job.job_id());
+      tasks.push_back(std::move(t));
+    }
+    scheduler_.AddJob(job.job_id(), std::move(tasks), static_cast<int>(plan.shards.size()), 0);
+    active_[job.job_id()] = job;
+    DispatchLocked(&calls);
+  }
+  RunAll(calls);
+  return job;
+}
+
+absl::StatusOr<emar::v1::Job> Coordinator::GetJob(const std::string& job_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = active_.find(job_id);
+    if (it != active_.end()) return it->second;
+  }
+  return store_->GetJob(job_id);
+}
+
+absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit) {
+  if (limit <= 0) limit = 50;
+  ASSIGN_OR_RETURN(std::vector<emar::v1::Job> jobs, store_->ListJobs(limit));
+  absl::MutexLock lock(&mu_);
+  for (emar::v1::Job& j : jobs) {
+    auto it = active_.find(j.job_id());
+    if (it != active_.end()) j = it->second;
+  }
+  return jobs;
+}
+
+absl::StatusOr<emar::v1::Job> Coordinator::CancelJob(const std::string& job_id) {
+  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id));
+  if (IsTerminal(job.state())) return job;
+  FinishJob(job_id, emar::v1::JOB_STATE_CANCELLED, "cancelled by request");
+  return GetJob(job_id);
+}
+
+absl::StatusOr<emar::v1::Report> Coordinator::GetReport(const std::string& job_id) {
+  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id));
+  if (job.state() != emar::v1::JOB_STATE_SUCCEEDED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job '", job_id, "' has no report: it is ", emar::v1::JobState_Name(job.state()),
+        job.error().empty() ? "" : absl::StrCat(" (", job.error(), ")")));
+  }
+  return store_->GetReport(job_id);
+}
+
+absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCallback cb) {
+  emar::v1::Job snapshot;
+  uint64_t handle;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = active_.find(job_id);
+    handle = next_handle_++;
+    if (it != active_.end()) {
+      snapshot = it->second;
+      watchers_[handle] = Watcher{job_id, cb};
+    }
+  }
+  if (snapshot.job_id().empty()) {
+    // Terminal (or unknown): the snapshot is all there will ever be.
+    ASSIGN_OR_RETURN(snapshot, store_->GetJob(job_id));
+  }
+  cb(snapshot);
+  return handle;
+}
+
+void Coordinator::Unwatch(uint64_t handle) {
+  absl::MutexLock lock(&mu_);
+  watchers_.erase(handle);
+}
+
+void Coordinator::NotifyLocked(const std::string& job_id, std::vector<std::function<void()>>* out) {
+  auto it = active_.find(job_id);
+  if (it == active_.end()) return;
+  for (auto& [h, w] : watchers_) {
+    if (w.job_id == job_id) out->push_back([cb = w.cb, job = it->second] { cb(job); });
+  }
+}
+
+uint64_t Coordinator::LeaseAsync(const std::string& worker_id, absl::Duration wait, LeaseCallback cb) {
+  std::vector<std::function<void()>> calls;
+  uint64_t handle;
+  {
+    absl::MutexLock lock(&mu_);
+    handle = next_handle_++;
+    if (shutdown_) {
+      calls.push_back([cb = std::move(cb)] { cb(std::nullopt); });
+    } else {
+      wait = std::min(std::max(wait, absl::ZeroDuration()), options_.max_lease_wait);
+      waiters_[handle] = LeaseWaiter{worker_id, clock_->Now() + wait, std::move(cb)};
+      DispatchLocked(&calls);
+    }
+  }
+  RunAll(calls);
+  return handle;
+}
+
+bool Coordinator::CancelLeaseWait(uint64_t handle) {
+  absl::MutexLock lock(&mu_);
+  return waiters_.erase(handle) > 0;
+}
+
+void Coordinator::DispatchLocked(std::vector<std::function<void()>>* out) {
+  const absl::Time now = clock_->Now();
+  while (!waiters_.empty()) {
+    auto it = waiters_.begin();
+    std::optional<emar::v1::ShardTask> task = scheduler_.Lease(it->second.worker_id, now);
+    if (!task) return;
+    auto job = active_.find(task->job_id());
+    if (job != active_.end() && job->second.state() == emar::v1::JOB_STATE_QUEUED) {
+      job->second.set_state(emar::v1::JOB_STATE_RUNNING);
+      job->second.set_updated_unix_ms(absl::ToUnixMillis(now));
+      store_->UpdateJob(job->second).IgnoreError();  // best effort: state is re-derived on recovery
+      NotifyLocked(task->job_id(), out);
+    }
+    out->push_back([cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
+    waiters_.erase(it);
+  }
+}
+
+absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(const emar::v1::HeartbeatRequest& req) {
+  if (req.lease_id().empty()) return absl::InvalidArgumentError("lease_id is required");
+  absl::MutexLock lock(&mu_);
+  emar::v1::HeartbeatResponse resp;
+  resp.set_keep_going(scheduler_.Heartbeat(req.lease_id(), clock_->Now()));
+  resp.set_lease_ttl_ms(absl::ToInt64Milliseconds(options_.scheduler.lease_ttl));
+  return resp;
+}
+
+absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1::CompleteRequest& req) {
+  if (req.job_id().empty()) return absl::InvalidArgumentError("job_id is required");
+  emar::v1::CompleteResponse resp;
+  std::vector<std::function<void()>> calls;
+  if (req.has_failure()) {
+    std::optional<SchedulerEvent> ev;
+    {
+      absl::MutexLock lock(&mu_);
+      ev = scheduler_.Fail(req.job_id(), req.shard_id(), req.failure().message(), req.failure().input_error());
+      if (!ev) {
+        store_->RecordShardAttempt(req.job_id(), req.shard_id(),
+                                   scheduler_.attempts(req.job_id(), req.shard_id())).IgnoreError();
+        DispatchLocked(&calls);
+      }
+    }
+    RunAll(calls);
+    if (ev && ev->job_failed) FinishJob(ev->job_id, emar::v1::JOB_STATE_FAILED, ev->message);
+    return resp;
+  }
+  if (!req.has_result()) return absl::InvalidArgumentError("complete needs a result or a failure");
+  {
+    absl::MutexLock lock(&mu_);
+    if (!scheduler_.HasJob(req.job_id())) {
+      resp.set_duplicate(true);  // job finished, failed or was cancelled: nothing to count
+      return resp;
+    }
+  }
+  // Durable before acknowledged; the store itself refuses a second result for a shard.
+  ASSIGN_OR_RETURN(bool fresh, store_->RecordShardResult(req.job_id(), req.shard_id(), req.result()));
+  bool complete = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const CompleteVerdict v = scheduler_.Complete(req.job_id(), req.shard_id());
+    resp.set_duplicate(!fresh || v != CompleteVerdict::kAccepted);
+    auto job = active_.find(req.job_id());
+    if (fresh && job != active_.end()) {
+      emar::v1::JobProgress* p = job->second.mutable_progress();
+      p->set_shards_done(scheduler_.done_shards(req.job_id()));
+      p->set_examples_scored(p->examples_scored() + req.result().reference_row_size());
+      job->second.set_updated_unix_ms(absl::ToUnixMillis(clock_->Now()));
+      NotifyLocked(req.job_id(), &calls);
+      if (scheduler_.IsJobComplete(req.job_id())) {
+        complete = true;
+        finalize_queue_.push_back(req.job_id());
+      }
+    }
+  }
+  (void)complete;
+  RunAll(calls);
+  return resp;
+}
+
+void Coordinator::HandleEventsLocked(const std::vector<SchedulerEvent>& events,
+                                     std::vector<std::string>* failed) {
+  for (const SchedulerEvent& e : events) {
+    if (e.job_failed) failed->push_back(e.job_id);
+  }
+}
+
+void Coordinator::Tick() {
+  std::vector<std::function<void()>> calls;
+  std::vector<SchedulerEvent> failures;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_->Now();
+    for (SchedulerEvent& e : scheduler_.ExpireLeases(now)) {
+      if (e.job_failed) failures.push_back(std::move(e));
+    }
+    DispatchLocked(&calls);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->second.deadline <= now) {
+        calls.push_back([cb = std::move(it->second.cb)] { cb(std::nullopt); });
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  RunAll(calls);
+  for (const SchedulerEvent& e : failures) FinishJob(e.job_id, emar::v1::JOB_STATE_FAILED, e.message);
+}
+
+void Coordinator::TickerLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), options_.tick)) return;
+    }
+    Tick();
+  }
+}
+
+void Coordinator::FinalizerLoop() {
+  for (;;) {
+    std::string job_id;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_ || !finalize_queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (shutdown_) return;
+      job_id = finalize_queue_.front();
+      finalize_queue_.pop_front();
+      finalizing_ = true;
+    }
+    Finalize(job_id);
+    absl::MutexLock lock(&mu_);
+    finalizing_ = false;
+  }
+}
+
+void Coordinator::WaitForIdle() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return shutdown_ || (finalize_queue_.empty() && !finalizing_);
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+void Coordinator::Finalize(const std::string& job_id) {
+  auto build = [&]() -> absl::StatusOr<emar::v1::Report> {
+    ASSIGN_OR_RETURN(emar::v1::CreateJobRequest request, store_->GetRequest(job_id));
+    ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store_->GetShards(job_id));
+    ASSIGN_OR_RETURN(auto results, store_->GetShardResults(job_id));
+    const emar::v1::JobSpec& spec = request.spec();
+    // References are re-read for the row count and for error messages that name ids.
+    auto load_refs = [&](const emar::v1::DatasetSpec& d, const std::string& sha) -> absl::StatusOr<ReferenceTable> {
+      ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
+      return ReferenceTable::Parse(d.references(), data, ToFieldConfig(d.fields()));
+    };
+    std::string target_sha, bench_sha;
+    for (const StoredShard& s : shards) {
+      (s.task.role() == emar::v1::DATASET_ROLE_TARGET ? target_sha : bench_sha) = s.task.references().sha256();
+    }
+    ASSIGN_OR_RETURN(ReferenceTable target_refs, load_refs(spec.target(), target_sha));
+    ASSIGN_OR_RETURN(ReferenceTable bench_refs, load_refs(spec.benchmark(), bench_sha));
+    ResultAssembler assembler(spec, target_refs, bench_refs);
+    size_t next = 0;
+    for (const auto& [shard_id, result] : results) {
+      while (next < shards.size() && shards[next].task.shard_id() != shard_id) ++next;
+      if (next == shards.size()) return absl::InternalError(absl::StrCat("result for unknown shard ", shard_id));
+      RETURN_IF_ERROR(assembler.Add(shards[next].task, result));
+    }
+    ASSIGN_OR_RETURN(AssembledResults assembled, std::move(assembler).Finish());
+    return BuildReport(job_id, request, assembled, DescribeInputs(request));
+  };
+  absl::StatusOr<emar::v1::Report> report = build();
+  if (!report.ok()) {
+    FinishJob(job_id, emar::v1::JOB_STATE_FAILED, std::string(report.status().message()));
+    return;
+  }
+  absl::Status saved = store_->SaveReport(job_id, *report);
+  if (!saved.ok()) {
+    FinishJob(job_id, emar::v1::JOB_STATE_FAILED, absl::StrCat("saving the report: ", saved.message()));
+    return;
+  }
+  FinishJob(job_id, emar::v1::JOB_STATE_SUCCEEDED, "");
+}
+
+void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state, const std::string& error) {
+  std::vector<std::function<void()>> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = active_.find(job_id);
+    if (it == active_.end()) return;  // already terminal
+    emar::v1::Job& job = it->second;
+    job.set_state(state);
+    job.set_error(error);
+    job.set_updated_unix_ms(absl::ToUnixMillis(clock_->Now()));
+    store_->UpdateJob(job).IgnoreError();
+    scheduler_.RemoveJob(job_id);
+    NotifyLocked(job_id, &calls);
+    active_.erase(it);
+    for (auto w = watchers_.begin(); w != watchers_.end();) {
+      if (w->second.job_id == job_id) {
+        watchers_.erase(w++);
+      } else {
+        ++w;
+      }
+    }
+  }
+  RunAll(calls);
+}
+
+}  // namespace emar

@@ -1,0 +1,142 @@
+// The coordinator's logic, with no gRPC in it: validates and stores jobs, cuts their output files
+// into shards, leases shards to workers (long-poll), stores results durably before acknowledging
+// them, and builds the report when a job's last shard is in. The gRPC services
+// (server/evaluation_service.h, server/worker_service.h) are thin adapters over this class.
+//
+//   ASSIGN_OR_RETURN(auto c, Coordinator::Create({.data_dir = "/var/lib/emar"}));
+//   ASSIGN_OR_RETURN(Job job, c->CreateJob(request));
+//   c->LeaseAsync("w1", absl::Seconds(10), [](std::optional<ShardTask> t) { ... });
+//
+// Thread-safe. Callbacks (lease answers, watch events) run on the caller's or the coordinator's
+// own threads, never under its lock; they must not block for long.
+#ifndef EMAR_SERVER_COORDINATOR_H_
+#define EMAR_SERVER_COORDINATOR_H_
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "emar/v1/service.pb.h"
+#include "server/blob_store.h"
+#include "server/job_store.h"
+#include "server/shard_scheduler.h"
+
+namespace emar {
+
+// Time source, injectable for tests.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual absl::Time Now() = 0;
+  static Clock* Real();
+};
+
+struct CoordinatorOptions {
+  std::string data_dir;
+  int64_t rows_per_shard = 50000;
+  SchedulerOptions scheduler;
+  absl::Duration max_lease_wait = absl::Seconds(30);
+  absl::Duration tick = absl::Milliseconds(50);  // lease expiry and long-poll timeout resolution
+};
+
+class Coordinator {
+ public:
+  using LeaseCallback = std::function<void(std::optional<emar::v1::ShardTask>)>;
+  using WatchCallback = std::function<void(const emar::v1::Job&)>;
+
+  // Opens (or creates) the data dir and resumes every unfinished job found there.
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(CoordinatorOptions options,
+                                                             Clock* clock = Clock::Real());
+  ~Coordinator();  // Shutdown() then joins its threads.
+
+  // Answers pending long-polls with no work and stops background threads. Idempotent.
+  void Shutdown();
+
+  // --- client side ---
+  std::vector<std::string> FindMissingBlobs(const std::vector<std::string>& sha256) const;
+  BlobStore& blobs() { return blobs_; }
+  absl::StatusOr<emar::v1::Job> CreateJob(const emar::v1::CreateJobRequest& request);
+  absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
+  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
+  absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id);
+  absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
+  // Calls `cb` with the current job at once, then after every change. Returns a handle for
+  // Unwatch, or NOT_FOUND. `cb` may run concurrently from several threads.
+  absl::StatusOr<uint64_t> Watch(const std::string& job_id, WatchCallback cb);
+  void Unwatch(uint64_t handle);
+
+  // --- worker side ---
+  // Answers `cb` with a shard as soon as one is available, or with nothing after `wait`
+  // (capped at max_lease_wait) or at shutdown. Returns a handle for CancelLeaseWait.
+  uint64_t LeaseAsync(const std::string& worker_id, absl::Duration wait, LeaseCallback cb);
+  // Drops a waiting long-poll (its RPC was cancelled); `cb` is then never called.
+  // Returns false if the callback already ran or is running.
+  bool CancelLeaseWait(uint64_t handle);
+  absl::StatusOr<emar::v1::HeartbeatResponse> Heartbeat(const emar::v1::HeartbeatRequest& req);
+  absl::StatusOr<emar::v1::CompleteResponse> Complete(const emar::v1::CompleteRequest& req);
+
+  // Runs lease expiry and long-poll timeouts now (the ticker thread calls this every tick).
+  void Tick();
+  // Blocks until no report is being built or queued (tests).
+  void WaitForIdle();
+
+ private:
+  struct LeaseWaiter {
+    std::string worker_id;
+    absl::Time deadline;
+    LeaseCallback cb;
+  };
+  struct Watcher {
+    std::string job_id;
+    WatchCallback cb;
+  };
+  using Notification = std::function<void()>;
+
+  Coordinator(CoordinatorOptions options, Clock* clock, std::unique_ptr<JobStore> store);
+  absl::Status Recover();
+  void TickerLoop();
+  void FinalizerLoop();
+  void Finalize(const std::string& job_id);
+  // Moves a job to a terminal state, persists it and tells watchers. Takes mu_ itself.
+  void FinishJob(const std::string& job_id, emar::v1::JobState state, const std::string& error);
+
+  // Pairs waiting long-polls with pending shards; collects their callbacks into `out`.
+  void DispatchLocked(std::vector<Notification>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues watch callbacks for the job's current state.
+  void NotifyLocked(const std::string& job_id, std::vector<Notification>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleEventsLocked(const std::vector<SchedulerEvent>& events,
+                          std::vector<std::string>* failed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const CoordinatorOptions options_;
+  Clock* const clock_;
+  BlobStore blobs_;
+  std::unique_ptr<JobStore> store_;
+
+  absl::Mutex mu_;
+  ShardScheduler scheduler_ ABSL_GUARDED_BY(mu_);
+  // Jobs not yet terminal, with live progress.
+  absl::flat_hash_map<std::string, emar::v1::Job> active_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, LeaseWaiter> waiters_ ABSL_GUARDED_BY(mu_);  // ordered: FIFO by handle
+  absl::flat_hash_map<uint64_t, Watcher> watchers_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
+  std::deque<std::string> finalize_queue_ ABSL_GUARDED_BY(mu_);
+  bool finalizing_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread ticker_;
+  std::thread finalizer_;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_SERVER_COORDINATOR_H_

@@ -1,0 +1,54 @@
+#include "server/coordinator_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace emar {
+
+CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
+    : coordinator_(coordinator),
+      evaluation_(coordinator, options.max_blob_bytes),
+      worker_(coordinator) {}
+
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Coordinator* coordinator,
+                                                                            const ServerOptions& options) {
+  std::unique_ptr<CoordinatorServer> s(new CoordinatorServer(coordinator, options));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (!options.listen.empty()) {
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  }
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(&s->evaluation_);
+  builder.RegisterService(&s->worker_);
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || (!options.listen.empty() && s->port_ == 0)) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
+  }
+  s->server_->GetHealthCheckService()->SetServingStatus(true);
+  return s;
+}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(absl::Seconds(5)); }
+
+std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  return server_->InProcessChannel(args);
+}
+
+void CoordinatorServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Long-polls must end for the server to drain.
+  coordinator_->Shutdown();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+}  // namespace emar

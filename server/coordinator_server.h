@@ -1,0 +1,53 @@
+// Server wiring in one place: both services, the standard health service and reflection, on one
+// listening address (or none, for the embedded default's in-process channel).
+//
+//   ASSIGN_OR_RETURN(auto server, CoordinatorServer::Start(coordinator.get(), {.listen = "127.0.0.1:0"}));
+//   std::cout << server->port();
+#ifndef EMAR_SERVER_COORDINATOR_SERVER_H_
+#define EMAR_SERVER_COORDINATOR_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/coordinator.h"
+#include "server/evaluation_service.h"
+#include "server/worker_service.h"
+
+namespace emar {
+
+struct ServerOptions {
+  std::string listen;  // HOST:PORT; port 0 picks a free one; empty: in-process only
+  int64_t max_blob_bytes = int64_t{16} << 30;
+  int max_message_bytes = 64 << 20;
+};
+
+class CoordinatorServer {
+ public:
+  // `coordinator` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(Coordinator* coordinator,
+                                                                   const ServerOptions& options);
+  ~CoordinatorServer();
+
+  int port() const { return port_; }
+  // A channel to this server that skips the network (embedded default, tests).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  // Stops accepting calls, waits up to `grace` for running ones, then cancels the rest.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  CoordinatorServer(Coordinator* coordinator, const ServerOptions& options);
+
+  Coordinator* const coordinator_;
+  EvaluationServiceImpl evaluation_;
+  WorkerServiceImpl worker_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_SERVER_COORDINATOR_SERVER_H_

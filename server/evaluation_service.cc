@@ -1,0 +1,243 @@
+#include "server/evaluation_service.h"
+
+#include <deque>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
+
+namespace emar {
+namespace {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+ServerUnaryReactor* Reply(CallbackServerContext* ctx, const absl::Status& s) {
+  ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpcStatus(s));
+  return r;
+}
+
+bool IsTerminal(emar::v1::JobState s) {
+  return s == emar::v1::JOB_STATE_SUCCEEDED || s == emar::v1::JOB_STATE_FAILED ||
+         s == emar::v1::JOB_STATE_CANCELLED;
+}
+
+// Client-streaming upload: header in the first message, chunks in any. The blob becomes visible
+// only after Commit verified size and digest.
+class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobRequest> {
+ public:
+  UploadReactor(Coordinator* c, int64_t max_bytes, emar::v1::UploadBlobResponse* resp)
+      : coordinator_(c), max_bytes_(max_bytes), resp_(resp) {
+    StartRead(&msg_);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // client half-closed: the upload is complete
+      Finish(ToGrpcStatus(Commit()));
+      return;
+    }
+    absl::Status s = Consume();
+    if (!s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    StartRead(&msg_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Consume() {
+    if (!started_) {
+      started_ = true;
+      sha_ = msg_.sha256();
+      if (msg_.size_bytes() > max_bytes_) {
+        return absl::ResourceExhaustedError(absl::StrCat("blob of ", msg_.size_bytes(),
+                                                         " bytes exceeds the limit of ", max_bytes_));
+      }
+      if (coordinator_->blobs().Has(sha_)) {
+        present_ = true;
+      } else {
+        auto w = coordinator_->blobs().StartWrite(sha_, msg_.size_bytes());
+        if (!w.ok()) return w.status();
+        writer_ = std::move(*w);
+      }
+      size_ = msg_.size_bytes();
+    }
+    if (present_) return absl::OkStatus();  // already stored: drain the stream
+    return writer_->Append(msg_.chunk());
+  }
+  absl::Status Commit() {
+    if (!started_) return absl::InvalidArgumentError("empty upload: the first message needs sha256 and size_bytes");
+    if (!present_) {
+      absl::Status s = writer_->Commit();
+      if (!s.ok()) return s;
+    }
+    resp_->set_sha256(sha_);
+    resp_->set_size_bytes(size_);
+    resp_->set_already_present(present_);
+    return absl::OkStatus();
+  }
+
+  Coordinator* const coordinator_;
+  const int64_t max_bytes_;
+  emar::v1::UploadBlobResponse* const resp_;
+  emar::v1::UploadBlobRequest msg_;
+  bool started_ = false;
+  bool present_ = false;
+  std::string sha_;
+  int64_t size_ = 0;
+  std::unique_ptr<BlobStore::Writer> writer_;
+};
+
+// Shared between the watch reactor and the coordinator's callbacks, which may outlive it.
+struct WatchChannel {
+  absl::Mutex mu;
+  grpc::ServerWriteReactor<emar::v1::JobEvent>* reactor ABSL_GUARDED_BY(mu) = nullptr;
+  std::deque<emar::v1::JobEvent> queue ABSL_GUARDED_BY(mu);
+  bool writing ABSL_GUARDED_BY(mu) = false;
+  bool finished ABSL_GUARDED_BY(mu) = false;
+  bool saw_terminal ABSL_GUARDED_BY(mu) = false;
+  int32_t last_done ABSL_GUARDED_BY(mu) = -1;
+};
+
+class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
+ public:
+  WatchReactor(Coordinator* c, const std::string& job_id)
+      : coordinator_(c), channel_(std::make_shared<WatchChannel>()) {
+    {
+      absl::MutexLock lock(&channel_->mu);
+      channel_->reactor = this;
+    }
+    auto handle = coordinator_->Watch(job_id, [ch = channel_](const emar::v1::Job& job) { Push(ch, job); });
+    if (!handle.ok()) {
+      absl::MutexLock lock(&channel_->mu);
+      channel_->finished = true;
+      Finish(ToGrpcStatus(handle.status()));
+      return;
+    }
+    handle_ = *handle;
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&channel_->mu);
+    channel_->writing = false;
+    channel_->queue.pop_front();
+    if (!ok) {
+      Close(grpc::Status(grpc::StatusCode::CANCELLED, "watcher went away"));
+      return;
+    }
+    WriteNextLocked(channel_.get());
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&channel_->mu);
+    Close(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled"));
+  }
+  void OnDone() override {
+    if (handle_) coordinator_->Unwatch(*handle_);
+    {
+      absl::MutexLock lock(&channel_->mu);
+      channel_->reactor = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  static void Push(const std::shared_ptr<WatchChannel>& ch, const emar::v1::Job& job) {
+    absl::MutexLock lock(&ch->mu);
+    if (ch->reactor == nullptr || ch->finished || ch->saw_terminal) return;
+    const bool terminal = IsTerminal(job.state());
+    if (!terminal && job.progress().shards_done() < ch->last_done) return;  // stale, raced a newer one
+    ch->last_done = job.progress().shards_done();
+    ch->saw_terminal = terminal;
+    emar::v1::JobEvent ev;
+    *ev.mutable_job() = job;
+    ch->queue.push_back(std::move(ev));
+    WriteNextLocked(ch.get());
+  }
+  static void WriteNextLocked(WatchChannel* ch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ch->mu) {
+    if (ch->reactor == nullptr || ch->finished || ch->writing) return;
+    if (ch->queue.empty()) {
+      if (ch->saw_terminal) {
+        ch->finished = true;
+        ch->reactor->Finish(grpc::Status::OK);
+      }
+      return;
+    }
+    ch->writing = true;
+    ch->reactor->StartWrite(&ch->queue.front());
+  }
+  void Close(const grpc::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel_->mu) {
+    if (channel_->finished) return;
+    channel_->finished = true;
+    Finish(s);
+  }
+
+  Coordinator* const coordinator_;
+  std::shared_ptr<WatchChannel> channel_;
+  std::optional<uint64_t> handle_;
+};
+
+}  // namespace
+
+ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(CallbackServerContext* ctx,
+                                                            const emar::v1::FindMissingBlobsRequest* req,
+                                                            emar::v1::FindMissingBlobsResponse* resp) {
+  std::vector<std::string> digests(req->sha256().begin(), req->sha256().end());
+  for (const std::string& d : digests) {
+    if (!IsSha256Hex(d)) {
+      return Reply(ctx, absl::InvalidArgumentError(absl::StrCat("sha256 '", d, "' is not 64 lowercase hex characters")));
+    }
+  }
+  for (std::string& m : coordinator_->FindMissingBlobs(digests)) resp->add_missing_sha256(std::move(m));
+  return Reply(ctx, absl::OkStatus());
+}
+
+grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::UploadBlob(
+    CallbackServerContext* ctx, emar::v1::UploadBlobResponse* resp) {
+  return new UploadReactor(coordinator_, max_blob_bytes_, resp);
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
+                                                     const emar::v1::CreateJobRequest* req,
+                                                     emar::v1::Job* resp) {
+  auto job = coordinator_->CreateJob(*req);
+  if (job.ok()) *resp = std::move(*job);
+  return Reply(ctx, job.status());
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx, const emar::v1::GetJobRequest* req,
+                                                  emar::v1::Job* resp) {
+  auto job = coordinator_->GetJob(req->job_id());
+  if (job.ok()) *resp = std::move(*job);
+  return Reply(ctx, job.status());
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx, const emar::v1::ListJobsRequest* req,
+                                                    emar::v1::ListJobsResponse* resp) {
+  auto jobs = coordinator_->ListJobs(req->limit());
+  if (jobs.ok()) {
+    for (auto& j : *jobs) *resp->add_jobs() = std::move(j);
+  }
+  return Reply(ctx, jobs.status());
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,
+                                                     const emar::v1::CancelJobRequest* req, emar::v1::Job* resp) {
+  auto job = coordinator_->CancelJob(req->job_id());
+  if (job.ok()) *resp = std::move(*job);
+  return Reply(ctx, job.status());
+}
+
+grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(CallbackServerContext* ctx,
+                                                                              const emar::v1::WatchJobRequest* req) {
+  return new WatchReactor(coordinator_, req->job_id());
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::GetReport(CallbackServerContext* ctx,
+                                                     const emar::v1::GetReportRequest* req, emar::v1::Report* resp) {
+  auto report = coordinator_->GetReport(req->job_id());
+  if (report.ok()) *resp = std::move(*report);
+  return Reply(ctx, report.status());
+}
+
+}  // namespace emar

@@ -1,0 +1,47 @@
+// gRPC adapter for emar.v1.EvaluationService over a Coordinator (callback API: no thread is parked
+// per upload or watch).
+#ifndef EMAR_SERVER_EVALUATION_SERVICE_H_
+#define EMAR_SERVER_EVALUATION_SERVICE_H_
+
+#include "emar/v1/service.grpc.pb.h"
+#include "server/coordinator.h"
+
+namespace emar {
+
+// `coordinator` must outlive the service.
+class EvaluationServiceImpl final : public emar::v1::EvaluationService::CallbackService {
+ public:
+  // Uploads larger than this are refused with RESOURCE_EXHAUSTED.
+  EvaluationServiceImpl(Coordinator* coordinator, int64_t max_blob_bytes)
+      : coordinator_(coordinator), max_blob_bytes_(max_blob_bytes) {}
+
+  grpc::ServerUnaryReactor* FindMissingBlobs(grpc::CallbackServerContext* ctx,
+                                             const emar::v1::FindMissingBlobsRequest* req,
+                                             emar::v1::FindMissingBlobsResponse* resp) override;
+  grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* UploadBlob(
+      grpc::CallbackServerContext* ctx, emar::v1::UploadBlobResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* ctx,
+                                      const emar::v1::CreateJobRequest* req,
+                                      emar::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx,
+                                   const emar::v1::GetJobRequest* req, emar::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx,
+                                     const emar::v1::ListJobsRequest* req,
+                                     emar::v1::ListJobsResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx,
+                                      const emar::v1::CancelJobRequest* req,
+                                      emar::v1::Job* resp) override;
+  grpc::ServerWriteReactor<emar::v1::JobEvent>* WatchJob(grpc::CallbackServerContext* ctx,
+                                                         const emar::v1::WatchJobRequest* req) override;
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* ctx,
+                                      const emar::v1::GetReportRequest* req,
+                                      emar::v1::Report* resp) override;
+
+ private:
+  Coordinator* const coordinator_;
+  const int64_t max_blob_bytes_;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_SERVER_EVALUATION_SERVICE_H_

@@ -1,0 +1,184 @@
+#include "server/job_planner.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/formula/emar_formula.h"
+#include "worker/field_names.h"
+#include "worker/input/reference_table.h"
+#include "worker/input/shard_splitter.h"
+#include "worker/input/decompress.h"
+#include "worker/scoring/metric.h"
+
+namespace emar {
+namespace {
+
+using emar::v1::CreateJobRequest;
+using emar::v1::DatasetRole;
+using emar::v1::DatasetSpec;
+using emar::v1::ModelSpec;
+
+absl::Status Invalid(const std::string& field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("job spec field '", field, "': ", what));
+}
+
+// Resolves a spec path to its uploaded, decompressed blob.
+class InputResolver {
+ public:
+  InputResolver(const CreateJobRequest& request, BlobStore& blobs) : request_(request), blobs_(blobs) {}
+
+  // Returns the digest of the (decompressed) content and its bytes.
+  absl::StatusOr<std::pair<std::string, std::string>> Load(const std::string& field,
+                                                           const std::string& path) {
+    if (path.empty()) return Invalid(field, "missing (a path to a JSONL file)");
+    auto it = request_.input_digests().find(path);
+    if (it == request_.input_digests().end()) {
+      return Invalid(field, absl::StrCat("input '", path, "' has no digest in input_digests (was it uploaded?)"));
+    }
+    const std::string& sha = it->second;
+    if (!blobs_.Has(sha)) {
+      return absl::FailedPreconditionError(absl::StrCat("job spec field '", field, "': blob ", sha,
+                                                        " for '", path, "' was not uploaded"));
+    }
+    auto cached = cache_.find(sha);
+    if (cached != cache_.end()) return cached->second;
+    ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
+    const size_t raw_size = data.size();
+    ASSIGN_OR_RETURN(data, DecompressIfCompressed(path, std::move(data)));
+    std::string digest = sha;
+    if (data.size() != raw_size || Sha256Hex(data) != sha) {
+      ASSIGN_OR_RETURN(digest, blobs_.Put(data));
+    }
+    auto& slot = cache_[sha];
+    slot = {digest, std::move(data)};
+    return slot;
+  }
+
+ private:
+  const CreateJobRequest& request_;
+  BlobStore& blobs_;
+  std::map<std::string, std::pair<std::string, std::string>> cache_;
+};
+
+absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
+  if (d.name().empty()) return Invalid(field + ".name", "missing");
+  if (d.metric().empty()) return Invalid(field + ".metric", "missing");
+  auto metric = MakeMetric(d.metric());
+  if (!metric.ok()) return Invalid(field + ".metric", metric.status().message());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields) {
+  emar::v1::FieldNames out = fields;
+  if (out.id_field().empty()) out.set_id_field("id");
+  if (out.prediction_field().empty()) out.set_prediction_field("prediction");
+  if (out.logprobs_field().empty()) out.set_logprobs_field("token_logprobs");
+  return out;  // reference_field stays empty: "reference" or "references"
+}
+
+absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blobs,
+                                int64_t rows_per_shard) {
+  JobPlan plan;
+  plan.request = original;
+  emar::v1::JobSpec& spec = *plan.request.mutable_spec();
+  if (spec.name().empty()) return Invalid("name", "missing");
+  RETURN_IF_ERROR(CheckDataset(spec.target(), "target"));
+  RETURN_IF_ERROR(CheckDataset(spec.benchmark(), "benchmark"));
+  *spec.mutable_target()->mutable_fields() = WithDefaultFields(spec.target().fields());
+  *spec.mutable_benchmark()->mutable_fields() = WithDefaultFields(spec.benchmark().fields());
+
+  if (spec.formula().empty()) spec.set_formula(kDefaultEmarPreset);
+  auto formula = EmarFormula::Parse(spec.formula());
+  if (!formula.ok()) return Invalid("formula", formula.status().message());
+  if (formula->is_preset()) {
+    for (const DatasetSpec* d : {&spec.target(), &spec.benchmark()}) {
+      auto metric = MakeMetric(d->metric());
+      if ((*metric)->direction() == Direction::kLowerIsBetter) {
+        return Invalid("formula", absl::StrCat("preset '", formula->name(), "' assumes higher-is-better scores but metric '",
+                                               d->metric(), "' of dataset '", d->name(),
+                                               "' is lower-is-better; write an explicit expression instead"));
+      }
+    }
+  }
+  emar::v1::BootstrapSpec* bs = spec.mutable_bootstrap();
+  if (bs->resamples() == 0) bs->set_resamples(1000);
+  if (bs->resamples() < 0 || bs->resamples() > 100000) return Invalid("bootstrap.resamples", "must be in 1..100000");
+  if (bs->confidence() == 0) bs->set_confidence(0.95);
+  if (!(bs->confidence() > 0 && bs->confidence() < 1)) return Invalid("bootstrap.confidence", "must be in (0, 1)");
+  if (!bs->has_seed()) bs->set_seed(12345);
+
+  if (spec.base().name().empty()) return Invalid("base.name", "missing");
+  if (spec.candidates().empty()) return Invalid("candidates", "at least one candidate is required");
+  std::set<std::string> names = {spec.base().name()};
+  for (int i = 0; i < spec.candidates_size(); ++i) {
+    const std::string& n = spec.candidates(i).name();
+    if (n.empty()) return Invalid(absl::StrCat("candidates[", i, "].name"), "missing");
+    if (!names.insert(n).second) {
+      return Invalid(absl::StrCat("candidates[", i, "].name"), absl::StrCat("model name '", n, "' is used twice"));
+    }
+  }
+  if (rows_per_shard <= 0) rows_per_shard = 50000;
+
+  InputResolver inputs(plan.request, blobs);
+  struct Role {
+    DatasetRole role;
+    const DatasetSpec* dataset;
+    const char* field;
+    std::string refs_digest;
+    size_t rows = 0;
+  };
+  Role roles[2] = {{emar::v1::DATASET_ROLE_TARGET, &spec.target(), "target"},
+                   {emar::v1::DATASET_ROLE_BENCHMARK, &spec.benchmark(), "benchmark"}};
+  for (Role& r : roles) {
+    const std::string field = absl::StrCat(r.field, ".references");
+    ASSIGN_OR_RETURN(auto loaded, inputs.Load(field, r.dataset->references()));
+    ASSIGN_OR_RETURN(ReferenceTable table,
+                     ReferenceTable::Parse(r.dataset->references(), loaded.second,
+                                           ToFieldConfig(r.dataset->fields())));
+    r.refs_digest = loaded.first;
+    r.rows = table.size();
+  }
+
+  int32_t shard_id = 0;
+  std::vector<const ModelSpec*> models = {&spec.base()};
+  for (const ModelSpec& c : spec.candidates()) models.push_back(&c);
+  for (size_t m = 0; m < models.size(); ++m) {
+    const std::string prefix = m == 0 ? "base" : absl::StrCat("candidates[", m - 1, "]");
+    for (const Role& r : roles) {
+      const bool target = r.role == emar::v1::DATASET_ROLE_TARGET;
+      const std::string& path = target ? models[m]->target_outputs() : models[m]->benchmark_outputs();
+      const std::string field = absl::StrCat(prefix, target ? ".target_outputs" : ".benchmark_outputs");
+      ASSIGN_OR_RETURN(auto loaded, inputs.Load(field, path));
+      std::vector<LineRange> ranges = SplitIntoShards(loaded.second, static_cast<uint64_t>(rows_per_shard));
+      if (ranges.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (no JSON lines)"));
+      }
+      for (const LineRange& range : ranges) {
+        StoredShard s;
+        emar::v1::ShardTask& t = s.task;
+        t.set_shard_id(shard_id++);
+        t.set_role(r.role);
+        t.set_model(models[m]->name());
+        t.set_metric(r.dataset->metric());
+        *t.mutable_fields() = r.dataset->fields();
+        t.mutable_outputs()->set_sha256(loaded.first);
+        t.mutable_outputs()->set_display_name(path);
+        t.mutable_outputs()->set_offset(static_cast<int64_t>(range.offset));
+        t.mutable_outputs()->set_length(static_cast<int64_t>(range.length));
+        t.set_first_line(static_cast<int64_t>(range.first_line));
+        t.mutable_references()->set_sha256(r.refs_digest);
+        t.mutable_references()->set_display_name(r.dataset->references());
+        t.mutable_references()->set_offset(0);
+        t.mutable_references()->set_length(-1);
+        s.rows = static_cast<int64_t>(range.rows);
+        plan.shards.push_back(std::move(s));
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace emar

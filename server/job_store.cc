@@ -1,0 +1,313 @@
+#include "server/job_store.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace emar {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY,
+  request_id TEXT UNIQUE,
+  created_ms INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  job BLOB NOT NULL,
+  request BLOB NOT NULL,
+  report BLOB
+);
+CREATE TABLE IF NOT EXISTS shards (
+  job_id TEXT NOT NULL,
+  shard_id INTEGER NOT NULL,
+  task BLOB NOT NULL,
+  rows INTEGER NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (job_id, shard_id)
+);
+CREATE TABLE IF NOT EXISTS shard_results (
+  job_id TEXT NOT NULL,
+  shard_id INTEGER NOT NULL,
+  result BLOB NOT NULL,
+  PRIMARY KEY (job_id, shard_id)
+);
+)sql";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  absl::Status status() const {
+    if (rc_ == SQLITE_OK) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("sqlite prepare: ", sqlite3_errmsg(db_)));
+  }
+  Stmt& Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& s) {
+    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  absl::Status Run() {
+    const int rc = Step();
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
+    if (rc == SQLITE_CONSTRAINT) {
+      return absl::AlreadyExistsError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
+    }
+    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Blob(int col) {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
+  }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  absl::Status StepError() { return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_))); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+template <typename Msg>
+absl::StatusOr<Msg> ParseBlob(const std::string& bytes, const char* what) {
+  Msg m;
+  if (!m.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat("corrupt stored ", what));
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return absl::InternalError(absl::StrCat(path, ": cannot open job store: ", msg));
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<JobStore> store(new JobStore(db));
+  absl::MutexLock lock(&store->mu_);
+  // WAL + synchronous=FULL: a committed transaction survives a crash of the process or machine.
+  RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+JobStore::~JobStore() { sqlite3_close(db_); }
+
+absl::Status JobStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return absl::InternalError(absl::StrCat("sqlite: ", msg));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobStore::CreateJob(const emar::v1::Job& job, const emar::v1::CreateJobRequest& request,
+                                 const std::vector<StoredShard>& shards) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> absl::Status {
+    Stmt ins(db_, "INSERT INTO jobs(job_id, request_id, created_ms, state, job, request) VALUES(?,?,?,?,?,?)");
+    RETURN_IF_ERROR(ins.status());
+    ins.Bind(1, job.job_id());
+    if (job.request_id().empty()) ins.BindNull(2); else ins.Bind(2, job.request_id());
+    ins.Bind(3, job.created_unix_ms()).Bind(4, static_cast<int64_t>(job.state()));
+    ins.BindBlob(5, job.SerializeAsString()).BindBlob(6, request.SerializeAsString());
+    RETURN_IF_ERROR(ins.Run());
+    for (const StoredShard& s : shards) {
+      Stmt sh(db_, "INSERT INTO shards(job_id, shard_id, task, rows, done, attempts) VALUES(?,?,?,?,?,?)");
+      RETURN_IF_ERROR(sh.status());
+      sh.Bind(1, job.job_id()).Bind(2, static_cast<int64_t>(s.task.shard_id()));
+      sh.BindBlob(3, s.task.SerializeAsString()).Bind(4, s.rows).Bind(5, int64_t{s.done}).Bind(6, int64_t{s.attempts});
+      RETURN_IF_ERROR(sh.Run());
+    }
+    return absl::OkStatus();
+  };
+  absl::Status st = body();
+  if (!st.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return st;
+  }
+  return Exec("COMMIT");
+}
+
+absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT job FROM jobs WHERE job_id = ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, job_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
+  if (rc != SQLITE_ROW) return q.StepError();
+  return ParseBlob<emar::v1::Job>(q.Blob(0), "job");
+}
+
+absl::StatusOr<std::optional<std::string>> JobStore::FindJobByRequestId(const std::string& request_id) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT job_id FROM jobs WHERE request_id = ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, request_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return q.StepError();
+  return std::optional<std::string>(q.Blob(0));
+}
+
+absl::StatusOr<emar::v1::CreateJobRequest> JobStore::GetRequest(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT request FROM jobs WHERE job_id = ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, job_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
+  if (rc != SQLITE_ROW) return q.StepError();
+  return ParseBlob<emar::v1::CreateJobRequest>(q.Blob(0), "job request");
+}
+
+absl::StatusOr<std::vector<emar::v1::Job>> JobStore::ListJobs(int limit) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT job FROM jobs ORDER BY created_ms DESC, rowid DESC LIMIT ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, static_cast<int64_t>(limit));
+  std::vector<emar::v1::Job> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    ASSIGN_OR_RETURN(auto job, ParseBlob<emar::v1::Job>(q.Blob(0), "job"));
+    out.push_back(std::move(job));
+  }
+  if (rc != SQLITE_DONE) return q.StepError();
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> JobStore::ActiveJobIds() {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT job_id FROM jobs WHERE state IN (?, ?) ORDER BY created_ms, rowid");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, static_cast<int64_t>(emar::v1::JOB_STATE_QUEUED));
+  q.Bind(2, static_cast<int64_t>(emar::v1::JOB_STATE_RUNNING));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(q.Blob(0));
+  if (rc != SQLITE_DONE) return q.StepError();
+  return out;
+}
+
+absl::Status JobStore::UpdateJob(const emar::v1::Job& job) {
+  absl::MutexLock lock(&mu_);
+  Stmt u(db_, "UPDATE jobs SET state = ?, job = ? WHERE job_id = ?");
+  RETURN_IF_ERROR(u.status());
+  u.Bind(1, static_cast<int64_t>(job.state())).BindBlob(2, job.SerializeAsString()).Bind(3, job.job_id());
+  return u.Run();
+}
+
+absl::StatusOr<std::vector<StoredShard>> JobStore::GetShards(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT task, rows, done, attempts FROM shards WHERE job_id = ? ORDER BY shard_id");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, job_id);
+  std::vector<StoredShard> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    StoredShard s;
+    ASSIGN_OR_RETURN(s.task, ParseBlob<emar::v1::ShardTask>(q.Blob(0), "shard"));
+    s.rows = q.Int(1);
+    s.done = q.Int(2) != 0;
+    s.attempts = static_cast<int32_t>(q.Int(3));
+    out.push_back(std::move(s));
+  }
+  if (rc != SQLITE_DONE) return q.StepError();
+  return out;
+}
+
+absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int32_t shard_id,
+                                                 const emar::v1::ShardResult& result) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> absl::StatusOr<bool> {
+    Stmt mark(db_, "UPDATE shards SET done = 1 WHERE job_id = ? AND shard_id = ? AND done = 0");
+    RETURN_IF_ERROR(mark.status());
+    mark.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id));
+    RETURN_IF_ERROR(mark.Run());
+    if (sqlite3_changes(db_) == 0) return false;
+    Stmt ins(db_, "INSERT INTO shard_results(job_id, shard_id, result) VALUES(?,?,?)");
+    RETURN_IF_ERROR(ins.status());
+    ins.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id)).BindBlob(3, result.SerializeAsString());
+    RETURN_IF_ERROR(ins.Run());
+    return true;
+  };
+  absl::StatusOr<bool> fresh = body();
+  if (!fresh.ok() || !*fresh) {
+    Exec("ROLLBACK").IgnoreError();
+    return fresh;
+  }
+  RETURN_IF_ERROR(Exec("COMMIT"));
+  return true;
+}
+
+absl::Status JobStore::RecordShardAttempt(const std::string& job_id, int32_t shard_id, int32_t attempts) {
+  absl::MutexLock lock(&mu_);
+  Stmt u(db_, "UPDATE shards SET attempts = ? WHERE job_id = ? AND shard_id = ?");
+  RETURN_IF_ERROR(u.status());
+  u.Bind(1, static_cast<int64_t>(attempts)).Bind(2, job_id).Bind(3, static_cast<int64_t>(shard_id));
+  return u.Run();
+}
+
+absl::StatusOr<std::vector<std::pair<int32_t, emar::v1::ShardResult>>> JobStore::GetShardResults(
+    const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT shard_id, result FROM shard_results WHERE job_id = ? ORDER BY shard_id");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, job_id);
+  std::vector<std::pair<int32_t, emar::v1::ShardResult>> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    ASSIGN_OR_RETURN(auto r, ParseBlob<emar::v1::ShardResult>(q.Blob(1), "shard result"));
+    out.emplace_back(static_cast<int32_t>(q.Int(0)), std::move(r));
+  }
+  if (rc != SQLITE_DONE) return q.StepError();
+  return out;
+}
+
+absl::Status JobStore::SaveReport(const std::string& job_id, const emar::v1::Report& report) {
+  absl::MutexLock lock(&mu_);
+  Stmt u(db_, "UPDATE jobs SET report = ? WHERE job_id = ?");
+  RETURN_IF_ERROR(u.status());
+  u.BindBlob(1, report.SerializeAsString()).Bind(2, job_id);
+  return u.Run();
+}
+
+absl::StatusOr<emar::v1::Report> JobStore::GetReport(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT report FROM jobs WHERE job_id = ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, job_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
+  if (rc != SQLITE_ROW) return q.StepError();
+  if (q.IsNull(0)) return absl::FailedPreconditionError(absl::StrCat("job '", job_id, "' has no report yet"));
+  return ParseBlob<emar::v1::Report>(q.Blob(0), "report");
+}
+
+}  // namespace emar

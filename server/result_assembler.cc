@@ -1,0 +1,126 @@
+#include "server/result_assembler.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace emar {
+namespace {
+int CoverageKey(emar::v1::DatasetRole role, int model) { return model * 4 + static_cast<int>(role); }
+}  // namespace
+
+ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, const ReferenceTable& target_refs,
+                                 const ReferenceTable& benchmark_refs)
+    : spec_(spec), target_refs_(target_refs), benchmark_refs_(benchmark_refs) {
+  init_status_ = Init();
+}
+
+absl::Status ResultAssembler::Init() {
+  const size_t models = 1 + spec_.candidates_size();
+  for (auto role : {emar::v1::DATASET_ROLE_TARGET, emar::v1::DATASET_ROLE_BENCHMARK}) {
+    DatasetResults& d = dataset(role);
+    d.spec = role == emar::v1::DATASET_ROLE_TARGET ? &spec_.target() : &spec_.benchmark();
+    ASSIGN_OR_RETURN(d.metric, MakeMetric(d.spec->metric()));
+    d.n = refs(role).size();
+    d.systems.assign(models, std::vector<double>(d.n * d.metric->stats_width(), 0.0));
+    for (size_t m = 0; m < models; ++m) {
+      Coverage& c = coverage_[CoverageKey(role, static_cast<int>(m))];
+      const emar::v1::ModelSpec& ms = m == 0 ? spec_.base() : spec_.candidates(static_cast<int>(m) - 1);
+      c.display_name = role == emar::v1::DATASET_ROLE_TARGET ? ms.target_outputs() : ms.benchmark_outputs();
+      c.line.assign(d.n, 0);
+    }
+  }
+  return absl::OkStatus();
+}
+
+DatasetResults& ResultAssembler::dataset(emar::v1::DatasetRole role) {
+  return role == emar::v1::DATASET_ROLE_TARGET ? out_.target : out_.benchmark;
+}
+
+const ReferenceTable& ResultAssembler::refs(emar::v1::DatasetRole role) const {
+  return role == emar::v1::DATASET_ROLE_TARGET ? target_refs_ : benchmark_refs_;
+}
+
+int ResultAssembler::ModelIndex(const std::string& model) const {
+  if (model == spec_.base().name()) return 0;
+  for (int i = 0; i < spec_.candidates_size(); ++i) {
+    if (spec_.candidates(i).name() == model) return i + 1;
+  }
+  return -1;
+}
+
+absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task, const emar::v1::ShardResult& result) {
+  RETURN_IF_ERROR(init_status_);
+  const int model = ModelIndex(task.model());
+  if (model < 0 || (task.role() != emar::v1::DATASET_ROLE_TARGET && task.role() != emar::v1::DATASET_ROLE_BENCHMARK)) {
+    return absl::InternalError(absl::StrCat("shard ", task.shard_id(), " names unknown model '", task.model(), "'"));
+  }
+  DatasetResults& d = dataset(task.role());
+  const size_t width = d.metric->stats_width();
+  const size_t rows = static_cast<size_t>(result.reference_row_size());
+  if (static_cast<size_t>(result.stats_width()) != width || result.line_size() != result.reference_row_size() ||
+      static_cast<size_t>(result.stats_size()) != rows * width) {
+    return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(), " result is malformed: ", rows,
+                                                   " rows, width ", result.stats_width(), " (metric '",
+                                                   d.metric->name(), "' needs ", width, "), ",
+                                                   result.stats_size(), " values"));
+  }
+  // Shard-local label ids -> dataset label ids.
+  std::vector<double> remap;
+  if (d.metric->uses_labels()) {
+    for (const std::string& label : result.labels()) remap.push_back(d.labels.Intern(label));
+  }
+  Coverage& cov = coverage_[CoverageKey(task.role(), model)];
+  std::vector<double>& dest = d.systems[static_cast<size_t>(model)];
+  for (size_t i = 0; i < rows; ++i) {
+    const uint32_t ref_row = result.reference_row(static_cast<int>(i));
+    const uint64_t line = result.line(static_cast<int>(i));
+    if (ref_row >= d.n) {
+      return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(), " result names reference row ",
+                                                     ref_row, " of ", d.n));
+    }
+    if (cov.line[ref_row] != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(cov.display_name, ":", line, ": duplicate id '",
+                                                     refs(task.role()).id(ref_row), "' (first at line ",
+                                                     cov.line[ref_row], ")"));
+    }
+    cov.line[ref_row] = line;
+    for (size_t k = 0; k < width; ++k) {
+      double v = result.stats(static_cast<int>(i * width + k));
+      if (d.metric->uses_labels()) {
+        const size_t local = static_cast<size_t>(v);
+        if (v < 0 || local >= remap.size()) {
+          return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(), " result has label id ", v,
+                                                         " outside its label table"));
+        }
+        v = remap[local];
+      }
+      dest[ref_row * width + k] = v;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
+  RETURN_IF_ERROR(init_status_);
+  const size_t models = 1 + spec_.candidates_size();
+  for (auto role : {emar::v1::DATASET_ROLE_TARGET, emar::v1::DATASET_ROLE_BENCHMARK}) {
+    const ReferenceTable& table = refs(role);
+    for (size_t m = 0; m < models; ++m) {
+      const Coverage& cov = coverage_[CoverageKey(role, static_cast<int>(m))];
+      size_t missing = 0;
+      size_t first = 0;
+      for (size_t r = 0; r < cov.line.size(); ++r) {
+        if (cov.line[r] == 0 && missing++ == 0) first = r;
+      }
+      if (missing > 0) {
+        const emar::v1::DatasetSpec& ds = role == emar::v1::DATASET_ROLE_TARGET ? spec_.target() : spec_.benchmark();
+        return absl::InvalidArgumentError(absl::StrCat(
+            cov.display_name, ": missing prediction for id '", table.id(first), "' (", ds.references(), ":",
+            table.line(first), ")", missing > 1 ? absl::StrCat(" and ", missing - 1, " more ids") : ""));
+      }
+    }
+  }
+  return std::move(out_);
+}
+
+}  // namespace emar

@@ -1,0 +1,116 @@
+// The lease state machine: which shard goes to which worker, until when, and what happens when a
+// worker dies, fails or answers twice. Pure and clock-driven (every call takes `now`), so tests
+// replay worker deaths, duplicate completions and retries without sleeping (STYLE.md, Buildbarn).
+//
+//   ShardScheduler s({.lease_ttl = absl::Seconds(30), .max_attempts = 3});
+//   s.AddJob("j1", tasks);
+//   std::optional<ShardTask> t = s.Lease("worker-a", now);
+//   s.Heartbeat(t->lease_id(), now + absl::Seconds(10));
+//   CompleteVerdict v = s.Complete(t->job_id(), t->shard_id(), now);
+//   std::vector<SchedulerEvent> ev = s.ExpireLeases(now + absl::Minutes(5));
+//
+// Durability is the caller's business: the coordinator stores a result before it calls Complete.
+// Not thread-safe; the coordinator holds its mutex around every call.
+#ifndef EMAR_SERVER_SHARD_SCHEDULER_H_
+#define EMAR_SERVER_SHARD_SCHEDULER_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "emar/v1/service.pb.h"
+
+namespace emar {
+
+struct SchedulerOptions {
+  absl::Duration lease_ttl = absl::Seconds(30);
+  int max_attempts = 3;
+};
+
+// Something the coordinator must act on: a job that must now fail, or nothing more than a log.
+struct SchedulerEvent {
+  std::string job_id;
+  bool job_failed = false;
+  std::string message;
+};
+
+enum class CompleteVerdict {
+  kAccepted,   // first result for the shard: count it
+  kDuplicate,  // shard already done: ignore, acknowledge
+  kUnknown,    // no such job (finished, failed or cancelled): ignore, acknowledge
+};
+
+class ShardScheduler {
+ public:
+  explicit ShardScheduler(SchedulerOptions options) : options_(options) {}
+
+  // Registers a job's shards. `tasks` are the shards still to do; `done_shards` the ids already
+  // completed (after a restart); `attempts` carries prior attempts by shard id.
+  void AddJob(const std::string& job_id, std::vector<emar::v1::ShardTask> tasks,
+              int total_shards, int done_shards,
+              const absl::flat_hash_map<int32_t, int32_t>& attempts = {});
+  // Hands out the oldest pending shard with a fresh lease, or nothing.
+  std::optional<emar::v1::ShardTask> Lease(const std::string& worker_id, absl::Time now);
+  // Extends a lease. False when the lease is unknown (expired, reassigned, job cancelled): the
+  // worker should stop.
+  bool Heartbeat(const std::string& lease_id, absl::Time now);
+  // Marks the shard done, whoever holds its lease (a late result from an expired lease is as
+  // good as any: results are deterministic). Cancels any other lease on the shard.
+  CompleteVerdict Complete(const std::string& job_id, int32_t shard_id);
+  // The worker reports a failure. Input errors fail the job now; others requeue the shard until
+  // it has failed max_attempts times.
+  std::optional<SchedulerEvent> Fail(const std::string& job_id, int32_t shard_id,
+                                     const std::string& message, bool input_error);
+  // Requeues shards whose lease expired; returns jobs that ran out of attempts.
+  std::vector<SchedulerEvent> ExpireLeases(absl::Time now);
+  // Forgets a job (cancelled, failed or finished): its pending shards vanish, its leases die.
+  void RemoveJob(const std::string& job_id);
+
+  bool IsJobComplete(const std::string& job_id) const;
+  bool HasJob(const std::string& job_id) const { return jobs_.contains(job_id); }
+  int done_shards(const std::string& job_id) const;
+  // Attempts used so far by a shard (for persisting).
+  int32_t attempts(const std::string& job_id, int32_t shard_id) const;
+  size_t pending_count() const { return queue_.size(); }
+  size_t lease_count() const { return leases_.size(); }
+
+ private:
+  struct ShardState {
+    emar::v1::ShardTask task;
+    int32_t attempts = 0;
+    bool done = false;
+    bool queued = false;
+    std::string lease_id;  // current lease, empty when none
+    std::string last_error;
+  };
+  struct JobState {
+    absl::flat_hash_map<int32_t, ShardState> shards;
+    int total = 0;
+    int done = 0;
+  };
+  struct LeaseState {
+    std::string job_id;
+    int32_t shard_id;
+    std::string worker_id;
+    absl::Time expiry;
+  };
+
+  void Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard);
+  std::optional<SchedulerEvent> RecordFailedAttempt(const std::string& job_id, ShardState& shard,
+                                                    const std::string& message);
+
+  const SchedulerOptions options_;
+  absl::flat_hash_map<std::string, JobState> jobs_;
+  std::deque<std::pair<std::string, int32_t>> queue_;  // may hold stale entries; skipped on pop
+  absl::flat_hash_map<std::string, LeaseState> leases_;
+  uint64_t next_lease_ = 1;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_SERVER_SHARD_SCHEDULER_H_

@@ -1,0 +1,145 @@
+#include "server/worker_service.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
+
+namespace emar {
+namespace {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+ServerUnaryReactor* Reply(CallbackServerContext* ctx, const absl::Status& s) {
+  ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpcStatus(s));
+  return r;
+}
+
+// Who finishes a long-poll first, the coordinator's answer or the client's cancellation, wins;
+// the state outlives the reactor because the coordinator's callback may run after it is gone.
+struct LeaseCall {
+  absl::Mutex mu;
+  bool finished ABSL_GUARDED_BY(mu) = false;
+  ServerUnaryReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
+  emar::v1::LeaseResponse* resp ABSL_GUARDED_BY(mu) = nullptr;
+};
+
+class LeaseReactor final : public ServerUnaryReactor {
+ public:
+  LeaseReactor(Coordinator* c, const emar::v1::LeaseRequest* req, emar::v1::LeaseResponse* resp)
+      : coordinator_(c), call_(std::make_shared<LeaseCall>()) {
+    {
+      absl::MutexLock lock(&call_->mu);
+      call_->reactor = this;
+      call_->resp = resp;
+    }
+    handle_ = coordinator_->LeaseAsync(
+        req->worker_id(), absl::Milliseconds(req->wait_ms()),
+        [call = call_](std::optional<emar::v1::ShardTask> task) {
+          absl::MutexLock lock(&call->mu);
+          if (call->finished) return;  // cancelled meanwhile: the lease will expire and requeue
+          call->finished = true;
+          if (task) *call->resp->mutable_task() = std::move(*task);
+          call->reactor->Finish(grpc::Status::OK);
+        });
+  }
+  void OnCancel() override {
+    coordinator_->CancelLeaseWait(handle_);
+    absl::MutexLock lock(&call_->mu);
+    if (call_->finished) return;
+    call_->finished = true;
+    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "lease wait cancelled"));
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  Coordinator* const coordinator_;
+  std::shared_ptr<LeaseCall> call_;
+  uint64_t handle_ = 0;
+};
+
+// Streams a blob range in 1 MiB chunks, reading each from disk when the previous one is sent.
+class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlobResponse> {
+ public:
+  ReadBlobReactor(Coordinator* c, const emar::v1::BlobRange& range) : coordinator_(c), range_(range) {
+    auto size = coordinator_->blobs().Size(range.sha256());
+    if (!size.ok()) {
+      Finish(ToGrpcStatus(size.status()));
+      return;
+    }
+    const int64_t end = range.length() < 0 ? *size : range.offset() + range.length();
+    if (range.offset() < 0 || range.offset() > *size || end > *size) {
+      Finish(ToGrpcStatus(absl::OutOfRangeError(absl::StrCat("range [", range.offset(), ", ", end,
+                                                             ") outside blob ", range.sha256(), " of ",
+                                                             *size, " bytes"))));
+      return;
+    }
+    next_ = range.offset();
+    end_ = end;
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "reader went away"));
+      return;
+    }
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() {
+    if (next_ >= end_ && sent_any_) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const int64_t len = std::min<int64_t>(kChunk, end_ - next_);
+    auto data = coordinator_->blobs().Read(range_.sha256(), next_, len);
+    if (!data.ok()) {
+      Finish(ToGrpcStatus(data.status()));
+      return;
+    }
+    next_ += len;
+    sent_any_ = true;
+    msg_.set_chunk(std::move(*data));
+    StartWrite(&msg_);
+  }
+
+  static constexpr int64_t kChunk = 1 << 20;
+  Coordinator* const coordinator_;
+  const emar::v1::BlobRange range_;
+  emar::v1::ReadBlobResponse msg_;
+  int64_t next_ = 0, end_ = 0;
+  bool sent_any_ = false;
+};
+
+}  // namespace
+
+ServerUnaryReactor* WorkerServiceImpl::Lease(CallbackServerContext* ctx, const emar::v1::LeaseRequest* req,
+                                             emar::v1::LeaseResponse* resp) {
+  return new LeaseReactor(coordinator_, req, resp);
+}
+
+ServerUnaryReactor* WorkerServiceImpl::Heartbeat(CallbackServerContext* ctx, const emar::v1::HeartbeatRequest* req,
+                                                 emar::v1::HeartbeatResponse* resp) {
+  auto r = coordinator_->Heartbeat(*req);
+  if (r.ok()) *resp = std::move(*r);
+  return Reply(ctx, r.status());
+}
+
+ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx, const emar::v1::CompleteRequest* req,
+                                                emar::v1::CompleteResponse* resp) {
+  auto r = coordinator_->Complete(*req);
+  if (r.ok()) *resp = std::move(*r);
+  return Reply(ctx, r.status());
+}
+
+grpc::ServerWriteReactor<emar::v1::ReadBlobResponse>* WorkerServiceImpl::ReadBlob(
+    CallbackServerContext* ctx, const emar::v1::ReadBlobRequest* req) {
+  return new ReadBlobReactor(coordinator_, req->range());
+}
+
+}  // namespace emar

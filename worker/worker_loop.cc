@@ -1,0 +1,186 @@
+#include "worker/worker_loop.h"
+
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/grpc_status.h"
+#include "worker/field_names.h"
+#include "worker/shard_scorer.h"
+#include "worker/scoring/metric.h"
+
+namespace emar {
+namespace {
+
+std::string DefaultWorkerId() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return absl::StrCat(host, "-", ::getpid());
+}
+
+// An error the worker cannot fix by retrying: the input itself is wrong.
+bool IsInputError(const absl::Status& s) { return absl::IsInvalidArgument(s); }
+
+}  // namespace
+
+WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions options)
+    : stub_(emar::v1::WorkerService::NewStub(channel)), options_([&] {
+        if (options.worker_id.empty()) options.worker_id = DefaultWorkerId();
+        if (options.threads < 1) options.threads = 1;
+        return options;
+      }()) {}
+
+bool WorkerLoop::stopping() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void WorkerLoop::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  for (grpc::ClientContext* ctx : waiting_) ctx->TryCancel();
+}
+
+void WorkerLoop::Run() {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options_.threads; ++i) threads.emplace_back([this, i] { Loop(i); });
+  for (auto& t : threads) t.join();
+}
+
+void WorkerLoop::Loop(int index) {
+  const std::string worker_id = absl::StrCat(options_.worker_id, "/", index);
+  absl::Duration backoff = absl::Milliseconds(50);
+  while (!stopping()) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
+    std::list<grpc::ClientContext*>::iterator self;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+      self = waiting_.insert(waiting_.end(), &ctx);
+    }
+    emar::v1::LeaseRequest req;
+    req.set_worker_id(worker_id);
+    req.set_wait_ms(absl::ToInt64Milliseconds(options_.lease_wait));
+    emar::v1::LeaseResponse resp;
+    grpc::Status st = stub_->Lease(&ctx, req, &resp);
+    {
+      absl::MutexLock lock(&mu_);
+      waiting_.erase(self);
+    }
+    if (!st.ok()) {
+      if (stopping()) break;
+      // Coordinator down or restarting: back off and retry, up to a second between tries.
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(1));
+      continue;
+    }
+    backoff = absl::Milliseconds(50);
+    if (resp.has_task()) Process(resp.task());
+  }
+}
+
+absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range) {
+  grpc::ClientContext ctx;
+  emar::v1::ReadBlobRequest req;
+  *req.mutable_range() = range;
+  auto reader = stub_->ReadBlob(&ctx, req);
+  std::string out;
+  if (range.length() > 0) out.reserve(static_cast<size_t>(range.length()));
+  emar::v1::ReadBlobResponse chunk;
+  while (reader->Read(&chunk)) out.append(chunk.chunk());
+  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(const emar::v1::ShardTask& task) {
+  const std::string key = absl::StrCat(task.references().sha256(), "|", task.fields().SerializeAsString());
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = references_.begin(); it != references_.end(); ++it) {
+      if (it->first == key) {
+        references_.splice(references_.begin(), references_, it);
+        return it->second;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(std::string data, Fetch(task.references()));
+  ASSIGN_OR_RETURN(ReferenceTable table,
+                   ReferenceTable::Parse(task.references().display_name(), data, ToFieldConfig(task.fields())));
+  auto shared = std::make_shared<const ReferenceTable>(std::move(table));
+  absl::MutexLock lock(&mu_);
+  references_.emplace_front(key, shared);
+  while (references_.size() > static_cast<size_t>(options_.reference_cache_entries)) references_.pop_back();
+  return shared;
+}
+
+void WorkerLoop::Process(const emar::v1::ShardTask& task) {
+  // Heartbeat at a third of the lease TTL while scoring; the coordinator may say stop.
+  absl::Mutex hb_mu;
+  bool done = false;
+  std::thread heartbeat([&] {
+    const absl::Duration every = absl::Milliseconds(std::max<int64_t>(task.lease_ttl_ms() / 3, 100));
+    absl::MutexLock lock(&hb_mu);
+    while (!hb_mu.AwaitWithTimeout(absl::Condition(&done), every)) {
+      hb_mu.Unlock();
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + every));
+      emar::v1::HeartbeatRequest req;
+      req.set_lease_id(task.lease_id());
+      req.set_worker_id(options_.worker_id);
+      emar::v1::HeartbeatResponse resp;
+      stub_->Heartbeat(&ctx, req, &resp);  // a missed beat is retried at the next tick
+      hb_mu.Lock();
+    }
+  });
+  auto score = [&]() -> absl::StatusOr<emar::v1::ShardResult> {
+    ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(task.metric()));
+    ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceTable> refs, References(task));
+    ASSIGN_OR_RETURN(std::string outputs, Fetch(task.outputs()));
+    return ScoreShard(task, outputs, *refs, *metric);
+  };
+  absl::StatusOr<emar::v1::ShardResult> result = score();
+  {
+    absl::MutexLock lock(&hb_mu);
+    done = true;
+  }
+  heartbeat.join();
+
+  emar::v1::CompleteRequest req;
+  req.set_lease_id(task.lease_id());
+  req.set_worker_id(options_.worker_id);
+  req.set_job_id(task.job_id());
+  req.set_shard_id(task.shard_id());
+  if (result.ok()) {
+    *req.mutable_result() = std::move(*result);
+  } else {
+    req.mutable_failure()->set_message(std::string(result.status().message()));
+    req.mutable_failure()->set_input_error(IsInputError(result.status()));
+  }
+  CompleteWithRetry(req);
+}
+
+void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
+  // Complete is idempotent, so retrying a call whose answer was lost is safe.
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    emar::v1::CompleteResponse resp;
+    grpc::Status st = stub_->Complete(&ctx, req, &resp);
+    if (st.ok()) {
+      shards_completed_.fetch_add(1);
+      return;
+    }
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return;  // the coordinator refused it; the lease will expire and the shard be retried
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+  }
+}
+
+}  // namespace emar

@@ -1,0 +1,65 @@
+// The worker's RPC loop: lease a shard (long-poll), fetch the blob ranges it names (references
+// cached across shards), score it with ScoreShard, heartbeat meanwhile, complete it. Any number
+// of loops run in one process; the embedded default runs them as threads beside the coordinator.
+//
+//   WorkerLoop worker(grpc::CreateChannel("127.0.0.1:50051", creds), {.threads = 2});
+//   std::thread t([&] { worker.Run(); });  ...  worker.Stop();  t.join();
+//
+// Run() and Stop() may be called from different threads; Stop() lets shards in progress finish.
+#ifndef EMAR_WORKER_WORKER_LOOP_H_
+#define EMAR_WORKER_WORKER_LOOP_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "emar/v1/service.grpc.pb.h"
+#include "worker/input/reference_table.h"
+
+namespace emar {
+
+struct WorkerOptions {
+  std::string worker_id;  // default: hostname-pid
+  int threads = 1;
+  absl::Duration lease_wait = absl::Seconds(10);
+  int reference_cache_entries = 4;
+};
+
+class WorkerLoop {
+ public:
+  WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions options);
+
+  // Runs options.threads lease loops until Stop(). Returns once all have stopped.
+  void Run();
+  void Stop();
+  int64_t shards_completed() const { return shards_completed_.load(); }
+
+ private:
+  void Loop(int index);
+  // Scores a leased shard and reports the outcome; heartbeats while scoring.
+  void Process(const emar::v1::ShardTask& task);
+  absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range);
+  absl::StatusOr<std::shared_ptr<const ReferenceTable>> References(const emar::v1::ShardTask& task);
+  void CompleteWithRetry(const emar::v1::CompleteRequest& req);
+  bool stopping();
+
+  std::unique_ptr<emar::v1::WorkerService::Stub> stub_;
+  const WorkerOptions options_;
+  std::atomic<int64_t> shards_completed_{0};
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::list<grpc::ClientContext*> waiting_ ABSL_GUARDED_BY(mu_);  // long-polls to cancel on Stop
+  // Parsed references by (sha256, fields), most recently used first.
+  std::list<std::pair<std::string, std::shared_ptr<const ReferenceTable>>> references_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace emar
+
+#endif  // EMAR_WORKER_WORKER_LOOP_H_
