@@ -8,9 +8,11 @@
 #include "absl/strings/str_join.h"
 #include "worker/scoring/accuracy_scorer.h"
 #include "worker/scoring/bleu_scorer.h"
+#include "worker/scoring/chrf_scorer.h"
 #include "worker/scoring/classification_scorer.h"
 #include "worker/scoring/exact_match_scorer.h"
 #include "worker/scoring/perplexity_scorer.h"
+#include "worker/scoring/rouge_scorer.h"
 
 namespace emar {
 namespace {
@@ -22,16 +24,25 @@ std::unique_ptr<Metric> Make() {
   return std::make_unique<T>();
 }
 
+template <RougeType kType>
+std::unique_ptr<Metric> MakeRouge() {
+  return std::make_unique<RougeMetric>(kType);
+}
+
 // Every metric the service knows, sorted by name.
 const std::vector<std::pair<absl::string_view, MetricFactory>>& Registry() {
   static const auto* registry = new std::vector<std::pair<absl::string_view, MetricFactory>>{
       {"accuracy", &Make<AccuracyMetric>},
       {"bleu", &Make<BleuMetric>},
+      {"chrf", &Make<ChrfMetric>},
       {"exact_match", &Make<ExactMatchMetric>},
       {"macro_f1", &Make<MacroF1Metric>},
       {"mcc", &Make<MccMetric>},
       {"micro_f1", &Make<MicroF1Metric>},
       {"perplexity", &Make<PerplexityMetric>},
+      {"rouge1", &MakeRouge<RougeType::kRouge1>},
+      {"rouge2", &MakeRouge<RougeType::kRouge2>},
+      {"rougeL", &MakeRouge<RougeType::kRougeL>},
       {"token_f1", &Make<TokenF1Metric>},
   };
   return *registry;

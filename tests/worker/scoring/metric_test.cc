@@ -39,13 +39,19 @@ TEST(LabelTableTest, SurvivesRehashing) {
 TEST(MetricRegistryTest, EveryNameBuildsAMetricOfThatName) {
   const std::vector<std::string> names = MetricNames();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
-  EXPECT_THAT(names, ::testing::IsSupersetOf({"accuracy", "exact_match", "token_f1"}));
+  EXPECT_THAT(names, ::testing::ElementsAre("accuracy", "bleu", "chrf", "exact_match", "macro_f1",
+                                            "mcc", "micro_f1", "perplexity", "rouge1", "rouge2",
+                                            "rougeL", "token_f1"));
   for (const std::string& name : names) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Metric> m, MakeMetric(name));
     EXPECT_EQ(m->name(), name);
     EXPECT_GT(m->stats_width(), 0u);
-    EXPECT_THAT(m->signature(), ::testing::StartsWith(name));
+    EXPECT_THAT(m->signature(), ::testing::StartsWith(name == "chrf" ? "chrf2" : name));
     EXPECT_THAT(m->signature(), HasSubstr("version:emar-0.1"));
+    EXPECT_EQ(m->direction(), name == "perplexity" ? Direction::kLowerIsBetter
+                                                   : Direction::kHigherIsBetter);
+    EXPECT_EQ(m->is_binary(), name == "accuracy" || name == "exact_match");
+    EXPECT_EQ(m->uses_labels(), name == "macro_f1" || name == "micro_f1" || name == "mcc");
   }
 }
 

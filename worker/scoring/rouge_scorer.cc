@@ -1,0 +1,167 @@
+#include "worker/scoring/rouge_scorer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "worker/scoring/ngram_keys.h"
+#include "worker/scoring/unicode_text.h"
+
+namespace emar {
+namespace {
+
+// Appends the tokens of `text` to *buffer, each followed by one space.
+void Tokenize(absl::string_view text, std::string* buffer) {
+  bool in_token = false;
+  size_t pos = 0;
+  auto end_token = [&] {
+    if (in_token) buffer->push_back(' ');
+    in_token = false;
+  };
+  while (pos < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[pos]);
+    char out = 0;
+    bool separator_after = false;
+    if (c < 0x80) {
+      ++pos;
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        out = static_cast<char>(c);
+      } else if (c >= 'A' && c <= 'Z') {
+        out = static_cast<char>(c + ('a' - 'A'));
+      }
+    } else {
+      const char32_t cp = NextCodePoint(text, &pos);
+      if (cp == 0x0130) {  // lower() gives "i\u0307"; the combining dot separates
+        out = 'i';
+        separator_after = true;
+      } else if (cp == 0x212A) {  // Kelvin sign
+        out = 'k';
+      }
+    }
+    if (out == 0) {
+      end_token();
+      continue;
+    }
+    buffer->push_back(out);
+    in_token = true;
+    if (separator_after) end_token();
+  }
+  end_token();
+}
+
+struct RougeScratch {
+  std::vector<std::string> buffers;  // [0] prediction, [1..] targets
+  std::vector<absl::string_view> words;
+  TokenInterner<absl::string_view> interner;
+  std::vector<std::vector<uint32_t>> ids;
+  NgramKeyer keyer;
+  std::vector<uint64_t> pred_keys, target_keys;
+  std::vector<uint32_t> lcs_row;
+};
+
+RougeScore FromCounts(double overlap, double pred_total, double target_total) {
+  RougeScore s;
+  s.precision = overlap / std::max(pred_total, 1.0);
+  s.recall = overlap / std::max(target_total, 1.0);
+  if (s.precision + s.recall > 0) {
+    s.fmeasure = 2 * s.precision * s.recall / (s.precision + s.recall);
+  }
+  return s;
+}
+
+size_t LcsLength(absl::Span<const uint32_t> a, absl::Span<const uint32_t> b,
+                 std::vector<uint32_t>* row) {
+  row->assign(b.size() + 1, 0);
+  for (size_t i = 0; i < a.size(); ++i) {
+    uint32_t diagonal = 0;  // row[j] of the previous i
+    for (size_t j = 0; j < b.size(); ++j) {
+      const uint32_t up = (*row)[j + 1];
+      (*row)[j + 1] = a[i] == b[j] ? diagonal + 1 : std::max(up, (*row)[j]);
+      diagonal = up;
+    }
+  }
+  return (*row)[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> RougeTokens(absl::string_view text) {
+  std::string buffer;
+  Tokenize(text, &buffer);
+  std::vector<absl::string_view> words;
+  PythonSplit(buffer, &words);
+  return std::vector<std::string>(words.begin(), words.end());
+}
+
+RougeScore ScoreRouge(RougeType type, absl::string_view prediction,
+                      absl::Span<const std::string> targets) {
+  thread_local RougeScratch scratch;
+  RougeScratch* s = &scratch;
+  const size_t num = 1 + targets.size();
+  if (s->buffers.size() < num) s->buffers.resize(num);
+  if (s->ids.size() < num) s->ids.resize(num);
+  for (size_t k = 0; k < num; ++k) {
+    s->buffers[k].clear();
+    Tokenize(k == 0 ? prediction : absl::string_view(targets[k - 1]), &s->buffers[k]);
+  }
+  s->interner.Clear();
+  for (size_t k = 0; k < num; ++k) {
+    PythonSplit(s->buffers[k], &s->words);
+    s->ids[k].clear();
+    for (absl::string_view w : s->words) s->ids[k].push_back(s->interner.Id(w));
+  }
+  const int n = type == RougeType::kRouge2 ? 2 : 1;
+  s->keyer.Reset(s->interner.size(), n);
+  if (type != RougeType::kRougeL) s->keyer.SortedKeys(s->ids[0], n, &s->pred_keys);
+
+  RougeScore best;
+  bool have_best = false;
+  for (size_t t = 1; t < num; ++t) {
+    RougeScore score;
+    if (type == RougeType::kRougeL) {
+      const auto& pred = s->ids[0];
+      const auto& target = s->ids[t];
+      if (!pred.empty() && !target.empty()) {
+        const double lcs = static_cast<double>(LcsLength(target, pred, &s->lcs_row));
+        score = FromCounts(lcs, static_cast<double>(pred.size()),
+                           static_cast<double>(target.size()));
+      }
+    } else {
+      s->keyer.SortedKeys(s->ids[t], n, &s->target_keys);
+      score = FromCounts(static_cast<double>(MultisetOverlap(s->pred_keys, s->target_keys)),
+                         static_cast<double>(s->pred_keys.size()),
+                         static_cast<double>(s->target_keys.size()));
+    }
+    if (!have_best || score.fmeasure > best.fmeasure) {
+      best = score;
+      have_best = true;
+    }
+  }
+  return best;
+}
+
+absl::string_view RougeMetric::name() const {
+  switch (type_) {
+    case RougeType::kRouge1:
+      return "rouge1";
+    case RougeType::kRouge2:
+      return "rouge2";
+    case RougeType::kRougeL:
+      break;
+  }
+  return "rougeL";
+}
+
+std::string RougeMetric::signature() const {
+  return absl::StrCat(name(), "|tok:rouge-score-default|stem:no|refs:max-f|agg:mean-f",
+                      "|version:emar-0.1");
+}
+
+absl::Status RougeMetric::ScoreExample(const Prediction& prediction, const Reference& reference,
+                                       LabelTable* labels, absl::Span<double> row) const {
+  RETURN_IF_ERROR(RequireReferences(reference));
+  row[0] = ScoreRouge(type_, prediction.text, reference.texts).fmeasure;
+  return absl::OkStatus();
+}
+
+}  // namespace emar
