@@ -1,0 +1,428 @@
+#include "server/stats/bootstrap_resampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/stats/deterministic_rng.h"
+
+namespace emar {
+namespace {
+
+constexpr int kBlockBits = 12;
+constexpr size_t kBlockSize = size_t{1} << kBlockBits;  // examples per draw block
+constexpr uint64_t kBlockMask = kBlockSize - 1;
+constexpr int64_t kMaxResamples = 10'000'000;
+
+// Calls visit(index) for `draws` uniform picks in [0, size). A full block takes 12-bit fields of
+// each 64-bit word (5 per word, exactly uniform); a partial block uses Lemire's method.
+template <typename Visit>
+inline void DrawInBlock(DeterministicRng& rng, uint64_t draws, size_t size, Visit&& visit) {
+  if (size == kBlockSize) {
+    uint64_t t = 0;
+    for (; t + 5 <= draws; t += 5) {
+      uint64_t word = rng.Next();
+      visit(static_cast<uint32_t>(word & kBlockMask));
+      visit(static_cast<uint32_t>((word >> 12) & kBlockMask));
+      visit(static_cast<uint32_t>((word >> 24) & kBlockMask));
+      visit(static_cast<uint32_t>((word >> 36) & kBlockMask));
+      visit(static_cast<uint32_t>((word >> 48) & kBlockMask));
+    }
+    if (t < draws) {
+      uint64_t word = rng.Next();
+      for (; t < draws; ++t, word >>= 12) visit(static_cast<uint32_t>(word & kBlockMask));
+    }
+  } else {
+    for (uint64_t t = 0; t < draws; ++t) visit(static_cast<uint32_t>(rng.UniformBelow(size)));
+  }
+}
+
+// Adds row `idx` of a block into `sum` for a compile-time width (0 = use `width`).
+template <int kWidth, typename T, typename A>
+inline void AddRow(const T* block, size_t width, uint32_t idx, A* sum) {
+  const size_t w = kWidth > 0 ? static_cast<size_t>(kWidth) : width;
+  const T* row = block + static_cast<size_t>(idx) * w;
+  for (size_t d = 0; d < w; ++d) sum[d] += row[d];
+}
+
+// Integer rows: int64 sums are exact, so one running sum per resample suffices.
+template <int kWidth>
+void GatherInt(DeterministicRng& rng, uint64_t draws, size_t size, const int32_t* block,
+               size_t width, int64_t* sum) {
+  DrawInBlock(rng, draws, size,
+              [&](uint32_t idx) { AddRow<kWidth>(block, width, idx, sum); });
+}
+
+// Double rows: four interleaved partial sums break the floating-point add latency chain; they
+// are combined in a fixed order, so the bits depend only on the draws.
+template <int kWidth>
+void GatherDouble(DeterministicRng& rng, uint64_t draws, size_t size, const double* block,
+                  size_t width, double* banks /* 4 * width */, double* sum) {
+  std::fill(banks, banks + 4 * width, 0.0);
+  uint64_t t = 0;
+  DrawInBlock(rng, draws, size, [&](uint32_t idx) {
+    AddRow<kWidth>(block, width, idx, banks + (t & 3) * width);
+    ++t;
+  });
+  for (size_t d = 0; d < width; ++d) {
+    sum[d] += (banks[d] + banks[width + d]) + (banks[2 * width + d] + banks[3 * width + d]);
+  }
+}
+
+using GatherIntFn = void (*)(DeterministicRng&, uint64_t, size_t, const int32_t*, size_t,
+                             int64_t*);
+using GatherDoubleFn = void (*)(DeterministicRng&, uint64_t, size_t, const double*, size_t,
+                                double*, double*);
+
+GatherIntFn PickGatherInt(size_t width) {
+  switch (width) {
+    case 1: return &GatherInt<1>;
+    case 2: return &GatherInt<2>;
+    case 4: return &GatherInt<4>;
+    case 20: return &GatherInt<20>;
+    default: return &GatherInt<0>;
+  }
+}
+
+GatherDoubleFn PickGatherDouble(size_t width) {
+  switch (width) {
+    case 1: return &GatherDouble<1>;
+    case 2: return &GatherDouble<2>;
+    case 4: return &GatherDouble<4>;
+    case 20: return &GatherDouble<20>;
+    default: return &GatherDouble<0>;
+  }
+}
+
+int ResolveThreads(int num_threads, int64_t resamples) {
+  int t = num_threads;
+  if (t <= 0) {
+    t = static_cast<int>(std::thread::hardware_concurrency());
+    t = std::max(1, std::min(t, 8));
+  }
+  return static_cast<int>(std::min<int64_t>(t, resamples));
+}
+
+}  // namespace
+
+absl::string_view ResamplingMethodName(ResamplingMethod m) {
+  switch (m) {
+    case ResamplingMethod::kAuto: return "auto";
+    case ResamplingMethod::kJointCells: return "joint_cells";
+    case ResamplingMethod::kExampleDraws: return "example_draws";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<BootstrapResampler> BootstrapResampler::Create(const DatasetRows& rows,
+                                                              ResamplingMethod method) {
+  RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
+  BootstrapResampler r;
+  r.metric_ = rows.metric;
+  r.num_labels_ = rows.num_labels;
+  r.n_ = rows.n;
+  r.num_systems_ = rows.systems.size();
+  r.width_ = rows.metric->stats_width();
+  r.additive_ = !rows.metric->uses_labels();
+  if (r.additive_ && rows.metric->AccumulatorWidth(rows.num_labels) != r.width_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric ", rows.metric->name(),
+        " has a non-additive accumulator but does not use labels; the resamplers need one"));
+  }
+  ASSIGN_OR_RETURN(std::vector<MetricValue> point, CorpusScores(rows));
+  for (const MetricValue& v : point) {
+    r.point_.push_back(v.value.has_value() && std::isfinite(*v.value) ? v.value : std::nullopt);
+  }
+  if (method == ResamplingMethod::kJointCells) {
+    r.BuildCells(rows, std::numeric_limits<size_t>::max());
+    r.method_ = ResamplingMethod::kJointCells;
+  } else if (method == ResamplingMethod::kAuto &&
+             r.BuildCells(rows, rows.metric->is_binary() ? std::numeric_limits<size_t>::max()
+                                                         : std::max<size_t>(1, rows.n / 32))) {
+    r.method_ = ResamplingMethod::kJointCells;
+  } else {
+    r.cell_counts_.clear();
+    r.cell_rows_.clear();
+    r.BuildPacked(rows);
+    r.method_ = ResamplingMethod::kExampleDraws;
+  }
+  return r;
+}
+
+bool BootstrapResampler::BuildCells(const DatasetRows& rows, size_t max_cells) {
+  const size_t joint = num_systems_ * width_;
+  cell_counts_.clear();
+  cell_rows_.clear();
+  if (rows.metric->is_binary() && num_systems_ <= 16) {
+    // Joint outcome of a 0/1 metric = bit s set when system s is right.
+    std::vector<uint64_t> counts(size_t{1} << num_systems_, 0);
+    for (size_t i = 0; i < n_; ++i) {
+      uint32_t mask = 0;
+      for (size_t s = 0; s < num_systems_; ++s) {
+        mask |= static_cast<uint32_t>(rows.systems[s][i] != 0.0) << s;
+      }
+      ++counts[mask];
+    }
+    for (uint32_t mask = 0; mask < counts.size(); ++mask) {
+      if (counts[mask] == 0) continue;
+      cell_counts_.push_back(counts[mask]);
+      for (size_t s = 0; s < num_systems_; ++s) cell_rows_.push_back((mask >> s) & 1);
+    }
+    return true;
+  }
+  // General case: hash the bytes of each joint row; give up past max_cells.
+  absl::flat_hash_map<std::string, size_t> index;
+  std::vector<double> scratch(joint);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n_; ++i) {
+    for (size_t s = 0; s < num_systems_; ++s) {
+      std::memcpy(&scratch[s * width_], rows.systems[s].data() + i * width_,
+                  width_ * sizeof(double));
+    }
+    absl::string_view key(reinterpret_cast<const char*>(scratch.data()), joint * sizeof(double));
+    auto it = index.find(key);
+    if (it != index.end()) {
+      ++cell_counts_[it->second];
+      continue;
+    }
+    if (index.size() >= max_cells) return false;
+    index.emplace(std::string(key), cell_counts_.size());
+    keys.emplace_back(key);
+    cell_counts_.push_back(1);
+    cell_rows_.insert(cell_rows_.end(), scratch.begin(), scratch.end());
+  }
+  // Canonical order (by key bytes), so the draw does not depend on the order rows arrived in.
+  std::vector<size_t> order(keys.size());
+  for (size_t j = 0; j < order.size(); ++j) order[j] = j;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+  std::vector<uint64_t> counts(order.size());
+  std::vector<double> cell_rows(cell_rows_.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    counts[j] = cell_counts_[order[j]];
+    std::copy_n(cell_rows_.begin() + order[j] * joint, joint, cell_rows.begin() + j * joint);
+  }
+  cell_counts_ = std::move(counts);
+  cell_rows_ = std::move(cell_rows);
+  return true;
+}
+
+void BootstrapResampler::BuildPacked(const DatasetRows& rows) {
+  const size_t joint = num_systems_ * width_;
+  // Integer storage when every value is an integer with |v| <= 2^31 - 1 and n * max|v| < 2^53,
+  // so int64 sums are exact and convert to double exactly.
+  bool integral = additive_;
+  double max_abs = 0;
+  for (size_t s = 0; s < num_systems_ && integral; ++s) {
+    for (double v : rows.systems[s]) {
+      if (!(v == std::floor(v)) || std::fabs(v) > 2147483647.0) {
+        integral = false;
+        break;
+      }
+      max_abs = std::max(max_abs, std::fabs(v));
+    }
+  }
+  if (integral && max_abs * static_cast<double>(n_) >= 9007199254740992.0) integral = false;
+  if (integral) {
+    packed_int_.resize(n_ * joint);
+  } else {
+    packed_double_.resize(n_ * joint);
+  }
+  for (size_t i = 0; i < n_; ++i) {
+    for (size_t s = 0; s < num_systems_; ++s) {
+      const double* src = rows.systems[s].data() + i * width_;
+      for (size_t c = 0; c < width_; ++c) {
+        if (integral) {
+          packed_int_[i * joint + s * width_ + c] = static_cast<int32_t>(src[c]);
+        } else {
+          packed_double_[i * joint + s * width_ + c] = src[c];
+        }
+      }
+    }
+  }
+}
+
+absl::StatusOr<ResampledScores> BootstrapResampler::Run(int64_t resamples, uint64_t seed,
+                                                        uint64_t stream,
+                                                        int num_threads) const {
+  if (resamples < 1 || resamples > kMaxResamples) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resamples must be in [1, ", kMaxResamples, "], got ", resamples));
+  }
+  ResampledScores out;
+  out.num_systems = num_systems_;
+  out.resamples = resamples;
+  out.point = point_;
+  out.values.resize(static_cast<size_t>(resamples) * num_systems_);
+  const int threads = ResolveThreads(num_threads, resamples);
+  auto work = [&](int64_t first, int64_t last) {
+    if (method_ == ResamplingMethod::kJointCells) {
+      RunCells(first, last, seed, stream, &out);
+    } else {
+      RunExamples(first, last, seed, stream, &out);
+    }
+  };
+  if (threads <= 1) {
+    work(0, resamples);
+    return out;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    const int64_t first = resamples * t / threads;
+    const int64_t last = resamples * (t + 1) / threads;
+    pool.emplace_back(work, first, last);
+  }
+  for (std::thread& th : pool) th.join();
+  return out;
+}
+
+void BootstrapResampler::ScoreSums(absl::Span<const double> sums,
+                                   std::optional<double>* out) const {
+  std::vector<double> acc(width_);
+  for (size_t s = 0; s < num_systems_; ++s) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    metric_->Accumulate(sums.subspan(s * width_, width_), 1.0, num_labels_, absl::MakeSpan(acc));
+    out[s] = FinalizeScore(*metric_, acc, num_labels_, static_cast<double>(n_));
+  }
+}
+
+void BootstrapResampler::RunCells(int64_t first, int64_t last, uint64_t seed, uint64_t stream,
+                                  ResampledScores* out) const {
+  const size_t joint = num_systems_ * width_;
+  const size_t cells = cell_counts_.size();
+  std::vector<uint64_t> m(cells);
+  std::vector<double> acc(metric_->AccumulatorWidth(num_labels_));
+  for (int64_t r = first; r < last; ++r) {
+    DeterministicRng rng =
+        DeterministicRng::ForStream(seed, {stream, static_cast<uint64_t>(r)});
+    rng.Multinomial(n_, cell_counts_, absl::MakeSpan(m));
+    for (size_t s = 0; s < num_systems_; ++s) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (size_t j = 0; j < cells; ++j) {
+        if (m[j] == 0) continue;
+        metric_->Accumulate(
+            absl::MakeConstSpan(cell_rows_.data() + j * joint + s * width_, width_),
+            static_cast<double>(m[j]), num_labels_, absl::MakeSpan(acc));
+      }
+      out->values[static_cast<size_t>(r) * num_systems_ + s] =
+          FinalizeScore(*metric_, acc, num_labels_, static_cast<double>(n_));
+    }
+  }
+}
+
+void BootstrapResampler::RunExamples(int64_t first, int64_t last, uint64_t seed, uint64_t stream,
+                                     ResampledScores* out) const {
+  const size_t joint = num_systems_ * width_;
+  const size_t blocks = (n_ + kBlockSize - 1) / kBlockSize;
+  const size_t count = static_cast<size_t>(last - first);
+  std::vector<uint64_t> block_sizes(blocks, kBlockSize);
+  block_sizes.back() = n_ - (blocks - 1) * kBlockSize;
+  // Step 1: how many of the n picks land in each block (resample r, stream {s, r, 0}).
+  std::vector<uint64_t> totals(count * blocks);
+  for (size_t i = 0; i < count; ++i) {
+    DeterministicRng rng = DeterministicRng::ForStream(
+        seed, {stream, static_cast<uint64_t>(first) + i, 0});
+    rng.Multinomial(n_, block_sizes, absl::MakeSpan(totals.data() + i * blocks, blocks));
+  }
+  auto block_rng = [&](size_t i, size_t k) {
+    return DeterministicRng::ForStream(seed, {stream, static_cast<uint64_t>(first) + i, k + 1});
+  };
+  // Step 2: picks inside each block, block-major so a block's rows stay in cache while every
+  // resample of this range visits it.
+  if (additive_) {
+    std::vector<double> sums(count * joint, 0.0);
+    if (!packed_int_.empty()) {
+      const GatherIntFn gather = PickGatherInt(joint);
+      std::vector<int64_t> isums(count * joint, 0);
+      for (size_t k = 0; k < blocks; ++k) {
+        const int32_t* block = packed_int_.data() + k * kBlockSize * joint;
+        for (size_t i = 0; i < count; ++i) {
+          DeterministicRng rng = block_rng(i, k);
+          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, &isums[i * joint]);
+        }
+      }
+      for (size_t j = 0; j < sums.size(); ++j) sums[j] = static_cast<double>(isums[j]);
+    } else {
+      const GatherDoubleFn gather = PickGatherDouble(joint);
+      std::vector<double> banks(4 * joint);
+      for (size_t k = 0; k < blocks; ++k) {
+        const double* block = packed_double_.data() + k * kBlockSize * joint;
+        for (size_t i = 0; i < count; ++i) {
+          DeterministicRng rng = block_rng(i, k);
+          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, banks.data(),
+                 &sums[i * joint]);
+        }
+      }
+    }
+    for (size_t i = 0; i < count; ++i) {
+      ScoreSums(absl::MakeConstSpan(&sums[i * joint], joint),
+                &out->values[(static_cast<size_t>(first) + i) * num_systems_]);
+    }
+    return;
+  }
+  // Label metrics with many distinct rows: Accumulate every pick (slow, but exact).
+  const size_t acc_width = metric_->AccumulatorWidth(num_labels_);
+  std::vector<double> accs(count * num_systems_ * acc_width, 0.0);
+  for (size_t k = 0; k < blocks; ++k) {
+    const double* block = packed_double_.data() + k * kBlockSize * joint;
+    for (size_t i = 0; i < count; ++i) {
+      DeterministicRng rng = block_rng(i, k);
+      double* acc = &accs[i * num_systems_ * acc_width];
+      DrawInBlock(rng, totals[i * blocks + k], block_sizes[k], [&](uint32_t idx) {
+        for (size_t s = 0; s < num_systems_; ++s) {
+          metric_->Accumulate(absl::MakeConstSpan(block + idx * joint + s * width_, width_), 1.0,
+                              num_labels_, absl::MakeSpan(acc + s * acc_width, acc_width));
+        }
+      });
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t s = 0; s < num_systems_; ++s) {
+      out->values[(static_cast<size_t>(first) + i) * num_systems_ + s] = FinalizeScore(
+          *metric_, absl::MakeConstSpan(&accs[(i * num_systems_ + s) * acc_width], acc_width),
+          num_labels_, static_cast<double>(n_));
+    }
+  }
+}
+
+absl::StatusOr<ResampledScores> ScoresFromIndices(
+    const DatasetRows& rows, absl::Span<const std::vector<uint32_t>> indices) {
+  RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
+  const Metric& metric = *rows.metric;
+  const size_t width = metric.stats_width();
+  ResampledScores out;
+  out.num_systems = rows.systems.size();
+  out.resamples = static_cast<int64_t>(indices.size());
+  ASSIGN_OR_RETURN(std::vector<MetricValue> point, CorpusScores(rows));
+  for (const MetricValue& v : point) {
+    out.point.push_back(v.value.has_value() && std::isfinite(*v.value) ? v.value : std::nullopt);
+  }
+  std::vector<double> acc(metric.AccumulatorWidth(rows.num_labels));
+  for (size_t r = 0; r < indices.size(); ++r) {
+    if (indices[r].empty()) return absl::InvalidArgumentError(absl::StrCat("resample ", r, " is empty"));
+    for (uint32_t idx : indices[r]) {
+      if (idx >= rows.n) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("resample ", r, ": index ", idx, " >= n = ", rows.n));
+      }
+    }
+    for (size_t s = 0; s < rows.systems.size(); ++s) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (uint32_t idx : indices[r]) {
+        metric.Accumulate(rows.systems[s].subspan(idx * width, width), 1.0, rows.num_labels,
+                          absl::MakeSpan(acc));
+      }
+      out.values.push_back(FinalizeScore(metric, acc, rows.num_labels,
+                                         static_cast<double>(indices[r].size())));
+    }
+  }
+  return out;
+}
+
+}  // namespace emar
