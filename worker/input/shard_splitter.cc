@@ -9,7 +9,6 @@ namespace emar {
 std::vector<LineRange> SplitIntoShards(absl::string_view data, uint64_t rows_per_shard) {
   rows_per_shard = std::max<uint64_t>(rows_per_shard, 1);
   std::vector<LineRange> shards;
-  if (data.empty()) return shards;
   // The cursor skips a byte order mark and blank lines exactly as the readers will, so the rows
   // counted here are the rows each reader returns.
   JsonlLineCursor cursor(data, /*first_line=*/1);
@@ -26,6 +25,7 @@ std::vector<LineRange> SplitIntoShards(absl::string_view data, uint64_t rows_per
     }
     ++current.rows;
   }
+  if (current.rows == 0) return shards;  // no rows anywhere: nothing to read
   current.length = data.size() - current.offset;
   shards.push_back(current);
   return shards;

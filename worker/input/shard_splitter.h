@@ -8,9 +8,10 @@
 //
 // Contract: the ranges are in file order and concatenate to exactly `data` (blank lines and a
 // UTF-8 byte order mark included); each holds `rows_per_shard` non-blank lines except the last,
-// which holds the rest (1..rows_per_shard). Each shard after the first starts at the line start of
-// its first row, so blank lines stay with the shard of the row before them. A file with no non-blank line gives one range
-// with rows == 0, or none when `data` is empty. rows_per_shard 0 is treated as 1.
+// which holds the rest (1..rows_per_shard). Each shard after the first starts at the line start
+// of its first row, so blank lines stay with the shard of the row before them. A file with no
+// non-blank line (empty, blank, or only a byte order mark) gives no ranges at all, so callers
+// report it as an empty file. rows_per_shard 0 is treated as 1.
 #ifndef EMAR_WORKER_INPUT_SHARD_SPLITTER_H_
 #define EMAR_WORKER_INPUT_SHARD_SPLITTER_H_
 
