@@ -9,14 +9,9 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-// common/status_matchers.h says `testing::PrintToString` inside namespace emar::testing, which
-// finds emar::testing; make the name visible there until that header says ::testing.
-namespace emar::testing {
-using ::testing::PrintToString;
-}  // namespace emar::testing
-#include "common/status_matchers.h"
 #include "gtest/gtest.h"
 #include "server/stats/bootstrap_resampler.h"
+#include "tests/server/stats/status_matchers_fix.h"
 #include "tests/server/stats/test_metrics.h"
 #include "tests/server/stats/test_vectors.h"
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "worker/scoring/metric.h"
@@ -77,10 +78,17 @@ class MacroF1Metric : public Metric {
   std::string signature() const override { return "test_macro_f1"; }
   size_t stats_width() const override { return 2; }
   bool uses_labels() const override { return true; }
-  absl::Status ScoreExample(const Prediction& p, const Reference& r, LabelTable* labels,
+  // Labels here are written as their decimal ids ("0", "1", ...), so no LabelTable (and no
+  // link dependency on worker/scoring) is needed.
+  absl::Status ScoreExample(const Prediction& p, const Reference& r, LabelTable*,
                             absl::Span<double> row) const override {
-    row[0] = labels->Intern(p.text);
-    row[1] = labels->Intern(r.texts.empty() ? "" : r.texts[0]);
+    uint32_t pred = 0, gold = 0;
+    if (r.texts.size() != 1 || !absl::SimpleAtoi(p.text, &pred) ||
+        !absl::SimpleAtoi(r.texts[0], &gold)) {
+      return absl::InvalidArgumentError("test_macro_f1 takes decimal label ids");
+    }
+    row[0] = pred;
+    row[1] = gold;
     return absl::OkStatus();
   }
   size_t AccumulatorWidth(size_t num_labels) const override { return num_labels * num_labels; }
