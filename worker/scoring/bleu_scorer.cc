@@ -22,6 +22,7 @@ struct BleuScratch {
   TokenInterner<absl::string_view> interner;
   std::vector<std::vector<uint32_t>> ids;  // per string, token ids
   NgramKeyer keyer;
+  std::vector<NgramSet> sets;  // per string
   std::vector<uint64_t> hyp_keys, ref_keys;
   std::vector<uint64_t> run_keys;       // distinct hypothesis n-grams
   std::vector<double> run_counts;       // their counts
@@ -89,6 +90,8 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
   }
   const int max_order = options.max_order;
   s->keyer.Reset(s->interner.size(), max_order);
+  if (s->sets.size() < num) s->sets.resize(num);
+  for (size_t k = 0; k < num; ++k) s->keyer.Index(s->ids[k], &s->sets[k]);
 
   const double hyp_len = static_cast<double>(s->ids[0].size());
   // Closest reference length; on a tie the shorter one.
@@ -105,7 +108,7 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
   stats[0] = hyp_len;
   stats[1] = closest_len < 0 ? 0 : closest_len;
   for (int n = 1; n <= max_order; ++n) {
-    s->keyer.SortedKeys(s->ids[0], n, &s->hyp_keys);
+    s->keyer.Keys(s->sets[0], n, &s->hyp_keys);
     s->run_keys.clear();
     s->run_counts.clear();
     for (uint64_t key : s->hyp_keys) {
@@ -117,7 +120,7 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
     }
     s->run_max_ref.assign(s->run_keys.size(), 0);
     for (size_t r = 1; r < num; ++r) {
-      s->keyer.SortedKeys(s->ids[r], n, &s->ref_keys);
+      s->keyer.Keys(s->sets[r], n, &s->ref_keys);
       UpdateMaxRefCounts(s->ref_keys, s);
     }
     double correct = 0;

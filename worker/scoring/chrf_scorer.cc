@@ -19,6 +19,7 @@ struct ChrfScratch {
   absl::flat_hash_map<char32_t, uint32_t> other_ids;  // non-ASCII code points
   std::vector<std::vector<uint32_t>> chars;  // [0] hypothesis, [1..] references
   NgramKeyer keyer;
+  NgramSet hyp_set, ref_set;
   std::vector<std::vector<uint64_t>> hyp_keys;  // per order
   std::vector<uint64_t> ref_keys;
   std::vector<double> candidate;
@@ -68,13 +69,15 @@ void ChrfSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
     CharIds(references[r], options, s, &s->chars[r + 1], &next_id);
   }
   s->keyer.Reset(next_id, order);
-  for (int n = 1; n <= order; ++n) s->keyer.SortedKeys(s->chars[0], n, &s->hyp_keys[n - 1]);
+  s->keyer.Index(s->chars[0], &s->hyp_set);
+  for (int n = 1; n <= order; ++n) s->keyer.Keys(s->hyp_set, n, &s->hyp_keys[n - 1]);
 
   double best_score = -1;
   s->candidate.assign(stats.size(), 0);
   for (size_t r = 1; r < num; ++r) {
+    s->keyer.Index(s->chars[r], &s->ref_set);
     for (int n = 1; n <= order; ++n) {
-      s->keyer.SortedKeys(s->chars[r], n, &s->ref_keys);
+      s->keyer.Keys(s->ref_set, n, &s->ref_keys);
       const std::vector<uint64_t>& hyp = s->hyp_keys[n - 1];
       const double ref_count = static_cast<double>(s->ref_keys.size());
       s->candidate[3 * (n - 1)] = ref_count > 0 ? static_cast<double>(hyp.size()) : 0.0;

@@ -5,8 +5,10 @@
 namespace emar {
 
 void NgramKeyer::Reset(size_t vocab_size, int max_order) {
+  // Room for ids 0..vocab_size (Index stores id + 1, with 0 as padding).
   bits_ = 1;
   while (bits_ < 64 && (uint64_t{1} << bits_) <= vocab_size) ++bits_;
+  max_order_ = max_order;
   packed_ = static_cast<uint64_t>(bits_) * static_cast<uint64_t>(max_order) <= 64;
   if (!packed_) pair_ids_.clear();
 }
@@ -39,6 +41,41 @@ void NgramKeyer::SortedKeys(absl::Span<const uint32_t> tokens, int n,
     keys->assign(prefix_.begin(), prefix_.end());
   }
   std::sort(keys->begin(), keys->end());
+}
+
+void NgramKeyer::Index(absl::Span<const uint32_t> tokens, NgramSet* set) {
+  set->sorted.clear();
+  set->tokens.clear();
+  if (!packed_) {
+    set->tokens.assign(tokens.begin(), tokens.end());
+    return;
+  }
+  const size_t len = tokens.size();
+  set->sorted.resize(len);
+  // Rolling: key(i) = tokens[i..i+max_order) + 1, zero-padded past the end.
+  const uint64_t mask = max_order_ * bits_ >= 64 ? ~uint64_t{0}
+                                                  : (uint64_t{1} << (max_order_ * bits_)) - 1;
+  uint64_t key = 0;
+  for (size_t j = len + max_order_ - 1; j-- > 0;) {
+    const uint64_t id = j < len ? uint64_t{tokens[j]} + 1 : 0;
+    key = ((key >> bits_) | (id << ((max_order_ - 1) * bits_))) & mask;
+    if (j < len) set->sorted[j] = key;
+  }
+  std::sort(set->sorted.begin(), set->sorted.end());
+}
+
+void NgramKeyer::Keys(const NgramSet& set, int n, std::vector<uint64_t>* keys) {
+  if (!packed_) {
+    SortedKeys(set.tokens, n, keys);
+    return;
+  }
+  keys->clear();
+  const int shift = (max_order_ - n) * bits_;
+  const uint64_t last_slot = (uint64_t{1} << bits_) - 1;
+  for (uint64_t padded : set.sorted) {
+    const uint64_t key = padded >> shift;
+    if ((key & last_slot) != 0) keys->push_back(key);  // the n-th token exists
+  }
 }
 
 size_t MultisetOverlap(absl::Span<const uint64_t> a, absl::Span<const uint64_t> b) {

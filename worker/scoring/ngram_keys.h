@@ -41,6 +41,12 @@ class TokenInterner {
   absl::flat_hash_map<Token, uint32_t> ids_;
 };
 
+// The n-grams of one token sequence, indexed once for every order up to max_order.
+struct NgramSet {
+  std::vector<uint64_t> sorted;   // packed: padded max_order-gram keys per position, sorted
+  std::vector<uint32_t> tokens;   // unpacked: the tokens, keyed per order on demand
+};
+
 class NgramKeyer {
  public:
   // Starts a new example whose token ids are all < vocab_size and whose n-grams have order
@@ -50,12 +56,20 @@ class NgramKeyer {
   // tokens.size() < n).
   void SortedKeys(absl::Span<const uint32_t> tokens, int n, std::vector<uint64_t>* keys);
 
+  // For several orders of one sequence (keys from Keys compare only with keys from Keys): Index sorts once, Keys then yields the sorted keys of
+  // each order n ≤ max_order in linear time (equal to SortedKeys(tokens, n)). Sorting positions
+  // by their zero-padded max_order-gram orders every shorter prefix too; the padding (ids are
+  // stored +1, 0 = past the end) marks positions too close to the end for order n.
+  void Index(absl::Span<const uint32_t> tokens, NgramSet* set);
+  void Keys(const NgramSet& set, int n, std::vector<uint64_t>* keys);
+
  private:
   // Packing: ids take `bits_` bits each and an n-gram is its ids concatenated, when
   // bits_ * max_order fits in 64 bits (always, for sentences). Otherwise n-grams get dense ids
   // by interning (prefix id, last token) pairs.
   bool packed_ = true;
   int bits_ = 1;
+  int max_order_ = 1;
   absl::flat_hash_map<std::pair<uint64_t, uint32_t>, uint64_t> pair_ids_;
   std::vector<uint64_t> prefix_;
 };
