@@ -84,14 +84,12 @@ EmarValue EmarFormula::Evaluate(const EmarScores& s) const {
                           ? absl::StrCat("division by zero: divisor '", program_.text(in.divisor),
                                          "' = ", divisor)
                           : absl::StrCat("division by nearly zero: divisor '",
-                                         program_.text(in.divisor), "' = ", divisor,
-                                         " is within ", FormatNumber(kEmarDivisionEpsilon),
-                                         " of zero");
+                                         program_.text(in.divisor), "' = ", divisor, " is within ",
+                                         FormatNumber(kEmarDivisionEpsilon), " of zero");
     return {std::nullopt, absl::StrCat(why, " in '", expression_, "'")};
   }
-  return {std::nullopt,
-          absl::StrCat("non-finite value: '", program_.text(in.text),
-                       "' = ", FormatNumber(fault.result), " in '", expression_, "'")};
+  return {std::nullopt, absl::StrCat("non-finite value: '", program_.text(in.text), "' = ",
+                                     FormatNumber(fault.result), " in '", expression_, "'")};
 }
 
 }  // namespace emar

@@ -66,8 +66,7 @@ class FormulaCompiler {
   // "bad formula '<text>': <what> at column <pos + 1>", then ", found '<x>'" when `found` is a
   // token other than the end of the formula (a column past the text already says "the end").
   absl::Status Error(absl::string_view what, size_t pos, const Token* found = nullptr) const {
-    std::string message =
-        absl::StrCat("bad formula '", text_, "': ", what, " at column ", pos + 1);
+    std::string message = absl::StrCat("bad formula '", text_, "': ", what, " at column ", pos + 1);
     if (found != nullptr && found->kind != Tok::kEnd) {
       absl::StrAppend(&message, ", found '", found->text, "'");
     }
@@ -102,13 +101,27 @@ class FormulaCompiler {
     }
     Tok kind;
     switch (c) {
-      case '+': kind = Tok::kPlus; break;
-      case '-': kind = Tok::kMinus; break;
-      case '*': kind = Tok::kStar; break;
-      case '/': kind = Tok::kSlash; break;
-      case '(': kind = Tok::kLParen; break;
-      case ')': kind = Tok::kRParen; break;
-      case ',': kind = Tok::kComma; break;
+      case '+':
+        kind = Tok::kPlus;
+        break;
+      case '-':
+        kind = Tok::kMinus;
+        break;
+      case '*':
+        kind = Tok::kStar;
+        break;
+      case '/':
+        kind = Tok::kSlash;
+        break;
+      case '(':
+        kind = Tok::kLParen;
+        break;
+      case ')':
+        kind = Tok::kRParen;
+        break;
+      case ',':
+        kind = Tok::kComma;
+        break;
       default:
         return Error(absl::StrCat("unexpected character '", text_.substr(start, 1), "'"), start);
     }
@@ -242,8 +255,7 @@ class FormulaCompiler {
       return Error(absl::StrCat("unknown name '", t.text, "' (", kAllowedNames, ")"), t.pos);
     }
     if (tok_.kind != Tok::kLParen) {
-      return Error(absl::StrCat("expected '(' after the function '", t.text, "'"), tok_.pos,
-                   &tok_);
+      return Error(absl::StrCat("expected '(' after the function '", t.text, "'"), tok_.pos, &tok_);
     }
     RETURN_IF_ERROR(Advance());
     int args = 0;
@@ -257,8 +269,8 @@ class FormulaCompiler {
       }
     }
     if (tok_.kind != Tok::kRParen) {
-      return Error(absl::StrCat("expected ',' or ')' in the arguments of '", t.text, "'"),
-                   tok_.pos, &tok_);
+      return Error(absl::StrCat("expected ',' or ')' in the arguments of '", t.text, "'"), tok_.pos,
+                   &tok_);
     }
     if (args != arity) {
       return Error(absl::StrCat("'", t.text, "' takes ", arity,
@@ -288,15 +300,33 @@ bool FormulaProgram::Run(const double* vars, double division_epsilon, double* re
     const Instr& in = code_[i];
     double x;
     switch (in.op) {
-      case Op::kConst: stack[top++] = in.constant; continue;
-      case Op::kVar: stack[top++] = vars[in.var]; continue;
-      case Op::kNeg: stack[top - 1] = -stack[top - 1]; continue;
-      case Op::kAbs: stack[top - 1] = std::fabs(stack[top - 1]); continue;
-      case Op::kAdd: x = stack[top - 2] + stack[top - 1]; break;
-      case Op::kSub: x = stack[top - 2] - stack[top - 1]; break;
-      case Op::kMul: x = stack[top - 2] * stack[top - 1]; break;
-      case Op::kMin: x = std::min(stack[top - 2], stack[top - 1]); break;
-      case Op::kMax: x = std::max(stack[top - 2], stack[top - 1]); break;
+      case Op::kConst:
+        stack[top++] = in.constant;
+        continue;
+      case Op::kVar:
+        stack[top++] = vars[in.var];
+        continue;
+      case Op::kNeg:
+        stack[top - 1] = -stack[top - 1];
+        continue;
+      case Op::kAbs:
+        stack[top - 1] = std::fabs(stack[top - 1]);
+        continue;
+      case Op::kAdd:
+        x = stack[top - 2] + stack[top - 1];
+        break;
+      case Op::kSub:
+        x = stack[top - 2] - stack[top - 1];
+        break;
+      case Op::kMul:
+        x = stack[top - 2] * stack[top - 1];
+        break;
+      case Op::kMin:
+        x = std::min(stack[top - 2], stack[top - 1]);
+        break;
+      case Op::kMax:
+        x = std::max(stack[top - 2], stack[top - 1]);
+        break;
       case Op::kDiv:
         if (std::fabs(stack[top - 1]) <= division_epsilon) {
           *fault = {FormulaFault::kDivisionByZero, i, stack[top - 1], 0};

@@ -39,18 +39,17 @@ class FormulaProgram {
   enum class Op : uint8_t { kConst, kVar, kAdd, kSub, kMul, kDiv, kNeg, kAbs, kMin, kMax };
   struct Instr {
     Op op;
-    uint8_t var;        // kVar: a FormulaVar
-    uint16_t text;      // index into texts_: the subexpression this instruction computes
-    uint16_t divisor;   // kDiv: index into texts_ of the divisor's subexpression
-    double constant;    // kConst
+    uint8_t var;       // kVar: a FormulaVar
+    uint16_t text;     // index into texts_: the subexpression this instruction computes
+    uint16_t divisor;  // kDiv: index into texts_ of the divisor's subexpression
+    double constant;   // kConst
   };
   // Expressions needing a deeper evaluation stack are rejected by CompileFormula.
   static constexpr int kMaxStackDepth = 64;
 
   // Evaluates the program. Returns false and fills `fault` on a divisor within
   // `division_epsilon` of zero or a non-finite intermediate value; `vars` must be finite.
-  bool Run(const double* vars, double division_epsilon, double* result,
-           FormulaFault* fault) const;
+  bool Run(const double* vars, double division_epsilon, double* result, FormulaFault* fault) const;
 
   // Source text of subexpression `index` (an Instr's `text` or `divisor`).
   const std::string& text(uint16_t index) const { return texts_[index]; }

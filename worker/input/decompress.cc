@@ -30,8 +30,7 @@ absl::Status TooLarge(absl::string_view name, uint64_t limit) {
       absl::StrCat(name, ": decompressed data exceeds the limit of ", limit, " bytes"));
 }
 
-absl::StatusOr<std::string> Gunzip(absl::string_view name, absl::string_view in,
-                                   uint64_t limit) {
+absl::StatusOr<std::string> Gunzip(absl::string_view name, absl::string_view in, uint64_t limit) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) return absl::InternalError("inflateInit2 failed");
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
@@ -72,8 +71,7 @@ absl::StatusOr<std::string> Gunzip(absl::string_view name, absl::string_view in,
   return out;
 }
 
-absl::StatusOr<std::string> Unzstd(absl::string_view name, absl::string_view in,
-                                   uint64_t limit) {
+absl::StatusOr<std::string> Unzstd(absl::string_view name, absl::string_view in, uint64_t limit) {
   std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
   if (dctx == nullptr) return absl::InternalError("ZSTD_createDCtx failed");
   std::string out;
@@ -113,12 +111,15 @@ Compression DetectCompression(absl::string_view data) {
   return Compression::kNone;
 }
 
-absl::StatusOr<std::string> DecompressIfCompressed(absl::string_view display_name,
-                                                   std::string data, uint64_t max_output_bytes) {
+absl::StatusOr<std::string> DecompressIfCompressed(absl::string_view display_name, std::string data,
+                                                   uint64_t max_output_bytes) {
   switch (DetectCompression(data)) {
-    case Compression::kGzip: return Gunzip(display_name, data, max_output_bytes);
-    case Compression::kZstd: return Unzstd(display_name, data, max_output_bytes);
-    case Compression::kNone: break;
+    case Compression::kGzip:
+      return Gunzip(display_name, data, max_output_bytes);
+    case Compression::kZstd:
+      return Unzstd(display_name, data, max_output_bytes);
+    case Compression::kNone:
+      break;
   }
   if (data.size() > max_output_bytes) return TooLarge(display_name, max_output_bytes);
   return data;

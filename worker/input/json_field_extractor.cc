@@ -20,12 +20,18 @@ constexpr int kMaxNodes = 64;  // the "seen" mask is a uint64_t
 
 absl::string_view TypeName(od::json_type t) {
   switch (t) {
-    case od::json_type::array: return "array";
-    case od::json_type::object: return "object";
-    case od::json_type::number: return "number";
-    case od::json_type::string: return "string";
-    case od::json_type::boolean: return "boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "unknown";
 }
@@ -99,10 +105,10 @@ class LineWalk {
     RETURN_IF_ERROR(WalkObject(object, root));
     const char* rest = nullptr;
     if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
-      return absl::InvalidArgumentError(
-          rest ? absl::StrCat("malformed JSON at column ", rest - base_ + 1,
-                              ": content after the JSON object")
-               : "malformed JSON: content after the JSON object");
+      return absl::InvalidArgumentError(rest ? absl::StrCat("malformed JSON at column ",
+                                                            rest - base_ + 1,
+                                                            ": content after the JSON object")
+                                             : "malformed JSON: content after the JSON object");
     }
     return absl::OkStatus();
   }
@@ -152,13 +158,17 @@ class LineWalk {
 
   absl::Status Visit(od::value& value, const Node& node) {
     switch (node.slot) {
-      case JsonFieldExtractor::kId: return ReadId(value, node);
+      case JsonFieldExtractor::kId:
+        return ReadId(value, node);
       case JsonFieldExtractor::kPrediction:
         return ReadLabel(value, node, &prediction_->text, "");
       case JsonFieldExtractor::kReference:
-      case JsonFieldExtractor::kReferenceList: return ReadReferences(value, node);
-      case JsonFieldExtractor::kLogprobs: return ReadLogprobs(value, node);
-      case JsonFieldExtractor::kNoSlot: break;
+      case JsonFieldExtractor::kReferenceList:
+        return ReadReferences(value, node);
+      case JsonFieldExtractor::kLogprobs:
+        return ReadLogprobs(value, node);
+      case JsonFieldExtractor::kNoSlot:
+        break;
     }
     od::json_type type;
     if (auto e = value.type().get(type)) return JsonError(e);
@@ -172,8 +182,8 @@ class LineWalk {
       if (auto e = value.get_array().get(array)) return JsonError(e);
       return WalkArray(array, node);
     }
-    return FieldError(node, absl::StrCat("expected an object or array to look into, got ",
-                                         TypeName(type)));
+    return FieldError(
+        node, absl::StrCat("expected an object or array to look into, got ", TypeName(type)));
   }
 
   absl::Status ReadId(od::value& value, const Node& node) {
@@ -204,11 +214,10 @@ class LineWalk {
           return absl::OkStatus();
         }
       }
-      return FieldError(node, absl::StrCat("expected a string or integer, got number ",
-                                           RawToken(value)));
+      return FieldError(node,
+                        absl::StrCat("expected a string or integer, got number ", RawToken(value)));
     }
-    return FieldError(node,
-                      absl::StrCat("expected a string or integer, got ", TypeName(type)));
+    return FieldError(node, absl::StrCat("expected a string or integer, got ", TypeName(type)));
   }
 
   // A string, number or boolean as canonical text. `element` names the list element, if any.
@@ -229,7 +238,8 @@ class LineWalk {
         out->assign(b ? "true" : "false");
         return absl::OkStatus();
       }
-      case od::json_type::number: return ReadNumberLabel(value, out);
+      case od::json_type::number:
+        return ReadNumberLabel(value, out);
       default:
         return FieldError(node, absl::StrCat(element, "expected a string, number or boolean, got ",
                                              TypeName(type)));
@@ -290,8 +300,7 @@ class LineWalk {
       od::value element;
       if (auto e = std::move(element_result).get(element)) return JsonError(e);
       if (n == texts.size()) texts.emplace_back();
-      RETURN_IF_ERROR(ReadLabel(element, node, &texts[n],
-                                absl::StrCat("element ", n, ": ")));
+      RETURN_IF_ERROR(ReadLabel(element, node, &texts[n], absl::StrCat("element ", n, ": ")));
       ++n;
     }
     if (n == 0) return FieldError(node, "empty reference list");
@@ -306,8 +315,7 @@ class LineWalk {
     if (auto e = value.type().get(type)) return JsonError(e);
     if (type == od::json_type::null) return absl::OkStatus();
     if (type != od::json_type::array) {
-      return FieldError(node,
-                        absl::StrCat("expected an array of numbers, got ", TypeName(type)));
+      return FieldError(node, absl::StrCat("expected an array of numbers, got ", TypeName(type)));
     }
     od::array array;
     if (auto e = value.get_array().get(array)) return JsonError(e);
@@ -324,8 +332,8 @@ class LineWalk {
           const std::string got = element.type().get(t) || t == od::json_type::number
                                       ? std::string(raw)
                                       : std::string(TypeName(t));
-          return FieldError(node, absl::StrCat("element ", out.size(),
-                                               ": expected a number, got ", got));
+          return FieldError(node,
+                            absl::StrCat("element ", out.size(), ": expected a number, got ", got));
         }
         x = parsed;
       }
@@ -397,8 +405,8 @@ absl::StatusOr<uint8_t> JsonFieldExtractor::AddPath(const std::string& path, Slo
     }
     const bool last = i + 1 == parts.size();
     if (child != nullptr && (child->slot != kNoSlot || last)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field paths overlap: '", path, "' and another field use '", prefix, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("field paths overlap: '", path, "' and another field use '", prefix, "'"));
     }
     if (child == nullptr) {
       if (num_nodes_ == kMaxNodes) {
@@ -438,9 +446,9 @@ absl::Status JsonFieldExtractor::Extract(simdjson::ondemand::parser& parser,
     return absl::OkStatus();
   }
   if (walk.num_references() == 0) {
-    return absl::InvalidArgumentError(
-        default_references_ ? "missing field 'reference' (or 'references' for a list)"
-                            : absl::StrCat("missing field '", reference_path_, "'"));
+    return absl::InvalidArgumentError(default_references_
+                                          ? "missing field 'reference' (or 'references' for a list)"
+                                          : absl::StrCat("missing field '", reference_path_, "'"));
   }
   reference->texts.resize(walk.num_references());
   return absl::OkStatus();

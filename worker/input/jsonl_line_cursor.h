@@ -29,9 +29,7 @@
 namespace emar {
 
 // True for the bytes JSON treats as whitespace (space, tab, CR, LF).
-inline bool IsJsonWhitespace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+inline bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 class JsonlLineCursor {
  public:

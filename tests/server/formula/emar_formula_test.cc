@@ -226,9 +226,9 @@ TEST(EmarFormulaTest, DeltasAreCandidateMinusBase) {
 }
 
 TEST(EmarFormulaTest, ParseErrorsAreInvalidArgument) {
-  EXPECT_THAT(EmarFormula::Parse("relative_gainz"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unknown name 'relative_gainz'")));
+  EXPECT_THAT(
+      EmarFormula::Parse("relative_gainz"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown name 'relative_gainz'")));
   EXPECT_THAT(EmarFormula::Parse("(T1 - "),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "bad formula '(T1 - ': expected an operand at column 7"));

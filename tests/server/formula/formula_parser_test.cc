@@ -141,10 +141,10 @@ TEST(FormulaParserTest, ErrorUnbalancedParentheses) {
 }
 
 TEST(FormulaParserTest, ErrorTrailingTokens) {
-  EXPECT_THAT(ParseError("T1 T0"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                            HasSubstr("unexpected 'T0'")));
-  EXPECT_THAT(ParseError("2 3"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("at column 3")));
+  EXPECT_THAT(ParseError("T1 T0"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unexpected 'T0'")));
+  EXPECT_THAT(ParseError("2 3"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at column 3")));
 }
 
 TEST(FormulaParserTest, ErrorUnknownNameListsAllowedNames) {
@@ -158,15 +158,13 @@ TEST(FormulaParserTest, ErrorUnknownNameListsAllowedNames) {
 }
 
 TEST(FormulaParserTest, ErrorBadCharacterAndNumber) {
-  EXPECT_THAT(ParseError("T1 % T0"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unexpected character '%' at column 4")));
+  EXPECT_THAT(ParseError("T1 % T0"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                              HasSubstr("unexpected character '%' at column 4")));
   EXPECT_THAT(ParseError("1.2.3 + T0"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad number '1.2.3'")));
   EXPECT_THAT(ParseError("1e999"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad number '1e999'")));
-  EXPECT_THAT(ParseError("T0 ^ 2"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'^'")));
+  EXPECT_THAT(ParseError("T0 ^ 2"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'^'")));
 }
 
 TEST(FormulaParserTest, ErrorFunctionArity) {
@@ -178,8 +176,8 @@ TEST(FormulaParserTest, ErrorFunctionArity) {
                        HasSubstr("'min' takes 2 arguments, got 1 at column 6")));
   EXPECT_THAT(ParseError("max()"), StatusIs(absl::StatusCode::kInvalidArgument,
                                             HasSubstr("'max' takes 2 arguments, got 0")));
-  EXPECT_THAT(ParseError("max(1, 2, 3)"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("got 3")));
+  EXPECT_THAT(ParseError("max(1, 2, 3)"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("got 3")));
 }
 
 TEST(FormulaParserTest, ErrorFunctionSyntax) {
@@ -195,8 +193,8 @@ TEST(FormulaParserTest, ErrorFunctionSyntax) {
 }
 
 TEST(FormulaParserTest, ErrorEmptyOrBlank) {
-  EXPECT_THAT(ParseError("   "), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("the formula is empty")));
+  EXPECT_THAT(ParseError("   "),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the formula is empty")));
 }
 
 TEST(FormulaParserTest, HostileNestingIsAnErrorNotACrash) {

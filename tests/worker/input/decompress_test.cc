@@ -112,8 +112,7 @@ TEST(DecompressTest, TruncatedData) {
   std::string zst = ZstdStreamed(original);
   zst.resize(zst.size() / 2);
   EXPECT_THAT(DecompressIfCompressed("out/a.jsonl.zst", zst),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "out/a.jsonl.zst: truncated zstd data"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "out/a.jsonl.zst: truncated zstd data"));
   std::string sized = Zstd(original);
   sized.resize(sized.size() - 3);
   EXPECT_THAT(DecompressIfCompressed("out/b.jsonl.zst", sized),

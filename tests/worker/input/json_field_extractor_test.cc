@@ -66,7 +66,8 @@ TEST(JsonFieldExtractorTest, PlainPrediction) {
 }
 
 TEST(JsonFieldExtractorTest, StringsAreUnescaped) {
-  EXPECT_EQ(PredictionText(R"("caf\u00e9 \"ok\"\n\ud83d\ude00")"), "caf\xC3\xA9 \"ok\"\n\xF0\x9F\x98\x80");
+  EXPECT_EQ(PredictionText(R"("caf\u00e9 \"ok\"\n\ud83d\ude00")"),
+            "caf\xC3\xA9 \"ok\"\n\xF0\x9F\x98\x80");
   EXPECT_EQ(PredictionText("\"\""), "");
 }
 
@@ -199,8 +200,8 @@ TEST(JsonFieldExtractorTest, DottedPathsIntoObjectsAndArrays) {
 
   // A numeric part also names an object key.
   config.prediction_field = "by_index.0";
-  ASSERT_OK_AND_ASSIGN(p, ExtractPrediction(R"({"doc": {"id": 1}, "by_index": {"0": 2.0}})",
-                                            config));
+  ASSERT_OK_AND_ASSIGN(p,
+                       ExtractPrediction(R"({"doc": {"id": 1}, "by_index": {"0": 2.0}})", config));
   EXPECT_EQ(p.prediction.text, "2");
 }
 
@@ -208,8 +209,7 @@ TEST(JsonFieldExtractorTest, DottedPathErrors) {
   FieldConfig config;
   config.prediction_field = "filtered_resps.0";
   EXPECT_THAT(ExtractPrediction(R"({"id": 1, "filtered_resps": []})", config),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "missing field 'filtered_resps.0'"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "missing field 'filtered_resps.0'"));
   EXPECT_THAT(ExtractPrediction(R"({"id": 1, "filtered_resps": "pos"})", config),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "field 'filtered_resps': expected an object or array to look into, "
@@ -260,8 +260,8 @@ TEST(JsonFieldExtractorTest, TokenLogprobs) {
   EXPECT_TRUE(p.prediction.has_logprobs);
   EXPECT_THAT(p.prediction.token_logprobs, ElementsAre(-0.25, 0.0, -3.0));
 
-  ASSERT_OK_AND_ASSIGN(
-      p, ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": []})"));
+  ASSERT_OK_AND_ASSIGN(p,
+                       ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": []})"));
   EXPECT_TRUE(p.prediction.has_logprobs);
   EXPECT_TRUE(p.prediction.token_logprobs.empty());
 
@@ -282,14 +282,12 @@ TEST(JsonFieldExtractorTest, MinusInfinityLogprobsAreKept) {
 }
 
 TEST(JsonFieldExtractorTest, BadLogprobs) {
-  EXPECT_THAT(
-      ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": [-1, "-2"]})"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               "field 'token_logprobs': element 1: expected a number, got string"));
-  EXPECT_THAT(
-      ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": [1e400]})"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               "field 'token_logprobs': element 0: expected a number, got 1e400"));
+  EXPECT_THAT(ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": [-1, "-2"]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "field 'token_logprobs': element 1: expected a number, got string"));
+  EXPECT_THAT(ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": [1e400]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "field 'token_logprobs': element 0: expected a number, got 1e400"));
   EXPECT_THAT(ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": -1})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "field 'token_logprobs': expected an array of numbers, got number"));
@@ -301,7 +299,8 @@ TEST(JsonFieldExtractorTest, ReusedOutputsAreReset) {
   simdjson::ondemand::parser parser;
   std::string id;
   Prediction p;
-  simdjson::padded_string a(std::string(R"({"id": "a", "prediction": "long text", "token_logprobs": [-1]})"));
+  simdjson::padded_string a(
+      std::string(R"({"id": "a", "prediction": "long text", "token_logprobs": [-1]})"));
   ASSERT_OK(ex.Extract(parser, a, &id, &p, nullptr));
   simdjson::padded_string b(std::string(R"({"id": "b", "prediction": "s"})"));
   ASSERT_OK(ex.Extract(parser, b, &id, &p, nullptr));
@@ -324,12 +323,12 @@ TEST(JsonFieldExtractorTest, ReferenceErrors) {
   EXPECT_THAT(ExtractReferences(R"({"id": "r"})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "missing field 'reference' (or 'references' for a list)"));
-  EXPECT_THAT(ExtractReferences(R"({"id": "r", "references": []})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "field 'references': empty reference list"));
-  EXPECT_THAT(ExtractReferences(R"({"id": "r", "reference": "a", "references": ["b"]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("both 'reference' and 'references'")));
+  EXPECT_THAT(
+      ExtractReferences(R"({"id": "r", "references": []})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "field 'references': empty reference list"));
+  EXPECT_THAT(
+      ExtractReferences(R"({"id": "r", "reference": "a", "references": ["b"]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both 'reference' and 'references'")));
   EXPECT_THAT(ExtractReferences(R"({"id": "r", "references": ["a", {"b": 1}]})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "field 'references': element 1: expected a string, number or boolean, "

@@ -34,8 +34,7 @@ TEST(JsonlLineCursorTest, CrlfAndMissingFinalNewline) {
 }
 
 TEST(JsonlLineCursorTest, LinesNeedNotStartWithABrace) {
-  EXPECT_THAT(AllLines("  {\"a\":1}\n[1]\n"),
-              ElementsAre(Pair(1, "  {\"a\":1}"), Pair(2, "[1]")));
+  EXPECT_THAT(AllLines("  {\"a\":1}\n[1]\n"), ElementsAre(Pair(1, "  {\"a\":1}"), Pair(2, "[1]")));
 }
 
 TEST(JsonlLineCursorTest, ByteOrderMarkSkippedOnlyAtFileStart) {
@@ -81,9 +80,9 @@ TEST(JsonlLineCursorTest, PaddedParsesInPlaceExceptNearTheEnd) {
     if (padded.data() == line.data()) {
       ++in_place;
       // In place only when the padding lies inside `data`.
-      EXPECT_LE(static_cast<size_t>(line.data() - data.data()) + line.size() +
-                    simdjson::SIMDJSON_PADDING,
-                data.size());
+      EXPECT_LE(
+          static_cast<size_t>(line.data() - data.data()) + line.size() + simdjson::SIMDJSON_PADDING,
+          data.size());
     } else {
       ++copied;
     }

@@ -19,9 +19,7 @@ struct Row {
   std::string id;
   std::string text;
   uint64_t line;
-  bool operator==(const Row& o) const {
-    return id == o.id && text == o.text && line == o.line;
-  }
+  bool operator==(const Row& o) const { return id == o.id && text == o.text && line == o.line; }
 };
 
 std::ostream& operator<<(std::ostream& os, const Row& r) {
@@ -43,10 +41,9 @@ absl::StatusOr<std::vector<Row>> ReadAll(absl::string_view data, uint64_t first_
 }
 
 TEST(PredictionReaderTest, StreamsRecordsWithLineNumbers) {
-  ASSERT_OK_AND_ASSIGN(std::vector<Row> rows,
-                       ReadAll("{\"id\": \"a\", \"prediction\": \"x\"}\n\n"
-                               "{\"id\": 2, \"prediction\": 2.0}\r\n"
-                               "{\"id\": \"c\", \"prediction\": true}"));
+  ASSERT_OK_AND_ASSIGN(std::vector<Row> rows, ReadAll("{\"id\": \"a\", \"prediction\": \"x\"}\n\n"
+                                                      "{\"id\": 2, \"prediction\": 2.0}\r\n"
+                                                      "{\"id\": \"c\", \"prediction\": true}"));
   EXPECT_THAT(rows, ElementsAre(Row{"a", "x", 1}, Row{"2", "2", 3}, Row{"c", "true", 4}));
 }
 
@@ -54,9 +51,9 @@ TEST(PredictionReaderTest, ShardLineNumbersStartAtFirstLine) {
   ASSERT_OK_AND_ASSIGN(std::vector<Row> rows,
                        ReadAll("{\"id\": \"a\", \"prediction\": \"x\"}\n", 101));
   EXPECT_THAT(rows, ElementsAre(Row{"a", "x", 101}));
-  EXPECT_THAT(ReadAll("\n{\"id\": \"a\"}\n", 16),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "out/x.jsonl:17: missing field 'prediction'"));
+  EXPECT_THAT(
+      ReadAll("\n{\"id\": \"a\"}\n", 16),
+      StatusIs(absl::StatusCode::kInvalidArgument, "out/x.jsonl:17: missing field 'prediction'"));
 }
 
 TEST(PredictionReaderTest, EmptyShardHasNoRecords) {
@@ -72,9 +69,9 @@ TEST(PredictionReaderTest, ErrorsNameFileLineAndField) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "out/x.jsonl:2: field 'prediction': expected a string, number or "
                        "boolean, got object"));
-  EXPECT_THAT(ReadAll("{\"id\": \"a\", \"prediction\": \"x\"}\n\n\n{\"id\": \"b\", \"pre"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("out/x.jsonl:4: malformed JSON")));
+  EXPECT_THAT(
+      ReadAll("{\"id\": \"a\", \"prediction\": \"x\"}\n\n\n{\"id\": \"b\", \"pre"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("out/x.jsonl:4: malformed JSON")));
   EXPECT_THAT(ReadAll("\n\n\n\n{\"id\": \"b\", \"prediction\": \"\xC0\xAF\"}"),
               StatusIs(absl::StatusCode::kInvalidArgument, "out/x.jsonl:5: invalid UTF-8"));
   EXPECT_THAT(ReadAll("{\"prediction\": \"x\"}"),
@@ -82,8 +79,7 @@ TEST(PredictionReaderTest, ErrorsNameFileLineAndField) {
 }
 
 TEST(PredictionReaderTest, ErrorIsSticky) {
-  PredictionReader reader("o.jsonl", "{\"id\": 1}\n{\"id\": 2, \"prediction\": \"ok\"}\n", 1,
-                          {});
+  PredictionReader reader("o.jsonl", "{\"id\": 1}\n{\"id\": 2, \"prediction\": \"ok\"}\n", 1, {});
   PredictionRecord record;
   EXPECT_THAT(reader.Next(&record), StatusIs(absl::StatusCode::kInvalidArgument,
                                              "o.jsonl:1: missing field 'prediction'"));
@@ -142,9 +138,9 @@ TEST(PredictionReaderTest, ShardsReadTheSameRecordsAsTheWholeFile) {
   for (uint64_t per_shard : {1, 3, 64, 499, 500, 1000}) {
     std::vector<Row> joined;
     for (const LineRange& r : SplitIntoShards(data, per_shard)) {
-      ASSERT_OK_AND_ASSIGN(std::vector<Row> part,
-                           ReadAll(absl::string_view(data).substr(r.offset, r.length),
-                                   r.first_line));
+      ASSERT_OK_AND_ASSIGN(
+          std::vector<Row> part,
+          ReadAll(absl::string_view(data).substr(r.offset, r.length), r.first_line));
       EXPECT_EQ(part.size(), r.rows);
       joined.insert(joined.end(), part.begin(), part.end());
     }

@@ -66,11 +66,10 @@ TEST(ReferenceTableTest, IntegerAndStringIdsCollide) {
 }
 
 TEST(ReferenceTableTest, ErrorsNameFileLineAndField) {
-  EXPECT_THAT(ReferenceTable::Parse("data/t.jsonl",
-                                    "{\"id\": \"a\", \"reference\": \"x\"}\n{\"reference\": \"y\"}\n",
-                                    {}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "data/t.jsonl:2: missing field 'id'"));
+  EXPECT_THAT(
+      ReferenceTable::Parse("data/t.jsonl",
+                            "{\"id\": \"a\", \"reference\": \"x\"}\n{\"reference\": \"y\"}\n", {}),
+      StatusIs(absl::StatusCode::kInvalidArgument, "data/t.jsonl:2: missing field 'id'"));
   EXPECT_THAT(ReferenceTable::Parse("data/t.jsonl", "\n{\"id\": \"a\"}\n", {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "data/t.jsonl:2: missing field 'reference' (or 'references' for a list)"));
@@ -80,9 +79,9 @@ TEST(ReferenceTableTest, ErrorsNameFileLineAndField) {
   EXPECT_THAT(ReferenceTable::Parse("data/t.jsonl", "{\"id\": [1], \"reference\": \"x\"}", {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "data/t.jsonl:1: field 'id': expected a string or integer, got array"));
-  EXPECT_THAT(ReferenceTable::Parse("data/t.jsonl", "{\"id\": \"a\", \"reference\": \"x\"\n", {}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("data/t.jsonl:1: malformed JSON")));
+  EXPECT_THAT(
+      ReferenceTable::Parse("data/t.jsonl", "{\"id\": \"a\", \"reference\": \"x\"\n", {}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("data/t.jsonl:1: malformed JSON")));
   EXPECT_THAT(ReferenceTable::Parse("data/t.jsonl",
                                     "{\"id\": \"a\", \"reference\": \"x\"}\n"
                                     "{\"id\": \"b\", \"reference\": \"\xFF\"}\n",
@@ -92,21 +91,20 @@ TEST(ReferenceTableTest, ErrorsNameFileLineAndField) {
 
 TEST(ReferenceTableTest, EmptyFile) {
   for (const std::string data : {"", "\n\n  \n", "\xEF\xBB\xBF", "\r\n"}) {
-    EXPECT_THAT(ReferenceTable::Parse("data/t.jsonl", data, {}),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         "data/t.jsonl: empty file (no JSON lines)"))
+    EXPECT_THAT(
+        ReferenceTable::Parse("data/t.jsonl", data, {}),
+        StatusIs(absl::StatusCode::kInvalidArgument, "data/t.jsonl: empty file (no JSON lines)"))
         << "data: '" << data << "'";
   }
 }
 
 TEST(ReferenceTableTest, BomAndCrlf) {
-  ASSERT_OK_AND_ASSIGN(
-      ReferenceTable t,
-      ReferenceTable::Parse("d",
-                            "\xEF\xBB\xBF{\"id\": \"a\", \"reference\": \"x\"}\r\n"
-                            "\r\n"
-                            "{\"id\": \"b\", \"reference\": \"y\"}\r\n",
-                            {}));
+  ASSERT_OK_AND_ASSIGN(ReferenceTable t,
+                       ReferenceTable::Parse("d",
+                                             "\xEF\xBB\xBF{\"id\": \"a\", \"reference\": \"x\"}\r\n"
+                                             "\r\n"
+                                             "{\"id\": \"b\", \"reference\": \"y\"}\r\n",
+                                             {}));
   ASSERT_EQ(t.size(), 2u);
   EXPECT_EQ(t.id(0), "a");
   EXPECT_EQ(t.line(1), 3u);
