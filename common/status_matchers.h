@@ -24,11 +24,17 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
 }
 
 MATCHER_P2(StatusIs, code, message_matcher,
-           "has status code " + testing::PrintToString(code)) {
+           "has status code " + ::testing::PrintToString(code)) {
   const absl::Status& s = ::emar::testing::GetStatus(arg);
   *result_listener << "whose status is " << s;
   return s.code() == code &&
          ::testing::ExplainMatchResult(message_matcher, std::string(s.message()), result_listener);
+}
+
+MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
+  const absl::Status& s = ::emar::testing::GetStatus(arg);
+  *result_listener << "whose status is " << s;
+  return s.code() == code;
 }
 
 MATCHER(IsOk, "is OK") {

@@ -94,6 +94,7 @@ absl::Status Coordinator::Recover() {
         ++done;
       } else {
         attempts[s.task.shard_id()] = s.attempts;
+        s.task.set_job_id(id);  // stored tasks of older versions may lack it
         pending.push_back(std::move(s.task));
       }
     }
@@ -128,6 +129,7 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
   job.set_created_unix_ms(now_ms);
   job.set_updated_unix_ms(now_ms);
   job.mutable_progress()->set_shards_total(static_cast<int32_t>(plan.shards.size()));
+  for (StoredShard& s : plan.shards) s.task.set_job_id(job.job_id());
   absl::Status stored = store_->CreateJob(job, plan.request, plan.shards);
   if (absl::IsAlreadyExists(stored) && !request.request_id().empty()) {
     // Lost a race with an identical request: answer with the winner.
@@ -139,11 +141,7 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
   {
     absl::MutexLock lock(&mu_);
     std::vector<emar::v1::ShardTask> tasks;
-    for (StoredShard& s : plan.shards) {
-      emar::v1::ShardTask t = std::move(s.task);
-      t.set_job_id(job.job_id());
-      tasks.push_back(std::move(t));
-    }
+    for (StoredShard& s : plan.shards) tasks.push_back(std::move(s.task));
     scheduler_.AddJob(job.job_id(), std::move(tasks), static_cast<int>(plan.shards.size()), 0);
     active_[job.job_id()] = job;
     DispatchLocked(&calls);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <iostream>
 #include <thread>
 #include <vector>
 
@@ -176,7 +177,10 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
       return;
     }
     if (st.error_code() != grpc::StatusCode::UNAVAILABLE && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return;  // the coordinator refused it; the lease will expire and the shard be retried
+      // The coordinator refused it; the lease will expire and the shard be retried.
+      std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
+                << " refused: " << st.error_message() << std::endl;
+      return;
     }
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(2));

@@ -9,9 +9,8 @@ std::string AccuracyMetric::signature() const {
   return "accuracy|strip:py-ws|refs:any|version:emar-0.1";
 }
 
-absl::Status AccuracyMetric::ScoreExample(const Prediction& prediction,
-                                          const Reference& reference, LabelTable* labels,
-                                          absl::Span<double> row) const {
+absl::Status AccuracyMetric::ScoreExample(const Prediction& prediction, const Reference& reference,
+                                          LabelTable* labels, absl::Span<double> row) const {
   RETURN_IF_ERROR(RequireReferences(reference));
   const absl::string_view pred = PythonStrip(prediction.text);
   double correct = 0;

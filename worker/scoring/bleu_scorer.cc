@@ -24,9 +24,9 @@ struct BleuScratch {
   NgramKeyer keyer;
   std::vector<NgramSet> sets;  // per string
   std::vector<uint64_t> hyp_keys, ref_keys;
-  std::vector<uint64_t> run_keys;       // distinct hypothesis n-grams
-  std::vector<double> run_counts;       // their counts
-  std::vector<double> run_max_ref;      // max count over references
+  std::vector<uint64_t> run_keys;   // distinct hypothesis n-grams
+  std::vector<double> run_counts;   // their counts
+  std::vector<double> run_max_ref;  // max count over references
 };
 
 // sacrebleu's preprocessing: optional lower(), rstrip(), then the tokenizer.
@@ -189,8 +189,7 @@ absl::Status BleuMetric::ScoreExample(const Prediction& prediction, const Refere
   return absl::OkStatus();
 }
 
-MetricValue BleuMetric::Finalize(absl::Span<const double> acc, size_t num_labels,
-                                 double n) const {
+MetricValue BleuMetric::Finalize(absl::Span<const double> acc, size_t num_labels, double n) const {
   if (!(n > 0)) return MetricValue::Undefined("no examples");
   return MetricValue::Of(ComputeBleu(acc, BleuOptions()).score);
 }

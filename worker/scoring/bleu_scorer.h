@@ -43,8 +43,8 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
                            const BleuOptions& options, absl::Span<double> stats);
 
 struct BleuScore {
-  double score = 0;                 // fraction 0-1
-  double bp = 0;                    // brevity penalty
+  double score = 0;                // fraction 0-1
+  double bp = 0;                   // brevity penalty
   std::vector<double> precisions;  // fractions, max_order entries (0 beyond a stop)
 };
 

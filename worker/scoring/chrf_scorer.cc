@@ -15,9 +15,9 @@ namespace {
 // Per-thread buffers, reused across segments.
 struct ChrfScratch {
   std::string lowered;
-  std::array<int32_t, 128> ascii_ids;  // -1 = not seen in this segment
+  std::array<int32_t, 128> ascii_ids;                 // -1 = not seen in this segment
   absl::flat_hash_map<char32_t, uint32_t> other_ids;  // non-ASCII code points
-  std::vector<std::vector<uint32_t>> chars;  // [0] hypothesis, [1..] references
+  std::vector<std::vector<uint32_t>> chars;           // [0] hypothesis, [1..] references
   NgramKeyer keyer;
   NgramSet hyp_set, ref_set;
   std::vector<std::vector<uint64_t>> hyp_keys;  // per order
@@ -128,8 +128,7 @@ absl::Status ChrfMetric::ScoreExample(const Prediction& prediction, const Refere
   return absl::OkStatus();
 }
 
-MetricValue ChrfMetric::Finalize(absl::Span<const double> acc, size_t num_labels,
-                                 double n) const {
+MetricValue ChrfMetric::Finalize(absl::Span<const double> acc, size_t num_labels, double n) const {
   if (!(n > 0)) return MetricValue::Undefined("no examples");
   return MetricValue::Of(ChrfScore(acc, ChrfOptions()));
 }

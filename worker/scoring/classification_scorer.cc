@@ -27,8 +27,7 @@ ConfusionSummary SummarizeConfusion(absl::Span<const double> confusion, size_t n
     const double tp = confusion[k * num_labels + k];
     const double precision = pred_totals[k] > 0 ? tp / pred_totals[k] : 0.0;
     const double recall = gold_totals[k] > 0 ? tp / gold_totals[k] : 0.0;
-    const double f1 =
-        precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+    const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
     s.labels.push_back(static_cast<uint32_t>(k));
     s.f1.push_back(f1);
     f1_sum += f1;
@@ -49,9 +48,8 @@ ConfusionSummary SummarizeConfusion(absl::Span<const double> confusion, size_t n
   return s;
 }
 
-absl::Status ConfusionMetric::ScoreExample(const Prediction& prediction,
-                                           const Reference& reference, LabelTable* labels,
-                                           absl::Span<double> row) const {
+absl::Status ConfusionMetric::ScoreExample(const Prediction& prediction, const Reference& reference,
+                                           LabelTable* labels, absl::Span<double> row) const {
   if (labels == nullptr) {
     return absl::InternalError(absl::StrCat(name(), " needs a LabelTable to intern labels"));
   }

@@ -67,9 +67,8 @@ absl::StatusOr<std::unique_ptr<Metric>> MakeMetric(absl::string_view name) {
   for (const auto& [known, factory] : Registry()) {
     if (known == name) return factory();
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown metric \"", name,
-                                                 "\"; known metrics: ",
-                                                 absl::StrJoin(MetricNames(), ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown metric \"", name, "\"; known metrics: ", absl::StrJoin(MetricNames(), ", ")));
 }
 
 std::vector<std::string> MetricNames() {

@@ -13,8 +13,7 @@ void NgramKeyer::Reset(size_t vocab_size, int max_order) {
   if (!packed_) pair_ids_.clear();
 }
 
-void NgramKeyer::SortedKeys(absl::Span<const uint32_t> tokens, int n,
-                            std::vector<uint64_t>* keys) {
+void NgramKeyer::SortedKeys(absl::Span<const uint32_t> tokens, int n, std::vector<uint64_t>* keys) {
   keys->clear();
   const size_t order = static_cast<size_t>(n);
   if (tokens.size() < order) return;
@@ -53,8 +52,8 @@ void NgramKeyer::Index(absl::Span<const uint32_t> tokens, NgramSet* set) {
   const size_t len = tokens.size();
   set->sorted.resize(len);
   // Rolling: key(i) = tokens[i..i+max_order) + 1, zero-padded past the end.
-  const uint64_t mask = max_order_ * bits_ >= 64 ? ~uint64_t{0}
-                                                  : (uint64_t{1} << (max_order_ * bits_)) - 1;
+  const uint64_t mask =
+      max_order_ * bits_ >= 64 ? ~uint64_t{0} : (uint64_t{1} << (max_order_ * bits_)) - 1;
   uint64_t key = 0;
   for (size_t j = len + max_order_ - 1; j-- > 0;) {
     const uint64_t id = j < len ? uint64_t{tokens[j]} + 1 : 0;

@@ -43,8 +43,8 @@ class TokenInterner {
 
 // The n-grams of one token sequence, indexed once for every order up to max_order.
 struct NgramSet {
-  std::vector<uint64_t> sorted;   // packed: padded max_order-gram keys per position, sorted
-  std::vector<uint32_t> tokens;   // unpacked: the tokens, keyed per order on demand
+  std::vector<uint64_t> sorted;  // packed: padded max_order-gram keys per position, sorted
+  std::vector<uint32_t> tokens;  // unpacked: the tokens, keyed per order on demand
 };
 
 class NgramKeyer {
@@ -56,10 +56,11 @@ class NgramKeyer {
   // tokens.size() < n).
   void SortedKeys(absl::Span<const uint32_t> tokens, int n, std::vector<uint64_t>* keys);
 
-  // For several orders of one sequence (keys from Keys compare only with keys from Keys): Index sorts once, Keys then yields the sorted keys of
-  // each order n ≤ max_order in linear time (equal to SortedKeys(tokens, n)). Sorting positions
-  // by their zero-padded max_order-gram orders every shorter prefix too; the padding (ids are
-  // stored +1, 0 = past the end) marks positions too close to the end for order n.
+  // For several orders of one sequence (keys from Keys compare only with keys from Keys): Index
+  // sorts once, Keys then yields the sorted keys of each order n ≤ max_order in linear time (equal
+  // to SortedKeys(tokens, n)). Sorting positions by their zero-padded max_order-gram orders every
+  // shorter prefix too; the padding (ids are stored +1, 0 = past the end) marks positions too close
+  // to the end for order n.
   void Index(absl::Span<const uint32_t> tokens, NgramSet* set);
   void Keys(const NgramSet& set, int n, std::vector<uint64_t>* keys);
 

@@ -27,8 +27,8 @@ absl::Status PerplexityMetric::ScoreExample(const Prediction& prediction,
     } else if (x < 0) {
       neg_inf += 1;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("token_logprobs[", i, "]: ", x,
-                                                     " is not a log-probability"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token_logprobs[", i, "]: ", x, " is not a log-probability"));
     }
   }
   row[0] = sum;

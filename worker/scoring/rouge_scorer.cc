@@ -123,8 +123,8 @@ RougeScore ScoreRouge(RougeType type, absl::string_view prediction,
       const auto& target = s->ids[t];
       if (!pred.empty() && !target.empty()) {
         const double lcs = static_cast<double>(LcsLength(target, pred, &s->lcs_row));
-        score = FromCounts(lcs, static_cast<double>(pred.size()),
-                           static_cast<double>(target.size()));
+        score =
+            FromCounts(lcs, static_cast<double>(pred.size()), static_cast<double>(target.size()));
       }
     } else {
       s->keyer.SortedKeys(s->ids[t], n, &s->target_keys);

@@ -25,8 +25,8 @@ bool WordCharAt(absl::string_view s, size_t pos) {
 // that order, as Python's regex engine does), or 0. The caller checks the leading `\b`.
 size_t ArticleAt(absl::string_view s, size_t pos) {
   const absl::string_view rest = s.substr(pos);
-  for (absl::string_view article : {absl::string_view("a"), absl::string_view("an"),
-                                    absl::string_view("the")}) {
+  for (absl::string_view article :
+       {absl::string_view("a"), absl::string_view("an"), absl::string_view("the")}) {
     if (absl::StartsWith(rest, article) && !WordCharAt(s, pos + article.size())) {
       return article.size();
     }

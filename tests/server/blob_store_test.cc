@@ -1,0 +1,71 @@
+#include "server/blob_store.h"
+
+#include <stdlib.h>
+
+#include "common/sha256.h"
+#include "common/status_matchers.h"
+#include "tests/server/temp_dir.h"
+
+namespace emar {
+namespace {
+
+using ::emar::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(BlobStoreTest, WriteVerifiesDigestAndReadsRanges) {
+  TempDir dir;
+  BlobStore store(dir.path());
+  ASSERT_OK(store.Init());
+  const std::string data = "hello\nworld\n";
+  const std::string sha = Sha256Hex(data);
+  EXPECT_FALSE(store.Has(sha));
+  ASSERT_OK_AND_ASSIGN(auto w, store.StartWrite(sha, static_cast<int64_t>(data.size())));
+  ASSERT_OK(w->Append("hello\n"));
+  EXPECT_FALSE(store.Has(sha));  // invisible until committed
+  ASSERT_OK(w->Append("world\n"));
+  ASSERT_OK(w->Commit());
+  EXPECT_TRUE(store.Has(sha));
+  ASSERT_OK_AND_ASSIGN(std::string all, store.Read(sha, 0, -1));
+  EXPECT_EQ(all, data);
+  ASSERT_OK_AND_ASSIGN(std::string part, store.Read(sha, 6, 5));
+  EXPECT_EQ(part, "world");
+  EXPECT_THAT(store.Read(sha, 10, 5), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("outside blob")));
+}
+
+TEST(BlobStoreTest, DigestMismatchIsRejectedAndNothingIsStored) {
+  TempDir dir;
+  BlobStore store(dir.path());
+  ASSERT_OK(store.Init());
+  const std::string claimed = Sha256Hex("the real content");
+  ASSERT_OK_AND_ASSIGN(auto w, store.StartWrite(claimed, 16));
+  ASSERT_OK(w->Append("tampered content"));
+  EXPECT_THAT(w->Commit(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("digest mismatch")));
+  EXPECT_FALSE(store.Has(claimed));
+}
+
+TEST(BlobStoreTest, SizeMismatchAndBadDigestAreRejected) {
+  TempDir dir;
+  BlobStore store(dir.path());
+  ASSERT_OK(store.Init());
+  const std::string sha = Sha256Hex("abc");
+  ASSERT_OK_AND_ASSIGN(auto w, store.StartWrite(sha, 3));
+  EXPECT_THAT(w->Append("abcd"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more data")));
+  ASSERT_OK_AND_ASSIGN(auto w2, store.StartWrite(sha, 3));
+  ASSERT_OK(w2->Append("ab"));
+  EXPECT_THAT(w2->Commit(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("received 2 bytes")));
+  EXPECT_THAT(store.StartWrite("XYZ", 3), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("64 lowercase hex")));
+  EXPECT_THAT(store.Read(Sha256Hex("missing"), 0, -1), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(BlobStoreTest, PutIsContentAddressed) {
+  TempDir dir;
+  BlobStore store(dir.path());
+  ASSERT_OK(store.Init());
+  ASSERT_OK_AND_ASSIGN(std::string a, store.Put("same"));
+  ASSERT_OK_AND_ASSIGN(std::string b, store.Put("same"));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, Sha256Hex("same"));
+}
+
+}  // namespace
+}  // namespace emar

@@ -1,0 +1,347 @@
+// The coordinator behind real gRPC (in-process channel), with real worker threads and a real
+// SQLite store in a temp dir: the job life cycle, every input error of issue 2, idempotence,
+// cancellation and restart on the same data dir.
+#include "server/coordinator.h"
+
+#include <fstream>
+#include <thread>
+
+#include "client/evaluation_client.h"
+#include "client/job_file.h"
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "common/status_matchers.h"
+#include "server/coordinator_server.h"
+#include "tests/server/temp_dir.h"
+#include "worker/worker_loop.h"
+
+namespace emar {
+namespace {
+
+using ::emar::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Coordinator + server + worker threads over one data dir; the workers are optional so tests can
+// drive leases by hand.
+class Harness {
+ public:
+  Harness(const std::string& data_dir, int workers, int64_t rows_per_shard = 50000) {
+    CoordinatorOptions o;
+    o.data_dir = data_dir;
+    o.rows_per_shard = rows_per_shard;
+    o.tick = absl::Milliseconds(10);
+    coordinator_ = *Coordinator::Create(o);
+    server_ = *CoordinatorServer::Start(coordinator_.get(), ServerOptions{});
+    channel_ = server_->InProcessChannel();
+    client_ = std::make_unique<EvaluationClient>(channel_);
+    if (workers > 0) {
+      WorkerOptions w;
+      w.threads = workers;
+      w.lease_wait = absl::Seconds(1);
+      workers_ = std::make_unique<WorkerLoop>(channel_, w);
+      thread_ = std::thread([this] { workers_->Run(); });
+    }
+  }
+  ~Harness() {
+    if (workers_) workers_->Stop();
+    server_->Shutdown(absl::Seconds(2));
+    if (thread_.joinable()) thread_.join();
+  }
+  EvaluationClient& client() { return *client_; }
+  Coordinator& coordinator() { return *coordinator_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+  absl::StatusOr<emar::v1::Job> RunToEnd(const JobFile& job) {
+    auto created = client_->Submit(job, "");
+    if (!created.ok()) return created.status();
+    return client_->Watch(created->job_id(), nullptr);
+  }
+
+ private:
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<CoordinatorServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<EvaluationClient> client_;
+  std::unique_ptr<WorkerLoop> workers_;
+  std::thread thread_;
+};
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A small job in `dir`: 4 target items (accuracy), 3 benchmark items (exact_match).
+struct SmallJob {
+  explicit SmallJob(const std::string& d) : dir(d) {
+    Write(dir + "/t.jsonl", R"({"id": "a", "reference": "pos"}
+{"id": "b", "reference": "neg"}
+{"id": "c", "reference": "pos"}
+{"id": "d", "reference": "neg"}
+)");
+    Write(dir + "/b.jsonl", R"({"id": 1, "references": ["Paris"]}
+{"id": 2, "references": ["the Beatles", "Beatles"]}
+{"id": 3, "references": ["1989"]}
+)");
+    Write(dir + "/base.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
+                                 "{\"id\": \"c\", \"prediction\": \"neg\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
+    Write(dir + "/cand.t.jsonl", "{\"id\": \"d\", \"prediction\": \"neg\"}\n{\"id\": \"c\", \"prediction\": \" pos \"}\n"
+                                 "{\"id\": \"b\", \"prediction\": \"neg\"}\n{\"id\": \"a\", \"prediction\": \"neg\"}\n");
+    Write(dir + "/base.b.jsonl", "{\"id\": 1, \"prediction\": \"paris.\"}\n{\"id\": 2, \"prediction\": \"Beatles\"}\n"
+                                 "{\"id\": 3, \"prediction\": \"1991\"}\n");
+    Write(dir + "/cand.b.jsonl", "{\"id\": 1, \"prediction\": \"Paris\"}\n{\"id\": 2, \"prediction\": \"The Rolling Stones\"}\n"
+                                 "{\"id\": 3, \"prediction\": \"1991\"}\n");
+    yaml = R"(name: small
+target: {name: t, references: t.jsonl, metric: accuracy}
+benchmark: {name: b, references: b.jsonl, metric: exact_match}
+base: {name: base, target_outputs: base.t.jsonl, benchmark_outputs: base.b.jsonl}
+candidates:
+  - {name: cand, target_outputs: cand.t.jsonl, benchmark_outputs: cand.b.jsonl}
+formula: relative_gain
+)";
+  }
+  JobFile Load() const { return *ParseJobFile(yaml, dir + "/job.yaml", dir); }
+  std::string dir;
+  std::string yaml;
+};
+
+TEST(CoordinatorTest, SmallJobReportsScoresDeltasAndEmar) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 2, /*rows_per_shard=*/2);
+  ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(job.Load()));
+  ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+  EXPECT_EQ(done.progress().shards_total(), 8);  // 4 files of 4 or 3 rows, 2 rows a shard
+  EXPECT_EQ(done.progress().examples_scored(), 14);
+  ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+  ASSERT_EQ(report.candidates_size(), 1);
+  const auto& c = report.candidates(0);
+  EXPECT_DOUBLE_EQ(c.target().base().value(), 0.5);       // a, d right
+  EXPECT_DOUBLE_EQ(c.target().candidate().value(), 0.75);  // b, c (trimmed), d right
+  EXPECT_DOUBLE_EQ(c.target().delta().value(), 0.25);
+  EXPECT_DOUBLE_EQ(c.benchmark().base().value(), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(c.benchmark().candidate().value(), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(c.emar().value(), 0.25 / 0.5);
+  EXPECT_EQ(c.target().n(), 4);
+  EXPECT_EQ(c.benchmark().n(), 3);
+  EXPECT_EQ(report.formula().expression(), "(T1 - T0) / T0");
+  EXPECT_EQ(report.provenance().inputs_size(), 6);
+  EXPECT_EQ(report.provenance().inputs(0).sha256(), *Sha256OfFile(inputs.path() + "/t.jsonl"));
+}
+
+TEST(CoordinatorTest, ReportDoesNotDependOnShardSizeOrWorkerCount) {
+  TempDir inputs;
+  SmallJob job(inputs.path());
+  std::string first;
+  for (auto [workers, rows] : {std::pair{1, 1}, std::pair{3, 2}, std::pair{2, 100}}) {
+    TempDir data;
+    Harness h(data.path(), workers, rows);
+    ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(job.Load()));
+    ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+    report.clear_job_id();
+    if (first.empty()) {
+      first = report.SerializeAsString();
+    } else {
+      EXPECT_EQ(report.SerializeAsString(), first) << "workers=" << workers << " rows=" << rows;
+    }
+  }
+}
+
+struct BadCase {
+  const char* name;
+  const char* file;     // file to overwrite
+  const char* content;  // new content
+  const char* message;  // expected in the error
+  bool at_create;       // rejected by CreateJob (else the job fails)
+};
+
+class CoordinatorBadInputTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(CoordinatorBadInputTest, FailsPreciselyAndServerKeepsServing) {
+  const BadCase& bc = GetParam();
+  TempDir data, inputs, good_inputs;
+  SmallJob job(inputs.path());
+  SmallJob good(good_inputs.path());
+  Write(inputs.path() + "/" + bc.file, bc.content);
+  Harness h(data.path(), 2);
+  auto created = h.client().Submit(job.Load(), "");
+  if (bc.at_create) {
+    EXPECT_THAT(created, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(bc.message)));
+  } else {
+    ASSERT_OK(created.status());
+    ASSERT_OK_AND_ASSIGN(auto done, h.client().Watch(created->job_id(), nullptr));
+    EXPECT_EQ(done.state(), emar::v1::JOB_STATE_FAILED);
+    EXPECT_THAT(done.error(), HasSubstr(bc.message));
+    EXPECT_THAT(h.client().GetReport(done.job_id()),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(bc.message)));
+  }
+  // Another job on the same coordinator is unharmed.
+  ASSERT_OK_AND_ASSIGN(auto ok, h.RunToEnd(good.Load()));
+  EXPECT_EQ(ok.state(), emar::v1::JOB_STATE_SUCCEEDED) << ok.error();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, CoordinatorBadInputTest,
+    ::testing::Values(
+        BadCase{"malformed_output_line", "cand.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \n",
+                "cand.t.jsonl:2", false},
+        BadCase{"malformed_reference_line", "t.jsonl", "{\"id\": \"a\", \"reference\": \"pos\"}\nnot json\n",
+                "t.jsonl:2", true},
+        BadCase{"missing_id_in_outputs", "base.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"prediction\": \"x\"}\n",
+                "base.t.jsonl:2", false},
+        BadCase{"missing_id_in_references", "t.jsonl", "{\"reference\": \"pos\"}\n", "t.jsonl:1", true},
+        BadCase{"duplicate_reference_id", "t.jsonl",
+                "{\"id\": \"a\", \"reference\": \"pos\"}\n{\"id\": \"a\", \"reference\": \"neg\"}\n",
+                "duplicate id 'a'", true},
+        BadCase{"duplicate_prediction_id", "base.t.jsonl",
+                "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
+                "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"pos\"}\n"
+                "{\"id\": \"a\", \"prediction\": \"neg\"}\n",
+                "base.t.jsonl:5: duplicate id 'a' (first at line 1)", false},
+        BadCase{"unknown_prediction_id", "cand.b.jsonl",
+                "{\"id\": 1, \"prediction\": \"x\"}\n{\"id\": 2, \"prediction\": \"x\"}\n{\"id\": 3, \"prediction\": \"x\"}\n"
+                "{\"id\": 99, \"prediction\": \"x\"}\n",
+                "cand.b.jsonl:4: field 'id': unknown id '99'", false},
+        BadCase{"missing_prediction", "cand.t.jsonl",
+                "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
+                "{\"id\": \"d\", \"prediction\": \"pos\"}\n",
+                "cand.t.jsonl: missing prediction for id 'c' (t.jsonl:3)", false},
+        BadCase{"empty_outputs", "base.b.jsonl", "", "base.b.jsonl: empty file", true},
+        BadCase{"empty_references", "b.jsonl", "\n\n", "b.jsonl", true}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+TEST(CoordinatorTest, SpecErrorsNameTheField) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 0);
+  JobFile bad_metric = job.Load();
+  bad_metric.spec.mutable_target()->set_metric("acuracy");
+  EXPECT_THAT(h.client().Submit(bad_metric, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target.metric")));
+  JobFile bad_formula = job.Load();
+  bad_formula.spec.set_formula("(T1 - T0) / ");
+  EXPECT_THAT(h.client().Submit(bad_formula, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("formula")));
+  JobFile no_candidates = job.Load();
+  no_candidates.spec.clear_candidates();
+  EXPECT_THAT(h.client().Submit(no_candidates, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("candidates")));
+  JobFile twice = job.Load();
+  twice.spec.mutable_candidates(0)->set_name("base");
+  EXPECT_THAT(h.client().Submit(twice, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("used twice")));
+}
+
+TEST(CoordinatorTest, UnknownJobIsNotFound) {
+  TempDir data;
+  Harness h(data.path(), 0);
+  EXPECT_THAT(h.client().GetJob("job-nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().GetReport("job-nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().CancelJob("job-nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().Watch("job-nope", nullptr), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+}
+
+TEST(CoordinatorTest, UploadDigestMismatchIsRejected) {
+  TempDir data, inputs;
+  Harness h(data.path(), 0);
+  Write(inputs.path() + "/f.jsonl", "{\"id\": 1}\n");
+  const std::string wrong = Sha256Hex("something else entirely");
+  EXPECT_THAT(h.client().Upload(inputs.path() + "/f.jsonl", wrong),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("digest mismatch")));
+  EXPECT_TRUE(h.coordinator().FindMissingBlobs({wrong}) == std::vector<std::string>{wrong});
+  const std::string right = *Sha256OfFile(inputs.path() + "/f.jsonl");
+  EXPECT_OK(h.client().Upload(inputs.path() + "/f.jsonl", right));
+  EXPECT_TRUE(h.coordinator().FindMissingBlobs({right}).empty());
+}
+
+TEST(CoordinatorTest, CreateJobIsIdempotentOnRequestId) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 0);
+  ASSERT_OK_AND_ASSIGN(auto a, h.client().Submit(job.Load(), "orchestrator-step-42"));
+  ASSERT_OK_AND_ASSIGN(auto b, h.client().Submit(job.Load(), "orchestrator-step-42"));
+  EXPECT_EQ(a.job_id(), b.job_id());
+  ASSERT_OK_AND_ASSIGN(auto c, h.client().Submit(job.Load(), "orchestrator-step-43"));
+  EXPECT_NE(a.job_id(), c.job_id());
+  ASSERT_OK_AND_ASSIGN(auto jobs, h.client().ListJobs(10));
+  EXPECT_EQ(jobs.size(), 2u);
+}
+
+TEST(CoordinatorTest, CancelStopsLeasesAndHeartbeats) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 0);
+  ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(job.Load(), ""));
+  std::optional<emar::v1::ShardTask> task;
+  h.coordinator().LeaseAsync("w", absl::Seconds(1), [&](std::optional<emar::v1::ShardTask> t) { task = t; });
+  ASSERT_TRUE(task);
+  ASSERT_OK_AND_ASSIGN(auto cancelled, h.client().CancelJob(created.job_id()));
+  EXPECT_EQ(cancelled.state(), emar::v1::JOB_STATE_CANCELLED);
+  emar::v1::HeartbeatRequest hb;
+  hb.set_lease_id(task->lease_id());
+  ASSERT_OK_AND_ASSIGN(auto resp, h.coordinator().Heartbeat(hb));
+  EXPECT_FALSE(resp.keep_going());
+  std::optional<emar::v1::ShardTask> none = emar::v1::ShardTask();
+  h.coordinator().LeaseAsync("w", absl::ZeroDuration(), [&](std::optional<emar::v1::ShardTask> t) { none = t; });
+  h.coordinator().Tick();
+  EXPECT_FALSE(none);
+}
+
+TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 0);
+  ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(job.Load(), ""));
+  std::optional<emar::v1::ShardTask> task;
+  h.coordinator().LeaseAsync("w", absl::Seconds(1), [&](std::optional<emar::v1::ShardTask> t) { task = t; });
+  ASSERT_TRUE(task);
+  emar::v1::CompleteRequest req;
+  req.set_job_id(task->job_id());
+  req.set_shard_id(task->shard_id());
+  req.set_lease_id(task->lease_id());
+  req.mutable_result()->set_stats_width(1);
+  ASSERT_OK_AND_ASSIGN(auto r1, h.coordinator().Complete(req));
+  ASSERT_OK_AND_ASSIGN(auto r2, h.coordinator().Complete(req));
+  EXPECT_FALSE(r1.duplicate());
+  EXPECT_TRUE(r2.duplicate());
+  ASSERT_OK_AND_ASSIGN(auto j, h.client().GetJob(created.job_id()));
+  EXPECT_EQ(j.progress().shards_done(), 1);
+}
+
+TEST(CoordinatorTest, RestartResumesJobsAndGivesTheSameReport) {
+  TempDir inputs, reference_data, data;
+  SmallJob job(inputs.path());
+  std::string expected;
+  {
+    Harness h(reference_data.path(), 2, 1);
+    ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(job.Load()));
+    ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+    report.clear_job_id();
+    expected = report.SerializeAsString();
+  }
+  std::string job_id;
+  {
+    // No workers: score three shards by hand, then "crash" with the rest unleased or leased.
+    Harness h(data.path(), 0, 1);
+    ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(job.Load(), ""));
+    job_id = created.job_id();
+    WorkerOptions w;
+    w.threads = 1;
+    w.lease_wait = absl::Milliseconds(100);
+    WorkerLoop worker(h.channel(), w);
+    std::thread t([&] { worker.Run(); });
+    for (int i = 0; i < 2000; ++i) {
+      auto j = h.client().GetJob(job_id);
+      if (j.ok() && j->progress().shards_done() >= 3) break;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    worker.Stop();
+    t.join();
+  }
+  Harness h(data.path(), 2, 1);
+  ASSERT_OK_AND_ASSIGN(auto done, h.client().Watch(job_id, nullptr));
+  ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+  ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(job_id));
+  report.clear_job_id();
+  EXPECT_EQ(report.SerializeAsString(), expected);
+}
+
+}  // namespace
+}  // namespace emar

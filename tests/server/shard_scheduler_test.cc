@@ -1,0 +1,150 @@
+#include "server/shard_scheduler.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace emar {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<emar::v1::ShardTask> Tasks(const std::string& job, int n) {
+  std::vector<emar::v1::ShardTask> out;
+  for (int i = 0; i < n; ++i) {
+    emar::v1::ShardTask t;
+    t.set_job_id(job);
+    t.set_shard_id(i);
+    t.set_model("base");
+    t.mutable_outputs()->set_display_name("out/base.jsonl");
+    out.push_back(t);
+  }
+  return out;
+}
+
+const absl::Time kT0 = absl::FromUnixSeconds(1000);
+
+TEST(ShardSchedulerTest, LeasesInOrderAndCompletesJob) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", Tasks("j", 2), 2, 0);
+  auto a = s.Lease("w1", kT0);
+  auto b = s.Lease("w2", kT0);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->shard_id(), 0);
+  EXPECT_EQ(b->shard_id(), 1);
+  EXPECT_EQ(a->attempt(), 1);
+  EXPECT_NE(a->lease_id(), b->lease_id());
+  EXPECT_FALSE(s.Lease("w3", kT0));
+  EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kAccepted);
+  EXPECT_FALSE(s.IsJobComplete("j"));
+  EXPECT_EQ(s.Complete("j", 1), CompleteVerdict::kAccepted);
+  EXPECT_TRUE(s.IsJobComplete("j"));
+  EXPECT_EQ(s.lease_count(), 0u);
+}
+
+TEST(ShardSchedulerTest, DuplicateCompletionIsNotCountedTwice) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", Tasks("j", 2), 2, 0);
+  auto a = s.Lease("w1", kT0);
+  EXPECT_EQ(s.Complete("j", a->shard_id()), CompleteVerdict::kAccepted);
+  EXPECT_EQ(s.Complete("j", a->shard_id()), CompleteVerdict::kDuplicate);
+  EXPECT_EQ(s.done_shards("j"), 1);
+  EXPECT_EQ(s.Complete("nope", 0), CompleteVerdict::kUnknown);
+}
+
+TEST(ShardSchedulerTest, ExpiredLeaseIsRequeuedAndLateResultStillCounts) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", Tasks("j", 1), 1, 0);
+  auto first = s.Lease("dead-worker", kT0);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(29)).empty());
+  EXPECT_FALSE(s.Lease("w2", kT0 + absl::Seconds(29)));  // still leased
+  EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(31)).empty());
+  EXPECT_FALSE(s.Heartbeat(first->lease_id(), kT0 + absl::Seconds(31)));  // lease is gone
+  auto second = s.Lease("w2", kT0 + absl::Seconds(31));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->attempt(), 2);
+  // The first worker was only slow: its result arrives first and counts; the second is a duplicate.
+  EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kAccepted);
+  EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kDuplicate);
+  EXPECT_FALSE(s.Heartbeat(second->lease_id(), kT0 + absl::Seconds(32)));
+}
+
+TEST(ShardSchedulerTest, HeartbeatKeepsLeaseAlive) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", Tasks("j", 1), 1, 0);
+  auto a = s.Lease("w", kT0);
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(s.Heartbeat(a->lease_id(), kT0 + absl::Seconds(20 * i)));
+    EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(20 * i + 15)).empty());
+  }
+  EXPECT_EQ(s.lease_count(), 1u);
+}
+
+TEST(ShardSchedulerTest, ShardFailingMaxAttemptsFailsJobWithWorkerError) {
+  ShardScheduler s({absl::Seconds(30), 2});
+  s.AddJob("j", Tasks("j", 1), 1, 0);
+  auto a = s.Lease("w", kT0);
+  EXPECT_FALSE(s.Fail("j", 0, "disk full", false));
+  auto b = s.Lease("w", kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->attempt(), 2);
+  auto ev = s.Fail("j", 0, "disk full again", false);
+  ASSERT_TRUE(ev);
+  EXPECT_TRUE(ev->job_failed);
+  EXPECT_THAT(ev->message, HasSubstr("failed 2 times"));
+  EXPECT_THAT(ev->message, HasSubstr("disk full again"));
+}
+
+TEST(ShardSchedulerTest, ExpiryCountsAsAttempt) {
+  ShardScheduler s({absl::Seconds(10), 2});
+  s.AddJob("j", Tasks("j", 1), 1, 0);
+  s.Lease("w1", kT0);
+  EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(11)).empty());
+  s.Lease("w2", kT0 + absl::Seconds(11));
+  auto ev = s.ExpireLeases(kT0 + absl::Seconds(22));
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_TRUE(ev[0].job_failed);
+  EXPECT_THAT(ev[0].message, HasSubstr("stopped heartbeating"));
+}
+
+TEST(ShardSchedulerTest, InputErrorFailsJobAtOnce) {
+  ShardScheduler s({absl::Seconds(30), 5});
+  s.AddJob("j", Tasks("j", 3), 3, 0);
+  s.Lease("w", kT0);
+  auto ev = s.Fail("j", 0, "out/base.jsonl:3: malformed JSON", true);
+  ASSERT_TRUE(ev);
+  EXPECT_TRUE(ev->job_failed);
+  EXPECT_EQ(ev->message, "out/base.jsonl:3: malformed JSON");
+}
+
+TEST(ShardSchedulerTest, RemovedJobHandsOutNothingAndKillsLeases) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("a", Tasks("a", 2), 2, 0);
+  s.AddJob("b", Tasks("b", 1), 1, 0);
+  auto lease = s.Lease("w", kT0);
+  ASSERT_EQ(lease->job_id(), "a");
+  s.RemoveJob("a");
+  EXPECT_FALSE(s.Heartbeat(lease->lease_id(), kT0));
+  auto next = s.Lease("w", kT0);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->job_id(), "b");
+  EXPECT_FALSE(s.Lease("w", kT0));
+  EXPECT_EQ(s.Complete("a", 0), CompleteVerdict::kUnknown);
+}
+
+TEST(ShardSchedulerTest, RecoveredJobKnowsDoneShards) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  // After a restart: shards 0 and 2 were done; 1 is pending with one prior attempt.
+  std::vector<emar::v1::ShardTask> pending = {Tasks("j", 3)[1]};
+  s.AddJob("j", pending, 3, 2, {{1, 1}});
+  auto t = s.Lease("w", kT0);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->shard_id(), 1);
+  EXPECT_EQ(t->attempt(), 2);
+  EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kDuplicate);
+  EXPECT_EQ(s.Complete("j", 1), CompleteVerdict::kAccepted);
+  EXPECT_TRUE(s.IsJobComplete("j"));
+}
+
+}  // namespace
+}  // namespace emar
