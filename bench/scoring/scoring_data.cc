@@ -14,11 +14,12 @@ namespace {
 class Vocabulary {
  public:
   explicit Vocabulary(std::mt19937_64* rng) : rng_(rng) {
-    const char* common[] = {"the", "a", "of", "and", "to", "in", "is", "that", "it", "was",
-                            "for", "on", "are", "as", "with", "his", "they", "at", "be", "this"};
+    const char* common[] = {"the", "a",  "of",  "and", "to",   "in",  "is",   "that", "it", "was",
+                            "for", "on", "are", "as",  "with", "his", "they", "at",   "be", "this"};
     for (const char* w : common) words_.push_back(w);
-    const char* extra[] = {"café", "naïve", "Zürich", "São", "Ελλάδα", "東京", "don't", "U.S.",
-                           "3.14", "1,000", "e-mail", "(see", "note)", "\"quoted\"", "end."};
+    const char* extra[] = {"café",   "naïve", "Zürich", "São",        "Ελλάδα",
+                           "東京",   "don't", "U.S.",   "3.14",       "1,000",
+                           "e-mail", "(see",  "note)",  "\"quoted\"", "end."};
     for (const char* w : extra) words_.push_back(w);
     for (int k = 0; k < 5000; ++k) words_.push_back(absl::StrCat("w", k));
     std::vector<double> weights;

@@ -1,9 +1,9 @@
 #include "worker/scoring/accuracy_scorer.h"
 
-#include "tests/worker/scoring/scoring_status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/worker/scoring/metric_vectors.h"
+#include "tests/worker/scoring/scoring_status_matchers.h"
 
 namespace emar {
 namespace {
@@ -23,8 +23,8 @@ TEST(AccuracyMetricTest, ExactEqualityAfterStrippingPythonWhitespace) {
   EXPECT_EQ(Score("positive", {"positive"}), 1);
   EXPECT_EQ(Score(" positive\n", {"\tpositive "}), 1);
   EXPECT_EQ(Score("\u00a0positive\u3000", {"positive"}), 1);  // NBSP and ideographic space
-  EXPECT_EQ(Score("Positive", {"positive"}), 0);                // case matters
-  EXPECT_EQ(Score("posi tive", {"positive"}), 0);               // inner whitespace matters
+  EXPECT_EQ(Score("Positive", {"positive"}), 0);              // case matters
+  EXPECT_EQ(Score("posi tive", {"positive"}), 0);             // inner whitespace matters
   EXPECT_EQ(Score("positive.", {"positive"}), 0);
 }
 

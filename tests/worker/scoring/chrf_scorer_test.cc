@@ -1,10 +1,10 @@
 #include "worker/scoring/chrf_scorer.h"
 
 #include "gmock/gmock.h"
-#include "worker/scoring/unicode_text.h"
 #include "gtest/gtest.h"
 #include "tests/worker/scoring/metric_vectors.h"
 #include "tests/worker/scoring/scoring_status_matchers.h"
+#include "worker/scoring/unicode_text.h"
 
 namespace emar {
 namespace {
@@ -69,8 +69,8 @@ TEST_P(ChrfVectorTest, MatchesSacrebleu) {
     }
     EXPECT_EQ(i, hyps.size());
   }
-  const bool is_default = o.char_order == 6 && o.beta == 2 && !o.whitespace &&
-                          !o.eps_smoothing && !o.lowercase;
+  const bool is_default =
+      o.char_order == 6 && o.beta == 2 && !o.whitespace && !o.eps_smoothing && !o.lowercase;
   if (is_default && mode == "corpus") {
     ASSERT_OK_AND_ASSIGN(MetricValue value, ScoreCorpus(ChrfMetric(), TextPredictions(hyps), refs));
     ASSERT_TRUE(value.value.has_value());

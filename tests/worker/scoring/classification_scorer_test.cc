@@ -19,9 +19,7 @@ using ::emar::testing::StatusIs;
 using ::emar::testing::VectorLine;
 
 // Scores a value, returning NaN for "undefined" so vectors' "nan" can be compared.
-double ValueOrNan(const MetricValue& v) {
-  return v.value.has_value() ? *v.value : std::nan("");
-}
+double ValueOrNan(const MetricValue& v) { return v.value.has_value() ? *v.value : std::nan(""); }
 
 // Every line of classification.jsonl: accuracy, macro-F1, micro-F1, MCC and per-class F1.
 class ClassificationVectorTest : public ::testing::TestWithParam<std::string> {};
@@ -39,8 +37,7 @@ TEST_P(ClassificationVectorTest, MatchesScikitLearn) {
   const simdjson::dom::element expected = (*v)["expected"];
   const double tol = v->relative_tolerance();
   const bool empty = preds.empty();
-  for (const auto& [metric, key] :
-       std::vector<std::pair<std::shared_ptr<Metric>, const char*>>{
+  for (const auto& [metric, key] : std::vector<std::pair<std::shared_ptr<Metric>, const char*>>{
            {std::make_shared<MacroF1Metric>(), "macro_f1"},
            {std::make_shared<MicroF1Metric>(), "micro_f1"},
            {std::make_shared<MccMetric>(), "mcc"},
@@ -153,12 +150,12 @@ TEST(ConfusionMetricTest, Errors) {
   MacroF1Metric m;
   LabelTable labels;
   double row[2];
-  EXPECT_THAT(m.ScoreExample(Prediction{"a"}, Reference{{"a", "b"}}, &labels,
-                             absl::MakeSpan(row)),
+  EXPECT_THAT(m.ScoreExample(Prediction{"a"}, Reference{{"a", "b"}}, &labels, absl::MakeSpan(row)),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("references")));
   EXPECT_THAT(m.ScoreExample(Prediction{"a"}, Reference{}, &labels, absl::MakeSpan(row)),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("references")));
-  EXPECT_FALSE(m.ScoreExample(Prediction{"a"}, Reference{{"a"}}, nullptr, absl::MakeSpan(row)).ok());
+  EXPECT_FALSE(
+      m.ScoreExample(Prediction{"a"}, Reference{{"a"}}, nullptr, absl::MakeSpan(row)).ok());
 }
 
 }  // namespace

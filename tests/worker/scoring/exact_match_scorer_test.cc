@@ -1,9 +1,9 @@
 #include "worker/scoring/exact_match_scorer.h"
 
-#include "tests/worker/scoring/scoring_status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/worker/scoring/metric_vectors.h"
+#include "tests/worker/scoring/scoring_status_matchers.h"
 
 namespace emar {
 namespace {

@@ -1,8 +1,8 @@
 #include "worker/scoring/metric.h"
 
-#include "tests/worker/scoring/scoring_status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/worker/scoring/scoring_status_matchers.h"
 
 namespace emar {
 namespace {
@@ -48,17 +48,17 @@ TEST(MetricRegistryTest, EveryNameBuildsAMetricOfThatName) {
     EXPECT_GT(m->stats_width(), 0u);
     EXPECT_THAT(m->signature(), ::testing::StartsWith(name == "chrf" ? "chrf2" : name));
     EXPECT_THAT(m->signature(), HasSubstr("version:emar-0.1"));
-    EXPECT_EQ(m->direction(), name == "perplexity" ? Direction::kLowerIsBetter
-                                                   : Direction::kHigherIsBetter);
+    EXPECT_EQ(m->direction(),
+              name == "perplexity" ? Direction::kLowerIsBetter : Direction::kHigherIsBetter);
     EXPECT_EQ(m->is_binary(), name == "accuracy" || name == "exact_match");
     EXPECT_EQ(m->uses_labels(), name == "macro_f1" || name == "micro_f1" || name == "mcc");
   }
 }
 
 TEST(MetricRegistryTest, UnknownNameListsKnownOnes) {
-  EXPECT_THAT(MakeMetric("blue"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           ::testing::AllOf(HasSubstr("blue"),
-                                                            HasSubstr("accuracy"))));
+  EXPECT_THAT(MakeMetric("blue"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("blue"), HasSubstr("accuracy"))));
 }
 
 TEST(DirectionTest, Names) {

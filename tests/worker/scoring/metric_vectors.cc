@@ -35,9 +35,9 @@ absl::StatusOr<std::unique_ptr<VectorLine>> VectorLine::Parse(const std::string&
   auto v = std::make_unique<VectorLine>();
   auto result = v->parser_.parse(line);
   if (result.error()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot parse vector line (", simdjson::error_message(result.error()),
-                     "): ", line.substr(0, 200)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot parse vector line (",
+                                                   simdjson::error_message(result.error()),
+                                                   "): ", line.substr(0, 200)));
   }
   v->root_ = result.value();
   return v;
@@ -110,8 +110,8 @@ absl::StatusOr<MetricValue> ScoreCorpus(const Metric& metric,
   std::vector<std::vector<double>> all;
   for (size_t i = 0; i < predictions.size(); ++i) {
     std::vector<double> row(metric.stats_width());
-    RETURN_IF_ERROR(metric.ScoreExample(predictions[i], references[i], &labels,
-                                        absl::MakeSpan(row)));
+    RETURN_IF_ERROR(
+        metric.ScoreExample(predictions[i], references[i], &labels, absl::MakeSpan(row)));
     all.push_back(std::move(row));
   }
   std::vector<double> acc(metric.AccumulatorWidth(labels.size()));

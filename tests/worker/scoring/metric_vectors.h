@@ -55,8 +55,8 @@ std::string JsonLabel(simdjson::dom::element e);
 
 // |actual - expected| <= max(rel * |expected|, 1e-9); NaN matches NaN, inf matches inf.
 bool Close(double actual, double expected, double rel = 1e-6);
-#define EXPECT_CLOSE(actual, expected, rel)                                               \
-  EXPECT_TRUE(::emar::testing::Close((actual), (expected), (rel)))                       \
+#define EXPECT_CLOSE(actual, expected, rel)                        \
+  EXPECT_TRUE(::emar::testing::Close((actual), (expected), (rel))) \
       << #actual << " = " << (actual) << ", expected " << (expected)
 
 // Scores every example through the Metric interface (ScoreExample, Accumulate with weight 1,

@@ -77,8 +77,8 @@ TEST(TokenInternerTest, DenseFirstSeenIds) {
 }
 
 TEST(MultisetOverlapTest, CountsMinimumMultiplicity) {
-  EXPECT_EQ(MultisetOverlap(std::vector<uint64_t>{1, 1, 2, 5}, std::vector<uint64_t>{1, 2, 2, 5, 5}),
-            3u);
+  EXPECT_EQ(
+      MultisetOverlap(std::vector<uint64_t>{1, 1, 2, 5}, std::vector<uint64_t>{1, 2, 2, 5, 5}), 3u);
   EXPECT_EQ(MultisetOverlap(std::vector<uint64_t>{}, std::vector<uint64_t>{1}), 0u);
 }
 

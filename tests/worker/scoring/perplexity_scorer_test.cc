@@ -68,19 +68,19 @@ TEST(PerplexityMetricTest, MissingLogprobsNamesTheField) {
   double row[3];
   EXPECT_THAT(m.ScoreExample(Prediction{"text"}, Reference{}, nullptr, absl::MakeSpan(row)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token_logprobs")));
-  EXPECT_THAT(m.ScoreExample(WithLogprobs({-1, std::nan("")}), Reference{}, nullptr,
-                             absl::MakeSpan(row)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token_logprobs[1]")));
-  EXPECT_THAT(m.ScoreExample(WithLogprobs({std::numeric_limits<double>::infinity()}),
-                             Reference{}, nullptr, absl::MakeSpan(row)),
+  EXPECT_THAT(
+      m.ScoreExample(WithLogprobs({-1, std::nan("")}), Reference{}, nullptr, absl::MakeSpan(row)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token_logprobs[1]")));
+  EXPECT_THAT(m.ScoreExample(WithLogprobs({std::numeric_limits<double>::infinity()}), Reference{},
+                             nullptr, absl::MakeSpan(row)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token_logprobs[0]")));
 }
 
 TEST(PerplexityMetricTest, CorpusTokenMeanNotMeanOfSequences) {
-  ASSERT_OK_AND_ASSIGN(MetricValue v,
-                       ScoreCorpus(PerplexityMetric(),
-                                   {WithLogprobs({-1, -1, -1}), WithLogprobs({-4}), WithLogprobs({})},
-                                   std::vector<Reference>(3)));
+  ASSERT_OK_AND_ASSIGN(
+      MetricValue v, ScoreCorpus(PerplexityMetric(),
+                                 {WithLogprobs({-1, -1, -1}), WithLogprobs({-4}), WithLogprobs({})},
+                                 std::vector<Reference>(3)));
   EXPECT_DOUBLE_EQ(*v.value, std::exp(7.0 / 4.0));
 }
 

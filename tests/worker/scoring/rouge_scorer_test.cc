@@ -41,10 +41,10 @@ TEST_P(RougeVectorTest, MatchesRougeScore) {
     }
     ++i;
   }
-  for (const auto& [type, key] : std::vector<std::pair<RougeType, const char*>>{
-           {RougeType::kRouge1, "rouge1"},
-           {RougeType::kRouge2, "rouge2"},
-           {RougeType::kRougeL, "rougeL"}}) {
+  for (const auto& [type, key] :
+       std::vector<std::pair<RougeType, const char*>>{{RougeType::kRouge1, "rouge1"},
+                                                      {RougeType::kRouge2, "rouge2"},
+                                                      {RougeType::kRougeL, "rougeL"}}) {
     SCOPED_TRACE(key);
     const std::vector<double> p = JsonNumbers(expected[key]["precision"]);
     const std::vector<double> r = JsonNumbers(expected[key]["recall"]);

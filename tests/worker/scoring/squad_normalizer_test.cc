@@ -1,9 +1,9 @@
 #include "worker/scoring/squad_normalizer.h"
 
 #include "gmock/gmock.h"
-#include "tests/worker/scoring/scoring_status_matchers.h"
 #include "gtest/gtest.h"
 #include "tests/worker/scoring/metric_vectors.h"
+#include "tests/worker/scoring/scoring_status_matchers.h"
 
 namespace emar {
 namespace {
@@ -48,11 +48,11 @@ TEST(SquadNormalizerTest, ArticlesUseUnicodeWordBoundaries) {
   EXPECT_EQ(Norm("the theater"), "theater");
   EXPECT_EQ(Norm("a an the"), "");
   EXPECT_EQ(Norm("an apple"), "apple");
-  EXPECT_EQ(Norm("a\u2014b"), "\u2014b");   // em dash is not a word character: `a` goes
+  EXPECT_EQ(Norm("a\u2014b"), "\u2014b");     // em dash is not a word character: `a` goes
   EXPECT_EQ(Norm("\u00e9a b"), "\u00e9a b");  // é is a word character: no boundary before `a`
   EXPECT_EQ(Norm("a\u00e9"), "a\u00e9");
   EXPECT_EQ(Norm("x\u0301a y"), "x\u0301 y");  // a combining mark is not \w, so `a` is a word
-  EXPECT_EQ(Norm("a\u0661"), "a\u0661");     // Arabic-Indic digit is \w
+  EXPECT_EQ(Norm("a\u0661"), "a\u0661");       // Arabic-Indic digit is \w
   EXPECT_EQ(Norm("THE END"), "end");
 }
 
