@@ -21,23 +21,22 @@ constexpr size_t kBlockSize = size_t{1} << kBlockBits;  // examples per draw blo
 constexpr uint64_t kBlockMask = kBlockSize - 1;
 constexpr int64_t kMaxResamples = 10'000'000;
 
-// Calls visit(index) for `draws` uniform picks in [0, size). A full block takes 12-bit fields of
-// each 64-bit word (5 per word, exactly uniform); a partial block uses Lemire's method.
+// Calls visit(index) for `draws` uniform picks in [0, size). A full block takes kBlockBits-bit
+// fields of each 64-bit word (exactly uniform); a partial block uses Lemire's method.
 template <typename Visit>
 inline void DrawInBlock(DeterministicRng& rng, uint64_t draws, size_t size, Visit&& visit) {
+  constexpr uint64_t kFields = 64 / kBlockBits;
   if (size == kBlockSize) {
     uint64_t t = 0;
-    for (; t + 5 <= draws; t += 5) {
+    for (; t + kFields <= draws; t += kFields) {
       uint64_t word = rng.Next();
-      visit(static_cast<uint32_t>(word & kBlockMask));
-      visit(static_cast<uint32_t>((word >> 12) & kBlockMask));
-      visit(static_cast<uint32_t>((word >> 24) & kBlockMask));
-      visit(static_cast<uint32_t>((word >> 36) & kBlockMask));
-      visit(static_cast<uint32_t>((word >> 48) & kBlockMask));
+      for (uint64_t f = 0; f < kFields; ++f, word >>= kBlockBits) {
+        visit(static_cast<uint32_t>(word & kBlockMask));
+      }
     }
     if (t < draws) {
       uint64_t word = rng.Next();
-      for (; t < draws; ++t, word >>= 12) visit(static_cast<uint32_t>(word & kBlockMask));
+      for (; t < draws; ++t, word >>= kBlockBits) visit(static_cast<uint32_t>(word & kBlockMask));
     }
   } else {
     for (uint64_t t = 0; t < draws; ++t) visit(static_cast<uint32_t>(rng.UniformBelow(size)));
@@ -52,32 +51,57 @@ inline void AddRow(const T* block, size_t width, uint32_t idx, A* sum) {
   for (size_t d = 0; d < w; ++d) sum[d] += row[d];
 }
 
-// Integer rows: int64 sums are exact, so one running sum per resample suffices.
+// Integer rows: sums are exact, so one running sum per resample suffices. The block's sum lives
+// in locals (not behind `sum`, which could alias the generator's state), in int32 lanes when
+// draws * max|value| cannot overflow them, else in int64.
+template <int kWidth, typename Lane>
+void GatherIntLanes(DeterministicRng& rng, uint64_t draws, size_t size, const int32_t* block,
+                    int64_t* sum) {
+  Lane local[kWidth] = {};
+  DrawInBlock(rng, draws, size, [&](uint32_t idx) {
+    const int32_t* row = block + static_cast<size_t>(idx) * kWidth;
+    for (int d = 0; d < kWidth; ++d) local[d] += static_cast<Lane>(row[d]);
+  });
+  for (int d = 0; d < kWidth; ++d) sum[d] += local[d];
+}
+
 template <int kWidth>
 void GatherInt(DeterministicRng& rng, uint64_t draws, size_t size, const int32_t* block,
-               size_t width, int64_t* sum) {
-  DrawInBlock(rng, draws, size,
-              [&](uint32_t idx) { AddRow<kWidth>(block, width, idx, sum); });
+               size_t width, int64_t max_abs, int64_t* sum) {
+  if constexpr (kWidth > 0) {
+    if (static_cast<double>(draws) * static_cast<double>(max_abs) < 2147483647.0) {
+      GatherIntLanes<kWidth, int32_t>(rng, draws, size, block, sum);
+    } else {
+      GatherIntLanes<kWidth, int64_t>(rng, draws, size, block, sum);
+    }
+  } else {
+    DrawInBlock(rng, draws, size,
+                [&](uint32_t idx) { AddRow<0>(block, width, idx, sum); });
+  }
 }
 
 // Double rows: four interleaved partial sums break the floating-point add latency chain; they
-// are combined in a fixed order, so the bits depend only on the draws.
+// are combined in a fixed order, so the bits depend only on the draws. Fixed widths keep the
+// partial sums in locals.
 template <int kWidth>
 void GatherDouble(DeterministicRng& rng, uint64_t draws, size_t size, const double* block,
                   size_t width, double* banks /* 4 * width */, double* sum) {
-  std::fill(banks, banks + 4 * width, 0.0);
+  const size_t w = kWidth > 0 ? static_cast<size_t>(kWidth) : width;
+  double local[kWidth > 0 ? 4 * kWidth : 1] = {};
+  double* bank = kWidth > 0 ? local : banks;
+  std::fill(bank, bank + 4 * w, 0.0);
   uint64_t t = 0;
   DrawInBlock(rng, draws, size, [&](uint32_t idx) {
-    AddRow<kWidth>(block, width, idx, banks + (t & 3) * width);
+    AddRow<kWidth>(block, w, idx, bank + (t & 3) * w);
     ++t;
   });
-  for (size_t d = 0; d < width; ++d) {
-    sum[d] += (banks[d] + banks[width + d]) + (banks[2 * width + d] + banks[3 * width + d]);
+  for (size_t d = 0; d < w; ++d) {
+    sum[d] += (bank[d] + bank[w + d]) + (bank[2 * w + d] + bank[3 * w + d]);
   }
 }
 
 using GatherIntFn = void (*)(DeterministicRng&, uint64_t, size_t, const int32_t*, size_t,
-                             int64_t*);
+                             int64_t, int64_t*);
 using GatherDoubleFn = void (*)(DeterministicRng&, uint64_t, size_t, const double*, size_t,
                                 double*, double*);
 
@@ -145,7 +169,7 @@ absl::StatusOr<BootstrapResampler> BootstrapResampler::Create(const DatasetRows&
     r.method_ = ResamplingMethod::kJointCells;
   } else if (method == ResamplingMethod::kAuto &&
              r.BuildCells(rows, rows.metric->is_binary() ? std::numeric_limits<size_t>::max()
-                                                         : std::max<size_t>(1, rows.n / 32))) {
+                                                         : std::max<size_t>(1, rows.n / 128))) {
     r.method_ = ResamplingMethod::kJointCells;
   } else {
     r.cell_counts_.clear();
@@ -229,6 +253,7 @@ void BootstrapResampler::BuildPacked(const DatasetRows& rows) {
     }
   }
   if (integral && max_abs * static_cast<double>(n_) >= 9007199254740992.0) integral = false;
+  max_abs_int_ = integral ? static_cast<int64_t>(max_abs) : 0;
   if (integral) {
     packed_int_.resize(n_ * joint);
   } else {
@@ -344,7 +369,8 @@ void BootstrapResampler::RunExamples(int64_t first, int64_t last, uint64_t seed,
         const int32_t* block = packed_int_.data() + k * kBlockSize * joint;
         for (size_t i = 0; i < count; ++i) {
           DeterministicRng rng = block_rng(i, k);
-          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, &isums[i * joint]);
+          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, max_abs_int_,
+                 &isums[i * joint]);
         }
       }
       for (size_t j = 0; j < sums.size(); ++j) sums[j] = static_cast<double>(isums[j]);

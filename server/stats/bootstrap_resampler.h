@@ -12,7 +12,7 @@
 //  * kJointCells: rows that are identical across all systems form a cell; the resample is one
 //    Multinomial(n; count_j / n) draw over the J cells. Cost per resample grows with J, not n.
 //    Always used for is_binary() metrics (at most 2^systems cells: "both right", "only base
-//    right", ...), and for any metric whose distinct joint rows number at most n/32 (labels).
+//    right", ...), and for any metric whose distinct joint rows number at most n/128 (labels).
 //  * kExampleDraws: per resample, Multinomial block totals over blocks of 4096 examples, then
 //    that many uniform picks inside each block, summed straight into the per-resample totals
 //    (no gather of rows into a copy). Used for everything else.
@@ -102,6 +102,7 @@ class BootstrapResampler {
   // kExampleDraws: joint rows, n_ x (num_systems_ * width_), as int32 when every value is an
   // integer that small (sums are then exact and order-free) or else as doubles.
   std::vector<int32_t> packed_int_;
+  int64_t max_abs_int_ = 0;  // largest |value| in packed_int_
   std::vector<double> packed_double_;
 };
 

@@ -81,7 +81,7 @@ TEST(BootstrapResamplerTest, AutoPicksCellsForBinaryAndFewLabelsDrawsOtherwise) 
   EXPECT_LE(a.num_cells(), 4u);
   std::vector<double> labels, totals;
   DeterministicRng rng(2);
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 2000; ++i) {  // 9 cells <= 2000 / 128
     labels.push_back(rng.UniformBelow(3));
     labels.push_back(rng.UniformBelow(3));
     totals.push_back(rng.UniformBelow(50));
