@@ -22,17 +22,17 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const ClusterO
   if (!dir.ok()) return dir.status();
   std::unique_ptr<LocalCluster> cluster(new LocalCluster(std::move(*dir), options));
   cluster->data_dir_ = cluster->dir_.Join("data");
-  if (absl::Status s = cluster->StartCoordinator(); !s.ok()) return s;
+  if (absl::Status s = cluster->StartCoordinator("127.0.0.1:0"); !s.ok()) return s;
   for (int i = 0; i < options.workers; ++i) {
     if (absl::Status s = cluster->AddWorker(); !s.ok()) return s;
   }
   return cluster;
 }
 
-absl::Status LocalCluster::StartCoordinator() {
+absl::Status LocalCluster::StartCoordinator(const std::string& listen) {
   // Flags are spelled with underscores: see emar-coordinator's flag test for the dashed spelling.
   const std::string port_file = dir_.Join(absl::StrCat("port.", coordinator_starts_++));
-  std::vector<std::string> argv = {BinPath("emar-coordinator"), "--listen", "127.0.0.1:0",
+  std::vector<std::string> argv = {BinPath("emar-coordinator"), "--listen", listen,
                                    "--data_dir", data_dir_, "--port_file", port_file};
   if (options_.rows_per_shard > 0) {
     argv.insert(argv.end(), {"--rows_per_shard", absl::StrCat(options_.rows_per_shard)});
@@ -88,7 +88,10 @@ absl::Status LocalCluster::StopCoordinator(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-absl::Status LocalCluster::RestartCoordinator() { return StartCoordinator(); }
+absl::Status LocalCluster::RestartCoordinator(bool same_address) {
+  if (coordinator_->running()) return absl::FailedPreconditionError("the coordinator still runs");
+  return StartCoordinator(same_address ? server_ : "127.0.0.1:0");
+}
 
 std::string LocalCluster::Logs() const {
   std::string out;

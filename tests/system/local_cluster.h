@@ -50,15 +50,15 @@ class LocalCluster {
   CommandResult Emarctl(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(60));
   // SIGTERM to the coordinator; OK when it exits 0 within `timeout`.
   absl::Status StopCoordinator(absl::Duration timeout = absl::Seconds(30));
-  // Starts a new coordinator process on the same data dir (a new port; existing workers keep the
-  // old address).
-  absl::Status RestartCoordinator();
+  // Starts a new coordinator process on the same data dir. The old one must have ended. On a new
+  // port (existing workers keep the old address), or on the same one so workers reconnect.
+  absl::Status RestartCoordinator(bool same_address = false);
   // Everything the processes printed, for failure messages.
   std::string Logs() const;
 
  private:
   LocalCluster(TempDir dir, ClusterOptions options) : dir_(std::move(dir)), options_(options) {}
-  absl::Status StartCoordinator();
+  absl::Status StartCoordinator(const std::string& listen);
 
   TempDir dir_;
   const ClusterOptions options_;
