@@ -160,8 +160,7 @@ absl::StatusOr<BootstrapResampler> BootstrapResampler::Create(const DatasetRows&
         "metric ", rows.metric->name(),
         " has a non-additive accumulator but does not use labels; the resamplers need one"));
   }
-  ASSIGN_OR_RETURN(std::vector<MetricValue> point, CorpusScores(rows));
-  for (const MetricValue& v : point) {
+  for (const MetricValue& v : CorpusScoresOfValidRows(rows)) {
     r.point_.push_back(v.value.has_value() && std::isfinite(*v.value) ? v.value : std::nullopt);
   }
   if (method == ResamplingMethod::kJointCells) {
@@ -425,8 +424,7 @@ absl::StatusOr<ResampledScores> ScoresFromIndices(
   ResampledScores out;
   out.num_systems = rows.systems.size();
   out.resamples = static_cast<int64_t>(indices.size());
-  ASSIGN_OR_RETURN(std::vector<MetricValue> point, CorpusScores(rows));
-  for (const MetricValue& v : point) {
+  for (const MetricValue& v : CorpusScoresOfValidRows(rows)) {
     out.point.push_back(v.value.has_value() && std::isfinite(*v.value) ? v.value : std::nullopt);
   }
   std::vector<double> acc(metric.AccumulatorWidth(rows.num_labels));

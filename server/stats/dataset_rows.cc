@@ -51,6 +51,10 @@ absl::Status ValidateDatasetRows(const DatasetRows& rows, absl::string_view what
 
 absl::StatusOr<std::vector<MetricValue>> CorpusScores(const DatasetRows& rows) {
   RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
+  return CorpusScoresOfValidRows(rows);
+}
+
+std::vector<MetricValue> CorpusScoresOfValidRows(const DatasetRows& rows) {
   const Metric& metric = *rows.metric;
   const size_t width = metric.stats_width();
   std::vector<MetricValue> out;

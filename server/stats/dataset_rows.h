@@ -42,6 +42,8 @@ absl::Status ValidateDatasetRows(const DatasetRows& rows, absl::string_view what
 
 // The corpus score of every system on the full data (each row once, weight 1), in system order.
 absl::StatusOr<std::vector<MetricValue>> CorpusScores(const DatasetRows& rows);
+// The same for rows the caller has just validated (saves a pass over large datasets).
+std::vector<MetricValue> CorpusScoresOfValidRows(const DatasetRows& rows);
 
 // Finalize()s an accumulator; returns the value or nullopt when the metric says undefined, or
 // when the value is not finite (a metric bug we refuse to propagate as inf/NaN).
