@@ -255,7 +255,7 @@ int Main(int argc, char** argv) {
       return PrintReport(*report);
     }
     auto done = client.Watch(args[0], [](const emar::v1::Job& j) {
-      std::cout << (Json() ? JobToJson(j) : JobToText(j) + "\n") << std::flush;
+      std::cout << (Json() ? JobToJson(j, /*one_line=*/true) : JobToText(j) + "\n") << std::flush;
     });
     if (!done.ok()) return Fail(done.status());
     return done->state() == emar::v1::JOB_STATE_SUCCEEDED ? 0 : kExitError;

@@ -34,18 +34,19 @@ void DatasetLines(const char* label, const emar::v1::DatasetComparison& d, std::
 
 }  // namespace
 
-std::string MessageToJson(const google::protobuf::Message& message) {
+std::string MessageToJson(const google::protobuf::Message& message, bool one_line) {
   google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
+  opts.add_whitespace = !one_line;
   opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
+  opts.always_print_primitive_fields = false;  // absent = empty, 0, false or null
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(message, &out, opts);
+  if (one_line) out += "\n";
   return out;
 }
 
 std::string ReportToJson(const emar::v1::Report& report) { return MessageToJson(report); }
-std::string JobToJson(const emar::v1::Job& job) { return MessageToJson(job); }
+std::string JobToJson(const emar::v1::Job& job, bool one_line) { return MessageToJson(job, one_line); }
 
 std::string JobToText(const emar::v1::Job& job) {
   std::string state = emar::v1::JobState_Name(job.state());

@@ -12,10 +12,10 @@ namespace emar {
 
 std::string ReportToJson(const emar::v1::Report& report);
 std::string ReportToText(const emar::v1::Report& report);
-std::string JobToJson(const emar::v1::Job& job);
+std::string JobToJson(const emar::v1::Job& job, bool one_line = false);
 std::string JobToText(const emar::v1::Job& job);
-// Any message as one-line-per-field JSON.
-std::string MessageToJson(const google::protobuf::Message& message);
+// Any message as JSON: indented, or on one line (for streams of events, one per line).
+std::string MessageToJson(const google::protobuf::Message& message, bool one_line = false);
 
 }  // namespace emar
 

@@ -6,7 +6,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
-  zlib1g-dev libzstd-dev
+  zlib1g-dev libzstd-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 missing=()

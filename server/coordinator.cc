@@ -414,7 +414,12 @@ void Coordinator::Finalize(const std::string& job_id) {
       RETURN_IF_ERROR(assembler.Add(shards[next].task, result));
     }
     ASSIGN_OR_RETURN(AssembledResults assembled, std::move(assembler).Finish());
-    return BuildReport(job_id, request, assembled, DescribeInputs(request));
+    std::vector<emar::v1::InputFile> inputs = DescribeInputs(request);
+    for (emar::v1::InputFile& f : inputs) {
+      auto size = blobs_.Size(f.sha256());
+      if (size.ok()) f.set_size_bytes(*size);
+    }
+    return BuildReport(job_id, request, assembled, std::move(inputs));
   };
   absl::StatusOr<emar::v1::Report> report = build();
   if (!report.ok()) {
