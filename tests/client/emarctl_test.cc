@@ -1,0 +1,199 @@
+// emarctl's local commands, run as a process: `emar` (formula evaluation) and `score` (one pair
+// of files), their JSON shapes, exit codes and one-line errors.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "simdjson.h"
+#include "tests/system/process.h"
+#include "tests/system/reference_scores.h"
+
+namespace emar::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const std::string kExampleDir = absl::StrCat(EMAR_SOURCE_DIR, "/examples/restaurant-sentiment");
+
+CommandResult Emarctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {absl::StrCat(EMAR_BIN_DIR, "/emarctl")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, absl::Seconds(60));
+}
+
+void ExpectOneLineError(const CommandResult& r, int exit_code) {
+  EXPECT_TRUE(r.exit.Exited(exit_code)) << r.exit.ToString() << ": " << r.err;
+  EXPECT_EQ(r.out, "");
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_THAT(r.err, StartsWith("emarctl: "));
+  if (exit_code != 2) {  // usage errors may append the usage text
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line expected:\n" << r.err;
+  }
+}
+
+// The keys of a flat JSON object, in order.
+std::vector<std::string> Keys(simdjson::dom::object obj) {
+  std::vector<std::string> keys;
+  for (auto field : obj) keys.emplace_back(field.key);
+  return keys;
+}
+
+TEST(EmarCommandTest, RelativeGainAsJson) {
+  CommandResult r = Emarctl({"emar", "--formula", "relative_gain", "--t0", ".7", "--t1", ".85", "--b0", ".75",
+                             "--b1", ".75", "--format", "json"});
+  ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
+  EXPECT_EQ(r.err, "");
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  ASSERT_EQ(parser.parse(r.out).get_object().get(obj), simdjson::SUCCESS) << r.out;
+  EXPECT_THAT(Keys(obj), ::testing::ElementsAre("formula", "expression", "value", "undefined_reason"));
+  std::string_view formula, expression;
+  ASSERT_EQ(obj["formula"].get_string().get(formula), simdjson::SUCCESS);
+  EXPECT_EQ(formula, "relative_gain");
+  ASSERT_EQ(obj["expression"].get_string().get(expression), simdjson::SUCCESS);
+  EXPECT_EQ(expression, "(T1 - T0) / T0");
+  double value = 0;
+  ASSERT_EQ(obj["value"].get_double().get(value), simdjson::SUCCESS) << r.out;
+  EXPECT_NEAR(value, (0.85 - 0.7) / 0.7, 1e-12);
+  EXPECT_NEAR(value, 0.2142857142857143, 1e-12);
+  EXPECT_TRUE(obj["undefined_reason"].is_null());
+}
+
+TEST(EmarCommandTest, ExpressionAndTextFormat) {
+  CommandResult r = Emarctl({"emar", "--formula", "dT + min(0, dB)", "--t0", "0.5", "--t1", "0.6", "--b0", "0.8",
+                             "--b1", "0.7", "--format", "json"});
+  ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
+  simdjson::dom::parser parser;
+  double value = 0;
+  ASSERT_EQ(parser.parse(r.out)["value"].get_double().get(value), simdjson::SUCCESS) << r.out;
+  EXPECT_NEAR(value, (0.6 - 0.5) + (0.7 - 0.8), 1e-12);
+
+  CommandResult text = Emarctl({"emar", "--t0", ".7", "--t1", ".85", "--b0", ".75", "--b1", ".75"});
+  ASSERT_TRUE(text.exit.Exited(0)) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("relative_gain"));
+  EXPECT_THAT(text.out, HasSubstr("0.214286"));
+}
+
+TEST(EmarCommandTest, UndefinedValueIsNullWithAReason) {
+  CommandResult r = Emarctl({"emar", "--formula", "relative_gain", "--t0", "0", "--t1", ".85", "--b0", ".75",
+                             "--b1", ".75", "--format", "json"});
+  ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  ASSERT_EQ(parser.parse(r.out).get_object().get(obj), simdjson::SUCCESS) << r.out;
+  EXPECT_TRUE(obj["value"].is_null()) << r.out;
+  std::string_view reason;
+  ASSERT_EQ(obj["undefined_reason"].get_string().get(reason), simdjson::SUCCESS) << r.out;
+  EXPECT_FALSE(reason.empty());
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("inf")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("nan")));
+}
+
+TEST(EmarCommandTest, BadFormulaIsAOneLineError) {
+  CommandResult r = Emarctl({"emar", "--formula", "(T1 - T0 / T0", "--t0", ".7", "--t1", ".85", "--b0", ".75",
+                             "--b1", ".75", "--format", "json"});
+  ExpectOneLineError(r, 1);
+  CommandResult unknown = Emarctl({"emar", "--formula", "no_such_preset", "--t0", ".7", "--t1", ".85", "--b0",
+                                   ".75", "--b1", ".75"});
+  ExpectOneLineError(unknown, 1);
+}
+
+TEST(EmarCommandTest, MissingFlagsAreAUsageError) {
+  ExpectOneLineError(Emarctl({"emar", "--formula", "relative_gain", "--t0", ".7", "--t1", ".85", "--b0", ".75"}), 2);
+  ExpectOneLineError(Emarctl({"emar"}), 2);
+}
+
+TEST(EmarctlTest, UsageErrors) {
+  ExpectOneLineError(Emarctl({}), 2);
+  ExpectOneLineError(Emarctl({"frobnicate"}), 2);
+  ExpectOneLineError(Emarctl({"emar", "--t0", "1", "--t1", "1", "--b0", "1", "--b1", "1", "--format", "xml"}), 2);
+  ExpectOneLineError(Emarctl({"status"}), 2);
+  CommandResult help = Emarctl({"help"});
+  EXPECT_TRUE(help.exit.Exited(0));
+  EXPECT_THAT(help.out, HasSubstr("submit"));
+}
+
+TEST(EmarctlTest, DocumentedDashedFlagsAreAccepted) {
+  // README documents `submit --request-id K`; Abseil flags only know request_id unless emarctl
+  // translates the spelling. No server is needed to tell an unknown flag from a connection error.
+  CommandResult r = Emarctl({"submit", kExampleDir + "/job.yaml", "--request-id", "k", "--server", "127.0.0.1:1"});
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("Unknown command line flag"))) << r.err;
+  EXPECT_TRUE(r.exit.Exited(1)) << r.exit.ToString() << ": " << r.err;  // unreachable server, not a usage error
+}
+
+struct ScoreCase {
+  std::string metric, predictions, references;
+};
+
+class ScoreCommandTest : public ::testing::TestWithParam<ScoreCase> {};
+
+TEST_P(ScoreCommandTest, MatchesAnIndependentComputation) {
+  const ScoreCase& c = GetParam();
+  const std::string preds = kExampleDir + "/" + c.predictions;
+  const std::string refs = kExampleDir + "/" + c.references;
+  ASSERT_OK_AND_ASSIGN(PredictionMap p, ReadPredictions(preds));
+  ASSERT_OK_AND_ASSIGN(ReferenceMap r, ReadReferences(refs));
+  const double want = c.metric == "accuracy" ? AccuracyOf(p, r) : ExactMatchOf(p, r);
+
+  CommandResult out = Emarctl({"score", "--metric", c.metric, "--predictions", preds, "--references", refs,
+                               "--format", "json"});
+  ASSERT_TRUE(out.exit.Exited(0)) << out.exit.ToString() << ": " << out.err;
+  EXPECT_EQ(out.err, "");
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  ASSERT_EQ(parser.parse(out.out).get_object().get(obj), simdjson::SUCCESS) << out.out;
+  for (const char* key : {"metric", "value", "n", "direction", "signature"}) {
+    EXPECT_THAT(Keys(obj), ::testing::Contains(key)) << out.out;
+  }
+  std::string_view metric, direction, signature;
+  ASSERT_EQ(obj["metric"].get_string().get(metric), simdjson::SUCCESS);
+  EXPECT_EQ(metric, c.metric);
+  double value = -1;
+  ASSERT_EQ(obj["value"].get_double().get(value), simdjson::SUCCESS) << out.out;
+  EXPECT_NEAR(value, want, 1e-12);
+  int64_t n = 0;
+  ASSERT_EQ(obj["n"].get_int64().get(n), simdjson::SUCCESS) << out.out;
+  EXPECT_EQ(n, static_cast<int64_t>(r.size()));
+  ASSERT_EQ(obj["direction"].get_string().get(direction), simdjson::SUCCESS);
+  EXPECT_EQ(direction, "higher_is_better");
+  ASSERT_EQ(obj["signature"].get_string().get(signature), simdjson::SUCCESS);
+  EXPECT_THAT(std::string(signature), StartsWith(c.metric));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Example, ScoreCommandTest,
+    ::testing::Values(ScoreCase{"accuracy", "out/base.target.jsonl", "data/target.jsonl"},
+                      ScoreCase{"accuracy", "out/r16.target.jsonl", "data/target.jsonl"},
+                      ScoreCase{"exact_match", "out/base.benchmark.jsonl", "data/benchmark.jsonl"},
+                      ScoreCase{"exact_match", "out/r16.benchmark.jsonl", "data/benchmark.jsonl"}),
+    [](const ::testing::TestParamInfo<ScoreCase>& info) {
+      return absl::StrCat(info.param.metric, "_", info.index);
+    });
+
+TEST(ScoreCommandErrorsTest, UnknownMetricNamesTheMetric) {
+  CommandResult r = Emarctl({"score", "--metric", "accuracyy", "--predictions", kExampleDir + "/out/base.target.jsonl",
+                             "--references", kExampleDir + "/data/target.jsonl", "--format", "json"});
+  ExpectOneLineError(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("accuracyy"));
+}
+
+TEST(ScoreCommandErrorsTest, MissingFlagsAreAUsageError) {
+  ExpectOneLineError(Emarctl({"score", "--metric", "accuracy", "--predictions", kExampleDir + "/out/base.target.jsonl"}), 2);
+}
+
+TEST(ScoreCommandErrorsTest, BadLineNamesFileAndLine) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("score"));
+  const std::string preds = dir.Join("preds.jsonl");
+  ASSERT_OK(WriteFile(preds, "{\"id\": \"r00000\", \"prediction\": \"negative\"}\n{\"id\": \n"));
+  CommandResult r = Emarctl({"score", "--metric", "accuracy", "--predictions", preds, "--references",
+                             kExampleDir + "/data/target.jsonl"});
+  ExpectOneLineError(r, 1);
+  EXPECT_THAT(r.err, HasSubstr(preds + ":2"));
+}
+
+}  // namespace
+}  // namespace emar::testing

@@ -1,0 +1,178 @@
+// client/job_file.h: YAML and JSON job files, path resolution, errors naming file and line.
+#include "client/job_file.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/system/process.h"
+
+namespace emar {
+namespace {
+
+using ::emar::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr char kYaml[] = R"(# a comment
+name: sentiment
+target:    {name: reviews, references: data/target.jsonl,    metric: accuracy}
+benchmark: {name: qa,      references: data/benchmark.jsonl, metric: exact_match,
+            fields: {id_field: qid, reference_field: answers}}
+base:      {name: base, target_outputs: out/base.target.jsonl, benchmark_outputs: out/base.benchmark.jsonl}
+candidates:
+  - {name: r16, target_outputs: out/r16.target.jsonl, benchmark_outputs: out/r16.benchmark.jsonl}
+  - name: r32
+    target_outputs: out/r32.target.jsonl
+    benchmark_outputs: out/base.benchmark.jsonl
+formula: "(T1 - T0) / T0"
+bootstrap: {resamples: 500, confidence: 0.9, seed: 7}
+gates: {min_emar: 0.05}
+)";
+
+constexpr char kJson[] = R"({
+  "name": "sentiment",
+  "target": {"name": "reviews", "references": "data/target.jsonl", "metric": "accuracy"},
+  "benchmark": {"name": "qa", "references": "data/benchmark.jsonl", "metric": "exact_match",
+                "fields": {"id_field": "qid", "reference_field": "answers"}},
+  "base": {"name": "base", "target_outputs": "out/base.target.jsonl",
+           "benchmark_outputs": "out/base.benchmark.jsonl"},
+  "candidates": [
+    {"name": "r16", "target_outputs": "out/r16.target.jsonl", "benchmark_outputs": "out/r16.benchmark.jsonl"},
+    {"name": "r32", "target_outputs": "out/r32.target.jsonl", "benchmark_outputs": "out/base.benchmark.jsonl"}
+  ],
+  "formula": "(T1 - T0) / T0",
+  "bootstrap": {"resamples": 500, "confidence": 0.9, "seed": 7},
+  "gates": {"min_emar": 0.05}
+})";
+
+TEST(JobFileTest, YamlAndJsonGiveTheSameSpec) {
+  ASSERT_OK_AND_ASSIGN(emar::testing::TempDir dir, emar::testing::TempDir::Create("jobfile"));
+  ASSERT_OK(emar::testing::WriteFile(dir.Join("job.yaml"), kYaml));
+  ASSERT_OK(emar::testing::WriteFile(dir.Join("job.json"), kJson));
+  ASSERT_OK_AND_ASSIGN(JobFile yaml, LoadJobFile(dir.Join("job.yaml")));
+  ASSERT_OK_AND_ASSIGN(JobFile json, LoadJobFile(dir.Join("job.json")));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(yaml.spec, json.spec))
+      << yaml.spec.DebugString() << "\nvs\n" << json.spec.DebugString();
+
+  const emar::v1::JobSpec& s = yaml.spec;
+  EXPECT_EQ(s.name(), "sentiment");
+  EXPECT_EQ(s.target().metric(), "accuracy");
+  EXPECT_EQ(s.benchmark().fields().id_field(), "qid");
+  EXPECT_EQ(s.benchmark().fields().reference_field(), "answers");
+  ASSERT_EQ(s.candidates_size(), 2);
+  EXPECT_EQ(s.candidates(1).name(), "r32");
+  EXPECT_EQ(s.formula(), "(T1 - T0) / T0");
+  EXPECT_EQ(s.bootstrap().resamples(), 500);
+  EXPECT_DOUBLE_EQ(s.bootstrap().confidence(), 0.9);
+  EXPECT_TRUE(s.bootstrap().has_seed());
+  EXPECT_EQ(s.bootstrap().seed(), 7u);
+  ASSERT_TRUE(s.gates().has_min_emar());
+  EXPECT_DOUBLE_EQ(s.gates().min_emar(), 0.05);
+  EXPECT_FALSE(s.gates().has_max_benchmark_regression());
+}
+
+TEST(JobFileTest, InputsResolveAgainstTheJobFilesDirectory) {
+  ASSERT_OK_AND_ASSIGN(JobFile job, ParseJobFile(kYaml, "some/where/job.yaml", "some/where"));
+  // Spec order, each distinct path once (out/base.benchmark.jsonl is used twice).
+  ASSERT_EQ(job.inputs.size(), 7u);
+  EXPECT_EQ(job.inputs[0].field, "target.references");
+  EXPECT_EQ(job.inputs[0].spec_path, "data/target.jsonl");
+  EXPECT_EQ(job.inputs[0].local_path, "some/where/data/target.jsonl");
+  EXPECT_EQ(job.inputs[6].field, "candidates[1].target_outputs");
+  EXPECT_EQ(job.inputs[6].spec_path, "out/r32.target.jsonl");
+  EXPECT_EQ(job.inputs[6].local_path, "some/where/out/r32.target.jsonl");
+  // The spec keeps the paths as written: they are the keys the server sees.
+  EXPECT_EQ(job.spec.target().references(), "data/target.jsonl");
+}
+
+TEST(JobFileTest, AbsolutePathsStayAbsolute) {
+  std::string text = kYaml;
+  const std::string from = "references: data/target.jsonl";
+  text.replace(text.find(from), from.size(), "references: /abs/target.jsonl");
+  ASSERT_OK_AND_ASSIGN(JobFile job, ParseJobFile(text, "dir/job.yaml", "dir"));
+  EXPECT_EQ(job.inputs[0].local_path, "/abs/target.jsonl");
+  EXPECT_EQ(job.inputs[0].spec_path, "/abs/target.jsonl");
+}
+
+TEST(JobFileTest, TheExampleLoadsFromTheRepoRoot) {
+  const std::string path = "examples/restaurant-sentiment/job.yaml";  // tests run from the repo root
+  ASSERT_OK_AND_ASSIGN(JobFile job, LoadJobFile(path));
+  EXPECT_EQ(job.spec.name(), "restaurant-sentiment-lora");
+  EXPECT_EQ(job.spec.formula(), "relative_gain");
+  ASSERT_EQ(job.inputs.size(), 6u);
+  for (const JobInput& in : job.inputs) {
+    EXPECT_EQ(in.local_path, "examples/restaurant-sentiment/" + in.spec_path);
+    EXPECT_OK(emar::testing::ReadFile(in.local_path).status()) << in.local_path;
+  }
+}
+
+TEST(JobFileTest, UnknownFieldIsAnErrorNamingTheFile) {
+  const std::string text = std::string(kYaml) + "colour: blue\n";
+  EXPECT_THAT(ParseJobFile(text, "jobs/typo.yaml", "jobs"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::AllOf(HasSubstr("jobs/typo.yaml"), HasSubstr("colour"))));
+  // Nested too.
+  std::string nested = kYaml;
+  nested.replace(nested.find("metric: accuracy"), 16, "metric: accuracy, metrc: x");
+  EXPECT_THAT(ParseJobFile(nested, "jobs/nested.yaml", "jobs"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::AllOf(HasSubstr("jobs/nested.yaml"), HasSubstr("metrc"))));
+}
+
+TEST(JobFileTest, YamlSyntaxErrorNamesFileAndLine) {
+  const std::string text = "name: x\ntarget: {name: t, references: a.jsonl\nbase: {name: b}\n";  // unclosed flow map
+  auto job = ParseJobFile(text, "bad.yaml", ".");
+  EXPECT_THAT(job, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad.yaml:")));
+  const std::string tabs = "name: x\ncandidates:\n  - name: a\n   - name: b\n";  // bad indentation on line 4
+  EXPECT_THAT(ParseJobFile(tabs, "indent.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("indent.yaml:4:")));
+}
+
+TEST(JobFileTest, JsonSyntaxErrorNamesTheFile) {
+  EXPECT_THAT(ParseJobFile("{\"name\": \"x\",", "bad.json", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad.json")));
+}
+
+TEST(JobFileTest, WrongTypesAndNonMappingsAreErrors) {
+  EXPECT_THAT(ParseJobFile("- a\n- b\n", "list.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("list.yaml")));
+  EXPECT_THAT(ParseJobFile("name: x\ncandidates: [[a]]\n", "type.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("type.yaml")));
+  EXPECT_THAT(ParseJobFile("name: x\nbootstrap: {resamples: many}\n", "num.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("num.yaml")));
+}
+
+TEST(JobFileTest, QuotedScalarsStayStringsAndPlainNumbersAreNumbers) {
+  ASSERT_OK_AND_ASSIGN(JobFile job,
+                       ParseJobFile("name: \"2024\"\nformula: \"true\"\nbootstrap: {seed: 42, confidence: 0.9}\n",
+                                    "q.yaml", "."));
+  EXPECT_EQ(job.spec.name(), "2024");
+  EXPECT_EQ(job.spec.formula(), "true");
+  EXPECT_EQ(job.spec.bootstrap().seed(), 42u);
+  EXPECT_DOUBLE_EQ(job.spec.bootstrap().confidence(), 0.9);
+}
+
+TEST(JobFileTest, YamlFloatsThatAreNotJsonNumbersStillParse) {
+  // `.9`, `5.` and `+.5` are YAML floats but not JSON numbers; the YAML->JSON step must not copy
+  // them verbatim into the JSON text.
+  for (const char* confidence : {".9", "0.9", "+.9", "9e-1"}) {
+    SCOPED_TRACE(confidence);
+    auto job = ParseJobFile(absl::StrCat("name: x\nbootstrap: {confidence: ", confidence, "}\n"), "f.yaml", ".");
+    ASSERT_OK(job.status());
+    EXPECT_DOUBLE_EQ(job->spec.bootstrap().confidence(), 0.9);
+  }
+  auto resamples = ParseJobFile("name: x\nbootstrap: {resamples: 500.}\n", "g.yaml", ".");
+  ASSERT_OK(resamples.status());
+  EXPECT_EQ(resamples->spec.bootstrap().resamples(), 500);
+}
+
+TEST(JobFileTest, MissingFileNamesThePath) {
+  auto job = LoadJobFile("/nonexistent/dir/job.yaml");
+  ASSERT_FALSE(job.ok());
+  EXPECT_THAT(std::string(job.status().message()), HasSubstr("/nonexistent/dir/job.yaml"));
+}
+
+}  // namespace
+}  // namespace emar
