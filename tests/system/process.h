@@ -63,7 +63,7 @@ class TempDir {
 class Process {
  public:
   // Starts argv[0] (a path, not searched in $PATH) with argv. stdin is /dev/null; stdout and stderr
-  // go to `log_dir`/<name>.<pid>.out|err where name is argv[0]'s base name. The child runs in the
+  // go to `log_dir`/<name>.<test pid>-<n>.out|err (name: argv[0]'s base name). The child runs in the
   // current working directory and inherits the environment.
   static absl::StatusOr<std::unique_ptr<Process>> Start(const std::vector<std::string>& argv,
                                                         const std::string& log_dir);
