@@ -8,10 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "common/flag_names.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +41,10 @@ ABSL_FLAG(std::string, references, "", "score: references JSONL");
 ABSL_FLAG(std::string, id_field, "", "score: id field (default id)");
 ABSL_FLAG(std::string, prediction_field, "", "score: prediction field (default prediction)");
 ABSL_FLAG(std::string, reference_field, "", "score: reference field (default reference/references)");
+ABSL_FLAG(std::optional<double>, min_emar, std::nullopt, "run/submit: gate: lower CI bound of EMAR >= x");
+ABSL_FLAG(std::optional<double>, max_benchmark_regression, std::nullopt,
+          "run/submit: gate: lower CI bound of the benchmark delta >= -x");
+ABSL_FLAG(std::optional<double>, min_target_gain, std::nullopt, "run/submit: gate: lower CI bound of the target delta >= x");
 ABSL_FLAG(std::string, formula, "relative_gain", "emar: preset name or expression");
 ABSL_FLAG(double, t0, NAN, "emar: base model on target");
 ABSL_FLAG(double, t1, NAN, "emar: candidate on target");
@@ -113,7 +120,15 @@ std::string JsonNumber(double v) { return absl::StrFormat("%.17g", v); }
 int PrintReport(const emar::v1::Report& report) {
   std::cout << (Json() ? ReportToJson(report) : ReportToText(report));
   std::cout.flush();
-  return report.gates_passed() ? 0 : kExitGateFailed;
+  if (report.gates_passed()) return 0;
+  std::string failed;
+  for (const auto& c : report.candidates()) {
+    for (const auto& g : c.gates()) {
+      if (!g.passed()) absl::StrAppend(&failed, failed.empty() ? "" : ", ", c.name(), ":", g.gate());
+    }
+  }
+  std::cerr << "emarctl: gate failed: " << failed << std::endl;
+  return kExitGateFailed;
 }
 
 // Waits for the job, then prints its report (or fails with the job's error).
@@ -133,9 +148,20 @@ int FollowAndReport(EvaluationClient& client, const std::string& job_id) {
   return PrintReport(*report);
 }
 
+// Loads a job file and applies the gate flags over its `gates`.
+absl::StatusOr<JobFile> LoadJob(const std::string& path) {
+  auto job = LoadJobFile(path);
+  if (!job.ok()) return job.status();
+  emar::v1::GateSpec* g = job->spec.mutable_gates();
+  if (auto v = absl::GetFlag(FLAGS_min_emar)) g->set_min_emar(*v);
+  if (auto v = absl::GetFlag(FLAGS_max_benchmark_regression)) g->set_max_benchmark_regression(*v);
+  if (auto v = absl::GetFlag(FLAGS_min_target_gain)) g->set_min_target_gain(*v);
+  return job;
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.size() != 1) return Usage("run takes one job file");
-  auto job = LoadJobFile(args[0]);
+  auto job = LoadJob(args[0]);
   if (!job.ok()) return Fail(job.status());
   EmbeddedOptions opts;
   opts.worker_threads = absl::GetFlag(FLAGS_workers);
@@ -151,7 +177,7 @@ int Run(const std::vector<std::string>& args) {
 
 int Submit(const std::vector<std::string>& args) {
   if (args.size() != 1) return Usage("submit takes one job file");
-  auto job = LoadJobFile(args[0]);
+  auto job = LoadJob(args[0]);
   if (!job.ok()) return Fail(job.status());
   EvaluationClient client(Connect());
   auto created = client.Submit(*job, absl::GetFlag(FLAGS_request_id));
@@ -220,6 +246,7 @@ int Emar() {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  emar::NormalizeFlagNames(argc, argv);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() < 2) return Usage("no command given");
   const std::string cmd = rest[1];

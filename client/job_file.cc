@@ -3,11 +3,13 @@
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 
@@ -74,8 +76,17 @@ void ToJson(const YAML::Node& node, std::string* out) {
           out->append("null");
           return;
         }
-        if (absl::SimpleAtod(s, &d) && s.find_first_not_of("+-.0123456789eE") == std::string::npos) {
+        const bool integer = !s.empty() && s.find_first_not_of("+-0123456789") == std::string::npos &&
+                             s.find_first_of("0123456789") != std::string::npos &&
+                             s.find_first_of("+-", 1) == std::string::npos;
+        if (integer) {  // digits kept as written: a 64-bit seed must not pass through a double
           out->append(s[0] == '+' ? s.substr(1) : s);
+          return;
+        }
+        if (s.find_first_not_of("+-.0123456789eE") == std::string::npos && absl::SimpleAtod(s, &d) &&
+            std::isfinite(d)) {
+          // YAML floats such as ".9", "5." or "+.5" are not JSON numbers: print them canonically.
+          out->append(absl::StrFormat("%.17g", d));
           return;
         }
       }

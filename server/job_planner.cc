@@ -1,6 +1,8 @@
 #include "server/job_planner.h"
 
+#include <cmath>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -109,6 +111,19 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
   if (bs->confidence() == 0) bs->set_confidence(0.95);
   if (!(bs->confidence() > 0 && bs->confidence() < 1)) return Invalid("bootstrap.confidence", "must be in (0, 1)");
   if (!bs->has_seed()) bs->set_seed(12345);
+  if (bs->test().empty()) bs->set_test("paired_bootstrap");
+  if (bs->test() != "paired_bootstrap" && bs->test() != "approximate_randomization") {
+    return Invalid("bootstrap.test", absl::StrCat("'", bs->test(), "' is not paired_bootstrap or approximate_randomization"));
+  }
+  if (bs->ar_trials() == 0) bs->set_ar_trials(10000);
+  if (bs->ar_trials() < 0 || bs->ar_trials() > 1000000) return Invalid("bootstrap.ar_trials", "must be in 1..1000000");
+  const emar::v1::GateSpec& g = spec.gates();
+  for (auto [name, present, v] : {std::tuple{"gates.min_emar", g.has_min_emar(), g.min_emar()},
+                                  std::tuple{"gates.max_benchmark_regression", g.has_max_benchmark_regression(),
+                                             g.max_benchmark_regression()},
+                                  std::tuple{"gates.min_target_gain", g.has_min_target_gain(), g.min_target_gain()}}) {
+    if (present && !std::isfinite(v)) return Invalid(name, "must be a finite number");
+  }
 
   if (spec.base().name().empty()) return Invalid("base.name", "missing");
   if (spec.candidates().empty()) return Invalid("candidates", "at least one candidate is required");

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "common/flag_names.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +28,7 @@ ABSL_FLAG(int64_t, max_blob_mb, 16384, "largest accepted upload, MiB");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
+  emar::NormalizeFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   sigset_t sigs;
   sigemptyset(&sigs);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "common/flag_names.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "worker/worker_loop.h"
@@ -20,6 +21,7 @@ ABSL_FLAG(int32_t, lease_wait_seconds, 10, "long-poll wait for work");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-worker --coordinator HOST:PORT [--threads N]");
+  emar::NormalizeFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   sigset_t sigs;
   sigemptyset(&sigs);
