@@ -89,9 +89,11 @@ absl::Status Coordinator::Recover() {
     std::vector<emar::v1::ShardTask> pending;
     absl::flat_hash_map<int32_t, int32_t> attempts;
     int done = 0;
+    int64_t scored = 0;
     for (StoredShard& s : shards) {
       if (s.done) {
         ++done;
+        scored += s.rows;
       } else {
         attempts[s.task.shard_id()] = s.attempts;
         s.task.set_job_id(id);  // stored tasks of older versions may lack it
@@ -100,6 +102,7 @@ absl::Status Coordinator::Recover() {
     }
     scheduler_.AddJob(id, std::move(pending), static_cast<int>(shards.size()), done, attempts);
     job.mutable_progress()->set_shards_done(done);
+    job.mutable_progress()->set_examples_scored(scored);
     active_[id] = job;
     if (done == static_cast<int>(shards.size())) finalize_queue_.push_back(id);
   }

@@ -146,6 +146,58 @@ TEST(CoordinatorTest, ReportDoesNotDependOnShardSizeOrWorkerCount) {
   }
 }
 
+TEST(CoordinatorTest, ReportCarriesIntervalsTestsRanksAndGates) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  // A second candidate that is right everywhere on the target and keeps the benchmark.
+  Write(inputs.path() + "/best.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"neg\"}\n"
+                                         "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
+  std::string yaml = job.yaml;
+  yaml.replace(yaml.find("formula:"), 0,
+               "  - {name: best, target_outputs: best.t.jsonl, benchmark_outputs: base.b.jsonl}\n"
+               "gates: {min_emar: 0.2, max_benchmark_regression: 0.5}\n");
+  ASSERT_OK_AND_ASSIGN(JobFile file, ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
+  Harness h(data.path(), 2);
+  ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(file));
+  ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+  ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+  ASSERT_EQ(report.candidates_size(), 2);
+  const auto& cand = report.candidates(0);
+  const auto& best = report.candidates(1);
+  EXPECT_DOUBLE_EQ(best.emar().value(), 1.0);  // (1 - 0.5) / 0.5
+  EXPECT_EQ(best.rank(), 1);
+  EXPECT_EQ(cand.rank(), 2);
+  for (const auto* e : {&best.target().delta(), &cand.target().base(), &cand.target().delta(), &cand.benchmark().delta()}) {
+    ASSERT_TRUE(e->has_ci_low() && e->has_ci_high());
+    EXPECT_LE(e->ci_low(), e->value());
+    EXPECT_GE(e->ci_high(), e->value());
+  }
+  // T0 = 0 in every resample that draws only the two items the base got wrong: (2/4)^4 = 6.25 %
+  // of resamples, more than the 5 % a 95 % interval may lose, so "cand"'s EMAR honestly has none.
+  EXPECT_GT(cand.emar().undefined_resamples(), 50);
+  EXPECT_LT(cand.emar().undefined_resamples(), 100);
+  EXPECT_FALSE(cand.emar().has_ci_low());
+  // Paired: both candidates see the same resampled base, so the same resamples are undefined.
+  EXPECT_EQ(best.emar().undefined_resamples(), cand.emar().undefined_resamples());
+  EXPECT_EQ(cand.target().delta().test(), "mcnemar_exact");  // accuracy is 0/1
+  EXPECT_TRUE(cand.target().delta().has_p_value());
+  ASSERT_EQ(report.pairwise_size(), 1);
+  EXPECT_EQ(report.pairwise(0).a(), "cand");
+  EXPECT_EQ(report.pairwise(0).b(), "best");
+  EXPECT_TRUE(report.pairwise(0).has_p_value_holm());
+  // Gates use interval bounds: with four items the intervals are wide, so "cand" fails min_emar.
+  ASSERT_EQ(cand.gates_size(), 2);
+  EXPECT_EQ(cand.gates(0).gate(), "min_emar");
+  EXPECT_EQ(cand.gates(0).bound(), "emar.ci_low");
+  EXPECT_FALSE(cand.gates(0).passed());  // no lower bound: the gate cannot pass
+  EXPECT_THAT(cand.gates(0).detail(), HasSubstr("undefined"));
+  EXPECT_EQ(cand.gates(1).bound(), "benchmark.delta.ci_low");
+  EXPECT_EQ(cand.gates(1).passed(), cand.benchmark().delta().ci_low() >= -0.5);
+  EXPECT_EQ(report.gates_passed(), cand.gates_passed() && best.gates_passed());
+  EXPECT_EQ(report.bootstrap().resamples(), 1000);
+  EXPECT_EQ(report.bootstrap().seed(), 12345u);
+}
+
 struct BadCase {
   const char* name;
   const char* file;     // file to overwrite
