@@ -197,3 +197,38 @@ TEST(ScoreCommandErrorsTest, BadLineNamesFileAndLine) {
 
 }  // namespace
 }  // namespace emar::testing
+
+namespace emar::testing {
+namespace {
+
+// `run` with gates: the full report is printed either way; a failed gate exits 3, distinct from
+// errors (1) and usage (2). Gates compare interval bounds: the example's EMAR interval is about
+// [0.18, 0.25] around 0.214 and its benchmark delta's about [-0.014, 0.014].
+TEST(RunGatesTest, PassingGatesExitZeroAndAreReported) {
+  CommandResult r = Emarctl({"run", kExampleDir + "/job.yaml", "--format", "json", "--min-emar", "0.1",
+                             "--max-benchmark-regression", "0.02"});
+  ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element report = parser.parse(r.out);
+  EXPECT_TRUE(bool(report["gates_passed"]));
+  simdjson::dom::array gates = report["candidates"].at(0)["gates"];
+  ASSERT_EQ(gates.size(), 2u);
+  EXPECT_EQ(std::string_view(gates.at(0)["gate"]), "min_emar");
+  EXPECT_EQ(std::string_view(gates.at(0)["bound"]), "emar.ci_low");
+  EXPECT_TRUE(bool(gates.at(0)["passed"]));
+  EXPECT_EQ(std::string_view(gates.at(1)["bound"]), "benchmark.delta.ci_low");
+}
+
+TEST(RunGatesTest, FailingGateExitsThreeAfterPrintingTheReport) {
+  // 0.21 lies above the interval's lower bound (~0.18) but below the point value (~0.214): a gate
+  // on the point estimate would pass; the gate on the bound fails.
+  CommandResult r = Emarctl({"run", kExampleDir + "/job.yaml", "--min-emar", "0.21"});
+  EXPECT_TRUE(r.exit.Exited(3)) << r.exit.ToString() << ": " << r.err;
+  EXPECT_THAT(r.out, HasSubstr("EMAR      0.2143"));
+  EXPECT_THAT(r.out, HasSubstr("gate min_emar"));
+  EXPECT_THAT(r.out, HasSubstr("FAIL"));
+  EXPECT_THAT(r.err, HasSubstr("gate failed: lora-r16:min_emar"));
+}
+
+}  // namespace
+}  // namespace emar::testing
