@@ -1,7 +1,12 @@
 #include "client/local_scorer.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
-#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "worker/field_names.h"
 #include "worker/input/decompress.h"
@@ -9,14 +14,41 @@
 #include "worker/shard_scorer.h"
 
 namespace emar {
+namespace {
+
+// ReadFileToString (common/file_util.h), same errors, but a regular file is read straight into a
+// string of its size: no doubling copies of a 100 MB input.
+absl::StatusOr<std::string> ReadInputFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    const int err = errno;
+    return absl::Status(err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal,
+                        absl::StrCat(path, ": ", std::strerror(err)));
+  }
+  std::string out;
+  struct stat st;
+  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    out.resize(static_cast<size_t>(st.st_size));
+    out.resize(std::fread(&out[0], 1, out.size(), f));
+  }
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return absl::InternalError(absl::StrCat(path, ": read error"));
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name, const std::string& predictions_path,
                                       const std::string& references_path, const emar::v1::FieldNames& fields) {
   ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(metric_name));
-  ASSIGN_OR_RETURN(std::string refs_data, ReadFileToString(references_path));
+  ASSIGN_OR_RETURN(std::string refs_data, ReadInputFile(references_path));
   ASSIGN_OR_RETURN(refs_data, DecompressIfCompressed(references_path, std::move(refs_data)));
   ASSIGN_OR_RETURN(ReferenceTable refs, ReferenceTable::Parse(references_path, refs_data, ToFieldConfig(fields)));
-  ASSIGN_OR_RETURN(std::string preds, ReadFileToString(predictions_path));
+  ASSIGN_OR_RETURN(std::string preds, ReadInputFile(predictions_path));
   ASSIGN_OR_RETURN(preds, DecompressIfCompressed(predictions_path, std::move(preds)));
   emar::v1::ShardTask task;
   task.set_metric(metric_name);

@@ -23,7 +23,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "worker/input/field_config.h"
@@ -37,21 +36,44 @@ class ReferenceTable {
   static absl::StatusOr<ReferenceTable> Parse(absl::string_view display_name,
                                               absl::string_view data, const FieldConfig& config);
 
-  size_t size() const { return ids_.size(); }
-  const std::string& id(size_t row) const { return ids_[row]; }
-  const Reference& reference(size_t row) const { return references_[row]; }
+  size_t size() const { return rows_.size(); }
+  const std::string& id(size_t row) const { return rows_[row].id; }
+  const Reference& reference(size_t row) const { return rows_[row].reference; }
   // 1-based line of `row` in the file (blank lines count).
-  uint64_t line(size_t row) const { return lines_[row]; }
+  uint64_t line(size_t row) const { return rows_[row].line; }
   // The row holding `id`, or nullopt.
   std::optional<uint32_t> Find(absl::string_view id) const;
+  // Find(id) in steps, for callers that look up many ids in random order (the table is far
+  // larger than the caches): FindHashed(id, HashId(id)) == Find(id). The Prefetch* calls only
+  // ask the CPU for memory a later step touches, so that a caller can issue them a few ids
+  // ahead: Prefetch(hash) the index slot, then (once that has arrived) PrefetchCandidateRow(hash)
+  // the row FindHashed will compare the id with, then PrefetchTexts(row) the reference texts.
+  static uint64_t HashId(absl::string_view id);
+  std::optional<uint32_t> FindHashed(absl::string_view id, uint64_t hash) const;
+  void Prefetch(uint64_t hash) const;
+  void PrefetchCandidateRow(uint64_t hash) const;
+  void PrefetchTexts(uint32_t row) const;
 
  private:
   ReferenceTable() = default;
 
-  std::vector<std::string> ids_;
-  std::vector<Reference> references_;
-  std::vector<uint64_t> lines_;
-  absl::flat_hash_map<std::string, uint32_t> rows_;  // id -> row
+  // A row's id, reference and line share one cache line: a join by id touches the row once.
+  struct alignas(64) Row {
+    std::string id;
+    Reference reference;
+    uint64_t line = 0;
+  };
+
+  // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
+  // is 0 when empty, else (upper 32 bits of the id's hash) << 32 | (row + 1).
+  void Insert(uint64_t hash, uint32_t row);
+  // Inserts rows 0..hashes.size()-1 (hashes[i] = HashId(id(i))) in order; INVALID_ARGUMENT for
+  // the first row whose id an earlier row has.
+  absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& hashes);
+
+  std::vector<Row> rows_;
+  std::vector<uint64_t> slots_;
+  uint64_t mask_ = 0;
 };
 
 }  // namespace emar
