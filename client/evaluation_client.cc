@@ -10,6 +10,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/grpc_status.h"
+#include "common/job_state.h"
 
 namespace emar {
 namespace {
@@ -17,11 +18,6 @@ namespace {
 std::string RandomRequestId() {
   std::random_device rd;
   return absl::StrFormat("req-%08x%08x%08x%08x", rd(), rd(), rd(), rd());
-}
-
-bool IsTerminal(emar::v1::JobState s) {
-  return s == emar::v1::JOB_STATE_SUCCEEDED || s == emar::v1::JOB_STATE_FAILED ||
-         s == emar::v1::JOB_STATE_CANCELLED;
 }
 
 }  // namespace
@@ -108,7 +104,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(const std::string& job_id,
     if (on_event) on_event(last);
   }
   RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
-  if (!IsTerminal(last.state())) {
+  if (!IsTerminalJobState(last.state())) {
     return absl::UnavailableError(absl::StrCat("watch of job '", job_id, "' ended before the job did"));
   }
   return last;

@@ -2,6 +2,7 @@
 #ifndef EMAR_COMMON_GRPC_STATUS_H_
 #define EMAR_COMMON_GRPC_STATUS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
@@ -16,6 +17,13 @@ inline grpc::Status ToGrpcStatus(const absl::Status& s) {
 inline absl::Status FromGrpcStatus(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+// Finishes a unary callback-API call with `s` and returns its reactor.
+inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpcStatus(s));
+  return r;
 }
 
 }  // namespace emar

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
+#include "common/job_state.h"
 #include "common/status_macros.h"
 #include "server/job_planner.h"
 #include "server/report_builder.h"
@@ -19,11 +20,6 @@ class RealClock : public Clock {
  public:
   absl::Time Now() override { return absl::Now(); }
 };
-
-bool IsTerminal(emar::v1::JobState s) {
-  return s == emar::v1::JOB_STATE_SUCCEEDED || s == emar::v1::JOB_STATE_FAILED ||
-         s == emar::v1::JOB_STATE_CANCELLED;
-}
 
 std::string NewJobId() {
   std::random_device rd;
@@ -175,7 +171,7 @@ absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit) {
 
 absl::StatusOr<emar::v1::Job> Coordinator::CancelJob(const std::string& job_id) {
   ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id));
-  if (IsTerminal(job.state())) return job;
+  if (IsTerminalJobState(job.state())) return job;
   FinishJob(job_id, emar::v1::JOB_STATE_CANCELLED, "cancelled by request");
   return GetJob(job_id);
 }

@@ -6,23 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
+#include "common/job_state.h"
 
 namespace emar {
 namespace {
 
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
-
-ServerUnaryReactor* Reply(CallbackServerContext* ctx, const absl::Status& s) {
-  ServerUnaryReactor* r = ctx->DefaultReactor();
-  r->Finish(ToGrpcStatus(s));
-  return r;
-}
-
-bool IsTerminal(emar::v1::JobState s) {
-  return s == emar::v1::JOB_STATE_SUCCEEDED || s == emar::v1::JOB_STATE_FAILED ||
-         s == emar::v1::JOB_STATE_CANCELLED;
-}
 
 // Client-streaming upload: header in the first message, chunks in any. The blob becomes visible
 // only after Commit verified size and digest.
@@ -145,7 +135,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
   static void Push(const std::shared_ptr<WatchChannel>& ch, const emar::v1::Job& job) {
     absl::MutexLock lock(&ch->mu);
     if (ch->reactor == nullptr || ch->finished || ch->saw_terminal) return;
-    const bool terminal = IsTerminal(job.state());
+    const bool terminal = IsTerminalJobState(job.state());
     if (!terminal && job.progress().shards_done() < ch->last_done) return;  // stale, raced a newer one
     ch->last_done = job.progress().shards_done();
     ch->saw_terminal = terminal;
@@ -185,11 +175,11 @@ ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(CallbackServerContex
   std::vector<std::string> digests(req->sha256().begin(), req->sha256().end());
   for (const std::string& d : digests) {
     if (!IsSha256Hex(d)) {
-      return Reply(ctx, absl::InvalidArgumentError(absl::StrCat("sha256 '", d, "' is not 64 lowercase hex characters")));
+      return FinishUnary(ctx, absl::InvalidArgumentError(absl::StrCat("sha256 '", d, "' is not 64 lowercase hex characters")));
     }
   }
   for (std::string& m : coordinator_->FindMissingBlobs(digests)) resp->add_missing_sha256(std::move(m));
-  return Reply(ctx, absl::OkStatus());
+  return FinishUnary(ctx, absl::OkStatus());
 }
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::UploadBlob(
@@ -202,14 +192,14 @@ ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
                                                      emar::v1::Job* resp) {
   auto job = coordinator_->CreateJob(*req);
   if (job.ok()) *resp = std::move(*job);
-  return Reply(ctx, job.status());
+  return FinishUnary(ctx, job.status());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx, const emar::v1::GetJobRequest* req,
                                                   emar::v1::Job* resp) {
   auto job = coordinator_->GetJob(req->job_id());
   if (job.ok()) *resp = std::move(*job);
-  return Reply(ctx, job.status());
+  return FinishUnary(ctx, job.status());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx, const emar::v1::ListJobsRequest* req,
@@ -218,14 +208,14 @@ ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx, 
   if (jobs.ok()) {
     for (auto& j : *jobs) *resp->add_jobs() = std::move(j);
   }
-  return Reply(ctx, jobs.status());
+  return FinishUnary(ctx, jobs.status());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,
                                                      const emar::v1::CancelJobRequest* req, emar::v1::Job* resp) {
   auto job = coordinator_->CancelJob(req->job_id());
   if (job.ok()) *resp = std::move(*job);
-  return Reply(ctx, job.status());
+  return FinishUnary(ctx, job.status());
 }
 
 grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(CallbackServerContext* ctx,
@@ -237,7 +227,7 @@ ServerUnaryReactor* EvaluationServiceImpl::GetReport(CallbackServerContext* ctx,
                                                      const emar::v1::GetReportRequest* req, emar::v1::Report* resp) {
   auto report = coordinator_->GetReport(req->job_id());
   if (report.ok()) *resp = std::move(*report);
-  return Reply(ctx, report.status());
+  return FinishUnary(ctx, report.status());
 }
 
 }  // namespace emar

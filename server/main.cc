@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/flag_names.h"
+#include "common/termination_signals.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -30,11 +31,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
   emar::NormalizeFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // handled by sigwait below, in every thread
+  const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
 
   emar::CoordinatorOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -64,8 +61,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  int sig = 0;
-  sigwait(&sigs, &sig);
+  const int sig = emar::WaitForTerminationSignal(sigs);
   std::cout << "signal " << sig << ": draining" << std::endl;
   (*server)->Shutdown(absl::Seconds(10));
   server->reset();

@@ -12,12 +12,6 @@ namespace {
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
-ServerUnaryReactor* Reply(CallbackServerContext* ctx, const absl::Status& s) {
-  ServerUnaryReactor* r = ctx->DefaultReactor();
-  r->Finish(ToGrpcStatus(s));
-  return r;
-}
-
 // Who finishes a long-poll first, the coordinator's answer or the client's cancellation, wins;
 // the state outlives the reactor because the coordinator's callback may run after it is gone.
 struct LeaseCall {
@@ -127,14 +121,14 @@ ServerUnaryReactor* WorkerServiceImpl::Heartbeat(CallbackServerContext* ctx, con
                                                  emar::v1::HeartbeatResponse* resp) {
   auto r = coordinator_->Heartbeat(*req);
   if (r.ok()) *resp = std::move(*r);
-  return Reply(ctx, r.status());
+  return FinishUnary(ctx, r.status());
 }
 
 ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx, const emar::v1::CompleteRequest* req,
                                                 emar::v1::CompleteResponse* resp) {
   auto r = coordinator_->Complete(*req);
   if (r.ok()) *resp = std::move(*r);
-  return Reply(ctx, r.status());
+  return FinishUnary(ctx, r.status());
 }
 
 grpc::ServerWriteReactor<emar::v1::ReadBlobResponse>* WorkerServiceImpl::ReadBlob(

@@ -10,6 +10,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/flag_names.h"
+#include "common/termination_signals.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "worker/worker_loop.h"
@@ -23,11 +24,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-worker --coordinator HOST:PORT [--threads N]");
   emar::NormalizeFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  const sigset_t sigs = emar::BlockTerminationSignals();
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
@@ -37,15 +34,13 @@ int main(int argc, char** argv) {
   options.worker_id = absl::GetFlag(FLAGS_worker_id);
   options.lease_wait = absl::Seconds(absl::GetFlag(FLAGS_lease_wait_seconds));
   emar::WorkerLoop worker(channel, options);
+  // Run() returns only after Stop(), which only this thread calls.
   std::thread signals([&] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    emar::WaitForTerminationSignal(sigs);
     worker.Stop();
   });
   std::cout << "worker serving " << absl::GetFlag(FLAGS_coordinator) << std::endl;
   worker.Run();
-  // Run returned without a signal only if... it cannot; but make the signal thread exit either way.
-  pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
   std::cout << "worker stopped after " << worker.shards_completed() << " shards" << std::endl;
   return 0;

@@ -9,11 +9,6 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-// common/status_matchers.h says `testing::PrintToString` inside namespace emar::testing, which
-// finds emar::testing; make the name visible there until that header says ::testing.
-namespace emar::testing {
-using ::testing::PrintToString;
-}  // namespace emar::testing
 #include "common/status_matchers.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"

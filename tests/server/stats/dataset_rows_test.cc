@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/server/stats/status_matchers_fix.h"
+#include "common/status_matchers.h"
 #include "tests/server/stats/test_metrics.h"
 
 namespace emar {

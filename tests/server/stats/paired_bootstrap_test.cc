@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/stats/deterministic_rng.h"
 #include "server/stats/significance.h"
-#include "tests/server/stats/status_matchers_fix.h"
+#include "common/status_matchers.h"
 #include "tests/server/stats/test_metrics.h"
 
 namespace emar {

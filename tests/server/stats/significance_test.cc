@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/stats/bootstrap_resampler.h"
-#include "tests/server/stats/status_matchers_fix.h"
+#include "common/status_matchers.h"
 #include "tests/server/stats/test_metrics.h"
 #include "tests/server/stats/test_vectors.h"
 

@@ -3,7 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/worker/scoring/metric_vectors.h"
-#include "tests/worker/scoring/scoring_status_matchers.h"
+#include "common/status_matchers.h"
 
 namespace emar {
 namespace {
