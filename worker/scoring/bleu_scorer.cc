@@ -16,9 +16,11 @@ namespace {
 // Per-thread buffers: a segment is scored without allocating once these have grown.
 struct BleuScratch {
   Tokenizer13a tokenizer;
-  std::string lowered;
-  std::vector<std::string> tokenized;  // [0] hypothesis, [1..] references
-  std::vector<absl::string_view> words;
+  // Per string, [0] hypothesis, [1..] references: the lower-cased text (only with
+  // options.lowercase), the tokenizer's buffer and the tokens, views into either or the input.
+  std::vector<std::string> lowered;
+  std::vector<std::string> tokenized;
+  std::vector<std::vector<absl::string_view>> words;
   TokenInterner<absl::string_view> interner;
   std::vector<std::vector<uint32_t>> ids;  // per string, token ids
   NgramKeyer keyer;
@@ -29,29 +31,29 @@ struct BleuScratch {
   std::vector<double> run_max_ref;  // max count over references
 };
 
-// sacrebleu's preprocessing: optional lower(), rstrip(), then the tokenizer.
-void Tokenize(absl::string_view text, const BleuOptions& o, BleuScratch* s, std::string* out) {
+// sacrebleu's preprocessing: optional lower(), rstrip(), then the tokenizer. String k's tokens
+// go to s->words[k], views into `text`, s->lowered[k] or s->tokenized[k].
+void Tokenize(absl::string_view text, const BleuOptions& o, size_t k, BleuScratch* s) {
   if (o.lowercase) {
-    PythonLower(text, &s->lowered);
-    text = s->lowered;
+    PythonLower(text, &s->lowered[k]);
+    text = s->lowered[k];
   }
   text = PythonRStrip(text);
+  std::vector<absl::string_view>& words = s->words[k];
   switch (o.tokenize) {
     case BleuOptions::Tokenize::k13a:
-      s->tokenizer.Tokenize(text, out);
+      s->tokenizer.TokenizeToWords(text, &s->tokenized[k], &words);
       break;
     case BleuOptions::Tokenize::kNone:
-      out->assign(text.data(), text.size());
+      PythonSplit(text, &words);
       break;
     case BleuOptions::Tokenize::kChar: {
-      // " ".join(line): every code point is a token; whitespace disappears in split().
-      out->clear();
+      // " ".join(line).split(): every code point that is not whitespace is a token.
+      words.clear();
       size_t pos = 0;
       while (pos < text.size()) {
         const size_t start = pos;
-        NextCodePoint(text, &pos);
-        if (!out->empty()) out->push_back(' ');
-        out->append(text.data() + start, pos - start);
+        if (!IsPythonSpace(NextCodePoint(text, &pos))) words.push_back(text.substr(start, pos - start));
       }
       break;
     }
@@ -76,17 +78,18 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
   thread_local BleuScratch scratch;
   BleuScratch* s = &scratch;
   const size_t num = 1 + references.size();
-  if (s->tokenized.size() < num) s->tokenized.resize(num);
-  if (s->ids.size() < num) s->ids.resize(num);
-  Tokenize(hypothesis, options, s, &s->tokenized[0]);
-  for (size_t r = 0; r < references.size(); ++r) {
-    Tokenize(references[r], options, s, &s->tokenized[r + 1]);
+  if (s->tokenized.size() < num) {
+    s->tokenized.resize(num);
+    s->lowered.resize(num);
+    s->words.resize(num);
   }
+  if (s->ids.size() < num) s->ids.resize(num);
+  Tokenize(hypothesis, options, 0, s);
+  for (size_t r = 0; r < references.size(); ++r) Tokenize(references[r], options, r + 1, s);
   s->interner.Clear();
   for (size_t k = 0; k < num; ++k) {
-    PythonSplit(s->tokenized[k], &s->words);
     s->ids[k].clear();
-    for (absl::string_view w : s->words) s->ids[k].push_back(s->interner.Id(w));
+    for (absl::string_view w : s->words[k]) s->ids[k].push_back(s->interner.Id(w));
   }
   const int max_order = options.max_order;
   s->keyer.Reset(s->interner.size(), max_order);
@@ -107,6 +110,17 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
   }
   stats[0] = hyp_len;
   stats[1] = closest_len < 0 ? 0 : closest_len;
+  if (num == 2 && s->keyer.packed()) {
+    // One reference: the clipped count Σ min(hyp count, ref count) is the multiset overlap.
+    const size_t len = s->ids[0].size();
+    for (int n = 1; n <= max_order; ++n) {
+      const size_t order = static_cast<size_t>(n);
+      stats[2 + (n - 1)] = static_cast<double>(
+          PackedOverlap(s->sets[0], s->sets[1], n, max_order, s->keyer.bits()));
+      stats[2 + max_order + (n - 1)] = static_cast<double>(len >= order ? len - order + 1 : 0);
+    }
+    return;
+  }
   for (int n = 1; n <= max_order; ++n) {
     s->keyer.Keys(s->sets[0], n, &s->hyp_keys);
     s->run_keys.clear();

@@ -92,4 +92,32 @@ size_t MultisetOverlap(absl::Span<const uint64_t> a, absl::Span<const uint64_t> 
   return overlap;
 }
 
+size_t PackedOverlap(const NgramSet& a, const NgramSet& b, int n, int max_order, int bits) {
+  // Keys of order n are the sorted padded keys shifted right; a key whose n-th token is padding
+  // (0) belongs to a position too close to the end and is skipped.
+  const int shift = (max_order - n) * bits;
+  const uint64_t last_slot = (uint64_t{1} << bits) - 1;
+  const uint64_t* pa = a.sorted.data();
+  const uint64_t* ea = pa + a.sorted.size();
+  const uint64_t* pb = b.sorted.data();
+  const uint64_t* eb = pb + b.sorted.size();
+  size_t overlap = 0;
+  while (pa < ea && pb < eb) {
+    const uint64_t ka = *pa >> shift;
+    const uint64_t kb = *pb >> shift;
+    if ((ka & last_slot) == 0) {
+      ++pa;
+    } else if ((kb & last_slot) == 0) {
+      ++pb;
+    } else if (ka < kb) {
+      ++pa;
+    } else if (kb < ka) {
+      ++pb;
+    } else {
+      ++overlap, ++pa, ++pb;
+    }
+  }
+  return overlap;
+}
+
 }  // namespace emar

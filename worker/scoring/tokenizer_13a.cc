@@ -1,5 +1,6 @@
 #include "worker/scoring/tokenizer_13a.h"
 
+#include <cstring>
 #include <vector>
 
 #include "worker/scoring/unicode_text.h"
@@ -24,23 +25,101 @@ void ReplaceAll(absl::string_view from, absl::string_view to, std::string* s, st
 }
 
 // The regex class [\{-\~\[-\` -\&\(-\+\:-\@\/]: ASCII punctuation and space, except ' , - .
-bool IsSplitPunct(unsigned char c) {
+constexpr bool IsSplitPunctSlow(unsigned char c) {
   return (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= ' ' && c <= '&') ||
          (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
 }
 
+// Byte classes for the one-pass tokenizer.
+enum ByteClass : uint8_t {
+  kWord = 0,     // part of a token
+  kSpace = 1,    // ASCII Python whitespace: separates tokens
+  kPunct = 2,    // split punctuation: a token of its own
+  kSpecial = 3,  // '.', ',', '-', '&', '\n', '<': needs the general path
+  kHigh = 4,     // non-ASCII: decode, Unicode whitespace separates
+};
+
+struct ByteTable {
+  uint8_t cls[256];
+  constexpr ByteTable() : cls() {
+    for (int c = 0; c < 256; ++c) {
+      uint8_t k = kWord;
+      if (c >= 0x80) {
+        k = kHigh;
+      } else if (c == '.' || c == ',' || c == '-' || c == '&' || c == '\n' || c == '<') {
+        k = kSpecial;
+      } else if (c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F)) {
+        k = kSpace;
+      } else if (IsSplitPunctSlow(static_cast<unsigned char>(c))) {
+        k = kPunct;
+      }
+      cls[c] = k;
+    }
+  }
+};
+constexpr ByteTable kBytes;
+
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool IsPeriodOrComma(unsigned char c) { return c == '.' || c == ','; }
 
+// One pass for a line without kSpecial bytes: tokens are the runs of word bytes and the single
+// punctuation bytes, split at Python whitespace. Returns false (words unspecified) when a
+// kSpecial byte shows up.
+bool SimpleWords(absl::string_view line, std::vector<absl::string_view>* words) {
+  words->clear();
+  const char* data = line.data();
+  const size_t n = line.size();
+  size_t start = 0;
+  bool in_word = false;
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = static_cast<unsigned char>(data[i]);
+    switch (kBytes.cls[c]) {
+      case kWord:
+        if (!in_word) start = i, in_word = true;
+        ++i;
+        break;
+      case kSpace:
+        if (in_word) words->emplace_back(data + start, i - start), in_word = false;
+        ++i;
+        break;
+      case kPunct:
+        if (in_word) words->emplace_back(data + start, i - start), in_word = false;
+        words->emplace_back(data + i, 1);
+        ++i;
+        break;
+      case kSpecial:
+        return false;
+      default: {  // kHigh
+        size_t next = i;
+        if (IsPythonSpace(NextCodePoint(line, &next))) {
+          if (in_word) words->emplace_back(data + start, i - start), in_word = false;
+        } else if (!in_word) {
+          start = i, in_word = true;
+        }
+        i = next;
+        break;
+      }
+    }
+  }
+  if (in_word) words->emplace_back(data + start, n - start);
+  return true;
+}
+
 }  // namespace
 
-void Tokenizer13a::Tokenize(absl::string_view line, std::string* out) {
+void Tokenizer13a::TokenizeToWords(absl::string_view line, std::string* buffer,
+                                   std::vector<absl::string_view>* words) {
+  if (SimpleWords(line, words)) return;
+
   std::string& s = a_;
   s.assign(line.data(), line.size());
-  ReplaceAll("<skipped>", "", &s, &b_);
-  ReplaceAll("-\n", "", &s, &b_);
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
+  if (line.find('\n') != absl::string_view::npos || line.find('<') != absl::string_view::npos) {
+    ReplaceAll("<skipped>", "", &s, &b_);
+    ReplaceAll("-\n", "", &s, &b_);
+    for (char& c : s) {
+      if (c == '\n') c = ' ';
+    }
   }
   if (s.find('&') != std::string::npos) {
     ReplaceAll("&quot;", "\"", &s, &b_);
@@ -51,68 +130,97 @@ void Tokenizer13a::Tokenize(absl::string_view line, std::string* out) {
 
   // Pass 0: f' {line} ' with spaces around the punctuation class.
   std::string& t = b_;
-  t.clear();
-  t.push_back(' ');
+  t.resize(3 * s.size() + 2);
+  char* w = &t[0];
+  *w++ = ' ';
   for (char c : s) {
-    if (IsSplitPunct(static_cast<unsigned char>(c))) {
-      t.push_back(' ');
-      t.push_back(c);
-      t.push_back(' ');
+    if (IsSplitPunctSlow(static_cast<unsigned char>(c))) {
+      w[0] = ' ', w[1] = c, w[2] = ' ';
+      w += 3;
     } else {
-      t.push_back(c);
+      *w++ = c;
     }
   }
-  t.push_back(' ');
+  *w++ = ' ';
+  t.resize(static_cast<size_t>(w - t.data()));
 
   // Passes 1-3 are regex substitutions: each scans left to right and a match consumes both of
   // its characters. Working on bytes is equivalent to code points here because every pattern
   // needs an ASCII character on one side and [^0-9] accepts any byte of a multi-byte character.
-  // Pass 1: ([^0-9])([\.,]) -> "\1 \2 "
-  s.clear();
-  for (size_t i = 0; i < t.size();) {
-    const unsigned char c = t[i];
-    if (i + 1 < t.size() && !IsDigit(c) && IsPeriodOrComma(t[i + 1])) {
-      s.push_back(t[i]);
-      s.push_back(' ');
-      s.push_back(t[i + 1]);
-      s.push_back(' ');
-      i += 2;
-    } else {
-      s.push_back(t[i++]);
+  // Passes 1 and 2 change nothing without '.' or ',', pass 3 nothing without '-'; none adds one.
+  std::string* cur = &t;
+  std::string* other = &s;
+  if (t.find_first_of(".,") != std::string::npos) {
+    // Pass 1: ([^0-9])([\.,]) -> "\1 \2 "
+    other->resize(2 * cur->size());
+    const char* in = cur->data();
+    const size_t n = cur->size();
+    w = &(*other)[0];
+    for (size_t i = 0; i < n;) {
+      const unsigned char c = in[i];
+      if (i + 1 < n && !IsDigit(c) && IsPeriodOrComma(in[i + 1])) {
+        w[0] = in[i], w[1] = ' ', w[2] = in[i + 1], w[3] = ' ';
+        w += 4;
+        i += 2;
+      } else {
+        *w++ = in[i++];
+      }
     }
-  }
-  // Pass 2: ([\.,])([^0-9]) -> " \1 \2"
-  t.clear();
-  for (size_t i = 0; i < s.size();) {
-    if (i + 1 < s.size() && IsPeriodOrComma(s[i]) && !IsDigit(s[i + 1])) {
-      t.push_back(' ');
-      t.push_back(s[i]);
-      t.push_back(' ');
-      t.push_back(s[i + 1]);
-      i += 2;
-    } else {
-      t.push_back(s[i++]);
+    other->resize(static_cast<size_t>(w - other->data()));
+    std::swap(cur, other);
+    // Pass 2: ([\.,])([^0-9]) -> " \1 \2"
+    other->resize(2 * cur->size());
+    in = cur->data();
+    const size_t n2 = cur->size();
+    w = &(*other)[0];
+    for (size_t i = 0; i < n2;) {
+      if (i + 1 < n2 && IsPeriodOrComma(in[i]) && !IsDigit(in[i + 1])) {
+        w[0] = ' ', w[1] = in[i], w[2] = ' ', w[3] = in[i + 1];
+        w += 4;
+        i += 2;
+      } else {
+        *w++ = in[i++];
+      }
     }
+    other->resize(static_cast<size_t>(w - other->data()));
+    std::swap(cur, other);
   }
   // Pass 3: ([0-9])(-) -> "\1 \2 "
-  s.clear();
-  for (size_t i = 0; i < t.size();) {
-    if (i + 1 < t.size() && IsDigit(t[i]) && t[i + 1] == '-') {
-      s.push_back(t[i]);
-      s.append(" - ");
-      i += 2;
-    } else {
-      s.push_back(t[i++]);
+  buffer->resize(2 * cur->size());
+  const char* in = cur->data();
+  const size_t n = cur->size();
+  w = &(*buffer)[0];
+  if (cur->find('-') == std::string::npos) {
+    std::memcpy(w, in, n);
+    w += n;
+  } else {
+    for (size_t i = 0; i < n;) {
+      if (i + 1 < n && IsDigit(in[i]) && in[i + 1] == '-') {
+        w[0] = in[i], w[1] = ' ', w[2] = '-', w[3] = ' ';
+        w += 4;
+        i += 2;
+      } else {
+        *w++ = in[i++];
+      }
     }
   }
-  // ' '.join(line.split())
+  buffer->resize(static_cast<size_t>(w - buffer->data()));
+  // line.split()
+  PythonSplit(*buffer, words);
+}
+
+void Tokenizer13a::Tokenize(absl::string_view line, std::string* out) {
+  thread_local std::string buffer;
   thread_local std::vector<absl::string_view> tokens;
-  PythonSplit(s, &tokens);
-  out->clear();
+  thread_local std::string joined;
+  TokenizeToWords(line, &buffer, &tokens);
+  // ' '.join(...), built aside: the tokens may be views into `line`, which may be *out.
+  joined.clear();
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (i > 0) out->push_back(' ');
-    out->append(tokens[i].data(), tokens[i].size());
+    if (i > 0) joined.push_back(' ');
+    joined.append(tokens[i].data(), tokens[i].size());
   }
+  out->assign(joined);
 }
 
 }  // namespace emar

@@ -12,10 +12,15 @@
 // then unless followed by a digit; split "-" after a digit; collapse Python whitespace.
 // Non-ASCII text passes through untouched (only Unicode whitespace separates tokens).
 // A Tokenizer13a holds scratch buffers: not thread-safe, one per thread.
+//
+// Hot path (BLEU): TokenizeToWords hands the tokens back as views, without joining them; when
+// the line needs no rewriting (no '&', '\n', "<skipped>", '.', ',' or '-') they are found in one
+// pass over `line` itself, otherwise the regex passes run over `buffer`.
 #ifndef EMAR_WORKER_SCORING_TOKENIZER_13A_H_
 #define EMAR_WORKER_SCORING_TOKENIZER_13A_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -25,6 +30,11 @@ class Tokenizer13a {
  public:
   // Replaces *out with the tokens of `line` joined by single spaces.
   void Tokenize(absl::string_view line, std::string* out);
+
+  // Replaces *words with the tokens of `line`, views into `line` or into *buffer: both must stay
+  // unchanged while the views are used.
+  void TokenizeToWords(absl::string_view line, std::string* buffer,
+                       std::vector<absl::string_view>* words);
 
  private:
   std::string a_;
