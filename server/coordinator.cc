@@ -289,6 +289,14 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1:
     return resp;
   }
   if (!req.has_result()) return absl::InvalidArgumentError("complete needs a result or a failure");
+  const emar::v1::ShardResult& r = req.result();
+  if (r.stats_width() <= 0 || r.line_size() != r.reference_row_size() ||
+      static_cast<int64_t>(r.stats_size()) != static_cast<int64_t>(r.reference_row_size()) * r.stats_width()) {
+    // Refused before it is stored: a malformed result must not poison the job.
+    return absl::InvalidArgumentError(absl::StrCat("shard ", req.shard_id(), " result is malformed: ",
+                                                   r.reference_row_size(), " rows, ", r.line_size(), " lines, ",
+                                                   r.stats_size(), " values of width ", r.stats_width()));
+  }
   {
     absl::MutexLock lock(&mu_);
     if (!scheduler_.HasJob(req.job_id())) {

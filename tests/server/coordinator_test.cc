@@ -349,6 +349,9 @@ TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
   req.set_shard_id(task->shard_id());
   req.set_lease_id(task->lease_id());
   req.mutable_result()->set_stats_width(1);
+  emar::v1::CompleteRequest malformed = req;
+  malformed.mutable_result()->add_stats(1.0);  // a value without its row
+  EXPECT_THAT(h.coordinator().Complete(malformed), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("malformed")));
   ASSERT_OK_AND_ASSIGN(auto r1, h.coordinator().Complete(req));
   ASSERT_OK_AND_ASSIGN(auto r2, h.coordinator().Complete(req));
   EXPECT_FALSE(r1.duplicate());
