@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "worker/input/field_config.h"
+#include "worker/input/huge_page_allocator.h"
 #include "worker/scoring/metric.h"
 
 namespace emar {
@@ -71,8 +72,8 @@ class ReferenceTable {
   // the first row whose id an earlier row has.
   absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& hashes);
 
-  std::vector<Row> rows_;
-  std::vector<uint64_t> slots_;
+  std::vector<Row, HugePageAllocator<Row>> rows_;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
   uint64_t mask_ = 0;
 };
 

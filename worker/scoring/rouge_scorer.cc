@@ -10,26 +10,42 @@
 namespace emar {
 namespace {
 
-// Appends the tokens of `text` to *buffer, each followed by one space.
-void Tokenize(absl::string_view text, std::string* buffer) {
-  bool in_token = false;
-  size_t pos = 0;
+// The tokenizer as a byte table: an ASCII letter or digit maps to its lower-case self, every
+// other ASCII byte to 0 (a separator); non-ASCII bytes (0x80) need decoding.
+struct RougeByteTable {
+  char map[256];
+  constexpr RougeByteTable() : map() {
+    for (int c = 0; c < 256; ++c) {
+      char out = 0;
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out = static_cast<char>(c);
+      if (c >= 'A' && c <= 'Z') out = static_cast<char>(c + ('a' - 'A'));
+      if (c >= 0x80) out = static_cast<char>(0x80);
+      map[c] = out;
+    }
+  }
+};
+constexpr RougeByteTable kRougeBytes;
+
+// Calls emit(start, end) for each token of `text`, written lower-cased into *buffer (whose size
+// and contents it replaces; it is sized up front and never reallocates while tokenizing, so
+// views into it stay valid). Tokens never take more bytes than the text they come from.
+template <typename Emit>
+void TokenizeInto(absl::string_view text, std::string* buffer, Emit emit) {
+  buffer->resize(text.size());
+  char* const base = buffer->empty() ? nullptr : &(*buffer)[0];
+  char* w = base;
+  char* token_start = nullptr;
   auto end_token = [&] {
-    if (in_token) buffer->push_back(' ');
-    in_token = false;
+    if (token_start != nullptr) emit(token_start, w);
+    token_start = nullptr;
   };
+  size_t pos = 0;
   while (pos < text.size()) {
     const unsigned char c = static_cast<unsigned char>(text[pos]);
-    char out = 0;
+    char out = kRougeBytes.map[c];
     bool separator_after = false;
-    if (c < 0x80) {
-      ++pos;
-      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-        out = static_cast<char>(c);
-      } else if (c >= 'A' && c <= 'Z') {
-        out = static_cast<char>(c + ('a' - 'A'));
-      }
-    } else {
+    if (out == static_cast<char>(0x80)) {
+      out = 0;
       const char32_t cp = NextCodePoint(text, &pos);
       if (cp == 0x0130) {  // lower() gives "i\u0307"; the combining dot separates
         out = 'i';
@@ -37,21 +53,23 @@ void Tokenize(absl::string_view text, std::string* buffer) {
       } else if (cp == 0x212A) {  // Kelvin sign
         out = 'k';
       }
+    } else {
+      ++pos;
     }
     if (out == 0) {
       end_token();
       continue;
     }
-    buffer->push_back(out);
-    in_token = true;
+    if (token_start == nullptr) token_start = w;
+    *w++ = out;
     if (separator_after) end_token();
   }
   end_token();
+  buffer->resize(static_cast<size_t>(w - base));
 }
 
 struct RougeScratch {
   std::vector<std::string> buffers;  // [0] prediction, [1..] targets
-  std::vector<absl::string_view> words;
   TokenInterner<absl::string_view> interner;
   std::vector<std::vector<uint32_t>> ids;
   NgramKeyer keyer;
@@ -87,10 +105,10 @@ size_t LcsLength(absl::Span<const uint32_t> a, absl::Span<const uint32_t> b,
 
 std::vector<std::string> RougeTokens(absl::string_view text) {
   std::string buffer;
-  Tokenize(text, &buffer);
-  std::vector<absl::string_view> words;
-  PythonSplit(buffer, &words);
-  return std::vector<std::string>(words.begin(), words.end());
+  std::vector<std::string> tokens;
+  TokenizeInto(text, &buffer,
+               [&](const char* begin, const char* end) { tokens.emplace_back(begin, end); });
+  return tokens;
 }
 
 RougeScore ScoreRouge(RougeType type, absl::string_view prediction,
@@ -100,15 +118,15 @@ RougeScore ScoreRouge(RougeType type, absl::string_view prediction,
   const size_t num = 1 + targets.size();
   if (s->buffers.size() < num) s->buffers.resize(num);
   if (s->ids.size() < num) s->ids.resize(num);
-  for (size_t k = 0; k < num; ++k) {
-    s->buffers[k].clear();
-    Tokenize(k == 0 ? prediction : absl::string_view(targets[k - 1]), &s->buffers[k]);
-  }
   s->interner.Clear();
   for (size_t k = 0; k < num; ++k) {
-    PythonSplit(s->buffers[k], &s->words);
-    s->ids[k].clear();
-    for (absl::string_view w : s->words) s->ids[k].push_back(s->interner.Id(w));
+    std::vector<uint32_t>& ids = s->ids[k];
+    ids.clear();
+    TokenizeInto(k == 0 ? prediction : absl::string_view(targets[k - 1]), &s->buffers[k],
+                 [&](const char* begin, const char* end) {
+                   ids.push_back(s->interner.Id(
+                       absl::string_view(begin, static_cast<size_t>(end - begin))));
+                 });
   }
   const int n = type == RougeType::kRouge2 ? 2 : 1;
   s->keyer.Reset(s->interner.size(), n);

@@ -34,13 +34,77 @@ size_t ArticleAt(absl::string_view s, size_t pos) {
   return 0;
 }
 
+bool IsAsciiWordChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z');
+}
+
+// ArticleAt for ASCII text (at the end of s, "no character" is not a word character).
+size_t AsciiArticleAt(const char* s, size_t pos, size_t n) {
+  auto word_at = [&](size_t i) { return i < n && IsAsciiWordChar(static_cast<unsigned char>(s[i])); };
+  if (s[pos] == 'a') {
+    if (!word_at(pos + 1)) return 1;
+    if (pos + 1 < n && s[pos + 1] == 'n' && !word_at(pos + 2)) return 2;
+    return 0;
+  }
+  if (pos + 2 < n && s[pos + 1] == 'h' && s[pos + 2] == 'e' && !word_at(pos + 3)) return 3;
+  return 0;
+}
+
+// The article/whitespace pass of Normalize for ASCII `s` (already lower-cased, no punctuation),
+// written straight into *out: the output is never longer than the input.
+void AsciiArticlesAndSpaces(absl::string_view s, std::string* out) {
+  const size_t n = s.size();
+  out->resize(n);
+  char* const begin = n == 0 ? nullptr : &(*out)[0];
+  char* o = begin;
+  bool prev_word = false;
+  bool pending_space = false;
+  for (size_t pos = 0; pos < n;) {
+    const unsigned char c = static_cast<unsigned char>(s[pos]);
+    if (!prev_word && (c == 'a' || c == 't')) {
+      const size_t len = AsciiArticleAt(s.data(), pos, n);
+      if (len > 0) {
+        pending_space = true;
+        pos += len;
+        prev_word = true;
+        continue;
+      }
+    }
+    ++pos;
+    if (IsPythonSpace(c)) {
+      pending_space = true;
+      prev_word = false;
+      continue;
+    }
+    prev_word = IsAsciiWordChar(c);
+    if (pending_space && o != begin) *o++ = ' ';
+    pending_space = false;
+    *o++ = static_cast<char>(c);
+  }
+  out->resize(static_cast<size_t>(o - begin));
+}
+
 }  // namespace
 
 void SquadNormalizer::Normalize(absl::string_view text, std::string* out) {
-  PythonLower(text, &lowered_);
-  no_punct_.clear();
-  for (char c : lowered_) {
-    if (!IsAsciiPunctuation(c)) no_punct_.push_back(c);
+  no_punct_.resize(text.size());
+  char* w = no_punct_.empty() ? nullptr : &no_punct_[0];
+  char* const begin = w;
+  if (IsAscii(text)) {
+    // ASCII fast path: lower() and the punctuation filter in one pass.
+    for (const char c : text) {
+      if (IsAsciiPunctuation(c)) continue;
+      *w++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+    }
+    no_punct_.resize(static_cast<size_t>(w - begin));
+    AsciiArticlesAndSpaces(no_punct_, out);
+    return;
+  } else {
+    PythonLower(text, &lowered_);
+    no_punct_.clear();
+    for (char c : lowered_) {
+      if (!IsAsciiPunctuation(c)) no_punct_.push_back(c);
+    }
   }
   const absl::string_view s = no_punct_;
   out->clear();
@@ -48,7 +112,7 @@ void SquadNormalizer::Normalize(absl::string_view text, std::string* out) {
   bool pending_space = false;
   size_t pos = 0;
   while (pos < s.size()) {
-    const char c = s[pos];
+    const unsigned char c = static_cast<unsigned char>(s[pos]);
     if (!prev_word && (c == 'a' || c == 't')) {
       const size_t n = ArticleAt(s, pos);
       if (n > 0) {
@@ -60,13 +124,26 @@ void SquadNormalizer::Normalize(absl::string_view text, std::string* out) {
       }
     }
     const size_t start = pos;
-    const char32_t cp = NextCodePoint(s, &pos);
-    if (IsPythonSpace(cp)) {
-      pending_space = true;
-      prev_word = false;
-      continue;
+    bool word;
+    if (c < 0x80) {
+      ++pos;
+      if (IsPythonSpace(c)) {
+        pending_space = true;
+        prev_word = false;
+        continue;
+      }
+      word = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+             (c >= 'A' && c <= 'Z');
+    } else {
+      const char32_t cp = NextCodePoint(s, &pos);
+      if (IsPythonSpace(cp)) {
+        pending_space = true;
+        prev_word = false;
+        continue;
+      }
+      word = IsPythonWordChar(cp);
     }
-    prev_word = IsPythonWordChar(cp);
+    prev_word = word;
     if (pending_space && !out->empty()) out->push_back(' ');
     pending_space = false;
     out->append(s.data() + start, pos - start);

@@ -4,6 +4,7 @@
 #include <unicode/ustring.h>
 #include <unicode/utypes.h>
 
+#include <cstring>
 #include <vector>
 
 namespace emar {
@@ -86,10 +87,17 @@ bool IsPythonWordChar(char32_t cp) {
 }
 
 bool IsAscii(absl::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  // Eight bytes at a time: any byte >= 0x80 sets its top bit.
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t high = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    high |= word;
   }
-  return true;
+  for (; n > 0; ++p, --n) high |= static_cast<unsigned char>(*p);
+  return (high & 0x8080808080808080ull) == 0;
 }
 
 absl::string_view PythonStrip(absl::string_view s) {
