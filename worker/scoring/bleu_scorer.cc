@@ -29,6 +29,7 @@ struct BleuScratch {
   std::vector<uint64_t> run_keys;   // distinct hypothesis n-grams
   std::vector<double> run_counts;   // their counts
   std::vector<double> run_max_ref;  // max count over references
+  std::vector<size_t> overlaps;     // per order, single-reference path
 };
 
 // sacrebleu's preprocessing: optional lower(), rstrip(), then the tokenizer. String k's tokens
@@ -113,10 +114,12 @@ void BleuSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
   if (num == 2 && s->keyer.packed()) {
     // One reference: the clipped count Σ min(hyp count, ref count) is the multiset overlap.
     const size_t len = s->ids[0].size();
+    if (s->overlaps.size() < static_cast<size_t>(max_order)) s->overlaps.resize(max_order);
+    PackedOverlapAllOrders(s->sets[0], s->sets[1], max_order, s->keyer.bits(),
+                           absl::MakeSpan(s->overlaps.data(), max_order));
     for (int n = 1; n <= max_order; ++n) {
       const size_t order = static_cast<size_t>(n);
-      stats[2 + (n - 1)] = static_cast<double>(
-          PackedOverlap(s->sets[0], s->sets[1], n, max_order, s->keyer.bits()));
+      stats[2 + (n - 1)] = static_cast<double>(s->overlaps[n - 1]);
       stats[2 + max_order + (n - 1)] = static_cast<double>(len >= order ? len - order + 1 : 0);
     }
     return;

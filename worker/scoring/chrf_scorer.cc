@@ -23,6 +23,7 @@ struct ChrfScratch {
   std::vector<std::vector<uint64_t>> hyp_keys;  // per order
   std::vector<uint64_t> ref_keys;
   std::vector<double> candidate;
+  std::vector<size_t> overlaps;  // per order
 };
 
 // Code points of `text` (optionally lower-cased, whitespace removed unless kept) as ids that are
@@ -70,13 +71,31 @@ void ChrfSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
   }
   s->keyer.Reset(next_id, order);
   s->keyer.Index(s->chars[0], &s->hyp_set);
-  for (int n = 1; n <= order; ++n) s->keyer.Keys(s->hyp_set, n, &s->hyp_keys[n - 1]);
+  const bool packed = s->keyer.packed();
+  if (!packed) {
+    for (int n = 1; n <= order; ++n) s->keyer.Keys(s->hyp_set, n, &s->hyp_keys[n - 1]);
+  }
+  if (s->overlaps.size() < static_cast<size_t>(order)) s->overlaps.resize(order);
 
   double best_score = -1;
   s->candidate.assign(stats.size(), 0);
   for (size_t r = 1; r < num; ++r) {
     s->keyer.Index(s->chars[r], &s->ref_set);
-    for (int n = 1; n <= order; ++n) {
+    if (packed) {
+      // All orders in one merge; n-gram totals follow from the lengths.
+      PackedOverlapAllOrders(s->hyp_set, s->ref_set, order, s->keyer.bits(),
+                             absl::MakeSpan(s->overlaps.data(), order));
+      const size_t hyp_len = s->chars[0].size(), ref_len = s->chars[r].size();
+      for (int n = 1; n <= order; ++n) {
+        const size_t k = static_cast<size_t>(n);
+        const double ref_count = static_cast<double>(ref_len >= k ? ref_len - k + 1 : 0);
+        const double hyp_count = static_cast<double>(hyp_len >= k ? hyp_len - k + 1 : 0);
+        s->candidate[3 * (n - 1)] = ref_count > 0 ? hyp_count : 0.0;
+        s->candidate[3 * (n - 1) + 1] = ref_count;
+        s->candidate[3 * (n - 1) + 2] = static_cast<double>(s->overlaps[n - 1]);
+      }
+    }
+    for (int n = 1; n <= order && !packed; ++n) {
       s->keyer.Keys(s->ref_set, n, &s->ref_keys);
       const std::vector<uint64_t>& hyp = s->hyp_keys[n - 1];
       const double ref_count = static_cast<double>(s->ref_keys.size());

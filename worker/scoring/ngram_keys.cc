@@ -120,4 +120,79 @@ size_t PackedOverlap(const NgramSet& a, const NgramSet& b, int n, int max_order,
   return overlap;
 }
 
+namespace {
+
+// PackedOverlapAllOrders with the order known at compile time (kOrder > 0: the loops unroll and
+// the counts live in registers) or not (kOrder == 0: `max_order` is used).
+template <int kOrder>
+void OverlapAllOrders(const NgramSet& a, const NgramSet& b, int max_order, int bits,
+                      size_t* overlaps) {
+  constexpr int kMaxOrder = kOrder > 0 ? kOrder : 64;
+  const int order = kOrder > 0 ? kOrder : max_order;
+  size_t count_a[kMaxOrder + 1] = {}, count_b[kMaxOrder + 1] = {}, sums[kMaxOrder + 1] = {};
+  // Keys hold `order` slots of `bits` bits in their low order*bits bits, first token highest; a
+  // slot is 0 past the end of the sequence. Divisions by `bits` become tables: tokens shared with
+  // the previous key by leading zeros of key ^ prev, padding slots by trailing zeros of key.
+  const int unused = 64 - order * bits;
+  int8_t shared_by_clz[65], padding_by_ctz[65];
+  for (int z = 0; z < 64; ++z) {
+    shared_by_clz[z] = static_cast<int8_t>(z < unused ? 0 : (z - unused) / bits);
+    padding_by_ctz[z] = static_cast<int8_t>(z / bits);
+  }
+  shared_by_clz[64] = static_cast<int8_t>(order);  // key == prev
+  padding_by_ctz[64] = static_cast<int8_t>(order);  // key == 0: no n-gram at all
+  const uint64_t* const ka = a.sorted.data();
+  const uint64_t* const kb = b.sorted.data();
+  const size_t na = a.sorted.size(), nb = b.sorted.size();
+  if (na == 0 || nb == 0) {  // nothing in common
+    for (int n = 1; n <= order; ++n) overlaps[n - 1] = 0;
+    return;
+  }
+  // Before the first key every group is empty, so "ends" there adds nothing.
+  uint64_t prev = ka[0] < kb[0] ? ka[0] : kb[0];
+  size_t ia = 0, ib = 0;
+  for (size_t step = 0; step < na + nb; ++step) {
+    // Branch-free merge step: the loads are clamped in range, the choice is a select.
+    const uint64_t va = ka[ia < na ? ia : na - 1];
+    const uint64_t vb = kb[ib < nb ? ib : nb - 1];
+    const bool from_a = ia < na && (ib >= nb || va <= vb);
+    const uint64_t key = from_a ? va : vb;
+    ia += from_a ? 1 : 0;
+    ib += from_a ? 0 : 1;
+    const uint64_t diff = key ^ prev;
+    const int shared = shared_by_clz[diff == 0 ? 64 : __builtin_clzll(diff)];
+    const int valid = order - padding_by_ctz[key == 0 ? 64 : __builtin_ctzll(key)];
+    prev = key;
+    // Fixed trip count and selects instead of branches: which orders end or count here is
+    // data-dependent and would be mispredicted.
+    const size_t add_a = from_a ? 1 : 0;
+#pragma GCC unroll 8
+    for (int n = 1; n <= order; ++n) {
+      const bool ends = n > shared;
+      const size_t ca = count_a[n], cb = count_b[n];
+      sums[n] += ends ? (ca < cb ? ca : cb) : 0;
+      const size_t counted = n <= valid ? 1 : 0;
+      count_a[n] = (ends ? 0 : ca) + (counted & add_a);
+      count_b[n] = (ends ? 0 : cb) + (counted & (add_a ^ 1));
+    }
+  }
+  for (int n = 1; n <= order; ++n) {
+    overlaps[n - 1] = sums[n] + (count_a[n] < count_b[n] ? count_a[n] : count_b[n]);
+  }
+}
+
+}  // namespace
+
+void PackedOverlapAllOrders(const NgramSet& a, const NgramSet& b, int max_order, int bits,
+                            absl::Span<size_t> overlaps) {
+  switch (max_order) {
+    case 4:  // BLEU
+      return OverlapAllOrders<4>(a, b, max_order, bits, overlaps.data());
+    case 6:  // chrF
+      return OverlapAllOrders<6>(a, b, max_order, bits, overlaps.data());
+    default:
+      return OverlapAllOrders<0>(a, b, max_order, bits, overlaps.data());
+  }
+}
+
 }  // namespace emar

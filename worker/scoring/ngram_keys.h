@@ -152,6 +152,12 @@ size_t MultisetOverlap(absl::Span<const uint64_t> a, absl::Span<const uint64_t> 
 // materializing the keys. Precondition: both sets were indexed while packed.
 size_t PackedOverlap(const NgramSet& a, const NgramSet& b, int n, int max_order, int bits);
 
+// PackedOverlap for every order n = 1..max_order at once, into overlaps[n - 1], in a single merge
+// of the two sorted key arrays: n-grams equal up to order n are adjacent, so each order's groups
+// are runs of keys sharing their first n tokens.
+void PackedOverlapAllOrders(const NgramSet& a, const NgramSet& b, int max_order, int bits,
+                            absl::Span<size_t> overlaps);
+
 }  // namespace emar
 
 #endif  // EMAR_WORKER_SCORING_NGRAM_KEYS_H_
