@@ -88,7 +88,7 @@ json_field() {  # json_field FIELD < json
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(hostname) nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)" \
      "cpu=$CPU repeat=$REPEAT data=$DATA"
 printf "| %-11s | %9s | %9s | %9s | %7s | %-5s |\n" metric n "ours s" "python s" ratio agree
-printf "|%s|%s:|%s:|%s:|%s:|%s|\n" -------------  ----------- ----------- ----------- --------- -------
+echo "|-------------|----------:|----------:|----------:|--------:|-------|"
 status=0
 declare -A ours_time
 for metric in $METRICS; do
@@ -127,7 +127,7 @@ done
 echo
 echo "Score time vs. parse-only (simdjson On-Demand, id + text fields, both files; target ≤ 2x):"
 printf "| %-11s | %9s | %9s | %9s |\n" metric "ours s" "parse s" "ours/parse"
-printf "|%s|%s:|%s:|%s:|\n" ------------- ----------- ----------- -----------
+echo "|-------------|----------:|----------:|-----------:|"
 declare -A parse_time
 for metric in accuracy exact_match token_f1; do
   [ -n "${ours_time[$metric]:-}" ] || continue

@@ -1,6 +1,9 @@
 #include "client/local_scorer.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -40,16 +43,63 @@ absl::StatusOr<std::string> ReadInputFile(const std::string& path) {
   return out;
 }
 
+// An input file's bytes: a read-only mapping of an uncompressed regular file (no copy, no
+// zero-filled buffer to fault in), otherwise the decompressed contents in memory.
+class InputBytes {
+ public:
+  InputBytes() = default;
+  InputBytes(const InputBytes&) = delete;
+  InputBytes& operator=(const InputBytes&) = delete;
+  ~InputBytes() {
+    if (map_ != nullptr) ::munmap(map_, map_size_);
+  }
+
+  absl::Status Load(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                         MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (map != MAP_FAILED) {
+        ::close(fd);
+        map_ = map;
+        map_size_ = static_cast<size_t>(st.st_size);
+        bytes_ = absl::string_view(static_cast<const char*>(map), map_size_);
+        if (DetectCompression(bytes_) == Compression::kNone) return absl::OkStatus();
+        ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::string(bytes_)));
+        bytes_ = owned_;
+        return absl::OkStatus();
+      }
+    }
+    if (fd >= 0) ::close(fd);
+    // Anything else (errors included) goes the ordinary way, with its messages.
+    ASSIGN_OR_RETURN(owned_, ReadInputFile(path));
+    ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::move(owned_)));
+    bytes_ = owned_;
+    return absl::OkStatus();
+  }
+
+  absl::string_view bytes() const { return bytes_; }
+
+ private:
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::string owned_;
+  absl::string_view bytes_;
+};
+
 }  // namespace
 
 absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name, const std::string& predictions_path,
                                       const std::string& references_path, const emar::v1::FieldNames& fields) {
   ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(metric_name));
-  ASSIGN_OR_RETURN(std::string refs_data, ReadInputFile(references_path));
-  ASSIGN_OR_RETURN(refs_data, DecompressIfCompressed(references_path, std::move(refs_data)));
-  ASSIGN_OR_RETURN(ReferenceTable refs, ReferenceTable::Parse(references_path, refs_data, ToFieldConfig(fields)));
-  ASSIGN_OR_RETURN(std::string preds, ReadInputFile(predictions_path));
-  ASSIGN_OR_RETURN(preds, DecompressIfCompressed(predictions_path, std::move(preds)));
+  InputBytes refs_data;
+  RETURN_IF_ERROR(refs_data.Load(references_path));
+  ASSIGN_OR_RETURN(ReferenceTable refs,
+                   ReferenceTable::Parse(references_path, refs_data.bytes(), ToFieldConfig(fields)));
+  InputBytes preds_data;
+  RETURN_IF_ERROR(preds_data.Load(predictions_path));
+  const absl::string_view preds = preds_data.bytes();
   emar::v1::ShardTask task;
   task.set_metric(metric_name);
   *task.mutable_fields() = fields;

@@ -55,6 +55,17 @@ absl::string_view RawToken(od::value& value) {
   return absl::StripTrailingAsciiWhitespace(absl::string_view(raw.data(), raw.size()));
 }
 
+// The key of `field` read in place when it has no escape sequence (nearly always), saving
+// simdjson's copy into its string buffer; a null view when it has one, for unescaped_key().
+// Stage 1 has validated the string, so its closing quote exists (within the padded input).
+std::string_view RawKeyWithoutEscapes(od::field& field) {
+  const char* const begin = field.key().raw();
+  const char* p = begin;
+  while (*p != '"' && *p != '\\') ++p;
+  if (*p != '"') return std::string_view();
+  return std::string_view(begin, static_cast<size_t>(p - begin));
+}
+
 // Per-line state of one Extract call.
 class LineWalk {
  public:
@@ -128,8 +139,10 @@ class LineWalk {
     for (auto field_result : object) {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return JsonError(e);
-      std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+      std::string_view key = RawKeyWithoutEscapes(field);
+      if (key.data() == nullptr) {
+        if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+      }
       for (const Node& child : node.children) {
         if (child.key.size() != key.size() || child.key != key) continue;
         RETURN_IF_ERROR(MarkSeen(child));
