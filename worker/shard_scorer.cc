@@ -13,13 +13,14 @@ namespace emar {
 namespace {
 
 // The join looks ids up in a table far larger than the caches, in the random order of the
-// outputs file, and each lookup is a chain of three dependent memory accesses (index slot, row,
-// reference texts). Records are therefore read kRing ahead and the chain is walked in stages:
-// the slot is prefetched when a record is read, the row kRowAhead records before it is scored,
-// the texts kFindAhead records before.
+// outputs file, and each lookup is a chain of dependent memory accesses (index slot, row,
+// reference texts, their characters). Records are therefore read kRing ahead and the chain is
+// walked in stages, one prefetch per stage: the slot when a record is read, the row kRowAhead
+// records before it is scored, the texts kFindAhead before, their characters kDataAhead before.
 constexpr size_t kRing = 16;
-constexpr size_t kRowAhead = 8;
-constexpr size_t kFindAhead = 4;
+constexpr size_t kRowAhead = 12;
+constexpr size_t kFindAhead = 8;
+constexpr size_t kDataAhead = 4;
 
 struct PendingRecord {
   PredictionRecord record;
@@ -62,7 +63,7 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
                           ToFieldConfig(task.fields()));
 
   std::vector<PendingRecord> ring(kRing);
-  size_t num_read = 0, num_row = 0, num_found = 0, num_done = 0;
+  size_t num_read = 0, num_row = 0, num_found = 0, num_data = 0, num_done = 0;
   bool at_end = false;
   absl::Status read_error;  // reported after every record before it
   for (;;) {
@@ -87,6 +88,11 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
       p.ref = references.FindHashed(p.record.id, p.hash);
       if (p.ref) references.PrefetchTexts(*p.ref);
       ++num_found;
+    }
+    while (num_data < num_found && num_data < num_done + kDataAhead) {
+      const PendingRecord& p = ring[num_data % kRing];
+      if (p.ref) references.PrefetchTextData(*p.ref);
+      ++num_data;
     }
     if (num_done == num_read) break;
     const PendingRecord& p = ring[num_done % kRing];

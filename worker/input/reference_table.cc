@@ -143,4 +143,10 @@ void ReferenceTable::PrefetchTexts(uint32_t row) const {
   if (!texts.empty()) __builtin_prefetch(texts.data());
 }
 
+void ReferenceTable::PrefetchTextData(uint32_t row) const {
+  const std::vector<std::string>& texts = rows_[row].reference.texts;
+  const size_t n = texts.size() < 2 ? texts.size() : 2;
+  for (size_t i = 0; i < n; ++i) __builtin_prefetch(texts[i].data());
+}
+
 }  // namespace emar

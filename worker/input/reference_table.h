@@ -48,12 +48,14 @@ class ReferenceTable {
   // larger than the caches): FindHashed(id, HashId(id)) == Find(id). The Prefetch* calls only
   // ask the CPU for memory a later step touches, so that a caller can issue them a few ids
   // ahead: Prefetch(hash) the index slot, then (once that has arrived) PrefetchCandidateRow(hash)
-  // the row FindHashed will compare the id with, then PrefetchTexts(row) the reference texts.
+  // the row FindHashed will compare the id with, then PrefetchTexts(row) the reference texts,
+  // then PrefetchTextData(row) the characters of the first two.
   static uint64_t HashId(absl::string_view id);
   std::optional<uint32_t> FindHashed(absl::string_view id, uint64_t hash) const;
   void Prefetch(uint64_t hash) const;
   void PrefetchCandidateRow(uint64_t hash) const;
   void PrefetchTexts(uint32_t row) const;
+  void PrefetchTextData(uint32_t row) const;
 
  private:
   ReferenceTable() = default;
