@@ -308,6 +308,8 @@ class LineWalk {
     }
     od::array array;
     if (auto e = value.get_array().get(array)) return JsonError(e);
+    // Lists are short; room for two up front spares a fresh Reference one regrowth.
+    if (texts.capacity() < 2) texts.reserve(2);
     size_t n = 0;
     for (auto element_result : array) {
       od::value element;
