@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
     if (::mkdtemp(templ.data()) == nullptr) return absl::InternalError(absl::StrCat(templ, ": cannot create"));
     e->temp_dir_ = templ;
     copts.data_dir = templ;
+    copts.durable_blobs = false;  // deleted at exit: durability buys nothing
   }
   copts.rows_per_shard = options.rows_per_shard;
   ASSIGN_OR_RETURN(e->coordinator_, Coordinator::Create(copts));

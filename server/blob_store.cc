@@ -25,12 +25,13 @@ absl::Status CheckDigest(absl::string_view sha256) {
 }  // namespace
 
 BlobStore::Writer::Writer(std::string final_path, std::string tmp_path, FILE* file,
-                          std::string sha256, int64_t size)
+                          std::string sha256, int64_t size, bool durable)
     : final_path_(std::move(final_path)),
       tmp_path_(std::move(tmp_path)),
       file_(file),
       sha256_(std::move(sha256)),
-      size_(size) {}
+      size_(size),
+      durable_(durable) {}
 
 BlobStore::Writer::~Writer() {
   if (file_ != nullptr) std::fclose(file_);
@@ -62,7 +63,7 @@ absl::Status BlobStore::Writer::Commit() {
     return absl::InvalidArgumentError(absl::StrCat("digest mismatch: declared sha256 ", sha256_,
                                                    ", received data has sha256 ", actual));
   }
-  const bool flushed = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
+  const bool flushed = std::fflush(file_) == 0 && (!durable_ || ::fsync(::fileno(file_)) == 0);
   std::fclose(file_);
   file_ = nullptr;
   if (!flushed) return absl::InternalError(absl::StrCat(tmp_path_, ": flush failed"));
@@ -73,7 +74,7 @@ absl::Status BlobStore::Writer::Commit() {
   return absl::OkStatus();
 }
 
-BlobStore::BlobStore(std::string root) : root_(std::move(root)) {}
+BlobStore::BlobStore(std::string root, bool durable) : root_(std::move(root)), durable_(durable) {}
 
 absl::Status BlobStore::Init() {
   RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs")));
@@ -109,7 +110,7 @@ absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::s
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return absl::InternalError(absl::StrCat(tmp, ": ", std::strerror(errno)));
   return std::unique_ptr<Writer>(
-      new Writer(PathOf(sha256), tmp, f, std::string(sha256), size));
+      new Writer(PathOf(sha256), tmp, f, std::string(sha256), size, durable_));
 }
 
 absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {

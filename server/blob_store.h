@@ -38,7 +38,7 @@ class BlobStore {
    private:
     friend class BlobStore;
     Writer(std::string final_path, std::string tmp_path, FILE* file, std::string sha256,
-           int64_t size);
+           int64_t size, bool durable);
     std::string final_path_, tmp_path_;
     FILE* file_;
     std::string sha256_;
@@ -46,10 +46,12 @@ class BlobStore {
     int64_t written_ = 0;
     Sha256Hasher hasher_;
     bool committed_ = false;
+    bool durable_;
   };
 
-  // `root` is created if needed.
-  explicit BlobStore(std::string root);
+  // `root` is created if needed. A durable store fsyncs every blob before publishing it; a
+  // scratch store (the embedded default's temporary data dir) skips that.
+  explicit BlobStore(std::string root, bool durable = true);
 
   absl::Status Init();
   bool Has(absl::string_view sha256) const;
@@ -65,6 +67,7 @@ class BlobStore {
 
  private:
   const std::string root_;
+  const bool durable_;
 };
 
 }  // namespace emar

@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOpti
 Coordinator::Coordinator(CoordinatorOptions options, Clock* clock, std::unique_ptr<JobStore> store)
     : options_(std::move(options)),
       clock_(clock),
-      blobs_(options_.data_dir),
+      blobs_(options_.data_dir, options_.durable_blobs),
       store_(std::move(store)),
       scheduler_(options_.scheduler) {}
 
@@ -402,18 +402,31 @@ void Coordinator::Finalize(const std::string& job_id) {
     ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store_->GetShards(job_id));
     ASSIGN_OR_RETURN(auto results, store_->GetShardResults(job_id));
     const emar::v1::JobSpec& spec = request.spec();
-    // References are re-read for the row count and for error messages that name ids.
-    auto load_refs = [&](const emar::v1::DatasetSpec& d, const std::string& sha) -> absl::StatusOr<ReferenceTable> {
-      ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
-      return ReferenceTable::Parse(d.references(), data, ToFieldConfig(d.fields()));
-    };
-    std::string target_sha, bench_sha;
+    // Row counts come from the plan; the references are parsed again only if an error message
+    // has to name an id.
+    size_t rows[3] = {0, 0, 0};
+    std::string ref_sha[3];
     for (const StoredShard& s : shards) {
-      (s.task.role() == emar::v1::DATASET_ROLE_TARGET ? target_sha : bench_sha) = s.task.references().sha256();
+      const int role = static_cast<int>(s.task.role());
+      if (role < 1 || role > 2) return absl::InternalError(absl::StrCat("shard ", s.task.shard_id(), " has no role"));
+      rows[role] = static_cast<size_t>(s.task.reference_rows());
+      ref_sha[role] = s.task.references().sha256();
     }
-    ASSIGN_OR_RETURN(ReferenceTable target_refs, load_refs(spec.target(), target_sha));
-    ASSIGN_OR_RETURN(ReferenceTable bench_refs, load_refs(spec.benchmark(), bench_sha));
-    ResultAssembler assembler(spec, target_refs, bench_refs);
+    std::map<int, ReferenceTable> parsed;
+    ReferenceLookup lookup = [&](emar::v1::DatasetRole role, size_t row)
+        -> absl::StatusOr<std::pair<std::string, uint64_t>> {
+      auto it = parsed.find(role);
+      if (it == parsed.end()) {
+        const emar::v1::DatasetSpec& d = role == emar::v1::DATASET_ROLE_TARGET ? spec.target() : spec.benchmark();
+        ASSIGN_OR_RETURN(std::string data, blobs_.Read(ref_sha[role], 0, -1));
+        ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(d.references(), data, ToFieldConfig(d.fields())));
+        it = parsed.emplace(role, std::move(table)).first;
+      }
+      if (row >= it->second.size()) return absl::OutOfRangeError("reference row out of range");
+      return std::make_pair(it->second.id(row), it->second.line(row));
+    };
+    ResultAssembler assembler(spec, rows[emar::v1::DATASET_ROLE_TARGET], rows[emar::v1::DATASET_ROLE_BENCHMARK],
+                              lookup);
     size_t next = 0;
     for (const auto& [shard_id, result] : results) {
       while (next < shards.size() && shards[next].task.shard_id() != shard_id) ++next;

@@ -46,6 +46,9 @@ struct CoordinatorOptions {
   SchedulerOptions scheduler;
   absl::Duration max_lease_wait = absl::Seconds(30);
   absl::Duration tick = absl::Milliseconds(50);  // lease expiry and long-poll timeout resolution
+  // False only for a scratch data dir that dies with the process (the embedded default): blobs
+  // are then not fsynced. The job store stays synchronous either way.
+  bool durable_blobs = true;
 };
 
 class Coordinator {

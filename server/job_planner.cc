@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -25,14 +26,16 @@ absl::Status Invalid(const std::string& field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("job spec field '", field, "': ", what));
 }
 
-// Resolves a spec path to its uploaded, decompressed blob.
+// Resolves a spec path to its uploaded, decompressed blob. Holds no file contents itself: the
+// planner keeps one input in memory at a time (two while the references are checked).
 class InputResolver {
  public:
   InputResolver(const CreateJobRequest& request, BlobStore& blobs) : request_(request), blobs_(blobs) {}
 
-  // Returns the digest of the (decompressed) content and its bytes.
+  // The digest of the (decompressed) content and its bytes. Thread-compatible per call: two
+  // threads may Load different paths at once.
   absl::StatusOr<std::pair<std::string, std::string>> Load(const std::string& field,
-                                                           const std::string& path) {
+                                                           const std::string& path) const {
     if (path.empty()) return Invalid(field, "missing (a path to a JSONL file)");
     auto it = request_.input_digests().find(path);
     if (it == request_.input_digests().end()) {
@@ -43,24 +46,18 @@ class InputResolver {
       return absl::FailedPreconditionError(absl::StrCat("job spec field '", field, "': blob ", sha,
                                                         " for '", path, "' was not uploaded"));
     }
-    auto cached = cache_.find(sha);
-    if (cached != cache_.end()) return cached->second;
     ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
-    const size_t raw_size = data.size();
-    ASSIGN_OR_RETURN(data, DecompressIfCompressed(path, std::move(data)));
-    std::string digest = sha;
-    if (data.size() != raw_size || Sha256Hex(data) != sha) {
-      ASSIGN_OR_RETURN(digest, blobs_.Put(data));
+    if (DetectCompression(data) == Compression::kNone) {
+      return std::make_pair(sha, std::move(data));  // verified at upload: no second hash
     }
-    auto& slot = cache_[sha];
-    slot = {digest, std::move(data)};
-    return slot;
+    ASSIGN_OR_RETURN(data, DecompressIfCompressed(path, std::move(data)));
+    ASSIGN_OR_RETURN(std::string digest, blobs_.Put(data));
+    return std::make_pair(std::move(digest), std::move(data));
   }
 
  private:
   const CreateJobRequest& request_;
   BlobStore& blobs_;
-  std::map<std::string, std::pair<std::string, std::string>> cache_;
 };
 
 absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
@@ -147,15 +144,25 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
   };
   Role roles[2] = {{emar::v1::DATASET_ROLE_TARGET, &spec.target(), "target"},
                    {emar::v1::DATASET_ROLE_BENCHMARK, &spec.benchmark(), "benchmark"}};
-  for (Role& r : roles) {
-    const std::string field = absl::StrCat(r.field, ".references");
-    ASSIGN_OR_RETURN(auto loaded, inputs.Load(field, r.dataset->references()));
-    ASSIGN_OR_RETURN(ReferenceTable table,
-                     ReferenceTable::Parse(r.dataset->references(), loaded.second,
-                                           ToFieldConfig(r.dataset->fields())));
-    r.refs_digest = loaded.first;
-    r.rows = table.size();
-  }
+  // The references are validated now, so a bad file is an INVALID_ARGUMENT from CreateJob rather
+  // than a failed job later; both files are checked at once, on two threads.
+  absl::Status role_status[2];
+  auto check_references = [&](int i) {
+    Role& r = roles[i];
+    role_status[i] = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(auto loaded, inputs.Load(absl::StrCat(r.field, ".references"), r.dataset->references()));
+      ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(r.dataset->references(), loaded.second,
+                                                                   ToFieldConfig(r.dataset->fields())));
+      r.refs_digest = loaded.first;
+      r.rows = table.size();
+      return absl::OkStatus();
+    }();
+  };
+  std::thread benchmark_check(check_references, 1);
+  check_references(0);
+  benchmark_check.join();
+  RETURN_IF_ERROR(role_status[0]);
+  RETURN_IF_ERROR(role_status[1]);
 
   int32_t shard_id = 0;
   std::vector<const ModelSpec*> models = {&spec.base()};
@@ -188,6 +195,7 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
         t.mutable_references()->set_display_name(r.dataset->references());
         t.mutable_references()->set_offset(0);
         t.mutable_references()->set_length(-1);
+        t.set_reference_rows(static_cast<int64_t>(r.rows));
         s.rows = static_cast<int64_t>(range.rows);
         plan.shards.push_back(std::move(s));
       }

@@ -8,9 +8,9 @@ namespace {
 int CoverageKey(emar::v1::DatasetRole role, int model) { return model * 4 + static_cast<int>(role); }
 }  // namespace
 
-ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, const ReferenceTable& target_refs,
-                                 const ReferenceTable& benchmark_refs)
-    : spec_(spec), target_refs_(target_refs), benchmark_refs_(benchmark_refs) {
+ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, size_t target_rows, size_t benchmark_rows,
+                                 ReferenceLookup lookup)
+    : spec_(spec), target_rows_(target_rows), benchmark_rows_(benchmark_rows), lookup_(std::move(lookup)) {
   init_status_ = Init();
 }
 
@@ -20,7 +20,7 @@ absl::Status ResultAssembler::Init() {
     DatasetResults& d = dataset(role);
     d.spec = role == emar::v1::DATASET_ROLE_TARGET ? &spec_.target() : &spec_.benchmark();
     ASSIGN_OR_RETURN(d.metric, MakeMetric(d.spec->metric()));
-    d.n = refs(role).size();
+    d.n = role == emar::v1::DATASET_ROLE_TARGET ? target_rows_ : benchmark_rows_;
     d.systems.assign(models, std::vector<double>(d.n * d.metric->stats_width(), 0.0));
     for (size_t m = 0; m < models; ++m) {
       Coverage& c = coverage_[CoverageKey(role, static_cast<int>(m))];
@@ -36,8 +36,13 @@ DatasetResults& ResultAssembler::dataset(emar::v1::DatasetRole role) {
   return role == emar::v1::DATASET_ROLE_TARGET ? out_.target : out_.benchmark;
 }
 
-const ReferenceTable& ResultAssembler::refs(emar::v1::DatasetRole role) const {
-  return role == emar::v1::DATASET_ROLE_TARGET ? target_refs_ : benchmark_refs_;
+std::string ResultAssembler::Describe(emar::v1::DatasetRole role, size_t row, bool with_location) const {
+  absl::StatusOr<std::pair<std::string, uint64_t>> ref =
+      lookup_ ? lookup_(role, row) : absl::UnavailableError("no lookup");
+  if (!ref.ok()) return absl::StrCat("reference row ", row + 1);
+  if (!with_location) return absl::StrCat("id '", ref->first, "'");
+  const emar::v1::DatasetSpec& ds = role == emar::v1::DATASET_ROLE_TARGET ? spec_.target() : spec_.benchmark();
+  return absl::StrCat("id '", ref->first, "' (", ds.references(), ":", ref->second, ")");
 }
 
 int ResultAssembler::ModelIndex(const std::string& model) const {
@@ -79,8 +84,8 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task, const emar::v
                                                      ref_row, " of ", d.n));
     }
     if (cov.line[ref_row] != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(cov.display_name, ":", line, ": duplicate id '",
-                                                     refs(task.role()).id(ref_row), "' (first at line ",
+      return absl::InvalidArgumentError(absl::StrCat(cov.display_name, ":", line, ": duplicate ",
+                                                     Describe(task.role(), ref_row, false), " (first at line ",
                                                      cov.line[ref_row], ")"));
     }
     cov.line[ref_row] = line;
@@ -104,7 +109,6 @@ absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
   RETURN_IF_ERROR(init_status_);
   const size_t models = 1 + spec_.candidates_size();
   for (auto role : {emar::v1::DATASET_ROLE_TARGET, emar::v1::DATASET_ROLE_BENCHMARK}) {
-    const ReferenceTable& table = refs(role);
     for (size_t m = 0; m < models; ++m) {
       const Coverage& cov = coverage_[CoverageKey(role, static_cast<int>(m))];
       size_t missing = 0;
@@ -113,10 +117,9 @@ absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
         if (cov.line[r] == 0 && missing++ == 0) first = r;
       }
       if (missing > 0) {
-        const emar::v1::DatasetSpec& ds = role == emar::v1::DATASET_ROLE_TARGET ? spec_.target() : spec_.benchmark();
         return absl::InvalidArgumentError(absl::StrCat(
-            cov.display_name, ": missing prediction for id '", table.id(first), "' (", ds.references(), ":",
-            table.line(first), ")", missing > 1 ? absl::StrCat(" and ", missing - 1, " more ids") : ""));
+            cov.display_name, ": missing prediction for ", Describe(role, first, true),
+            missing > 1 ? absl::StrCat(" and ", missing - 1, " more ids") : ""));
       }
     }
   }

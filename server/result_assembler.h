@@ -3,7 +3,7 @@
 // resampling need), with classification labels remapped from shard-local tables to one table per
 // dataset. Checks the join: every reference row must be answered exactly once per model.
 //
-//   ResultAssembler a(spec, target_refs, benchmark_refs);
+//   ResultAssembler a(spec, target_rows, benchmark_rows, lookup);
 //   for (...) RETURN_IF_ERROR(a.Add(task, result));
 //   ASSIGN_OR_RETURN(AssembledResults r, std::move(a).Finish());
 #ifndef EMAR_SERVER_RESULT_ASSEMBLER_H_
@@ -16,7 +16,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
-#include "worker/input/reference_table.h"
+#include <functional>
+#include <utility>
+
 #include "worker/scoring/metric.h"
 
 namespace emar {
@@ -35,11 +37,16 @@ struct AssembledResults {
   DatasetResults benchmark;
 };
 
+// The id and 1-based line of a reference row, for error messages only: the happy path never
+// needs the references' texts or ids, so the coordinator parses them only when an error is found.
+using ReferenceLookup =
+    std::function<absl::StatusOr<std::pair<std::string, uint64_t>>(emar::v1::DatasetRole role, size_t row)>;
+
 class ResultAssembler {
  public:
-  // `spec` and the tables must outlive the assembler.
-  ResultAssembler(const emar::v1::JobSpec& spec, const ReferenceTable& target_refs,
-                  const ReferenceTable& benchmark_refs);
+  // `spec` must outlive the assembler; `*_rows` are the references files' row counts.
+  ResultAssembler(const emar::v1::JobSpec& spec, size_t target_rows, size_t benchmark_rows,
+                  ReferenceLookup lookup);
 
   // Adds one shard's rows. INVALID_ARGUMENT for a malformed result or an id answered twice by
   // the same model (naming both lines).
@@ -54,12 +61,14 @@ class ResultAssembler {
   };
   absl::Status Init();
   DatasetResults& dataset(emar::v1::DatasetRole role);
-  const ReferenceTable& refs(emar::v1::DatasetRole role) const;
+  // "id 'r17' (data/target.jsonl:17)", or "reference row 16" when the lookup fails.
+  std::string Describe(emar::v1::DatasetRole role, size_t row, bool with_location) const;
   int ModelIndex(const std::string& model) const;
 
   const emar::v1::JobSpec& spec_;
-  const ReferenceTable& target_refs_;
-  const ReferenceTable& benchmark_refs_;
+  const size_t target_rows_;
+  const size_t benchmark_rows_;
+  const ReferenceLookup lookup_;
   AssembledResults out_;
   absl::Status init_status_;
   // (role, model index) -> coverage

@@ -99,23 +99,43 @@ absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range) 
 
 absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(const emar::v1::ShardTask& task) {
   const std::string key = absl::StrCat(task.references().sha256(), "|", task.fields().SerializeAsString());
+  std::shared_ptr<ReferenceEntry> entry;
+  bool loader = false;
   {
     absl::MutexLock lock(&mu_);
     for (auto it = references_.begin(); it != references_.end(); ++it) {
       if (it->first == key) {
         references_.splice(references_.begin(), references_, it);
-        return it->second;
+        entry = it->second;
+        break;
       }
     }
+    if (entry == nullptr) {  // first asker parses; threads asking meanwhile wait for its result
+      entry = std::make_shared<ReferenceEntry>();
+      loader = true;
+      references_.emplace_front(key, entry);
+      while (references_.size() > static_cast<size_t>(options_.reference_cache_entries)) references_.pop_back();
+    }
   }
-  ASSIGN_OR_RETURN(std::string data, Fetch(task.references()));
-  ASSIGN_OR_RETURN(ReferenceTable table,
-                   ReferenceTable::Parse(task.references().display_name(), data, ToFieldConfig(task.fields())));
-  auto shared = std::make_shared<const ReferenceTable>(std::move(table));
-  absl::MutexLock lock(&mu_);
-  references_.emplace_front(key, shared);
-  while (references_.size() > static_cast<size_t>(options_.reference_cache_entries)) references_.pop_back();
-  return shared;
+  if (!loader) {
+    absl::MutexLock lock(&entry->mu);
+    entry->mu.Await(absl::Condition(&entry->ready));
+    return entry->table;
+  }
+  absl::StatusOr<std::shared_ptr<const ReferenceTable>> table = [&]() -> absl::StatusOr<std::shared_ptr<const ReferenceTable>> {
+    ASSIGN_OR_RETURN(std::string data, Fetch(task.references()));
+    ASSIGN_OR_RETURN(ReferenceTable parsed,
+                     ReferenceTable::Parse(task.references().display_name(), data, ToFieldConfig(task.fields())));
+    return std::make_shared<const ReferenceTable>(std::move(parsed));
+  }();
+  if (!table.ok()) {  // errors are not cached: a later shard tries again
+    absl::MutexLock lock(&mu_);
+    references_.remove_if([&](const auto& e) { return e.second == entry; });
+  }
+  absl::MutexLock lock(&entry->mu);
+  entry->table = table;
+  entry->ready = true;
+  return table;
 }
 
 void WorkerLoop::Process(const emar::v1::ShardTask& task) {

@@ -56,8 +56,14 @@ class WorkerLoop {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::list<grpc::ClientContext*> waiting_ ABSL_GUARDED_BY(mu_);  // long-polls to cancel on Stop
-  // Parsed references by (sha256, fields), most recently used first.
-  std::list<std::pair<std::string, std::shared_ptr<const ReferenceTable>>> references_ ABSL_GUARDED_BY(mu_);
+  // A references file parsed once for every thread that needs it.
+  struct ReferenceEntry {
+    absl::Mutex mu;
+    bool ready ABSL_GUARDED_BY(mu) = false;
+    absl::StatusOr<std::shared_ptr<const ReferenceTable>> table ABSL_GUARDED_BY(mu);
+  };
+  // By (sha256, fields), most recently used first.
+  std::list<std::pair<std::string, std::shared_ptr<ReferenceEntry>>> references_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace emar
