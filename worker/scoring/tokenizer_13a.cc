@@ -62,47 +62,89 @@ constexpr ByteTable kBytes;
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool IsPeriodOrComma(unsigned char c) { return c == '.' || c == ','; }
 
-// One pass for a line without kSpecial bytes: tokens are the runs of word bytes and the single
-// punctuation bytes, split at Python whitespace. Returns false (words unspecified) when a
-// kSpecial byte shows up.
+// One pass for a line that needs no rewriting before the regexes (no '&', '<' or newline).
+// Returns false (words unspecified) otherwise. Tokens are runs of word bytes and single
+// punctuation bytes, split at Python whitespace and at the boundaries the '.', ',' and '-'
+// substitutions open, which depend only on the neighbours (x before, y after, in the padded
+// line; a space or punctuation neighbour counts as a non-digit):
+//   a run of k '.'/',' characters always splits between its characters; it splits from x
+//   unless x and y are digits and k == 1; it splits from y when y is not a digit or pass 1
+//   ("([^0-9])([.,])") matched its last character, i.e. k is odd after a non-digit x or even
+//   after a digit x;
+//   a '-' right after a digit splits from both neighbours.
+// Differentially tested against the regex passes (TokenizeToWords' general path).
 bool SimpleWords(absl::string_view line, std::vector<absl::string_view>* words) {
   words->clear();
   const char* data = line.data();
   const size_t n = line.size();
   size_t start = 0;
   bool in_word = false;
+  bool split_next = false;  // the previous byte closed its token
+  auto end_word = [&](size_t at) {
+    if (in_word) words->emplace_back(data + start, at - start);
+    in_word = false;
+  };
+  // Byte `at` is a word byte; `split` says a token boundary precedes it.
+  auto word_byte = [&](size_t at, bool split) {
+    if (split) end_word(at);
+    if (!in_word) start = at, in_word = true;
+  };
+  auto is_digit = [&](size_t at) { return data[at] >= '0' && data[at] <= '9'; };
   size_t i = 0;
   while (i < n) {
     const unsigned char c = static_cast<unsigned char>(data[i]);
     switch (kBytes.cls[c]) {
       case kWord:
-        if (!in_word) start = i, in_word = true;
+        word_byte(i, split_next);
+        split_next = false;
         ++i;
         break;
       case kSpace:
-        if (in_word) words->emplace_back(data + start, i - start), in_word = false;
+        end_word(i);
+        split_next = false;
         ++i;
         break;
       case kPunct:
-        if (in_word) words->emplace_back(data + start, i - start), in_word = false;
+        end_word(i);
         words->emplace_back(data + i, 1);
+        split_next = false;
         ++i;
         break;
-      case kSpecial:
-        return false;
+      case kSpecial: {
+        if (c == '-') {
+          const bool after_digit = i > 0 && is_digit(i - 1);
+          word_byte(i, split_next || after_digit);
+          split_next = after_digit;
+          ++i;
+          break;
+        }
+        if (c != '.' && c != ',') return false;  // '&', '<', '\n': the general path
+        size_t j = i;
+        while (j < n && (data[j] == '.' || data[j] == ',')) ++j;
+        const size_t k = j - i;
+        const bool x_digit = i > 0 && is_digit(i - 1);
+        const bool y_digit = j < n && is_digit(j);
+        const bool split_left = !(x_digit && k == 1 && y_digit);
+        const bool pass1_took_last = x_digit ? (k % 2 == 0) : (k % 2 == 1);
+        for (size_t m = i; m < j; ++m) word_byte(m, m > i || split_next || split_left);
+        split_next = pass1_took_last || !y_digit;
+        i = j;
+        break;
+      }
       default: {  // kHigh
         size_t next = i;
         if (IsPythonSpace(NextCodePoint(line, &next))) {
-          if (in_word) words->emplace_back(data + start, i - start), in_word = false;
-        } else if (!in_word) {
-          start = i, in_word = true;
+          end_word(i);
+        } else {
+          word_byte(i, split_next);
         }
+        split_next = false;
         i = next;
         break;
       }
     }
   }
-  if (in_word) words->emplace_back(data + start, n - start);
+  end_word(n);
   return true;
 }
 
