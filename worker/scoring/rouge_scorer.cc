@@ -75,6 +75,7 @@ struct RougeScratch {
   NgramKeyer keyer;
   std::vector<uint64_t> pred_keys, target_keys;
   std::vector<uint32_t> lcs_row;
+  std::vector<uint64_t> lcs_masks;  // per token id, zero between calls
 };
 
 RougeScore FromCounts(double overlap, double pred_total, double target_total) {
@@ -87,7 +88,7 @@ RougeScore FromCounts(double overlap, double pred_total, double target_total) {
   return s;
 }
 
-size_t LcsLength(absl::Span<const uint32_t> a, absl::Span<const uint32_t> b,
+size_t LcsLengthTable(absl::Span<const uint32_t> a, absl::Span<const uint32_t> b,
                  std::vector<uint32_t>* row) {
   row->assign(b.size() + 1, 0);
   for (size_t i = 0; i < a.size(); ++i) {
@@ -99,6 +100,25 @@ size_t LcsLength(absl::Span<const uint32_t> a, absl::Span<const uint32_t> b,
     }
   }
   return (*row)[b.size()];
+}
+
+// Length of the longest common subsequence of a and b. When one side has at most 64 tokens it
+// is computed bit-parallel (Hyyrö 2004: one 64-bit add per token of the other side, the same
+// length as the table); `masks` must have an entry per token id, all zero, and is left so.
+size_t LcsLength(absl::Span<const uint32_t> a, absl::Span<const uint32_t> b,
+                 std::vector<uint32_t>* row, std::vector<uint64_t>* masks) {
+  if (b.size() > 64 && a.size() <= 64) std::swap(a, b);
+  if (b.size() > 64 || b.empty() || a.empty()) return LcsLengthTable(a, b, row);
+  uint64_t* const m = masks->data();
+  for (size_t j = 0; j < b.size(); ++j) m[b[j]] |= uint64_t{1} << j;
+  const uint64_t all = b.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << b.size()) - 1;
+  uint64_t v = all;
+  for (const uint32_t token : a) {
+    const uint64_t u = v & m[token];
+    v = ((v + u) | (v - u)) & all;
+  }
+  for (const uint32_t token : b) m[token] = 0;
+  return b.size() - static_cast<size_t>(__builtin_popcountll(v));
 }
 
 }  // namespace
@@ -140,7 +160,9 @@ RougeScore ScoreRouge(RougeType type, absl::string_view prediction,
       const auto& pred = s->ids[0];
       const auto& target = s->ids[t];
       if (!pred.empty() && !target.empty()) {
-        const double lcs = static_cast<double>(LcsLength(target, pred, &s->lcs_row));
+        if (s->lcs_masks.size() < s->interner.size()) s->lcs_masks.resize(s->interner.size(), 0);
+        const double lcs =
+            static_cast<double>(LcsLength(target, pred, &s->lcs_row, &s->lcs_masks));
         score =
             FromCounts(lcs, static_cast<double>(pred.size()), static_cast<double>(target.size()));
       }
