@@ -198,6 +198,36 @@ TEST(CoordinatorTest, ReportCarriesIntervalsTestsRanksAndGates) {
   EXPECT_EQ(report.bootstrap().seed(), 12345u);
 }
 
+TEST(CoordinatorTest, HarnessSampleLogsLoadThroughConfiguredFields) {
+  // lm-evaluation-harness samples_*.jsonl carry the gold label and the response in one line:
+  // the base model's samples file serves as the target references and as the base's outputs.
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  ASSERT_OK_AND_ASSIGN(std::string samples, ReadFileToString(std::string(EMAR_TESTDATA_DIR) + "/input/lm_eval_samples.jsonl"));
+  Write(inputs.path() + "/samples_base.jsonl", samples);
+  Write(inputs.path() + "/samples_cand.jsonl",
+        "{\"doc_id\": 3, \"filtered_resps\": [\"3\"]}\n{\"doc_id\": 2, \"filtered_resps\": [\"neutral\"]}\n"
+        "{\"doc_id\": 1, \"filtered_resps\": [\"positive\"]}\n{\"doc_id\": 0, \"filtered_resps\": [\"negative\"]}\n");
+  std::string yaml = job.yaml;
+  yaml.replace(yaml.find("target:"), yaml.find("benchmark:") - yaml.find("target:"),
+               "target: {name: sst, references: samples_base.jsonl, metric: accuracy,\n"
+               "         fields: {id_field: doc_id, reference_field: target, prediction_field: filtered_resps.0}}\n");
+  yaml.replace(yaml.find("target_outputs: base.t.jsonl"), std::string("target_outputs: base.t.jsonl").size(),
+               "target_outputs: samples_base.jsonl");
+  yaml.replace(yaml.find("target_outputs: cand.t.jsonl"), std::string("target_outputs: cand.t.jsonl").size(),
+               "target_outputs: samples_cand.jsonl");
+  ASSERT_OK_AND_ASSIGN(JobFile file, ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
+  Harness h(data.path(), 2);
+  ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(file));
+  ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+  ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+  const auto& t = report.candidates(0).target();
+  EXPECT_EQ(t.n(), 4);
+  // Base: rows 0 and 1 right; " positive" is not "neutral"; the string "3.0" is not the label 3.
+  EXPECT_DOUBLE_EQ(t.base().value(), 0.5);
+  EXPECT_DOUBLE_EQ(t.candidate().value(), 1.0);  // the string "3" matches the number 3
+}
+
 struct BadCase {
   const char* name;
   const char* file;     // file to overwrite
