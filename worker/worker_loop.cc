@@ -142,6 +142,7 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
   // Heartbeat at a third of the lease TTL while scoring; the coordinator may say stop.
   absl::Mutex hb_mu;
   bool done = false;
+  std::atomic<bool> lease_lost{false};  // the job was cancelled or the shard reassigned
   std::thread heartbeat([&] {
     const absl::Duration every = absl::Milliseconds(std::max<int64_t>(task.lease_ttl_ms() / 3, 100));
     absl::MutexLock lock(&hb_mu);
@@ -153,7 +154,8 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
       req.set_lease_id(task.lease_id());
       req.set_worker_id(options_.worker_id);
       emar::v1::HeartbeatResponse resp;
-      stub_->Heartbeat(&ctx, req, &resp);  // a missed beat is retried at the next tick
+      // A missed beat is retried at the next tick; an answer of keep_going=false is final.
+      if (stub_->Heartbeat(&ctx, req, &resp).ok() && !resp.keep_going()) lease_lost = true;
       hb_mu.Lock();
     }
   });
@@ -170,6 +172,12 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
   }
   heartbeat.join();
 
+  if (lease_lost) {
+    // Cancellation reaches the worker through its heartbeat: the result has no one to go to.
+    std::cerr << "emar-worker: dropping shard " << task.shard_id() << " of " << task.job_id()
+              << ": the coordinator withdrew its lease" << std::endl;
+    return;
+  }
   emar::v1::CompleteRequest req;
   req.set_lease_id(task.lease_id());
   req.set_worker_id(options_.worker_id);
