@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "worker/field_names.h"
 #include "worker/input/decompress.h"
@@ -18,30 +19,6 @@
 
 namespace emar {
 namespace {
-
-// ReadFileToString (common/file_util.h), same errors, but a regular file is read straight into a
-// string of its size: no doubling copies of a 100 MB input.
-absl::StatusOr<std::string> ReadInputFile(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    const int err = errno;
-    return absl::Status(err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal,
-                        absl::StrCat(path, ": ", std::strerror(err)));
-  }
-  std::string out;
-  struct stat st;
-  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    out.resize(static_cast<size_t>(st.st_size));
-    out.resize(std::fread(&out[0], 1, out.size(), f));
-  }
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::InternalError(absl::StrCat(path, ": read error"));
-  return out;
-}
 
 // An input file's bytes: a read-only mapping of an uncompressed regular file (no copy, no
 // zero-filled buffer to fault in), otherwise the decompressed contents in memory.
@@ -73,7 +50,7 @@ class InputBytes {
     }
     if (fd >= 0) ::close(fd);
     // Anything else (errors included) goes the ordinary way, with its messages.
-    ASSIGN_OR_RETURN(owned_, ReadInputFile(path));
+    ASSIGN_OR_RETURN(owned_, ReadFileToString(path));
     ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::move(owned_)));
     bytes_ = owned_;
     return absl::OkStatus();

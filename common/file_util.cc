@@ -22,6 +22,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return ErrnoStatus(path, errno);
   std::string out;
+  struct stat st;
+  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    // A regular file is read straight into a string of its size: no doubling copies.
+    out.resize(static_cast<size_t>(st.st_size));
+    out.resize(std::fread(&out[0], 1, out.size(), f));
+  }
   char buf[1 << 16];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
