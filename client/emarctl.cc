@@ -17,6 +17,7 @@
 #include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -140,8 +141,10 @@ int FollowAndReport(EvaluationClient& client, const std::string& job_id) {
   if (progress) std::cerr << "\n";
   if (!done.ok()) return Fail(done.status());
   if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
-    return Fail(absl::FailedPreconditionError(absl::StrCat("job ", job_id, " ", emar::v1::JobState_Name(done->state()),
-                                                           done->error().empty() ? "" : ": ", done->error())));
+    std::string state = absl::AsciiStrToLower(emar::v1::JobState_Name(done->state()));
+    absl::StrReplaceAll({{"job_state_", ""}}, &state);
+    return Fail(absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " ", state, done->error().empty() ? "" : ": ", done->error())));
   }
   auto report = client.GetReport(job_id);
   if (!report.ok()) return Fail(report.status());

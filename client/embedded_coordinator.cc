@@ -43,9 +43,12 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
 }
 
 EmbeddedCoordinator::~EmbeddedCoordinator() {
+  // Workers first, while the server still answers: a call on an in-process channel whose
+  // server has shut down is not safe in gRPC 1.51. Stop() cancels their long-polls; a shard in
+  // hand is finished and completed.
   if (workers_) workers_->Stop();
-  if (server_) server_->Shutdown(absl::Seconds(5));
   if (worker_thread_.joinable()) worker_thread_.join();
+  if (server_) server_->Shutdown(absl::Seconds(5));
   server_.reset();
   coordinator_.reset();
   if (!temp_dir_.empty()) RemoveTree(temp_dir_);

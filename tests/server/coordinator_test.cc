@@ -44,8 +44,8 @@ class Harness {
   }
   ~Harness() {
     if (workers_) workers_->Stop();
+    if (thread_.joinable()) thread_.join();  // before the server goes: see EmbeddedCoordinator
     server_->Shutdown(absl::Seconds(2));
-    if (thread_.joinable()) thread_.join();
   }
   EvaluationClient& client() { return *client_; }
   Coordinator& coordinator() { return *coordinator_; }
