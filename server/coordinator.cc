@@ -306,7 +306,6 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1:
   }
   // Durable before acknowledged; the store itself refuses a second result for a shard.
   ASSIGN_OR_RETURN(bool fresh, store_->RecordShardResult(req.job_id(), req.shard_id(), req.result()));
-  bool complete = false;
   {
     absl::MutexLock lock(&mu_);
     const CompleteVerdict v = scheduler_.Complete(req.job_id(), req.shard_id());
@@ -318,22 +317,11 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1:
       p->set_examples_scored(p->examples_scored() + req.result().reference_row_size());
       job->second.set_updated_unix_ms(absl::ToUnixMillis(clock_->Now()));
       NotifyLocked(req.job_id(), &calls);
-      if (scheduler_.IsJobComplete(req.job_id())) {
-        complete = true;
-        finalize_queue_.push_back(req.job_id());
-      }
+      if (scheduler_.IsJobComplete(req.job_id())) finalize_queue_.push_back(req.job_id());
     }
   }
-  (void)complete;
   RunAll(calls);
   return resp;
-}
-
-void Coordinator::HandleEventsLocked(const std::vector<SchedulerEvent>& events,
-                                     std::vector<std::string>* failed) {
-  for (const SchedulerEvent& e : events) {
-    if (e.job_failed) failed->push_back(e.job_id);
-  }
 }
 
 void Coordinator::Tick() {

@@ -117,8 +117,6 @@ class Coordinator {
   // Queues watch callbacks for the job's current state.
   void NotifyLocked(const std::string& job_id, std::vector<Notification>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleEventsLocked(const std::vector<SchedulerEvent>& events,
-                          std::vector<std::string>* failed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const CoordinatorOptions options_;
   Clock* const clock_;
