@@ -62,7 +62,7 @@ class JobStore {
       const std::string& job_id);
 
   absl::Status SaveReport(const std::string& job_id, const emar::v1::Report& report);
-  // NOT_FOUND when the job has no report (yet).
+  // NOT_FOUND for an unknown job; FAILED_PRECONDITION when it has no report (yet).
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
 
  private:
