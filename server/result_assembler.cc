@@ -73,6 +73,11 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task, const emar::v
   std::vector<double> remap;
   if (d.metric->uses_labels()) {
     for (const std::string& label : result.labels()) remap.push_back(d.labels.Intern(label));
+    if (d.labels.size() > kMaxLabels) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "dataset '", d.spec->name(), "': more than ", kMaxLabels, " distinct labels across its outputs, more than metric '",
+          d.metric->name(), "' supports; for free-text answers use exact_match or token_f1"));
+    }
   }
   Coverage& cov = coverage_[CoverageKey(task.role(), model)];
   std::vector<double>& dest = d.systems[static_cast<size_t>(model)];

@@ -125,6 +125,11 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
     result.add_line(rec.line);
   }
   if (!read_error.ok()) return read_error;
+  if (labels.size() > kMaxLabels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ": ", labels.size(), " distinct labels, more than the ", kMaxLabels, " metric '", metric.name(),
+        "' supports; for free-text answers use exact_match or token_f1"));
+  }
   for (const std::string& l : labels.labels()) result.add_labels(l);
   return result;
 }

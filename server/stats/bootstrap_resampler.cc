@@ -285,11 +285,20 @@ absl::StatusOr<ResampledScores> BootstrapResampler::Run(int64_t resamples, uint6
   out.point = point_;
   out.values.resize(static_cast<size_t>(resamples) * num_systems_);
   const int threads = ResolveThreads(num_threads, resamples);
+  // RunExamples keeps one set of sums (or label accumulators) per resample of its range; cap that
+  // at ~64 MiB by running the range in chunks. Every resample draws from its own streams, so the
+  // chunking changes nothing in the result.
+  const size_t per_resample_bytes =
+      num_systems_ * sizeof(double) *
+      std::max<size_t>(2 * width_, additive_ ? 0 : metric_->AccumulatorWidth(num_labels_));
+  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>((size_t{64} << 20) / per_resample_bytes));
   auto work = [&](int64_t first, int64_t last) {
     if (method_ == ResamplingMethod::kJointCells) {
       RunCells(first, last, seed, stream, &out);
-    } else {
-      RunExamples(first, last, seed, stream, &out);
+      return;
+    }
+    for (int64_t begin = first; begin < last; begin += chunk) {
+      RunExamples(begin, std::min(last, begin + chunk), seed, stream, &out);
     }
   };
   if (threads <= 1) {

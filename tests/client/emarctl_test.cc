@@ -254,3 +254,28 @@ TEST(RunFailureTest, BadOutputsExitOneWithTheErrorEveryTime) {
 
 }  // namespace
 }  // namespace emar::testing
+
+namespace emar::testing {
+namespace {
+
+TEST(ScoreLabelLimitTest, FreeTextUnderAClassificationMetricIsAClearError) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("labels"));
+  std::string refs, preds;
+  for (int i = 0; i < 2100; ++i) {  // every prediction a label of its own: free text, not classes
+    absl::StrAppend(&refs, "{\"id\": ", i, ", \"reference\": \"yes\"}\n");
+    absl::StrAppend(&preds, "{\"id\": ", i, ", \"prediction\": \"answer number ", i, "\"}\n");
+  }
+  ASSERT_OK(WriteFile(dir.Join("refs.jsonl"), refs));
+  ASSERT_OK(WriteFile(dir.Join("preds.jsonl"), preds));
+  CommandResult r = Emarctl({"score", "--metric", "macro_f1", "--predictions", dir.Join("preds.jsonl"),
+                             "--references", dir.Join("refs.jsonl")});
+  ExpectOneLineError(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("2101 distinct labels, more than the 2048"));
+  EXPECT_THAT(r.err, HasSubstr("exact_match or token_f1"));
+  CommandResult ok = Emarctl({"score", "--metric", "exact_match", "--predictions", dir.Join("preds.jsonl"),
+                              "--references", dir.Join("refs.jsonl")});
+  EXPECT_TRUE(ok.exit.Exited(0)) << ok.err;
+}
+
+}  // namespace
+}  // namespace emar::testing

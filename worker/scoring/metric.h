@@ -52,6 +52,11 @@ struct Reference {
 // Interns label strings as dense ids, for the classification metrics whose statistics are
 // confusion counts. A worker keeps one per shard and ships it with the shard's rows; the
 // coordinator remaps shard-local ids into one table per dataset. Not thread-safe.
+// Classification metrics accumulate a num_labels x num_labels confusion matrix (and the bootstrap
+// one per resample in flight), so a dataset may have at most this many distinct labels; more
+// means free text, for which exact_match or token_f1 are the metrics.
+inline constexpr size_t kMaxLabels = 2048;
+
 class LabelTable {
  public:
   uint32_t Intern(absl::string_view label);

@@ -171,6 +171,30 @@ TEST(BootstrapResamplerTest, LabelMetricCellsAgreeWithPerExampleDraws) {
   }
 }
 
+TEST(BootstrapResamplerTest, ManyLabelsRunInChunksWithTheSameValues) {
+  // 400 labels: a 400x400 confusion accumulator a system, so a range of resamples is drawn in
+  // chunks (of ~50) to bound memory. Resample r must not depend on the chunking: the first 10
+  // resamples of a 120-resample run equal a 10-resample run, on 1 thread and on 2.
+  MacroF1Metric f1;
+  DeterministicRng rng(11);
+  std::vector<double> base, cand;
+  for (int i = 0; i < 5000; ++i) {
+    const double gold = static_cast<double>(rng.UniformBelow(400));
+    base.push_back(rng.UniformOpen01() < 0.5 ? gold : static_cast<double>(rng.UniformBelow(400)));
+    base.push_back(gold);
+    cand.push_back(rng.UniformOpen01() < 0.6 ? gold : static_cast<double>(rng.UniformBelow(400)));
+    cand.push_back(gold);
+  }
+  const DatasetRows rows = Rows(&f1, {base, cand}, 400);
+  const ResampledScores few = RunOrDie(rows, kDraws, 10, 5);
+  for (int threads : {1, 2}) {
+    const ResampledScores many = RunOrDie(rows, kDraws, 120, 5, threads);
+    for (int64_t r = 0; r < few.resamples; ++r) {
+      for (size_t s : {0, 1}) EXPECT_EQ(*few.value(r, s), *many.value(r, s)) << "resample " << r;
+    }
+  }
+}
+
 TEST(BootstrapResamplerTest, PairedSystemsShareEveryDraw) {
   // A candidate identical to the base must score identically on every resample, and a
   // candidate whose rows are twice the base's (ratio metric: same ratio) too.
