@@ -1,5 +1,6 @@
 #include "server/job_planner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -59,6 +60,16 @@ class InputResolver {
   const CreateJobRequest& request_;
   BlobStore& blobs_;
 };
+
+// A shard's result travels in one gRPC message (64 MiB): about 9 bytes a statistic plus ~16 for
+// the row's reference row and line. Cap the rows so a wide metric (chrF: 18 columns) with a
+// large --rows-per-shard still fits, with room to spare.
+uint64_t RowsPerShard(const DatasetSpec& d, int64_t requested) {
+  constexpr uint64_t kMaxResultBytes = uint64_t{48} << 20;
+  auto metric = MakeMetric(d.metric());  // validated by CheckDataset
+  const uint64_t width = metric.ok() ? (*metric)->stats_width() : 1;
+  return std::min<uint64_t>(static_cast<uint64_t>(requested), kMaxResultBytes / (9 * width + 16));
+}
 
 absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
   if (d.name().empty()) return Invalid(field + ".name", "missing");
@@ -174,7 +185,7 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
       const std::string& path = target ? models[m]->target_outputs() : models[m]->benchmark_outputs();
       const std::string field = absl::StrCat(prefix, target ? ".target_outputs" : ".benchmark_outputs");
       ASSIGN_OR_RETURN(auto loaded, inputs.Load(field, path));
-      std::vector<LineRange> ranges = SplitIntoShards(loaded.second, static_cast<uint64_t>(rows_per_shard));
+      std::vector<LineRange> ranges = SplitIntoShards(loaded.second, RowsPerShard(*r.dataset, rows_per_shard));
       if (ranges.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (no JSON lines)"));
       }
