@@ -249,8 +249,8 @@ int Emar() {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  emar::NormalizeFlagNames(argc, argv);
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  NormalizedArgs flags(argc, argv);
+  std::vector<char*> rest = absl::ParseCommandLine(flags.argc(), flags.argv());
   if (rest.size() < 2) return Usage("no command given");
   const std::string cmd = rest[1];
   std::vector<std::string> args(rest.begin() + 2, rest.end());

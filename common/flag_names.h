@@ -1,23 +1,43 @@
-// Lets binaries accept --dashed-flag-names beside Abseil's --underscored_flag_names: rewrites
-// the name part of each "--name[=value]" argument in place, before absl::ParseCommandLine.
+// Lets binaries accept --dashed-flag-names beside Abseil's --underscored_flag_names: returns a
+// copy of argv where the name part of each "--name[=value]" argument has '-' turned into '_'.
+// argv itself stays as it was, so `ps` and `pkill -f` see the command line the user typed.
 // A bare "--" ends flag processing, as it does for Abseil.
+//
+//   NormalizedArgs args(argc, argv);
+//   absl::ParseCommandLine(args.argc(), args.argv());
 #ifndef EMAR_COMMON_FLAG_NAMES_H_
 #define EMAR_COMMON_FLAG_NAMES_H_
 
-#include <cstring>
+#include <string>
+#include <vector>
 
 namespace emar {
 
-inline void NormalizeFlagNames(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    char* a = argv[i];
-    if (std::strcmp(a, "--") == 0) return;
-    if (a[0] != '-' || a[1] != '-') continue;
-    for (char* p = a + 2; *p != '\0' && *p != '='; ++p) {
-      if (*p == '-') *p = '_';
+class NormalizedArgs {
+ public:
+  NormalizedArgs(int argc, char** argv) : strings_(argv, argv + argc) {
+    for (size_t i = 1; i < strings_.size(); ++i) {
+      std::string& a = strings_[i];
+      if (a == "--") break;
+      if (a.size() < 3 || a[0] != '-' || a[1] != '-') continue;
+      for (size_t p = 2; p < a.size() && a[p] != '='; ++p) {
+        if (a[p] == '-') a[p] = '_';
+      }
     }
+    for (std::string& s : strings_) pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
   }
-}
+  NormalizedArgs(const NormalizedArgs&) = delete;
+  NormalizedArgs& operator=(const NormalizedArgs&) = delete;
+
+  int argc() const { return static_cast<int>(strings_.size()); }
+  // Valid as long as this object lives.
+  char** argv() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
 
 }  // namespace emar
 

@@ -29,8 +29,8 @@ ABSL_FLAG(int64_t, max_blob_mb, 16384, "largest accepted upload, MiB");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
-  emar::NormalizeFlagNames(argc, argv);
-  absl::ParseCommandLine(argc, argv);
+  emar::NormalizedArgs args(argc, argv);
+  absl::ParseCommandLine(args.argc(), args.argv());
   const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
 
   emar::CoordinatorOptions options;

@@ -22,8 +22,8 @@ ABSL_FLAG(int32_t, lease_wait_seconds, 10, "long-poll wait for work");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-worker --coordinator HOST:PORT [--threads N]");
-  emar::NormalizeFlagNames(argc, argv);
-  absl::ParseCommandLine(argc, argv);
+  emar::NormalizedArgs flags(argc, argv);
+  absl::ParseCommandLine(flags.argc(), flags.argv());
   const sigset_t sigs = emar::BlockTerminationSignals();
 
   grpc::ChannelArguments args;
