@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "common/file_util.h"
@@ -196,6 +197,36 @@ TEST(CoordinatorTest, ReportCarriesIntervalsTestsRanksAndGates) {
   EXPECT_EQ(report.gates_passed(), cand.gates_passed() && best.gates_passed());
   EXPECT_EQ(report.bootstrap().resamples(), 1000);
   EXPECT_EQ(report.bootstrap().seed(), 12345u);
+}
+
+TEST(CoordinatorTest, NonBinaryMetricsGetTheConfiguredPairedTest) {
+  TempDir inputs;
+  SmallJob job(inputs.path());
+  for (const char* test : {"paired_bootstrap", "approximate_randomization"}) {
+    SCOPED_TRACE(test);
+    std::string yaml = job.yaml;
+    yaml.replace(yaml.find("metric: exact_match"), std::string("metric: exact_match").size(), "metric: token_f1");
+    yaml += absl::StrCat("bootstrap: {test: ", test, ", ar_trials: 2000}\n");
+    ASSERT_OK_AND_ASSIGN(JobFile file, ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
+    TempDir data;
+    Harness h(data.path(), 2);
+    ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(file));
+    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+    ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+    const auto& c = report.candidates(0);
+    EXPECT_EQ(c.target().delta().test(), "mcnemar_exact");  // accuracy stays 0/1
+    EXPECT_EQ(c.benchmark().delta().test(), std::string(test) == "paired_bootstrap"
+                                                ? "paired_bootstrap"
+                                                : "paired_approximate_randomization");
+    ASSERT_TRUE(c.benchmark().delta().has_p_value());
+    EXPECT_GT(c.benchmark().delta().p_value(), 0.0);
+    EXPECT_LE(c.benchmark().delta().p_value(), 1.0);
+  }
+  TempDir data;
+  Harness h(data.path(), 0);
+  JobFile bad = job.Load();
+  bad.spec.mutable_bootstrap()->set_test("t_test");
+  EXPECT_THAT(h.client().Submit(bad, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bootstrap.test")));
 }
 
 TEST(CoordinatorTest, HarnessSampleLogsLoadThroughConfiguredFields) {
