@@ -25,11 +25,12 @@
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "client/local_scorer.h"
+#include "client/report_document.h"
 #include "client/report_format.h"
 #include "server/formula/emar_formula.h"
 
 ABSL_FLAG(std::string, server, "", "coordinator HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051)");
-ABSL_FLAG(std::string, format, "text", "output format: text or json");
+ABSL_FLAG(std::string, format, "text", "output format: text, json, or for reports also markdown or html");
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
 ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
@@ -71,7 +72,8 @@ constexpr char kUsage[] = R"(emarctl COMMAND [flags]
   score --metric M --predictions P --references R    score one pair of files locally
   emar --formula F --t0 X --t1 X --b0 X --b1 X        evaluate an EMAR formula
 
-Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json.
+Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json
+(reports also markdown|html; other output is text for those).
 Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed.)";
 
 bool Json() { return absl::GetFlag(FLAGS_format) == "json"; }
@@ -119,7 +121,11 @@ std::string JsonString(const std::string& s) {
 std::string JsonNumber(double v) { return absl::StrFormat("%.17g", v); }
 
 int PrintReport(const emar::v1::Report& report) {
-  std::cout << (Json() ? ReportToJson(report) : ReportToText(report));
+  const std::string format = absl::GetFlag(FLAGS_format);
+  std::cout << (format == "json"       ? ReportToJson(report)
+                : format == "markdown" ? ReportToMarkdown(report)
+                : format == "html"     ? ReportToHtml(report)
+                                       : ReportToText(report));
   std::cout.flush();
   if (report.gates_passed()) return 0;
   std::string failed;
@@ -255,7 +261,9 @@ int Main(int argc, char** argv) {
   const std::string cmd = rest[1];
   std::vector<std::string> args(rest.begin() + 2, rest.end());
   const std::string format = absl::GetFlag(FLAGS_format);
-  if (format != "text" && format != "json") return Usage("--format must be text or json");
+  if (format != "text" && format != "json" && format != "markdown" && format != "html") {
+    return Usage("--format must be text, json, markdown or html");
+  }
   if (cmd == "run") return Run(args);
   if (cmd == "submit") return Submit(args);
   if (cmd == "score") return args.empty() ? Score() : Usage("score takes flags only");

@@ -1,0 +1,201 @@
+#include "client/report_document.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace emar {
+namespace {
+
+using emar::v1::CandidateReport;
+using emar::v1::DatasetComparison;
+using emar::v1::Estimate;
+using emar::v1::Report;
+
+// One table: header cells and rows of cells, rendered by either format.
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+std::string Value(const Estimate& e, bool signed_value = false) {
+  if (!e.has_value()) return "undefined";
+  return absl::StrFormat(signed_value ? "%+.4f" : "%.4f", e.value());
+}
+
+std::string Interval(const Estimate& e) {
+  if (!e.has_ci_low() || !e.has_ci_high()) return "–";
+  return absl::StrFormat("[%.4f, %.4f]", e.ci_low(), e.ci_high());
+}
+
+std::string PValue(const Estimate& e) {
+  if (!e.has_p_value()) return "–";
+  return absl::StrFormat("%.3g (%s)", e.p_value(), e.test());
+}
+
+std::string Gates(const CandidateReport& c) {
+  if (c.gates_size() == 0) return "–";
+  return c.gates_passed() ? "pass" : "FAIL";
+}
+
+std::vector<const CandidateReport*> ByRank(const Report& r) {
+  std::vector<const CandidateReport*> out;
+  for (const auto& c : r.candidates()) out.push_back(&c);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CandidateReport* a, const CandidateReport* b) { return a->rank() < b->rank(); });
+  return out;
+}
+
+Table Leaderboard(const Report& r) {
+  Table t{{"rank", "candidate", "EMAR", "95% interval", "target Δ", "benchmark Δ", "gates"}, {}};
+  for (const CandidateReport* c : ByRank(r)) {
+    t.rows.push_back({absl::StrCat(c->rank()), c->name(), Value(c->emar()), Interval(c->emar()),
+                      Value(c->target().delta(), true), Value(c->benchmark().delta(), true), Gates(*c)});
+  }
+  return t;
+}
+
+Table Scores(const CandidateReport& c) {
+  Table t{{"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval", "p (test)"}, {}};
+  const std::pair<const char*, const DatasetComparison*> datasets[] = {{"target", &c.target()},
+                                                                       {"benchmark", &c.benchmark()}};
+  for (const auto& [label, d] : datasets) {
+    t.rows.push_back({label, d->dataset(), d->metric(), absl::StrCat(d->n()),
+                      absl::StrCat(Value(d->base()), " ", Interval(d->base())),
+                      absl::StrCat(Value(d->candidate()), " ", Interval(d->candidate())),
+                      Value(d->delta(), true), Interval(d->delta()), PValue(d->delta())});
+  }
+  return t;
+}
+
+Table GatesTable(const CandidateReport& c) {
+  Table t{{"gate", "threshold", "bound", "bound value", "result"}, {}};
+  for (const auto& g : c.gates()) {
+    t.rows.push_back({g.gate(), absl::StrFormat("%g", g.threshold()), g.bound(),
+                      g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
+                      g.passed() ? "pass" : "FAIL"});
+  }
+  return t;
+}
+
+Table Inputs(const Report& r) {
+  Table t{{"role", "path", "sha256", "bytes"}, {}};
+  for (const auto& in : r.provenance().inputs()) {
+    t.rows.push_back({in.role(), in.path_or_name(), in.sha256(), absl::StrCat(in.size_bytes())});
+  }
+  return t;
+}
+
+std::string Subtitle(const Report& r) {
+  std::string s = absl::StrCat("job ", r.job_id(), " · formula ", r.formula().name(), " = ", r.formula().expression());
+  if (r.bootstrap().resamples() > 0) {
+    absl::StrAppend(&s, absl::StrFormat(" · %.0f%% paired bootstrap, %d resamples, seed %d",
+                                        100 * r.bootstrap().confidence(), r.bootstrap().resamples(),
+                                        r.bootstrap().seed()));
+  }
+  return s;
+}
+
+std::string EmarNote(const CandidateReport& c) {
+  if (c.emar().has_value()) return "";
+  return absl::StrCat("EMAR undefined: ", c.emar().undefined_reason());
+}
+
+// --- Markdown ---
+
+std::string MdCell(std::string s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '|') out += "\\|";
+    else if (ch == '\n') out += ' ';
+    else out += ch;
+  }
+  return out;
+}
+
+void MdTable(const Table& t, std::string* out) {
+  std::vector<std::string> h, sep;
+  for (const auto& c : t.header) {
+    h.push_back(MdCell(c));
+    sep.push_back("---");
+  }
+  absl::StrAppend(out, "| ", absl::StrJoin(h, " | "), " |\n| ", absl::StrJoin(sep, " | "), " |\n");
+  for (const auto& row : t.rows) {
+    std::vector<std::string> cells;
+    for (const auto& c : row) cells.push_back(MdCell(c));
+    absl::StrAppend(out, "| ", absl::StrJoin(cells, " | "), " |\n");
+  }
+  absl::StrAppend(out, "\n");
+}
+
+// --- HTML ---
+
+std::string Html(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
+void HtmlTable(const Table& t, std::string* out) {
+  absl::StrAppend(out, "<table>\n<tr>");
+  for (const auto& c : t.header) absl::StrAppend(out, "<th>", Html(c), "</th>");
+  absl::StrAppend(out, "</tr>\n");
+  for (const auto& row : t.rows) {
+    absl::StrAppend(out, "<tr>");
+    for (const auto& c : row) absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", Html(c), "</td>");
+    absl::StrAppend(out, "</tr>\n");
+  }
+  absl::StrAppend(out, "</table>\n");
+}
+
+}  // namespace
+
+std::string ReportToMarkdown(const Report& r) {
+  std::string out = absl::StrCat("# EMAR report: ", r.name(), "\n\n", Subtitle(r), "\n\n");
+  MdTable(Leaderboard(r), &out);
+  for (const CandidateReport* c : ByRank(r)) {
+    absl::StrAppend(&out, "## ", c->name(), "\n\n");
+    absl::StrAppend(&out, "EMAR **", Value(c->emar()), "** ", Interval(c->emar()), "\n\n");
+    if (!EmarNote(*c).empty()) absl::StrAppend(&out, EmarNote(*c), "\n\n");
+    MdTable(Scores(*c), &out);
+    if (c->gates_size() > 0) MdTable(GatesTable(*c), &out);
+  }
+  absl::StrAppend(&out, "## Inputs\n\n");
+  MdTable(Inputs(r), &out);
+  absl::StrAppend(&out, "_", r.provenance().version(), "_\n");
+  return out;
+}
+
+std::string ReportToHtml(const Report& r) {
+  std::string out = absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>EMAR report: ", Html(r.name()),
+      "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:72em}"
+      "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:0.3em 0.6em;"
+      "text-align:left}th{background:#f3f3f3}.fail{color:#b00;font-weight:bold}</style>\n</head>\n<body>\n");
+  absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)), "</p>\n");
+  HtmlTable(Leaderboard(r), &out);
+  for (const CandidateReport* c : ByRank(r)) {
+    absl::StrAppend(&out, "<h2>", Html(c->name()), "</h2>\n<p>EMAR <strong>", Html(Value(c->emar())), "</strong> ",
+                    Html(Interval(c->emar())), "</p>\n");
+    if (!EmarNote(*c).empty()) absl::StrAppend(&out, "<p>", Html(EmarNote(*c)), "</p>\n");
+    HtmlTable(Scores(*c), &out);
+    if (c->gates_size() > 0) HtmlTable(GatesTable(*c), &out);
+  }
+  absl::StrAppend(&out, "<h2>Inputs</h2>\n");
+  HtmlTable(Inputs(r), &out);
+  absl::StrAppend(&out, "<p><em>", Html(r.provenance().version()), "</em></p>\n</body>\n</html>\n");
+  return out;
+}
+
+}  // namespace emar

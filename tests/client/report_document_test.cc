@@ -1,0 +1,65 @@
+#include "client/report_document.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include <tuple>
+
+namespace emar {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+emar::v1::Report TwoCandidates() {
+  emar::v1::Report r;
+  r.set_job_id("job-1");
+  r.set_name("tune <r8> & r16");
+  r.mutable_formula()->set_name("relative_gain");
+  r.mutable_formula()->set_expression("(T1 - T0) / T0");
+  r.mutable_provenance()->set_version("emar-test");
+  for (auto [name, rank, emar] : {std::tuple{"a|b", 2, 0.1}, std::tuple{"best", 1, 0.3}}) {
+    auto* c = r.add_candidates();
+    c->set_name(name);
+    c->set_rank(rank);
+    c->mutable_emar()->set_value(emar);
+    c->mutable_emar()->set_ci_low(emar - 0.05);
+    c->mutable_emar()->set_ci_high(emar + 0.05);
+    c->mutable_target()->set_dataset("t");
+    c->mutable_target()->mutable_delta()->set_value(0.15);
+    c->mutable_target()->mutable_delta()->set_p_value(0.001);
+    c->mutable_target()->mutable_delta()->set_test("mcnemar_exact");
+    c->mutable_benchmark()->set_dataset("b");
+    c->mutable_benchmark()->mutable_delta()->set_undefined_reason("the base score is undefined");
+    auto* g = c->add_gates();
+    g->set_gate("min_emar");
+    g->set_threshold(0.2);
+    g->set_bound("emar.ci_low");
+    g->set_bound_value(emar - 0.05);
+    g->set_passed(emar - 0.05 >= 0.2);
+    c->set_gates_passed(g->passed());
+  }
+  return r;
+}
+
+TEST(ReportDocumentTest, MarkdownRanksCandidatesAndEscapesPipes) {
+  const std::string md = ReportToMarkdown(TwoCandidates());
+  EXPECT_THAT(md, HasSubstr("# EMAR report: tune <r8> & r16"));
+  EXPECT_THAT(md, HasSubstr("| 1 | best | 0.3000 | [0.2500, 0.3500] | +0.1500 | undefined | pass |"));
+  EXPECT_THAT(md, HasSubstr("| 2 | a\\|b | 0.1000 |"));  // a '|' in a name must not split the cell
+  EXPECT_LT(md.find("## best"), md.find("## a\\|b"));    // sections in rank order
+  EXPECT_THAT(md, HasSubstr("0.001 (mcnemar_exact)"));
+  EXPECT_THAT(md, HasSubstr("| min_emar | 0.2 | emar.ci_low | 0.0500 | FAIL |"));
+}
+
+TEST(ReportDocumentTest, HtmlIsEscapedAndMarksFailures) {
+  const std::string html = ReportToHtml(TwoCandidates());
+  EXPECT_THAT(html, HasSubstr("<h1>EMAR report: tune &lt;r8&gt; &amp; r16</h1>"));
+  EXPECT_THAT(html, Not(HasSubstr("<r8>")));
+  EXPECT_THAT(html, HasSubstr("<td class=\"fail\">FAIL</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>best</td>"));
+  EXPECT_THAT(html, HasSubstr("</html>"));
+}
+
+}  // namespace
+}  // namespace emar
