@@ -3,6 +3,8 @@
 // cancellation and restart on the same data dir.
 #include "server/coordinator.h"
 
+#include <zlib.h>
+
 #include <fstream>
 #include <thread>
 
@@ -227,6 +229,42 @@ TEST(CoordinatorTest, NonBinaryMetricsGetTheConfiguredPairedTest) {
   JobFile bad = job.Load();
   bad.spec.mutable_bootstrap()->set_test("t_test");
   EXPECT_THAT(h.client().Submit(bad, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bootstrap.test")));
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(CoordinatorTest, GzippedInputsGiveTheSameReport) {
+  TempDir plain_inputs, gz_inputs;
+  SmallJob plain(plain_inputs.path());
+  SmallJob gz(gz_inputs.path());
+  for (const char* f : {"t.jsonl", "cand.t.jsonl"}) {  // a references file and an outputs file
+    ASSERT_OK_AND_ASSIGN(std::string text, ReadFileToString(gz_inputs.path() + "/" + f));
+    Write(gz_inputs.path() + "/" + f, Gzip(text));
+  }
+  std::string reports[2];
+  for (int i = 0; i < 2; ++i) {
+    TempDir data;
+    Harness h(data.path(), 2, /*rows_per_shard=*/2);
+    ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd((i == 0 ? plain : gz).Load()));
+    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+    ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
+    report.clear_job_id();
+    report.clear_provenance();  // the digests are of the files as uploaded, so they differ
+    reports[i] = report.SerializeAsString();
+  }
+  EXPECT_EQ(reports[0], reports[1]);
 }
 
 TEST(CoordinatorTest, HarnessSampleLogsLoadThroughConfiguredFields) {
