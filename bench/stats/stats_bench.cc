@@ -134,7 +134,7 @@ void BM_ResampleOnly(benchmark::State& state) {
 }
 BENCHMARK(BM_ResampleOnly)
     ->ArgsProduct({{kBinary, kMacroF1}, {10'000, 1'000'000, 10'000'000}})
-    ->ArgsProduct({{kRatio}, {10'000, 1'000'000}})
+    ->ArgsProduct({{kRatio, kBleu}, {10'000, 1'000'000}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -80,6 +80,100 @@ void GatherInt(DeterministicRng& rng, uint64_t draws, size_t size, const int32_t
   }
 }
 
+// Narrow integer rows (every |value| <= 32767, e.g. BLEU's per-sentence counts): rows are
+// stored as int16 padded to a multiple of 8 lanes (kVecs vectors of 8), so a pick is kVecs
+// 16-byte loads and adds on accumulators that stay in registers, and a block takes half the
+// cache of int32 rows. Exact: the accumulators are uint16 lanes that wrap modulo 2^16; they are
+// flushed into the int64 sums after at most per_flush = floor(32767 / max|value|) picks, so each
+// lane's true partial sum S satisfies |S| <= 32767 and the wrapped lane, read back as int16, is
+// S itself. Integer sums do not depend on the order of additions, so the totals (and every
+// result) are the same bits as summing the int32 rows one by one; the picks are DrawInBlock's,
+// unchanged. Padding lanes are 0 and never flushed.
+constexpr size_t kInt16Lanes = 8;
+// Fully unrolled, the kVecs accumulators live in registers; -O2 alone keeps the loop and puts
+// them on the stack, where every pick waits on a store-to-load round trip.
+#if defined(__clang__)
+#define EMAR_UNROLL_VECS _Pragma("unroll")
+#elif defined(__GNUC__)
+#define EMAR_UNROLL_VECS _Pragma("GCC unroll 8")
+#else
+#define EMAR_UNROLL_VECS
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+// GCC/Clang generic vectors: SSE2 (baseline on x86-64) or NEON code, no intrinsics.
+using U16x8 = uint16_t __attribute__((vector_size(16)));
+inline U16x8 LoadU16x8(const int16_t* p) {
+  U16x8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+#else
+// Portable fallback with the same arithmetic (uint16 lanes wrapping modulo 2^16).
+struct U16x8 {
+  uint16_t l[kInt16Lanes];
+  U16x8& operator+=(const U16x8& o) {
+    for (size_t i = 0; i < kInt16Lanes; ++i) l[i] = static_cast<uint16_t>(l[i] + o.l[i]);
+    return *this;
+  }
+};
+inline U16x8 LoadU16x8(const int16_t* p) {
+  U16x8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+#endif
+
+// The int16 reading of a uint16 lane (two's complement), spelled out for C++17.
+inline int64_t AsInt16(uint16_t u) { return u >= 0x8000 ? int64_t{u} - 0x10000 : int64_t{u}; }
+
+template <int kVecs>
+void GatherInt16(DeterministicRng& rng, uint64_t draws, size_t size, const int16_t* block,
+                 size_t width, int64_t max_abs, int64_t* sum) {
+  constexpr size_t kStride = kVecs * kInt16Lanes;
+  const uint64_t per_flush = max_abs > 0 ? static_cast<uint64_t>(32767 / max_abs) : draws + 1;
+  U16x8 acc[kVecs] = {};
+  auto flush = [&] {
+    // Through a plain array: indexing the vectors by a variable would keep them in memory.
+    uint16_t lanes[kStride];
+    EMAR_UNROLL_VECS
+    for (int v = 0; v < kVecs; ++v) {
+      std::memcpy(lanes + v * kInt16Lanes, &acc[v], sizeof(U16x8));
+      acc[v] = U16x8{};
+    }
+    for (size_t d = 0; d < width; ++d) sum[d] += AsInt16(lanes[d]);
+  };
+  uint64_t left = per_flush;
+  DrawInBlock(rng, draws, size, [&](uint32_t idx) {
+    const int16_t* row = block + static_cast<size_t>(idx) * kStride;
+    EMAR_UNROLL_VECS
+    for (int v = 0; v < kVecs; ++v) acc[v] += LoadU16x8(row + v * kInt16Lanes);
+    if (--left == 0) {
+      flush();
+      left = per_flush;
+    }
+  });
+  flush();
+}
+
+using GatherInt16Fn = void (*)(DeterministicRng&, uint64_t, size_t, const int16_t*, size_t,
+                               int64_t, int64_t*);
+
+// Widths the int16 layout serves: wide rows (5..32 columns) where the narrower loads pay; 1-4
+// column rows stay int32 (padding them to 8 lanes would not shrink them).
+size_t Int16Vecs(size_t width) {
+  return width > 4 && width <= 4 * kInt16Lanes ? (width + kInt16Lanes - 1) / kInt16Lanes : 0;
+}
+
+GatherInt16Fn PickGatherInt16(size_t width) {
+  switch (Int16Vecs(width)) {
+    case 1: return &GatherInt16<1>;
+    case 2: return &GatherInt16<2>;
+    case 3: return &GatherInt16<3>;
+    case 4: return &GatherInt16<4>;
+    default: return nullptr;
+  }
+}
+
 // Double rows: four interleaved partial sums break the floating-point add latency chain; they
 // are combined in a fixed order, so the bits depend only on the draws. Fixed widths keep the
 // partial sums in locals.
@@ -253,6 +347,21 @@ void BootstrapResampler::BuildPacked(const DatasetRows& rows) {
   }
   if (integral && max_abs * static_cast<double>(n_) >= 9007199254740992.0) integral = false;
   max_abs_int_ = integral ? static_cast<int64_t>(max_abs) : 0;
+  const size_t vecs = Int16Vecs(joint);
+  if (integral && vecs > 0 && max_abs <= 32767.0) {
+    // Narrow layout (see GatherInt16): rows padded to vecs * 8 int16 lanes, padding zero.
+    int16_stride_ = vecs * kInt16Lanes;
+    packed_int16_.assign(n_ * int16_stride_, 0);
+    for (size_t i = 0; i < n_; ++i) {
+      for (size_t s = 0; s < num_systems_; ++s) {
+        const double* src = rows.systems[s].data() + i * width_;
+        for (size_t c = 0; c < width_; ++c) {
+          packed_int16_[i * int16_stride_ + s * width_ + c] = static_cast<int16_t>(src[c]);
+        }
+      }
+    }
+    return;
+  }
   if (integral) {
     packed_int_.resize(n_ * joint);
   } else {
@@ -370,7 +479,19 @@ void BootstrapResampler::RunExamples(int64_t first, int64_t last, uint64_t seed,
   // resample of this range visits it.
   if (additive_) {
     std::vector<double> sums(count * joint, 0.0);
-    if (!packed_int_.empty()) {
+    if (!packed_int16_.empty()) {
+      const GatherInt16Fn gather = PickGatherInt16(joint);
+      std::vector<int64_t> isums(count * joint, 0);
+      for (size_t k = 0; k < blocks; ++k) {
+        const int16_t* block = packed_int16_.data() + k * kBlockSize * int16_stride_;
+        for (size_t i = 0; i < count; ++i) {
+          DeterministicRng rng = block_rng(i, k);
+          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, max_abs_int_,
+                 &isums[i * joint]);
+        }
+      }
+      for (size_t j = 0; j < sums.size(); ++j) sums[j] = static_cast<double>(isums[j]);
+    } else if (!packed_int_.empty()) {
       const GatherIntFn gather = PickGatherInt(joint);
       std::vector<int64_t> isums(count * joint, 0);
       for (size_t k = 0; k < blocks; ++k) {

@@ -101,8 +101,12 @@ class BootstrapResampler {
   std::vector<double> cell_rows_;
   // kExampleDraws: joint rows, n_ x (num_systems_ * width_), as int32 when every value is an
   // integer that small (sums are then exact and order-free) or else as doubles.
+  // Rows of 5-32 integer columns with every |value| <= 32767 go to packed_int16_ instead, each
+  // row padded with zeros to int16_stride_ (a multiple of 8) lanes.
   std::vector<int32_t> packed_int_;
-  int64_t max_abs_int_ = 0;  // largest |value| in packed_int_
+  std::vector<int16_t> packed_int16_;
+  size_t int16_stride_ = 0;
+  int64_t max_abs_int_ = 0;  // largest |value| in packed_int_ or packed_int16_
   std::vector<double> packed_double_;
 };
 

@@ -328,5 +328,46 @@ TEST(BootstrapResamplerTest, RejectsBadArguments) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("resamples")));
 }
 
+// Rows of 5-32 integer columns within int16 are drawn through a narrower layout (int16 lanes
+// flushed into int64 sums); it must give the same bits as the int32 layout. Systems 0 and 1 are
+// identical in both datasets; one value of 40000 in system 2 forces the int32 layout, and the
+// picks depend only on (seed, n), so systems 0 and 1 must score the same on every resample.
+// RatioMetric with a total column of 1 scores Σa / n, so equal values mean equal sums. The
+// largest |value| sets how often the int16 lanes are flushed: never inside a block (3), every
+// 327 picks (100), after every pick (32767).
+TEST(BootstrapResamplerTest, NarrowIntegerRowsGiveTheSameBitsAsInt32Rows) {
+  RatioMetric ratio;
+  const size_t n = 10000;  // two full blocks and a partial one
+  for (int64_t max_abs : {3, 100, 32767}) {
+    SCOPED_TRACE(max_abs);
+    DeterministicRng rng(static_cast<uint64_t>(max_abs));
+    std::vector<std::vector<double>> narrow(3, std::vector<double>(2 * n, 1.0));
+    for (size_t s = 0; s < 3; ++s) {
+      for (size_t i = 0; i < n; ++i) {
+        narrow[s][2 * i] = static_cast<double>(rng.UniformBelow(2 * max_abs + 1)) -
+                           static_cast<double>(max_abs);
+      }
+    }
+    narrow[0][0] = static_cast<double>(max_abs);  // reach the bound exactly
+    narrow[1][2] = -static_cast<double>(max_abs);
+    std::vector<std::vector<double>> wide = narrow;
+    wide[2][4] = 40000;
+    ASSERT_OK_AND_ASSIGN(BootstrapResampler a,
+                         BootstrapResampler::Create(Rows(&ratio, {narrow[0], narrow[1], narrow[2]}),
+                                                    kDraws));
+    ASSERT_OK_AND_ASSIGN(BootstrapResampler b,
+                         BootstrapResampler::Create(Rows(&ratio, {wide[0], wide[1], wide[2]}),
+                                                    kDraws));
+    ASSERT_OK_AND_ASSIGN(ResampledScores sa, a.Run(200, 99, 0, 2));
+    ASSERT_OK_AND_ASSIGN(ResampledScores sb, b.Run(200, 99, 0, 1));
+    for (size_t s = 0; s < 2; ++s) {
+      const std::vector<double> va = Column(sa, s), vb = Column(sb, s);
+      for (size_t r = 0; r < va.size(); ++r) {
+        ASSERT_EQ(va[r], vb[r]) << "system " << s << " resample " << r;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace emar
