@@ -479,30 +479,23 @@ void BootstrapResampler::RunExamples(int64_t first, int64_t last, uint64_t seed,
   // resample of this range visits it.
   if (additive_) {
     std::vector<double> sums(count * joint, 0.0);
+    // Integer rows (int16 or int32 storage, `stride` values a row) are summed exactly in int64.
+    auto gather_ints = [&](const auto* packed, size_t stride, auto gather) {
+      std::vector<int64_t> isums(count * joint, 0);
+      for (size_t k = 0; k < blocks; ++k) {
+        const auto* block = packed + k * kBlockSize * stride;
+        for (size_t i = 0; i < count; ++i) {
+          DeterministicRng rng = block_rng(i, k);
+          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, max_abs_int_,
+                 &isums[i * joint]);
+        }
+      }
+      for (size_t j = 0; j < sums.size(); ++j) sums[j] = static_cast<double>(isums[j]);
+    };
     if (!packed_int16_.empty()) {
-      const GatherInt16Fn gather = PickGatherInt16(joint);
-      std::vector<int64_t> isums(count * joint, 0);
-      for (size_t k = 0; k < blocks; ++k) {
-        const int16_t* block = packed_int16_.data() + k * kBlockSize * int16_stride_;
-        for (size_t i = 0; i < count; ++i) {
-          DeterministicRng rng = block_rng(i, k);
-          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, max_abs_int_,
-                 &isums[i * joint]);
-        }
-      }
-      for (size_t j = 0; j < sums.size(); ++j) sums[j] = static_cast<double>(isums[j]);
+      gather_ints(packed_int16_.data(), int16_stride_, PickGatherInt16(joint));
     } else if (!packed_int_.empty()) {
-      const GatherIntFn gather = PickGatherInt(joint);
-      std::vector<int64_t> isums(count * joint, 0);
-      for (size_t k = 0; k < blocks; ++k) {
-        const int32_t* block = packed_int_.data() + k * kBlockSize * joint;
-        for (size_t i = 0; i < count; ++i) {
-          DeterministicRng rng = block_rng(i, k);
-          gather(rng, totals[i * blocks + k], block_sizes[k], block, joint, max_abs_int_,
-                 &isums[i * joint]);
-        }
-      }
-      for (size_t j = 0; j < sums.size(); ++j) sums[j] = static_cast<double>(isums[j]);
+      gather_ints(packed_int_.data(), joint, PickGatherInt(joint));
     } else {
       const GatherDoubleFn gather = PickGatherDouble(joint);
       std::vector<double> banks(4 * joint);
