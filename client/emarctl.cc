@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "common/flag_names.h"
 #include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -27,26 +26,33 @@
 #include "client/local_scorer.h"
 #include "client/report_document.h"
 #include "client/report_format.h"
-#include "server/formula/emar_formula.h"
+#include "common/flag_names.h"
+#include "eval/formula/emar_formula.h"
 
-ABSL_FLAG(std::string, server, "", "coordinator HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051)");
-ABSL_FLAG(std::string, format, "text", "output format: text, json, or for reports also markdown or html");
+ABSL_FLAG(std::string, server, "",
+          "coordinator HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051)");
+ABSL_FLAG(std::string, format, "text",
+          "output format: text, json, or for reports also markdown or html");
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
 ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
 ABSL_FLAG(int64_t, rows_per_shard, 50000, "run: rows per shard in the embedded coordinator");
-ABSL_FLAG(std::string, data_dir, "", "run: keep the embedded coordinator's state here (default: a temp dir)");
+ABSL_FLAG(std::string, data_dir, "",
+          "run: keep the embedded coordinator's state here (default: a temp dir)");
 ABSL_FLAG(int32_t, limit, 50, "list: how many jobs, newest first");
 ABSL_FLAG(std::string, metric, "", "score: metric name");
 ABSL_FLAG(std::string, predictions, "", "score: predictions JSONL");
 ABSL_FLAG(std::string, references, "", "score: references JSONL");
 ABSL_FLAG(std::string, id_field, "", "score: id field (default id)");
 ABSL_FLAG(std::string, prediction_field, "", "score: prediction field (default prediction)");
-ABSL_FLAG(std::string, reference_field, "", "score: reference field (default reference/references)");
-ABSL_FLAG(std::optional<double>, min_emar, std::nullopt, "run/submit: gate: lower CI bound of EMAR >= x");
+ABSL_FLAG(std::string, reference_field, "",
+          "score: reference field (default reference/references)");
+ABSL_FLAG(std::optional<double>, min_emar, std::nullopt,
+          "run/submit: gate: lower CI bound of EMAR >= x");
 ABSL_FLAG(std::optional<double>, max_benchmark_regression, std::nullopt,
           "run/submit: gate: lower CI bound of the benchmark delta >= -x");
-ABSL_FLAG(std::optional<double>, min_target_gain, std::nullopt, "run/submit: gate: lower CI bound of the target delta >= x");
+ABSL_FLAG(std::optional<double>, min_target_gain, std::nullopt,
+          "run/submit: gate: lower CI bound of the target delta >= x");
 ABSL_FLAG(std::string, formula, "relative_gain", "emar: preset name or expression");
 ABSL_FLAG(double, t0, NAN, "emar: base model on target");
 ABSL_FLAG(double, t1, NAN, "emar: candidate on target");
@@ -131,7 +137,8 @@ int PrintReport(const emar::v1::Report& report) {
   std::string failed;
   for (const auto& c : report.candidates()) {
     for (const auto& g : c.gates()) {
-      if (!g.passed()) absl::StrAppend(&failed, failed.empty() ? "" : ", ", c.name(), ":", g.gate());
+      if (!g.passed())
+        absl::StrAppend(&failed, failed.empty() ? "" : ", ", c.name(), ":", g.gate());
     }
   }
   std::cerr << "emarctl: gate failed: " << failed << std::endl;
@@ -149,8 +156,8 @@ int FollowAndReport(EvaluationClient& client, const std::string& job_id) {
   if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
     std::string state = absl::AsciiStrToLower(emar::v1::JobState_Name(done->state()));
     absl::StrReplaceAll({{"job_state_", ""}}, &state);
-    return Fail(absl::FailedPreconditionError(
-        absl::StrCat("job ", job_id, " ", state, done->error().empty() ? "" : ": ", done->error())));
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " ", state, done->error().empty() ? "" : ": ", done->error())));
   }
   auto report = client.GetReport(job_id);
   if (!report.ok()) return Fail(report.status());
@@ -219,14 +226,16 @@ int Score() {
                       absl::GetFlag(FLAGS_references), fields);
   if (!s.ok()) return Fail(s.status());
   if (Json()) {
-    std::cout << "{\"metric\": " << JsonString(s->metric) << ", \"value\": "
-              << (s->value.value ? JsonNumber(*s->value.value) : "null") << ", \"undefined_reason\": "
-              << (s->value.value ? "null" : JsonString(s->value.undefined_reason)) << ", \"n\": " << s->n
-              << ", \"direction\": " << JsonString(s->direction) << ", \"signature\": " << JsonString(s->signature)
-              << "}" << std::endl;
+    std::cout << "{\"metric\": " << JsonString(s->metric)
+              << ", \"value\": " << (s->value.value ? JsonNumber(*s->value.value) : "null")
+              << ", \"undefined_reason\": "
+              << (s->value.value ? "null" : JsonString(s->value.undefined_reason))
+              << ", \"n\": " << s->n << ", \"direction\": " << JsonString(s->direction)
+              << ", \"signature\": " << JsonString(s->signature) << "}" << std::endl;
   } else {
     std::cout << s->metric << " = "
-              << (s->value.value ? absl::StrFormat("%.6f", *s->value.value) : "undefined (" + s->value.undefined_reason + ")")
+              << (s->value.value ? absl::StrFormat("%.6f", *s->value.value)
+                                 : "undefined (" + s->value.undefined_reason + ")")
               << "  (n=" << s->n << ", " << s->direction << ")\n"
               << s->signature << std::endl;
   }
@@ -243,12 +252,15 @@ int Emar() {
   if (!formula.ok()) return Fail(formula.status());
   const EmarValue v = formula->Evaluate({t0, t1, b0, b1});
   if (Json()) {
-    std::cout << "{\"formula\": " << JsonString(formula->name()) << ", \"expression\": "
-              << JsonString(formula->expression()) << ", \"value\": " << (v.value ? JsonNumber(*v.value) : "null")
-              << ", \"undefined_reason\": " << (v.value ? "null" : JsonString(v.undefined_reason)) << "}" << std::endl;
+    std::cout << "{\"formula\": " << JsonString(formula->name())
+              << ", \"expression\": " << JsonString(formula->expression())
+              << ", \"value\": " << (v.value ? JsonNumber(*v.value) : "null")
+              << ", \"undefined_reason\": " << (v.value ? "null" : JsonString(v.undefined_reason))
+              << "}" << std::endl;
   } else {
     std::cout << "EMAR (" << formula->name() << ": " << formula->expression() << ") = "
-              << (v.value ? absl::StrFormat("%.6g", *v.value) : "undefined: " + v.undefined_reason) << std::endl;
+              << (v.value ? absl::StrFormat("%.6g", *v.value) : "undefined: " + v.undefined_reason)
+              << std::endl;
   }
   return 0;
 }

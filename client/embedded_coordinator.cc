@@ -14,18 +14,22 @@ namespace {
 
 int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
 
-void RemoveTree(const std::string& dir) { ::nftw(dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS); }
+void RemoveTree(const std::string& dir) {
+  ::nftw(dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(const EmbeddedOptions& options) {
+absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
+    const EmbeddedOptions& options) {
   std::unique_ptr<EmbeddedCoordinator> e(new EmbeddedCoordinator());
   CoordinatorOptions copts;
   copts.data_dir = options.data_dir;
   if (copts.data_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     std::string templ = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/emar-embedded-XXXXXX");
-    if (::mkdtemp(templ.data()) == nullptr) return absl::InternalError(absl::StrCat(templ, ": cannot create"));
+    if (::mkdtemp(templ.data()) == nullptr)
+      return absl::InternalError(absl::StrCat(templ, ": cannot create"));
     e->temp_dir_ = templ;
     copts.data_dir = templ;
     copts.durable_blobs = false;  // deleted at exit: durability buys nothing

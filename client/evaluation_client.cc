@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/sha256.h"
-#include "common/status_macros.h"
 #include "common/grpc_status.h"
 #include "common/job_state.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
 
 namespace emar {
 namespace {
@@ -27,7 +27,8 @@ EvaluationClient::EvaluationClient(std::shared_ptr<grpc::Channel> channel)
 
 absl::Status EvaluationClient::Upload(const std::string& local_path, const std::string& sha256) {
   FILE* f = std::fopen(local_path.c_str(), "rb");
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat(local_path, ": ", std::strerror(errno)));
+  if (f == nullptr)
+    return absl::NotFoundError(absl::StrCat(local_path, ": ", std::strerror(errno)));
   std::fseek(f, 0, SEEK_END);
   const int64_t size = std::ftell(f);
   std::fseek(f, 0, SEEK_SET);
@@ -54,7 +55,8 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
   if (first && ok) writer->Write(msg);  // empty file: the header alone
   writer->WritesDone();
   absl::Status st = FromGrpcStatus(writer->Finish());
-  if (!st.ok()) return absl::Status(st.code(), absl::StrCat("uploading ", local_path, ": ", st.message()));
+  if (!st.ok())
+    return absl::Status(st.code(), absl::StrCat("uploading ", local_path, ": ", st.message()));
   return absl::OkStatus();
 }
 
@@ -63,11 +65,11 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
   *req.mutable_spec() = job.spec;
   req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
   emar::v1::FindMissingBlobsRequest find;
-  for (const JobInput& in : job.inputs) {
+  for (const JobFileInput& in : job.inputs) {
     absl::StatusOr<std::string> sha = Sha256OfFile(in.local_path);
     if (!sha.ok()) {
-      return absl::Status(sha.status().code(),
-                          absl::StrCat("job spec field '", in.field, "': ", sha.status().message()));
+      return absl::Status(sha.status().code(), absl::StrCat("job spec field '", in.field,
+                                                            "': ", sha.status().message()));
     }
     (*req.mutable_input_digests())[in.spec_path] = *sha;
     find.add_sha256(*sha);
@@ -78,7 +80,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
     RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissingBlobs(&ctx, find, &missing)));
   }
   for (const std::string& sha : missing.missing_sha256()) {
-    for (const JobInput& in : job.inputs) {
+    for (const JobFileInput& in : job.inputs) {
       if (req.input_digests().at(in.spec_path) == sha) {
         RETURN_IF_ERROR(Upload(in.local_path, sha));
         break;
@@ -91,8 +93,8 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
   return created;
 }
 
-absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(const std::string& job_id,
-                                                      const std::function<void(const emar::v1::Job&)>& on_event) {
+absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
+    const std::string& job_id, const std::function<void(const emar::v1::Job&)>& on_event) {
   grpc::ClientContext ctx;
   emar::v1::WatchJobRequest req;
   req.set_job_id(job_id);
@@ -105,7 +107,8 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(const std::string& job_id,
   }
   RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
   if (!IsTerminalJobState(last.state())) {
-    return absl::UnavailableError(absl::StrCat("watch of job '", job_id, "' ended before the job did"));
+    return absl::UnavailableError(
+        absl::StrCat("watch of job '", job_id, "' ended before the job did"));
   }
   return last;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "eval/job/job_inputs.h"
 
 namespace emar {
 namespace {
@@ -20,11 +21,21 @@ void AppendJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -76,15 +87,16 @@ void ToJson(const YAML::Node& node, std::string* out) {
           out->append("null");
           return;
         }
-        const bool integer = !s.empty() && s.find_first_not_of("+-0123456789") == std::string::npos &&
+        const bool integer = !s.empty() &&
+                             s.find_first_not_of("+-0123456789") == std::string::npos &&
                              s.find_first_of("0123456789") != std::string::npos &&
                              s.find_first_of("+-", 1) == std::string::npos;
         if (integer) {  // digits kept as written: a 64-bit seed must not pass through a double
           out->append(s[0] == '+' ? s.substr(1) : s);
           return;
         }
-        if (s.find_first_not_of("+-.0123456789eE") == std::string::npos && absl::SimpleAtod(s, &d) &&
-            std::isfinite(d)) {
+        if (s.find_first_not_of("+-.0123456789eE") == std::string::npos &&
+            absl::SimpleAtod(s, &d) && std::isfinite(d)) {
           // YAML floats such as ".9", "5." or "+.5" are not JSON numbers: print them canonically.
           out->append(absl::StrFormat("%.17g", d));
           return;
@@ -106,11 +118,14 @@ absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string&
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(display_name, ":", e.mark.line + 1, ":", e.mark.column + 1,
+    return absl::InvalidArgumentError(absl::StrCat(display_name, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1,
                                                    ": not valid YAML or JSON: ", e.msg));
   }
   if (!root.IsMap()) {
-    return absl::InvalidArgumentError(absl::StrCat(display_name, ": a job file is a mapping (name, target, benchmark, base, candidates, formula)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        display_name,
+        ": a job file is a mapping (name, target, benchmark, base, candidates, formula)"));
   }
   std::string json;
   ToJson(root, &json);
@@ -119,21 +134,13 @@ absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string&
   opts.ignore_unknown_fields = false;
   auto st = google::protobuf::util::JsonStringToMessage(json, &out.spec, opts);
   if (!st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(display_name, ": ", std::string(st.message().data(), st.message().size())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(display_name, ": ", std::string(st.message().data(), st.message().size())));
   }
   std::set<std::string> seen;
-  auto add = [&](const std::string& field, const std::string& path) {
-    if (path.empty() || !seen.insert(path).second) return;
-    out.inputs.push_back(JobInput{field, path, JoinPath(base_dir, path)});
-  };
-  const emar::v1::JobSpec& s = out.spec;
-  add("target.references", s.target().references());
-  add("benchmark.references", s.benchmark().references());
-  add("base.target_outputs", s.base().target_outputs());
-  add("base.benchmark_outputs", s.base().benchmark_outputs());
-  for (int i = 0; i < s.candidates_size(); ++i) {
-    add(absl::StrCat("candidates[", i, "].target_outputs"), s.candidates(i).target_outputs());
-    add(absl::StrCat("candidates[", i, "].benchmark_outputs"), s.candidates(i).benchmark_outputs());
+  for (const JobInput& in : ListJobInputs(out.spec)) {
+    if (in.path.empty() || !seen.insert(in.path).second) continue;
+    out.inputs.push_back(JobFileInput{in.field, in.path, JoinPath(base_dir, in.path)});
   }
   return out;
 }

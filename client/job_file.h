@@ -2,7 +2,7 @@
 // names) and resolves its input paths relative to the file.
 //
 //   ASSIGN_OR_RETURN(JobFile job, LoadJobFile("examples/restaurant-sentiment/job.yaml"));
-//   for (const JobInput& in : job.inputs) ... in.spec_path (as written), in.local_path ...
+//   for (const JobFileInput& in : job.inputs) ... in.spec_path (as written), in.local_path ...
 #ifndef EMAR_CLIENT_JOB_FILE_H_
 #define EMAR_CLIENT_JOB_FILE_H_
 
@@ -14,7 +14,7 @@
 
 namespace emar {
 
-struct JobInput {
+struct JobFileInput {
   std::string field;       // e.g. "candidates[0].target_outputs"
   std::string spec_path;   // the path as written in the job file (the key sent to the server)
   std::string local_path;  // where to read it from here
@@ -22,7 +22,7 @@ struct JobInput {
 
 struct JobFile {
   emar::v1::JobSpec spec;
-  std::vector<JobInput> inputs;  // spec order, one per distinct path
+  std::vector<JobFileInput> inputs;  // spec order (ListJobInputs), one per distinct path
 };
 
 // INVALID_ARGUMENT naming the file (and line for YAML syntax errors) on bad input.

@@ -12,10 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
-#include "worker/field_names.h"
-#include "worker/input/decompress.h"
-#include "worker/input/reference_table.h"
-#include "worker/shard_scorer.h"
+#include "eval/input/decompress.h"
+#include "eval/input/reference_table.h"
+#include "eval/job/field_names.h"
+#include "eval/job/shard_scorer.h"
+#include "eval/metrics/metric_registry.h"
 
 namespace emar {
 namespace {
@@ -67,13 +68,15 @@ class InputBytes {
 
 }  // namespace
 
-absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name, const std::string& predictions_path,
-                                      const std::string& references_path, const emar::v1::FieldNames& fields) {
+absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name,
+                                      const std::string& predictions_path,
+                                      const std::string& references_path,
+                                      const emar::v1::FieldNames& fields) {
   ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(metric_name));
   InputBytes refs_data;
   RETURN_IF_ERROR(refs_data.Load(references_path));
-  ASSIGN_OR_RETURN(ReferenceTable refs,
-                   ReferenceTable::Parse(references_path, refs_data.bytes(), ToFieldConfig(fields)));
+  ASSIGN_OR_RETURN(ReferenceTable refs, ReferenceTable::Parse(references_path, refs_data.bytes(),
+                                                              ToFieldConfig(fields)));
   InputBytes preds_data;
   RETURN_IF_ERROR(preds_data.Load(predictions_path));
   const absl::string_view preds = preds_data.bytes();
@@ -89,16 +92,18 @@ absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name, const std:
   for (uint32_t r : result.reference_row()) answered[r] = true;
   for (size_t r = 0; r < refs.size(); ++r) {
     if (!answered[r]) {
-      return absl::InvalidArgumentError(absl::StrCat(predictions_path, ": missing prediction for id '", refs.id(r),
-                                                     "' (", references_path, ":", refs.line(r), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(predictions_path, ": missing prediction for id '", refs.id(r), "' (",
+                       references_path, ":", refs.line(r), ")"));
     }
   }
   const size_t width = metric->stats_width();
   const size_t labels = static_cast<size_t>(result.labels_size());
   std::vector<double> acc(metric->AccumulatorWidth(labels), 0.0);
   for (int i = 0; i < result.reference_row_size(); ++i) {
-    metric->Accumulate(absl::MakeConstSpan(result.stats().data() + static_cast<size_t>(i) * width, width), 1.0,
-                       labels, absl::MakeSpan(acc));
+    metric->Accumulate(
+        absl::MakeConstSpan(result.stats().data() + static_cast<size_t>(i) * width, width), 1.0,
+        labels, absl::MakeSpan(acc));
   }
   LocalScore out;
   out.metric = metric_name;

@@ -1,7 +1,8 @@
 // Scores one predictions file against one references file in this process (`emarctl score`),
 // through the same join and scorer code a worker runs.
 //
-//   ASSIGN_OR_RETURN(LocalScore s, ScoreFiles("exact_match", "out/base.jsonl", "data/refs.jsonl", {}));
+//   ASSIGN_OR_RETURN(LocalScore s, ScoreFiles("exact_match", "out/base.jsonl", "data/refs.jsonl",
+//   {}));
 #ifndef EMAR_CLIENT_LOCAL_SCORER_H_
 #define EMAR_CLIENT_LOCAL_SCORER_H_
 
@@ -9,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "emar/v1/job.pb.h"
-#include "worker/scoring/metric.h"
+#include "eval/metrics/metric.h"
 
 namespace emar {
 
@@ -23,8 +24,10 @@ struct LocalScore {
 
 // Every reference needs exactly one prediction: INVALID_ARGUMENT naming file, line and id
 // otherwise.
-absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric, const std::string& predictions_path,
-                                      const std::string& references_path, const emar::v1::FieldNames& fields);
+absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric,
+                                      const std::string& predictions_path,
+                                      const std::string& references_path,
+                                      const emar::v1::FieldNames& fields);
 
 }  // namespace emar
 

@@ -44,8 +44,9 @@ std::string Gates(const CandidateReport& c) {
 std::vector<const CandidateReport*> ByRank(const Report& r) {
   std::vector<const CandidateReport*> out;
   for (const auto& c : r.candidates()) out.push_back(&c);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const CandidateReport* a, const CandidateReport* b) { return a->rank() < b->rank(); });
+  std::stable_sort(out.begin(), out.end(), [](const CandidateReport* a, const CandidateReport* b) {
+    return a->rank() < b->rank();
+  });
   return out;
 }
 
@@ -53,15 +54,18 @@ Table Leaderboard(const Report& r) {
   Table t{{"rank", "candidate", "EMAR", "95% interval", "target Δ", "benchmark Δ", "gates"}, {}};
   for (const CandidateReport* c : ByRank(r)) {
     t.rows.push_back({absl::StrCat(c->rank()), c->name(), Value(c->emar()), Interval(c->emar()),
-                      Value(c->target().delta(), true), Value(c->benchmark().delta(), true), Gates(*c)});
+                      Value(c->target().delta(), true), Value(c->benchmark().delta(), true),
+                      Gates(*c)});
   }
   return t;
 }
 
 Table Scores(const CandidateReport& c) {
-  Table t{{"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval", "p (test)"}, {}};
-  const std::pair<const char*, const DatasetComparison*> datasets[] = {{"target", &c.target()},
-                                                                       {"benchmark", &c.benchmark()}};
+  Table t{
+      {"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval", "p (test)"},
+      {}};
+  const std::pair<const char*, const DatasetComparison*> datasets[] = {
+      {"target", &c.target()}, {"benchmark", &c.benchmark()}};
   for (const auto& [label, d] : datasets) {
     t.rows.push_back({label, d->dataset(), d->metric(), absl::StrCat(d->n()),
                       absl::StrCat(Value(d->base()), " ", Interval(d->base())),
@@ -90,7 +94,8 @@ Table Inputs(const Report& r) {
 }
 
 std::string Subtitle(const Report& r) {
-  std::string s = absl::StrCat("job ", r.job_id(), " · formula ", r.formula().name(), " = ", r.formula().expression());
+  std::string s = absl::StrCat("job ", r.job_id(), " · formula ", r.formula().name(), " = ",
+                               r.formula().expression());
   if (r.bootstrap().resamples() > 0) {
     absl::StrAppend(&s, absl::StrFormat(" · %.0f%% paired bootstrap, %d resamples, seed %d",
                                         100 * r.bootstrap().confidence(), r.bootstrap().resamples(),
@@ -109,9 +114,12 @@ std::string EmarNote(const CandidateReport& c) {
 std::string MdCell(std::string s) {
   std::string out;
   for (char ch : s) {
-    if (ch == '|') out += "\\|";
-    else if (ch == '\n') out += ' ';
-    else out += ch;
+    if (ch == '|')
+      out += "\\|";
+    else if (ch == '\n')
+      out += ' ';
+    else
+      out += ch;
   }
   return out;
 }
@@ -137,11 +145,20 @@ std::string Html(const std::string& s) {
   std::string out;
   for (char ch : s) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -153,7 +170,8 @@ void HtmlTable(const Table& t, std::string* out) {
   absl::StrAppend(out, "</tr>\n");
   for (const auto& row : t.rows) {
     absl::StrAppend(out, "<tr>");
-    for (const auto& c : row) absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", Html(c), "</td>");
+    for (const auto& c : row)
+      absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", Html(c), "</td>");
     absl::StrAppend(out, "</tr>\n");
   }
   absl::StrAppend(out, "</table>\n");
@@ -179,15 +197,19 @@ std::string ReportToMarkdown(const Report& r) {
 
 std::string ReportToHtml(const Report& r) {
   std::string out = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>EMAR report: ", Html(r.name()),
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>EMAR report: ",
+      Html(r.name()),
       "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:72em}"
-      "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:0.3em 0.6em;"
-      "text-align:left}th{background:#f3f3f3}.fail{color:#b00;font-weight:bold}</style>\n</head>\n<body>\n");
-  absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)), "</p>\n");
+      "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid "
+      "#ccc;padding:0.3em 0.6em;"
+      "text-align:left}th{background:#f3f3f3}.fail{color:#b00;font-weight:bold}</style>\n</"
+      "head>\n<body>\n");
+  absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)),
+                  "</p>\n");
   HtmlTable(Leaderboard(r), &out);
   for (const CandidateReport* c : ByRank(r)) {
-    absl::StrAppend(&out, "<h2>", Html(c->name()), "</h2>\n<p>EMAR <strong>", Html(Value(c->emar())), "</strong> ",
-                    Html(Interval(c->emar())), "</p>\n");
+    absl::StrAppend(&out, "<h2>", Html(c->name()), "</h2>\n<p>EMAR <strong>",
+                    Html(Value(c->emar())), "</strong> ", Html(Interval(c->emar())), "</p>\n");
     if (!EmarNote(*c).empty()) absl::StrAppend(&out, "<p>", Html(EmarNote(*c)), "</p>\n");
     HtmlTable(Scores(*c), &out);
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c), &out);

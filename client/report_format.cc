@@ -25,10 +25,12 @@ std::string PValue(const emar::v1::Estimate& e) {
 }
 
 void DatasetLines(const char* label, const emar::v1::DatasetComparison& d, std::string* out) {
-  absl::StrAppend(out, absl::StrFormat("  %-9s %s (%s, n=%d)\n", label, d.dataset(), d.metric(), d.n()));
+  absl::StrAppend(out,
+                  absl::StrFormat("  %-9s %s (%s, n=%d)\n", label, d.dataset(), d.metric(), d.n()));
   absl::StrAppend(out, "    base      ", Num(d.base()), Interval(d.base()), "\n");
   absl::StrAppend(out, "    candidate ", Num(d.candidate()), Interval(d.candidate()), "\n");
-  absl::StrAppend(out, "    delta     ", d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
+  absl::StrAppend(out, "    delta     ",
+                  d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
                   Interval(d.delta()), PValue(d.delta()), "\n");
 }
 
@@ -46,14 +48,17 @@ std::string MessageToJson(const google::protobuf::Message& message, bool one_lin
 }
 
 std::string ReportToJson(const emar::v1::Report& report) { return MessageToJson(report); }
-std::string JobToJson(const emar::v1::Job& job, bool one_line) { return MessageToJson(job, one_line); }
+std::string JobToJson(const emar::v1::Job& job, bool one_line) {
+  return MessageToJson(job, one_line);
+}
 
 std::string JobToText(const emar::v1::Job& job) {
   std::string state = emar::v1::JobState_Name(job.state());
   if (state.rfind("JOB_STATE_", 0) == 0) state = state.substr(10);
-  std::string out = absl::StrFormat("%s  %-10s %s  shards %d/%d  examples %d", job.job_id(), state, job.name(),
-                                    job.progress().shards_done(), job.progress().shards_total(),
-                                    job.progress().examples_scored());
+  std::string out =
+      absl::StrFormat("%s  %-10s %s  shards %d/%d  examples %d", job.job_id(), state, job.name(),
+                      job.progress().shards_done(), job.progress().shards_total(),
+                      job.progress().examples_scored());
   if (!job.error().empty()) absl::StrAppend(&out, "\n  error: ", job.error());
   return out;
 }
@@ -61,11 +66,13 @@ std::string JobToText(const emar::v1::Job& job) {
 std::string ReportToText(const emar::v1::Report& report) {
   std::string out;
   absl::StrAppend(&out, "EMAR report: ", report.name(), "  (job ", report.job_id(), ")\n");
-  absl::StrAppend(&out, "formula: ", report.formula().name(), " = ", report.formula().expression(), "\n");
+  absl::StrAppend(&out, "formula: ", report.formula().name(), " = ", report.formula().expression(),
+                  "\n");
   if (report.bootstrap().resamples() > 0) {
-    absl::StrAppend(&out, absl::StrFormat("intervals: %.0f%% paired bootstrap, %d resamples, seed %d\n",
-                                          100 * report.bootstrap().confidence(), report.bootstrap().resamples(),
-                                          report.bootstrap().seed()));
+    absl::StrAppend(
+        &out, absl::StrFormat("intervals: %.0f%% paired bootstrap, %d resamples, seed %d\n",
+                              100 * report.bootstrap().confidence(), report.bootstrap().resamples(),
+                              report.bootstrap().seed()));
   }
   for (const emar::v1::CandidateReport& c : report.candidates()) {
     absl::StrAppend(&out, "\ncandidate ", c.name(), "  (rank ", c.rank(), ")\n");
@@ -78,24 +85,30 @@ std::string ReportToText(const emar::v1::Report& report) {
     DatasetLines("target", c.target(), &out);
     DatasetLines("benchmark", c.benchmark(), &out);
     for (const emar::v1::GateResult& g : c.gates()) {
-      absl::StrAppend(&out, absl::StrFormat("  gate %-26s %s  (%s = %s, threshold %g)\n", g.gate(),
-                                            g.passed() ? "PASS" : "FAIL", g.bound(),
-                                            g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
-                                            g.threshold()));
+      absl::StrAppend(
+          &out, absl::StrFormat(
+                    "  gate %-26s %s  (%s = %s, threshold %g)\n", g.gate(),
+                    g.passed() ? "PASS" : "FAIL", g.bound(),
+                    g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
+                    g.threshold()));
     }
   }
   if (report.pairwise_size() > 0) {
     absl::StrAppend(&out, "\npairwise EMAR comparisons (Holm-adjusted p):\n");
     for (const auto& p : report.pairwise()) {
-      absl::StrAppend(&out, absl::StrFormat("  %s vs %s: diff %s  p=%s  p_holm=%s\n", p.a(), p.b(),
-                                            p.has_emar_difference() ? absl::StrFormat("%+.4f", p.emar_difference()) : "undefined",
-                                            p.has_p_value() ? absl::StrFormat("%.4g", p.p_value()) : "-",
-                                            p.has_p_value_holm() ? absl::StrFormat("%.4g", p.p_value_holm()) : "-"));
+      absl::StrAppend(
+          &out,
+          absl::StrFormat(
+              "  %s vs %s: diff %s  p=%s  p_holm=%s\n", p.a(), p.b(),
+              p.has_emar_difference() ? absl::StrFormat("%+.4f", p.emar_difference()) : "undefined",
+              p.has_p_value() ? absl::StrFormat("%.4g", p.p_value()) : "-",
+              p.has_p_value_holm() ? absl::StrFormat("%.4g", p.p_value_holm()) : "-"));
     }
   }
   absl::StrAppend(&out, "\ninputs:\n");
   for (const auto& in : report.provenance().inputs()) {
-    absl::StrAppend(&out, "  ", in.role(), "  ", in.path_or_name(), "  sha256:", in.sha256().substr(0, 12), "\n");
+    absl::StrAppend(&out, "  ", in.role(), "  ", in.path_or_name(),
+                    "  sha256:", in.sha256().substr(0, 12), "\n");
   }
   absl::StrAppend(&out, "version: ", report.provenance().version(), "\n");
   return out;

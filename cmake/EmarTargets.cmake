@@ -1,5 +1,5 @@
 # One helper per kind of target (STYLE.md: CMake). Every target sees the repo root as its
-# include root, so includes read "worker/scoring/metric.h".
+# include root, so includes read "eval/metrics/metric.h".
 
 # emar_library(NAME SRCS a.cc b.cc DEPS lib1 lib2)
 function(emar_library name)

@@ -72,7 +72,8 @@ absl::Status MakeDirs(const std::string& path) {
   for (size_t i = 0; i <= path.size(); ++i) {
     if (i == path.size() || (path[i] == '/' && i > 0)) {
       partial = path.substr(0, i);
-      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus(partial, errno);
+      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+        return ErrnoStatus(partial, errno);
     }
   }
   return absl::OkStatus();

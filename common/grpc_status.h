@@ -20,7 +20,8 @@ inline absl::Status FromGrpcStatus(const grpc::Status& s) {
 }
 
 // Finishes a unary callback-API call with `s` and returns its reactor.
-inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
+                                             const absl::Status& s) {
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
   r->Finish(ToGrpcStatus(s));
   return r;

@@ -55,7 +55,8 @@ absl::StatusOr<std::string> Sha256OfFile(const std::string& path) {
   Sha256Hasher h;
   std::string buf(1 << 20, '\0');
   size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.Update(absl::string_view(buf.data(), n));
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
+    h.Update(absl::string_view(buf.data(), n));
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return absl::InternalError(absl::StrCat(path, ": read error"));

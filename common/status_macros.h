@@ -13,10 +13,10 @@
 #define EMAR_STATUS_CONCAT_INNER_(a, b) a##b
 #define EMAR_STATUS_CONCAT_(a, b) EMAR_STATUS_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                            \
-  do {                                                   \
-    const ::absl::Status emar_status_ = (expr);          \
-    if (!emar_status_.ok()) return emar_status_;         \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    const ::absl::Status emar_status_ = (expr);  \
+    if (!emar_status_.ok()) return emar_status_; \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

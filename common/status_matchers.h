@@ -23,8 +23,7 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
   return s.status();
 }
 
-MATCHER_P2(StatusIs, code, message_matcher,
-           "has status code " + ::testing::PrintToString(code)) {
+MATCHER_P2(StatusIs, code, message_matcher, "has status code " + ::testing::PrintToString(code)) {
   const absl::Status& s = ::emar::testing::GetStatus(arg);
   *result_listener << "whose status is " << s;
   return s.code() == code &&
@@ -47,9 +46,9 @@ MATCHER(IsOk, "is OK") {
 
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::emar::testing::IsOk())
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::emar::testing::IsOk())
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                          \
-  auto EMAR_STATUS_CONCAT_(emar_test_statusor_, __LINE__) = (expr);              \
-  ASSERT_OK(EMAR_STATUS_CONCAT_(emar_test_statusor_, __LINE__).status());        \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                   \
+  auto EMAR_STATUS_CONCAT_(emar_test_statusor_, __LINE__) = (expr);       \
+  ASSERT_OK(EMAR_STATUS_CONCAT_(emar_test_statusor_, __LINE__).status()); \
   lhs = std::move(EMAR_STATUS_CONCAT_(emar_test_statusor_, __LINE__)).value()
 
 #endif  // EMAR_COMMON_STATUS_MATCHERS_H_

@@ -39,13 +39,15 @@ BlobStore::Writer::~Writer() {
 }
 
 absl::Status BlobStore::Writer::Append(absl::string_view chunk) {
-  if (committed_ || file_ == nullptr) return absl::FailedPreconditionError("blob already committed");
+  if (committed_ || file_ == nullptr)
+    return absl::FailedPreconditionError("blob already committed");
   if (written_ + static_cast<int64_t>(chunk.size()) > size_) {
-    return absl::InvalidArgumentError(absl::StrCat("blob ", sha256_, ": more data than the declared ",
-                                                   size_, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("blob ", sha256_, ": more data than the declared ", size_, " bytes"));
   }
   if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size()) {
-    return absl::ResourceExhaustedError(absl::StrCat(tmp_path_, ": write failed: ", std::strerror(errno)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(tmp_path_, ": write failed: ", std::strerror(errno)));
   }
   hasher_.Update(chunk);
   written_ += static_cast<int64_t>(chunk.size());
@@ -53,10 +55,11 @@ absl::Status BlobStore::Writer::Append(absl::string_view chunk) {
 }
 
 absl::Status BlobStore::Writer::Commit() {
-  if (committed_ || file_ == nullptr) return absl::FailedPreconditionError("blob already committed");
+  if (committed_ || file_ == nullptr)
+    return absl::FailedPreconditionError("blob already committed");
   if (written_ != size_) {
-    return absl::InvalidArgumentError(absl::StrCat("blob ", sha256_, ": received ", written_,
-                                                   " bytes, declared ", size_));
+    return absl::InvalidArgumentError(
+        absl::StrCat("blob ", sha256_, ": received ", written_, " bytes, declared ", size_));
   }
   const std::string actual = hasher_.FinishHex();
   if (actual != sha256_) {
@@ -105,8 +108,8 @@ absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::s
   RETURN_IF_ERROR(CheckDigest(sha256));
   if (size < 0) return absl::InvalidArgumentError("blob size must not be negative");
   RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs/", sha256.substr(0, 2))));
-  const std::string tmp = absl::StrCat(root_, "/tmp/", sha256, ".", ::getpid(), ".",
-                                       tmp_counter.fetch_add(1));
+  const std::string tmp =
+      absl::StrCat(root_, "/tmp/", sha256, ".", ::getpid(), ".", tmp_counter.fetch_add(1));
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return absl::InternalError(absl::StrCat(tmp, ": ", std::strerror(errno)));
   return std::unique_ptr<Writer>(
@@ -133,8 +136,8 @@ absl::StatusOr<std::string> BlobStore::Read(absl::string_view sha256, int64_t of
   FILE* f = std::fopen(PathOf(sha256).c_str(), "rb");
   if (f == nullptr) return absl::NotFoundError(absl::StrCat("blob ", sha256, " not found"));
   std::string out(static_cast<size_t>(length), '\0');
-  const bool ok = ::fseeko(f, offset, SEEK_SET) == 0 &&
-                  std::fread(out.data(), 1, out.size(), f) == out.size();
+  const bool ok =
+      ::fseeko(f, offset, SEEK_SET) == 0 && std::fread(out.data(), 1, out.size(), f) == out.size();
   std::fclose(f);
   if (!ok) return absl::InternalError(absl::StrCat("blob ", sha256, ": short read"));
   return out;

@@ -36,7 +36,8 @@ Clock* Clock::Real() {
   return clock;
 }
 
-absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOptions options, Clock* clock) {
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOptions options,
+                                                                 Clock* clock) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
   RETURN_IF_ERROR(MakeDirs(options.data_dir));
   ASSIGN_OR_RETURN(auto store, JobStore::Open(absl::StrCat(options.data_dir, "/jobs.db")));
@@ -102,7 +103,8 @@ absl::Status Coordinator::Recover() {
   return absl::OkStatus();
 }
 
-std::vector<std::string> Coordinator::FindMissingBlobs(const std::vector<std::string>& sha256) const {
+std::vector<std::string> Coordinator::FindMissingBlobs(
+    const std::vector<std::string>& sha256) const {
   std::vector<std::string> missing;
   for (const std::string& s : sha256) {
     if (!blobs_.Has(s)) missing.push_back(s);
@@ -216,7 +218,8 @@ void Coordinator::NotifyLocked(const std::string& job_id, std::vector<std::funct
   }
 }
 
-uint64_t Coordinator::LeaseAsync(const std::string& worker_id, absl::Duration wait, LeaseCallback cb) {
+uint64_t Coordinator::LeaseAsync(const std::string& worker_id, absl::Duration wait,
+                                 LeaseCallback cb) {
   std::vector<std::function<void()>> calls;
   uint64_t handle;
   {
@@ -252,12 +255,14 @@ void Coordinator::DispatchLocked(std::vector<std::function<void()>>* out) {
       store_->UpdateJob(job->second).IgnoreError();  // best effort: state is re-derived on recovery
       NotifyLocked(task->job_id(), out);
     }
-    out->push_back([cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
+    out->push_back(
+        [cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
     waiters_.erase(it);
   }
 }
 
-absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(const emar::v1::HeartbeatRequest& req) {
+absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
+    const emar::v1::HeartbeatRequest& req) {
   if (req.lease_id().empty()) return absl::InvalidArgumentError("lease_id is required");
   absl::MutexLock lock(&mu_);
   emar::v1::HeartbeatResponse resp;
@@ -266,7 +271,8 @@ absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(const emar::v
   return resp;
 }
 
-absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1::CompleteRequest& req) {
+absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
+    const emar::v1::CompleteRequest& req) {
   if (req.job_id().empty()) return absl::InvalidArgumentError("job_id is required");
   emar::v1::CompleteResponse resp;
   std::vector<std::function<void()>> calls;
@@ -274,10 +280,13 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1:
     std::optional<SchedulerEvent> ev;
     {
       absl::MutexLock lock(&mu_);
-      ev = scheduler_.Fail(req.job_id(), req.shard_id(), req.failure().message(), req.failure().input_error());
+      ev = scheduler_.Fail(req.job_id(), req.shard_id(), req.failure().message(),
+                           req.failure().input_error());
       if (!ev) {
-        store_->RecordShardAttempt(req.job_id(), req.shard_id(),
-                                   scheduler_.attempts(req.job_id(), req.shard_id())).IgnoreError();
+        store_
+            ->RecordShardAttempt(req.job_id(), req.shard_id(),
+                                 scheduler_.attempts(req.job_id(), req.shard_id()))
+            .IgnoreError();
         DispatchLocked(&calls);
       }
     }
@@ -288,11 +297,12 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1:
   if (!req.has_result()) return absl::InvalidArgumentError("complete needs a result or a failure");
   const emar::v1::ShardResult& r = req.result();
   if (r.stats_width() <= 0 || r.line_size() != r.reference_row_size() ||
-      static_cast<int64_t>(r.stats_size()) != static_cast<int64_t>(r.reference_row_size()) * r.stats_width()) {
+      static_cast<int64_t>(r.stats_size()) !=
+          static_cast<int64_t>(r.reference_row_size()) * r.stats_width()) {
     // Refused before it is stored: a malformed result must not poison the job.
-    return absl::InvalidArgumentError(absl::StrCat("shard ", req.shard_id(), " result is malformed: ",
-                                                   r.reference_row_size(), " rows, ", r.line_size(), " lines, ",
-                                                   r.stats_size(), " values of width ", r.stats_width()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", req.shard_id(), " result is malformed: ", r.reference_row_size(), " rows, ",
+        r.line_size(), " lines, ", r.stats_size(), " values of width ", r.stats_width()));
   }
   {
     absl::MutexLock lock(&mu_);
@@ -302,7 +312,8 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(const emar::v1:
     }
   }
   // Durable before acknowledged; the store itself refuses a second result for a shard.
-  ASSIGN_OR_RETURN(bool fresh, store_->RecordShardResult(req.job_id(), req.shard_id(), req.result()));
+  ASSIGN_OR_RETURN(bool fresh,
+                   store_->RecordShardResult(req.job_id(), req.shard_id(), req.result()));
   {
     absl::MutexLock lock(&mu_);
     const CompleteVerdict v = scheduler_.Complete(req.job_id(), req.shard_id());
@@ -341,7 +352,8 @@ void Coordinator::Tick() {
     }
   }
   RunAll(calls);
-  for (const SchedulerEvent& e : failures) FinishJob(e.job_id, emar::v1::JOB_STATE_FAILED, e.message);
+  for (const SchedulerEvent& e : failures)
+    FinishJob(e.job_id, emar::v1::JOB_STATE_FAILED, e.message);
 }
 
 void Coordinator::TickerLoop() {
@@ -360,7 +372,9 @@ void Coordinator::FinalizerLoop() {
     std::string job_id;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_ || !finalize_queue_.empty(); };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return shutdown_ || !finalize_queue_.empty();
+      };
       mu_.Await(absl::Condition(&ready));
       if (shutdown_) return;
       job_id = finalize_queue_.front();
@@ -389,13 +403,15 @@ void Coordinator::Finalize(const std::string& job_id) {
   }
   absl::Status saved = store_->SaveReport(job_id, *report);
   if (!saved.ok()) {
-    FinishJob(job_id, emar::v1::JOB_STATE_FAILED, absl::StrCat("saving the report: ", saved.message()));
+    FinishJob(job_id, emar::v1::JOB_STATE_FAILED,
+              absl::StrCat("saving the report: ", saved.message()));
     return;
   }
   FinishJob(job_id, emar::v1::JOB_STATE_SUCCEEDED, "");
 }
 
-void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state, const std::string& error) {
+void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state,
+                            const std::string& error) {
   std::vector<std::function<void()>> calls;
   {
     absl::MutexLock lock(&mu_);

@@ -12,8 +12,8 @@ CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptio
       evaluation_(coordinator, options.max_blob_bytes),
       worker_(coordinator) {}
 
-absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Coordinator* coordinator,
-                                                                            const ServerOptions& options) {
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
+    Coordinator* coordinator, const ServerOptions& options) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer(coordinator, options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -1,8 +1,8 @@
 // Server wiring in one place: both services, the standard health service and reflection, on one
 // listening address (or none, for the embedded default's in-process channel).
 //
-//   ASSIGN_OR_RETURN(auto server, CoordinatorServer::Start(coordinator.get(), {.listen = "127.0.0.1:0"}));
-//   std::cout << server->port();
+//   ASSIGN_OR_RETURN(auto server, CoordinatorServer::Start(coordinator.get(), {.listen =
+//   "127.0.0.1:0"})); std::cout << server->port();
 #ifndef EMAR_SERVER_COORDINATOR_SERVER_H_
 #define EMAR_SERVER_COORDINATOR_SERVER_H_
 
@@ -28,7 +28,7 @@ class CoordinatorServer {
  public:
   // `coordinator` must outlive the server.
   static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(Coordinator* coordinator,
-                                                                   const ServerOptions& options);
+                                                                  const ServerOptions& options);
   ~CoordinatorServer();
 
   int port() const { return port_; }

@@ -42,8 +42,8 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
       started_ = true;
       sha_ = msg_.sha256();
       if (msg_.size_bytes() > max_bytes_) {
-        return absl::ResourceExhaustedError(absl::StrCat("blob of ", msg_.size_bytes(),
-                                                         " bytes exceeds the limit of ", max_bytes_));
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "blob of ", msg_.size_bytes(), " bytes exceeds the limit of ", max_bytes_));
       }
       if (coordinator_->blobs().Has(sha_)) {
         present_ = true;
@@ -58,7 +58,9 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
     return writer_->Append(msg_.chunk());
   }
   absl::Status Commit() {
-    if (!started_) return absl::InvalidArgumentError("empty upload: the first message needs sha256 and size_bytes");
+    if (!started_)
+      return absl::InvalidArgumentError(
+          "empty upload: the first message needs sha256 and size_bytes");
     if (!present_) {
       absl::Status s = writer_->Commit();
       if (!s.ok()) return s;
@@ -99,7 +101,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
       absl::MutexLock lock(&channel_->mu);
       channel_->reactor = this;
     }
-    auto handle = coordinator_->Watch(job_id, [ch = channel_](const emar::v1::Job& job) { Push(ch, job); });
+    auto handle =
+        coordinator_->Watch(job_id, [ch = channel_](const emar::v1::Job& job) { Push(ch, job); });
     if (!handle.ok()) {
       absl::MutexLock lock(&channel_->mu);
       channel_->finished = true;
@@ -136,7 +139,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
     absl::MutexLock lock(&ch->mu);
     if (ch->reactor == nullptr || ch->finished || ch->saw_terminal) return;
     const bool terminal = IsTerminalJobState(job.state());
-    if (!terminal && job.progress().shards_done() < ch->last_done) return;  // stale, raced a newer one
+    if (!terminal && job.progress().shards_done() < ch->last_done)
+      return;  // stale, raced a newer one
     ch->last_done = job.progress().shards_done();
     ch->saw_terminal = terminal;
     emar::v1::JobEvent ev;
@@ -169,16 +173,18 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
 
 }  // namespace
 
-ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(CallbackServerContext* ctx,
-                                                            const emar::v1::FindMissingBlobsRequest* req,
-                                                            emar::v1::FindMissingBlobsResponse* resp) {
+ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
+    CallbackServerContext* ctx, const emar::v1::FindMissingBlobsRequest* req,
+    emar::v1::FindMissingBlobsResponse* resp) {
   std::vector<std::string> digests(req->sha256().begin(), req->sha256().end());
   for (const std::string& d : digests) {
     if (!IsSha256Hex(d)) {
-      return FinishUnary(ctx, absl::InvalidArgumentError(absl::StrCat("sha256 '", d, "' is not 64 lowercase hex characters")));
+      return FinishUnary(ctx, absl::InvalidArgumentError(absl::StrCat(
+                                  "sha256 '", d, "' is not 64 lowercase hex characters")));
     }
   }
-  for (std::string& m : coordinator_->FindMissingBlobs(digests)) resp->add_missing_sha256(std::move(m));
+  for (std::string& m : coordinator_->FindMissingBlobs(digests))
+    resp->add_missing_sha256(std::move(m));
   return FinishUnary(ctx, absl::OkStatus());
 }
 
@@ -195,14 +201,16 @@ ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
   return FinishUnary(ctx, job.status());
 }
 
-ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx, const emar::v1::GetJobRequest* req,
+ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx,
+                                                  const emar::v1::GetJobRequest* req,
                                                   emar::v1::Job* resp) {
   auto job = coordinator_->GetJob(req->job_id());
   if (job.ok()) *resp = std::move(*job);
   return FinishUnary(ctx, job.status());
 }
 
-ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx, const emar::v1::ListJobsRequest* req,
+ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx,
+                                                    const emar::v1::ListJobsRequest* req,
                                                     emar::v1::ListJobsResponse* resp) {
   auto jobs = coordinator_->ListJobs(req->limit());
   if (jobs.ok()) {
@@ -212,19 +220,21 @@ ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx, 
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,
-                                                     const emar::v1::CancelJobRequest* req, emar::v1::Job* resp) {
+                                                     const emar::v1::CancelJobRequest* req,
+                                                     emar::v1::Job* resp) {
   auto job = coordinator_->CancelJob(req->job_id());
   if (job.ok()) *resp = std::move(*job);
   return FinishUnary(ctx, job.status());
 }
 
-grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(CallbackServerContext* ctx,
-                                                                              const emar::v1::WatchJobRequest* req) {
+grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(
+    CallbackServerContext* ctx, const emar::v1::WatchJobRequest* req) {
   return new WatchReactor(coordinator_, req->job_id());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::GetReport(CallbackServerContext* ctx,
-                                                     const emar::v1::GetReportRequest* req, emar::v1::Report* resp) {
+                                                     const emar::v1::GetReportRequest* req,
+                                                     emar::v1::Report* resp) {
   auto report = coordinator_->GetReport(req->job_id());
   if (report.ok()) *resp = std::move(*report);
   return FinishUnary(ctx, report.status());

@@ -24,15 +24,16 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
                                       const emar::v1::CreateJobRequest* req,
                                       emar::v1::Job* resp) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx,
-                                   const emar::v1::GetJobRequest* req, emar::v1::Job* resp) override;
+                                   const emar::v1::GetJobRequest* req,
+                                   emar::v1::Job* resp) override;
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx,
                                      const emar::v1::ListJobsRequest* req,
                                      emar::v1::ListJobsResponse* resp) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx,
                                       const emar::v1::CancelJobRequest* req,
                                       emar::v1::Job* resp) override;
-  grpc::ServerWriteReactor<emar::v1::JobEvent>* WatchJob(grpc::CallbackServerContext* ctx,
-                                                         const emar::v1::WatchJobRequest* req) override;
+  grpc::ServerWriteReactor<emar::v1::JobEvent>* WatchJob(
+      grpc::CallbackServerContext* ctx, const emar::v1::WatchJobRequest* req) override;
   grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* ctx,
                                       const emar::v1::GetReportRequest* req,
                                       emar::v1::Report* resp) override;

@@ -8,18 +8,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/formula/emar_formula.h"
-#include "worker/field_names.h"
-#include "worker/input/reference_table.h"
-#include "worker/input/shard_splitter.h"
-#include "worker/input/decompress.h"
-#include "worker/scoring/metric.h"
+#include "eval/formula/emar_formula.h"
+#include "eval/input/decompress.h"
+#include "eval/input/reference_table.h"
+#include "eval/input/shard_splitter.h"
+#include "eval/job/field_names.h"
+#include "eval/job/job_defaults.h"
+#include "eval/job/job_inputs.h"
+#include "eval/metrics/metric.h"
+#include "eval/metrics/metric_registry.h"
 
 namespace emar {
 namespace {
 
 using emar::v1::CreateJobRequest;
-using emar::v1::DatasetRole;
 using emar::v1::DatasetSpec;
 using emar::v1::ModelSpec;
 
@@ -31,7 +33,8 @@ absl::Status Invalid(const std::string& field, absl::string_view what) {
 // planner keeps one input in memory at a time (two while the references are checked).
 class InputResolver {
  public:
-  InputResolver(const CreateJobRequest& request, BlobStore& blobs) : request_(request), blobs_(blobs) {}
+  InputResolver(const CreateJobRequest& request, BlobStore& blobs)
+      : request_(request), blobs_(blobs) {}
 
   // The digest of the (decompressed) content and its bytes. Thread-compatible per call: two
   // threads may Load different paths at once.
@@ -40,7 +43,8 @@ class InputResolver {
     if (path.empty()) return Invalid(field, "missing (a path to a JSONL file)");
     auto it = request_.input_digests().find(path);
     if (it == request_.input_digests().end()) {
-      return Invalid(field, absl::StrCat("input '", path, "' has no digest in input_digests (was it uploaded?)"));
+      return Invalid(field, absl::StrCat("input '", path,
+                                         "' has no digest in input_digests (was it uploaded?)"));
     }
     const std::string& sha = it->second;
     if (!blobs_.Has(sha)) {
@@ -81,14 +85,6 @@ absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
 
 }  // namespace
 
-emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields) {
-  emar::v1::FieldNames out = fields;
-  if (out.id_field().empty()) out.set_id_field("id");
-  if (out.prediction_field().empty()) out.set_prediction_field("prediction");
-  if (out.logprobs_field().empty()) out.set_logprobs_field("token_logprobs");
-  return out;  // reference_field stays empty: "reference" or "references"
-}
-
 absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blobs,
                                 int64_t rows_per_shard) {
   JobPlan plan;
@@ -97,39 +93,40 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
   if (spec.name().empty()) return Invalid("name", "missing");
   RETURN_IF_ERROR(CheckDataset(spec.target(), "target"));
   RETURN_IF_ERROR(CheckDataset(spec.benchmark(), "benchmark"));
-  *spec.mutable_target()->mutable_fields() = WithDefaultFields(spec.target().fields());
-  *spec.mutable_benchmark()->mutable_fields() = WithDefaultFields(spec.benchmark().fields());
+  ApplyJobDefaults(spec);
 
-  if (spec.formula().empty()) spec.set_formula(kDefaultEmarPreset);
   auto formula = EmarFormula::Parse(spec.formula());
   if (!formula.ok()) return Invalid("formula", formula.status().message());
   if (formula->is_preset()) {
     for (const DatasetSpec* d : {&spec.target(), &spec.benchmark()}) {
       auto metric = MakeMetric(d->metric());
       if ((*metric)->direction() == Direction::kLowerIsBetter) {
-        return Invalid("formula", absl::StrCat("preset '", formula->name(), "' assumes higher-is-better scores but metric '",
-                                               d->metric(), "' of dataset '", d->name(),
-                                               "' is lower-is-better; write an explicit expression instead"));
+        return Invalid("formula",
+                       absl::StrCat("preset '", formula->name(),
+                                    "' assumes higher-is-better scores but metric '", d->metric(),
+                                    "' of dataset '", d->name(),
+                                    "' is lower-is-better; write an explicit expression instead"));
       }
     }
   }
-  emar::v1::BootstrapSpec* bs = spec.mutable_bootstrap();
-  if (bs->resamples() == 0) bs->set_resamples(1000);
-  if (bs->resamples() < 0 || bs->resamples() > 100000) return Invalid("bootstrap.resamples", "must be in 1..100000");
-  if (bs->confidence() == 0) bs->set_confidence(0.95);
-  if (!(bs->confidence() > 0 && bs->confidence() < 1)) return Invalid("bootstrap.confidence", "must be in (0, 1)");
-  if (!bs->has_seed()) bs->set_seed(12345);
-  if (bs->test().empty()) bs->set_test("paired_bootstrap");
-  if (bs->test() != "paired_bootstrap" && bs->test() != "approximate_randomization") {
-    return Invalid("bootstrap.test", absl::StrCat("'", bs->test(), "' is not paired_bootstrap or approximate_randomization"));
+  const emar::v1::BootstrapSpec* bs = &spec.bootstrap();
+  if (bs->resamples() < 0 || bs->resamples() > 100000)
+    return Invalid("bootstrap.resamples", "must be in 1..100000");
+  if (!(bs->confidence() > 0 && bs->confidence() < 1))
+    return Invalid("bootstrap.confidence", "must be in (0, 1)");
+  if (bs->test() != kPairedBootstrapTest && bs->test() != kApproximateRandomizationTest) {
+    return Invalid("bootstrap.test",
+                   absl::StrCat("'", bs->test(), "' is not ", kPairedBootstrapTest, " or ",
+                                kApproximateRandomizationTest));
   }
-  if (bs->ar_trials() == 0) bs->set_ar_trials(10000);
-  if (bs->ar_trials() < 0 || bs->ar_trials() > 1000000) return Invalid("bootstrap.ar_trials", "must be in 1..1000000");
+  if (bs->ar_trials() < 0 || bs->ar_trials() > 1000000)
+    return Invalid("bootstrap.ar_trials", "must be in 1..1000000");
   const emar::v1::GateSpec& g = spec.gates();
-  for (auto [name, present, v] : {std::tuple{"gates.min_emar", g.has_min_emar(), g.min_emar()},
-                                  std::tuple{"gates.max_benchmark_regression", g.has_max_benchmark_regression(),
-                                             g.max_benchmark_regression()},
-                                  std::tuple{"gates.min_target_gain", g.has_min_target_gain(), g.min_target_gain()}}) {
+  for (auto [name, present, v] :
+       {std::tuple{"gates.min_emar", g.has_min_emar(), g.min_emar()},
+        std::tuple{"gates.max_benchmark_regression", g.has_max_benchmark_regression(),
+                   g.max_benchmark_regression()},
+        std::tuple{"gates.min_target_gain", g.has_min_target_gain(), g.min_target_gain()}}) {
     if (present && !std::isfinite(v)) return Invalid(name, "must be a finite number");
   }
 
@@ -140,32 +137,37 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
     const std::string& n = spec.candidates(i).name();
     if (n.empty()) return Invalid(absl::StrCat("candidates[", i, "].name"), "missing");
     if (!names.insert(n).second) {
-      return Invalid(absl::StrCat("candidates[", i, "].name"), absl::StrCat("model name '", n, "' is used twice"));
+      return Invalid(absl::StrCat("candidates[", i, "].name"),
+                     absl::StrCat("model name '", n, "' is used twice"));
     }
   }
-  if (rows_per_shard <= 0) rows_per_shard = 50000;
+  if (rows_per_shard <= 0) rows_per_shard = kDefaultRowsPerShard;
 
   InputResolver inputs(plan.request, blobs);
-  struct Role {
-    DatasetRole role;
-    const DatasetSpec* dataset;
-    const char* field;
+  const std::vector<JobInput> job_inputs = ListJobInputs(spec);
+  struct Dataset {
+    const DatasetSpec* spec;
     std::string refs_digest;
     size_t rows = 0;
   };
-  Role roles[2] = {{emar::v1::DATASET_ROLE_TARGET, &spec.target(), "target"},
-                   {emar::v1::DATASET_ROLE_BENCHMARK, &spec.benchmark(), "benchmark"}};
+  // Indexed by the references' position in job_inputs: 0 target, 1 benchmark.
+  Dataset datasets[2] = {{&spec.target(), "", 0}, {&spec.benchmark(), "", 0}};
+  auto dataset_of = [&](const JobInput& in) -> Dataset& {
+    return datasets[in.dataset == emar::v1::DATASET_ROLE_TARGET ? 0 : 1];
+  };
   // The references are validated now, so a bad file is an INVALID_ARGUMENT from CreateJob rather
   // than a failed job later; both files are checked at once, on two threads.
   absl::Status role_status[2];
   auto check_references = [&](int i) {
-    Role& r = roles[i];
+    const JobInput& in = job_inputs[i];
+    Dataset& d = dataset_of(in);
     role_status[i] = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(auto loaded, inputs.Load(absl::StrCat(r.field, ".references"), r.dataset->references()));
-      ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(r.dataset->references(), loaded.second,
-                                                                   ToFieldConfig(r.dataset->fields())));
-      r.refs_digest = loaded.first;
-      r.rows = table.size();
+      ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
+      ASSIGN_OR_RETURN(
+          ReferenceTable table,
+          ReferenceTable::Parse(in.path, loaded.second, ToFieldConfig(d.spec->fields())));
+      d.refs_digest = loaded.first;
+      d.rows = table.size();
       return absl::OkStatus();
     }();
   };
@@ -176,40 +178,36 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
   RETURN_IF_ERROR(role_status[1]);
 
   int32_t shard_id = 0;
-  std::vector<const ModelSpec*> models = {&spec.base()};
-  for (const ModelSpec& c : spec.candidates()) models.push_back(&c);
-  for (size_t m = 0; m < models.size(); ++m) {
-    const std::string prefix = m == 0 ? "base" : absl::StrCat("candidates[", m - 1, "]");
-    for (const Role& r : roles) {
-      const bool target = r.role == emar::v1::DATASET_ROLE_TARGET;
-      const std::string& path = target ? models[m]->target_outputs() : models[m]->benchmark_outputs();
-      const std::string field = absl::StrCat(prefix, target ? ".target_outputs" : ".benchmark_outputs");
-      ASSIGN_OR_RETURN(auto loaded, inputs.Load(field, path));
-      std::vector<LineRange> ranges = SplitIntoShards(loaded.second, RowsPerShard(*r.dataset, rows_per_shard));
-      if (ranges.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (no JSON lines)"));
-      }
-      for (const LineRange& range : ranges) {
-        StoredShard s;
-        emar::v1::ShardTask& t = s.task;
-        t.set_shard_id(shard_id++);
-        t.set_role(r.role);
-        t.set_model(models[m]->name());
-        t.set_metric(r.dataset->metric());
-        *t.mutable_fields() = r.dataset->fields();
-        t.mutable_outputs()->set_sha256(loaded.first);
-        t.mutable_outputs()->set_display_name(path);
-        t.mutable_outputs()->set_offset(static_cast<int64_t>(range.offset));
-        t.mutable_outputs()->set_length(static_cast<int64_t>(range.length));
-        t.set_first_line(static_cast<int64_t>(range.first_line));
-        t.mutable_references()->set_sha256(r.refs_digest);
-        t.mutable_references()->set_display_name(r.dataset->references());
-        t.mutable_references()->set_offset(0);
-        t.mutable_references()->set_length(-1);
-        t.set_reference_rows(static_cast<int64_t>(r.rows));
-        s.rows = static_cast<int64_t>(range.rows);
-        plan.shards.push_back(std::move(s));
-      }
+  const std::vector<const ModelSpec*> models = ModelsInOrder(spec);
+  for (const JobInput& in : job_inputs) {
+    if (in.is_references()) continue;
+    const Dataset& d = dataset_of(in);
+    ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
+    std::vector<LineRange> ranges =
+        SplitIntoShards(loaded.second, RowsPerShard(*d.spec, rows_per_shard));
+    if (ranges.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(in.path, ": empty file (no JSON lines)"));
+    }
+    for (const LineRange& range : ranges) {
+      StoredShard s;
+      emar::v1::ShardTask& t = s.task;
+      t.set_shard_id(shard_id++);
+      t.set_role(in.dataset);
+      t.set_model(models[in.model_index]->name());
+      t.set_metric(d.spec->metric());
+      *t.mutable_fields() = d.spec->fields();
+      t.mutable_outputs()->set_sha256(loaded.first);
+      t.mutable_outputs()->set_display_name(in.path);
+      t.mutable_outputs()->set_offset(static_cast<int64_t>(range.offset));
+      t.mutable_outputs()->set_length(static_cast<int64_t>(range.length));
+      t.set_first_line(static_cast<int64_t>(range.first_line));
+      t.mutable_references()->set_sha256(d.refs_digest);
+      t.mutable_references()->set_display_name(d.spec->references());
+      t.mutable_references()->set_offset(0);
+      t.mutable_references()->set_length(-1);
+      t.set_reference_rows(static_cast<int64_t>(d.rows));
+      s.rows = static_cast<int64_t>(range.rows);
+      plan.shards.push_back(std::move(s));
     }
   }
   return plan;

@@ -3,7 +3,7 @@
 // themselves (malformed lines, missing or duplicate ids, empty files). Errors are
 // INVALID_ARGUMENT naming the spec field, or the file, line and field of the input at fault.
 //
-//   ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs, /*rows_per_shard=*/50000));
+//   ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs, kDefaultRowsPerShard));
 #ifndef EMAR_SERVER_JOB_PLANNER_H_
 #define EMAR_SERVER_JOB_PLANNER_H_
 
@@ -27,9 +27,6 @@ struct JobPlan {
 // point at the decompressed copy.
 absl::StatusOr<JobPlan> PlanJob(const emar::v1::CreateJobRequest& request, BlobStore& blobs,
                                 int64_t rows_per_shard);
-
-// The dataset field defaults applied (id, prediction, ... when left empty).
-emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields);
 
 }  // namespace emar
 

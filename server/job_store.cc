@@ -78,7 +78,9 @@ class Stmt {
     return std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
   }
   bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  absl::Status StepError() { return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_))); }
+  absl::Status StepError() {
+    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
+  }
 
  private:
   sqlite3* db_;
@@ -97,7 +99,8 @@ absl::StatusOr<Msg> ParseBlob(const std::string& bytes, const char* what) {
 
 absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -124,23 +127,34 @@ absl::Status JobStore::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
-absl::Status JobStore::CreateJob(const emar::v1::Job& job, const emar::v1::CreateJobRequest& request,
+absl::Status JobStore::CreateJob(const emar::v1::Job& job,
+                                 const emar::v1::CreateJobRequest& request,
                                  const std::vector<StoredShard>& shards) {
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> absl::Status {
-    Stmt ins(db_, "INSERT INTO jobs(job_id, request_id, created_ms, state, job, request) VALUES(?,?,?,?,?,?)");
+    Stmt ins(db_,
+             "INSERT INTO jobs(job_id, request_id, created_ms, state, job, request) "
+             "VALUES(?,?,?,?,?,?)");
     RETURN_IF_ERROR(ins.status());
     ins.Bind(1, job.job_id());
-    if (job.request_id().empty()) ins.BindNull(2); else ins.Bind(2, job.request_id());
+    if (job.request_id().empty())
+      ins.BindNull(2);
+    else
+      ins.Bind(2, job.request_id());
     ins.Bind(3, job.created_unix_ms()).Bind(4, static_cast<int64_t>(job.state()));
     ins.BindBlob(5, job.SerializeAsString()).BindBlob(6, request.SerializeAsString());
     RETURN_IF_ERROR(ins.Run());
     for (const StoredShard& s : shards) {
-      Stmt sh(db_, "INSERT INTO shards(job_id, shard_id, task, rows, done, attempts) VALUES(?,?,?,?,?,?)");
+      Stmt sh(
+          db_,
+          "INSERT INTO shards(job_id, shard_id, task, rows, done, attempts) VALUES(?,?,?,?,?,?)");
       RETURN_IF_ERROR(sh.status());
       sh.Bind(1, job.job_id()).Bind(2, static_cast<int64_t>(s.task.shard_id()));
-      sh.BindBlob(3, s.task.SerializeAsString()).Bind(4, s.rows).Bind(5, int64_t{s.done}).Bind(6, int64_t{s.attempts});
+      sh.BindBlob(3, s.task.SerializeAsString())
+          .Bind(4, s.rows)
+          .Bind(5, int64_t{s.done})
+          .Bind(6, int64_t{s.attempts});
       RETURN_IF_ERROR(sh.Run());
     }
     return absl::OkStatus();
@@ -164,7 +178,8 @@ absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
   return ParseBlob<emar::v1::Job>(q.Blob(0), "job");
 }
 
-absl::StatusOr<std::optional<std::string>> JobStore::FindJobByRequestId(const std::string& request_id) {
+absl::StatusOr<std::optional<std::string>> JobStore::FindJobByRequestId(
+    const std::string& request_id) {
   absl::MutexLock lock(&mu_);
   Stmt q(db_, "SELECT job_id FROM jobs WHERE request_id = ?");
   RETURN_IF_ERROR(q.status());
@@ -218,7 +233,9 @@ absl::Status JobStore::UpdateJob(const emar::v1::Job& job) {
   absl::MutexLock lock(&mu_);
   Stmt u(db_, "UPDATE jobs SET state = ?, job = ? WHERE job_id = ?");
   RETURN_IF_ERROR(u.status());
-  u.Bind(1, static_cast<int64_t>(job.state())).BindBlob(2, job.SerializeAsString()).Bind(3, job.job_id());
+  u.Bind(1, static_cast<int64_t>(job.state()))
+      .BindBlob(2, job.SerializeAsString())
+      .Bind(3, job.job_id());
   return u.Run();
 }
 
@@ -253,7 +270,9 @@ absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int3
     if (sqlite3_changes(db_) == 0) return false;
     Stmt ins(db_, "INSERT INTO shard_results(job_id, shard_id, result) VALUES(?,?,?)");
     RETURN_IF_ERROR(ins.status());
-    ins.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id)).BindBlob(3, result.SerializeAsString());
+    ins.Bind(1, job_id)
+        .Bind(2, static_cast<int64_t>(shard_id))
+        .BindBlob(3, result.SerializeAsString());
     RETURN_IF_ERROR(ins.Run());
     return true;
   };
@@ -266,7 +285,8 @@ absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int3
   return true;
 }
 
-absl::Status JobStore::RecordShardAttempt(const std::string& job_id, int32_t shard_id, int32_t attempts) {
+absl::Status JobStore::RecordShardAttempt(const std::string& job_id, int32_t shard_id,
+                                          int32_t attempts) {
   absl::MutexLock lock(&mu_);
   Stmt u(db_, "UPDATE shards SET attempts = ? WHERE job_id = ? AND shard_id = ?");
   RETURN_IF_ERROR(u.status());
@@ -306,7 +326,8 @@ absl::StatusOr<emar::v1::Report> JobStore::GetReport(const std::string& job_id) 
   const int rc = q.Step();
   if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
   if (rc != SQLITE_ROW) return q.StepError();
-  if (q.IsNull(0)) return absl::FailedPreconditionError(absl::StrCat("job '", job_id, "' has no report yet"));
+  if (q.IsNull(0))
+    return absl::FailedPreconditionError(absl::StrCat("job '", job_id, "' has no report yet"));
   return ParseBlob<emar::v1::Report>(q.Blob(0), "report");
 }
 

@@ -10,20 +10,22 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
-#include "common/flag_names.h"
-#include "common/termination_signals.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/flag_names.h"
+#include "common/termination_signals.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "HOST:PORT to serve on; port 0 picks a free port");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "HOST:PORT to serve on; port 0 picks a free port");
 ABSL_FLAG(std::string, data_dir, "", "directory for the job store and blobs (required)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
 ABSL_FLAG(int64_t, rows_per_shard, 50000, "rows of a model output file per shard");
-ABSL_FLAG(int32_t, lease_ttl_seconds, 30, "a shard whose worker has not heartbeated this long is requeued");
+ABSL_FLAG(int32_t, lease_ttl_seconds, 30,
+          "a shard whose worker has not heartbeated this long is requeued");
 ABSL_FLAG(int32_t, max_attempts, 3, "a shard failing this many times fails its job");
 ABSL_FLAG(int64_t, max_blob_mb, 16384, "largest accepted upload, MiB");
 
@@ -55,7 +57,8 @@ int main(int argc, char** argv) {
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::cout << "listening on " << host << ":" << (*server)->port() << std::endl;
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
-    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_port_file), absl::StrCat((*server)->port(), "\n"));
+    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_port_file),
+                                        absl::StrCat((*server)->port(), "\n"));
     if (!st.ok()) {
       std::cerr << "emar-coordinator: " << st.message() << "\n";
       return 1;

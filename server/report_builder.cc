@@ -6,8 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/formula/emar_formula.h"
-#include "server/stats/paired_bootstrap.h"
+#include "eval/formula/emar_formula.h"
+#include "eval/job/job_defaults.h"
+#include "eval/job/job_inputs.h"
+#include "eval/stats/paired_bootstrap.h"
 
 namespace emar {
 namespace {
@@ -46,7 +48,8 @@ DatasetRows RowsOf(const DatasetResults& d) {
 
 void FillComparison(const DatasetResults& d, const MetricValue& base, const MetricValue& cand,
                     const emar::Estimate& base_stats, const emar::Estimate& cand_stats,
-                    const emar::Estimate& delta_stats, const PValue& p, emar::v1::DatasetComparison* out) {
+                    const emar::Estimate& delta_stats, const PValue& p,
+                    emar::v1::DatasetComparison* out) {
   out->set_dataset(d.spec->name());
   out->set_metric(d.spec->metric());
   out->set_direction(std::string(DirectionName(d.metric->direction())));
@@ -58,7 +61,8 @@ void FillComparison(const DatasetResults& d, const MetricValue& base, const Metr
   if (base.value && cand.value) {
     delta->set_value(*cand.value - *base.value);
   } else {
-    delta->set_undefined_reason(absl::StrCat("the ", base.value ? "candidate" : "base", " score is undefined"));
+    delta->set_undefined_reason(
+        absl::StrCat("the ", base.value ? "candidate" : "base", " score is undefined"));
   }
   SetInterval(delta_stats.ci, delta);
   SetPValue(p, delta);
@@ -67,7 +71,8 @@ void FillComparison(const DatasetResults& d, const MetricValue& base, const Metr
 // A gate compares an interval bound, never a point estimate. For a lower-is-better metric an
 // improvement is a negative delta, so the bound and the comparison flip.
 void AddGate(const std::string& gate, double threshold, const std::string& bound_name,
-             std::optional<double> bound, bool need_at_least, double limit, emar::v1::CandidateReport* c) {
+             std::optional<double> bound, bool need_at_least, double limit,
+             emar::v1::CandidateReport* c) {
   emar::v1::GateResult* g = c->add_gates();
   g->set_gate(gate);
   g->set_threshold(threshold);
@@ -75,37 +80,44 @@ void AddGate(const std::string& gate, double threshold, const std::string& bound
   if (bound) g->set_bound_value(*bound);
   const bool passed = bound && (need_at_least ? *bound >= limit : *bound <= limit);
   g->set_passed(passed);
-  g->set_detail(bound ? absl::StrCat(bound_name, " = ", *bound, need_at_least ? " >= " : " <= ", limit,
-                                     passed ? "" : " is false")
-                      : absl::StrCat(bound_name, " is undefined (too many undefined resamples or an undefined score)"));
+  g->set_detail(
+      bound ? absl::StrCat(bound_name, " = ", *bound, need_at_least ? " >= " : " <= ", limit,
+                           passed ? "" : " is false")
+            : absl::StrCat(bound_name,
+                           " is undefined (too many undefined resamples or an undefined score)"));
   if (!passed) c->set_gates_passed(false);
 }
 
 void EvaluateGates(const emar::v1::GateSpec& gates, emar::v1::CandidateReport* c) {
   c->set_gates_passed(true);
-  auto low = [](const emar::v1::Estimate& e) { return e.has_ci_low() ? std::optional<double>(e.ci_low()) : std::nullopt; };
-  auto high = [](const emar::v1::Estimate& e) { return e.has_ci_high() ? std::optional<double>(e.ci_high()) : std::nullopt; };
+  auto low = [](const emar::v1::Estimate& e) {
+    return e.has_ci_low() ? std::optional<double>(e.ci_low()) : std::nullopt;
+  };
+  auto high = [](const emar::v1::Estimate& e) {
+    return e.has_ci_high() ? std::optional<double>(e.ci_high()) : std::nullopt;
+  };
   if (gates.has_min_emar()) {
     AddGate("min_emar", gates.min_emar(), "emar.ci_low", low(c->emar()), true, gates.min_emar(), c);
   }
   if (gates.has_min_target_gain()) {
     const auto& t = c->target();
     if (t.direction() == "lower_is_better") {
-      AddGate("min_target_gain", gates.min_target_gain(), "target.delta.ci_high", high(t.delta()), false,
-              -gates.min_target_gain(), c);
+      AddGate("min_target_gain", gates.min_target_gain(), "target.delta.ci_high", high(t.delta()),
+              false, -gates.min_target_gain(), c);
     } else {
-      AddGate("min_target_gain", gates.min_target_gain(), "target.delta.ci_low", low(t.delta()), true,
-              gates.min_target_gain(), c);
+      AddGate("min_target_gain", gates.min_target_gain(), "target.delta.ci_low", low(t.delta()),
+              true, gates.min_target_gain(), c);
     }
   }
   if (gates.has_max_benchmark_regression()) {
     const auto& b = c->benchmark();
     if (b.direction() == "lower_is_better") {
-      AddGate("max_benchmark_regression", gates.max_benchmark_regression(), "benchmark.delta.ci_high",
-              high(b.delta()), false, gates.max_benchmark_regression(), c);
+      AddGate("max_benchmark_regression", gates.max_benchmark_regression(),
+              "benchmark.delta.ci_high", high(b.delta()), false, gates.max_benchmark_regression(),
+              c);
     } else {
-      AddGate("max_benchmark_regression", gates.max_benchmark_regression(), "benchmark.delta.ci_low",
-              low(b.delta()), true, -gates.max_benchmark_regression(), c);
+      AddGate("max_benchmark_regression", gates.max_benchmark_regression(),
+              "benchmark.delta.ci_low", low(b.delta()), true, -gates.max_benchmark_regression(), c);
     }
   }
 }
@@ -116,22 +128,13 @@ const char* EmarVersion() { return "emar-0.1.0"; }
 
 std::vector<emar::v1::InputFile> DescribeInputs(const emar::v1::CreateJobRequest& request) {
   std::vector<emar::v1::InputFile> out;
-  auto add = [&](const std::string& role, const std::string& path) {
+  for (const JobInput& in : ListJobInputs(request.spec())) {
     emar::v1::InputFile f;
-    f.set_role(role);
-    f.set_path_or_name(path);
-    auto it = request.input_digests().find(path);
+    f.set_role(in.report_role);
+    f.set_path_or_name(in.path);
+    auto it = request.input_digests().find(in.path);
     if (it != request.input_digests().end()) f.set_sha256(it->second);
     out.push_back(std::move(f));
-  };
-  const JobSpec& s = request.spec();
-  add("target.references", s.target().references());
-  add("benchmark.references", s.benchmark().references());
-  add(absl::StrCat(s.base().name(), ".target_outputs"), s.base().target_outputs());
-  add(absl::StrCat(s.base().name(), ".benchmark_outputs"), s.base().benchmark_outputs());
-  for (const auto& c : s.candidates()) {
-    add(absl::StrCat(c.name(), ".target_outputs"), c.target_outputs());
-    add(absl::StrCat(c.name(), ".benchmark_outputs"), c.benchmark_outputs());
   }
   return out;
 }
@@ -164,7 +167,8 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
   opts.resamples = spec.bootstrap().resamples();
   opts.confidence = spec.bootstrap().confidence();
   opts.seed = spec.bootstrap().seed();
-  if (spec.bootstrap().test() == "approximate_randomization") opts.test = SignificanceTest::kApproximateRandomization;
+  if (spec.bootstrap().test() == kApproximateRandomizationTest)
+    opts.test = SignificanceTest::kApproximateRandomization;
   if (spec.bootstrap().ar_trials() > 0) opts.ar_trials = spec.bootstrap().ar_trials();
   opts.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   EmarFn emar_fn = [&formula](double t0, double t1, double b0, double b1) {
@@ -178,8 +182,10 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
     const CandidateStats& st = study.candidates[static_cast<size_t>(c)];
     emar::v1::CandidateReport* cr = report.add_candidates();
     cr->set_name(spec.candidates(c).name());
-    FillComparison(T, t_scores[0], t_scores[sys], st.t0, st.t1, st.dt, st.dt_p, cr->mutable_target());
-    FillComparison(B, b_scores[0], b_scores[sys], st.b0, st.b1, st.db, st.db_p, cr->mutable_benchmark());
+    FillComparison(T, t_scores[0], t_scores[sys], st.t0, st.t1, st.dt, st.dt_p,
+                   cr->mutable_target());
+    FillComparison(B, b_scores[0], b_scores[sys], st.b0, st.b1, st.db, st.db_p,
+                   cr->mutable_benchmark());
     const MetricValue& t0 = t_scores[0];
     const MetricValue& t1 = t_scores[sys];
     const MetricValue& b0 = b_scores[0];

@@ -2,15 +2,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "eval/metrics/metric_registry.h"
 
 namespace emar {
 namespace {
-int CoverageKey(emar::v1::DatasetRole role, int model) { return model * 4 + static_cast<int>(role); }
+int CoverageKey(emar::v1::DatasetRole role, int model) {
+  return model * 4 + static_cast<int>(role);
+}
 }  // namespace
 
-ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, size_t target_rows, size_t benchmark_rows,
-                                 ReferenceLookup lookup)
-    : spec_(spec), target_rows_(target_rows), benchmark_rows_(benchmark_rows), lookup_(std::move(lookup)) {
+ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, size_t target_rows,
+                                 size_t benchmark_rows, ReferenceLookup lookup)
+    : spec_(spec),
+      target_rows_(target_rows),
+      benchmark_rows_(benchmark_rows),
+      lookup_(std::move(lookup)) {
   init_status_ = Init();
 }
 
@@ -24,8 +30,10 @@ absl::Status ResultAssembler::Init() {
     d.systems.assign(models, std::vector<double>(d.n * d.metric->stats_width(), 0.0));
     for (size_t m = 0; m < models; ++m) {
       Coverage& c = coverage_[CoverageKey(role, static_cast<int>(m))];
-      const emar::v1::ModelSpec& ms = m == 0 ? spec_.base() : spec_.candidates(static_cast<int>(m) - 1);
-      c.display_name = role == emar::v1::DATASET_ROLE_TARGET ? ms.target_outputs() : ms.benchmark_outputs();
+      const emar::v1::ModelSpec& ms =
+          m == 0 ? spec_.base() : spec_.candidates(static_cast<int>(m) - 1);
+      c.display_name =
+          role == emar::v1::DATASET_ROLE_TARGET ? ms.target_outputs() : ms.benchmark_outputs();
       c.line.assign(d.n, 0);
     }
   }
@@ -36,12 +44,14 @@ DatasetResults& ResultAssembler::dataset(emar::v1::DatasetRole role) {
   return role == emar::v1::DATASET_ROLE_TARGET ? out_.target : out_.benchmark;
 }
 
-std::string ResultAssembler::Describe(emar::v1::DatasetRole role, size_t row, bool with_location) const {
+std::string ResultAssembler::Describe(emar::v1::DatasetRole role, size_t row,
+                                      bool with_location) const {
   absl::StatusOr<std::pair<std::string, uint64_t>> ref =
       lookup_ ? lookup_(role, row) : absl::UnavailableError("no lookup");
   if (!ref.ok()) return absl::StrCat("reference row ", row + 1);
   if (!with_location) return absl::StrCat("id '", ref->first, "'");
-  const emar::v1::DatasetSpec& ds = role == emar::v1::DATASET_ROLE_TARGET ? spec_.target() : spec_.benchmark();
+  const emar::v1::DatasetSpec& ds =
+      role == emar::v1::DATASET_ROLE_TARGET ? spec_.target() : spec_.benchmark();
   return absl::StrCat("id '", ref->first, "' (", ds.references(), ":", ref->second, ")");
 }
 
@@ -53,30 +63,35 @@ int ResultAssembler::ModelIndex(const std::string& model) const {
   return -1;
 }
 
-absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task, const emar::v1::ShardResult& result) {
+absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
+                                  const emar::v1::ShardResult& result) {
   RETURN_IF_ERROR(init_status_);
   const int model = ModelIndex(task.model());
-  if (model < 0 || (task.role() != emar::v1::DATASET_ROLE_TARGET && task.role() != emar::v1::DATASET_ROLE_BENCHMARK)) {
-    return absl::InternalError(absl::StrCat("shard ", task.shard_id(), " names unknown model '", task.model(), "'"));
+  if (model < 0 || (task.role() != emar::v1::DATASET_ROLE_TARGET &&
+                    task.role() != emar::v1::DATASET_ROLE_BENCHMARK)) {
+    return absl::InternalError(
+        absl::StrCat("shard ", task.shard_id(), " names unknown model '", task.model(), "'"));
   }
   DatasetResults& d = dataset(task.role());
   const size_t width = d.metric->stats_width();
   const size_t rows = static_cast<size_t>(result.reference_row_size());
-  if (static_cast<size_t>(result.stats_width()) != width || result.line_size() != result.reference_row_size() ||
+  if (static_cast<size_t>(result.stats_width()) != width ||
+      result.line_size() != result.reference_row_size() ||
       static_cast<size_t>(result.stats_size()) != rows * width) {
-    return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(), " result is malformed: ", rows,
-                                                   " rows, width ", result.stats_width(), " (metric '",
-                                                   d.metric->name(), "' needs ", width, "), ",
-                                                   result.stats_size(), " values"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shard ", task.shard_id(), " result is malformed: ", rows, " rows, width ",
+                     result.stats_width(), " (metric '", d.metric->name(), "' needs ", width, "), ",
+                     result.stats_size(), " values"));
   }
   // Shard-local label ids -> dataset label ids.
   std::vector<double> remap;
   if (d.metric->uses_labels()) {
     for (const std::string& label : result.labels()) remap.push_back(d.labels.Intern(label));
     if (d.labels.size() > kMaxLabels) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "dataset '", d.spec->name(), "': more than ", kMaxLabels, " distinct labels across its outputs, more than metric '",
-          d.metric->name(), "' supports; for free-text answers use exact_match or token_f1"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("dataset '", d.spec->name(), "': more than ", kMaxLabels,
+                       " distinct labels across its outputs, more than metric '", d.metric->name(),
+                       "' supports; for free-text answers use exact_match or token_f1"));
     }
   }
   Coverage& cov = coverage_[CoverageKey(task.role(), model)];
@@ -85,13 +100,13 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task, const emar::v
     const uint32_t ref_row = result.reference_row(static_cast<int>(i));
     const uint64_t line = result.line(static_cast<int>(i));
     if (ref_row >= d.n) {
-      return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(), " result names reference row ",
-                                                     ref_row, " of ", d.n));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "shard ", task.shard_id(), " result names reference row ", ref_row, " of ", d.n));
     }
     if (cov.line[ref_row] != 0) {
       return absl::InvalidArgumentError(absl::StrCat(cov.display_name, ":", line, ": duplicate ",
-                                                     Describe(task.role(), ref_row, false), " (first at line ",
-                                                     cov.line[ref_row], ")"));
+                                                     Describe(task.role(), ref_row, false),
+                                                     " (first at line ", cov.line[ref_row], ")"));
     }
     cov.line[ref_row] = line;
     for (size_t k = 0; k < width; ++k) {
@@ -99,8 +114,8 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task, const emar::v
       if (d.metric->uses_labels()) {
         const size_t local = static_cast<size_t>(v);
         if (v < 0 || local >= remap.size()) {
-          return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(), " result has label id ", v,
-                                                         " outside its label table"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              "shard ", task.shard_id(), " result has label id ", v, " outside its label table"));
         }
         v = remap[local];
       }
@@ -122,9 +137,9 @@ absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
         if (cov.line[r] == 0 && missing++ == 0) first = r;
       }
       if (missing > 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            cov.display_name, ": missing prediction for ", Describe(role, first, true),
-            missing > 1 ? absl::StrCat(" and ", missing - 1, " more ids") : ""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(cov.display_name, ": missing prediction for ", Describe(role, first, true),
+                         missing > 1 ? absl::StrCat(" and ", missing - 1, " more ids") : ""));
       }
     }
   }

@@ -9,17 +9,16 @@
 #ifndef EMAR_SERVER_RESULT_ASSEMBLER_H_
 #define EMAR_SERVER_RESULT_ASSEMBLER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
-#include <functional>
-#include <utility>
-
-#include "worker/scoring/metric.h"
+#include "eval/metrics/metric.h"
 
 namespace emar {
 
@@ -39,8 +38,8 @@ struct AssembledResults {
 
 // The id and 1-based line of a reference row, for error messages only: the happy path never
 // needs the references' texts or ids, so the coordinator parses them only when an error is found.
-using ReferenceLookup =
-    std::function<absl::StatusOr<std::pair<std::string, uint64_t>>(emar::v1::DatasetRole role, size_t row)>;
+using ReferenceLookup = std::function<absl::StatusOr<std::pair<std::string, uint64_t>>(
+    emar::v1::DatasetRole role, size_t row)>;
 
 class ResultAssembler {
  public:

@@ -51,9 +51,8 @@ class ShardScheduler {
 
   // Registers a job's shards. `tasks` are the shards still to do; `done_shards` the ids already
   // completed (after a restart); `attempts` carries prior attempts by shard id.
-  void AddJob(const std::string& job_id, std::vector<emar::v1::ShardTask> tasks,
-              int total_shards, int done_shards,
-              const absl::flat_hash_map<int32_t, int32_t>& attempts = {});
+  void AddJob(const std::string& job_id, std::vector<emar::v1::ShardTask> tasks, int total_shards,
+              int done_shards, const absl::flat_hash_map<int32_t, int32_t>& attempts = {});
   // Hands out the oldest pending shard with a fresh lease, or nothing.
   std::optional<emar::v1::ShardTask> Lease(const std::string& worker_id, absl::Time now);
   // Extends a lease. False when the lease is unknown (expired, reassigned, job cancelled): the

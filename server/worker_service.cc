@@ -58,7 +58,8 @@ class LeaseReactor final : public ServerUnaryReactor {
 // Streams a blob range in 1 MiB chunks, reading each from disk when the previous one is sent.
 class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlobResponse> {
  public:
-  ReadBlobReactor(Coordinator* c, const emar::v1::BlobRange& range) : coordinator_(c), range_(range) {
+  ReadBlobReactor(Coordinator* c, const emar::v1::BlobRange& range)
+      : coordinator_(c), range_(range) {
     auto size = coordinator_->blobs().Size(range.sha256());
     if (!size.ok()) {
       Finish(ToGrpcStatus(size.status()));
@@ -67,8 +68,8 @@ class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlob
     const int64_t end = range.length() < 0 ? *size : range.offset() + range.length();
     if (range.offset() < 0 || range.offset() > *size || end > *size) {
       Finish(ToGrpcStatus(absl::OutOfRangeError(absl::StrCat("range [", range.offset(), ", ", end,
-                                                             ") outside blob ", range.sha256(), " of ",
-                                                             *size, " bytes"))));
+                                                             ") outside blob ", range.sha256(),
+                                                             " of ", *size, " bytes"))));
       return;
     }
     next_ = range.offset();
@@ -112,19 +113,22 @@ class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlob
 
 }  // namespace
 
-ServerUnaryReactor* WorkerServiceImpl::Lease(CallbackServerContext* ctx, const emar::v1::LeaseRequest* req,
+ServerUnaryReactor* WorkerServiceImpl::Lease(CallbackServerContext* ctx,
+                                             const emar::v1::LeaseRequest* req,
                                              emar::v1::LeaseResponse* resp) {
   return new LeaseReactor(coordinator_, req, resp);
 }
 
-ServerUnaryReactor* WorkerServiceImpl::Heartbeat(CallbackServerContext* ctx, const emar::v1::HeartbeatRequest* req,
+ServerUnaryReactor* WorkerServiceImpl::Heartbeat(CallbackServerContext* ctx,
+                                                 const emar::v1::HeartbeatRequest* req,
                                                  emar::v1::HeartbeatResponse* resp) {
   auto r = coordinator_->Heartbeat(*req);
   if (r.ok()) *resp = std::move(*r);
   return FinishUnary(ctx, r.status());
 }
 
-ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx, const emar::v1::CompleteRequest* req,
+ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx,
+                                                const emar::v1::CompleteRequest* req,
                                                 emar::v1::CompleteResponse* resp) {
   auto r = coordinator_->Complete(*req);
   if (r.ok()) *resp = std::move(*r);

@@ -13,7 +13,8 @@ class WorkerServiceImpl final : public emar::v1::WorkerService::CallbackService 
  public:
   explicit WorkerServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
 
-  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* ctx, const emar::v1::LeaseRequest* req,
+  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* ctx,
+                                  const emar::v1::LeaseRequest* req,
                                   emar::v1::LeaseResponse* resp) override;
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
                                       const emar::v1::HeartbeatRequest* req,

@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "common/flag_names.h"
-#include "common/termination_signals.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/flag_names.h"
+#include "common/termination_signals.h"
 #include "worker/worker_loop.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:50051", "coordinator HOST:PORT");
@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_coordinator), grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_coordinator),
+                                           grpc::InsecureChannelCredentials(), args);
   emar::WorkerOptions options;
   options.threads = absl::GetFlag(FLAGS_threads);
   options.worker_id = absl::GetFlag(FLAGS_worker_id);

@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "common/grpc_status.h"
-#include "worker/field_names.h"
-#include "worker/shard_scorer.h"
-#include "worker/scoring/metric.h"
+#include "common/status_macros.h"
+#include "eval/job/field_names.h"
+#include "eval/job/shard_scorer.h"
+#include "eval/metrics/metric.h"
+#include "eval/metrics/metric_registry.h"
 
 namespace emar {
 namespace {
@@ -28,11 +29,13 @@ bool IsInputError(const absl::Status& s) { return absl::IsInvalidArgument(s); }
 }  // namespace
 
 WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions options)
-    : stub_(emar::v1::WorkerService::NewStub(channel)), options_([&] {
+    : stub_(emar::v1::WorkerService::NewStub(channel)),
+      options_([&] {
         if (options.worker_id.empty()) options.worker_id = DefaultWorkerId();
         if (options.threads < 1) options.threads = 1;
         return options;
-      }()) {}
+      }()),
+      references_(options_.reference_cache_entries) {}
 
 bool WorkerLoop::stopping() {
   absl::MutexLock lock(&mu_);
@@ -97,45 +100,13 @@ absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range) 
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(const emar::v1::ShardTask& task) {
-  const std::string key = absl::StrCat(task.references().sha256(), "|", task.fields().SerializeAsString());
-  std::shared_ptr<ReferenceEntry> entry;
-  bool loader = false;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto it = references_.begin(); it != references_.end(); ++it) {
-      if (it->first == key) {
-        references_.splice(references_.begin(), references_, it);
-        entry = it->second;
-        break;
-      }
-    }
-    if (entry == nullptr) {  // first asker parses; threads asking meanwhile wait for its result
-      entry = std::make_shared<ReferenceEntry>();
-      loader = true;
-      references_.emplace_front(key, entry);
-      while (references_.size() > static_cast<size_t>(options_.reference_cache_entries)) references_.pop_back();
-    }
-  }
-  if (!loader) {
-    absl::MutexLock lock(&entry->mu);
-    entry->mu.Await(absl::Condition(&entry->ready));
-    return entry->table;
-  }
-  absl::StatusOr<std::shared_ptr<const ReferenceTable>> table = [&]() -> absl::StatusOr<std::shared_ptr<const ReferenceTable>> {
+absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(
+    const emar::v1::ShardTask& task) {
+  return references_.Get(ReferenceCache::KeyOf(task), [&]() -> absl::StatusOr<ReferenceTable> {
     ASSIGN_OR_RETURN(std::string data, Fetch(task.references()));
-    ASSIGN_OR_RETURN(ReferenceTable parsed,
-                     ReferenceTable::Parse(task.references().display_name(), data, ToFieldConfig(task.fields())));
-    return std::make_shared<const ReferenceTable>(std::move(parsed));
-  }();
-  if (!table.ok()) {  // errors are not cached: a later shard tries again
-    absl::MutexLock lock(&mu_);
-    references_.remove_if([&](const auto& e) { return e.second == entry; });
-  }
-  absl::MutexLock lock(&entry->mu);
-  entry->table = table;
-  entry->ready = true;
-  return table;
+    return ReferenceTable::Parse(task.references().display_name(), data,
+                                 ToFieldConfig(task.fields()));
+  });
 }
 
 void WorkerLoop::Process(const emar::v1::ShardTask& task) {
@@ -144,7 +115,8 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
   bool done = false;
   std::atomic<bool> lease_lost{false};  // the job was cancelled or the shard reassigned
   std::thread heartbeat([&] {
-    const absl::Duration every = absl::Milliseconds(std::max<int64_t>(task.lease_ttl_ms() / 3, 100));
+    const absl::Duration every =
+        absl::Milliseconds(std::max<int64_t>(task.lease_ttl_ms() / 3, 100));
     absl::MutexLock lock(&hb_mu);
     while (!hb_mu.AwaitWithTimeout(absl::Condition(&done), every)) {
       hb_mu.Unlock();
@@ -204,7 +176,8 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
       shards_completed_.fetch_add(1);
       return;
     }
-    if (st.error_code() != grpc::StatusCode::UNAVAILABLE && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
       // The coordinator refused it; the lease will expire and the shard be retried.
       std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
                 << " refused: " << st.error_message() << std::endl;

@@ -20,7 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "emar/v1/service.grpc.pb.h"
-#include "worker/input/reference_table.h"
+#include "eval/input/reference_table.h"
+#include "worker/reference_cache.h"
 
 namespace emar {
 
@@ -56,14 +57,7 @@ class WorkerLoop {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::list<grpc::ClientContext*> waiting_ ABSL_GUARDED_BY(mu_);  // long-polls to cancel on Stop
-  // A references file parsed once for every thread that needs it.
-  struct ReferenceEntry {
-    absl::Mutex mu;
-    bool ready ABSL_GUARDED_BY(mu) = false;
-    absl::StatusOr<std::shared_ptr<const ReferenceTable>> table ABSL_GUARDED_BY(mu);
-  };
-  // By (sha256, fields), most recently used first.
-  std::list<std::pair<std::string, std::shared_ptr<ReferenceEntry>>> references_ ABSL_GUARDED_BY(mu_);
+  ReferenceCache references_;
 };
 
 }  // namespace emar

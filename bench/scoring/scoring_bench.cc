@@ -10,8 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "bench/scoring/scoring_data.h"
 #include "benchmark/benchmark.h"
-#include "worker/scoring/metric.h"
-#include "worker/scoring/tokenizer_13a.h"
+#include "eval/metrics/metric.h"
+#include "eval/metrics/metric_registry.h"
+#include "eval/metrics/tokenizer_13a.h"
 
 namespace emar {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "worker/scoring/metric.h"
+#include "eval/metrics/metric.h"
 
 namespace emar {
 

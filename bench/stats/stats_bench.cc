@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "server/stats/bootstrap_resampler.h"
-#include "server/stats/deterministic_rng.h"
-#include "server/stats/paired_bootstrap.h"
-#include "tests/server/stats/test_metrics.h"
+#include "eval/stats/bootstrap_resampler.h"
+#include "eval/stats/deterministic_rng.h"
+#include "eval/stats/paired_bootstrap.h"
+#include "tests/eval/stats/test_metrics.h"
 
 namespace emar {
 namespace {
@@ -64,12 +64,12 @@ Dataset Make(Kind kind, size_t n, uint64_t seed) {
       }
       case kMacroF1: {
         const double gold = static_cast<double>(rng.UniformBelow(5));
-        d.base.insert(d.base.end(),
-                      {rng.UniformOpen01() < 0.7 ? gold : static_cast<double>(rng.UniformBelow(5)),
-                       gold});
-        d.cand.insert(d.cand.end(),
-                      {rng.UniformOpen01() < 0.8 ? gold : static_cast<double>(rng.UniformBelow(5)),
-                       gold});
+        d.base.insert(
+            d.base.end(),
+            {rng.UniformOpen01() < 0.7 ? gold : static_cast<double>(rng.UniformBelow(5)), gold});
+        d.cand.insert(
+            d.cand.end(),
+            {rng.UniformOpen01() < 0.8 ? gold : static_cast<double>(rng.UniformBelow(5)), gold});
         break;
       }
     }
@@ -83,18 +83,24 @@ const Metric& MetricFor(Kind kind) {
   static const TestBleuMetric bleu;
   static const MacroF1Metric f1;
   switch (kind) {
-    case kBinary: return binary;
-    case kRatio: return ratio;
-    case kBleu: return bleu;
-    case kMacroF1: return f1;
+    case kBinary:
+      return binary;
+    case kRatio:
+      return ratio;
+    case kBleu:
+      return bleu;
+    case kMacroF1:
+      return f1;
   }
   return binary;
 }
 
 DatasetRows RowsOf(Kind kind, const Dataset& d) {
   const Metric& m = MetricFor(kind);
-  return DatasetRows{&m, kind == kMacroF1 ? size_t{5} : size_t{0},
-                     d.base.size() / m.stats_width(), {d.base, d.cand}};
+  return DatasetRows{&m,
+                     kind == kMacroF1 ? size_t{5} : size_t{0},
+                     d.base.size() / m.stats_width(),
+                     {d.base, d.cand}};
 }
 
 // The whole study: validation, point scores, resampler set-up (cell counting or packing),
@@ -110,8 +116,10 @@ void BM_Study(benchmark::State& state) {
     if (!s.ok()) state.SkipWithError(std::string(s.status().message()).c_str());
     benchmark::DoNotOptimize(s);
   }
-  state.SetLabel(kind == kBinary ? "binary" : kind == kRatio ? "ratio" : kind == kBleu ? "bleu10"
-                                                                                      : "macro_f1");
+  state.SetLabel(kind == kBinary  ? "binary"
+                 : kind == kRatio ? "ratio"
+                 : kind == kBleu  ? "bleu10"
+                                  : "macro_f1");
 }
 BENCHMARK(BM_Study)
     ->ArgsProduct({{kBinary, kRatio, kBleu, kMacroF1}, {static_cast<int64_t>(kN)}})

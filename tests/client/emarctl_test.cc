@@ -43,14 +43,15 @@ std::vector<std::string> Keys(simdjson::dom::object obj) {
 }
 
 TEST(EmarCommandTest, RelativeGainAsJson) {
-  CommandResult r = Emarctl({"emar", "--formula", "relative_gain", "--t0", ".7", "--t1", ".85", "--b0", ".75",
-                             "--b1", ".75", "--format", "json"});
+  CommandResult r = Emarctl({"emar", "--formula", "relative_gain", "--t0", ".7", "--t1", ".85",
+                             "--b0", ".75", "--b1", ".75", "--format", "json"});
   ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
   EXPECT_EQ(r.err, "");
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
   ASSERT_EQ(parser.parse(r.out).get_object().get(obj), simdjson::SUCCESS) << r.out;
-  EXPECT_THAT(Keys(obj), ::testing::ElementsAre("formula", "expression", "value", "undefined_reason"));
+  EXPECT_THAT(Keys(obj),
+              ::testing::ElementsAre("formula", "expression", "value", "undefined_reason"));
   std::string_view formula, expression;
   ASSERT_EQ(obj["formula"].get_string().get(formula), simdjson::SUCCESS);
   EXPECT_EQ(formula, "relative_gain");
@@ -64,8 +65,8 @@ TEST(EmarCommandTest, RelativeGainAsJson) {
 }
 
 TEST(EmarCommandTest, ExpressionAndTextFormat) {
-  CommandResult r = Emarctl({"emar", "--formula", "dT + min(0, dB)", "--t0", "0.5", "--t1", "0.6", "--b0", "0.8",
-                             "--b1", "0.7", "--format", "json"});
+  CommandResult r = Emarctl({"emar", "--formula", "dT + min(0, dB)", "--t0", "0.5", "--t1", "0.6",
+                             "--b0", "0.8", "--b1", "0.7", "--format", "json"});
   ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
   simdjson::dom::parser parser;
   double value = 0;
@@ -79,8 +80,8 @@ TEST(EmarCommandTest, ExpressionAndTextFormat) {
 }
 
 TEST(EmarCommandTest, UndefinedValueIsNullWithAReason) {
-  CommandResult r = Emarctl({"emar", "--formula", "relative_gain", "--t0", "0", "--t1", ".85", "--b0", ".75",
-                             "--b1", ".75", "--format", "json"});
+  CommandResult r = Emarctl({"emar", "--formula", "relative_gain", "--t0", "0", "--t1", ".85",
+                             "--b0", ".75", "--b1", ".75", "--format", "json"});
   ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
@@ -94,23 +95,26 @@ TEST(EmarCommandTest, UndefinedValueIsNullWithAReason) {
 }
 
 TEST(EmarCommandTest, BadFormulaIsAOneLineError) {
-  CommandResult r = Emarctl({"emar", "--formula", "(T1 - T0 / T0", "--t0", ".7", "--t1", ".85", "--b0", ".75",
-                             "--b1", ".75", "--format", "json"});
+  CommandResult r = Emarctl({"emar", "--formula", "(T1 - T0 / T0", "--t0", ".7", "--t1", ".85",
+                             "--b0", ".75", "--b1", ".75", "--format", "json"});
   ExpectOneLineError(r, 1);
-  CommandResult unknown = Emarctl({"emar", "--formula", "no_such_preset", "--t0", ".7", "--t1", ".85", "--b0",
-                                   ".75", "--b1", ".75"});
+  CommandResult unknown = Emarctl({"emar", "--formula", "no_such_preset", "--t0", ".7", "--t1",
+                                   ".85", "--b0", ".75", "--b1", ".75"});
   ExpectOneLineError(unknown, 1);
 }
 
 TEST(EmarCommandTest, MissingFlagsAreAUsageError) {
-  ExpectOneLineError(Emarctl({"emar", "--formula", "relative_gain", "--t0", ".7", "--t1", ".85", "--b0", ".75"}), 2);
+  ExpectOneLineError(
+      Emarctl({"emar", "--formula", "relative_gain", "--t0", ".7", "--t1", ".85", "--b0", ".75"}),
+      2);
   ExpectOneLineError(Emarctl({"emar"}), 2);
 }
 
 TEST(EmarctlTest, UsageErrors) {
   ExpectOneLineError(Emarctl({}), 2);
   ExpectOneLineError(Emarctl({"frobnicate"}), 2);
-  ExpectOneLineError(Emarctl({"emar", "--t0", "1", "--t1", "1", "--b0", "1", "--b1", "1", "--format", "xml"}), 2);
+  ExpectOneLineError(
+      Emarctl({"emar", "--t0", "1", "--t1", "1", "--b0", "1", "--b1", "1", "--format", "xml"}), 2);
   ExpectOneLineError(Emarctl({"status"}), 2);
   CommandResult help = Emarctl({"help"});
   EXPECT_TRUE(help.exit.Exited(0));
@@ -120,9 +124,11 @@ TEST(EmarctlTest, UsageErrors) {
 TEST(EmarctlTest, DocumentedDashedFlagsAreAccepted) {
   // README documents `submit --request-id K`; Abseil flags only know request_id unless emarctl
   // translates the spelling. No server is needed to tell an unknown flag from a connection error.
-  CommandResult r = Emarctl({"submit", kExampleDir + "/job.yaml", "--request-id", "k", "--server", "127.0.0.1:1"});
+  CommandResult r = Emarctl(
+      {"submit", kExampleDir + "/job.yaml", "--request-id", "k", "--server", "127.0.0.1:1"});
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("Unknown command line flag"))) << r.err;
-  EXPECT_TRUE(r.exit.Exited(1)) << r.exit.ToString() << ": " << r.err;  // unreachable server, not a usage error
+  EXPECT_TRUE(r.exit.Exited(1)) << r.exit.ToString() << ": "
+                                << r.err;  // unreachable server, not a usage error
 }
 
 struct ScoreCase {
@@ -139,8 +145,8 @@ TEST_P(ScoreCommandTest, MatchesAnIndependentComputation) {
   ASSERT_OK_AND_ASSIGN(ReferenceMap r, ReadReferences(refs));
   const double want = c.metric == "accuracy" ? AccuracyOf(p, r) : ExactMatchOf(p, r);
 
-  CommandResult out = Emarctl({"score", "--metric", c.metric, "--predictions", preds, "--references", refs,
-                               "--format", "json"});
+  CommandResult out = Emarctl({"score", "--metric", c.metric, "--predictions", preds,
+                               "--references", refs, "--format", "json"});
   ASSERT_TRUE(out.exit.Exited(0)) << out.exit.ToString() << ": " << out.err;
   EXPECT_EQ(out.err, "");
   simdjson::dom::parser parser;
@@ -175,22 +181,25 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(ScoreCommandErrorsTest, UnknownMetricNamesTheMetric) {
-  CommandResult r = Emarctl({"score", "--metric", "accuracyy", "--predictions", kExampleDir + "/out/base.target.jsonl",
-                             "--references", kExampleDir + "/data/target.jsonl", "--format", "json"});
+  CommandResult r = Emarctl({"score", "--metric", "accuracyy", "--predictions",
+                             kExampleDir + "/out/base.target.jsonl", "--references",
+                             kExampleDir + "/data/target.jsonl", "--format", "json"});
   ExpectOneLineError(r, 1);
   EXPECT_THAT(r.err, HasSubstr("accuracyy"));
 }
 
 TEST(ScoreCommandErrorsTest, MissingFlagsAreAUsageError) {
-  ExpectOneLineError(Emarctl({"score", "--metric", "accuracy", "--predictions", kExampleDir + "/out/base.target.jsonl"}), 2);
+  ExpectOneLineError(Emarctl({"score", "--metric", "accuracy", "--predictions",
+                              kExampleDir + "/out/base.target.jsonl"}),
+                     2);
 }
 
 TEST(ScoreCommandErrorsTest, BadLineNamesFileAndLine) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("score"));
   const std::string preds = dir.Join("preds.jsonl");
   ASSERT_OK(WriteFile(preds, "{\"id\": \"r00000\", \"prediction\": \"negative\"}\n{\"id\": \n"));
-  CommandResult r = Emarctl({"score", "--metric", "accuracy", "--predictions", preds, "--references",
-                             kExampleDir + "/data/target.jsonl"});
+  CommandResult r = Emarctl({"score", "--metric", "accuracy", "--predictions", preds,
+                             "--references", kExampleDir + "/data/target.jsonl"});
   ExpectOneLineError(r, 1);
   EXPECT_THAT(r.err, HasSubstr(preds + ":2"));
 }
@@ -205,8 +214,8 @@ namespace {
 // errors (1) and usage (2). Gates compare interval bounds: the example's EMAR interval is about
 // [0.18, 0.25] around 0.214 and its benchmark delta's about [-0.014, 0.014].
 TEST(RunGatesTest, PassingGatesExitZeroAndAreReported) {
-  CommandResult r = Emarctl({"run", kExampleDir + "/job.yaml", "--format", "json", "--min-emar", "0.1",
-                             "--max-benchmark-regression", "0.02"});
+  CommandResult r = Emarctl({"run", kExampleDir + "/job.yaml", "--format", "json", "--min-emar",
+                             "0.1", "--max-benchmark-regression", "0.02"});
   ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
   simdjson::dom::parser parser;
   simdjson::dom::element report = parser.parse(r.out);
@@ -243,7 +252,8 @@ TEST(RunFailureTest, BadOutputsExitOneWithTheErrorEveryTime) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("run-bad"));
   ASSERT_OK(CopyTree(kExampleDir, dir.path()));
   ASSERT_OK(WriteFile(dir.Join("out/base.target.jsonl"),
-                      "{\"id\": \"r00000\", \"prediction\": \"positive\"}\n{\"id\": \"r00001\", \"prediction\": \n"));
+                      "{\"id\": \"r00000\", \"prediction\": \"positive\"}\n{\"id\": \"r00001\", "
+                      "\"prediction\": \n"));
   for (int i = 0; i < 8; ++i) {
     SCOPED_TRACE(i);
     CommandResult r = Emarctl({"run", dir.Join("job.yaml"), "--rows-per-shard", "300"});
@@ -267,13 +277,13 @@ TEST(ScoreLabelLimitTest, FreeTextUnderAClassificationMetricIsAClearError) {
   }
   ASSERT_OK(WriteFile(dir.Join("refs.jsonl"), refs));
   ASSERT_OK(WriteFile(dir.Join("preds.jsonl"), preds));
-  CommandResult r = Emarctl({"score", "--metric", "macro_f1", "--predictions", dir.Join("preds.jsonl"),
-                             "--references", dir.Join("refs.jsonl")});
+  CommandResult r = Emarctl({"score", "--metric", "macro_f1", "--predictions",
+                             dir.Join("preds.jsonl"), "--references", dir.Join("refs.jsonl")});
   ExpectOneLineError(r, 1);
   EXPECT_THAT(r.err, HasSubstr("2101 distinct labels, more than the 2048"));
   EXPECT_THAT(r.err, HasSubstr("exact_match or token_f1"));
-  CommandResult ok = Emarctl({"score", "--metric", "exact_match", "--predictions", dir.Join("preds.jsonl"),
-                              "--references", dir.Join("refs.jsonl")});
+  CommandResult ok = Emarctl({"score", "--metric", "exact_match", "--predictions",
+                              dir.Join("preds.jsonl"), "--references", dir.Join("refs.jsonl")});
   EXPECT_TRUE(ok.exit.Exited(0)) << ok.err;
 }
 

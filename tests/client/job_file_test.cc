@@ -56,7 +56,8 @@ TEST(JobFileTest, YamlAndJsonGiveTheSameSpec) {
   ASSERT_OK_AND_ASSIGN(JobFile yaml, LoadJobFile(dir.Join("job.yaml")));
   ASSERT_OK_AND_ASSIGN(JobFile json, LoadJobFile(dir.Join("job.json")));
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(yaml.spec, json.spec))
-      << yaml.spec.DebugString() << "\nvs\n" << json.spec.DebugString();
+      << yaml.spec.DebugString() << "\nvs\n"
+      << json.spec.DebugString();
 
   const emar::v1::JobSpec& s = yaml.spec;
   EXPECT_EQ(s.name(), "sentiment");
@@ -99,12 +100,13 @@ TEST(JobFileTest, AbsolutePathsStayAbsolute) {
 }
 
 TEST(JobFileTest, TheExampleLoadsFromTheRepoRoot) {
-  const std::string path = "examples/restaurant-sentiment/job.yaml";  // tests run from the repo root
+  const std::string path =
+      "examples/restaurant-sentiment/job.yaml";  // tests run from the repo root
   ASSERT_OK_AND_ASSIGN(JobFile job, LoadJobFile(path));
   EXPECT_EQ(job.spec.name(), "restaurant-sentiment-lora");
   EXPECT_EQ(job.spec.formula(), "relative_gain");
   ASSERT_EQ(job.inputs.size(), 6u);
-  for (const JobInput& in : job.inputs) {
+  for (const JobFileInput& in : job.inputs) {
     EXPECT_EQ(in.local_path, "examples/restaurant-sentiment/" + in.spec_path);
     EXPECT_OK(emar::testing::ReadFile(in.local_path).status()) << in.local_path;
   }
@@ -113,19 +115,23 @@ TEST(JobFileTest, TheExampleLoadsFromTheRepoRoot) {
 TEST(JobFileTest, UnknownFieldIsAnErrorNamingTheFile) {
   const std::string text = std::string(kYaml) + "colour: blue\n";
   EXPECT_THAT(ParseJobFile(text, "jobs/typo.yaml", "jobs"),
-              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::AllOf(HasSubstr("jobs/typo.yaml"), HasSubstr("colour"))));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("jobs/typo.yaml"), HasSubstr("colour"))));
   // Nested too.
   std::string nested = kYaml;
   nested.replace(nested.find("metric: accuracy"), 16, "metric: accuracy, metrc: x");
   EXPECT_THAT(ParseJobFile(nested, "jobs/nested.yaml", "jobs"),
-              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::AllOf(HasSubstr("jobs/nested.yaml"), HasSubstr("metrc"))));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("jobs/nested.yaml"), HasSubstr("metrc"))));
 }
 
 TEST(JobFileTest, YamlSyntaxErrorNamesFileAndLine) {
-  const std::string text = "name: x\ntarget: {name: t, references: a.jsonl\nbase: {name: b}\n";  // unclosed flow map
+  const std::string text =
+      "name: x\ntarget: {name: t, references: a.jsonl\nbase: {name: b}\n";  // unclosed flow map
   auto job = ParseJobFile(text, "bad.yaml", ".");
   EXPECT_THAT(job, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad.yaml:")));
-  const std::string tabs = "name: x\ncandidates:\n  - name: a\n   - name: b\n";  // bad indentation on line 4
+  const std::string tabs =
+      "name: x\ncandidates:\n  - name: a\n   - name: b\n";  // bad indentation on line 4
   EXPECT_THAT(ParseJobFile(tabs, "indent.yaml", "."),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("indent.yaml:4:")));
 }
@@ -145,9 +151,10 @@ TEST(JobFileTest, WrongTypesAndNonMappingsAreErrors) {
 }
 
 TEST(JobFileTest, QuotedScalarsStayStringsAndPlainNumbersAreNumbers) {
-  ASSERT_OK_AND_ASSIGN(JobFile job,
-                       ParseJobFile("name: \"2024\"\nformula: \"true\"\nbootstrap: {seed: 42, confidence: 0.9}\n",
-                                    "q.yaml", "."));
+  ASSERT_OK_AND_ASSIGN(
+      JobFile job,
+      ParseJobFile("name: \"2024\"\nformula: \"true\"\nbootstrap: {seed: 42, confidence: 0.9}\n",
+                   "q.yaml", "."));
   EXPECT_EQ(job.spec.name(), "2024");
   EXPECT_EQ(job.spec.formula(), "true");
   EXPECT_EQ(job.spec.bootstrap().seed(), 42u);
@@ -159,7 +166,8 @@ TEST(JobFileTest, YamlFloatsThatAreNotJsonNumbersStillParse) {
   // them verbatim into the JSON text.
   for (const char* confidence : {".9", "0.9", "+.9", "9e-1"}) {
     SCOPED_TRACE(confidence);
-    auto job = ParseJobFile(absl::StrCat("name: x\nbootstrap: {confidence: ", confidence, "}\n"), "f.yaml", ".");
+    auto job = ParseJobFile(absl::StrCat("name: x\nbootstrap: {confidence: ", confidence, "}\n"),
+                            "f.yaml", ".");
     ASSERT_OK(job.status());
     EXPECT_DOUBLE_EQ(job->spec.bootstrap().confidence(), 0.9);
   }

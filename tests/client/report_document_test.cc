@@ -1,9 +1,9 @@
 #include "client/report_document.h"
 
+#include <tuple>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-#include <tuple>
 
 namespace emar {
 namespace {
@@ -45,7 +45,8 @@ emar::v1::Report TwoCandidates() {
 TEST(ReportDocumentTest, MarkdownRanksCandidatesAndEscapesPipes) {
   const std::string md = ReportToMarkdown(TwoCandidates());
   EXPECT_THAT(md, HasSubstr("# EMAR report: tune <r8> & r16"));
-  EXPECT_THAT(md, HasSubstr("| 1 | best | 0.3000 | [0.2500, 0.3500] | +0.1500 | undefined | pass |"));
+  EXPECT_THAT(md,
+              HasSubstr("| 1 | best | 0.3000 | [0.2500, 0.3500] | +0.1500 | undefined | pass |"));
   EXPECT_THAT(md, HasSubstr("| 2 | a\\|b | 0.1000 |"));  // a '|' in a name must not split the cell
   EXPECT_LT(md.find("## best"), md.find("## a\\|b"));    // sections in rank order
   EXPECT_THAT(md, HasSubstr("0.001 (mcnemar_exact)"));

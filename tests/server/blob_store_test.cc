@@ -29,7 +29,8 @@ TEST(BlobStoreTest, WriteVerifiesDigestAndReadsRanges) {
   EXPECT_EQ(all, data);
   ASSERT_OK_AND_ASSIGN(std::string part, store.Read(sha, 6, 5));
   EXPECT_EQ(part, "world");
-  EXPECT_THAT(store.Read(sha, 10, 5), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("outside blob")));
+  EXPECT_THAT(store.Read(sha, 10, 5),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("outside blob")));
 }
 
 TEST(BlobStoreTest, DigestMismatchIsRejectedAndNothingIsStored) {
@@ -39,7 +40,8 @@ TEST(BlobStoreTest, DigestMismatchIsRejectedAndNothingIsStored) {
   const std::string claimed = Sha256Hex("the real content");
   ASSERT_OK_AND_ASSIGN(auto w, store.StartWrite(claimed, 16));
   ASSERT_OK(w->Append("tampered content"));
-  EXPECT_THAT(w->Commit(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("digest mismatch")));
+  EXPECT_THAT(w->Commit(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("digest mismatch")));
   EXPECT_FALSE(store.Has(claimed));
 }
 
@@ -49,11 +51,14 @@ TEST(BlobStoreTest, SizeMismatchAndBadDigestAreRejected) {
   ASSERT_OK(store.Init());
   const std::string sha = Sha256Hex("abc");
   ASSERT_OK_AND_ASSIGN(auto w, store.StartWrite(sha, 3));
-  EXPECT_THAT(w->Append("abcd"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more data")));
+  EXPECT_THAT(w->Append("abcd"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more data")));
   ASSERT_OK_AND_ASSIGN(auto w2, store.StartWrite(sha, 3));
   ASSERT_OK(w2->Append("ab"));
-  EXPECT_THAT(w2->Commit(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("received 2 bytes")));
-  EXPECT_THAT(store.StartWrite("XYZ", 3), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("64 lowercase hex")));
+  EXPECT_THAT(w2->Commit(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("received 2 bytes")));
+  EXPECT_THAT(store.StartWrite("XYZ", 3),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("64 lowercase hex")));
   EXPECT_THAT(store.Read(Sha256Hex("missing"), 0, -1), StatusIs(absl::StatusCode::kNotFound));
 }
 

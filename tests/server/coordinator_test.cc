@@ -85,14 +85,19 @@ struct SmallJob {
 {"id": 2, "references": ["the Beatles", "Beatles"]}
 {"id": 3, "references": ["1989"]}
 )");
-    Write(dir + "/base.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
-                                 "{\"id\": \"c\", \"prediction\": \"neg\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
-    Write(dir + "/cand.t.jsonl", "{\"id\": \"d\", \"prediction\": \"neg\"}\n{\"id\": \"c\", \"prediction\": \" pos \"}\n"
-                                 "{\"id\": \"b\", \"prediction\": \"neg\"}\n{\"id\": \"a\", \"prediction\": \"neg\"}\n");
-    Write(dir + "/base.b.jsonl", "{\"id\": 1, \"prediction\": \"paris.\"}\n{\"id\": 2, \"prediction\": \"Beatles\"}\n"
-                                 "{\"id\": 3, \"prediction\": \"1991\"}\n");
-    Write(dir + "/cand.b.jsonl", "{\"id\": 1, \"prediction\": \"Paris\"}\n{\"id\": 2, \"prediction\": \"The Rolling Stones\"}\n"
-                                 "{\"id\": 3, \"prediction\": \"1991\"}\n");
+    Write(dir + "/base.t.jsonl",
+          "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
+          "{\"id\": \"c\", \"prediction\": \"neg\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
+    Write(dir + "/cand.t.jsonl",
+          "{\"id\": \"d\", \"prediction\": \"neg\"}\n{\"id\": \"c\", \"prediction\": \" pos \"}\n"
+          "{\"id\": \"b\", \"prediction\": \"neg\"}\n{\"id\": \"a\", \"prediction\": \"neg\"}\n");
+    Write(dir + "/base.b.jsonl",
+          "{\"id\": 1, \"prediction\": \"paris.\"}\n{\"id\": 2, \"prediction\": \"Beatles\"}\n"
+          "{\"id\": 3, \"prediction\": \"1991\"}\n");
+    Write(dir + "/cand.b.jsonl",
+          "{\"id\": 1, \"prediction\": \"Paris\"}\n{\"id\": 2, \"prediction\": \"The Rolling "
+          "Stones\"}\n"
+          "{\"id\": 3, \"prediction\": \"1991\"}\n");
     yaml = R"(name: small
 target: {name: t, references: t.jsonl, metric: accuracy}
 benchmark: {name: b, references: b.jsonl, metric: exact_match}
@@ -118,7 +123,7 @@ TEST(CoordinatorTest, SmallJobReportsScoresDeltasAndEmar) {
   ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(done.job_id()));
   ASSERT_EQ(report.candidates_size(), 1);
   const auto& c = report.candidates(0);
-  EXPECT_DOUBLE_EQ(c.target().base().value(), 0.5);       // a, d right
+  EXPECT_DOUBLE_EQ(c.target().base().value(), 0.5);        // a, d right
   EXPECT_DOUBLE_EQ(c.target().candidate().value(), 0.75);  // b, c (trimmed), d right
   EXPECT_DOUBLE_EQ(c.target().delta().value(), 0.25);
   EXPECT_DOUBLE_EQ(c.benchmark().base().value(), 2.0 / 3);
@@ -153,13 +158,15 @@ TEST(CoordinatorTest, ReportCarriesIntervalsTestsRanksAndGates) {
   TempDir data, inputs;
   SmallJob job(inputs.path());
   // A second candidate that is right everywhere on the target and keeps the benchmark.
-  Write(inputs.path() + "/best.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"neg\"}\n"
-                                         "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
+  Write(inputs.path() + "/best.t.jsonl",
+        "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"neg\"}\n"
+        "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
   std::string yaml = job.yaml;
   yaml.replace(yaml.find("formula:"), 0,
                "  - {name: best, target_outputs: best.t.jsonl, benchmark_outputs: base.b.jsonl}\n"
                "gates: {min_emar: 0.2, max_benchmark_regression: 0.5}\n");
-  ASSERT_OK_AND_ASSIGN(JobFile file, ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
+  ASSERT_OK_AND_ASSIGN(JobFile file,
+                       ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
   Harness h(data.path(), 2);
   ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(file));
   ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
@@ -170,7 +177,8 @@ TEST(CoordinatorTest, ReportCarriesIntervalsTestsRanksAndGates) {
   EXPECT_DOUBLE_EQ(best.emar().value(), 1.0);  // (1 - 0.5) / 0.5
   EXPECT_EQ(best.rank(), 1);
   EXPECT_EQ(cand.rank(), 2);
-  for (const auto* e : {&best.target().delta(), &cand.target().base(), &cand.target().delta(), &cand.benchmark().delta()}) {
+  for (const auto* e : {&best.target().delta(), &cand.target().base(), &cand.target().delta(),
+                        &cand.benchmark().delta()}) {
     ASSERT_TRUE(e->has_ci_low() && e->has_ci_high());
     EXPECT_LE(e->ci_low(), e->value());
     EXPECT_GE(e->ci_high(), e->value());
@@ -207,9 +215,11 @@ TEST(CoordinatorTest, NonBinaryMetricsGetTheConfiguredPairedTest) {
   for (const char* test : {"paired_bootstrap", "approximate_randomization"}) {
     SCOPED_TRACE(test);
     std::string yaml = job.yaml;
-    yaml.replace(yaml.find("metric: exact_match"), std::string("metric: exact_match").size(), "metric: token_f1");
+    yaml.replace(yaml.find("metric: exact_match"), std::string("metric: exact_match").size(),
+                 "metric: token_f1");
     yaml += absl::StrCat("bootstrap: {test: ", test, ", ar_trials: 2000}\n");
-    ASSERT_OK_AND_ASSIGN(JobFile file, ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
+    ASSERT_OK_AND_ASSIGN(JobFile file,
+                         ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
     TempDir data;
     Harness h(data.path(), 2);
     ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(file));
@@ -228,12 +238,14 @@ TEST(CoordinatorTest, NonBinaryMetricsGetTheConfiguredPairedTest) {
   Harness h(data.path(), 0);
   JobFile bad = job.Load();
   bad.spec.mutable_bootstrap()->set_test("t_test");
-  EXPECT_THAT(h.client().Submit(bad, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bootstrap.test")));
+  EXPECT_THAT(h.client().Submit(bad, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bootstrap.test")));
 }
 
 std::string Gzip(const std::string& data) {
   z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
+            Z_OK);
   std::string out(deflateBound(&z, data.size()) + 32, '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
@@ -272,20 +284,27 @@ TEST(CoordinatorTest, HarnessSampleLogsLoadThroughConfiguredFields) {
   // the base model's samples file serves as the target references and as the base's outputs.
   TempDir data, inputs;
   SmallJob job(inputs.path());
-  ASSERT_OK_AND_ASSIGN(std::string samples, ReadFileToString(std::string(EMAR_TESTDATA_DIR) + "/input/lm_eval_samples.jsonl"));
+  ASSERT_OK_AND_ASSIGN(std::string samples, ReadFileToString(std::string(EMAR_TESTDATA_DIR) +
+                                                             "/input/lm_eval_samples.jsonl"));
   Write(inputs.path() + "/samples_base.jsonl", samples);
   Write(inputs.path() + "/samples_cand.jsonl",
-        "{\"doc_id\": 3, \"filtered_resps\": [\"3\"]}\n{\"doc_id\": 2, \"filtered_resps\": [\"neutral\"]}\n"
-        "{\"doc_id\": 1, \"filtered_resps\": [\"positive\"]}\n{\"doc_id\": 0, \"filtered_resps\": [\"negative\"]}\n");
+        "{\"doc_id\": 3, \"filtered_resps\": [\"3\"]}\n{\"doc_id\": 2, \"filtered_resps\": "
+        "[\"neutral\"]}\n"
+        "{\"doc_id\": 1, \"filtered_resps\": [\"positive\"]}\n{\"doc_id\": 0, \"filtered_resps\": "
+        "[\"negative\"]}\n");
   std::string yaml = job.yaml;
   yaml.replace(yaml.find("target:"), yaml.find("benchmark:") - yaml.find("target:"),
                "target: {name: sst, references: samples_base.jsonl, metric: accuracy,\n"
-               "         fields: {id_field: doc_id, reference_field: target, prediction_field: filtered_resps.0}}\n");
-  yaml.replace(yaml.find("target_outputs: base.t.jsonl"), std::string("target_outputs: base.t.jsonl").size(),
+               "         fields: {id_field: doc_id, reference_field: target, prediction_field: "
+               "filtered_resps.0}}\n");
+  yaml.replace(yaml.find("target_outputs: base.t.jsonl"),
+               std::string("target_outputs: base.t.jsonl").size(),
                "target_outputs: samples_base.jsonl");
-  yaml.replace(yaml.find("target_outputs: cand.t.jsonl"), std::string("target_outputs: cand.t.jsonl").size(),
+  yaml.replace(yaml.find("target_outputs: cand.t.jsonl"),
+               std::string("target_outputs: cand.t.jsonl").size(),
                "target_outputs: samples_cand.jsonl");
-  ASSERT_OK_AND_ASSIGN(JobFile file, ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
+  ASSERT_OK_AND_ASSIGN(JobFile file,
+                       ParseJobFile(yaml, inputs.path() + "/job.yaml", inputs.path()));
   Harness h(data.path(), 2);
   ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(file));
   ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
@@ -333,29 +352,36 @@ TEST_P(CoordinatorBadInputTest, FailsPreciselyAndServerKeepsServing) {
 INSTANTIATE_TEST_SUITE_P(
     Errors, CoordinatorBadInputTest,
     ::testing::Values(
-        BadCase{"malformed_output_line", "cand.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \n",
-                "cand.t.jsonl:2", false},
-        BadCase{"malformed_reference_line", "t.jsonl", "{\"id\": \"a\", \"reference\": \"pos\"}\nnot json\n",
-                "t.jsonl:2", true},
-        BadCase{"missing_id_in_outputs", "base.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"prediction\": \"x\"}\n",
+        BadCase{"malformed_output_line", "cand.t.jsonl",
+                "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \n", "cand.t.jsonl:2",
+                false},
+        BadCase{"malformed_reference_line", "t.jsonl",
+                "{\"id\": \"a\", \"reference\": \"pos\"}\nnot json\n", "t.jsonl:2", true},
+        BadCase{"missing_id_in_outputs", "base.t.jsonl",
+                "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"prediction\": \"x\"}\n",
                 "base.t.jsonl:2", false},
-        BadCase{"missing_id_in_references", "t.jsonl", "{\"reference\": \"pos\"}\n", "t.jsonl:1", true},
-        BadCase{"duplicate_reference_id", "t.jsonl",
-                "{\"id\": \"a\", \"reference\": \"pos\"}\n{\"id\": \"a\", \"reference\": \"neg\"}\n",
-                "duplicate id 'a'", true},
-        BadCase{"duplicate_prediction_id", "base.t.jsonl",
-                "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
-                "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"pos\"}\n"
-                "{\"id\": \"a\", \"prediction\": \"neg\"}\n",
-                "base.t.jsonl:5: duplicate id 'a' (first at line 1)", false},
+        BadCase{"missing_id_in_references", "t.jsonl", "{\"reference\": \"pos\"}\n", "t.jsonl:1",
+                true},
+        BadCase{
+            "duplicate_reference_id", "t.jsonl",
+            "{\"id\": \"a\", \"reference\": \"pos\"}\n{\"id\": \"a\", \"reference\": \"neg\"}\n",
+            "duplicate id 'a'", true},
+        BadCase{
+            "duplicate_prediction_id", "base.t.jsonl",
+            "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
+            "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"pos\"}\n"
+            "{\"id\": \"a\", \"prediction\": \"neg\"}\n",
+            "base.t.jsonl:5: duplicate id 'a' (first at line 1)", false},
         BadCase{"unknown_prediction_id", "cand.b.jsonl",
-                "{\"id\": 1, \"prediction\": \"x\"}\n{\"id\": 2, \"prediction\": \"x\"}\n{\"id\": 3, \"prediction\": \"x\"}\n"
+                "{\"id\": 1, \"prediction\": \"x\"}\n{\"id\": 2, \"prediction\": \"x\"}\n{\"id\": "
+                "3, \"prediction\": \"x\"}\n"
                 "{\"id\": 99, \"prediction\": \"x\"}\n",
                 "cand.b.jsonl:4: field 'id': unknown id '99'", false},
-        BadCase{"missing_prediction", "cand.t.jsonl",
-                "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
-                "{\"id\": \"d\", \"prediction\": \"pos\"}\n",
-                "cand.t.jsonl: missing prediction for id 'c' (t.jsonl:3)", false},
+        BadCase{
+            "missing_prediction", "cand.t.jsonl",
+            "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"pos\"}\n"
+            "{\"id\": \"d\", \"prediction\": \"pos\"}\n",
+            "cand.t.jsonl: missing prediction for id 'c' (t.jsonl:3)", false},
         BadCase{"empty_outputs", "base.b.jsonl", "", "base.b.jsonl: empty file", true},
         BadCase{"empty_references", "b.jsonl", "\n\n", "b.jsonl", true}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
@@ -370,23 +396,29 @@ TEST(CoordinatorTest, SpecErrorsNameTheField) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target.metric")));
   JobFile bad_formula = job.Load();
   bad_formula.spec.set_formula("(T1 - T0) / ");
-  EXPECT_THAT(h.client().Submit(bad_formula, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("formula")));
+  EXPECT_THAT(h.client().Submit(bad_formula, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("formula")));
   JobFile no_candidates = job.Load();
   no_candidates.spec.clear_candidates();
   EXPECT_THAT(h.client().Submit(no_candidates, ""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("candidates")));
   JobFile twice = job.Load();
   twice.spec.mutable_candidates(0)->set_name("base");
-  EXPECT_THAT(h.client().Submit(twice, ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("used twice")));
+  EXPECT_THAT(h.client().Submit(twice, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("used twice")));
 }
 
 TEST(CoordinatorTest, UnknownJobIsNotFound) {
   TempDir data;
   Harness h(data.path(), 0);
-  EXPECT_THAT(h.client().GetJob("job-nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
-  EXPECT_THAT(h.client().GetReport("job-nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
-  EXPECT_THAT(h.client().CancelJob("job-nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
-  EXPECT_THAT(h.client().Watch("job-nope", nullptr), StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().GetJob("job-nope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().GetReport("job-nope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().CancelJob("job-nope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
+  EXPECT_THAT(h.client().Watch("job-nope", nullptr),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("job-nope")));
 }
 
 TEST(CoordinatorTest, UploadDigestMismatchIsRejected) {
@@ -421,7 +453,8 @@ TEST(CoordinatorTest, CancelStopsLeasesAndHeartbeats) {
   Harness h(data.path(), 0);
   ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(job.Load(), ""));
   std::optional<emar::v1::ShardTask> task;
-  h.coordinator().LeaseAsync("w", absl::Seconds(1), [&](std::optional<emar::v1::ShardTask> t) { task = t; });
+  h.coordinator().LeaseAsync("w", absl::Seconds(1),
+                             [&](std::optional<emar::v1::ShardTask> t) { task = t; });
   ASSERT_TRUE(task);
   ASSERT_OK_AND_ASSIGN(auto cancelled, h.client().CancelJob(created.job_id()));
   EXPECT_EQ(cancelled.state(), emar::v1::JOB_STATE_CANCELLED);
@@ -430,7 +463,8 @@ TEST(CoordinatorTest, CancelStopsLeasesAndHeartbeats) {
   ASSERT_OK_AND_ASSIGN(auto resp, h.coordinator().Heartbeat(hb));
   EXPECT_FALSE(resp.keep_going());
   std::optional<emar::v1::ShardTask> none = emar::v1::ShardTask();
-  h.coordinator().LeaseAsync("w", absl::ZeroDuration(), [&](std::optional<emar::v1::ShardTask> t) { none = t; });
+  h.coordinator().LeaseAsync("w", absl::ZeroDuration(),
+                             [&](std::optional<emar::v1::ShardTask> t) { none = t; });
   h.coordinator().Tick();
   EXPECT_FALSE(none);
 }
@@ -441,7 +475,8 @@ TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
   Harness h(data.path(), 0);
   ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(job.Load(), ""));
   std::optional<emar::v1::ShardTask> task;
-  h.coordinator().LeaseAsync("w", absl::Seconds(1), [&](std::optional<emar::v1::ShardTask> t) { task = t; });
+  h.coordinator().LeaseAsync("w", absl::Seconds(1),
+                             [&](std::optional<emar::v1::ShardTask> t) { task = t; });
   ASSERT_TRUE(task);
   emar::v1::CompleteRequest req;
   req.set_job_id(task->job_id());
@@ -450,7 +485,8 @@ TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
   req.mutable_result()->set_stats_width(1);
   emar::v1::CompleteRequest malformed = req;
   malformed.mutable_result()->add_stats(1.0);  // a value without its row
-  EXPECT_THAT(h.coordinator().Complete(malformed), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("malformed")));
+  EXPECT_THAT(h.coordinator().Complete(malformed),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("malformed")));
   ASSERT_OK_AND_ASSIGN(auto r1, h.coordinator().Complete(req));
   ASSERT_OK_AND_ASSIGN(auto r2, h.coordinator().Complete(req));
   EXPECT_FALSE(r1.duplicate());

@@ -85,7 +85,8 @@ TEST(JobStoreTest, RequestIdIsUniqueAndFindable) {
   EXPECT_THAT(store->CreateJob(MakeJob("b", "req-1", 2), {}, Shards(1)),
               StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
   // The failed insert left nothing behind.
-  EXPECT_THAT(store->GetJob("b"), StatusIs(absl::StatusCode::kNotFound, ::testing::HasSubstr("'b'")));
+  EXPECT_THAT(store->GetJob("b"),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::HasSubstr("'b'")));
   ASSERT_OK_AND_ASSIGN(auto found, store->FindJobByRequestId("req-1"));
   EXPECT_EQ(found.value_or(""), "a");
   // Jobs without a request id do not collide.

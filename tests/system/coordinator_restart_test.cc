@@ -19,7 +19,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kExampleJob = absl::StrCat(EMAR_SOURCE_DIR, "/examples/restaurant-sentiment/job.yaml");
+const std::string kExampleJob =
+    absl::StrCat(EMAR_SOURCE_DIR, "/examples/restaurant-sentiment/job.yaml");
 
 std::string JobIdFrom(const std::string& submit_json) {
   const std::string key = "\"job_id\": \"";
@@ -33,8 +34,10 @@ TEST(CoordinatorRestartTest, SigtermExitsZeroAndTheReportSurvivesARestart) {
   ClusterOptions options;
   options.workers = 1;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(options));
-  CommandResult first = cluster->Emarctl({"submit", kExampleJob, "--wait", "--format", "json"}, absl::Seconds(90));
-  ASSERT_TRUE(first.exit.Exited(0)) << first.exit.ToString() << ": " << first.err << cluster->Logs();
+  CommandResult first =
+      cluster->Emarctl({"submit", kExampleJob, "--wait", "--format", "json"}, absl::Seconds(90));
+  ASSERT_TRUE(first.exit.Exited(0))
+      << first.exit.ToString() << ": " << first.err << cluster->Logs();
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(first.out));
   const std::string job_id = report.job_id();
 
@@ -44,7 +47,8 @@ TEST(CoordinatorRestartTest, SigtermExitsZeroAndTheReportSurvivesARestart) {
   ASSERT_OK(cluster->RestartCoordinator());
 
   CommandResult again = cluster->Emarctl({"report", job_id, "--format", "json"});
-  ASSERT_TRUE(again.exit.Exited(0)) << again.exit.ToString() << ": " << again.err << cluster->Logs();
+  ASSERT_TRUE(again.exit.Exited(0))
+      << again.exit.ToString() << ": " << again.err << cluster->Logs();
   EXPECT_EQ(again.out, first.out);  // the same report to the byte, job_id included
 
   CommandResult status = cluster->Emarctl({"status", job_id, "--format", "json"});
@@ -62,7 +66,8 @@ TEST(CoordinatorRestartTest, KilledMidJobAndRestartedOnTheSameAddressTheJobResum
   options.rows_per_shard = 2500;
   options.lease_ttl_seconds = 2;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(options));
-  CommandResult submitted = cluster->Emarctl({"submit", gen.job_file, "--format", "json"}, absl::Seconds(60));
+  CommandResult submitted =
+      cluster->Emarctl({"submit", gen.job_file, "--format", "json"}, absl::Seconds(60));
   ASSERT_TRUE(submitted.exit.Exited(0)) << submitted.err;
   const std::string job_id = JobIdFrom(submitted.out);
   ASSERT_FALSE(job_id.empty()) << submitted.out;
@@ -77,7 +82,8 @@ TEST(CoordinatorRestartTest, KilledMidJobAndRestartedOnTheSameAddressTheJobResum
         return seen.progress().shards_done() >= 1 || seen.state() == emar::v1::JOB_STATE_SUCCEEDED;
       },
       absl::Seconds(60), absl::Milliseconds(1)));
-  ASSERT_NE(seen.state(), emar::v1::JOB_STATE_SUCCEEDED) << "the job ended too soon; make it bigger";
+  ASSERT_NE(seen.state(), emar::v1::JOB_STATE_SUCCEEDED)
+      << "the job ended too soon; make it bigger";
 
   // A crash, not a drain: nothing gets a chance to flush.
   ASSERT_OK(cluster->coordinator().Signal(SIGKILL));
@@ -86,16 +92,18 @@ TEST(CoordinatorRestartTest, KilledMidJobAndRestartedOnTheSameAddressTheJobResum
   ASSERT_OK(cluster->RestartCoordinator(/*same_address=*/true));
 
   // The worker still runs and reconnects to the same address; the job finishes.
-  CommandResult watched = cluster->Emarctl({"watch", job_id, "--format", "json"}, absl::Seconds(120));
+  CommandResult watched =
+      cluster->Emarctl({"watch", job_id, "--format", "json"}, absl::Seconds(120));
   CommandResult final_status = cluster->Emarctl({"status", job_id});
-  ASSERT_TRUE(watched.exit.Exited(0)) << watched.exit.ToString() << ": " << watched.err << "\nwatch printed:\n"
-                                      << watched.out << "\nstatus: " << final_status.out << final_status.err
-                                      << cluster->Logs();
+  ASSERT_TRUE(watched.exit.Exited(0))
+      << watched.exit.ToString() << ": " << watched.err << "\nwatch printed:\n"
+      << watched.out << "\nstatus: " << final_status.out << final_status.err << cluster->Logs();
   CommandResult report_out = cluster->Emarctl({"report", job_id, "--format", "json"});
   ASSERT_TRUE(report_out.exit.Exited(0)) << report_out.err;
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(report_out.out));
 
-  CommandResult embedded = RunEmarctl({"run", gen.job_file, "--format", "json"}, absl::Seconds(120));
+  CommandResult embedded =
+      RunEmarctl({"run", gen.job_file, "--format", "json"}, absl::Seconds(120));
   ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.err;
   ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, ParseReportJson(embedded.out));
   EXPECT_EQ(DiffIgnoringJobId(report, undisturbed), "");
@@ -106,7 +114,8 @@ TEST(WorkerShutdownTest, SigtermStopsAnIdleWorkerWithExitZero) {
   options.workers = 1;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(options));
   Process& worker = *cluster->workers()[0];
-  ASSERT_TRUE(PollUntil([&] { return absl::StrContains(worker.ReadStdout(), "worker serving"); }, absl::Seconds(30)));
+  ASSERT_TRUE(PollUntil([&] { return absl::StrContains(worker.ReadStdout(), "worker serving"); },
+                        absl::Seconds(30)));
   ASSERT_OK(worker.Signal(SIGTERM));
   ASSERT_OK_AND_ASSIGN(ExitStatus exit, worker.Wait(absl::Seconds(30)));
   EXPECT_TRUE(exit.Exited(0)) << exit.ToString() << worker.ReadStderr();
@@ -119,13 +128,15 @@ TEST(CommandLineTest, CoordinatorAcceptsTheDocumentedDashedFlags) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("flags"));
   const std::string port_file = dir.Join("port");
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Process> coordinator,
-                       Process::Start({BinPath("emar-coordinator"), "--listen", "127.0.0.1:0", "--data-dir",
-                                       dir.Join("data"), "--port-file", port_file, "--rows-per-shard", "1000",
-                                       "--lease-ttl-seconds", "2"},
+                       Process::Start({BinPath("emar-coordinator"), "--listen", "127.0.0.1:0",
+                                       "--data-dir", dir.Join("data"), "--port-file", port_file,
+                                       "--rows-per-shard", "1000", "--lease-ttl-seconds", "2"},
                                       dir.path()));
-  const bool up = PollUntil([&] { return ReadFile(port_file).ok() || !coordinator->running(); }, absl::Seconds(30));
+  const bool up = PollUntil([&] { return ReadFile(port_file).ok() || !coordinator->running(); },
+                            absl::Seconds(30));
   ASSERT_TRUE(up);
-  EXPECT_TRUE(ReadFile(port_file).ok()) << "emar-coordinator did not start: " << coordinator->ReadStderr();
+  EXPECT_TRUE(ReadFile(port_file).ok())
+      << "emar-coordinator did not start: " << coordinator->ReadStderr();
   if (coordinator->running()) {
     ASSERT_OK(coordinator->Signal(SIGTERM));
     ASSERT_OK_AND_ASSIGN(ExitStatus exit, coordinator->Wait(absl::Seconds(30)));

@@ -38,10 +38,14 @@ ExpectedScores ComputeExampleScores() {
                                 base_b.status(), cand_b.status()}) {
     EXPECT_OK(s);
   }
-  if (!target.ok() || !bench.ok() || !base_t.ok() || !cand_t.ok() || !base_b.ok() || !cand_b.ok()) return {};
-  return {AccuracyOf(*base_t, *target), AccuracyOf(*cand_t, *target),
-          ExactMatchOf(*base_b, *bench), ExactMatchOf(*cand_b, *bench),
-          target->size(), bench->size()};
+  if (!target.ok() || !bench.ok() || !base_t.ok() || !cand_t.ok() || !base_b.ok() || !cand_b.ok())
+    return {};
+  return {AccuracyOf(*base_t, *target),
+          AccuracyOf(*cand_t, *target),
+          ExactMatchOf(*base_b, *bench),
+          ExactMatchOf(*cand_b, *bench),
+          target->size(),
+          bench->size()};
 }
 
 void ExpectEstimate(const emar::v1::Estimate& e, double want, const std::string& what) {
@@ -78,7 +82,8 @@ class ExampleJobTest : public ::testing::Test {
     EXPECT_NE(at, std::string::npos) << o;
     if (at == std::string::npos) return "";
     const size_t end = o.find('"', at + key.size());
-    EXPECT_EQ(o.substr(end + 1).find_first_not_of(" \n}"), std::string::npos) << "only job_id expected: " << o;
+    EXPECT_EQ(o.substr(end + 1).find_first_not_of(" \n}"), std::string::npos)
+        << "only job_id expected: " << o;
     return o.substr(at + key.size(), end - at - key.size());
   }
 
@@ -95,7 +100,8 @@ TEST_F(ExampleJobTest, DistributedReportMatchesIndependentScoresAndEmbeddedRun) 
 
   CommandResult submitted =
       cluster_->Emarctl({"submit", kExampleJob, "--wait", "--format", "json"}, absl::Seconds(90));
-  ASSERT_TRUE(submitted.exit.Exited(0)) << submitted.exit.ToString() << ": " << submitted.err << cluster_->Logs();
+  ASSERT_TRUE(submitted.exit.Exited(0))
+      << submitted.exit.ToString() << ": " << submitted.err << cluster_->Logs();
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(submitted.out));
 
   EXPECT_THAT(report.job_id(), ::testing::StartsWith("job-"));
@@ -142,7 +148,8 @@ TEST_F(ExampleJobTest, DistributedReportMatchesIndependentScoresAndEmbeddedRun) 
 }
 
 TEST_F(ExampleJobTest, ProvenanceRecordsInputSizes) {
-  CommandResult r = cluster_->Emarctl({"submit", kExampleJob, "--wait", "--format", "json"}, absl::Seconds(90));
+  CommandResult r =
+      cluster_->Emarctl({"submit", kExampleJob, "--wait", "--format", "json"}, absl::Seconds(90));
   ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << ": " << r.err;
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(r.out));
   for (const emar::v1::InputFile& in : report.provenance().inputs()) {
@@ -156,15 +163,18 @@ TEST_F(ExampleJobTest, SubmitStatusWatchListReport) {
   ASSERT_THAT(job_id, ::testing::StartsWith("job-"));
 
   // watch: a snapshot first, then progress, ending with the terminal state.
-  CommandResult watched = cluster_->Emarctl({"watch", job_id, "--format", "json"}, absl::Seconds(90));
-  ASSERT_TRUE(watched.exit.Exited(0)) << watched.exit.ToString() << ": " << watched.err << cluster_->Logs();
+  CommandResult watched =
+      cluster_->Emarctl({"watch", job_id, "--format", "json"}, absl::Seconds(90));
+  ASSERT_TRUE(watched.exit.Exited(0))
+      << watched.exit.ToString() << ": " << watched.err << cluster_->Logs();
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> events, SplitJsonObjects(watched.out));
   ASSERT_FALSE(events.empty());
   int last_done = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     ASSERT_OK_AND_ASSIGN(emar::v1::Job event, ParseJobJson(events[i]));
     EXPECT_EQ(event.job_id(), job_id);
-    EXPECT_GE(event.progress().shards_done(), last_done) << "progress went backwards at event " << i;
+    EXPECT_GE(event.progress().shards_done(), last_done)
+        << "progress went backwards at event " << i;
     last_done = event.progress().shards_done();
     if (i + 1 == events.size()) {
       EXPECT_EQ(event.state(), emar::v1::JOB_STATE_SUCCEEDED);
@@ -214,8 +224,10 @@ TEST_F(ExampleJobTest, SubmitStatusWatchListReport) {
 }
 
 TEST_F(ExampleJobTest, ResubmittingWithTheSameRequestIdGivesTheSameJob) {
-  CommandResult a = cluster_->Emarctl({"submit", kExampleJob, "--request_id", "same-key", "--format", "json"});
-  CommandResult b = cluster_->Emarctl({"submit", kExampleJob, "--request_id", "same-key", "--format", "json"});
+  CommandResult a =
+      cluster_->Emarctl({"submit", kExampleJob, "--request_id", "same-key", "--format", "json"});
+  CommandResult b =
+      cluster_->Emarctl({"submit", kExampleJob, "--request_id", "same-key", "--format", "json"});
   ASSERT_TRUE(a.exit.Exited(0)) << a.err;
   ASSERT_TRUE(b.exit.Exited(0)) << b.err;
   EXPECT_EQ(a.out, b.out);

@@ -42,7 +42,8 @@ constexpr Qa kQa[] = {{{"Paris", "the city of Paris"}, "London"},
 
 class LineWriter {
  public:
-  explicit LineWriter(const std::string& path) : path_(path), out_(path, std::ios::binary | std::ios::trunc) {}
+  explicit LineWriter(const std::string& path)
+      : path_(path), out_(path, std::ios::binary | std::ios::trunc) {}
   void Line(const std::string& s) { out_ << s << '\n'; }
   absl::Status Close() {
     out_.close();
@@ -57,8 +58,8 @@ class LineWriter {
 
 }  // namespace
 
-absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_target, size_t n_benchmark,
-                                               int bootstrap_resamples) {
+absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_target,
+                                               size_t n_benchmark, int bootstrap_resamples) {
   for (const char* sub : {"/data", "/out"}) {
     if (::mkdir(absl::StrCat(dir, sub).c_str(), 0755) != 0) {
       return absl::InternalError(absl::StrCat("mkdir ", dir, sub));
@@ -82,19 +83,21 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
     cand_right[i] = rng.Chance(0.85);
     t0 += base_right[i];
     t1 += cand_right[i];
-    refs.Line(absl::StrFormat(R"({"id": "t%07d", "text": "review %d", "reference": "%s"})", i, i, kLabels[gold[i]]));
+    refs.Line(absl::StrFormat(R"({"id": "t%07d", "text": "review %d", "reference": "%s"})", i, i,
+                              kLabels[gold[i]]));
   }
   if (absl::Status s = refs.Close(); !s.ok()) return s;
   auto label = [&](size_t i, bool right) { return kLabels[right ? gold[i] : (gold[i] + 1) % 3]; };
   LineWriter base_t(absl::StrCat(dir, "/out/base.target.jsonl"));
   for (size_t k = n_target; k-- > 0;) {
-    base_t.Line(absl::StrFormat(R"({"id": "t%07d", "prediction": "%s"})", k, label(k, base_right[k])));
+    base_t.Line(
+        absl::StrFormat(R"({"id": "t%07d", "prediction": "%s"})", k, label(k, base_right[k])));
   }
   if (absl::Status s = base_t.Close(); !s.ok()) return s;
   LineWriter cand_t(absl::StrCat(dir, "/out/cand.target.jsonl"));
   for (size_t i = 0; i < n_target; ++i) {
-    cand_t.Line(absl::StrFormat(R"({"id": "t%07d", "prediction": "%s%s"})", i, i % 5 == 0 ? " " : "",
-                                label(i, cand_right[i])));
+    cand_t.Line(absl::StrFormat(R"({"id": "t%07d", "prediction": "%s%s"})", i,
+                                i % 5 == 0 ? " " : "", label(i, cand_right[i])));
   }
   if (absl::Status s = cand_t.Close(); !s.ok()) return s;
 
@@ -104,12 +107,14 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
   for (size_t i = 0; i < n_benchmark; ++i) {
     question[i] = rng.Below(sizeof kQa / sizeof kQa[0]);
     const Qa& q = kQa[question[i]];
-    bench.Line(absl::StrFormat(R"({"id": "b%07d", "references": ["%s", "%s"]})", i, q.answers[0], q.answers[1]));
+    bench.Line(absl::StrFormat(R"({"id": "b%07d", "references": ["%s", "%s"]})", i, q.answers[0],
+                               q.answers[1]));
   }
   if (absl::Status s = bench.Close(); !s.ok()) return s;
   size_t b0 = 0, b1 = 0;
   for (int model = 0; model < 2; ++model) {
-    LineWriter out(absl::StrCat(dir, model == 0 ? "/out/base.benchmark.jsonl" : "/out/cand.benchmark.jsonl"));
+    LineWriter out(
+        absl::StrCat(dir, model == 0 ? "/out/base.benchmark.jsonl" : "/out/cand.benchmark.jsonl"));
     for (size_t i = 0; i < n_benchmark; ++i) {
       const Qa& q = kQa[question[i]];
       const bool right = rng.Chance(0.75);
@@ -118,9 +123,15 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
       if (right) {
         const std::string a = q.answers[rng.Below(2)];
         switch (rng.Below(3)) {
-          case 0: answer = a; break;
-          case 1: answer = absl::StrCat("The ", a, "."); break;
-          default: answer = absl::StrCat("  ", a, "!"); break;
+          case 0:
+            answer = a;
+            break;
+          case 1:
+            answer = absl::StrCat("The ", a, ".");
+            break;
+          default:
+            answer = absl::StrCat("  ", a, "!");
+            break;
         }
       }
       out.Line(absl::StrFormat(R"({"id": "b%07d", "prediction": "%s"})", i, answer));
@@ -132,15 +143,17 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
   job.b0 = static_cast<double>(b0) / static_cast<double>(n_benchmark);
   job.b1 = static_cast<double>(b1) / static_cast<double>(n_benchmark);
 
-  const std::string yaml = absl::StrCat(
-      "name: generated\n",
-      "target:    {name: labels, references: data/target.jsonl, metric: accuracy}\n",
-      "benchmark: {name: qa, references: data/benchmark.jsonl, metric: exact_match}\n",
-      "base:      {name: base, target_outputs: out/base.target.jsonl, benchmark_outputs: out/base.benchmark.jsonl}\n",
-      "candidates:\n",
-      "  - {name: cand, target_outputs: out/cand.target.jsonl, benchmark_outputs: out/cand.benchmark.jsonl}\n",
-      "formula: relative_gain\n",
-      "bootstrap: {resamples: ", bootstrap_resamples, ", confidence: 0.95, seed: 7}\n");
+  const std::string yaml =
+      absl::StrCat("name: generated\n",
+                   "target:    {name: labels, references: data/target.jsonl, metric: accuracy}\n",
+                   "benchmark: {name: qa, references: data/benchmark.jsonl, metric: exact_match}\n",
+                   "base:      {name: base, target_outputs: out/base.target.jsonl, "
+                   "benchmark_outputs: out/base.benchmark.jsonl}\n",
+                   "candidates:\n",
+                   "  - {name: cand, target_outputs: out/cand.target.jsonl, benchmark_outputs: "
+                   "out/cand.benchmark.jsonl}\n",
+                   "formula: relative_gain\n", "bootstrap: {resamples: ", bootstrap_resamples,
+                   ", confidence: 0.95, seed: 7}\n");
   if (absl::Status s = WriteFile(job.job_file, yaml); !s.ok()) return s;
   return job;
 }

@@ -22,10 +22,11 @@ struct GeneratedJob {
   double t0 = 0, t1 = 0, b0 = 0, b1 = 0;
 };
 
-// Writes dir/job.yaml, dir/data/{target,benchmark}.jsonl and dir/out/{base,cand}.{target,benchmark}.jsonl.
-// The job uses `bootstrap_resamples` resamples (kept small so tests stay quick).
-absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_target, size_t n_benchmark,
-                                               int bootstrap_resamples = 200);
+// Writes dir/job.yaml, dir/data/{target,benchmark}.jsonl and
+// dir/out/{base,cand}.{target,benchmark}.jsonl. The job uses `bootstrap_resamples` resamples (kept
+// small so tests stay quick).
+absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_target,
+                                               size_t n_benchmark, int bootstrap_resamples = 200);
 
 }  // namespace emar::testing
 

@@ -48,33 +48,53 @@ struct BadInput {
 
 std::vector<BadInput> BadInputs() {
   return {
-      {"MalformedJsonLineInOutputs", "out/base.target.jsonl",
+      {"MalformedJsonLineInOutputs",
+       "out/base.target.jsonl",
        [](const std::string& t) { return EditLine(t, 3, R"({"id": "r01701", "prediction": )"); },
        {"out/base.target.jsonl:3"}},
-      {"MalformedJsonLineInReferences", "data/target.jsonl",
+      {"MalformedJsonLineInReferences",
+       "data/target.jsonl",
        [](const std::string& t) { return EditLine(t, 4, "this is not JSON"); },
        {"data/target.jsonl:4"}},
-      {"MissingId", "out/base.target.jsonl",
+      {"MissingId",
+       "out/base.target.jsonl",
        [](const std::string& t) { return EditLine(t, 5, R"({"prediction": "positive"})"); },
        {"out/base.target.jsonl:5", "'id'"}},
-      {"DuplicateId", "out/base.target.jsonl",
+      {"DuplicateId",
+       "out/base.target.jsonl",
        [](const std::string& t) { return EditLine(t, 7, Line(t, 2).c_str()); },
        {"out/base.target.jsonl:7", "duplicate id", "line 2"}},
-      {"PredictionForUnknownId", "out/base.target.jsonl",
-       [](const std::string& t) { return EditLine(t, 9, R"({"id": "r99999", "prediction": "positive"})"); },
+      {"PredictionForUnknownId",
+       "out/base.target.jsonl",
+       [](const std::string& t) {
+         return EditLine(t, 9, R"({"id": "r99999", "prediction": "positive"})");
+       },
        {"out/base.target.jsonl:9", "unknown id", "r99999"}},
-      {"MissingPrediction", "out/r16.benchmark.jsonl",
-       [](const std::string& t) { return EditLine(t, 11, nullptr); },  // q00010, line 11 of the references
+      {"MissingPrediction",
+       "out/r16.benchmark.jsonl",
+       [](const std::string& t) {
+         return EditLine(t, 11, nullptr);
+       },  // q00010, line 11 of the references
        {"out/r16.benchmark.jsonl", "missing prediction", "q00010", "data/benchmark.jsonl:11"}},
-      {"EmptyOutputsFile", "out/r16.target.jsonl", [](const std::string&) { return std::string(); },
+      {"EmptyOutputsFile",
+       "out/r16.target.jsonl",
+       [](const std::string&) { return std::string(); },
        {"out/r16.target.jsonl", "empty"}},
-      {"EmptyReferencesFile", "data/benchmark.jsonl", [](const std::string&) { return std::string(); },
+      {"EmptyReferencesFile",
+       "data/benchmark.jsonl",
+       [](const std::string&) { return std::string(); },
        {"data/benchmark.jsonl", "empty"}},
-      {"UnknownMetric", "job.yaml",
-       [](const std::string& t) { return absl::StrReplaceAll(t, {{"metric: exact_match", "metric: exact_matchh"}}); },
+      {"UnknownMetric",
+       "job.yaml",
+       [](const std::string& t) {
+         return absl::StrReplaceAll(t, {{"metric: exact_match", "metric: exact_matchh"}});
+       },
        {"benchmark.metric", "exact_matchh"}},
-      {"BadFormula", "job.yaml",
-       [](const std::string& t) { return absl::StrReplaceAll(t, {{"formula: relative_gain", "formula: \"(T1 - T0 / T0\""}}); },
+      {"BadFormula",
+       "job.yaml",
+       [](const std::string& t) {
+         return absl::StrReplaceAll(t, {{"formula: relative_gain", "formula: \"(T1 - T0 / T0\""}});
+       },
        {"formula"}},
   };
 }
@@ -112,10 +132,11 @@ class InputErrorsTest : public ::testing::TestWithParam<BadInput> {
   }
 
   static void ExpectStillServing() {
-    CommandResult good = cluster_->Emarctl({"submit", kExampleDir + "/job.yaml", "--wait", "--format", "json"},
-                                           absl::Seconds(90));
-    EXPECT_TRUE(good.exit.Exited(0)) << "the coordinator no longer serves a good job: " << good.exit.ToString()
-                                     << ": " << good.err << cluster_->Logs();
+    CommandResult good = cluster_->Emarctl(
+        {"submit", kExampleDir + "/job.yaml", "--wait", "--format", "json"}, absl::Seconds(90));
+    EXPECT_TRUE(good.exit.Exited(0))
+        << "the coordinator no longer serves a good job: " << good.exit.ToString() << ": "
+        << good.err << cluster_->Logs();
     EXPECT_THAT(good.out, HasSubstr("\"lora-r16\""));
   }
 
@@ -136,14 +157,16 @@ TEST_P(InputErrorsTest, FailsWithOneLineNamingTheCulpritAndTheCoordinatorKeepsSe
   ASSERT_NE(altered, original) << "the alteration changed nothing";
   ASSERT_OK(WriteFile(job_dir + "/" + bad.file, altered));
 
-  CommandResult r = cluster_->Emarctl({"submit", job_dir + "/job.yaml", "--wait", "--format", "json"},
-                                      absl::Seconds(90));
+  CommandResult r = cluster_->Emarctl(
+      {"submit", job_dir + "/job.yaml", "--wait", "--format", "json"}, absl::Seconds(90));
   ExpectOneLineError(r, bad.expected);
   ExpectStillServing();
 }
 
 INSTANTIATE_TEST_SUITE_P(BadInputs, InputErrorsTest, ::testing::ValuesIn(BadInputs()),
-                         [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<BadInput>& info) {
+                           return info.param.name;
+                         });
 
 class UnknownJobTest : public InputErrorsTest {};
 

@@ -32,8 +32,13 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const ClusterO
 absl::Status LocalCluster::StartCoordinator(const std::string& listen) {
   // Flags are spelled with underscores: see emar-coordinator's flag test for the dashed spelling.
   const std::string port_file = dir_.Join(absl::StrCat("port.", coordinator_starts_++));
-  std::vector<std::string> argv = {BinPath("emar-coordinator"), "--listen", listen,
-                                   "--data_dir", data_dir_, "--port_file", port_file};
+  std::vector<std::string> argv = {BinPath("emar-coordinator"),
+                                   "--listen",
+                                   listen,
+                                   "--data_dir",
+                                   data_dir_,
+                                   "--port_file",
+                                   port_file};
   if (options_.rows_per_shard > 0) {
     argv.insert(argv.end(), {"--rows_per_shard", absl::StrCat(options_.rows_per_shard)});
   }
@@ -48,7 +53,8 @@ absl::Status LocalCluster::StartCoordinator(const std::string& listen) {
   const bool up = PollUntil(
       [&] {
         auto text = ReadFile(port_file);
-        if (text.ok() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &port) && port > 0) return true;
+        if (text.ok() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &port) && port > 0)
+          return true;
         return !coordinator_->running();
       },
       absl::Seconds(30));
@@ -59,7 +65,8 @@ absl::Status LocalCluster::StartCoordinator(const std::string& listen) {
   // The banner is printed before the port file is written.
   const std::string banner = absl::StrCat("listening on ", server_);
   if (!absl::StrContains(coordinator_->ReadStdout(), banner)) {
-    return absl::InternalError(absl::StrCat("emar-coordinator did not print '", banner, "': ", Logs()));
+    return absl::InternalError(
+        absl::StrCat("emar-coordinator did not print '", banner, "': ", Logs()));
   }
   return absl::OkStatus();
 }
@@ -83,7 +90,8 @@ absl::Status LocalCluster::StopCoordinator(absl::Duration timeout) {
   auto exit = coordinator_->Wait(timeout);
   if (!exit.ok()) return exit.status();
   if (!exit->Exited(0)) {
-    return absl::InternalError(absl::StrCat("emar-coordinator ended with ", exit->ToString(), ": ", Logs()));
+    return absl::InternalError(
+        absl::StrCat("emar-coordinator ended with ", exit->ToString(), ": ", Logs()));
   }
   return absl::OkStatus();
 }
@@ -96,8 +104,8 @@ absl::Status LocalCluster::RestartCoordinator(bool same_address) {
 std::string LocalCluster::Logs() const {
   std::string out;
   auto add = [&](const char* what, const Process& p) {
-    absl::StrAppend(&out, "\n--- ", what, " ", p.pid(), " stdout:\n", p.ReadStdout(), "--- stderr:\n",
-                    p.ReadStderr());
+    absl::StrAppend(&out, "\n--- ", what, " ", p.pid(), " stdout:\n", p.ReadStdout(),
+                    "--- stderr:\n", p.ReadStderr());
   };
   for (const auto& p : old_coordinators_) add("earlier emar-coordinator", *p);
   if (coordinator_) add("emar-coordinator", *coordinator_);

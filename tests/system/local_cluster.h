@@ -24,13 +24,14 @@ namespace emar::testing {
 std::string BinPath(const std::string& name);
 
 // Runs emarctl with `args` (no --server added).
-CommandResult RunEmarctl(const std::vector<std::string>& args, absl::Duration timeout = absl::Seconds(60));
+CommandResult RunEmarctl(const std::vector<std::string>& args,
+                         absl::Duration timeout = absl::Seconds(60));
 
 struct ClusterOptions {
   int workers = 2;
   int worker_threads = 1;
-  int64_t rows_per_shard = 0;    // 0: the coordinator's default
-  int lease_ttl_seconds = 0;     // 0: the coordinator's default
+  int64_t rows_per_shard = 0;  // 0: the coordinator's default
+  int lease_ttl_seconds = 0;   // 0: the coordinator's default
 };
 
 class LocalCluster {

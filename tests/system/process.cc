@@ -79,7 +79,8 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::s
   std::unique_ptr<Process> p(new Process());
   // Output files are named after the pid, known only after fork: open them under a temporary name.
   static int counter = 0;
-  const std::string stem = absl::StrCat(log_dir, "/", BaseName(argv[0]), ".", ::getpid(), "-", counter++);
+  const std::string stem =
+      absl::StrCat(log_dir, "/", BaseName(argv[0]), ".", ::getpid(), "-", counter++);
   p->stdout_path_ = stem + ".out";
   p->stderr_path_ = stem + ".err";
   const int out = OpenForWrite(p->stdout_path_);
@@ -163,7 +164,8 @@ std::string Process::ReadStdout() const { return ReadOrEmpty(stdout_path_); }
 std::string Process::ReadStderr() const { return ReadOrEmpty(stderr_path_); }
 
 absl::Status Process::Signal(int sig) {
-  if (reaped_) return absl::FailedPreconditionError(absl::StrCat("process ", pid_, " has already ended"));
+  if (reaped_)
+    return absl::FailedPreconditionError(absl::StrCat("process ", pid_, " has already ended"));
   if (::kill(pid_, sig) != 0) return Errno(absl::StrCat("kill ", pid_));
   return absl::OkStatus();
 }
@@ -185,7 +187,8 @@ bool Process::Poll() {
 
 absl::StatusOr<ExitStatus> Process::Wait(absl::Duration timeout) {
   if (PollUntil([this] { return Poll(); }, timeout, absl::Milliseconds(5))) return exit_;
-  return absl::DeadlineExceededError(absl::StrCat("process ", pid_, " still running after ", absl::FormatDuration(timeout)));
+  return absl::DeadlineExceededError(
+      absl::StrCat("process ", pid_, " still running after ", absl::FormatDuration(timeout)));
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout) {
@@ -212,7 +215,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration ti
   return result;
 }
 
-bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout, absl::Duration interval) {
+bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout,
+               absl::Duration interval) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     if (condition()) return true;
@@ -239,7 +243,10 @@ absl::Status WriteFile(const std::string& path, const std::string& contents) {
 
 absl::Status CopyTree(const std::string& from, const std::string& to) {
   std::error_code ec;
-  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing, ec);
+  std::filesystem::copy(
+      from, to,
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing,
+      ec);
   if (ec) return absl::InternalError(absl::StrCat("copy ", from, " -> ", to, ": ", ec.message()));
   return absl::OkStatus();
 }

@@ -4,7 +4,8 @@
 // also gets SIGKILL if the test binary itself dies (PR_SET_PDEATHSIG), e.g. on a ctest timeout.
 //
 //   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("coordinator"));
-//   ASSERT_OK_AND_ASSIGN(auto coordinator, Process::Start({"bin/emar-coordinator", ...}, dir.path()));
+//   ASSERT_OK_AND_ASSIGN(auto coordinator, Process::Start({"bin/emar-coordinator", ...},
+//   dir.path()));
 //   ...
 //   ASSERT_OK(coordinator->Signal(SIGTERM));
 //   ASSERT_OK_AND_ASSIGN(ExitStatus exit, coordinator->Wait(absl::Seconds(20)));
@@ -63,8 +64,8 @@ class TempDir {
 class Process {
  public:
   // Starts argv[0] (a path, not searched in $PATH) with argv. stdin is /dev/null; stdout and stderr
-  // go to `log_dir`/<name>.<test pid>-<n>.out|err (name: argv[0]'s base name). The child runs in the
-  // current working directory and inherits the environment.
+  // go to `log_dir`/<name>.<test pid>-<n>.out|err (name: argv[0]'s base name). The child runs in
+  // the current working directory and inherits the environment.
   static absl::StatusOr<std::unique_ptr<Process>> Start(const std::vector<std::string>& argv,
                                                         const std::string& log_dir);
   // SIGKILL and reap the child if it still runs.

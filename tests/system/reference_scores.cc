@@ -24,7 +24,8 @@ absl::Status ForEachLine(const std::string& path, Fn row) {
     if (parser.parse(line).get_object().get(obj) != simdjson::SUCCESS) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": not a JSON object"));
     }
-    if (absl::Status s = row(obj); !s.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", s.message()));
+    if (absl::Status s = row(obj); !s.ok())
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -42,7 +43,8 @@ absl::StatusOr<ReferenceMap> ReadReferences(const std::string& path) {
   ReferenceMap out;
   absl::Status s = ForEachLine(path, [&](simdjson::dom::object obj) -> absl::Status {
     std::string_view id;
-    if (obj["id"].get_string().get(id) != simdjson::SUCCESS) return absl::InvalidArgumentError("no string id");
+    if (obj["id"].get_string().get(id) != simdjson::SUCCESS)
+      return absl::InvalidArgumentError("no string id");
     std::vector<std::string>& refs = out[std::string(id)];
     std::string_view one;
     simdjson::dom::array many;
@@ -50,7 +52,8 @@ absl::StatusOr<ReferenceMap> ReadReferences(const std::string& path) {
       refs.emplace_back(one);
     } else if (obj["references"].get_array().get(many) == simdjson::SUCCESS) {
       for (simdjson::dom::element e : many) {
-        if (e.get_string().get(one) != simdjson::SUCCESS) return absl::InvalidArgumentError("non-string reference");
+        if (e.get_string().get(one) != simdjson::SUCCESS)
+          return absl::InvalidArgumentError("non-string reference");
         refs.emplace_back(one);
       }
     } else {
@@ -66,7 +69,8 @@ absl::StatusOr<PredictionMap> ReadPredictions(const std::string& path) {
   PredictionMap out;
   absl::Status s = ForEachLine(path, [&](simdjson::dom::object obj) -> absl::Status {
     std::string_view id, prediction;
-    if (obj["id"].get_string().get(id) != simdjson::SUCCESS) return absl::InvalidArgumentError("no string id");
+    if (obj["id"].get_string().get(id) != simdjson::SUCCESS)
+      return absl::InvalidArgumentError("no string id");
     if (obj["prediction"].get_string().get(prediction) != simdjson::SUCCESS) {
       return absl::InvalidArgumentError("no string prediction");
     }

@@ -13,9 +13,9 @@ absl::Status ParseInto(const std::string& json, google::protobuf::Message* messa
   opts.ignore_unknown_fields = false;
   auto st = google::protobuf::util::JsonStringToMessage(json, message, opts);
   if (!st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("not a ", message->GetTypeName(), " in JSON: ",
-                                                   std::string(st.message().data(), st.message().size()),
-                                                   "\n--- text:\n", json));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a ", message->GetTypeName(), " in JSON: ",
+                     std::string(st.message().data(), st.message().size()), "\n--- text:\n", json));
   }
   return absl::OkStatus();
 }
@@ -62,7 +62,8 @@ absl::StatusOr<std::vector<std::string>> SplitJsonObjects(const std::string& tex
     } else if (c == '{') {
       if (depth++ == 0) start = i;
     } else if (c == '}') {
-      if (--depth < 0) return absl::InvalidArgumentError(absl::StrCat("unbalanced '}' at byte ", i));
+      if (--depth < 0)
+        return absl::InvalidArgumentError(absl::StrCat("unbalanced '}' at byte ", i));
       if (depth == 0) out.push_back(text.substr(start, i + 1 - start));
     } else if (depth == 0 && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
       return absl::InvalidArgumentError(absl::StrCat("text outside a JSON object at byte ", i));

@@ -22,7 +22,8 @@ constexpr int64_t kRowsPerShard = 5000;  // 2 x 40 + 2 x 20 = 120 shards
 
 absl::StatusOr<emar::v1::Job> Status(LocalCluster& cluster, const std::string& job_id) {
   CommandResult r = cluster.Emarctl({"status", job_id, "--format", "json"});
-  if (!r.exit.Exited(0)) return absl::InternalError(absl::StrCat("status: ", r.exit.ToString(), ": ", r.err));
+  if (!r.exit.Exited(0))
+    return absl::InternalError(absl::StrCat("status: ", r.exit.ToString(), ": ", r.err));
   return ParseJobJson(r.out);
 }
 
@@ -41,7 +42,8 @@ std::string JobIdFrom(const std::string& submit_json) {
 
 TEST(WorkerFailureTest, KilledWorkersShardsAreRescoredAndTheReportIsUnchanged) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("bigjob"));
-  ASSERT_OK_AND_ASSIGN(GeneratedJob job, WriteGeneratedJob(dir.path(), kTargetRows, kBenchmarkRows));
+  ASSERT_OK_AND_ASSIGN(GeneratedJob job,
+                       WriteGeneratedJob(dir.path(), kTargetRows, kBenchmarkRows));
 
   ClusterOptions options;
   options.workers = 1;  // the victim alone first, so the job cannot finish without the takeover
@@ -50,7 +52,8 @@ TEST(WorkerFailureTest, KilledWorkersShardsAreRescoredAndTheReportIsUnchanged) {
   options.lease_ttl_seconds = 2;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(options));
 
-  CommandResult submitted = cluster->Emarctl({"submit", job.job_file, "--format", "json"}, absl::Seconds(60));
+  CommandResult submitted =
+      cluster->Emarctl({"submit", job.job_file, "--format", "json"}, absl::Seconds(60));
   ASSERT_TRUE(submitted.exit.Exited(0)) << submitted.exit.ToString() << ": " << submitted.err;
   const std::string job_id = JobIdFrom(submitted.out);
   ASSERT_FALSE(job_id.empty()) << submitted.out;
@@ -72,8 +75,9 @@ TEST(WorkerFailureTest, KilledWorkersShardsAreRescoredAndTheReportIsUnchanged) {
   EXPECT_EQ(killed.signal, SIGKILL) << killed.ToString();
 
   ASSERT_OK_AND_ASSIGN(emar::v1::Job after_kill, Status(*cluster, job_id));
-  ASSERT_FALSE(Terminal(after_kill)) << "the job ended before its worker could be killed; make it bigger: "
-                                     << after_kill.DebugString();
+  ASSERT_FALSE(Terminal(after_kill))
+      << "the job ended before its worker could be killed; make it bigger: "
+      << after_kill.DebugString();
   ASSERT_GT(after_kill.progress().shards_total(), 1);
   ASSERT_LT(after_kill.progress().shards_done(), after_kill.progress().shards_total());
   std::cout << "killed the only worker at " << after_kill.progress().shards_done() << "/"
@@ -82,8 +86,10 @@ TEST(WorkerFailureTest, KilledWorkersShardsAreRescoredAndTheReportIsUnchanged) {
   // Two fresh workers finish the job, including the shards the dead worker held.
   ASSERT_OK(cluster->AddWorker());
   ASSERT_OK(cluster->AddWorker());
-  CommandResult watched = cluster->Emarctl({"watch", job_id, "--format", "json"}, absl::Seconds(120));
-  ASSERT_TRUE(watched.exit.Exited(0)) << watched.exit.ToString() << ": " << watched.err << cluster->Logs();
+  CommandResult watched =
+      cluster->Emarctl({"watch", job_id, "--format", "json"}, absl::Seconds(120));
+  ASSERT_TRUE(watched.exit.Exited(0))
+      << watched.exit.ToString() << ": " << watched.err << cluster->Logs();
   ASSERT_OK_AND_ASSIGN(emar::v1::Job done, Status(*cluster, job_id));
   EXPECT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
   EXPECT_EQ(done.progress().shards_done(), done.progress().shards_total());
@@ -103,7 +109,8 @@ TEST(WorkerFailureTest, KilledWorkersShardsAreRescoredAndTheReportIsUnchanged) {
   EXPECT_NEAR(c.emar().value(), (job.t1 - job.t0) / job.t0, 1e-12);
 
   // An undisturbed run of the same job (embedded, default shard size) gives the same report.
-  CommandResult embedded = RunEmarctl({"run", job.job_file, "--format", "json"}, absl::Seconds(120));
+  CommandResult embedded =
+      RunEmarctl({"run", job.job_file, "--format", "json"}, absl::Seconds(120));
   ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.exit.ToString() << ": " << embedded.err;
   ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, ParseReportJson(embedded.out));
   EXPECT_EQ(DiffIgnoringJobId(report, undisturbed), "");

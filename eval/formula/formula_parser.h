@@ -1,0 +1,73 @@
+// Compiles an EMAR expression (see emar_formula.h for the language) into a reverse-Polish
+// program that FormulaProgram::Run evaluates with a fixed-size stack and no allocation.
+//
+//   absl::StatusOr<FormulaProgram> p = CompileFormula("(T1 - T0) / T0");
+//   double vars[kFormulaVarCount] = {t0, t1, b0, b1, t1 - t0, b1 - b0};
+//   FormulaFault fault;
+//   double x;
+//   if (p->Run(vars, &x, &fault)) use(x); else explain(p->source_text(fault.instr), fault);
+//
+// This is the implementation layer of EmarFormula; callers outside server/formula should use
+// EmarFormula. A FormulaProgram is immutable after compilation and safe to Run concurrently.
+#ifndef EMAR_EVAL_FORMULA_FORMULA_PARSER_H_
+#define EMAR_EVAL_FORMULA_FORMULA_PARSER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace emar {
+
+// Variables, in the order of the `vars` array given to Run.
+enum FormulaVar : uint8_t { kVarT0, kVarT1, kVarB0, kVarB1, kVarDT, kVarDB, kFormulaVarCount };
+// "T0", "T1", "B0", "B1", "dT", "dB".
+absl::string_view FormulaVarName(int var);
+
+// Why Run stopped. `instr` indexes the instruction whose result is undefined.
+struct FormulaFault {
+  enum Kind { kNone, kDivisionByZero, kNonFinite } kind = kNone;
+  size_t instr = 0;
+  double divisor = 0;  // kDivisionByZero: the offending divisor
+  double result = 0;   // kNonFinite: the non-finite value produced
+};
+
+class FormulaProgram {
+ public:
+  enum class Op : uint8_t { kConst, kVar, kAdd, kSub, kMul, kDiv, kNeg, kAbs, kMin, kMax };
+  struct Instr {
+    Op op;
+    uint8_t var;       // kVar: a FormulaVar
+    uint16_t text;     // index into texts_: the subexpression this instruction computes
+    uint16_t divisor;  // kDiv: index into texts_ of the divisor's subexpression
+    double constant;   // kConst
+  };
+  // Expressions needing a deeper evaluation stack are rejected by CompileFormula.
+  static constexpr int kMaxStackDepth = 64;
+
+  // Evaluates the program. Returns false and fills `fault` on a divisor within
+  // `division_epsilon` of zero or a non-finite intermediate value; `vars` must be finite.
+  bool Run(const double* vars, double division_epsilon, double* result, FormulaFault* fault) const;
+
+  // Source text of subexpression `index` (an Instr's `text` or `divisor`).
+  const std::string& text(uint16_t index) const { return texts_[index]; }
+  const std::vector<Instr>& code() const { return code_; }
+  // Bit i set when variable i (FormulaVar) appears; dT/dB also set their two scores' bits.
+  uint32_t used_vars() const { return used_vars_; }
+
+ private:
+  friend class FormulaCompiler;
+  std::vector<Instr> code_;
+  std::vector<std::string> texts_;
+  uint32_t used_vars_ = 0;
+};
+
+// Parses `text` (an expression, not a preset name). Errors are INVALID_ARGUMENT:
+//   bad formula '<text>': <what went wrong> at column <1-based column in text>
+absl::StatusOr<FormulaProgram> CompileFormula(absl::string_view text);
+
+}  // namespace emar
+
+#endif  // EMAR_EVAL_FORMULA_FORMULA_PARSER_H_

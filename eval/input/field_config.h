@@ -1,0 +1,30 @@
+// Which JSON fields of a JSONL line hold the id, the prediction, the reference(s) and the token
+// log-probs (DESIGN.md §5). Names are dotted paths; a part that is a decimal number indexes an
+// array, so lm-evaluation-harness `samples_*.jsonl` lines load with
+//
+//   FieldConfig lm_eval;
+//   lm_eval.id_field = "doc_id";
+//   lm_eval.prediction_field = "filtered_resps.0";   // filtered_resps: ["positive"]
+//   lm_eval.reference_field = "target";
+//
+// A dot always separates parts: a key that itself contains a dot cannot be addressed.
+#ifndef EMAR_EVAL_INPUT_FIELD_CONFIG_H_
+#define EMAR_EVAL_INPUT_FIELD_CONFIG_H_
+
+#include <string>
+
+namespace emar {
+
+struct FieldConfig {
+  std::string id_field = "id";
+  std::string prediction_field = "prediction";
+  // Empty: "reference" (one) or "references" (a list), whichever the line has. Otherwise the
+  // named field, holding one reference or a list of them.
+  std::string reference_field;
+  // Optional in every line; absent or null means "no log-probs".
+  std::string logprobs_field = "token_logprobs";
+};
+
+}  // namespace emar
+
+#endif  // EMAR_EVAL_INPUT_FIELD_CONFIG_H_

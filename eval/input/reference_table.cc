@@ -1,0 +1,154 @@
+#include "eval/input/reference_table.h"
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "eval/input/json_field_extractor.h"
+#include "eval/input/jsonl_line_cursor.h"
+#include "simdjson.h"
+
+namespace emar {
+namespace {
+
+// Upper bound on the rows of `data`: its lines.
+size_t CountLines(absl::string_view data) {
+  size_t lines = 1;
+  const char* p = data.data();
+  const char* end = p + data.size();
+  while (p < end) {
+    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+    if (nl == nullptr) break;
+    ++lines;
+    p = static_cast<const char*>(nl) + 1;
+  }
+  return lines;
+}
+
+constexpr uint64_t kRowMask = 0xffffffffu;
+
+}  // namespace
+
+uint64_t ReferenceTable::HashId(absl::string_view id) {
+  return absl::Hash<absl::string_view>{}(id);
+}
+
+void ReferenceTable::Prefetch(uint64_t hash) const {
+  if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+}
+
+void ReferenceTable::Insert(uint64_t hash, uint32_t row) {
+  size_t i = hash & mask_;
+  while (slots_[i] != 0) i = (i + 1) & mask_;
+  slots_[i] = (hash & ~kRowMask) | (uint64_t{row} + 1);
+}
+
+std::optional<uint32_t> ReferenceTable::FindHashed(absl::string_view id, uint64_t hash) const {
+  if (slots_.empty()) return std::nullopt;
+  const uint64_t tag = hash & ~kRowMask;
+  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const uint64_t slot = slots_[i];
+    if (slot == 0) return std::nullopt;
+    if ((slot & ~kRowMask) != tag) continue;
+    const uint32_t row = static_cast<uint32_t>((slot & kRowMask) - 1);
+    if (rows_[row].id == id) return row;
+  }
+}
+
+std::optional<uint32_t> ReferenceTable::Find(absl::string_view id) const {
+  return FindHashed(id, HashId(id));
+}
+
+absl::Status ReferenceTable::IndexRows(absl::string_view display_name,
+                                       const std::vector<uint64_t>& hashes) {
+  // Inserting in row order keeps the duplicate reported the one a line-by-line check finds
+  // first; slots are prefetched kAhead rows early because they land all over the index.
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    if (i + kAhead < hashes.size()) Prefetch(hashes[i + kAhead]);
+    const Row& row = rows_[i];
+    if (const std::optional<uint32_t> first = FindHashed(row.id, hashes[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(display_name, ":", row.line,
+                                                     ": duplicate id '", row.id,
+                                                     "' (first at line ", rows_[*first].line, ")"));
+    }
+    Insert(hashes[i], static_cast<uint32_t>(i));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_name,
+                                                     absl::string_view data,
+                                                     const FieldConfig& config) {
+  ASSIGN_OR_RETURN(JsonFieldExtractor extractor,
+                   JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences));
+  ReferenceTable table;
+  // Sized once for every line of the file, so neither the rows nor the index ever move.
+  const size_t max_rows = CountLines(data);
+  table.rows_.reserve(max_rows);
+  size_t capacity = 16;
+  while (capacity < 2 * max_rows) capacity *= 2;
+  table.slots_.assign(capacity, 0);
+  table.mask_ = capacity - 1;
+  std::vector<uint64_t> hashes;
+  hashes.reserve(max_rows);
+
+  // Rows are parsed first and indexed afterwards; an error on line L is reported only after the
+  // rows before L were indexed, so a duplicate id before L still wins, as when checking per line.
+  simdjson::ondemand::parser parser;
+  JsonlLineCursor cursor(data, /*first_line=*/1);
+  absl::string_view text;
+  uint64_t line;
+  while (cursor.Next(&text, &line)) {
+    Row& row = table.rows_.emplace_back();
+    const absl::Status s =
+        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &row.reference);
+    if (!s.ok()) {
+      table.rows_.pop_back();
+      RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+      return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
+    }
+    if (hashes.size() >= std::numeric_limits<uint32_t>::max()) {
+      table.rows_.pop_back();
+      RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+      return absl::InvalidArgumentError(absl::StrCat(display_name, ": too many lines"));
+    }
+    row.line = line;
+    hashes.push_back(HashId(row.id));
+  }
+  RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+  if (table.rows_.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(display_name, ": empty file (no JSON lines)"));
+  }
+  return table;
+}
+
+void ReferenceTable::PrefetchCandidateRow(uint64_t hash) const {
+  if (slots_.empty()) return;
+  const uint64_t tag = hash & ~kRowMask;
+  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const uint64_t slot = slots_[i];
+    if (slot == 0) return;
+    if ((slot & ~kRowMask) == tag) {
+      __builtin_prefetch(&rows_[(slot & kRowMask) - 1]);
+      return;
+    }
+  }
+}
+
+void ReferenceTable::PrefetchTexts(uint32_t row) const {
+  const std::vector<std::string>& texts = rows_[row].reference.texts;
+  if (!texts.empty()) __builtin_prefetch(texts.data());
+}
+
+void ReferenceTable::PrefetchTextData(uint32_t row) const {
+  const std::vector<std::string>& texts = rows_[row].reference.texts;
+  const size_t n = texts.size() < 2 ? texts.size() : 2;
+  for (size_t i = 0; i < n; ++i) __builtin_prefetch(texts[i].data());
+}
+
+}  // namespace emar

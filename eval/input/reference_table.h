@@ -1,0 +1,84 @@
+// A dataset's references file, parsed whole and indexed by id: what a worker joins its shard of
+// predictions against, and what the coordinator validates when a job is created.
+//
+//   ASSIGN_OR_RETURN(ReferenceTable refs,
+//                    ReferenceTable::Parse("data/target.jsonl", contents, FieldConfig{}));
+//   if (std::optional<uint32_t> row = refs.Find(record.id)) {
+//     Score(record.prediction, refs.reference(*row));
+//   }
+//
+// Row i is the i-th non-blank line. Each line holds an id (a string, or an integer rendered in
+// decimal) and either `reference` (one) or `references` (a non-empty list), or the configured
+// `reference_field` (one or a list); labels are rendered as JsonFieldExtractor describes. Every
+// problem is INVALID_ARGUMENT naming the file, the 1-based line and the field:
+//   data/target.jsonl:9: duplicate id 'r17' (first at line 3)
+//
+// Immutable after Parse and safe to read from many threads; it owns copies of all texts, so
+// `data` need not outlive it.
+#ifndef EMAR_EVAL_INPUT_REFERENCE_TABLE_H_
+#define EMAR_EVAL_INPUT_REFERENCE_TABLE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eval/input/field_config.h"
+#include "eval/input/huge_page_allocator.h"
+#include "eval/metrics/metric.h"
+
+namespace emar {
+
+class ReferenceTable {
+ public:
+  // `data` is the whole (decompressed) file; `display_name` is how errors name it.
+  static absl::StatusOr<ReferenceTable> Parse(absl::string_view display_name,
+                                              absl::string_view data, const FieldConfig& config);
+
+  size_t size() const { return rows_.size(); }
+  const std::string& id(size_t row) const { return rows_[row].id; }
+  const Reference& reference(size_t row) const { return rows_[row].reference; }
+  // 1-based line of `row` in the file (blank lines count).
+  uint64_t line(size_t row) const { return rows_[row].line; }
+  // The row holding `id`, or nullopt.
+  std::optional<uint32_t> Find(absl::string_view id) const;
+  // Find(id) in steps, for callers that look up many ids in random order (the table is far
+  // larger than the caches): FindHashed(id, HashId(id)) == Find(id). The Prefetch* calls only
+  // ask the CPU for memory a later step touches, so that a caller can issue them a few ids
+  // ahead: Prefetch(hash) the index slot, then (once that has arrived) PrefetchCandidateRow(hash)
+  // the row FindHashed will compare the id with, then PrefetchTexts(row) the reference texts,
+  // then PrefetchTextData(row) the characters of the first two.
+  static uint64_t HashId(absl::string_view id);
+  std::optional<uint32_t> FindHashed(absl::string_view id, uint64_t hash) const;
+  void Prefetch(uint64_t hash) const;
+  void PrefetchCandidateRow(uint64_t hash) const;
+  void PrefetchTexts(uint32_t row) const;
+  void PrefetchTextData(uint32_t row) const;
+
+ private:
+  ReferenceTable() = default;
+
+  // A row's id, reference and line share one cache line: a join by id touches the row once.
+  struct alignas(64) Row {
+    std::string id;
+    Reference reference;
+    uint64_t line = 0;
+  };
+
+  // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
+  // is 0 when empty, else (upper 32 bits of the id's hash) << 32 | (row + 1).
+  void Insert(uint64_t hash, uint32_t row);
+  // Inserts rows 0..hashes.size()-1 (hashes[i] = HashId(id(i))) in order; INVALID_ARGUMENT for
+  // the first row whose id an earlier row has.
+  absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& hashes);
+
+  std::vector<Row, HugePageAllocator<Row>> rows_;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
+  uint64_t mask_ = 0;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_EVAL_INPUT_REFERENCE_TABLE_H_

@@ -1,0 +1,18 @@
+#include "eval/metrics/metric.h"
+
+namespace emar {
+
+absl::string_view DirectionName(Direction d) {
+  return d == Direction::kHigherIsBetter ? "higher_is_better" : "lower_is_better";
+}
+
+uint32_t LabelTable::Intern(absl::string_view label) {
+  auto it = ids_.find(label);
+  if (it != ids_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(labels_.size());
+  labels_.emplace_back(label);
+  ids_.emplace(labels_.back(), id);
+  return id;
+}
+
+}  // namespace emar

@@ -1,0 +1,83 @@
+#include "eval/job/shard_scorer.h"
+
+#include "common/status_matchers.h"
+#include "eval/job/field_names.h"
+#include "eval/metrics/metric_registry.h"
+
+namespace emar {
+namespace {
+
+using ::emar::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kRefs[] = R"({"id": "a", "reference": "pos"}
+{"id": "b", "reference": "neg"}
+{"id": "c", "references": ["pos", "neutral"]}
+)";
+
+emar::v1::ShardTask Task(const std::string& metric, int64_t first_line = 1) {
+  emar::v1::ShardTask t;
+  t.set_metric(metric);
+  t.set_first_line(first_line);
+  t.mutable_outputs()->set_display_name("out/m.jsonl");
+  t.mutable_references()->set_display_name("data/refs.jsonl");
+  return t;
+}
+
+ReferenceTable Refs() { return *ReferenceTable::Parse("data/refs.jsonl", kRefs, FieldConfig()); }
+
+TEST(ShardScorerTest, JoinsByIdInAnyOrderAndRecordsRowsAndLines) {
+  const ReferenceTable refs = Refs();
+  auto metric = *MakeMetric("accuracy");
+  ASSERT_OK_AND_ASSIGN(auto r, ScoreShard(Task("accuracy", 41),
+                                          "{\"id\": \"c\", \"prediction\": \"neutral\"}\n"
+                                          "{\"id\": \"a\", \"prediction\": \"neg\"}\n",
+                                          refs, *metric));
+  EXPECT_EQ(r.stats_width(), 1);
+  EXPECT_THAT(r.reference_row(), ElementsAre(2, 0));
+  EXPECT_THAT(r.line(), ElementsAre(41, 42));     // the shard starts at line 41 of its file
+  EXPECT_THAT(r.stats(), ElementsAre(1.0, 0.0));  // any reference counts for accuracy
+}
+
+TEST(ShardScorerTest, UnknownAndDuplicateIdsNameFileLineAndId) {
+  const ReferenceTable refs = Refs();
+  auto metric = *MakeMetric("accuracy");
+  EXPECT_THAT(
+      ScoreShard(Task("accuracy", 10), "{\"id\": \"zz\", \"prediction\": \"pos\"}\n", refs,
+                 *metric),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("out/m.jsonl:10: field 'id': unknown id 'zz' (not in data/refs.jsonl)")));
+  EXPECT_THAT(
+      ScoreShard(
+          Task("accuracy"),
+          "{\"id\": \"a\", \"prediction\": \"pos\"}\n\n{\"id\": \"a\", \"prediction\": \"neg\"}\n",
+          refs, *metric),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("out/m.jsonl:3: duplicate id 'a' (first at line 1)")));
+}
+
+TEST(ShardScorerTest, LabelMetricsShipTheirShardLocalLabels) {
+  const ReferenceTable refs = Refs();
+  auto metric = *MakeMetric("macro_f1");
+  const std::string outputs =
+      "{\"id\": \"b\", \"prediction\": \"neg\"}\n{\"id\": \"a\", \"prediction\": \"neg\"}\n";
+  ASSERT_OK_AND_ASSIGN(auto r, ScoreShard(Task("macro_f1"), outputs, refs, *metric));
+  ASSERT_EQ(r.stats_width(), 2);
+  ASSERT_EQ(r.stats_size(), 4);
+  // Every id in the rows indexes the shipped table.
+  for (double id : r.stats()) ASSERT_LT(static_cast<int>(id), r.labels_size());
+  std::vector<std::string> labels(r.labels().begin(), r.labels().end());
+  EXPECT_THAT(labels, ::testing::UnorderedElementsAre("neg", "pos"));
+}
+
+TEST(ShardScorerTest, MetricErrorsGetFileAndLine) {
+  const ReferenceTable refs = Refs();
+  auto metric = *MakeMetric("perplexity");
+  EXPECT_THAT(
+      ScoreShard(Task("perplexity", 7), "{\"id\": \"a\", \"prediction\": \"x\"}\n", refs, *metric),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("out/m.jsonl:7: ")));
+}
+
+}  // namespace
+}  // namespace emar

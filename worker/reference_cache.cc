@@ -1,0 +1,58 @@
+#include "worker/reference_cache.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace emar {
+
+std::string ReferenceCache::KeyOf(const emar::v1::ShardTask& task) {
+  return absl::StrCat(task.references().sha256(), "|", task.fields().SerializeAsString());
+}
+
+std::vector<std::string> ReferenceCache::Keys() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> keys;
+  for (const auto& [key, entry] : entries_) keys.push_back(key);
+  return keys;
+}
+
+absl::StatusOr<ReferenceCache::Table> ReferenceCache::Get(const std::string& key,
+                                                          const Loader& load) {
+  std::shared_ptr<Entry> entry;
+  bool loader = false;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->first == key) {
+        entries_.splice(entries_.begin(), entries_, it);
+        entry = it->second;
+        break;
+      }
+    }
+    if (entry == nullptr) {  // first asker loads; threads asking meanwhile wait for its result
+      entry = std::make_shared<Entry>();
+      loader = true;
+      entries_.emplace_front(key, entry);
+      while (entries_.size() > static_cast<size_t>(capacity_)) entries_.pop_back();
+    }
+  }
+  if (!loader) {
+    absl::MutexLock lock(&entry->mu);
+    entry->mu.Await(absl::Condition(&entry->ready));
+    return entry->table;
+  }
+  absl::StatusOr<Table> table = [&]() -> absl::StatusOr<Table> {
+    absl::StatusOr<ReferenceTable> parsed = load();
+    if (!parsed.ok()) return parsed.status();
+    return std::make_shared<const ReferenceTable>(std::move(*parsed));
+  }();
+  if (!table.ok()) {  // errors are not cached: a later shard tries again
+    absl::MutexLock lock(&mu_);
+    entries_.remove_if([&](const auto& e) { return e.second == entry; });
+  }
+  absl::MutexLock lock(&entry->mu);
+  entry->table = table;
+  entry->ready = true;
+  return table;
+}
+
+}  // namespace emar
