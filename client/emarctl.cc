@@ -28,6 +28,7 @@
 #include "client/report_format.h"
 #include "common/flag_names.h"
 #include "eval/formula/emar_formula.h"
+#include "eval/job/job_defaults.h"
 
 ABSL_FLAG(std::string, server, "",
           "coordinator HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051)");
@@ -36,7 +37,8 @@ ABSL_FLAG(std::string, format, "text",
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
 ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
-ABSL_FLAG(int64_t, rows_per_shard, 50000, "run: rows per shard in the embedded coordinator");
+ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
+          "run: rows per shard in the embedded coordinator");
 ABSL_FLAG(std::string, data_dir, "",
           "run: keep the embedded coordinator's state here (default: a temp dir)");
 ABSL_FLAG(int32_t, limit, 50, "list: how many jobs, newest first");

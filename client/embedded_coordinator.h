@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "eval/job/job_defaults.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
 #include "worker/worker_loop.h"
@@ -21,7 +22,7 @@ namespace emar {
 struct EmbeddedOptions {
   std::string data_dir;  // empty: a fresh temporary directory, deleted afterwards
   int worker_threads = 2;
-  int64_t rows_per_shard = 50000;
+  int64_t rows_per_shard = kDefaultRowsPerShard;
 };
 
 class EmbeddedCoordinator {

@@ -8,6 +8,7 @@ PACKAGES=(
   libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
   zlib1g-dev libzstd-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format-14
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "emar/v1/service.pb.h"
+#include "eval/job/job_defaults.h"
 #include "server/blob_store.h"
 #include "server/job_store.h"
 #include "server/shard_scheduler.h"
@@ -42,7 +43,7 @@ class Clock {
 
 struct CoordinatorOptions {
   std::string data_dir;
-  int64_t rows_per_shard = 50000;
+  int64_t rows_per_shard = kDefaultRowsPerShard;
   SchedulerOptions scheduler;
   absl::Duration max_lease_wait = absl::Seconds(30);
   absl::Duration tick = absl::Milliseconds(50);  // lease expiry and long-poll timeout resolution

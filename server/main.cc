@@ -16,6 +16,7 @@
 #include "common/file_util.h"
 #include "common/flag_names.h"
 #include "common/termination_signals.h"
+#include "eval/job/job_defaults.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
 
@@ -23,7 +24,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "HOST:PORT to serve on; port 0 picks a free port");
 ABSL_FLAG(std::string, data_dir, "", "directory for the job store and blobs (required)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
-ABSL_FLAG(int64_t, rows_per_shard, 50000, "rows of a model output file per shard");
+ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
+          "rows of a model output file per shard");
 ABSL_FLAG(int32_t, lease_ttl_seconds, 30,
           "a shard whose worker has not heartbeated this long is requeued");
 ABSL_FLAG(int32_t, max_attempts, 3, "a shard failing this many times fails its job");

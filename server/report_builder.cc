@@ -158,10 +158,11 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
 
   const DatasetResults& T = results.target;
   const DatasetResults& B = results.benchmark;
-  const DatasetRows target_rows = RowsOf(T);
-  const DatasetRows bench_rows = RowsOf(B);
-  ASSIGN_OR_RETURN(std::vector<MetricValue> t_scores, CorpusScores(target_rows));
-  ASSIGN_OR_RETURN(std::vector<MetricValue> b_scores, CorpusScores(bench_rows));
+  // Checked once here; every statistic below takes the validated rows as they are.
+  ASSIGN_OR_RETURN(const ValidRows target_rows, ValidRows::Validate(RowsOf(T), "target"));
+  ASSIGN_OR_RETURN(const ValidRows bench_rows, ValidRows::Validate(RowsOf(B), "benchmark"));
+  const std::vector<MetricValue> t_scores = CorpusScores(target_rows);
+  const std::vector<MetricValue> b_scores = CorpusScores(bench_rows);
 
   BootstrapOptions opts;
   opts.resamples = spec.bootstrap().resamples();

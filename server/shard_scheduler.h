@@ -3,10 +3,10 @@
 // replay worker deaths, duplicate completions and retries without sleeping (STYLE.md, Buildbarn).
 //
 //   ShardScheduler s({.lease_ttl = absl::Seconds(30), .max_attempts = 3});
-//   s.AddJob("j1", tasks);
+//   s.AddJob("j1", tasks, /*total_shards=*/tasks.size(), /*done_shards=*/0);
 //   std::optional<ShardTask> t = s.Lease("worker-a", now);
 //   s.Heartbeat(t->lease_id(), now + absl::Seconds(10));
-//   CompleteVerdict v = s.Complete(t->job_id(), t->shard_id(), now);
+//   CompleteVerdict v = s.Complete(t->job_id(), t->shard_id());
 //   std::vector<SchedulerEvent> ev = s.ExpireLeases(now + absl::Minutes(5));
 //
 // Durability is the caller's business: the coordinator stores a result before it calls Complete.

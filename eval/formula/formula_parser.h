@@ -7,7 +7,7 @@
 //   double x;
 //   if (p->Run(vars, &x, &fault)) use(x); else explain(p->source_text(fault.instr), fault);
 //
-// This is the implementation layer of EmarFormula; callers outside server/formula should use
+// This is the implementation layer of EmarFormula; callers outside eval/formula should use
 // EmarFormula. A FormulaProgram is immutable after compilation and safe to Run concurrently.
 #ifndef EMAR_EVAL_FORMULA_FORMULA_PARSER_H_
 #define EMAR_EVAL_FORMULA_FORMULA_PARSER_H_

@@ -35,7 +35,7 @@ enum class Direction { kHigherIsBetter, kLowerIsBetter };
 absl::string_view DirectionName(Direction d);  // "higher_is_better" / "lower_is_better"
 
 // One model output, parsed from a JSONL line. `text` is UTF-8. Labels that were JSON numbers or
-// booleans arrive rendered canonically (see worker/input), so "1" == 1 == 1.0 and true == "true".
+// booleans arrive rendered canonically (see eval/input), so "1" == 1 == 1.0 and true == "true".
 struct Prediction {
   std::string text;
   // Per-token natural-log probabilities, for perplexity. Empty with has_logprobs=false when the

@@ -256,9 +256,9 @@ absl::string_view ResamplingMethodName(ResamplingMethod m) {
   return "unknown";
 }
 
-absl::StatusOr<BootstrapResampler> BootstrapResampler::Create(const DatasetRows& rows,
+absl::StatusOr<BootstrapResampler> BootstrapResampler::Create(const ValidRows& valid,
                                                               ResamplingMethod method) {
-  RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
+  const DatasetRows& rows = valid.rows();
   BootstrapResampler r;
   r.metric_ = rows.metric;
   r.num_labels_ = rows.num_labels;
@@ -271,7 +271,7 @@ absl::StatusOr<BootstrapResampler> BootstrapResampler::Create(const DatasetRows&
         "metric ", rows.metric->name(),
         " has a non-additive accumulator but does not use labels; the resamplers need one"));
   }
-  for (const MetricValue& v : CorpusScoresOfValidRows(rows)) {
+  for (const MetricValue& v : CorpusScores(valid)) {
     r.point_.push_back(v.value.has_value() && std::isfinite(*v.value) ? v.value : std::nullopt);
   }
   if (method == ResamplingMethod::kJointCells) {
@@ -554,15 +554,15 @@ void BootstrapResampler::RunExamples(int64_t first, int64_t last, uint64_t seed,
   }
 }
 
-absl::StatusOr<ResampledScores> ScoresFromIndices(const DatasetRows& rows,
+absl::StatusOr<ResampledScores> ScoresFromIndices(const ValidRows& valid,
                                                   absl::Span<const std::vector<uint32_t>> indices) {
-  RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
+  const DatasetRows& rows = valid.rows();
   const Metric& metric = *rows.metric;
   const size_t width = metric.stats_width();
   ResampledScores out;
   out.num_systems = rows.systems.size();
   out.resamples = static_cast<int64_t>(indices.size());
-  for (const MetricValue& v : CorpusScoresOfValidRows(rows)) {
+  for (const MetricValue& v : CorpusScores(valid)) {
     out.point.push_back(v.value.has_value() && std::isfinite(*v.value) ? v.value : std::nullopt);
   }
   std::vector<double> acc(metric.AccumulatorWidth(rows.num_labels));

@@ -61,10 +61,10 @@ struct ResampledScores {
 
 class BootstrapResampler {
  public:
-  // Validates `rows` (ValidateDatasetRows) and prepares the chosen method. kJointCells is
-  // honoured whatever the number of cells (useful for tests); kAuto picks as described above.
+  // Prepares the chosen method. kJointCells is honoured whatever the number of cells (useful
+  // for tests); kAuto picks as described above.
   static absl::StatusOr<BootstrapResampler> Create(
-      const DatasetRows& rows, ResamplingMethod method = ResamplingMethod::kAuto);
+      const ValidRows& rows, ResamplingMethod method = ResamplingMethod::kAuto);
 
   ResamplingMethod method() const { return method_; }       // never kAuto
   size_t num_cells() const { return cell_counts_.size(); }  // 0 for kExampleDraws
@@ -114,7 +114,7 @@ class BootstrapResampler {
 // resample r (any length; Finalize gets n = its length). Rows are accumulated in the given
 // order. For reproducing reference vectors whose index matrices are stored.
 // INVALID_ARGUMENT for an index >= rows.n or an empty index list.
-absl::StatusOr<ResampledScores> ScoresFromIndices(const DatasetRows& rows,
+absl::StatusOr<ResampledScores> ScoresFromIndices(const ValidRows& rows,
                                                   absl::Span<const std::vector<uint32_t>> indices);
 
 }  // namespace emar

@@ -8,7 +8,7 @@
 
 namespace emar {
 
-absl::Status ValidateDatasetRows(const DatasetRows& rows, absl::string_view what) {
+absl::StatusOr<ValidRows> ValidRows::Validate(DatasetRows rows, absl::string_view what) {
   if (rows.metric == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": no metric"));
   }
@@ -46,15 +46,11 @@ absl::Status ValidateDatasetRows(const DatasetRows& rows, absl::string_view what
       }
     }
   }
-  return absl::OkStatus();
+  return ValidRows(std::move(rows));
 }
 
-absl::StatusOr<std::vector<MetricValue>> CorpusScores(const DatasetRows& rows) {
-  RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
-  return CorpusScoresOfValidRows(rows);
-}
-
-std::vector<MetricValue> CorpusScoresOfValidRows(const DatasetRows& rows) {
+std::vector<MetricValue> CorpusScores(const ValidRows& valid) {
+  const DatasetRows& rows = valid.rows();
   const Metric& metric = *rows.metric;
   const size_t width = metric.stats_width();
   std::vector<MetricValue> out;

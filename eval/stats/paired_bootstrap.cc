@@ -75,8 +75,9 @@ absl::Status ValidateOptions(const BootstrapOptions& options) {
 }
 
 // dT or dB p-value of candidate c by the test the options and metric call for.
-absl::StatusOr<PValue> DeltaPValue(const DatasetRows& rows, int c, const BootstrapOptions& options,
+absl::StatusOr<PValue> DeltaPValue(const ValidRows& valid, int c, const BootstrapOptions& options,
                                    uint64_t ar_stream, PValue bootstrap_p) {
+  const DatasetRows& rows = valid.rows();
   if (rows.metric->is_binary()) {
     ASSIGN_OR_RETURN(McNemarResult m, McNemarExact(rows.systems[0], rows.systems[c]));
     PValue out;
@@ -87,7 +88,7 @@ absl::StatusOr<PValue> DeltaPValue(const DatasetRows& rows, int c, const Bootstr
   }
   if (options.test == SignificanceTest::kApproximateRandomization) {
     ASSIGN_OR_RETURN(PairedTestResult ar,
-                     PairedApproximateRandomization(rows, 0, static_cast<size_t>(c),
+                     PairedApproximateRandomization(valid, 0, static_cast<size_t>(c),
                                                     options.ar_trials, options.seed, ar_stream));
     PValue out;
     out.test = "paired_approximate_randomization";
@@ -209,15 +210,12 @@ absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
   return study;
 }
 
-absl::StatusOr<StudyStats> RunPairedBootstrap(const DatasetRows& target,
-                                              const DatasetRows& benchmark, const EmarFn& emar,
-                                              const BootstrapOptions& options) {
+absl::StatusOr<StudyStats> RunPairedBootstrap(const ValidRows& target, const ValidRows& benchmark,
+                                              const EmarFn& emar, const BootstrapOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options));
-  RETURN_IF_ERROR(ValidateDatasetRows(target, "target"));
-  RETURN_IF_ERROR(ValidateDatasetRows(benchmark, "benchmark"));
-  if (target.systems.size() != benchmark.systems.size() || target.systems.size() < 2) {
+  if (target.num_systems() != benchmark.num_systems() || target.num_systems() < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "target has ", target.systems.size(), " systems and benchmark ", benchmark.systems.size(),
+        "target has ", target.num_systems(), " systems and benchmark ", benchmark.num_systems(),
         "; need the same number, at least 2 (base + candidate)"));
   }
   if (!emar) return absl::InvalidArgumentError("no EMAR function");

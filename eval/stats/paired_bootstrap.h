@@ -45,7 +45,7 @@
 
 namespace emar {
 
-// EMAR from the four scores; nullopt when undefined (the formula engine lives in server/formula).
+// EMAR from the four scores; nullopt when undefined (the formula engine lives in eval/formula).
 // Must be thread-compatible (it is called from one thread, many times).
 using EmarFn = std::function<std::optional<double>(double t0, double t1, double b0, double b1)>;
 
@@ -108,11 +108,10 @@ struct StudyStats {
   ResamplingMethod benchmark_method = ResamplingMethod::kAuto;
 };
 
-// Validates both datasets (same metric and number of systems, >= 2 systems) and options
+// Checks that both datasets have the same number of systems (>= 2) and the options
 // (1 <= resamples <= 1e7, 0 < confidence < 1, ar_trials >= 1), resamples and summarizes.
-absl::StatusOr<StudyStats> RunPairedBootstrap(const DatasetRows& target,
-                                              const DatasetRows& benchmark, const EmarFn& emar,
-                                              const BootstrapOptions& options);
+absl::StatusOr<StudyStats> RunPairedBootstrap(const ValidRows& target, const ValidRows& benchmark,
+                                              const EmarFn& emar, const BootstrapOptions& options);
 
 // The part of RunPairedBootstrap after resampling, for given per-resample scores (e.g. from
 // ScoresFromIndices). Every p-value is the paired bootstrap one; RunPairedBootstrap then

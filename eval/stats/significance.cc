@@ -26,8 +26,8 @@ struct ArSetup {
   bool observed_defined = false;
 };
 
-absl::StatusOr<ArSetup> PrepareAr(const DatasetRows& rows, size_t a, size_t b) {
-  RETURN_IF_ERROR(ValidateDatasetRows(rows, "dataset"));
+absl::StatusOr<ArSetup> PrepareAr(const ValidRows& valid, size_t a, size_t b) {
+  const DatasetRows& rows = valid.rows();
   if (a >= rows.systems.size() || b >= rows.systems.size() || a == b) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad system pair (", a, ", ", b, ") of ", rows.systems.size()));
@@ -45,7 +45,7 @@ absl::StatusOr<ArSetup> PrepareAr(const DatasetRows& rows, size_t a, size_t b) {
       setup.differing.push_back(i);
     }
   }
-  ASSIGN_OR_RETURN(std::vector<MetricValue> scores, CorpusScores(rows));
+  const std::vector<MetricValue> scores = CorpusScores(valid);
   if (scores[a].value.has_value() && scores[b].value.has_value()) {
     setup.observed_defined = true;
     setup.observed_abs_diff = std::fabs(*scores[b].value - *scores[a].value);
@@ -134,8 +134,9 @@ PairedTestResult PairedBootstrapPValue(double observed_diff,
 }
 
 absl::StatusOr<ApproximateRandomizationResult> ApproximateRandomizationFromMasks(
-    const DatasetRows& rows, size_t a, size_t b, absl::Span<const std::vector<uint8_t>> masks) {
-  ASSIGN_OR_RETURN(ArSetup setup, PrepareAr(rows, a, b));
+    const ValidRows& valid, size_t a, size_t b, absl::Span<const std::vector<uint8_t>> masks) {
+  const DatasetRows& rows = valid.rows();
+  ASSIGN_OR_RETURN(ArSetup setup, PrepareAr(valid, a, b));
   ApproximateRandomizationResult result;
   result.test.observed_abs_diff = setup.observed_abs_diff;
   std::vector<double> acc_a, acc_b;
@@ -154,11 +155,12 @@ absl::StatusOr<ApproximateRandomizationResult> ApproximateRandomizationFromMasks
   return result;
 }
 
-absl::StatusOr<PairedTestResult> PairedApproximateRandomization(const DatasetRows& rows, size_t a,
+absl::StatusOr<PairedTestResult> PairedApproximateRandomization(const ValidRows& valid, size_t a,
                                                                 size_t b, int64_t trials,
                                                                 uint64_t seed, uint64_t stream) {
   if (trials < 1) return absl::InvalidArgumentError("approximate randomization needs trials >= 1");
-  ASSIGN_OR_RETURN(ArSetup setup, PrepareAr(rows, a, b));
+  const DatasetRows& rows = valid.rows();
+  ASSIGN_OR_RETURN(ArSetup setup, PrepareAr(valid, a, b));
   PairedTestResult test;
   test.observed_abs_diff = setup.observed_abs_diff;
   std::vector<double> acc_a, acc_b;

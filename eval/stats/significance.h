@@ -58,11 +58,11 @@ struct ApproximateRandomizationResult {
   std::vector<std::optional<double>> trial_abs_diffs;
 };
 absl::StatusOr<ApproximateRandomizationResult> ApproximateRandomizationFromMasks(
-    const DatasetRows& rows, size_t a, size_t b, absl::Span<const std::vector<uint8_t>> masks);
+    const ValidRows& rows, size_t a, size_t b, absl::Span<const std::vector<uint8_t>> masks);
 // The same with R = `trials` fair coins per example drawn from DeterministicRng::ForStream(seed,
 // {stream, trial}). Rows where a and b are identical need no coin (either way they add the same
 // to both sides), so the cost is trials x (rows that differ). trial_abs_diffs is left empty.
-absl::StatusOr<PairedTestResult> PairedApproximateRandomization(const DatasetRows& rows, size_t a,
+absl::StatusOr<PairedTestResult> PairedApproximateRandomization(const ValidRows& rows, size_t a,
                                                                 size_t b, int64_t trials,
                                                                 uint64_t seed, uint64_t stream);
 

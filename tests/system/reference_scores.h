@@ -1,4 +1,4 @@
-// Scores computed the simplest way, independently of worker/scoring, so tests can check the
+// Scores computed the simplest way, independently of eval/metrics, so tests can check the
 // service's numbers against them: read whole JSONL files, join by id, count.
 //
 //   ASSERT_OK_AND_ASSIGN(auto refs, ReadReferences("data/target.jsonl"));

@@ -1,4 +1,4 @@
-// Helpers shared by the worker/input tests.
+// Helpers shared by the eval/input tests.
 #ifndef EMAR_TESTS_EVAL_INPUT_INPUT_TEST_UTIL_H_
 #define EMAR_TESTS_EVAL_INPUT_INPUT_TEST_UTIL_H_
 

@@ -49,7 +49,7 @@ class VectorLine {
 double JsonNumber(simdjson::dom::element e);
 std::vector<double> JsonNumbers(simdjson::dom::element array);
 std::vector<std::string> JsonStrings(simdjson::dom::element array);
-// A label rendered the way worker/input renders JSON scalars: strings as-is, integers in
+// A label rendered the way eval/input renders JSON scalars: strings as-is, integers in
 // decimal, booleans as "true"/"false".
 std::string JsonLabel(simdjson::dom::element e);
 

@@ -37,15 +37,15 @@ std::vector<std::vector<double>> BinarySystems(size_t n, double p0, double p1, u
   return out;
 }
 
-// The spans point into the caller's vectors, which must outlive the DatasetRows.
-DatasetRows Rows(const Metric* metric, std::vector<absl::Span<const double>> systems,
-                 size_t num_labels = 0) {
+// The spans point into the caller's vectors, which must outlive the rows.
+ValidRows Rows(const Metric* metric, std::vector<absl::Span<const double>> systems,
+               size_t num_labels = 0) {
   DatasetRows rows;
   rows.metric = metric;
   rows.num_labels = num_labels;
   rows.n = systems[0].size() / metric->stats_width();
   rows.systems = std::move(systems);
-  return rows;
+  return stats_test::MustValidate(std::move(rows));
 }
 
 std::vector<double> Column(const ResampledScores& s, size_t system) {
@@ -62,7 +62,7 @@ double StdDev(const std::vector<double>& v) {
   return std::sqrt(ss / (v.size() - 1));
 }
 
-ResampledScores RunOrDie(const DatasetRows& rows, ResamplingMethod method, int64_t resamples,
+ResampledScores RunOrDie(const ValidRows& rows, ResamplingMethod method, int64_t resamples,
                          uint64_t seed, int threads = 1) {
   absl::StatusOr<BootstrapResampler> r = BootstrapResampler::Create(rows, method);
   EXPECT_TRUE(r.ok()) << r.status();
@@ -120,7 +120,7 @@ TEST(BootstrapResamplerTest, CellsAgreeWithLiteralIndexResampling) {
   BinaryMeanMetric binary;
   const size_t n = 500;
   auto sys = BinarySystems(n, 0.65, 0.75, 4);
-  const DatasetRows rows = Rows(&binary, {sys[0], sys[1]});
+  const ValidRows rows = Rows(&binary, {sys[0], sys[1]});
   const int64_t resamples = 4000;
   DeterministicRng rng(99);
   std::vector<std::vector<uint32_t>> indices(resamples, std::vector<uint32_t>(n));
@@ -160,7 +160,7 @@ TEST(BootstrapResamplerTest, LabelMetricCellsAgreeWithPerExampleDraws) {
     cand.push_back(rng.UniformOpen01() < 0.7 ? gold : static_cast<double>(rng.UniformBelow(4)));
     cand.push_back(gold);
   }
-  const DatasetRows rows = Rows(&f1, {base, cand}, 4);
+  const ValidRows rows = Rows(&f1, {base, cand}, 4);
   ResampledScores cells = RunOrDie(rows, kCells, 3000, 7);
   ResampledScores draws = RunOrDie(rows, kDraws, 3000, 7);
   EXPECT_EQ(*cells.point[1], *draws.point[1]);
@@ -187,7 +187,7 @@ TEST(BootstrapResamplerTest, ManyLabelsRunInChunksWithTheSameValues) {
     cand.push_back(rng.UniformOpen01() < 0.6 ? gold : static_cast<double>(rng.UniformBelow(400)));
     cand.push_back(gold);
   }
-  const DatasetRows rows = Rows(&f1, {base, cand}, 400);
+  const ValidRows rows = Rows(&f1, {base, cand}, 400);
   const ResampledScores few = RunOrDie(rows, kDraws, 10, 5);
   for (int threads : {1, 2}) {
     const ResampledScores many = RunOrDie(rows, kDraws, 120, 5, threads);
@@ -248,7 +248,7 @@ TEST(BootstrapResamplerTest, SameSeedSameBitsWhateverTheThreads) {
     r1.insert(r1.end(), {static_cast<double>(rng.UniformBelow(6)), 5.5});
   }
   auto bin = BinarySystems(3000, 0.5, 0.6, 13);
-  for (const DatasetRows& rows : {Rows(&ratio, {r0, r1}), Rows(&binary, {bin[0], bin[1]})}) {
+  for (const ValidRows& rows : {Rows(&ratio, {r0, r1}), Rows(&binary, {bin[0], bin[1]})}) {
     ResampledScores one = RunOrDie(rows, ResamplingMethod::kAuto, 301, 77, 1);
     ResampledScores three = RunOrDie(rows, ResamplingMethod::kAuto, 301, 77, 3);
     ResampledScores other_seed = RunOrDie(rows, ResamplingMethod::kAuto, 301, 78, 2);
@@ -307,7 +307,7 @@ TEST(BootstrapResamplerTest, UndefinedResamplesAreReportedAsNullopt) {
 TEST(BootstrapResamplerTest, ScoresFromIndicesFollowsTheGivenPicks) {
   RatioMetric ratio;
   const std::vector<double> rows = {1, 2, 3, 4, 0, 5};
-  const DatasetRows data = Rows(&ratio, {rows});
+  const ValidRows data = Rows(&ratio, {rows});
   ASSERT_OK_AND_ASSIGN(ResampledScores s, ScoresFromIndices(data, {{0, 1, 2}, {1, 1}, {2, 2}}));
   EXPECT_DOUBLE_EQ(*s.point[0], 4.0 / 11.0);
   EXPECT_DOUBLE_EQ(*s.value(0, 0), 4.0 / 11.0);
@@ -322,7 +322,7 @@ TEST(BootstrapResamplerTest, ScoresFromIndicesFollowsTheGivenPicks) {
 TEST(BootstrapResamplerTest, RejectsBadArguments) {
   BinaryMeanMetric binary;
   const std::vector<double> rows = {1, 0, 2};
-  EXPECT_THAT(BootstrapResampler::Create(Rows(&binary, {rows})),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&binary, 0, 3, {rows}}, "dataset"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not 0 or 1")));
   const std::vector<double> ok = {1, 0, 1};
   ASSERT_OK_AND_ASSIGN(BootstrapResampler r, BootstrapResampler::Create(Rows(&binary, {ok})));

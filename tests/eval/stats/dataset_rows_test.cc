@@ -24,24 +24,24 @@ TEST(DatasetRowsTest, RejectsMalformedInput) {
   const std::vector<double> ok = {1, 0, 1};
   const std::vector<double> half = {1, 0.5, 1};
   const std::vector<double> short_rows = {1, 0};
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{nullptr, 0, 3, {ok}}, "target"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{nullptr, 0, 3, {ok}}, "target"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target: no metric")));
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&binary, 0, 0, {}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&binary, 0, 0, {}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no examples")));
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&binary, 0, 3, {}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&binary, 0, 3, {}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no systems")));
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&binary, 0, 3, {ok, short_rows}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&binary, 0, 3, {ok, short_rows}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("system 1 has 2 values")));
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&binary, 0, 3, {half}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&binary, 0, 3, {half}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("example 1")));
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&ratio, 0, 3, {ok}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&ratio, 0, 3, {ok}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want n*stats_width")));
   const std::vector<double> labels = {0, 1, 2, 3};  // two rows of (pred, gold)
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&f1, 3, 2, {labels}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&f1, 3, 2, {labels}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("label id 3")));
-  EXPECT_THAT(ValidateDatasetRows(DatasetRows{&f1, 0, 2, {labels}}, "t"),
+  EXPECT_THAT(ValidRows::Validate(DatasetRows{&f1, 0, 2, {labels}}, "t"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("num_labels is 0")));
-  EXPECT_TRUE(ValidateDatasetRows(DatasetRows{&f1, 4, 2, {labels}}, "t").ok());
+  EXPECT_TRUE(ValidRows::Validate(DatasetRows{&f1, 4, 2, {labels}}, "t").ok());
 }
 
 TEST(DatasetRowsTest, CorpusScoresPerSystem) {
@@ -49,8 +49,9 @@ TEST(DatasetRowsTest, CorpusScoresPerSystem) {
   const std::vector<double> base = {1, 2, 0, 2, 1, 1};  // 2 / 5
   const std::vector<double> cand = {2, 2, 2, 2, 0, 0};  // 4 / 4
   const std::vector<double> none = {0, 0, 0, 0, 0, 0};  // 0 / 0: undefined
-  ASSERT_OK_AND_ASSIGN(std::vector<MetricValue> s,
-                       CorpusScores(DatasetRows{&ratio, 0, 3, {base, cand, none}}));
+  ASSERT_OK_AND_ASSIGN(const ValidRows rows,
+                       ValidRows::Validate(DatasetRows{&ratio, 0, 3, {base, cand, none}}, "t"));
+  const std::vector<MetricValue> s = CorpusScores(rows);
   ASSERT_EQ(s.size(), 3u);
   EXPECT_DOUBLE_EQ(*s[0].value, 0.4);
   EXPECT_DOUBLE_EQ(*s[1].value, 1.0);

@@ -26,12 +26,12 @@ std::optional<double> RelativeGain(double t0, double t1, double, double) {
   return (t1 - t0) / t0;
 }
 
-DatasetRows Rows(const Metric* metric, std::vector<absl::Span<const double>> systems) {
+ValidRows Rows(const Metric* metric, std::vector<absl::Span<const double>> systems) {
   DatasetRows rows;
   rows.metric = metric;
   rows.n = systems[0].size() / metric->stats_width();
   rows.systems = std::move(systems);
-  return rows;
+  return stats_test::MustValidate(std::move(rows));
 }
 
 // Paired 0/1 outcomes with P(base right) = p0 and P(candidate right) = p1, positively
@@ -113,7 +113,7 @@ TEST(PairedBootstrapTest, UndefinedEmarResamplesAreCounted) {
   std::vector<double> base(20, 0.0), cand(20, 1.0), b0(30, 1.0), b1(30, 1.0);
   base[7] = 1;
   b0[0] = 0;
-  const DatasetRows target = Rows(&binary, {base, cand});
+  const ValidRows target = Rows(&binary, {base, cand});
   BootstrapOptions options;
   options.seed = 99;
   ASSERT_OK_AND_ASSIGN(StudyStats s,
@@ -169,7 +169,7 @@ TEST(PairedBootstrapTest, PValueTestFollowsMetricKindAndOptions) {
     r0.insert(r0.end(), {std::floor(total * 0.5), total});
     r1.insert(r1.end(), {std::floor(total * 0.6), total});
   }
-  const DatasetRows rt = Rows(&ratio, {r0, r1});
+  const ValidRows rt = Rows(&ratio, {r0, r1});
   ASSERT_OK_AND_ASSIGN(s, RunPairedBootstrap(rt, rt, &RelativeGain, options));
   EXPECT_EQ(s.candidates[0].dt_p.test, "paired_bootstrap");
   EXPECT_EQ(s.candidates[0].dt_p.trials, 1000);
@@ -254,8 +254,8 @@ TEST(PairedBootstrapTest, SameInputsAndSeedGiveIdenticalStudies) {
       b[s].insert(b[s].end(), {static_cast<double>(rng.UniformBelow(total + 1)), total + 1});
     }
   }
-  const DatasetRows target = Rows(&ratio, {t[0], t[1], t[2]});
-  const DatasetRows bench = Rows(&ratio, {b[0], b[1], b[2]});
+  const ValidRows target = Rows(&ratio, {t[0], t[1], t[2]});
+  const ValidRows bench = Rows(&ratio, {b[0], b[1], b[2]});
   BootstrapOptions options;
   options.resamples = 300;
   options.num_threads = 1;
@@ -272,8 +272,8 @@ TEST(PairedBootstrapTest, SameInputsAndSeedGiveIdenticalStudies) {
 TEST(PairedBootstrapTest, RejectsBadInput) {
   BinaryMeanMetric binary;
   std::vector<double> a = {1, 0, 1}, b = {0, 1, 1};
-  const DatasetRows two = Rows(&binary, {a, b});
-  const DatasetRows one = Rows(&binary, {a});
+  const ValidRows two = Rows(&binary, {a, b});
+  const ValidRows one = Rows(&binary, {a});
   BootstrapOptions options;
   EXPECT_THAT(RunPairedBootstrap(two, one, &RelativeGain, options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("same number")));

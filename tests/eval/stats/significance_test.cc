@@ -34,12 +34,12 @@ void ExpectClose(double got, double want, const std::string& what) {
   EXPECT_NEAR(got, want, std::max(1e-9, 1e-6 * std::fabs(want))) << what;
 }
 
-DatasetRows RowsOf(const Metric* metric, const std::vector<std::vector<double>>& systems) {
+ValidRows RowsOf(const Metric* metric, const std::vector<std::vector<double>>& systems) {
   DatasetRows rows;
   rows.metric = metric;
   rows.n = systems[0].size() / metric->stats_width();
   for (const std::vector<double>& s : systems) rows.systems.push_back(s);
-  return rows;
+  return stats_test::MustValidate(std::move(rows));
 }
 
 class SignificanceVectorsTest : public ::testing::Test {
@@ -69,7 +69,7 @@ class SignificanceVectorsTest : public ::testing::Test {
     EXPECT_EQ(m.c, Num(want["c_a_wrong_b_correct"]));
     EXPECT_EQ(sys[0].size(), Num(want["n"]));
     EXPECT_NEAR(m.p, Num(want["p_value"]), 1e-12 * Num(want["p_value"]));
-    ASSERT_OK_AND_ASSIGN(std::vector<MetricValue> acc, CorpusScores(RowsOf(&binary_, sys)));
+    const std::vector<MetricValue> acc = CorpusScores(RowsOf(&binary_, sys));
     ExpectClose(*acc[0].value, Num(want["accuracy_a"]), "accuracy_a");
     ExpectClose(*acc[1].value, Num(want["accuracy_b"]), "accuracy_b");
   }
@@ -203,11 +203,11 @@ class SignificanceVectorsTest : public ::testing::Test {
 
   void CheckArExhaustive(simdjson::dom::element line) {
     std::vector<std::vector<double>> sys = AccuracyRows(line);
-    const DatasetRows rows = RowsOf(&binary_, sys);
+    const ValidRows rows = RowsOf(&binary_, sys);
     std::vector<std::vector<uint8_t>> masks;
-    for (uint32_t bits = 0; bits < (1u << rows.n); ++bits) {
-      std::vector<uint8_t> m(rows.n);
-      for (size_t i = 0; i < rows.n; ++i) m[i] = (bits >> i) & 1;
+    for (uint32_t bits = 0; bits < (1u << rows.n()); ++bits) {
+      std::vector<uint8_t> m(rows.n());
+      for (size_t i = 0; i < rows.n(); ++i) m[i] = (bits >> i) & 1;
       masks.push_back(std::move(m));
     }
     ASSERT_OK_AND_ASSIGN(ApproximateRandomizationResult ar,
@@ -327,7 +327,7 @@ TEST(HolmBonferroniTest, HandComputed) {
 TEST(ApproximateRandomizationTest, RejectsBadInput) {
   BinaryMeanMetric metric;
   std::vector<double> a = {1, 0, 1}, b = {0, 0, 1};
-  DatasetRows rows{&metric, 0, 3, {a, b}};
+  const ValidRows rows = stats_test::MustValidate(DatasetRows{&metric, 0, 3, {a, b}});
   EXPECT_THAT(ApproximateRandomizationFromMasks(rows, 0, 0, {}),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("pair")));
   EXPECT_THAT(ApproximateRandomizationFromMasks(rows, 0, 1, {{1, 0}}),

@@ -1,5 +1,5 @@
-// Small Metric implementations for the statistics tests and benchmarks, so server/stats can be
-// tested without the real scorers (worker/scoring). They follow metric.h's contracts:
+// Small Metric implementations for the statistics tests and benchmarks, so eval/stats can be
+// tested without the real scorers (eval/metrics). They follow metric.h's contracts:
 //   BinaryMeanMetric   one 0/1 column, is_binary(), value = mean          (accuracy-like)
 //   MeanMetric         one real column, additive, value = mean            (not binary)
 //   RatioMetric        (correct, total) columns, value = sum correct / sum total, undefined
@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "eval/metrics/metric.h"
+#include "eval/stats/dataset_rows.h"
 
 namespace emar::stats_test {
 
@@ -79,7 +80,7 @@ class MacroF1Metric : public Metric {
   size_t stats_width() const override { return 2; }
   bool uses_labels() const override { return true; }
   // Labels here are written as their decimal ids ("0", "1", ...), so no LabelTable (and no
-  // link dependency on worker/scoring) is needed.
+  // link dependency on eval/metrics) is needed.
   absl::Status ScoreExample(const Prediction& p, const Reference& r, LabelTable*,
                             absl::Span<double> row) const override {
     uint32_t pred = 0, gold = 0;
@@ -200,6 +201,12 @@ inline absl::Status TestBleuMetric::ScoreExample(const Prediction& p, const Refe
     return absl::InvalidArgumentError("test_bleu takes one plain reference and plain text");
   }
   return absl::OkStatus();
+}
+
+// Test data that is valid by construction: validated once, failing the test (an uncaught
+// exception from StatusOr::value) if it is not.
+inline ValidRows MustValidate(DatasetRows rows) {
+  return ValidRows::Validate(std::move(rows), "test data").value();
 }
 
 }  // namespace emar::stats_test

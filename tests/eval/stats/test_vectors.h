@@ -1,5 +1,5 @@
 // Loads testdata/metrics/significance.jsonl (one JSON object per line, see its README) for the
-// statistics tests, and turns its fields into the rows and index lists server/stats takes.
+// statistics tests, and turns its fields into the rows and index lists eval/stats takes.
 //
 //   ASSERT_OK_AND_ASSIGN(SignificanceVectors v, SignificanceVectors::Load());
 //   const simdjson::dom::element& line = v.Get("mcnemar_b10_c3");
