@@ -1,5 +1,6 @@
 #include "server/coordinator.h"
 
+#include <iostream>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +28,29 @@ std::string NewJobId() {
 void RunAll(std::vector<std::function<void()>>& fns) {
   for (auto& f : fns) f();
   fns.clear();
+}
+
+// A write to the job store that failed where the coordinator can carry on (the state is
+// re-derived on recovery): never silent.
+void LogIfFailed(const absl::Status& s, absl::string_view what) {
+  if (!s.ok()) std::cerr << "emar-coordinator: " << what << ": " << s << std::endl;
+}
+
+// The answer to a worker naming a lease that is not the shard's current one.
+absl::Status LeaseError(LeaseCheck check, const std::string& job_id, int32_t shard_id,
+                        const std::string& lease_id) {
+  switch (check) {
+    case LeaseCheck::kUnknownJob:
+      return absl::NotFoundError(absl::StrCat("job '", job_id,
+                                              "' has no shards in progress here (unknown, or "
+                                              "finished, failed or cancelled)"));
+    case LeaseCheck::kUnknownShard:
+      return absl::NotFoundError(
+          absl::StrCat("shard ", shard_id, " of job '", job_id, "' is not waiting for a result"));
+    default:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lease '", lease_id, "' is not a lease of shard ", shard_id, " of job '", job_id, "'"));
+  }
 }
 
 }  // namespace
@@ -252,7 +276,8 @@ void Coordinator::DispatchLocked(std::vector<std::function<void()>>* out) {
     if (job != active_.end() && job->second.state() == emar::v1::JOB_STATE_QUEUED) {
       job->second.set_state(emar::v1::JOB_STATE_RUNNING);
       job->second.set_updated_unix_ms(absl::ToUnixMillis(now));
-      store_->UpdateJob(job->second).IgnoreError();  // best effort: state is re-derived on recovery
+      // Best effort: QUEUED vs RUNNING is re-derived on recovery.
+      LogIfFailed(store_->UpdateJob(job->second), "saving RUNNING state of " + task->job_id());
       NotifyLocked(task->job_id(), out);
     }
     out->push_back(
@@ -265,8 +290,14 @@ absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
     const emar::v1::HeartbeatRequest& req) {
   if (req.lease_id().empty()) return absl::InvalidArgumentError("lease_id is required");
   absl::MutexLock lock(&mu_);
+  const LeaseCheck check = scheduler_.Heartbeat(req.lease_id(), clock_->Now());
+  if (check == LeaseCheck::kUnknownLease) {
+    return absl::NotFoundError(absl::StrCat("lease '", req.lease_id(),
+                                            "' is unknown here (never issued, or its job ended "
+                                            "or the coordinator restarted since)"));
+  }
   emar::v1::HeartbeatResponse resp;
-  resp.set_keep_going(scheduler_.Heartbeat(req.lease_id(), clock_->Now()));
+  resp.set_keep_going(check == LeaseCheck::kCurrent);  // stale: the shard went to another lease
   resp.set_lease_ttl_ms(absl::ToInt64Milliseconds(options_.scheduler.lease_ttl));
   return resp;
 }
@@ -274,19 +305,38 @@ absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
 absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
     const emar::v1::CompleteRequest& req) {
   if (req.job_id().empty()) return absl::InvalidArgumentError("job_id is required");
+  if (req.lease_id().empty()) return absl::InvalidArgumentError("lease_id is required");
   emar::v1::CompleteResponse resp;
   std::vector<std::function<void()>> calls;
+  // Only the shard's current lease may complete or fail it. A stale lease's late answer is
+  // acknowledged as a duplicate and ignored; anything else is refused.
+  {
+    absl::MutexLock lock(&mu_);
+    const LeaseCheck check = scheduler_.CheckLease(req.job_id(), req.shard_id(), req.lease_id());
+    if (check == LeaseCheck::kStale) {
+      resp.set_duplicate(true);
+      return resp;
+    }
+    if (check != LeaseCheck::kCurrent) {
+      return LeaseError(check, req.job_id(), req.shard_id(), req.lease_id());
+    }
+  }
   if (req.has_failure()) {
     std::optional<SchedulerEvent> ev;
     {
       absl::MutexLock lock(&mu_);
+      // Re-checked: the lease may have expired since (then the expiry counted the attempt).
+      if (scheduler_.CheckLease(req.job_id(), req.shard_id(), req.lease_id()) !=
+          LeaseCheck::kCurrent) {
+        resp.set_duplicate(true);
+        return resp;
+      }
       ev = scheduler_.Fail(req.job_id(), req.shard_id(), req.failure().message(),
                            req.failure().input_error());
-      if (!ev) {
-        store_
-            ->RecordShardAttempt(req.job_id(), req.shard_id(),
-                                 scheduler_.attempts(req.job_id(), req.shard_id()))
-            .IgnoreError();
+      if (ev && !ev->job_failed) {
+        LogIfFailed(
+            store_->RecordShardAttempt(req.job_id(), req.shard_id(), ev->attempts),
+            absl::StrCat("saving attempts of shard ", req.shard_id(), " of ", req.job_id()));
         DispatchLocked(&calls);
       }
     }
@@ -338,8 +388,14 @@ void Coordinator::Tick() {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
-    for (SchedulerEvent& e : scheduler_.ExpireLeases(now)) {
-      if (e.job_failed) failures.push_back(std::move(e));
+    const std::vector<SchedulerEvent> expired = scheduler_.ExpireLeases(now);
+    for (const SchedulerEvent& e : expired) {
+      if (e.job_failed) failures.push_back(e);
+    }
+    for (const SchedulerEvent& e : expired) {
+      if (e.job_failed) continue;
+      LogIfFailed(store_->RecordShardAttempt(e.job_id, e.shard_id, e.attempts),
+                  absl::StrCat("saving attempts of shard ", e.shard_id, " of ", e.job_id));
     }
     DispatchLocked(&calls);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
@@ -421,7 +477,12 @@ void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state,
     job.set_state(state);
     job.set_error(error);
     job.set_updated_unix_ms(absl::ToUnixMillis(clock_->Now()));
-    store_->UpdateJob(job).IgnoreError();
+    // The state change must reach the store: a job that looks RUNNING after a restart would be
+    // resumed (and a cancelled one re-run). Retried once, then logged loudly.
+    absl::Status saved = store_->UpdateJob(job);
+    if (!saved.ok()) saved = store_->UpdateJob(job);
+    LogIfFailed(saved, absl::StrCat("saving terminal state ", emar::v1::JobState_Name(state),
+                                    " of ", job_id, " (it will be resumed after a restart)"));
     scheduler_.RemoveJob(job_id);
     NotifyLocked(job_id, &calls);
     active_.erase(it);

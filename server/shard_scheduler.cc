@@ -1,8 +1,32 @@
 #include "server/shard_scheduler.h"
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace emar {
+
+absl::string_view LeaseCheckName(LeaseCheck c) {
+  switch (c) {
+    case LeaseCheck::kCurrent:
+      return "current";
+    case LeaseCheck::kStale:
+      return "stale";
+    case LeaseCheck::kUnknownJob:
+      return "unknown job";
+    case LeaseCheck::kUnknownShard:
+      return "unknown shard";
+    case LeaseCheck::kUnknownLease:
+      return "unknown lease";
+  }
+  return "?";
+}
+
+ShardScheduler::ShardScheduler(SchedulerOptions options) : options_(options) {
+  std::random_device rd;
+  lease_secret_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
 
 void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::ShardTask> tasks,
                             int total_shards, int done_shards,
@@ -20,8 +44,16 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
   }
 }
 
-void ShardScheduler::Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard) {
+void ShardScheduler::RetireLease(const std::string& job_id, ShardState& shard) {
+  if (shard.lease_id.empty()) return;
+  leases_.erase(shard.lease_id);
+  retired_[shard.lease_id] = {job_id, shard.task.shard_id()};
+  shard.past_leases.push_back(std::move(shard.lease_id));
   shard.lease_id.clear();
+}
+
+void ShardScheduler::Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard) {
+  RetireLease(job_id, shard);
   shard.queued = true;
   queue_.emplace_back(job_id, shard_id);
 }
@@ -38,7 +70,10 @@ std::optional<emar::v1::ShardTask> ShardScheduler::Lease(const std::string& work
     ShardState& s = shard->second;
     if (s.done || !s.queued) continue;
     s.queued = false;
-    s.lease_id = absl::StrCat("lease-", next_lease_++, "-", job_id, "-", shard_id);
+    // The counter makes it unique, the keyed mix of it makes it unguessable.
+    uint64_t mix = (next_lease_ + 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL ^ lease_secret_;
+    mix = (mix ^ (mix >> 31)) * 0x94d049bb133111ebULL;
+    s.lease_id = absl::StrFormat("lease-%d-%016x", next_lease_++, mix ^ (mix >> 29));
     leases_[s.lease_id] = LeaseState{job_id, shard_id, worker_id, now + options_.lease_ttl};
     emar::v1::ShardTask task = s.task;
     task.set_lease_id(s.lease_id);
@@ -49,11 +84,27 @@ std::optional<emar::v1::ShardTask> ShardScheduler::Lease(const std::string& work
   return std::nullopt;
 }
 
-bool ShardScheduler::Heartbeat(const std::string& lease_id, absl::Time now) {
+LeaseCheck ShardScheduler::Heartbeat(const std::string& lease_id, absl::Time now) {
   auto it = leases_.find(lease_id);
-  if (it == leases_.end()) return false;
-  it->second.expiry = now + options_.lease_ttl;
-  return true;
+  if (it != leases_.end()) {
+    it->second.expiry = now + options_.lease_ttl;
+    return LeaseCheck::kCurrent;
+  }
+  return retired_.contains(lease_id) ? LeaseCheck::kStale : LeaseCheck::kUnknownLease;
+}
+
+LeaseCheck ShardScheduler::CheckLease(const std::string& job_id, int32_t shard_id,
+                                      const std::string& lease_id) const {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return LeaseCheck::kUnknownJob;
+  auto shard = job->second.shards.find(shard_id);
+  if (shard == job->second.shards.end()) return LeaseCheck::kUnknownShard;
+  const ShardState& s = shard->second;
+  if (!lease_id.empty() && s.lease_id == lease_id) return LeaseCheck::kCurrent;
+  for (const std::string& past : s.past_leases) {
+    if (past == lease_id) return LeaseCheck::kStale;
+  }
+  return LeaseCheck::kUnknownLease;
 }
 
 CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shard_id) {
@@ -69,8 +120,7 @@ CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shar
   if (s.done) return CompleteVerdict::kDuplicate;
   s.done = true;
   s.queued = false;
-  if (!s.lease_id.empty()) leases_.erase(s.lease_id);
-  s.lease_id.clear();
+  RetireLease(job_id, s);
   ++job->second.done;
   return CompleteVerdict::kAccepted;
 }
@@ -78,18 +128,19 @@ CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shar
 std::optional<SchedulerEvent> ShardScheduler::RecordFailedAttempt(const std::string& job_id,
                                                                   ShardState& shard,
                                                                   const std::string& message) {
-  if (!shard.lease_id.empty()) leases_.erase(shard.lease_id);
-  shard.lease_id.clear();
+  RetireLease(job_id, shard);
   ++shard.attempts;
   shard.last_error = message;
+  SchedulerEvent ev{job_id, false, message, shard.task.shard_id(), shard.attempts};
   if (shard.attempts >= options_.max_attempts) {
-    return SchedulerEvent{job_id, true,
-                          absl::StrCat("shard ", shard.task.shard_id(), " (", shard.task.model(),
-                                       ", ", shard.task.outputs().display_name(), ") failed ",
-                                       shard.attempts, " times; last error: ", message)};
+    ev.job_failed = true;
+    ev.message = absl::StrCat("shard ", shard.task.shard_id(), " (", shard.task.model(), ", ",
+                              shard.task.outputs().display_name(), ") failed ", shard.attempts,
+                              " times; last error: ", message);
+    return ev;
   }
   Enqueue(job_id, shard.task.shard_id(), shard);
-  return std::nullopt;
+  return ev;
 }
 
 std::optional<SchedulerEvent> ShardScheduler::Fail(const std::string& job_id, int32_t shard_id,
@@ -98,7 +149,9 @@ std::optional<SchedulerEvent> ShardScheduler::Fail(const std::string& job_id, in
   if (job == jobs_.end()) return std::nullopt;
   auto shard = job->second.shards.find(shard_id);
   if (shard == job->second.shards.end() || shard->second.done) return std::nullopt;
-  if (input_error) return SchedulerEvent{job_id, true, message};
+  if (input_error) {
+    return SchedulerEvent{job_id, true, message, shard_id, shard->second.attempts};
+  }
   return RecordFailedAttempt(job_id, shard->second, message);
 }
 
@@ -124,6 +177,7 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
   if (job == jobs_.end()) return;
   for (auto& [id, s] : job->second.shards) {
     if (!s.lease_id.empty()) leases_.erase(s.lease_id);
+    for (const std::string& past : s.past_leases) retired_.erase(past);
   }
   jobs_.erase(job);  // queue entries become stale and are skipped
 }

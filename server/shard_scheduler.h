@@ -6,7 +6,9 @@
 //   s.AddJob("j1", tasks, /*total_shards=*/tasks.size(), /*done_shards=*/0);
 //   std::optional<ShardTask> t = s.Lease("worker-a", now);
 //   s.Heartbeat(t->lease_id(), now + absl::Seconds(10));
-//   CompleteVerdict v = s.Complete(t->job_id(), t->shard_id());
+//   if (s.CheckLease(t->job_id(), t->shard_id(), t->lease_id()) == LeaseCheck::kCurrent) {
+//     CompleteVerdict v = s.Complete(t->job_id(), t->shard_id());
+//   }
 //   std::vector<SchedulerEvent> ev = s.ExpireLeases(now + absl::Minutes(5));
 //
 // Durability is the caller's business: the coordinator stores a result before it calls Complete.
@@ -18,10 +20,12 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "emar/v1/service.pb.h"
 
@@ -32,12 +36,26 @@ struct SchedulerOptions {
   int max_attempts = 3;
 };
 
-// Something the coordinator must act on: a job that must now fail, or nothing more than a log.
+// Something the coordinator must act on: a shard that used up an attempt (to persist), and a job
+// that must now fail.
 struct SchedulerEvent {
   std::string job_id;
   bool job_failed = false;
   std::string message;
+  int32_t shard_id = -1;  // the shard whose attempt failed, when there is one
+  int32_t attempts = 0;   // its attempts so far
 };
+
+// Whose lease a worker's Heartbeat or Complete names. Lease ids are unguessable (a random part),
+// so only a worker that was handed one can name it.
+enum class LeaseCheck {
+  kCurrent,       // the shard's live lease
+  kStale,         // an earlier lease of that shard (expired, failed, or the shard is done)
+  kUnknownJob,    // no such job here (never, or no longer: finished, failed, cancelled)
+  kUnknownShard,  // the job has no such shard waiting (or it was done before a restart)
+  kUnknownLease,  // not a lease this scheduler issued for that shard
+};
+absl::string_view LeaseCheckName(LeaseCheck c);
 
 enum class CompleteVerdict {
   kAccepted,   // first result for the shard: count it
@@ -47,7 +65,7 @@ enum class CompleteVerdict {
 
 class ShardScheduler {
  public:
-  explicit ShardScheduler(SchedulerOptions options) : options_(options) {}
+  explicit ShardScheduler(SchedulerOptions options);
 
   // Registers a job's shards. `tasks` are the shards still to do; `done_shards` the ids already
   // completed (after a restart); `attempts` carries prior attempts by shard id.
@@ -55,17 +73,22 @@ class ShardScheduler {
               int done_shards, const absl::flat_hash_map<int32_t, int32_t>& attempts = {});
   // Hands out the oldest pending shard with a fresh lease, or nothing.
   std::optional<emar::v1::ShardTask> Lease(const std::string& worker_id, absl::Time now);
-  // Extends a lease. False when the lease is unknown (expired, reassigned, job cancelled): the
-  // worker should stop.
-  bool Heartbeat(const std::string& lease_id, absl::Time now);
-  // Marks the shard done, whoever holds its lease (a late result from an expired lease is as
-  // good as any: results are deterministic). Cancels any other lease on the shard.
+  // Extends the lease when it is current (kCurrent); otherwise says what it is: kStale means
+  // the worker should stop (expired, reassigned), anything else that it never was a lease.
+  LeaseCheck Heartbeat(const std::string& lease_id, absl::Time now);
+  // What `lease_id` is for that shard of that job. Only kCurrent may complete or fail it.
+  LeaseCheck CheckLease(const std::string& job_id, int32_t shard_id,
+                        const std::string& lease_id) const;
+  // Marks the shard done and ends its lease. The caller has checked the lease (CheckLease)
+  // before it stored the result; a result once stored counts even if the lease expired since.
   CompleteVerdict Complete(const std::string& job_id, int32_t shard_id);
-  // The worker reports a failure. Input errors fail the job now; others requeue the shard until
-  // it has failed max_attempts times.
+  // The worker holding the shard's lease reports a failure (the caller checked the lease).
+  // Input errors fail the job now; others requeue the shard until it has failed max_attempts
+  // times. The event carries the attempts to persist.
   std::optional<SchedulerEvent> Fail(const std::string& job_id, int32_t shard_id,
                                      const std::string& message, bool input_error);
-  // Requeues shards whose lease expired; returns jobs that ran out of attempts.
+  // Requeues shards whose lease expired. Returns one event per expired lease (its attempts to
+  // persist); job_failed is set on those whose shard ran out of attempts.
   std::vector<SchedulerEvent> ExpireLeases(absl::Time now);
   // Forgets a job (cancelled, failed or finished): its pending shards vanish, its leases die.
   void RemoveJob(const std::string& job_id);
@@ -84,7 +107,8 @@ class ShardScheduler {
     int32_t attempts = 0;
     bool done = false;
     bool queued = false;
-    std::string lease_id;  // current lease, empty when none
+    std::string lease_id;                  // current lease, empty when none
+    std::vector<std::string> past_leases;  // earlier leases: their late calls are "stale"
     std::string last_error;
   };
   struct JobState {
@@ -100,6 +124,8 @@ class ShardScheduler {
   };
 
   void Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard);
+  // Ends the shard's current lease, remembering it as a past one.
+  void RetireLease(const std::string& job_id, ShardState& shard);
   std::optional<SchedulerEvent> RecordFailedAttempt(const std::string& job_id, ShardState& shard,
                                                     const std::string& message);
 
@@ -107,7 +133,10 @@ class ShardScheduler {
   absl::flat_hash_map<std::string, JobState> jobs_;
   std::deque<std::pair<std::string, int32_t>> queue_;  // may hold stale entries; skipped on pop
   absl::flat_hash_map<std::string, LeaseState> leases_;
+  // Past leases of jobs still here, for Heartbeat: lease id -> (job id, shard id).
+  absl::flat_hash_map<std::string, std::pair<std::string, int32_t>> retired_;
   uint64_t next_lease_ = 1;
+  uint64_t lease_secret_;  // random per scheduler: lease ids cannot be guessed
 };
 
 }  // namespace emar

@@ -126,8 +126,13 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
       req.set_lease_id(task.lease_id());
       req.set_worker_id(options_.worker_id);
       emar::v1::HeartbeatResponse resp;
-      // A missed beat is retried at the next tick; an answer of keep_going=false is final.
-      if (stub_->Heartbeat(&ctx, req, &resp).ok() && !resp.keep_going()) lease_lost = true;
+      // A missed beat is retried at the next tick. keep_going=false, or a coordinator that does
+      // not know the lease (it restarted, or the job ended), is final.
+      const grpc::Status st = stub_->Heartbeat(&ctx, req, &resp);
+      if ((st.ok() && !resp.keep_going()) || st.error_code() == grpc::StatusCode::NOT_FOUND ||
+          st.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        lease_lost = true;
+      }
       hb_mu.Lock();
     }
   });
@@ -175,6 +180,9 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
     if (st.ok()) {
       shards_completed_.fetch_add(1);
       return;
+    }
+    if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return;  // the job ended meanwhile (failed, cancelled): no one waits for this shard
     }
     if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
         st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {

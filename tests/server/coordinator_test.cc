@@ -460,8 +460,8 @@ TEST(CoordinatorTest, CancelStopsLeasesAndHeartbeats) {
   EXPECT_EQ(cancelled.state(), emar::v1::JOB_STATE_CANCELLED);
   emar::v1::HeartbeatRequest hb;
   hb.set_lease_id(task->lease_id());
-  ASSERT_OK_AND_ASSIGN(auto resp, h.coordinator().Heartbeat(hb));
-  EXPECT_FALSE(resp.keep_going());
+  // The job is gone, and its leases with it: the worker stops on NOT_FOUND.
+  EXPECT_THAT(h.coordinator().Heartbeat(hb), StatusIs(absl::StatusCode::kNotFound));
   std::optional<emar::v1::ShardTask> none = emar::v1::ShardTask();
   h.coordinator().LeaseAsync("w", absl::ZeroDuration(),
                              [&](std::optional<emar::v1::ShardTask> t) { none = t; });
@@ -493,6 +493,79 @@ TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
   EXPECT_TRUE(r2.duplicate());
   ASSERT_OK_AND_ASSIGN(auto j, h.client().GetJob(created.job_id()));
   EXPECT_EQ(j.progress().shards_done(), 1);
+}
+
+// Issue 8, case 2: a result or a failure counts only with the shard's current lease.
+TEST(CoordinatorTest, CompleteAndHeartbeatNeedTheShardsCurrentLease) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 0, /*rows_per_shard=*/2);
+  ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(job.Load(), ""));
+  std::optional<emar::v1::ShardTask> task;
+  h.coordinator().LeaseAsync("w", absl::Seconds(1),
+                             [&](std::optional<emar::v1::ShardTask> t) { task = t; });
+  ASSERT_TRUE(task);
+  emar::v1::CompleteRequest forged;
+  forged.set_job_id(task->job_id());
+  forged.set_shard_id(task->shard_id());
+  forged.mutable_result()->set_stats_width(1);
+  EXPECT_THAT(h.coordinator().Complete(forged),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lease_id")));
+  forged.set_lease_id("lease-1-" + task->job_id() + "-0");  // the old, guessable form
+  EXPECT_THAT(h.coordinator().Complete(forged),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a lease of shard")));
+  // Another shard's lease, a shard that is not leased, a job that does not exist.
+  emar::v1::CompleteRequest other_shard = forged;
+  other_shard.set_lease_id(task->lease_id());
+  other_shard.set_shard_id(task->shard_id() + 1);
+  EXPECT_THAT(h.coordinator().Complete(other_shard),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  other_shard.set_shard_id(999);
+  EXPECT_THAT(h.coordinator().Complete(other_shard), StatusIs(absl::StatusCode::kNotFound));
+  emar::v1::CompleteRequest no_job = forged;
+  no_job.set_job_id("job-0000000000000000");
+  EXPECT_THAT(h.coordinator().Complete(no_job), StatusIs(absl::StatusCode::kNotFound));
+  // A forged input error would fail the job: refused, the job goes on.
+  emar::v1::CompleteRequest fail = forged;
+  fail.mutable_failure()->set_message("made up");
+  fail.mutable_failure()->set_input_error(true);
+  EXPECT_THAT(h.coordinator().Complete(fail), StatusIs(absl::StatusCode::kFailedPrecondition));
+  emar::v1::HeartbeatRequest hb;
+  hb.set_lease_id("lease-9-ffffffffffffffff");
+  EXPECT_THAT(h.coordinator().Heartbeat(hb), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(auto j, h.client().GetJob(created.job_id()));
+  EXPECT_EQ(j.state(), emar::v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(j.progress().shards_done(), 0);
+
+  // Real workers now finish it with the right report: nothing forged was counted.
+  WorkerOptions w;
+  w.threads = 2;
+  w.lease_wait = absl::Milliseconds(200);
+  WorkerLoop workers(h.channel(), w);
+  std::thread t([&] { workers.Run(); });
+  // The hand-taken lease expires (TTL 30 s by default) unless completed: fail it honestly
+  // so the shard is requeued now. A failure with the current lease counts one attempt.
+  emar::v1::CompleteRequest honest;
+  honest.set_job_id(task->job_id());
+  honest.set_shard_id(task->shard_id());
+  honest.set_lease_id(task->lease_id());
+  honest.mutable_failure()->set_message("worker shutting down");
+  ASSERT_OK_AND_ASSIGN(auto resp, h.coordinator().Complete(honest));
+  EXPECT_FALSE(resp.duplicate());
+  // The same lease again is now stale: acknowledged as a duplicate, ignored.
+  ASSERT_OK_AND_ASSIGN(auto again, h.coordinator().Complete(honest));
+  EXPECT_TRUE(again.duplicate());
+  hb.set_lease_id(task->lease_id());
+  ASSERT_OK_AND_ASSIGN(auto beat, h.coordinator().Heartbeat(hb));
+  EXPECT_FALSE(beat.keep_going());
+  ASSERT_OK_AND_ASSIGN(auto done, h.client().Watch(created.job_id(), nullptr));
+  workers.Stop();
+  t.join();
+  ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+  ASSERT_OK_AND_ASSIGN(auto report, h.client().GetReport(created.job_id()));
+  // SmallJob's scores, computed by hand in SmallJobReportsScoresDeltasAndEmar.
+  EXPECT_DOUBLE_EQ(report.candidates(0).target().base().value(), 0.5);
+  EXPECT_DOUBLE_EQ(report.candidates(0).target().candidate().value(), 0.75);
 }
 
 TEST(CoordinatorTest, RestartResumesJobsAndGivesTheSameReport) {

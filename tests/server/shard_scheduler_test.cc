@@ -51,22 +51,52 @@ TEST(ShardSchedulerTest, DuplicateCompletionIsNotCountedTwice) {
   EXPECT_EQ(s.Complete("nope", 0), CompleteVerdict::kUnknown);
 }
 
-TEST(ShardSchedulerTest, ExpiredLeaseIsRequeuedAndLateResultStillCounts) {
+TEST(ShardSchedulerTest, ExpiredLeaseIsRequeuedAndItsLateCallsAreStale) {
   ShardScheduler s({absl::Seconds(30), 3});
   s.AddJob("j", Tasks("j", 1), 1, 0);
   auto first = s.Lease("dead-worker", kT0);
   ASSERT_TRUE(first);
   EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(29)).empty());
   EXPECT_FALSE(s.Lease("w2", kT0 + absl::Seconds(29)));  // still leased
-  EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(31)).empty());
-  EXPECT_FALSE(s.Heartbeat(first->lease_id(), kT0 + absl::Seconds(31)));  // lease is gone
+  std::vector<SchedulerEvent> expired = s.ExpireLeases(kT0 + absl::Seconds(31));
+  ASSERT_EQ(expired.size(), 1u);  // one attempt used, to persist; the job goes on
+  EXPECT_FALSE(expired[0].job_failed);
+  EXPECT_EQ(expired[0].shard_id, 0);
+  EXPECT_EQ(expired[0].attempts, 1);
+  EXPECT_EQ(s.Heartbeat(first->lease_id(), kT0 + absl::Seconds(31)), LeaseCheck::kStale);
   auto second = s.Lease("w2", kT0 + absl::Seconds(31));
   ASSERT_TRUE(second);
   EXPECT_EQ(second->attempt(), 2);
-  // The first worker was only slow: its result arrives first and counts; the second is a duplicate.
+  // The first worker was only slow: its lease is stale, the second one's is the shard's.
+  EXPECT_EQ(s.CheckLease("j", 0, first->lease_id()), LeaseCheck::kStale);
+  EXPECT_EQ(s.CheckLease("j", 0, second->lease_id()), LeaseCheck::kCurrent);
   EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kAccepted);
   EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kDuplicate);
-  EXPECT_FALSE(s.Heartbeat(second->lease_id(), kT0 + absl::Seconds(32)));
+  EXPECT_EQ(s.Heartbeat(second->lease_id(), kT0 + absl::Seconds(32)), LeaseCheck::kStale);
+  EXPECT_EQ(s.CheckLease("j", 0, second->lease_id()), LeaseCheck::kStale);
+}
+
+TEST(ShardSchedulerTest, OnlyIssuedLeasesOfThatShardAreRecognised) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", Tasks("j", 2), 2, 0);
+  auto a = s.Lease("w1", kT0);
+  auto b = s.Lease("w2", kT0);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(s.CheckLease("j", 0, a->lease_id()), LeaseCheck::kCurrent);
+  EXPECT_EQ(s.CheckLease("j", 1, a->lease_id()), LeaseCheck::kUnknownLease);  // another shard's
+  EXPECT_EQ(s.CheckLease("j", 0, ""), LeaseCheck::kUnknownLease);
+  EXPECT_EQ(s.CheckLease("j", 0, "lease-1-j-0"), LeaseCheck::kUnknownLease);  // made up
+  EXPECT_EQ(s.CheckLease("j", 7, a->lease_id()), LeaseCheck::kUnknownShard);
+  EXPECT_EQ(s.CheckLease("nope", 0, a->lease_id()), LeaseCheck::kUnknownJob);
+  EXPECT_EQ(s.Heartbeat("lease-2-0000000000000000", kT0), LeaseCheck::kUnknownLease);
+  EXPECT_EQ(s.Heartbeat(b->lease_id(), kT0), LeaseCheck::kCurrent);
+  // Lease ids of two schedulers (two coordinator runs) differ: the random part.
+  ShardScheduler other({absl::Seconds(30), 3});
+  other.AddJob("j", Tasks("j", 2), 2, 0);
+  auto c = other.Lease("w1", kT0);
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->lease_id(), a->lease_id());
+  EXPECT_EQ(other.CheckLease("j", 0, a->lease_id()), LeaseCheck::kUnknownLease);
 }
 
 TEST(ShardSchedulerTest, HeartbeatKeepsLeaseAlive) {
@@ -74,7 +104,7 @@ TEST(ShardSchedulerTest, HeartbeatKeepsLeaseAlive) {
   s.AddJob("j", Tasks("j", 1), 1, 0);
   auto a = s.Lease("w", kT0);
   for (int i = 1; i <= 10; ++i) {
-    ASSERT_TRUE(s.Heartbeat(a->lease_id(), kT0 + absl::Seconds(20 * i)));
+    ASSERT_EQ(s.Heartbeat(a->lease_id(), kT0 + absl::Seconds(20 * i)), LeaseCheck::kCurrent);
     EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(20 * i + 15)).empty());
   }
   EXPECT_EQ(s.lease_count(), 1u);
@@ -84,7 +114,11 @@ TEST(ShardSchedulerTest, ShardFailingMaxAttemptsFailsJobWithWorkerError) {
   ShardScheduler s({absl::Seconds(30), 2});
   s.AddJob("j", Tasks("j", 1), 1, 0);
   auto a = s.Lease("w", kT0);
-  EXPECT_FALSE(s.Fail("j", 0, "disk full", false));
+  auto first = s.Fail("j", 0, "disk full", false);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->job_failed);
+  EXPECT_EQ(first->attempts, 1);
+  EXPECT_EQ(s.CheckLease("j", 0, a->lease_id()), LeaseCheck::kStale);
   auto b = s.Lease("w", kT0);
   ASSERT_TRUE(b);
   EXPECT_EQ(b->attempt(), 2);
@@ -99,11 +133,14 @@ TEST(ShardSchedulerTest, ExpiryCountsAsAttempt) {
   ShardScheduler s({absl::Seconds(10), 2});
   s.AddJob("j", Tasks("j", 1), 1, 0);
   s.Lease("w1", kT0);
-  EXPECT_TRUE(s.ExpireLeases(kT0 + absl::Seconds(11)).empty());
+  auto first = s.ExpireLeases(kT0 + absl::Seconds(11));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].job_failed);
   s.Lease("w2", kT0 + absl::Seconds(11));
   auto ev = s.ExpireLeases(kT0 + absl::Seconds(22));
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_TRUE(ev[0].job_failed);
+  EXPECT_EQ(ev[0].attempts, 2);
   EXPECT_THAT(ev[0].message, HasSubstr("stopped heartbeating"));
 }
 
@@ -124,7 +161,8 @@ TEST(ShardSchedulerTest, RemovedJobHandsOutNothingAndKillsLeases) {
   auto lease = s.Lease("w", kT0);
   ASSERT_EQ(lease->job_id(), "a");
   s.RemoveJob("a");
-  EXPECT_FALSE(s.Heartbeat(lease->lease_id(), kT0));
+  EXPECT_EQ(s.Heartbeat(lease->lease_id(), kT0), LeaseCheck::kUnknownLease);
+  EXPECT_EQ(s.CheckLease("a", 0, lease->lease_id()), LeaseCheck::kUnknownJob);
   auto next = s.Lease("w", kT0);
   ASSERT_TRUE(next);
   EXPECT_EQ(next->job_id(), "b");
@@ -142,6 +180,8 @@ TEST(ShardSchedulerTest, RecoveredJobKnowsDoneShards) {
   EXPECT_EQ(t->shard_id(), 1);
   EXPECT_EQ(t->attempt(), 2);
   EXPECT_EQ(s.Complete("j", 0), CompleteVerdict::kDuplicate);
+  // A shard done before the restart waits for no result: no lease can complete it.
+  EXPECT_EQ(s.CheckLease("j", 0, t->lease_id()), LeaseCheck::kUnknownShard);
   EXPECT_EQ(s.Complete("j", 1), CompleteVerdict::kAccepted);
   EXPECT_TRUE(s.IsJobComplete("j"));
 }
