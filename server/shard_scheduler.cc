@@ -87,6 +87,9 @@ std::optional<emar::v1::ShardTask> ShardScheduler::Lease(const std::string& work
 LeaseCheck ShardScheduler::Heartbeat(const std::string& lease_id, absl::Time now) {
   auto it = leases_.find(lease_id);
   if (it != leases_.end()) {
+    // Past its expiry the lease is lost even before ExpireLeases retires it: a late beat must
+    // not revive a shard that is about to be handed to another worker.
+    if (it->second.expiry < now) return LeaseCheck::kStale;
     it->second.expiry = now + options_.lease_ttl;
     return LeaseCheck::kCurrent;
   }

@@ -76,6 +76,19 @@ TEST(ShardSchedulerTest, ExpiredLeaseIsRequeuedAndItsLateCallsAreStale) {
   EXPECT_EQ(s.CheckLease("j", 0, second->lease_id()), LeaseCheck::kStale);
 }
 
+TEST(ShardSchedulerTest, LateHeartbeatDoesNotReviveAnExpiredLease) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", Tasks("j", 1), 1, 0);
+  auto a = s.Lease("w", kT0);
+  ASSERT_TRUE(a);
+  // Past the TTL, before any ExpireLeases: the beat is refused and does not extend the lease.
+  EXPECT_EQ(s.Heartbeat(a->lease_id(), kT0 + absl::Seconds(45)), LeaseCheck::kStale);
+  ASSERT_EQ(s.ExpireLeases(kT0 + absl::Seconds(46)).size(), 1u);
+  auto b = s.Lease("w2", kT0 + absl::Seconds(46));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->attempt(), 2);
+}
+
 TEST(ShardSchedulerTest, OnlyIssuedLeasesOfThatShardAreRecognised) {
   ShardScheduler s({absl::Seconds(30), 3});
   s.AddJob("j", Tasks("j", 2), 2, 0);
