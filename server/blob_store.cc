@@ -128,7 +128,7 @@ absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {
 absl::StatusOr<std::string> BlobStore::Read(absl::string_view sha256, int64_t offset,
                                             int64_t length) const {
   ASSIGN_OR_RETURN(const int64_t size, Size(sha256));
-  if (offset < 0 || offset > size || (length >= 0 && offset + length > size)) {
+  if (offset < 0 || offset > size || (length >= 0 && length > size - offset)) {
     return absl::OutOfRangeError(absl::StrCat("range [", offset, ", +", length, ") outside blob ",
                                               sha256, " of ", size, " bytes"));
   }

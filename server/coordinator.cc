@@ -141,7 +141,8 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
     ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(request.request_id()));
     if (existing) return GetJob(*existing);
   }
-  ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs_, options_.rows_per_shard));
+  ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs_, options_.rows_per_shard,
+                                         options_.max_input_bytes, options_.max_bootstrap_work));
   emar::v1::Job job;
   job.set_job_id(NewJobId());
   job.set_name(plan.request.spec().name());
@@ -390,7 +391,10 @@ void Coordinator::Tick() {
     const absl::Time now = clock_->Now();
     const std::vector<SchedulerEvent> expired = scheduler_.ExpireLeases(now);
     for (const SchedulerEvent& e : expired) {
-      if (e.job_failed) failures.push_back(e);
+      if (!e.job_failed) continue;
+      failures.push_back(e);
+      // Out of the scheduler before dispatching: no worker may get a shard of a failing job.
+      scheduler_.RemoveJob(e.job_id);
     }
     for (const SchedulerEvent& e : expired) {
       if (e.job_failed) continue;

@@ -28,6 +28,7 @@
 #include "emar/v1/service.pb.h"
 #include "eval/job/job_defaults.h"
 #include "server/blob_store.h"
+#include "server/job_planner.h"
 #include "server/job_store.h"
 #include "server/shard_scheduler.h"
 
@@ -44,6 +45,9 @@ class Clock {
 struct CoordinatorOptions {
   std::string data_dir;
   int64_t rows_per_shard = kDefaultRowsPerShard;
+  // The largest input file, as uploaded and after decompression.
+  uint64_t max_input_bytes = kDefaultMaxInputBytes;
+  double max_bootstrap_work = kDefaultMaxBootstrapWork;  // see PlanJob
   SchedulerOptions scheduler;
   absl::Duration max_lease_wait = absl::Seconds(30);
   absl::Duration tick = absl::Milliseconds(50);  // lease expiry and long-poll timeout resolution

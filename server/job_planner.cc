@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <memory>
+#include <new>
 #include <set>
 #include <thread>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/input/decompress.h"
@@ -31,15 +36,17 @@ absl::Status Invalid(const std::string& field, absl::string_view what) {
 
 // Resolves a spec path to its uploaded, decompressed blob. Holds no file contents itself: the
 // planner keeps one input in memory at a time (two while the references are checked).
+// Decompressed copies are written to temporary files and published only by Publish(), once the
+// whole plan is accepted: a refused job leaves no expansion behind.
 class InputResolver {
  public:
-  InputResolver(const CreateJobRequest& request, BlobStore& blobs)
-      : request_(request), blobs_(blobs) {}
+  InputResolver(const CreateJobRequest& request, BlobStore& blobs, uint64_t max_input_bytes)
+      : request_(request), blobs_(blobs), max_input_bytes_(max_input_bytes) {}
 
-  // The digest of the (decompressed) content and its bytes. Thread-compatible per call: two
-  // threads may Load different paths at once.
+  // The digest of the (decompressed) content and its bytes. Thread-safe: two threads may Load
+  // different paths at once.
   absl::StatusOr<std::pair<std::string, std::string>> Load(const std::string& field,
-                                                           const std::string& path) const {
+                                                           const std::string& path) {
     if (path.empty()) return Invalid(field, "missing (a path to a JSONL file)");
     auto it = request_.input_digests().find(path);
     if (it == request_.input_digests().end()) {
@@ -51,18 +58,74 @@ class InputResolver {
       return absl::FailedPreconditionError(absl::StrCat("job spec field '", field, "': blob ", sha,
                                                         " for '", path, "' was not uploaded"));
     }
+    ASSIGN_OR_RETURN(const int64_t size, blobs_.Size(sha));
+    if (static_cast<uint64_t>(size) > max_input_bytes_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(path, ": ", size, " bytes exceed the input limit of ", max_input_bytes_,
+                       " bytes (emar-coordinator --max-input-mb)"));
+    }
     ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
     if (DetectCompression(data) == Compression::kNone) {
       return std::make_pair(sha, std::move(data));  // verified at upload: no second hash
     }
-    ASSIGN_OR_RETURN(data, DecompressIfCompressed(path, std::move(data)));
-    ASSIGN_OR_RETURN(std::string digest, blobs_.Put(data));
-    return std::make_pair(std::move(digest), std::move(data));
+    absl::StatusOr<std::string> expanded =
+        DecompressIfCompressed(path, std::move(data), max_input_bytes_);
+    if (absl::IsResourceExhausted(expanded.status())) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(expanded.status().message(), " (emar-coordinator --max-input-mb)"));
+    }
+    RETURN_IF_ERROR(expanded.status());
+    std::string digest = Sha256Hex(*expanded);
+    if (!blobs_.Has(digest)) {
+      ASSIGN_OR_RETURN(std::unique_ptr<BlobStore::Writer> w,
+                       blobs_.StartWrite(digest, static_cast<int64_t>(expanded->size())));
+      RETURN_IF_ERROR(w->Append(*expanded));
+      absl::MutexLock lock(&mu_);
+      pending_.push_back(std::move(w));
+    }
+    return std::make_pair(std::move(digest), std::move(*expanded));
+  }
+
+  // Publishes the decompressed copies written so far. Without it they are discarded.
+  absl::Status Publish() {
+    absl::MutexLock lock(&mu_);
+    for (auto& w : pending_) RETURN_IF_ERROR(w->Commit());
+    pending_.clear();
+    return absl::OkStatus();
   }
 
  private:
   const CreateJobRequest& request_;
   BlobStore& blobs_;
+  const uint64_t max_input_bytes_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<BlobStore::Writer>> pending_ ABSL_GUARDED_BY(mu_);
+};
+
+// Runs `fn` on a thread of its own; the thread is joined whatever happens on the caller's side,
+// and nothing `fn` throws escapes it (std::terminate otherwise): it becomes the status.
+class GuardedThread {
+ public:
+  explicit GuardedThread(std::function<absl::Status()> fn)
+      : thread_([this, fn = std::move(fn)] { status_ = CallNoThrow(fn); }) {}
+  ~GuardedThread() { Join(); }
+  absl::Status Join() {
+    if (thread_.joinable()) thread_.join();
+    return status_;
+  }
+  static absl::Status CallNoThrow(const std::function<absl::Status()>& fn) {
+    try {
+      return fn();
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError("out of memory while checking the input");
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
+    }
+  }
+
+ private:
+  absl::Status status_;
+  std::thread thread_;
 };
 
 // A shard's result travels in one gRPC message (64 MiB): about 9 bytes a statistic plus ~16 for
@@ -75,9 +138,18 @@ uint64_t RowsPerShard(const DatasetSpec& d, int64_t requested) {
   return std::min<uint64_t>(static_cast<uint64_t>(requested), kMaxResultBytes / (9 * width + 16));
 }
 
+// Names end up in every listing, report and error message: they stay short.
+absl::Status CheckName(const std::string& field, const std::string& name) {
+  if (name.empty()) return Invalid(field, "missing");
+  if (name.size() > kMaxNameBytes) {
+    return Invalid(field, absl::StrCat(name.size(), " bytes, limit ", kMaxNameBytes));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
-  if (d.name().empty()) return Invalid(field + ".name", "missing");
-  if (d.metric().empty()) return Invalid(field + ".metric", "missing");
+  RETURN_IF_ERROR(CheckName(field + ".name", d.name()));
+  RETURN_IF_ERROR(CheckName(field + ".metric", d.metric()));
   auto metric = MakeMetric(d.metric());
   if (!metric.ok()) return Invalid(field + ".metric", metric.status().message());
   return absl::OkStatus();
@@ -85,12 +157,13 @@ absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
 
 }  // namespace
 
-absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blobs,
-                                int64_t rows_per_shard) {
+static absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobStore& blobs,
+                                                int64_t rows_per_shard, uint64_t max_input_bytes,
+                                                double max_bootstrap_work) {
   JobPlan plan;
   plan.request = original;
   emar::v1::JobSpec& spec = *plan.request.mutable_spec();
-  if (spec.name().empty()) return Invalid("name", "missing");
+  RETURN_IF_ERROR(CheckName("name", spec.name()));
   RETURN_IF_ERROR(CheckDataset(spec.target(), "target"));
   RETURN_IF_ERROR(CheckDataset(spec.benchmark(), "benchmark"));
   ApplyJobDefaults(spec);
@@ -130,12 +203,16 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
     if (present && !std::isfinite(v)) return Invalid(name, "must be a finite number");
   }
 
-  if (spec.base().name().empty()) return Invalid("base.name", "missing");
+  RETURN_IF_ERROR(CheckName("base.name", spec.base().name()));
   if (spec.candidates().empty()) return Invalid("candidates", "at least one candidate is required");
+  if (spec.candidates_size() > kMaxCandidates) {
+    return Invalid("candidates",
+                   absl::StrCat(spec.candidates_size(), " candidates, limit ", kMaxCandidates));
+  }
   std::set<std::string> names = {spec.base().name()};
   for (int i = 0; i < spec.candidates_size(); ++i) {
     const std::string& n = spec.candidates(i).name();
-    if (n.empty()) return Invalid(absl::StrCat("candidates[", i, "].name"), "missing");
+    RETURN_IF_ERROR(CheckName(absl::StrCat("candidates[", i, "].name"), n));
     if (!names.insert(n).second) {
       return Invalid(absl::StrCat("candidates[", i, "].name"),
                      absl::StrCat("model name '", n, "' is used twice"));
@@ -143,8 +220,14 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
   }
   if (rows_per_shard <= 0) rows_per_shard = kDefaultRowsPerShard;
 
-  InputResolver inputs(plan.request, blobs);
+  InputResolver inputs(plan.request, blobs, max_input_bytes);
   const std::vector<JobInput> job_inputs = ListJobInputs(spec);
+  for (const JobInput& in : job_inputs) {
+    if (in.path.size() > kMaxPathBytes) {
+      return Invalid(in.field,
+                     absl::StrCat("path of ", in.path.size(), " bytes, limit ", kMaxPathBytes));
+    }
+  }
   struct Dataset {
     const DatasetSpec* spec;
     std::string refs_digest;
@@ -157,25 +240,36 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
   };
   // The references are validated now, so a bad file is an INVALID_ARGUMENT from CreateJob rather
   // than a failed job later; both files are checked at once, on two threads.
-  absl::Status role_status[2];
-  auto check_references = [&](int i) {
+  auto check_references = [&](int i) -> absl::Status {
     const JobInput& in = job_inputs[i];
     Dataset& d = dataset_of(in);
-    role_status[i] = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
-      ASSIGN_OR_RETURN(
-          ReferenceTable table,
-          ReferenceTable::Parse(in.path, loaded.second, ToFieldConfig(d.spec->fields())));
-      d.refs_digest = loaded.first;
-      d.rows = table.size();
-      return absl::OkStatus();
-    }();
+    ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
+    ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(in.path, loaded.second,
+                                                                 ToFieldConfig(d.spec->fields())));
+    d.refs_digest = loaded.first;
+    d.rows = table.size();
+    return absl::OkStatus();
   };
-  std::thread benchmark_check(check_references, 1);
-  check_references(0);
-  benchmark_check.join();
-  RETURN_IF_ERROR(role_status[0]);
-  RETURN_IF_ERROR(role_status[1]);
+  {
+    GuardedThread benchmark_check([&] { return check_references(1); });
+    const absl::Status target_status =
+        GuardedThread::CallNoThrow([&] { return check_references(0); });
+    const absl::Status benchmark_status = benchmark_check.Join();
+    RETURN_IF_ERROR(target_status);
+    RETURN_IF_ERROR(benchmark_status);
+  }
+  // The statistics' cost grows with resamples x systems x examples: refused up front rather
+  // than tying up a finalizer for hours.
+  const double work = static_cast<double>(bs->resamples()) * (spec.candidates_size() + 1) *
+                      static_cast<double>(datasets[0].rows + datasets[1].rows);
+  if (work > max_bootstrap_work) {
+    return Invalid(
+        "bootstrap.resamples",
+        absl::StrCat(bs->resamples(), " resamples x ", spec.candidates_size() + 1, " models x ",
+                     datasets[0].rows + datasets[1].rows, " examples = ", absl::SixDigits(work),
+                     " exceeds the coordinator's limit of ", absl::SixDigits(max_bootstrap_work),
+                     " (emar-coordinator --max-bootstrap-work); use fewer resamples"));
+  }
 
   int32_t shard_id = 0;
   const std::vector<const ModelSpec*> models = ModelsInOrder(spec);
@@ -210,7 +304,21 @@ absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& original, BlobStore& blo
       plan.shards.push_back(std::move(s));
     }
   }
+  RETURN_IF_ERROR(inputs.Publish());
   return plan;
+}
+
+absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& request, BlobStore& blobs,
+                                int64_t rows_per_shard, uint64_t max_input_bytes,
+                                double max_bootstrap_work) {
+  try {
+    return PlanJobUnguarded(request, blobs, rows_per_shard, max_input_bytes, max_bootstrap_work);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        "out of memory while planning the job (inputs too large for this coordinator)");
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("unexpected error while planning the job: ", e.what()));
+  }
 }
 
 }  // namespace emar

@@ -17,6 +17,18 @@
 
 namespace emar {
 
+// The largest input file, as uploaded and after decompression (emar-coordinator --max-input-mb).
+inline constexpr uint64_t kDefaultMaxInputBytes = uint64_t{4} << 30;
+
+// resamples x models x examples (target + benchmark) a job may ask of the statistics
+// (emar-coordinator --max-bootstrap-work). The 1M + 1M example job with one candidate and 1,000
+// resamples is 4e9.
+inline constexpr double kDefaultMaxBootstrapWork = 1e11;
+// Lengths of names (job, datasets, models, metric) and input paths, and candidates per job.
+inline constexpr size_t kMaxNameBytes = 256;
+inline constexpr size_t kMaxPathBytes = 4096;
+inline constexpr int kMaxCandidates = 256;
+
 struct JobPlan {
   // The request with defaults filled in (formula, bootstrap), as stored and reported.
   emar::v1::CreateJobRequest request;
@@ -24,9 +36,17 @@ struct JobPlan {
 };
 
 // Reads blobs from `blobs`; compressed inputs (gzip, zstd) are stored decompressed and the shards
-// point at the decompressed copy.
+// point at the decompressed copy, which is published only when the job is accepted. An input
+// larger than `max_input_bytes` (as uploaded or decompressed) is RESOURCE_EXHAUSTED naming the
+// file and the limit; decompression stops at the limit whatever size the data declares.
+// Names longer than kMaxNameBytes, paths longer than kMaxPathBytes, more than kMaxCandidates
+// candidates and statistics work beyond `max_bootstrap_work` are INVALID_ARGUMENT naming the
+// field and the limit. Never throws: out of memory while checking an input is
+// RESOURCE_EXHAUSTED.
 absl::StatusOr<JobPlan> PlanJob(const emar::v1::CreateJobRequest& request, BlobStore& blobs,
-                                int64_t rows_per_shard);
+                                int64_t rows_per_shard,
+                                uint64_t max_input_bytes = kDefaultMaxInputBytes,
+                                double max_bootstrap_work = kDefaultMaxBootstrapWork);
 
 }  // namespace emar
 

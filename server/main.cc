@@ -29,7 +29,11 @@ ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
 ABSL_FLAG(int32_t, lease_ttl_seconds, 30,
           "a shard whose worker has not heartbeated this long is requeued");
 ABSL_FLAG(int32_t, max_attempts, 3, "a shard failing this many times fails its job");
-ABSL_FLAG(int64_t, max_blob_mb, 16384, "largest accepted upload, MiB");
+ABSL_FLAG(int64_t, max_blob_mb, 4096, "largest accepted upload, MiB");
+ABSL_FLAG(double, max_bootstrap_work, emar::kDefaultMaxBootstrapWork,
+          "largest resamples x models x examples a job may ask; larger jobs are refused");
+ABSL_FLAG(int64_t, max_input_mb, 4096,
+          "largest input file after decompression, MiB; larger inputs are refused at CreateJob");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
@@ -40,6 +44,8 @@ int main(int argc, char** argv) {
   emar::CoordinatorOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
+  options.max_input_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_input_mb)) << 20;
+  options.max_bootstrap_work = absl::GetFlag(FLAGS_max_bootstrap_work);
   options.scheduler.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_ttl_seconds));
   options.scheduler.max_attempts = absl::GetFlag(FLAGS_max_attempts);
   auto coordinator = emar::Coordinator::Create(options);

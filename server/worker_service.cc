@@ -65,13 +65,15 @@ class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlob
       Finish(ToGrpcStatus(size.status()));
       return;
     }
-    const int64_t end = range.length() < 0 ? *size : range.offset() + range.length();
-    if (range.offset() < 0 || range.offset() > *size || end > *size) {
-      Finish(ToGrpcStatus(absl::OutOfRangeError(absl::StrCat("range [", range.offset(), ", ", end,
-                                                             ") outside blob ", range.sha256(),
-                                                             " of ", *size, " bytes"))));
+    // Checked without overflow: offset + length may not fit in 64 bits.
+    if (range.offset() < 0 || range.offset() > *size ||
+        (range.length() >= 0 && range.length() > *size - range.offset())) {
+      Finish(ToGrpcStatus(absl::OutOfRangeError(
+          absl::StrCat("range at offset ", range.offset(), " of length ", range.length(),
+                       " is outside blob ", range.sha256(), " of ", *size, " bytes"))));
       return;
     }
+    const int64_t end = range.length() < 0 ? *size : range.offset() + range.length();
     next_ = range.offset();
     end_ = end;
     WriteNext();

@@ -31,6 +31,16 @@ struct Token {
 bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
+// The formula as error messages show it: whole when short, else ~70 characters around `pos`.
+std::string Excerpt(absl::string_view text, size_t pos) {
+  constexpr size_t kShow = 80, kHalf = 35;
+  if (text.size() <= kShow) return std::string(text);
+  const size_t begin = pos > kHalf ? pos - kHalf : 0;
+  const size_t end = std::min(text.size(), begin + 2 * kHalf);
+  return absl::StrCat(begin > 0 ? "..." : "", text.substr(begin, end - begin),
+                      end < text.size() ? "..." : "");
+}
+
 // A source span [begin, end) of a parsed subexpression.
 struct Span {
   size_t begin;
@@ -57,6 +67,7 @@ class FormulaCompiler {
       return Error(absl::StrCat("unexpected '", tok_.text, "' after a complete expression"),
                    tok_.pos);
     }
+    program_.source_ = std::string(text_);
     return std::move(program_);
   }
 
@@ -66,7 +77,8 @@ class FormulaCompiler {
   // "bad formula '<text>': <what> at column <pos + 1>", then ", found '<x>'" when `found` is a
   // token other than the end of the formula (a column past the text already says "the end").
   absl::Status Error(absl::string_view what, size_t pos, const Token* found = nullptr) const {
-    std::string message = absl::StrCat("bad formula '", text_, "': ", what, " at column ", pos + 1);
+    std::string message =
+        absl::StrCat("bad formula '", Excerpt(text_, pos), "': ", what, " at column ", pos + 1);
     if (found != nullptr && found->kind != Tok::kEnd) {
       absl::StrAppend(&message, ", found '", found->text, "'");
     }
@@ -130,9 +142,10 @@ class FormulaCompiler {
     return absl::OkStatus();
   }
 
-  uint16_t AddText(Span span) {
-    program_.texts_.emplace_back(text_.substr(span.begin, span.end - span.begin));
-    return static_cast<uint16_t>(program_.texts_.size() - 1);
+  uint32_t AddText(Span span) {
+    program_.spans_.emplace_back(static_cast<uint32_t>(span.begin),
+                                 static_cast<uint32_t>(span.end - span.begin));
+    return static_cast<uint32_t>(program_.spans_.size() - 1);
   }
 
   // Appends one instruction, tracking the evaluation stack depth it needs.
@@ -347,6 +360,11 @@ bool FormulaProgram::Run(const double* vars, double division_epsilon, double* re
 }
 
 absl::StatusOr<FormulaProgram> CompileFormula(absl::string_view text) {
+  if (text.size() > kMaxFormulaLength) {
+    return absl::InvalidArgumentError(absl::StrCat("bad formula '", Excerpt(text, 0),
+                                                   "': ", text.size(), " characters, limit ",
+                                                   kMaxFormulaLength));
+  }
   return FormulaCompiler(text).Compile();
 }
 

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,8 +41,8 @@ class FormulaProgram {
   struct Instr {
     Op op;
     uint8_t var;       // kVar: a FormulaVar
-    uint16_t text;     // index into texts_: the subexpression this instruction computes
-    uint16_t divisor;  // kDiv: index into texts_ of the divisor's subexpression
+    uint32_t text;     // index into spans_: the subexpression this instruction computes
+    uint32_t divisor;  // kDiv: index into spans_ of the divisor's subexpression
     double constant;   // kConst
   };
   // Expressions needing a deeper evaluation stack are rejected by CompileFormula.
@@ -51,8 +52,11 @@ class FormulaProgram {
   // `division_epsilon` of zero or a non-finite intermediate value; `vars` must be finite.
   bool Run(const double* vars, double division_epsilon, double* result, FormulaFault* fault) const;
 
-  // Source text of subexpression `index` (an Instr's `text` or `divisor`).
-  const std::string& text(uint16_t index) const { return texts_[index]; }
+  // Source text of subexpression `index` (an Instr's `text` or `divisor`): a view into the
+  // program's one copy of the formula, so memory stays linear in the formula's length.
+  absl::string_view text(uint32_t index) const {
+    return absl::string_view(source_).substr(spans_[index].first, spans_[index].second);
+  }
   const std::vector<Instr>& code() const { return code_; }
   // Bit i set when variable i (FormulaVar) appears; dT/dB also set their two scores' bits.
   uint32_t used_vars() const { return used_vars_; }
@@ -60,12 +64,17 @@ class FormulaProgram {
  private:
   friend class FormulaCompiler;
   std::vector<Instr> code_;
-  std::vector<std::string> texts_;
+  std::string source_;
+  std::vector<std::pair<uint32_t, uint32_t>> spans_;  // (offset, length) into source_
   uint32_t used_vars_ = 0;
 };
 
+// The longest formula CompileFormula accepts, in bytes.
+inline constexpr size_t kMaxFormulaLength = 4096;
+
 // Parses `text` (an expression, not a preset name). Errors are INVALID_ARGUMENT:
 //   bad formula '<text>': <what went wrong> at column <1-based column in text>
+// where a formula longer than 80 characters is shown as an excerpt around the column.
 absl::StatusOr<FormulaProgram> CompileFormula(absl::string_view text);
 
 }  // namespace emar

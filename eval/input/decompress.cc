@@ -75,9 +75,13 @@ absl::StatusOr<std::string> Unzstd(absl::string_view name, absl::string_view in,
   std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
   if (dctx == nullptr) return absl::InternalError("ZSTD_createDCtx failed");
   std::string out;
+  // The frame's declared size is a hint from the uploader, never trusted: the first buffer is
+  // at most a small multiple of the input (zstd rarely expands past ~8x on text), and grows by
+  // doubling only as real output arrives.
   const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
   if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) {
-    out.resize(static_cast<size_t>(std::min<uint64_t>(declared, limit) + 1));
+    const uint64_t hint = std::min<uint64_t>(declared, uint64_t{16} * in.size() + (1 << 20));
+    out.resize(static_cast<size_t>(std::min<uint64_t>(hint, limit) + 1));
   }
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   size_t used = 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_matchers.h"
 #include "eval/formula/emar_formula.h"
 #include "gmock/gmock.h"
@@ -193,14 +194,46 @@ TEST(FormulaParserTest, ErrorEmptyOrBlank) {
 }
 
 TEST(FormulaParserTest, HostileNestingIsAnErrorNotACrash) {
+  EXPECT_THAT(ParseError(std::string(1000, '(') + "T0" + std::string(1000, ')')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested too deeply")));
+  EXPECT_THAT(ParseError(std::string(2000, '-') + "T0"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested too deeply")));
+  // Longer still: refused by length before any parsing.
   EXPECT_THAT(ParseError(std::string(100000, '(') + "T0" + std::string(100000, ')')),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested too deeply")));
-  EXPECT_THAT(ParseError(std::string(100000, '-') + "T0"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested too deeply")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("200002 characters, limit")));
   std::string chain = "T0";
   for (int i = 0; i < 80; ++i) chain = "1 + (" + chain + ")";
   EXPECT_THAT(ParseError(chain), StatusIs(absl::StatusCode::kInvalidArgument,
                                           HasSubstr("too deep an evaluation stack")));
+}
+
+// Issue 8, case 3: a 90 KB formula of 29,999 terms took 1.3 GB (each subexpression's text was
+// copied). Within the length limit the program keeps one copy of the formula: its
+// subexpression texts are views into it, whatever their number.
+TEST(FormulaParserTest, SubexpressionTextsShareOneCopyOfTheFormula) {
+  std::string sum = "T0";
+  while (sum.size() + 3 <= kMaxFormulaLength) sum += "+T0";
+  ASSERT_OK_AND_ASSIGN(FormulaProgram p, CompileFormula(sum));
+  const absl::string_view whole = p.text(p.code().back().text);
+  EXPECT_EQ(whole, sum);
+  const absl::string_view first = p.text(p.code()[2].text);  // T0+T0
+  EXPECT_EQ(first, "T0+T0");
+  EXPECT_EQ(whole.data(), first.data()) << "texts must be views into one buffer";
+  EXPECT_THAT(CompileFormula(sum + "+T0"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat("limit ", kMaxFormulaLength))));
+}
+
+TEST(FormulaParserTest, LongFormulaErrorsShowAnExcerptNotTheWholeFormula) {
+  std::string f = "T0";
+  for (int i = 0; i < 500; ++i) f += "+T0";
+  f += "+?";
+  const absl::Status st = ParseError(f);
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kInvalidArgument,
+                           AllOf(HasSubstr("unexpected character '?'"),
+                                 HasSubstr(absl::StrCat("at column ", f.size())), HasSubstr("'..."),
+                                 HasSubstr("+T0+T0+?'"))));
+  EXPECT_LT(st.message().size(), 200u);
 }
 
 TEST(FormulaParserTest, CompiledProgramIsReversePolish) {
