@@ -7,80 +7,13 @@
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/job_state.h"
+#include "server/upload_reactor.h"
 
 namespace emar {
 namespace {
 
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
-
-// Client-streaming upload: header in the first message, chunks in any. The blob becomes visible
-// only after Commit verified size and digest.
-class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobRequest> {
- public:
-  UploadReactor(Coordinator* c, int64_t max_bytes, emar::v1::UploadBlobResponse* resp)
-      : coordinator_(c), max_bytes_(max_bytes), resp_(resp) {
-    StartRead(&msg_);
-  }
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // client half-closed: the upload is complete
-      Finish(ToGrpcStatus(Commit()));
-      return;
-    }
-    absl::Status s = Consume();
-    if (!s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&msg_);
-  }
-  void OnDone() override { delete this; }
-
- private:
-  absl::Status Consume() {
-    if (!started_) {
-      started_ = true;
-      sha_ = msg_.sha256();
-      if (msg_.size_bytes() > max_bytes_) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "blob of ", msg_.size_bytes(), " bytes exceeds the limit of ", max_bytes_));
-      }
-      if (coordinator_->blobs().Has(sha_)) {
-        present_ = true;
-      } else {
-        auto w = coordinator_->blobs().StartWrite(sha_, msg_.size_bytes());
-        if (!w.ok()) return w.status();
-        writer_ = std::move(*w);
-      }
-      size_ = msg_.size_bytes();
-    }
-    if (present_) return absl::OkStatus();  // already stored: drain the stream
-    return writer_->Append(msg_.chunk());
-  }
-  absl::Status Commit() {
-    if (!started_)
-      return absl::InvalidArgumentError(
-          "empty upload: the first message needs sha256 and size_bytes");
-    if (!present_) {
-      absl::Status s = writer_->Commit();
-      if (!s.ok()) return s;
-    }
-    resp_->set_sha256(sha_);
-    resp_->set_size_bytes(size_);
-    resp_->set_already_present(present_);
-    return absl::OkStatus();
-  }
-
-  Coordinator* const coordinator_;
-  const int64_t max_bytes_;
-  emar::v1::UploadBlobResponse* const resp_;
-  emar::v1::UploadBlobRequest msg_;
-  bool started_ = false;
-  bool present_ = false;
-  std::string sha_;
-  int64_t size_ = 0;
-  std::unique_ptr<BlobStore::Writer> writer_;
-};
 
 // Shared between the watch reactor and the coordinator's callbacks, which may outlive it.
 struct WatchChannel {
@@ -190,7 +123,7 @@ ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::UploadBlob(
     CallbackServerContext* ctx, emar::v1::UploadBlobResponse* resp) {
-  return new UploadReactor(coordinator_, max_blob_bytes_, resp);
+  return NewUploadReactor(coordinator_, max_blob_bytes_, resp);
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
