@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <set>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "eval/job/job_inputs.h"
@@ -49,31 +51,77 @@ void AppendJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
+// Bounds of the YAML -> JSON step. YAML aliases let a short file repeat a node any number of
+// times, or put a node inside itself, so the document a job file stands for is unbounded.
+constexpr int kMaxJsonDepth = 100;  // protobuf's JSON parser allows no deeper nesting
+constexpr size_t kMaxJsonBytes = size_t{4} << 20;  // far beyond any real job file
+
+// INVALID_ARGUMENT "<file>:<line>:<column>: <what>" (1-based), without the position when
+// yaml-cpp has none.
+absl::Status ErrorAt(const std::string& display_name, const YAML::Mark& mark,
+                     absl::string_view what) {
+  if (mark.is_null()) return absl::InvalidArgumentError(absl::StrCat(display_name, ": ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat(display_name, ":", mark.line + 1, ":", mark.column + 1, ": ", what));
+}
+
+absl::string_view KindName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "a value";
+  }
+}
+
 // YAML -> JSON text: plain scalars that read as numbers, booleans or null keep that type; quoted
-// scalars stay strings. The proto JSON parser then checks every field.
-void ToJson(const YAML::Node& node, std::string* out) {
+// scalars stay strings. The proto JSON parser then checks every field. Mapping keys must be
+// scalars (YAML also allows sequences and mappings as keys; JSON does not).
+absl::Status ToJson(const YAML::Node& node, const std::string& display_name, int depth,
+                    std::string* out) {
+  if (depth > kMaxJsonDepth) {
+    return ErrorAt(display_name, node.Mark(),
+                   absl::StrCat("nested more than ", kMaxJsonDepth,
+                                " levels deep (an alias inside the node it names?)"));
+  }
+  if (out->size() > kMaxJsonBytes) {
+    return ErrorAt(display_name, node.Mark(),
+                   absl::StrCat("the job expands to more than ", kMaxJsonBytes,
+                                " bytes (aliases repeating large nodes?)"));
+  }
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       out->push_back('{');
       bool first = true;
       for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) {
+          return ErrorAt(
+              display_name, kv.first.Mark(),
+              absl::StrCat("a mapping key must be a field name, not ", KindName(kv.first)));
+        }
         if (!first) out->push_back(',');
         first = false;
-        AppendJsonString(kv.first.as<std::string>(), out);
+        AppendJsonString(kv.first.Scalar(), out);
         out->push_back(':');
-        ToJson(kv.second, out);
+        RETURN_IF_ERROR(ToJson(kv.second, display_name, depth + 1, out));
       }
       out->push_back('}');
-      return;
+      return absl::OkStatus();
     }
     case YAML::NodeType::Sequence: {
       out->push_back('[');
-      for (size_t i = 0; i < node.size(); ++i) {
-        if (i) out->push_back(',');
-        ToJson(node[i], out);
+      bool first = true;
+      for (const YAML::Node& element : node) {
+        if (!first) out->push_back(',');
+        first = false;
+        RETURN_IF_ERROR(ToJson(element, display_name, depth + 1, out));
       }
       out->push_back(']');
-      return;
+      return absl::OkStatus();
     }
     case YAML::NodeType::Scalar: {
       const std::string& s = node.Scalar();
@@ -81,11 +129,11 @@ void ToJson(const YAML::Node& node, std::string* out) {
         double d;
         if (s == "true" || s == "false") {
           out->append(s);
-          return;
+          return absl::OkStatus();
         }
         if (s == "null" || s == "~") {
           out->append("null");
-          return;
+          return absl::OkStatus();
         }
         const bool integer = !s.empty() &&
                              s.find_first_not_of("+-0123456789") == std::string::npos &&
@@ -93,20 +141,21 @@ void ToJson(const YAML::Node& node, std::string* out) {
                              s.find_first_of("+-", 1) == std::string::npos;
         if (integer) {  // digits kept as written: a 64-bit seed must not pass through a double
           out->append(s[0] == '+' ? s.substr(1) : s);
-          return;
+          return absl::OkStatus();
         }
         if (s.find_first_not_of("+-.0123456789eE") == std::string::npos &&
             absl::SimpleAtod(s, &d) && std::isfinite(d)) {
           // YAML floats such as ".9", "5." or "+.5" are not JSON numbers: print them canonically.
           out->append(absl::StrFormat("%.17g", d));
-          return;
+          return absl::OkStatus();
         }
       }
       AppendJsonString(s, out);
-      return;
+      return absl::OkStatus();
     }
     default:
       out->append("null");
+      return absl::OkStatus();
   }
 }
 
@@ -114,21 +163,21 @@ void ToJson(const YAML::Node& node, std::string* out) {
 
 absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string& display_name,
                                      const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(display_name, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1,
-                                                   ": not valid YAML or JSON: ", e.msg));
-  }
-  if (!root.IsMap()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        display_name,
-        ": a job file is a mapping (name, target, benchmark, base, candidates, formula)"));
-  }
+  // yaml-cpp reports problems by throwing; none may escape (emarctl would abort). Loading throws
+  // on syntax errors, and reading the loaded nodes can throw too (a bad conversion, an invalid
+  // node), so both run inside the try.
   std::string json;
-  ToJson(root, &json);
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          display_name,
+          ": a job file is a mapping (name, target, benchmark, base, candidates, formula)"));
+    }
+    RETURN_IF_ERROR(ToJson(root, display_name, /*depth=*/0, &json));
+  } catch (const YAML::Exception& e) {
+    return ErrorAt(display_name, e.mark, absl::StrCat("not valid YAML or JSON: ", e.msg));
+  }
   JobFile out;
   google::protobuf::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = false;

@@ -9,6 +9,7 @@ PACKAGES=(
   zlib1g-dev libzstd-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format-14
+  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

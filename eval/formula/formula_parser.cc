@@ -317,6 +317,11 @@ bool FormulaProgram::Run(const double* vars, double division_epsilon, double* re
         stack[top++] = in.constant;
         continue;
       case Op::kVar:
+        // dT and dB are differences of finite scores and can still overflow (1e308 - -1e308).
+        if (!std::isfinite(vars[in.var])) {
+          *fault = {FormulaFault::kNonFinite, i, 0, vars[in.var]};
+          return false;
+        }
         stack[top++] = vars[in.var];
         continue;
       case Op::kNeg:

@@ -150,6 +150,48 @@ TEST(JobFileTest, WrongTypesAndNonMappingsAreErrors) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("num.yaml")));
 }
 
+TEST(JobFileTest, ComplexMappingKeysAreErrorsNamingFileLineAndColumn) {
+  // YAML allows sequences and mappings as keys; a job file does not. These used to escape as
+  // YAML::TypedBadConversion and abort emarctl (found by tests/fuzz/fuzz_job_file).
+  EXPECT_THAT(ParseJobFile("name: x\n? [a, b]\n: 1\n", "jobs/seq.yaml", "jobs"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("jobs/seq.yaml:2:3:"),
+                                        HasSubstr("key must be a field name, not a sequence"))));
+  EXPECT_THAT(
+      ParseJobFile("name: x\ntarget: {{a: b}: c}\n", "jobs/map.yaml", "jobs"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::AllOf(HasSubstr("jobs/map.yaml:2:10:"), HasSubstr("not a mapping"))));
+  EXPECT_THAT(ParseJobFile("{{}}", "jobs/fuzz.json", "jobs"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("jobs/fuzz.json:1:2:")));
+  EXPECT_THAT(ParseJobFile("~: x\n", "jobs/null.yaml", "jobs"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("jobs/null.yaml:1:1:")));
+}
+
+TEST(JobFileTest, AliasesThatExpandWithoutBoundAreErrors) {
+  // An alias inside the node it names would recurse forever (a stack overflow before).
+  EXPECT_THAT(
+      ParseJobFile("name: x\ncandidates: &c [*c]\n", "jobs/cycle.yaml", "jobs"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::AllOf(HasSubstr("jobs/cycle.yaml:2:"), HasSubstr("levels deep"))));
+  // "Billion laughs": 9 levels of 8 aliases each stand for 8^9 strings, gigabytes of JSON.
+  std::string laughs = "name: x\nl0: &l0 [aaaaaaaaaaaaaaaa, aaaaaaaaaaaaaaaa]\n";
+  for (int i = 1; i < 10; ++i) {
+    absl::StrAppend(&laughs, "l", i, ": &l", i, " [");
+    for (int j = 0; j < 8; ++j) absl::StrAppend(&laughs, j ? ", " : "", "*l", i - 1);
+    absl::StrAppend(&laughs, "]\n");
+  }
+  EXPECT_THAT(ParseJobFile(laughs, "jobs/laughs.yaml", "jobs"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("jobs/laughs.yaml:"), HasSubstr("expands"))));
+  // Aliases within the bounds still work.
+  ASSERT_OK_AND_ASSIGN(
+      JobFile job,
+      ParseJobFile("name: x\nbase: &m {name: b, target_outputs: o.jsonl}\ncandidates: [*m, *m]\n",
+                   "jobs/alias.yaml", "jobs"));
+  EXPECT_EQ(job.spec.candidates_size(), 2);
+  EXPECT_EQ(job.spec.candidates(1).target_outputs(), "o.jsonl");
+}
+
 TEST(JobFileTest, QuotedScalarsStayStringsAndPlainNumbersAreNumbers) {
   ASSERT_OK_AND_ASSIGN(
       JobFile job,

@@ -236,6 +236,14 @@ TEST(FormulaParserTest, LongFormulaErrorsShowAnExcerptNotTheWholeFormula) {
   EXPECT_LT(st.message().size(), 200u);
 }
 
+// Found by fuzz_formula: finite scores whose difference overflows gave EMAR = inf.
+TEST(FormulaParserTest, OverflowingDifferenceIsUndefinedNotInfinite) {
+  ASSERT_OK_AND_ASSIGN(EmarFormula f, EmarFormula::Parse("dB"));
+  const EmarValue v = f.Evaluate({0.5, 0.5, -1e308, 1e308});
+  EXPECT_FALSE(v.value.has_value());
+  EXPECT_THAT(v.undefined_reason, HasSubstr("non-finite value: 'dB' = inf"));
+}
+
 TEST(FormulaParserTest, CompiledProgramIsReversePolish) {
   ASSERT_OK_AND_ASSIGN(FormulaProgram p, CompileFormula("T1 - T0 * 2"));
   using Op = FormulaProgram::Op;
