@@ -1,9 +1,11 @@
 #include "client/evaluation_client.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,8 +24,13 @@ std::string RandomRequestId() {
 
 }  // namespace
 
-EvaluationClient::EvaluationClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(emar::v1::EvaluationService::NewStub(channel)) {}
+EvaluationClient::EvaluationClient(std::shared_ptr<grpc::Channel> channel,
+                                   EvaluationClientOptions options)
+    : stub_(emar::v1::EvaluationService::NewStub(channel)), options_(options) {}
+
+void EvaluationClient::SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const {
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
 
 absl::Status EvaluationClient::Upload(const std::string& local_path, const std::string& sha256) {
   FILE* f = std::fopen(local_path.c_str(), "rb");
@@ -33,6 +40,7 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
   const int64_t size = std::ftell(f);
   std::fseek(f, 0, SEEK_SET);
   grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout + absl::Seconds(size >> 20));
   emar::v1::UploadBlobResponse resp;
   auto writer = stub_->UploadBlob(&ctx, &resp);
   emar::v1::UploadBlobRequest msg;
@@ -65,6 +73,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
   *req.mutable_spec() = job.spec;
   req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
   emar::v1::FindMissingBlobsRequest find;
+  std::set<std::string> asked;  // two inputs with the same content are one blob
   for (const JobFileInput& in : job.inputs) {
     absl::StatusOr<std::string> sha = Sha256OfFile(in.local_path);
     if (!sha.ok()) {
@@ -72,11 +81,12 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
                                                             "': ", sha.status().message()));
     }
     (*req.mutable_input_digests())[in.spec_path] = *sha;
-    find.add_sha256(*sha);
+    if (asked.insert(*sha).second) find.add_sha256(*sha);
   }
   emar::v1::FindMissingBlobsResponse missing;
   {
     grpc::ClientContext ctx;
+    SetDeadline(ctx, options_.rpc_timeout);
     RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissingBlobs(&ctx, find, &missing)));
   }
   for (const std::string& sha : missing.missing_sha256()) {
@@ -88,6 +98,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
     }
   }
   grpc::ClientContext ctx;
+  SetDeadline(ctx, 10 * options_.rpc_timeout);
   emar::v1::Job created;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->CreateJob(&ctx, req, &created)));
   return created;
@@ -95,26 +106,43 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
     const std::string& job_id, const std::function<void(const emar::v1::Job&)>& on_event) {
-  grpc::ClientContext ctx;
   emar::v1::WatchJobRequest req;
   req.set_job_id(job_id);
-  auto reader = stub_->WatchJob(&ctx, req);
-  emar::v1::JobEvent ev;
-  emar::v1::Job last;
-  while (reader->Read(&ev)) {
-    last = ev.job();
-    if (on_event) on_event(last);
+  absl::Time last_contact = absl::Now();
+  absl::Duration backoff = absl::Milliseconds(100);
+  absl::Status why;
+  bool heard = false;
+  for (;;) {
+    grpc::ClientContext ctx;
+    auto reader = stub_->WatchJob(&ctx, req);
+    emar::v1::JobEvent ev;
+    emar::v1::Job last;
+    while (reader->Read(&ev)) {
+      last = ev.job();
+      last_contact = absl::Now();
+      heard = true;
+      backoff = absl::Milliseconds(100);
+      if (on_event) on_event(last);
+    }
+    const absl::Status st = FromGrpcStatus(reader->Finish());
+    if (st.ok() && IsTerminalJobState(last.state())) return last;
+    // UNAVAILABLE (the coordinator restarts or shuts down) or a stream that ended early:
+    // attach again, the job goes on. Anything else is the answer.
+    if (!st.ok() && !absl::IsUnavailable(st)) return st;
+    if (!heard) return st;  // never reached the coordinator: say so now, do not wait
+    why = st.ok() ? absl::UnavailableError("the watch stream ended before the job did") : st;
+    if (absl::Now() - last_contact > options_.watch_reattach) break;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(2));
   }
-  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
-  if (!IsTerminalJobState(last.state())) {
-    return absl::UnavailableError(
-        absl::StrCat("watch of job '", job_id, "' ended before the job did"));
-  }
-  return last;
+  return absl::UnavailableError(absl::StrCat("watch of job '", job_id, "': no answer for ",
+                                             absl::FormatDuration(options_.watch_reattach),
+                                             "; last error: ", why.message()));
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::GetJob(const std::string& job_id) {
   grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::GetJobRequest req;
   req.set_job_id(job_id);
   emar::v1::Job job;
@@ -124,6 +152,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::GetJob(const std::string& job_id
 
 absl::StatusOr<std::vector<emar::v1::Job>> EvaluationClient::ListJobs(int limit) {
   grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::ListJobsRequest req;
   req.set_limit(limit);
   emar::v1::ListJobsResponse resp;
@@ -133,6 +162,7 @@ absl::StatusOr<std::vector<emar::v1::Job>> EvaluationClient::ListJobs(int limit)
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::CancelJob(const std::string& job_id) {
   grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::CancelJobRequest req;
   req.set_job_id(job_id);
   emar::v1::Job job;
@@ -142,6 +172,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::CancelJob(const std::string& job
 
 absl::StatusOr<emar::v1::Report> EvaluationClient::GetReport(const std::string& job_id) {
   grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::GetReportRequest req;
   req.set_job_id(job_id);
   emar::v1::Report report;

@@ -17,21 +17,33 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/job_file.h"
 #include "emar/v1/service.grpc.pb.h"
 
 namespace emar {
 
+struct EvaluationClientOptions {
+  // Deadline of each unary call (CreateJob gets ten times this: it reads whole files); uploads
+  // get it plus a second per MiB.
+  absl::Duration rpc_timeout = absl::Seconds(60);
+  // Watch re-attaches after UNAVAILABLE (a coordinator restart or shutdown) for this long
+  // without hearing from the coordinator, then gives up.
+  absl::Duration watch_reattach = absl::Minutes(10);
+};
+
 class EvaluationClient {
  public:
-  explicit EvaluationClient(std::shared_ptr<grpc::Channel> channel);
+  explicit EvaluationClient(std::shared_ptr<grpc::Channel> channel,
+                            EvaluationClientOptions options = {});
 
   // Hashes every input, uploads the ones the coordinator lacks, creates the job. An empty
   // request_id gets a fresh random one (so a retried CreateJob never makes two jobs).
   absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id);
   // Streams `local_path` as blob `sha256` (skipped when already present).
   absl::Status Upload(const std::string& local_path, const std::string& sha256);
-  // Follows the job until it is terminal; `on_event` sees every event. Returns the final job.
+  // Follows the job until it is terminal; `on_event` sees every event (again after a
+  // re-attach). Returns the final job.
   absl::StatusOr<emar::v1::Job> Watch(const std::string& job_id,
                                       const std::function<void(const emar::v1::Job&)>& on_event);
   absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
@@ -40,7 +52,10 @@ class EvaluationClient {
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
 
  private:
+  void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;
+
   std::unique_ptr<emar::v1::EvaluationService::Stub> stub_;
+  const EvaluationClientOptions options_;
 };
 
 }  // namespace emar

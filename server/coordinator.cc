@@ -1,5 +1,6 @@
 #include "server/coordinator.h"
 
+#include <algorithm>
 #include <iostream>
 #include <random>
 
@@ -69,7 +70,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOpti
   RETURN_IF_ERROR(c->blobs_.Init());
   RETURN_IF_ERROR(c->Recover());
   c->ticker_ = std::thread([p = c.get()] { p->TickerLoop(); });
-  c->finalizer_ = std::thread([p = c.get()] { p->FinalizerLoop(); });
+  for (int i = 0; i < std::max(1, c->options_.finalizer_threads); ++i) {
+    c->finalizers_.emplace_back([p = c.get()] { p->FinalizerLoop(); });
+  }
+  for (int i = 0; i < std::max(1, c->options_.planner_threads); ++i) {
+    c->planners_.emplace_back([p = c.get()] { p->PlannerLoop(); });
+  }
   return c;
 }
 
@@ -83,7 +89,8 @@ Coordinator::Coordinator(CoordinatorOptions options, Clock* clock, std::unique_p
 Coordinator::~Coordinator() {
   Shutdown();
   if (ticker_.joinable()) ticker_.join();
-  if (finalizer_.joinable()) finalizer_.join();
+  for (std::thread& t : finalizers_) t.join();
+  for (std::thread& t : planners_) t.join();
 }
 
 void Coordinator::Shutdown() {
@@ -94,6 +101,16 @@ void Coordinator::Shutdown() {
     shutdown_ = true;
     for (auto& [id, w] : waiters_) calls.push_back([cb = std::move(w.cb)] { cb(std::nullopt); });
     waiters_.clear();
+    for (auto& [h, w] : watchers_) {
+      if (w.on_shutdown) calls.push_back(std::move(w.on_shutdown));
+    }
+    watchers_.clear();
+    for (auto& [request, done] : plan_queue_) {
+      calls.push_back([done = std::move(done)] {
+        done(absl::UnavailableError("the coordinator is shutting down; retry CreateJob"));
+      });
+    }
+    plan_queue_.clear();
   }
   RunAll(calls);
 }
@@ -210,7 +227,8 @@ absl::StatusOr<emar::v1::Report> Coordinator::GetReport(const std::string& job_i
   return store_->GetReport(job_id);
 }
 
-absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCallback cb) {
+absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCallback cb,
+                                            std::function<void()> on_shutdown) {
   emar::v1::Job snapshot;
   uint64_t handle;
   {
@@ -219,7 +237,8 @@ absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCall
     handle = next_handle_++;
     if (it != active_.end()) {
       snapshot = it->second;
-      watchers_[handle] = Watcher{job_id, cb};
+      if (shutdown_) return absl::UnavailableError("the coordinator is shutting down");
+      watchers_[handle] = Watcher{job_id, cb, std::move(on_shutdown)};
     }
   }
   if (snapshot.job_id().empty()) {
@@ -439,18 +458,46 @@ void Coordinator::FinalizerLoop() {
       if (shutdown_) return;
       job_id = finalize_queue_.front();
       finalize_queue_.pop_front();
-      finalizing_ = true;
+      ++finalizing_;
     }
     Finalize(job_id);
     absl::MutexLock lock(&mu_);
-    finalizing_ = false;
+    --finalizing_;
+  }
+}
+
+void Coordinator::CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallback done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shutdown_) {
+      plan_queue_.emplace_back(std::move(request), std::move(done));
+      return;
+    }
+  }
+  done(absl::UnavailableError("the coordinator is shutting down; retry CreateJob"));
+}
+
+void Coordinator::PlannerLoop() {
+  for (;;) {
+    std::pair<emar::v1::CreateJobRequest, CreateCallback> item;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return shutdown_ || !plan_queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (shutdown_) return;  // Shutdown answered what was queued
+      item = std::move(plan_queue_.front());
+      plan_queue_.pop_front();
+    }
+    item.second(CreateJob(item.first));
   }
 }
 
 void Coordinator::WaitForIdle() {
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return shutdown_ || (finalize_queue_.empty() && !finalizing_);
+    return shutdown_ || (finalize_queue_.empty() && finalizing_ == 0);
   };
   mu_.Await(absl::Condition(&idle));
 }

@@ -51,6 +51,10 @@ struct CoordinatorOptions {
   SchedulerOptions scheduler;
   absl::Duration max_lease_wait = absl::Seconds(30);
   absl::Duration tick = absl::Milliseconds(50);  // lease expiry and long-poll timeout resolution
+  // Jobs whose reports are built at once: a heavy job holds one of these, never the others.
+  int finalizer_threads = 2;
+  // CreateJob requests planned at once (reading and checking references); more wait in line.
+  int planner_threads = 2;
   // False only for a scratch data dir that dies with the process (the embedded default): blobs
   // are then not fsynced. The job store stays synchronous either way.
   bool durable_blobs = true;
@@ -60,6 +64,7 @@ class Coordinator {
  public:
   using LeaseCallback = std::function<void(std::optional<emar::v1::ShardTask>)>;
   using WatchCallback = std::function<void(const emar::v1::Job&)>;
+  using CreateCallback = std::function<void(absl::StatusOr<emar::v1::Job>)>;
 
   // Opens (or creates) the data dir and resumes every unfinished job found there.
   static absl::StatusOr<std::unique_ptr<Coordinator>> Create(CoordinatorOptions options,
@@ -73,13 +78,19 @@ class Coordinator {
   std::vector<std::string> FindMissingBlobs(const std::vector<std::string>& sha256) const;
   BlobStore& blobs() { return blobs_; }
   absl::StatusOr<emar::v1::Job> CreateJob(const emar::v1::CreateJobRequest& request);
+  // CreateJob on one of the planner threads (planning reads and checks whole files: it must not
+  // run on a gRPC reaction thread); `done` runs there. After Shutdown, `done` gets UNAVAILABLE.
+  void CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallback done);
   absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
   absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
   absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id);
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
   // Calls `cb` with the current job at once, then after every change. Returns a handle for
-  // Unwatch, or NOT_FOUND. `cb` may run concurrently from several threads.
-  absl::StatusOr<uint64_t> Watch(const std::string& job_id, WatchCallback cb);
+  // Unwatch, or NOT_FOUND. `cb` may run concurrently from several threads. `on_shutdown` runs
+  // (once, instead of further events) when the coordinator shuts down with the job unfinished:
+  // the stream should end with UNAVAILABLE so the client re-attaches to the next instance.
+  absl::StatusOr<uint64_t> Watch(const std::string& job_id, WatchCallback cb,
+                                 std::function<void()> on_shutdown = nullptr);
   void Unwatch(uint64_t handle);
 
   // --- worker side ---
@@ -106,6 +117,7 @@ class Coordinator {
   struct Watcher {
     std::string job_id;
     WatchCallback cb;
+    std::function<void()> on_shutdown;
   };
   using Notification = std::function<void()>;
 
@@ -113,6 +125,7 @@ class Coordinator {
   absl::Status Recover();
   void TickerLoop();
   void FinalizerLoop();
+  void PlannerLoop();
   void Finalize(const std::string& job_id);
   // Moves a job to a terminal state, persists it and tells watchers. Takes mu_ itself.
   void FinishJob(const std::string& job_id, emar::v1::JobState state, const std::string& error);
@@ -136,11 +149,14 @@ class Coordinator {
   absl::flat_hash_map<uint64_t, Watcher> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   std::deque<std::string> finalize_queue_ ABSL_GUARDED_BY(mu_);
-  bool finalizing_ ABSL_GUARDED_BY(mu_) = false;
+  int finalizing_ ABSL_GUARDED_BY(mu_) = 0;  // reports being built now
+  std::deque<std::pair<emar::v1::CreateJobRequest, CreateCallback>> plan_queue_
+      ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread ticker_;
-  std::thread finalizer_;
+  std::vector<std::thread> finalizers_;
+  std::vector<std::thread> planners_;
 };
 
 }  // namespace emar

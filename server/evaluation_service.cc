@@ -34,8 +34,17 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
       absl::MutexLock lock(&channel_->mu);
       channel_->reactor = this;
     }
-    auto handle =
-        coordinator_->Watch(job_id, [ch = channel_](const emar::v1::Job& job) { Push(ch, job); });
+    auto handle = coordinator_->Watch(
+        job_id, [ch = channel_](const emar::v1::Job& job) { Push(ch, job); },
+        [ch = channel_] {
+          // The coordinator is going away with the job unfinished: end the stream now, so the
+          // server drains at once and the client re-attaches to the next instance.
+          absl::MutexLock lock(&ch->mu);
+          if (ch->reactor == nullptr || ch->finished) return;
+          ch->finished = true;
+          ch->reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                           "the coordinator is shutting down; watch again"));
+        });
     if (!handle.ok()) {
       absl::MutexLock lock(&channel_->mu);
       channel_->finished = true;
@@ -129,9 +138,14 @@ grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::Upl
 ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
                                                      const emar::v1::CreateJobRequest* req,
                                                      emar::v1::Job* resp) {
-  auto job = coordinator_->CreateJob(*req);
-  if (job.ok()) *resp = std::move(*job);
-  return FinishUnary(ctx, job.status());
+  // Planned on a coordinator thread, never on this reaction thread: planning reads and checks
+  // whole references files. The reactor, `ctx` and `resp` live until Finish.
+  ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  coordinator_->CreateJobAsync(*req, [reactor, resp](absl::StatusOr<emar::v1::Job> job) {
+    if (job.ok()) *resp = std::move(*job);
+    reactor->Finish(ToGrpcStatus(job.status()));
+  });
+  return reactor;
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx,

@@ -127,7 +127,7 @@ class EvaluationClientTest : public ::testing::Test {
   void TearDown() override { StopAll(); }
 
   // Coordinator + TCP server on a free port + a client whose calls are counted.
-  void StartServer(int64_t rows_per_shard = 50000) {
+  void StartServer(int64_t rows_per_shard = 50000, int port = 0) {
     CoordinatorOptions o;
     o.data_dir = data_.path();
     o.rows_per_shard = rows_per_shard;
@@ -135,7 +135,8 @@ class EvaluationClientTest : public ::testing::Test {
     auto c = Coordinator::Create(o);
     ASSERT_OK(c.status());
     coordinator_ = std::move(*c);
-    auto s = CoordinatorServer::Start(coordinator_.get(), ServerOptions{"127.0.0.1:0"});
+    auto s = CoordinatorServer::Start(coordinator_.get(),
+                                      ServerOptions{absl::StrCat("127.0.0.1:", port)});
     ASSERT_OK(s.status());
     server_ = std::move(*s);
     ASSERT_GT(server_->port(), 0);
@@ -423,6 +424,67 @@ TEST_F(EvaluationClientTest, UploadRefusesContentThatDoesNotMatchItsDigest) {
   ASSERT_OK(client_->Upload(path, right));
   EXPECT_TRUE(coordinator_->FindMissingBlobs({right}).empty());
   EXPECT_THAT(coordinator_->FindMissingBlobs({wrong}), UnorderedElementsAreArray({wrong}));
+}
+
+// Issue 8, case 5: shutting down (SIGTERM) ends open watch streams at once with UNAVAILABLE,
+// instead of holding the drain for the whole grace period.
+TEST_F(EvaluationClientTest, ShutdownEndsWatchStreamsWithUnavailable) {
+  StartServer();
+  ASSERT_OK_AND_ASSIGN(emar::v1::Job job, client_->Submit(LoadTinyJob(), ""));  // no worker
+  auto stub = emar::v1::EvaluationService::NewStub(
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  emar::v1::WatchJobRequest req;
+  req.set_job_id(job.job_id());
+  auto reader = stub->WatchJob(&ctx, req);
+  emar::v1::JobEvent ev;
+  ASSERT_TRUE(reader->Read(&ev));  // the snapshot: the stream is open
+  EXPECT_EQ(ev.job().state(), emar::v1::JOB_STATE_QUEUED);
+  std::thread stop([&] { server_->Shutdown(absl::Minutes(5)); });
+  while (reader->Read(&ev)) {
+  }
+  const grpc::Status st = reader->Finish();
+  stop.join();  // returns once the stream is gone, long before the 5-minute grace
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("shutting down"));
+}
+
+// A client waiting on a job re-attaches when the coordinator restarts, and gets the result.
+TEST_F(EvaluationClientTest, WatchReattachesAcrossACoordinatorRestart) {
+  StartServer();
+  const int port = server_->port();
+  ASSERT_OK_AND_ASSIGN(emar::v1::Job job, client_->Submit(LoadTinyJob(), ""));  // no worker
+  EvaluationClient watcher(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  absl::Notification first_event;
+  std::vector<emar::v1::JobState> states;
+  absl::Mutex mu;
+  absl::StatusOr<emar::v1::Job> done;
+  std::thread t([&] {
+    done = watcher.Watch(job.job_id(), [&](const emar::v1::Job& j) {
+      absl::MutexLock lock(&mu);
+      states.push_back(j.state());
+      if (!first_event.HasBeenNotified()) first_event.Notify();
+    });
+  });
+  ASSERT_TRUE(first_event.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  StopAll();                 // the coordinator goes away with the job queued
+  StartServer(50000, port);  // the same data dir and address
+  StartWorker(2);
+  t.join();
+  ASSERT_OK(done.status());
+  EXPECT_EQ(done->state(), emar::v1::JOB_STATE_SUCCEEDED);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(states.front(), emar::v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(states.back(), emar::v1::JOB_STATE_SUCCEEDED);
+}
+
+// Two inputs with the same content are one blob: asked for and uploaded once.
+TEST_F(EvaluationClientTest, IdenticalInputsAreUploadedOnce) {
+  StartServer();
+  Write(inputs_.path() + "/cand.b.jsonl", TinyJobFiles().at("base.b.jsonl"));
+  rpcs_->Reset();
+  ASSERT_OK(client_->Submit(LoadTinyJob(), "").status());
+  EXPECT_EQ(rpcs_->Count("UploadBlob"), 5);  // 6 inputs, 5 distinct contents
 }
 
 }  // namespace
