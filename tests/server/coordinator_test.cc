@@ -12,6 +12,7 @@
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "common/file_util.h"
+#include "common/job_state.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "server/coordinator_server.h"
@@ -566,6 +567,51 @@ TEST(CoordinatorTest, CompleteAndHeartbeatNeedTheShardsCurrentLease) {
   // SmallJob's scores, computed by hand in SmallJobReportsScoresDeltasAndEmar.
   EXPECT_DOUBLE_EQ(report.candidates(0).target().base().value(), 0.5);
   EXPECT_DOUBLE_EQ(report.candidates(0).target().candidate().value(), 0.75);
+}
+
+// Issue 8, case 5: a light job's report is not held behind a heavy job's finalization.
+TEST(CoordinatorTest, HeavyFinalizationDoesNotDelayALightJob) {
+  TempDir data, inputs, heavy_dir;
+  SmallJob light(inputs.path());
+  // Heavy: chrF on 10,000 rows with 5,000 approximate-randomization trials per delta (~5 s).
+  std::string refs, base, cand;
+  for (int i = 0; i < 10000; ++i) {
+    absl::StrAppend(&refs, "{\"id\": ", i, ", \"reference\": \"the cat sat on mat ", i, "\"}\n");
+    absl::StrAppend(&base, "{\"id\": ", i, ", \"prediction\": \"a cat sat on the mat\"}\n");
+    absl::StrAppend(&cand, "{\"id\": ", i, ", \"prediction\": \"the cat sat on mat ", i % 7,
+                    "\"}\n");
+  }
+  Write(heavy_dir.path() + "/r.jsonl", refs);
+  Write(heavy_dir.path() + "/base.jsonl", base);
+  Write(heavy_dir.path() + "/cand.jsonl", cand);
+  const std::string heavy_yaml = R"(name: heavy
+target: {name: t, references: r.jsonl, metric: chrf}
+benchmark: {name: b, references: r.jsonl, metric: chrf}
+base: {name: base, target_outputs: base.jsonl, benchmark_outputs: base.jsonl}
+candidates:
+  - {name: cand, target_outputs: cand.jsonl, benchmark_outputs: cand.jsonl}
+formula: T1 - T0
+bootstrap: {test: approximate_randomization, ar_trials: 5000}
+)";
+  Harness h(data.path(), 2);
+  ASSERT_OK_AND_ASSIGN(
+      auto heavy,
+      h.client().Submit(*ParseJobFile(heavy_yaml, heavy_dir.path() + "/job.yaml", heavy_dir.path()),
+                        ""));
+  // Wait until every heavy shard is scored: from then on it is being finalized.
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(auto j, h.client().GetJob(heavy.job_id()));
+    ASSERT_FALSE(IsTerminalJobState(j.state())) << "the heavy job finished too soon to tell";
+    if (j.progress().shards_done() == j.progress().shards_total()) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_OK_AND_ASSIGN(auto done, h.RunToEnd(light.Load()));
+  EXPECT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+  ASSERT_OK_AND_ASSIGN(auto still, h.client().GetJob(heavy.job_id()));
+  EXPECT_EQ(still.state(), emar::v1::JOB_STATE_RUNNING)
+      << "the light job should finish while the heavy one is still being finalized";
+  ASSERT_OK_AND_ASSIGN(auto heavy_done, h.client().Watch(heavy.job_id(), nullptr));
+  EXPECT_EQ(heavy_done.state(), emar::v1::JOB_STATE_SUCCEEDED) << heavy_done.error();
 }
 
 TEST(CoordinatorTest, RestartResumesJobsAndGivesTheSameReport) {

@@ -135,6 +135,14 @@ TEST(JobPlannerTest, LongNamesPathsAndExcessiveWorkAreRefusedNamingTheLimit) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("'bootstrap.resamples'"), HasSubstr("--max-bootstrap-work"),
                              HasSubstr("1000 resamples x 2 models x 20 examples"))));
+  // Approximate randomization: each trial weighs 100 resamples.
+  req.mutable_spec()->mutable_bootstrap()->set_test("approximate_randomization");
+  req.mutable_spec()->mutable_bootstrap()->set_ar_trials(10);
+  EXPECT_OK(PlanJob(req, blobs, 100, kDefaultMaxInputBytes, /*max_bootstrap_work=*/80000).status());
+  EXPECT_THAT(PlanJob(req, blobs, 100, kDefaultMaxInputBytes, /*max_bootstrap_work=*/79999),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("'bootstrap.ar_trials'"),
+                             HasSubstr("1000 resamples + 100 x 10 trials"))));
 }
 
 // Files under DIR/blobs (published blobs) and DIR/tmp (partial writes).
