@@ -108,7 +108,7 @@ class GuardedThread {
  public:
   explicit GuardedThread(std::function<absl::Status()> fn)
       : thread_([this, fn = std::move(fn)] { status_ = CallNoThrow(fn); }) {}
-  ~GuardedThread() { Join(); }
+  ~GuardedThread() { Join().IgnoreError(); }  // the caller took the status, or is failing
   absl::Status Join() {
     if (thread_.joinable()) thread_.join();
     return status_;

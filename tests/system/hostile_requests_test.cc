@@ -1,0 +1,217 @@
+// Issue 8 end to end: hostile requests against a real coordinator with two worker processes, each
+// answered with its precise status code, while a good job runs; afterwards the coordinator still
+// serves and the good job's report has the right numbers.
+#include <grpcpp/grpcpp.h>
+#include <zlib.h>
+
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+#include "common/status_matchers.h"
+#include "emar/v1/service.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/system/generated_job.h"
+#include "tests/system/local_cluster.h"
+#include "tests/system/report_json.h"
+
+namespace emar::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, data.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+class HostileRequestsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ClusterOptions options;
+    options.workers = 2;
+    auto cluster = LocalCluster::Start(options);
+    ASSERT_OK(cluster.status());
+    cluster_ = std::move(*cluster);
+    auto channel = grpc::CreateChannel(cluster_->server(), grpc::InsecureChannelCredentials());
+    client_ = emar::v1::EvaluationService::NewStub(channel);
+    worker_ = emar::v1::WorkerService::NewStub(channel);
+  }
+
+  grpc::Status Upload(const std::string& data) {
+    grpc::ClientContext ctx;
+    emar::v1::UploadBlobResponse resp;
+    auto w = client_->UploadBlob(&ctx, &resp);
+    emar::v1::UploadBlobRequest msg;
+    msg.set_sha256(Sha256Hex(data));
+    msg.set_size_bytes(static_cast<int64_t>(data.size()));
+    msg.set_chunk(data);
+    w->Write(msg);
+    w->WritesDone();
+    return w->Finish();
+  }
+
+  // A valid request over `refs` and `outs` (uploaded here); the caller spoils one part of it.
+  emar::v1::CreateJobRequest Request(const std::string& refs, const std::string& outs) {
+    EXPECT_TRUE(Upload(refs).ok());
+    EXPECT_TRUE(Upload(outs).ok());
+    emar::v1::CreateJobRequest req;
+    emar::v1::JobSpec& s = *req.mutable_spec();
+    s.set_name("hostile");
+    for (emar::v1::DatasetSpec* d : {s.mutable_target(), s.mutable_benchmark()}) {
+      d->set_name("d");
+      d->set_references("refs.jsonl");
+      d->set_metric("accuracy");
+    }
+    s.mutable_base()->set_name("base");
+    s.mutable_base()->set_target_outputs("out.jsonl");
+    s.mutable_base()->set_benchmark_outputs("out.jsonl");
+    *s.add_candidates() = s.base();
+    s.mutable_candidates(0)->set_name("cand");
+    (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(refs);
+    (*req.mutable_input_digests())["out.jsonl"] = Sha256Hex(outs);
+    return req;
+  }
+
+  grpc::Status Create(const emar::v1::CreateJobRequest& req) {
+    grpc::ClientContext ctx;
+    emar::v1::Job job;
+    return client_->CreateJob(&ctx, req, &job);
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+  std::unique_ptr<emar::v1::EvaluationService::Stub> client_;
+  std::unique_ptr<emar::v1::WorkerService::Stub> worker_;
+};
+
+TEST_F(HostileRequestsTest, EachIsRefusedPreciselyAndAGoodJobRunsMeanwhile) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("emar-hostile"));
+  ASSERT_OK_AND_ASSIGN(GeneratedJob good, WriteGeneratedJob(dir.path(), 3000, 2000));
+  CommandResult submitted = cluster_->Emarctl({"submit", good.job_file, "--format", "json"});
+  ASSERT_TRUE(submitted.exit.Exited(0)) << submitted.err << cluster_->Logs();
+  const size_t at = submitted.out.find("job-");
+  ASSERT_NE(at, std::string::npos) << submitted.out;
+  const std::string good_id = submitted.out.substr(at, 20);
+
+  const std::string refs = "{\"id\": 1, \"reference\": \"a\"}\n{\"id\": 2, \"reference\": \"b\"}\n";
+  const std::string outs =
+      "{\"id\": 1, \"prediction\": \"a\"}\n{\"id\": 2, \"prediction\": \"a\"}\n";
+
+  // 1. A 21-byte zstd frame declaring 2 GiB, named as references (the coordinator died: 134).
+  const std::string frame = absl::HexStringToBytes("28b52ffde0000000e00000000029000068656c6c6f");
+  ASSERT_TRUE(Upload(frame).ok());
+  emar::v1::CreateJobRequest req = Request(refs, outs);
+  (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(frame);
+  grpc::Status st = Create(req);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("refs.jsonl"));
+
+  // 1. A gzip bomb (64 MiB of zeros) as references: refused, and its expansion not kept.
+  const std::string zeros(64 << 20, '\0');
+  const std::string bomb = Gzip(zeros);
+  ASSERT_TRUE(Upload(bomb).ok());
+  req = Request(refs, outs);
+  (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(bomb);
+  st = Create(req);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  {
+    grpc::ClientContext ctx;
+    emar::v1::FindMissingBlobsRequest find;
+    find.add_sha256(Sha256Hex(zeros));
+    emar::v1::FindMissingBlobsResponse missing;
+    ASSERT_TRUE(client_->FindMissingBlobs(&ctx, find, &missing).ok());
+    EXPECT_EQ(missing.missing_sha256_size(), 1)
+        << "the refused expansion was kept; CreateJob said: " << st.error_message();
+  }
+
+  // 2. Complete with a lease nobody was given, and a forged input error.
+  emar::v1::CompleteRequest complete;
+  complete.set_job_id(good_id);
+  complete.set_shard_id(0);
+  complete.set_lease_id("lease-1-" + good_id + "-0");
+  complete.mutable_result()->set_stats_width(1);
+  {
+    grpc::ClientContext ctx;
+    emar::v1::CompleteResponse resp;
+    st = worker_->Complete(&ctx, complete, &resp);
+    EXPECT_TRUE(st.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+                st.error_code() == grpc::StatusCode::NOT_FOUND)
+        << st.error_code() << ": " << st.error_message();
+  }
+  complete.mutable_failure()->set_message("made up");
+  complete.mutable_failure()->set_input_error(true);
+  {
+    grpc::ClientContext ctx;
+    emar::v1::CompleteResponse resp;
+    st = worker_->Complete(&ctx, complete, &resp);
+    EXPECT_FALSE(st.ok()) << "a forged failure was accepted";
+  }
+  complete.set_job_id("job-0000000000000000");
+  {
+    grpc::ClientContext ctx;
+    emar::v1::CompleteResponse resp;
+    st = worker_->Complete(&ctx, complete, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  }
+
+  // 3. A 10 MB job name; a 1 MB formula whose error must still reach the client.
+  req = Request(refs, outs);
+  req.mutable_spec()->set_name(std::string(10 << 20, 'n'));
+  st = Create(req);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("limit 256"));
+  req = Request(refs, outs);
+  std::string formula = "T0";
+  while (formula.size() < (1 << 20)) formula += "+T0";
+  req.mutable_spec()->set_formula(formula);
+  st = Create(req);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("'formula'"));
+  EXPECT_LT(st.error_message().size(), 1000u);
+
+  // 3. ReadBlob with a range whose end overflows 64 bits.
+  {
+    grpc::ClientContext ctx;
+    emar::v1::ReadBlobRequest rb;
+    rb.mutable_range()->set_sha256(Sha256Hex(refs));
+    rb.mutable_range()->set_offset(10);
+    rb.mutable_range()->set_length(std::numeric_limits<int64_t>::max() - 4);
+    auto reader = worker_->ReadBlob(&ctx, rb);
+    emar::v1::ReadBlobResponse chunk;
+    while (reader->Read(&chunk)) {
+    }
+    st = reader->Finish();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE) << st.error_message();
+  }
+
+  // The coordinator still serves, and the good job got its right report.
+  CommandResult watched = cluster_->Emarctl({"watch", good_id}, absl::Seconds(120));
+  ASSERT_TRUE(watched.exit.Exited(0)) << watched.err << cluster_->Logs();
+  watched = cluster_->Emarctl({"report", good_id, "--format", "json"});
+  ASSERT_TRUE(watched.exit.Exited(0)) << watched.err << cluster_->Logs();
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(watched.out));
+  ASSERT_EQ(report.candidates_size(), 1);
+  EXPECT_NEAR(report.candidates(0).target().base().value(), good.t0, 1e-12);
+  EXPECT_NEAR(report.candidates(0).target().candidate().value(), good.t1, 1e-12);
+  EXPECT_NEAR(report.candidates(0).benchmark().base().value(), good.b0, 1e-12);
+  EXPECT_NEAR(report.candidates(0).benchmark().candidate().value(), good.b1, 1e-12);
+  CommandResult listed = cluster_->Emarctl({"list"});
+  EXPECT_TRUE(listed.exit.Exited(0)) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr(good_id));
+}
+
+}  // namespace
+}  // namespace emar::testing
