@@ -6,7 +6,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
-  zlib1g-dev libzstd-dev libicu-dev
+  zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format-14
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "eval/metrics/squad_normalizer.h"
+#include "eval/metrics/unicode_tables.h"
 
 namespace emar {
 namespace {
@@ -22,8 +24,11 @@ SquadScratch& Scratch() {
 
 }  // namespace
 
+// The normalization reads Unicode classes (lower(), `\w` around articles): the signature names
+// the pinned version.
 std::string ExactMatchMetric::signature() const {
-  return "exact_match|norm:squad-v1.1|refs:max|version:emar-0.1";
+  return absl::StrCat("exact_match|norm:squad-v1.1|refs:max|unicode:",
+                      unicode_tables::kUnicodeVersion, "|version:emar-0.1");
 }
 
 absl::Status ExactMatchMetric::ScoreExample(const Prediction& prediction,
@@ -45,7 +50,8 @@ absl::Status ExactMatchMetric::ScoreExample(const Prediction& prediction,
 }
 
 std::string TokenF1Metric::signature() const {
-  return "token_f1|norm:squad-v1.1|refs:max|version:emar-0.1";
+  return absl::StrCat("token_f1|norm:squad-v1.1|refs:max|unicode:", unicode_tables::kUnicodeVersion,
+                      "|version:emar-0.1");
 }
 
 absl::Status TokenF1Metric::ScoreExample(const Prediction& prediction, const Reference& reference,

@@ -1,11 +1,14 @@
 #include "eval/metrics/unicode_text.h"
 
-#include <unicode/uchar.h>
-#include <unicode/ustring.h>
-#include <unicode/utypes.h>
-
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "eval/metrics/unicode_tables.h"
 
 namespace emar {
 namespace unicode_internal {
@@ -49,22 +52,199 @@ char32_t DecodeMultiByte(absl::string_view s, size_t* pos) {
 
 }  // namespace unicode_internal
 
-void AppendUtf8(char32_t cp, std::string* out) {
+namespace {
+
+// Writes the UTF-8 encoding of cp (1 to 4 bytes) at w; returns the end.
+char* PutUtf8(char32_t cp, char* w) {
   if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
+    *w++ = static_cast<char>(cp);
   } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    *w++ = static_cast<char>(0xC0 | (cp >> 6));
+    *w++ = static_cast<char>(0x80 | (cp & 0x3F));
   } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    *w++ = static_cast<char>(0xE0 | (cp >> 12));
+    *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *w++ = static_cast<char>(0x80 | (cp & 0x3F));
   } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    *w++ = static_cast<char>(0xF0 | (cp >> 18));
+    *w++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *w++ = static_cast<char>(0x80 | (cp & 0x3F));
   }
+  return w;
+}
+
+constexpr char32_t kCapitalSigma = 0x03A3;
+constexpr char32_t kSmallSigma = 0x03C3;
+constexpr char32_t kFinalSigma = 0x03C2;
+
+// A two-stage lookup table over code points, built once from the generated range tables: each
+// block of 128 code points points at one of the distinct 128-entry blocks. One load per lookup
+// where a binary search over hundreds of ranges costs ~8 unpredictable branches. Building one
+// takes well under a millisecond.
+template <typename T>
+class CodePointMap {
+ public:
+  static constexpr int kShift = 7;
+  static constexpr size_t kBlockSize = size_t{1} << kShift;
+  using Block = std::array<T, kBlockSize>;
+
+  // fill(first, &block) sets the values of code points [first, first + 128) in a block of T()s;
+  // it is called for blocks 0 .. num_blocks - 1 in order. Later code points map to T().
+  template <typename Fill>
+  CodePointMap(size_t num_blocks, Fill fill) {
+    absl::flat_hash_map<Block, uint16_t> seen;
+    Block block, previous;
+    for (size_t b = 0; b < num_blocks; ++b) {
+      block.fill(T());
+      fill(static_cast<char32_t>(b << kShift), &block);
+      if (b > 0 && block == previous) {  // common: unassigned planes, CJK
+        index_.push_back(index_.back());
+        continue;
+      }
+      auto [it, inserted] = seen.try_emplace(block, static_cast<uint16_t>(seen.size()));
+      if (inserted) blocks_.insert(blocks_.end(), block.begin(), block.end());
+      index_.push_back(it->second);
+      previous = block;
+    }
+  }
+
+  T operator[](char32_t cp) const {
+    const size_t b = cp >> kShift;
+    if (b >= index_.size()) return T();
+    return blocks_[(size_t{index_[b]} << kShift) | (cp & (kBlockSize - 1))];
+  }
+
+ private:
+  std::vector<uint16_t> index_;  // per block of 128 code points, which of blocks_
+  std::vector<T> blocks_;        // the distinct blocks, 128 values each
+};
+
+// The blocks needed to cover code points up to `last`.
+constexpr size_t BlocksUpTo(char32_t last) { return (last >> 7) + 1; }
+
+// A cursor over sorted spans for filling blocks in ascending order: calls set(cp, span) for each
+// code point of [first, first + 128) that lies in a span (every stride-th from its first).
+template <typename Span>
+class SpanCursor {
+ public:
+  explicit SpanCursor(absl::Span<const Span> spans) : spans_(spans) {}
+
+  template <typename Set>
+  void ForBlock(char32_t first, Set set) {
+    const char32_t last = first + 127;
+    while (k_ < spans_.size() && spans_[k_].last < first) ++k_;
+    for (size_t i = k_; i < spans_.size() && spans_[i].first <= last; ++i) {
+      const Span& span = spans_[i];
+      const char32_t stride = Stride(span);
+      char32_t cp = span.first;
+      if (cp < first) cp += (first - cp + stride - 1) / stride * stride;
+      for (; cp <= std::min(last, span.last); cp += stride) set(cp, span);
+    }
+  }
+
+ private:
+  static char32_t Stride(const unicode_tables::CodePointRange&) { return 1; }
+  static char32_t Stride(const unicode_tables::LowerRun& run) { return run.stride; }
+
+  absl::Span<const Span> spans_;
+  size_t k_ = 0;  // first span that may reach the current block
+};
+
+// Per code point: membership in the generated range tables, as bits.
+enum : uint8_t { kWordBit = 1, kCasedBit = 2, kCaseIgnorableBit = 4 };
+
+const CodePointMap<uint8_t>& Properties() {
+  static const CodePointMap<uint8_t> map = [] {
+    using unicode_tables::CodePointRange;
+    const std::pair<absl::Span<const CodePointRange>, uint8_t> tables[] = {
+        {unicode_tables::WordRanges(), kWordBit},
+        {unicode_tables::CasedRanges(), kCasedBit},
+        {unicode_tables::CaseIgnorableRanges(), kCaseIgnorableBit},
+    };
+    std::vector<SpanCursor<CodePointRange>> cursors;
+    char32_t last = 0;
+    for (const auto& [ranges, bit] : tables) {
+      cursors.emplace_back(ranges);
+      if (!ranges.empty()) last = std::max(last, ranges.back().last);
+    }
+    return CodePointMap<uint8_t>(BlocksUpTo(last), [&](char32_t first, auto* block) {
+      for (size_t t = 0; t < cursors.size(); ++t) {
+        const uint8_t bit = tables[t].second;
+        cursors[t].ForBlock(
+            first, [&](char32_t cp, const CodePointRange&) { (*block)[cp - first] |= bit; });
+      }
+    });
+  }();
+  return map;
+}
+
+// LowerDeltas() value of a code point whose lower() is several code points.
+constexpr int32_t kLowerExpansion = INT32_MIN;
+
+// lower(cp) - cp, or kLowerExpansion.
+const CodePointMap<int32_t>& LowerDeltas() {
+  static const CodePointMap<int32_t> map = [] {
+    using unicode_tables::LowerRun;
+    const absl::Span<const LowerRun> runs = unicode_tables::LowerRuns();
+    char32_t last = runs.empty() ? 0 : runs.back().last;
+    for (const auto& e : unicode_tables::LowerExpansions()) last = std::max(last, e.cp);
+    SpanCursor<LowerRun> cursor(runs);
+    return CodePointMap<int32_t>(BlocksUpTo(last), [&](char32_t first, auto* block) {
+      cursor.ForBlock(first,
+                      [&](char32_t cp, const LowerRun& run) { (*block)[cp - first] = run.delta; });
+      for (const auto& e : unicode_tables::LowerExpansions()) {
+        if (e.cp >= first && e.cp - first < CodePointMap<int32_t>::kBlockSize) {
+          (*block)[e.cp - first] = kLowerExpansion;
+        }
+      }
+    });
+  }();
+  return map;
+}
+
+bool IsCased(char32_t cp) { return (Properties()[cp] & kCasedBit) != 0; }
+
+bool IsCaseIgnorable(char32_t cp) { return (Properties()[cp] & kCaseIgnorableBit) != 0; }
+
+// Writes str.lower() of one code point to out[0, n) and returns n (1..kMaxLowerLength). U+03A3
+// gives U+03C3; its final form depends on context, which PythonLower handles.
+size_t LowerCodePoint(char32_t cp, char32_t* out) {
+  if (cp < 0x80) {
+    out[0] = (cp >= 'A' && cp <= 'Z') ? cp + ('a' - 'A') : cp;
+    return 1;
+  }
+  const int32_t delta = LowerDeltas()[cp];
+  if (delta != kLowerExpansion) {
+    out[0] = static_cast<char32_t>(static_cast<int32_t>(cp) + delta);
+    return 1;
+  }
+  for (const unicode_tables::LowerExpansion& e : unicode_tables::LowerExpansions()) {
+    if (e.cp == cp) {
+      const absl::Span<const char32_t> pool = unicode_tables::LowerPool();
+      std::copy(pool.begin() + e.offset, pool.begin() + e.offset + e.length, out);
+      return e.length;
+    }
+  }
+  out[0] = cp;
+  return 1;
+}
+
+// Python's final-sigma look-ahead for a U+03A3 that ends at s[pos]: skipping case-ignorable code
+// points, is the next one cased?
+bool CasedLetterFollows(absl::string_view s, size_t pos) {
+  while (pos < s.size()) {
+    const char32_t cp = NextCodePoint(s, &pos);
+    if (!IsCaseIgnorable(cp)) return IsCased(cp);
+  }
+  return false;
+}
+
+}  // namespace
+
+void AppendUtf8(char32_t cp, std::string* out) {
+  char buf[4];
+  out->append(buf, static_cast<size_t>(PutUtf8(cp, buf) - buf));
 }
 
 bool IsPythonWordChar(char32_t cp) {
@@ -72,18 +252,7 @@ bool IsPythonWordChar(char32_t cp) {
     return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
            cp == '_';
   }
-  const UChar32 c = static_cast<UChar32>(cp);
-  switch (u_charType(c)) {
-    case U_UPPERCASE_LETTER:
-    case U_LOWERCASE_LETTER:
-    case U_TITLECASE_LETTER:
-    case U_MODIFIER_LETTER:
-    case U_OTHER_LETTER:
-      return true;
-    default:
-      break;
-  }
-  return u_getIntPropertyValue(c, UCHAR_NUMERIC_TYPE) != U_NT_NONE;
+  return (Properties()[cp] & kWordBit) != 0;
 }
 
 bool IsAscii(absl::string_view s) {
@@ -163,39 +332,43 @@ void PythonLower(absl::string_view s, std::string* out) {
     }
     return;
   }
-  // ICU works in UTF-16; the buffers are per thread so a hot loop does not allocate.
-  thread_local std::vector<UChar> utf16;
-  thread_local std::vector<UChar> lowered;
-  UErrorCode status = U_ZERO_ERROR;
-  int32_t len16 = 0;
-  utf16.resize(s.size() + 1);
-  u_strFromUTF8WithSub(utf16.data(), static_cast<int32_t>(utf16.size()), &len16, s.data(),
-                       static_cast<int32_t>(s.size()), 0xFFFD, nullptr, &status);
-  if (U_FAILURE(status)) {
-    out->assign(s.data(), s.size());
-    return;
+  // Written in place: lower-casing at most triples the bytes (a bad byte becomes U+FFFD; U+0130
+  // and U+023A grow 2 -> 3).
+  out->resize(s.size() * 3);
+  char* const begin = &(*out)[0];
+  char* w = begin;
+  // The final-sigma context costs a lookup per code point; only text holding U+03A3 pays.
+  const bool has_capital_sigma = s.find("\xCE\xA3") != absl::string_view::npos;
+  bool after_cased = false;  // is the last code point that is not case-ignorable cased?
+  char32_t lowered[unicode_tables::kMaxLowerLength];
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[pos]);
+    if (c < 0x80 && !has_capital_sigma) {
+      *w++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : static_cast<char>(c);
+      ++pos;
+      continue;
+    }
+    const size_t start = pos;
+    const char32_t cp = NextCodePoint(s, &pos);
+    if (cp == kCapitalSigma) {
+      w = PutUtf8(after_cased && !CasedLetterFollows(s, pos) ? kFinalSigma : kSmallSigma, w);
+      after_cased = true;  // U+03A3 is cased and not case-ignorable
+      continue;
+    }
+    const size_t n = LowerCodePoint(cp, lowered);
+    if (n == 1 && lowered[0] == cp && cp != 0xFFFD) {
+      std::memcpy(w, s.data() + start, pos - start);  // valid UTF-8 for cp: copy it
+      w += pos - start;
+    } else {
+      for (size_t k = 0; k < n; ++k) w = PutUtf8(lowered[k], w);
+    }
+    if (has_capital_sigma) {
+      const uint8_t bits = Properties()[cp];
+      if ((bits & kCaseIgnorableBit) == 0) after_cased = (bits & kCasedBit) != 0;
+    }
   }
-  // Full lower-casing can grow a string (U+0130 becomes two code points); retry once if short.
-  lowered.resize(static_cast<size_t>(len16) * 2 + 8);
-  status = U_ZERO_ERROR;
-  int32_t len_lower = u_strToLower(lowered.data(), static_cast<int32_t>(lowered.size()),
-                                   utf16.data(), len16, "", &status);
-  if (status == U_BUFFER_OVERFLOW_ERROR) {
-    lowered.resize(static_cast<size_t>(len_lower) + 1);
-    status = U_ZERO_ERROR;
-    len_lower = u_strToLower(lowered.data(), static_cast<int32_t>(lowered.size()), utf16.data(),
-                             len16, "", &status);
-  }
-  if (U_FAILURE(status)) {
-    out->assign(s.data(), s.size());
-    return;
-  }
-  out->resize(static_cast<size_t>(len_lower) * 3 + 4);
-  int32_t len8 = 0;
-  status = U_ZERO_ERROR;
-  u_strToUTF8(&(*out)[0], static_cast<int32_t>(out->size()), &len8, lowered.data(), len_lower,
-              &status);
-  out->resize(U_FAILURE(status) ? 0 : static_cast<size_t>(len8));
+  out->resize(static_cast<size_t>(w - begin));
 }
 
 }  // namespace emar
