@@ -6,12 +6,26 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace emar {
 
+// Status messages travel in HTTP/2 trailers (8 KiB by default in gRPC): a longer one would
+// reach the client as "metadata size exceeds limit" instead of the error. Messages are cut here.
+inline constexpr size_t kMaxStatusMessageBytes = 2048;
+
+// `message` cut to kMaxStatusMessageBytes at a UTF-8 boundary, saying how much was left out.
+inline std::string TruncatedStatusMessage(absl::string_view message) {
+  if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
+  size_t cut = kMaxStatusMessageBytes - 64;
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(message.substr(0, cut), "... (", message.size() - cut, " more bytes)");
+}
+
 inline grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), TruncatedStatusMessage(s.message()));
 }
 
 inline absl::Status FromGrpcStatus(const grpc::Status& s) {
