@@ -16,12 +16,14 @@
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "server/coordinator_server.h"
+#include "tests/common/gzip.h"
 #include "tests/server/temp_dir.h"
 #include "worker/worker_loop.h"
 
 namespace emar {
 namespace {
 
+using ::emar::testing::Gzip;
 using ::emar::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -241,21 +243,6 @@ TEST(CoordinatorTest, NonBinaryMetricsGetTheConfiguredPairedTest) {
   bad.spec.mutable_bootstrap()->set_test("t_test");
   EXPECT_THAT(h.client().Submit(bad, ""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bootstrap.test")));
-}
-
-std::string Gzip(const std::string& data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 TEST(CoordinatorTest, GzippedInputsGiveTheSameReport) {

@@ -3,7 +3,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <filesystem>
 
@@ -12,11 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
+#include "tests/common/gzip.h"
 #include "tests/server/temp_dir.h"
 
 namespace emar {
 namespace {
 
+using ::emar::testing::Gzip;
 using ::emar::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -152,20 +153,6 @@ std::vector<std::string> FilesUnder(const std::string& dir) {
     if (e.is_regular_file()) out.push_back(e.path().lexically_relative(dir).string());
   }
   std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string Gzip(const std::string& data) {
-  z_stream zs{};
-  deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
   return out;
 }
 

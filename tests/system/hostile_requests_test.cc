@@ -2,7 +2,6 @@
 // answered with its precise status code, while a good job runs; afterwards the coordinator still
 // serves and the good job's report has the right numbers.
 #include <grpcpp/grpcpp.h>
-#include <zlib.h>
 
 #include <limits>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "emar/v1/service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/gzip.h"
 #include "tests/system/generated_job.h"
 #include "tests/system/local_cluster.h"
 #include "tests/system/report_json.h"
@@ -23,20 +23,6 @@ namespace emar::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Gzip(const std::string& data) {
-  z_stream zs{};
-  deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 class HostileRequestsTest : public ::testing::Test {
  protected:
