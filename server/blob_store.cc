@@ -1,5 +1,6 @@
 #include "server/blob_store.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,7 +82,32 @@ BlobStore::BlobStore(std::string root, bool durable) : root_(std::move(root)), d
 
 absl::Status BlobStore::Init() {
   RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs")));
-  return MakeDirs(absl::StrCat(root_, "/tmp"));
+  RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/tmp")));
+  ASSIGN_OR_RETURN(stale_temp_files_removed_, RemoveTempFiles());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> BlobStore::RemoveTempFiles() {
+  const std::string dir = absl::StrCat(root_, "/tmp");
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return absl::InternalError(absl::StrCat(dir, ": ", std::strerror(errno)));
+  int removed = 0;
+  absl::Status status;
+  while (const struct dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;  // never made here
+    if (::unlink(path.c_str()) == 0) {
+      ++removed;
+    } else if (errno != ENOENT && status.ok()) {
+      status = absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
+    }
+  }
+  ::closedir(d);
+  if (!status.ok()) return status;
+  return removed;
 }
 
 std::string BlobStore::PathOf(absl::string_view sha256) const {

@@ -53,7 +53,11 @@ class BlobStore {
   // scratch store (the embedded default's temporary data dir) skips that.
   explicit BlobStore(std::string root, bool durable = true);
 
+  // Creates the directories and removes every file left in DIR/tmp: partial uploads of a process
+  // that died (the store is tmp/'s only writer, and Init runs before anything is served).
   absl::Status Init();
+  // How many leftover temporary files Init() removed.
+  int stale_temp_files_removed() const { return stale_temp_files_removed_; }
   bool Has(absl::string_view sha256) const;
   absl::StatusOr<int64_t> Size(absl::string_view sha256) const;
   // INVALID_ARGUMENT for a malformed digest or a negative size.
@@ -66,8 +70,11 @@ class BlobStore {
   std::string PathOf(absl::string_view sha256) const;
 
  private:
+  absl::StatusOr<int> RemoveTempFiles();
+
   const std::string root_;
   const bool durable_;
+  int stale_temp_files_removed_ = 0;
 };
 
 }  // namespace emar

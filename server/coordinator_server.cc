@@ -10,7 +10,8 @@ namespace emar {
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
     : coordinator_(coordinator),
       evaluation_(coordinator, options.max_blob_bytes),
-      worker_(coordinator) {}
+      worker_(coordinator),
+      uploads_(coordinator, options.uploads) {}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const ServerOptions& options) {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "server/coordinator.h"
 #include "server/evaluation_service.h"
+#include "server/upload_reactor.h"
 #include "server/worker_service.h"
 
 namespace emar {
@@ -22,6 +23,7 @@ struct ServerOptions {
   std::string listen;  // HOST:PORT; port 0 picks a free one; empty: in-process only
   int64_t max_blob_bytes = int64_t{16} << 30;
   int max_message_bytes = 64 << 20;
+  UploadLimits uploads;  // concurrent and idle uploads (--max-uploads, --upload-idle-seconds)
 };
 
 class CoordinatorServer {
@@ -43,6 +45,7 @@ class CoordinatorServer {
   Coordinator* const coordinator_;
   EvaluationServiceImpl evaluation_;
   WorkerServiceImpl worker_;
+  UploadLimiter uploads_;  // declared before server_: outlives every upload reactor
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

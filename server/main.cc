@@ -5,7 +5,9 @@
 // Prints "listening on HOST:PORT" once ready (with the real port when --listen asks for port 0)
 // and, with --port-file, writes the port there. SIGTERM/SIGINT drain and exit 0.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -32,8 +34,40 @@ ABSL_FLAG(int32_t, max_attempts, 3, "a shard failing this many times fails its j
 ABSL_FLAG(int64_t, max_blob_mb, 4096, "largest accepted upload, MiB");
 ABSL_FLAG(double, max_bootstrap_work, emar::kDefaultMaxBootstrapWork,
           "largest resamples x models x examples a job may ask; larger jobs are refused");
+ABSL_FLAG(int32_t, finalizer_threads, 2,
+          "jobs whose reports are built at once (a heavy job holds one, never all)");
+ABSL_FLAG(int32_t, planner_threads, 2, "CreateJob requests checked and sharded at once");
 ABSL_FLAG(int64_t, max_input_mb, 4096,
           "largest input file after decompression, MiB; larger inputs are refused at CreateJob");
+
+ABSL_FLAG(int32_t, max_uploads, 64,
+          "uploads in progress at once; one more is refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(double, upload_idle_seconds, 60,
+          "an upload that receives nothing this long is ended and its partial file removed");
+
+namespace {
+
+// Raises the open-files soft limit to the hard limit, so that descriptors do not run short under
+// load (every upload holds a socket and a temporary file; gRPC stops accepting connections for
+// good once accept4 fails with EMFILE). Returns the soft limit now in force.
+rlim_t RaiseOpenFilesLimit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return RLIM_INFINITY;
+  const rlim_t old_soft = rl.rlim_cur;
+  if (rl.rlim_cur != rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      std::cerr << "emar-coordinator: cannot raise the open files limit from " << old_soft << " to "
+                << rl.rlim_max << "\n";
+      return old_soft;
+    }
+  }
+  std::cerr << "emar-coordinator: open files limit " << old_soft << " -> " << rl.rlim_cur
+            << std::endl;
+  return rl.rlim_cur;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
@@ -41,11 +75,29 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(args.argc(), args.argv());
   const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
 
+  int max_uploads = absl::GetFlag(FLAGS_max_uploads);
+  const double idle_seconds = absl::GetFlag(FLAGS_upload_idle_seconds);
+  if (max_uploads < 1 || !(idle_seconds > 0)) {
+    std::cerr << "emar-coordinator: --max-uploads must be at least 1 and --upload-idle-seconds "
+                 "positive\n";
+    return 1;
+  }
+  // Uploads may take a quarter of the descriptors (each holds about two), the rest stays for
+  // connections, the job store and blob reads.
+  const rlim_t open_files = RaiseOpenFilesLimit();
+  if (open_files != RLIM_INFINITY && static_cast<rlim_t>(max_uploads) > open_files / 4) {
+    max_uploads = static_cast<int>(std::max<rlim_t>(1, open_files / 4));
+    std::cerr << "emar-coordinator: --max-uploads lowered to " << max_uploads
+              << " (a quarter of the open files limit)" << std::endl;
+  }
+
   emar::CoordinatorOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
   options.max_input_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_input_mb)) << 20;
   options.max_bootstrap_work = absl::GetFlag(FLAGS_max_bootstrap_work);
+  options.finalizer_threads = absl::GetFlag(FLAGS_finalizer_threads);
+  options.planner_threads = absl::GetFlag(FLAGS_planner_threads);
   options.scheduler.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_ttl_seconds));
   options.scheduler.max_attempts = absl::GetFlag(FLAGS_max_attempts);
   auto coordinator = emar::Coordinator::Create(options);
@@ -53,9 +105,15 @@ int main(int argc, char** argv) {
     std::cerr << "emar-coordinator: " << coordinator.status().message() << "\n";
     return 1;
   }
+  if (int removed = (*coordinator)->blobs().stale_temp_files_removed(); removed > 0) {
+    std::cerr << "emar-coordinator: removed " << removed
+              << " partial upload(s) left in the data dir's tmp/" << std::endl;
+  }
   emar::ServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_mb) << 20;
+  server_options.uploads.max_concurrent = max_uploads;
+  server_options.uploads.idle_timeout = absl::Seconds(idle_seconds);
   auto server = emar::CoordinatorServer::Start(coordinator->get(), server_options);
   if (!server.ok()) {
     std::cerr << "emar-coordinator: " << server.status().message() << "\n";

@@ -1,38 +1,118 @@
 #include "server/upload_reactor.h"
 
-#include <memory>
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/base/const_init.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 
 namespace emar {
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
+class UploadReactor;
+
+// The limiter serving each coordinator (see UploadLimiter): the services hold only a
+// Coordinator*, so this is how a new upload finds its limits.
+ABSL_CONST_INIT absl::Mutex registry_mu(absl::kConstInit);
+absl::flat_hash_map<const Coordinator*, UploadLimiter*>& Registry()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  static auto* registry = new absl::flat_hash_map<const Coordinator*, UploadLimiter*>();
+  return *registry;
+}
+
+UploadLimiter* FindLimiter(const Coordinator* coordinator) {
+  absl::MutexLock lock(&registry_mu);
+  auto it = Registry().find(coordinator);
+  return it == Registry().end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+// Who ends an upload first, its own reactor (commit, error, cancellation) or the limiter's idle
+// scan, wins; the state outlives the reactor because the scan may look at it after OnDone.
+struct UploadCall {
+  absl::Mutex mu;
+  bool finished ABSL_GUARDED_BY(mu) = false;             // Finish is called, or about to be
+  UploadReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once done
+  SteadyClock::time_point last_message ABSL_GUARDED_BY(mu);
+};
+
+namespace {
+
 // Client-streaming upload: header in the first message, chunks in any. The blob becomes visible
-// only after Commit verified size and digest.
+// only after Commit verified size and digest. Every member but call_ is guarded by call_->mu once
+// the constructor has returned.
 class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobRequest> {
  public:
-  UploadReactor(Coordinator* c, int64_t max_bytes, emar::v1::UploadBlobResponse* resp)
-      : coordinator_(c), max_bytes_(max_bytes), resp_(resp) {
-    StartRead(&msg_);
+  UploadReactor(Coordinator* c, UploadLimiter* limiter, int64_t max_bytes,
+                emar::v1::UploadBlobResponse* resp)
+      : coordinator_(c),
+        limiter_(limiter),
+        max_bytes_(max_bytes),
+        resp_(resp),
+        call_(std::make_shared<UploadCall>()) {
+    grpc::Status refused;
+    {
+      absl::MutexLock lock(&call_->mu);
+      call_->reactor = this;
+      call_->last_message = SteadyClock::now();
+      if (limiter_ == nullptr || limiter_->TryAdmit(call_)) {
+        StartRead(&msg_);
+        return;
+      }
+      refused = EndLocked(absl::ResourceExhaustedError(absl::StrCat(
+          "too many uploads in progress: the coordinator takes at most ",
+          limiter_->limits().max_concurrent, " at once (--max-uploads); retry when one ends")));
+    }
+    Finish(refused);
   }
+
   void OnReadDone(bool ok) override {
-    if (!ok) {  // client half-closed: the upload is complete
-      Finish(ToGrpcStatus(Commit()));
-      return;
+    grpc::Status end;
+    {
+      absl::MutexLock lock(&call_->mu);
+      if (call_->finished) return;  // ended meanwhile by the idle scan
+      if (ok) {
+        call_->last_message = SteadyClock::now();
+        absl::Status s = Consume();
+        if (s.ok()) {
+          StartRead(&msg_);
+          return;
+        }
+        end = EndLocked(s);
+      } else {  // half-closed (the upload is complete) or cancelled (Commit finds it short)
+        end = EndLocked(Commit());
+      }
     }
-    absl::Status s = Consume();
-    if (!s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&msg_);
+    Finish(end);
   }
-  void OnDone() override { delete this; }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&call_->mu);
+      call_->reactor = nullptr;
+    }
+    if (limiter_ != nullptr) limiter_->Release(call_.get());  // already done by EndLocked
+    delete this;
+  }
+
+  // Marks the upload finished, removes its temporary file (unless committed) and frees its slot;
+  // the caller then calls Finish with the result, after releasing call_->mu.
+  grpc::Status EndLocked(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(call_->mu) {
+    call_->finished = true;
+    if (limiter_ != nullptr) limiter_->Release(call_.get());
+    writer_.reset();
+    return ToGrpcStatus(s);
+  }
 
  private:
-  absl::Status Consume() {
+  absl::Status Consume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(call_->mu) {
     if (!started_) {
       started_ = true;
       sha_ = msg_.sha256();
@@ -52,7 +132,8 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
     if (present_) return absl::OkStatus();  // already stored: drain the stream
     return writer_->Append(msg_.chunk());
   }
-  absl::Status Commit() {
+
+  absl::Status Commit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(call_->mu) {
     if (!started_)
       return absl::InvalidArgumentError(
           "empty upload: the first message needs sha256 and size_bytes");
@@ -67,8 +148,10 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
   }
 
   Coordinator* const coordinator_;
+  UploadLimiter* const limiter_;  // null: no limits
   const int64_t max_bytes_;
   emar::v1::UploadBlobResponse* const resp_;
+  const std::shared_ptr<UploadCall> call_;
   emar::v1::UploadBlobRequest msg_;
   bool started_ = false;
   bool present_ = false;
@@ -77,11 +160,88 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
   std::unique_ptr<BlobStore::Writer> writer_;
 };
 
+// Ends those of `calls` that have received no message for `timeout`.
+void EndIdle(const std::vector<std::shared_ptr<UploadCall>>& calls, absl::Duration timeout) {
+  const auto chrono_timeout = absl::ToChronoNanoseconds(timeout);
+  for (const std::shared_ptr<UploadCall>& call : calls) {
+    UploadReactor* reactor = nullptr;
+    grpc::Status end;
+    {
+      absl::MutexLock lock(&call->mu);
+      if (call->finished || call->reactor == nullptr) continue;
+      if (SteadyClock::now() - call->last_message < chrono_timeout) continue;
+      reactor = call->reactor;
+      end = reactor->EndLocked(absl::DeadlineExceededError(
+          absl::StrCat("upload idle for ", absl::FormatDuration(timeout),
+                       " (--upload-idle-seconds): no message received; the partial upload was "
+                       "discarded")));
+    }
+    // Not yet deleted: a reactor is deleted only after its Finish, and only this call makes it.
+    reactor->Finish(end);
+  }
+}
+
 }  // namespace
+
+UploadLimiter::UploadLimiter(Coordinator* coordinator, UploadLimits limits)
+    : coordinator_(coordinator), limits_(limits) {
+  {
+    absl::MutexLock lock(&registry_mu);
+    Registry()[coordinator_] = this;
+  }
+  if (limits_.idle_timeout != absl::InfiniteDuration()) {
+    scanner_ = std::thread([this] { ScanLoop(); });
+  }
+}
+
+UploadLimiter::~UploadLimiter() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (scanner_.joinable()) scanner_.join();
+  absl::MutexLock lock(&registry_mu);
+  auto it = Registry().find(coordinator_);
+  if (it != Registry().end() && it->second == this) Registry().erase(it);
+}
+
+int UploadLimiter::in_progress() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(active_.size());
+}
+
+bool UploadLimiter::TryAdmit(std::shared_ptr<UploadCall> call) {
+  absl::MutexLock lock(&mu_);
+  if (static_cast<int>(active_.size()) >= limits_.max_concurrent) return false;
+  const UploadCall* key = call.get();
+  active_.emplace(key, std::move(call));
+  return true;
+}
+
+void UploadLimiter::Release(const UploadCall* call) {
+  absl::MutexLock lock(&mu_);
+  active_.erase(call);
+}
+
+void UploadLimiter::ScanLoop() {
+  // The timeout is honoured to within a quarter of itself (at most a second late).
+  const absl::Duration interval =
+      std::clamp(limits_.idle_timeout / 4, absl::Milliseconds(10), absl::Seconds(1));
+  for (;;) {
+    std::vector<std::shared_ptr<UploadCall>> calls;
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval)) return;
+      calls.reserve(active_.size());
+      for (const auto& [key, call] : active_) calls.push_back(call);
+    }
+    EndIdle(calls, limits_.idle_timeout);  // without mu_: call mutexes come first
+  }
+}
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
     Coordinator* coordinator, int64_t max_blob_bytes, emar::v1::UploadBlobResponse* resp) {
-  return new UploadReactor(coordinator, max_blob_bytes, resp);
+  return new UploadReactor(coordinator, FindLimiter(coordinator), max_blob_bytes, resp);
 }
 
 }  // namespace emar

@@ -1,19 +1,77 @@
 // The server side of EvaluationService.UploadBlob: a client-streaming upload into the blob store
 // (header in the first message, chunks in any), visible only once size and digest are verified.
+// Uploads are bounded in number and in idle time by the UploadLimiter serving their coordinator:
+//
+//   UploadLimiter uploads(coordinator, {.max_concurrent = 64, .idle_timeout = absl::Seconds(60)});
+//   ... serve; EvaluationServiceImpl::UploadBlob calls NewUploadReactor(coordinator, ...) ...
+//   server->Shutdown(grace);  // then `uploads` may go
+//
+// Whatever ends an upload (commit, error, cancellation, idle timeout, refusal) removes its
+// temporary file and frees its slot before the client sees the status.
 #ifndef EMAR_SERVER_UPLOAD_REACTOR_H_
 #define EMAR_SERVER_UPLOAD_REACTOR_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <memory>
+#include <thread>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "emar/v1/service.grpc.pb.h"
 #include "server/coordinator.h"
 
 namespace emar {
 
+struct UploadLimits {
+  // Uploads in progress at once; one more is refused at once with RESOURCE_EXHAUSTED naming the
+  // limit and --max-uploads.
+  int max_concurrent = 64;
+  // An upload that receives no message for this long ends with DEADLINE_EXCEEDED (naming
+  // --upload-idle-seconds) and its partial file is removed. InfiniteDuration: never.
+  absl::Duration idle_timeout = absl::Seconds(60);
+};
+
+struct UploadCall;  // one upload's state, shared by its reactor and the limiter (.cc)
+
+// The uploads in progress into one Coordinator: admits at most `max_concurrent` of them and ends
+// idle ones from one background thread (no thread or timer per upload). While it exists,
+// NewUploadReactor(coordinator, ...) finds it through `coordinator`; one limiter per coordinator
+// at a time. Thread-safe.
+class UploadLimiter {
+ public:
+  // `coordinator` is only a key here. Destroy the limiter after the server serving uploads has
+  // shut down (no upload reactor alive).
+  UploadLimiter(Coordinator* coordinator, UploadLimits limits);
+  ~UploadLimiter();
+  UploadLimiter(const UploadLimiter&) = delete;
+  UploadLimiter& operator=(const UploadLimiter&) = delete;
+
+  const UploadLimits& limits() const { return limits_; }
+  // Uploads holding a slot now.
+  int in_progress() const;
+
+  // For the upload reactor: takes a slot for `call` (false when all are taken) and frees it
+  // (idempotent).
+  bool TryAdmit(std::shared_ptr<UploadCall> call);
+  void Release(const UploadCall* call);
+
+ private:
+  void ScanLoop();
+
+  Coordinator* const coordinator_;
+  const UploadLimits limits_;
+  mutable absl::Mutex mu_;  // taken after an UploadCall's mutex, never before
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<const UploadCall*, std::shared_ptr<UploadCall>> active_ ABSL_GUARDED_BY(mu_);
+  std::thread scanner_;
+};
+
 // A reactor for one UploadBlob call; it deletes itself when done. Blobs larger than
-// `max_blob_bytes` are refused with RESOURCE_EXHAUSTED.
+// `max_blob_bytes` are refused with RESOURCE_EXHAUSTED. The limits are those of the UploadLimiter
+// registered for `coordinator`; without one, uploads are unlimited in number and time.
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
     Coordinator* coordinator, int64_t max_blob_bytes, emar::v1::UploadBlobResponse* resp);
 

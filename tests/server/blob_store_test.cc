@@ -1,6 +1,10 @@
 #include "server/blob_store.h"
 
+#include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/sha256.h"
 #include "common/status_matchers.h"
@@ -70,6 +74,47 @@ TEST(BlobStoreTest, PutIsContentAddressed) {
   ASSERT_OK_AND_ASSIGN(std::string b, store.Put("same"));
   EXPECT_EQ(a, b);
   EXPECT_EQ(a, Sha256Hex("same"));
+}
+
+TEST(BlobStoreTest, InitRemovesPartialUploadsLeftInTmp) {
+  TempDir dir;
+  {
+    BlobStore store(dir.path());
+    ASSERT_OK(store.Init());
+    EXPECT_EQ(store.stale_temp_files_removed(), 0);
+    ASSERT_OK(store.Put("kept"));
+    // Two uploads cut short by SIGKILL in a child process: nothing gets to remove their files.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto w1 = store.StartWrite(Sha256Hex("first partial"), 100);
+      auto w2 = store.StartWrite(Sha256Hex("second partial"), 100);
+      if (w1.ok() && w2.ok() && (*w1)->Append("first").ok()) ::kill(::getpid(), SIGKILL);
+      ::_exit(1);
+    }
+    int wstatus = 0;
+    ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL);
+  }
+  auto tmp_entries = [&] {
+    int n = 0;
+    DIR* d = ::opendir((dir.path() + "/tmp").c_str());
+    if (d == nullptr) return -1;
+    while (const struct dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
+    ::closedir(d);
+    return n;
+  };
+  ASSERT_EQ(tmp_entries(), 2);
+
+  BlobStore restarted(dir.path());
+  ASSERT_OK(restarted.Init());
+  EXPECT_EQ(restarted.stale_temp_files_removed(), 2);
+  EXPECT_EQ(tmp_entries(), 0);
+  EXPECT_TRUE(restarted.Has(Sha256Hex("kept")));  // published blobs stay
+  EXPECT_FALSE(restarted.Has(Sha256Hex("first partial")));
+  ASSERT_OK_AND_ASSIGN(std::string again, restarted.Put("first partial"));  // re-upload works
+  EXPECT_TRUE(restarted.Has(again));
+  EXPECT_EQ(tmp_entries(), 0);
 }
 
 }  // namespace
