@@ -22,6 +22,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   if (!options.listen.empty()) {
     builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
   }
+  // No SO_REUSEPORT: a second coordinator on a port in use must fail to start, not share it
+  // (on the same data dir its start-up cleanup would delete the first one's partial uploads).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&s->evaluation_);
@@ -43,7 +46,7 @@ std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
 }
 
 void CoordinatorServer::Shutdown(absl::Duration grace) {
-  if (shut_down_) return;
+  if (shut_down_ || server_ == nullptr) return;  // never started (Start failed)
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
   // Long-polls must end for the server to drain.

@@ -487,5 +487,18 @@ TEST_F(EvaluationClientTest, IdenticalInputsAreUploadedOnce) {
   EXPECT_EQ(rpcs_->Count("UploadBlob"), 5);  // 6 inputs, 5 distinct contents
 }
 
+// A second coordinator on an address in use fails to start instead of sharing the port.
+TEST_F(EvaluationClientTest, SecondServerOnTheSameAddressFailsToStart) {
+  StartServer();
+  TempDir other_data;
+  CoordinatorOptions o;
+  o.data_dir = other_data.path();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Coordinator> other, Coordinator::Create(o));
+  EXPECT_THAT(CoordinatorServer::Start(other.get(), ServerOptions{address_}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot listen")));
+  // The first one still serves.
+  ASSERT_OK(client_->ListJobs(10).status());
+}
+
 }  // namespace
 }  // namespace emar
