@@ -322,6 +322,15 @@ absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
   return resp;
 }
 
+absl::StatusOr<bool> Coordinator::IsStaleLeaseLocked(const emar::v1::CompleteRequest& req) {
+  const LeaseCheck check = scheduler_.CheckLease(req.job_id(), req.shard_id(), req.lease_id());
+  if (check == LeaseCheck::kStale) return true;
+  if (check != LeaseCheck::kCurrent) {
+    return LeaseError(check, req.job_id(), req.shard_id(), req.lease_id());
+  }
+  return false;
+}
+
 absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
     const emar::v1::CompleteRequest& req) {
   if (req.job_id().empty()) return absl::InvalidArgumentError("job_id is required");
@@ -330,24 +339,12 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
   std::vector<std::function<void()>> calls;
   // Only the shard's current lease may complete or fail it. A stale lease's late answer is
   // acknowledged as a duplicate and ignored; anything else is refused.
-  {
-    absl::MutexLock lock(&mu_);
-    const LeaseCheck check = scheduler_.CheckLease(req.job_id(), req.shard_id(), req.lease_id());
-    if (check == LeaseCheck::kStale) {
-      resp.set_duplicate(true);
-      return resp;
-    }
-    if (check != LeaseCheck::kCurrent) {
-      return LeaseError(check, req.job_id(), req.shard_id(), req.lease_id());
-    }
-  }
   if (req.has_failure()) {
     std::optional<SchedulerEvent> ev;
     {
       absl::MutexLock lock(&mu_);
-      // Re-checked: the lease may have expired since (then the expiry counted the attempt).
-      if (scheduler_.CheckLease(req.job_id(), req.shard_id(), req.lease_id()) !=
-          LeaseCheck::kCurrent) {
+      ASSIGN_OR_RETURN(const bool stale, IsStaleLeaseLocked(req));
+      if (stale) {
         resp.set_duplicate(true);
         return resp;
       }
@@ -376,12 +373,14 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
   }
   {
     absl::MutexLock lock(&mu_);
-    if (!scheduler_.HasJob(req.job_id())) {
-      resp.set_duplicate(true);  // job finished, failed or was cancelled: nothing to count
+    ASSIGN_OR_RETURN(const bool stale, IsStaleLeaseLocked(req));
+    if (stale) {
+      resp.set_duplicate(true);
       return resp;
     }
   }
-  // Durable before acknowledged; the store itself refuses a second result for a shard.
+  // Durable before acknowledged; the store itself refuses a second result for a shard. A result
+  // once stored counts even if its lease expired since (results are deterministic).
   ASSIGN_OR_RETURN(bool fresh,
                    store_->RecordShardResult(req.job_id(), req.shard_id(), req.result()));
   {
@@ -408,17 +407,15 @@ void Coordinator::Tick() {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
-    const std::vector<SchedulerEvent> expired = scheduler_.ExpireLeases(now);
-    for (const SchedulerEvent& e : expired) {
-      if (!e.job_failed) continue;
-      failures.push_back(e);
-      // Out of the scheduler before dispatching: no worker may get a shard of a failing job.
-      scheduler_.RemoveJob(e.job_id);
-    }
-    for (const SchedulerEvent& e : expired) {
-      if (e.job_failed) continue;
-      LogIfFailed(store_->RecordShardAttempt(e.job_id, e.shard_id, e.attempts),
-                  absl::StrCat("saving attempts of shard ", e.shard_id, " of ", e.job_id));
+    for (SchedulerEvent& e : scheduler_.ExpireLeases(now)) {
+      if (e.job_failed) {
+        // Out of the scheduler before dispatching: no worker may get a shard of a failing job.
+        scheduler_.RemoveJob(e.job_id);
+        failures.push_back(std::move(e));
+      } else {
+        LogIfFailed(store_->RecordShardAttempt(e.job_id, e.shard_id, e.attempts),
+                    absl::StrCat("saving attempts of shard ", e.shard_id, " of ", e.job_id));
+      }
     }
     DispatchLocked(&calls);
     for (auto it = waiters_.begin(); it != waiters_.end();) {

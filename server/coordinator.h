@@ -127,6 +127,10 @@ class Coordinator {
   void FinalizerLoop();
   void PlannerLoop();
   void Finalize(const std::string& job_id);
+  // True when `req` names an earlier lease of its shard (answer: a duplicate, ignored); an error
+  // when it names no lease of it; false for the shard's current lease.
+  absl::StatusOr<bool> IsStaleLeaseLocked(const emar::v1::CompleteRequest& req)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves a job to a terminal state, persists it and tells watchers. Takes mu_ itself.
   void FinishJob(const std::string& job_id, emar::v1::JobState state, const std::string& error);
 

@@ -7,22 +7,6 @@
 
 namespace emar {
 
-absl::string_view LeaseCheckName(LeaseCheck c) {
-  switch (c) {
-    case LeaseCheck::kCurrent:
-      return "current";
-    case LeaseCheck::kStale:
-      return "stale";
-    case LeaseCheck::kUnknownJob:
-      return "unknown job";
-    case LeaseCheck::kUnknownShard:
-      return "unknown shard";
-    case LeaseCheck::kUnknownLease:
-      return "unknown lease";
-  }
-  return "?";
-}
-
 ShardScheduler::ShardScheduler(SchedulerOptions options) : options_(options) {
   std::random_device rd;
   lease_secret_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
@@ -48,7 +32,6 @@ void ShardScheduler::RetireLease(const std::string& job_id, ShardState& shard) {
   if (shard.lease_id.empty()) return;
   leases_.erase(shard.lease_id);
   retired_[shard.lease_id] = {job_id, shard.task.shard_id()};
-  shard.past_leases.push_back(std::move(shard.lease_id));
   shard.lease_id.clear();
 }
 
@@ -102,12 +85,11 @@ LeaseCheck ShardScheduler::CheckLease(const std::string& job_id, int32_t shard_i
   if (job == jobs_.end()) return LeaseCheck::kUnknownJob;
   auto shard = job->second.shards.find(shard_id);
   if (shard == job->second.shards.end()) return LeaseCheck::kUnknownShard;
-  const ShardState& s = shard->second;
-  if (!lease_id.empty() && s.lease_id == lease_id) return LeaseCheck::kCurrent;
-  for (const std::string& past : s.past_leases) {
-    if (past == lease_id) return LeaseCheck::kStale;
-  }
-  return LeaseCheck::kUnknownLease;
+  if (!lease_id.empty() && shard->second.lease_id == lease_id) return LeaseCheck::kCurrent;
+  auto past = retired_.find(lease_id);
+  const bool ours =
+      past != retired_.end() && past->second.first == job_id && past->second.second == shard_id;
+  return ours ? LeaseCheck::kStale : LeaseCheck::kUnknownLease;
 }
 
 CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shard_id) {
@@ -180,7 +162,13 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
   if (job == jobs_.end()) return;
   for (auto& [id, s] : job->second.shards) {
     if (!s.lease_id.empty()) leases_.erase(s.lease_id);
-    for (const std::string& past : s.past_leases) retired_.erase(past);
+  }
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (it->second.first == job_id) {
+      retired_.erase(it++);
+    } else {
+      ++it;
+    }
   }
   jobs_.erase(job);  // queue entries become stale and are skipped
 }
@@ -193,13 +181,6 @@ bool ShardScheduler::IsJobComplete(const std::string& job_id) const {
 int ShardScheduler::done_shards(const std::string& job_id) const {
   auto job = jobs_.find(job_id);
   return job == jobs_.end() ? 0 : job->second.done;
-}
-
-int32_t ShardScheduler::attempts(const std::string& job_id, int32_t shard_id) const {
-  auto job = jobs_.find(job_id);
-  if (job == jobs_.end()) return 0;
-  auto s = job->second.shards.find(shard_id);
-  return s == job->second.shards.end() ? 0 : s->second.attempts;
 }
 
 }  // namespace emar

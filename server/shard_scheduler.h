@@ -55,7 +55,6 @@ enum class LeaseCheck {
   kUnknownShard,  // the job has no such shard waiting (or it was done before a restart)
   kUnknownLease,  // not a lease this scheduler issued for that shard
 };
-absl::string_view LeaseCheckName(LeaseCheck c);
 
 enum class CompleteVerdict {
   kAccepted,   // first result for the shard: count it
@@ -94,10 +93,7 @@ class ShardScheduler {
   void RemoveJob(const std::string& job_id);
 
   bool IsJobComplete(const std::string& job_id) const;
-  bool HasJob(const std::string& job_id) const { return jobs_.contains(job_id); }
   int done_shards(const std::string& job_id) const;
-  // Attempts used so far by a shard (for persisting).
-  int32_t attempts(const std::string& job_id, int32_t shard_id) const;
   size_t pending_count() const { return queue_.size(); }
   size_t lease_count() const { return leases_.size(); }
 
@@ -107,8 +103,7 @@ class ShardScheduler {
     int32_t attempts = 0;
     bool done = false;
     bool queued = false;
-    std::string lease_id;                  // current lease, empty when none
-    std::vector<std::string> past_leases;  // earlier leases: their late calls are "stale"
+    std::string lease_id;  // current lease, empty when none
     std::string last_error;
   };
   struct JobState {
@@ -133,7 +128,7 @@ class ShardScheduler {
   absl::flat_hash_map<std::string, JobState> jobs_;
   std::deque<std::pair<std::string, int32_t>> queue_;  // may hold stale entries; skipped on pop
   absl::flat_hash_map<std::string, LeaseState> leases_;
-  // Past leases of jobs still here, for Heartbeat: lease id -> (job id, shard id).
+  // Past leases of jobs still here (their late calls are "stale"): lease id -> (job, shard).
   absl::flat_hash_map<std::string, std::pair<std::string, int32_t>> retired_;
   uint64_t next_lease_ = 1;
   uint64_t lease_secret_;  // random per scheduler: lease ids cannot be guessed
