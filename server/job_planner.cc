@@ -9,6 +9,7 @@
 #include <thread>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/sha256.h"
@@ -54,14 +55,14 @@ class InputResolver {
                                          "' has no digest in input_digests (was it uploaded?)"));
     }
     const std::string& sha = it->second;
-    if (!blobs_.Has(sha)) {
+    const absl::StatusOr<int64_t> size = blobs_.Size(sha);
+    if (!size.ok()) {
       return absl::FailedPreconditionError(absl::StrCat("job spec field '", field, "': blob ", sha,
                                                         " for '", path, "' was not uploaded"));
     }
-    ASSIGN_OR_RETURN(const int64_t size, blobs_.Size(sha));
-    if (static_cast<uint64_t>(size) > max_input_bytes_) {
+    if (static_cast<uint64_t>(*size) > max_input_bytes_) {
       return absl::ResourceExhaustedError(
-          absl::StrCat(path, ": ", size, " bytes exceed the input limit of ", max_input_bytes_,
+          absl::StrCat(path, ": ", *size, " bytes exceed the input limit of ", max_input_bytes_,
                        " bytes (emar-coordinator --max-input-mb)"));
     }
     ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
@@ -76,12 +77,21 @@ class InputResolver {
     }
     RETURN_IF_ERROR(expanded.status());
     std::string digest = Sha256Hex(*expanded);
-    if (!blobs_.Has(digest)) {
-      ASSIGN_OR_RETURN(std::unique_ptr<BlobStore::Writer> w,
-                       blobs_.StartWrite(digest, static_cast<int64_t>(expanded->size())));
-      RETURN_IF_ERROR(w->Append(*expanded));
+    {
+      // One copy per content: a file named by several inputs (both datasets' outputs, say) is
+      // written once.
       absl::MutexLock lock(&mu_);
-      pending_.push_back(std::move(w));
+      if (pending_.contains(digest) || blobs_.Has(digest)) {
+        return std::make_pair(std::move(digest), std::move(*expanded));
+      }
+      pending_[digest] = nullptr;  // claimed: another thread loading the same content skips it
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<BlobStore::Writer> w,
+                     blobs_.StartWrite(digest, static_cast<int64_t>(expanded->size())));
+    RETURN_IF_ERROR(w->Append(*expanded));
+    {
+      absl::MutexLock lock(&mu_);
+      pending_[digest] = std::move(w);
     }
     return std::make_pair(std::move(digest), std::move(*expanded));
   }
@@ -89,7 +99,7 @@ class InputResolver {
   // Publishes the decompressed copies written so far. Without it they are discarded.
   absl::Status Publish() {
     absl::MutexLock lock(&mu_);
-    for (auto& w : pending_) RETURN_IF_ERROR(w->Commit());
+    for (auto& [digest, w] : pending_) RETURN_IF_ERROR(w->Commit());
     pending_.clear();
     return absl::OkStatus();
   }
@@ -99,7 +109,9 @@ class InputResolver {
   BlobStore& blobs_;
   const uint64_t max_input_bytes_;
   absl::Mutex mu_;
-  std::vector<std::unique_ptr<BlobStore::Writer>> pending_ ABSL_GUARDED_BY(mu_);
+  // Decompressed copies written but not yet published, by digest.
+  absl::flat_hash_map<std::string, std::unique_ptr<BlobStore::Writer>> pending_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // Runs `fn` on a thread of its own; the thread is joined whatever happens on the caller's side,
@@ -113,6 +125,8 @@ class GuardedThread {
     if (thread_.joinable()) thread_.join();
     return status_;
   }
+
+ private:
   static absl::Status CallNoThrow(const std::function<absl::Status()>& fn) {
     try {
       return fn();
@@ -123,7 +137,6 @@ class GuardedThread {
     }
   }
 
- private:
   absl::Status status_;
   std::thread thread_;
 };
@@ -155,11 +168,9 @@ absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-static absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobStore& blobs,
-                                                int64_t rows_per_shard, uint64_t max_input_bytes,
-                                                double max_bootstrap_work) {
+absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobStore& blobs,
+                                         int64_t rows_per_shard, uint64_t max_input_bytes,
+                                         double max_bootstrap_work) {
   JobPlan plan;
   plan.request = original;
   emar::v1::JobSpec& spec = *plan.request.mutable_spec();
@@ -251,9 +262,9 @@ static absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original
     return absl::OkStatus();
   };
   {
+    // An exception on this thread unwinds through benchmark_check (joined) to PlanJob.
     GuardedThread benchmark_check([&] { return check_references(1); });
-    const absl::Status target_status =
-        GuardedThread::CallNoThrow([&] { return check_references(0); });
+    const absl::Status target_status = check_references(0);
     const absl::Status benchmark_status = benchmark_check.Join();
     RETURN_IF_ERROR(target_status);
     RETURN_IF_ERROR(benchmark_status);
@@ -315,6 +326,8 @@ static absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original
   RETURN_IF_ERROR(inputs.Publish());
   return plan;
 }
+
+}  // namespace
 
 absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& request, BlobStore& blobs,
                                 int64_t rows_per_shard, uint64_t max_input_bytes,
