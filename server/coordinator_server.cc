@@ -9,9 +9,9 @@ namespace emar {
 
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
     : coordinator_(coordinator),
-      evaluation_(coordinator, options.max_blob_bytes),
-      worker_(coordinator),
-      uploads_(coordinator, options.uploads) {}
+      uploads_(options.uploads),
+      evaluation_(coordinator, options.max_blob_bytes, &uploads_),
+      worker_(coordinator) {}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const ServerOptions& options) {

@@ -43,9 +43,9 @@ class CoordinatorServer {
   CoordinatorServer(Coordinator* coordinator, const ServerOptions& options);
 
   Coordinator* const coordinator_;
+  UploadLimiter uploads_;  // declared before server_: outlives every upload reactor
   EvaluationServiceImpl evaluation_;
   WorkerServiceImpl worker_;
-  UploadLimiter uploads_;  // declared before server_: outlives every upload reactor
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

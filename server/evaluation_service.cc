@@ -132,7 +132,7 @@ ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::UploadBlob(
     CallbackServerContext* ctx, emar::v1::UploadBlobResponse* resp) {
-  return NewUploadReactor(coordinator_, max_blob_bytes_, resp);
+  return NewUploadReactor(coordinator_, uploads_, max_blob_bytes_, resp);
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,

@@ -5,6 +5,7 @@
 
 #include "emar/v1/service.grpc.pb.h"
 #include "server/coordinator.h"
+#include "server/upload_reactor.h"
 
 namespace emar {
 
@@ -12,8 +13,9 @@ namespace emar {
 class EvaluationServiceImpl final : public emar::v1::EvaluationService::CallbackService {
  public:
   // Uploads larger than this are refused with RESOURCE_EXHAUSTED.
-  EvaluationServiceImpl(Coordinator* coordinator, int64_t max_blob_bytes)
-      : coordinator_(coordinator), max_blob_bytes_(max_blob_bytes) {}
+  // `uploads` (may be null: no limits) bounds the uploads in number and idle time.
+  EvaluationServiceImpl(Coordinator* coordinator, int64_t max_blob_bytes, UploadLimiter* uploads)
+      : coordinator_(coordinator), max_blob_bytes_(max_blob_bytes), uploads_(uploads) {}
 
   grpc::ServerUnaryReactor* FindMissingBlobs(grpc::CallbackServerContext* ctx,
                                              const emar::v1::FindMissingBlobsRequest* req,
@@ -41,6 +43,7 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
  private:
   Coordinator* const coordinator_;
   const int64_t max_blob_bytes_;
+  UploadLimiter* const uploads_;
 };
 
 }  // namespace emar

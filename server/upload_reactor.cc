@@ -6,7 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/const_init.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 
@@ -16,21 +15,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 class UploadReactor;
-
-// The limiter serving each coordinator (see UploadLimiter): the services hold only a
-// Coordinator*, so this is how a new upload finds its limits.
-ABSL_CONST_INIT absl::Mutex registry_mu(absl::kConstInit);
-absl::flat_hash_map<const Coordinator*, UploadLimiter*>& Registry()
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
-  static auto* registry = new absl::flat_hash_map<const Coordinator*, UploadLimiter*>();
-  return *registry;
-}
-
-UploadLimiter* FindLimiter(const Coordinator* coordinator) {
-  absl::MutexLock lock(&registry_mu);
-  auto it = Registry().find(coordinator);
-  return it == Registry().end() ? nullptr : it->second;
-}
 
 }  // namespace
 
@@ -183,12 +167,7 @@ void EndIdle(const std::vector<std::shared_ptr<UploadCall>>& calls, absl::Durati
 
 }  // namespace
 
-UploadLimiter::UploadLimiter(Coordinator* coordinator, UploadLimits limits)
-    : coordinator_(coordinator), limits_(limits) {
-  {
-    absl::MutexLock lock(&registry_mu);
-    Registry()[coordinator_] = this;
-  }
+UploadLimiter::UploadLimiter(UploadLimits limits) : limits_(limits) {
   if (limits_.idle_timeout != absl::InfiniteDuration()) {
     scanner_ = std::thread([this] { ScanLoop(); });
   }
@@ -200,9 +179,6 @@ UploadLimiter::~UploadLimiter() {
     stop_ = true;
   }
   if (scanner_.joinable()) scanner_.join();
-  absl::MutexLock lock(&registry_mu);
-  auto it = Registry().find(coordinator_);
-  if (it != Registry().end() && it->second == this) Registry().erase(it);
 }
 
 int UploadLimiter::in_progress() const {
@@ -240,8 +216,9 @@ void UploadLimiter::ScanLoop() {
 }
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
-    Coordinator* coordinator, int64_t max_blob_bytes, emar::v1::UploadBlobResponse* resp) {
-  return new UploadReactor(coordinator, FindLimiter(coordinator), max_blob_bytes, resp);
+    Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
+    emar::v1::UploadBlobResponse* resp) {
+  return new UploadReactor(coordinator, limiter, max_blob_bytes, resp);
 }
 
 }  // namespace emar

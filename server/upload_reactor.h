@@ -2,8 +2,8 @@
 // (header in the first message, chunks in any), visible only once size and digest are verified.
 // Uploads are bounded in number and in idle time by the UploadLimiter serving their coordinator:
 //
-//   UploadLimiter uploads(coordinator, {.max_concurrent = 64, .idle_timeout = absl::Seconds(60)});
-//   ... serve; EvaluationServiceImpl::UploadBlob calls NewUploadReactor(coordinator, ...) ...
+//   UploadLimiter uploads({.max_concurrent = 64, .idle_timeout = absl::Seconds(60)});
+//   ... serve; EvaluationServiceImpl::UploadBlob calls NewUploadReactor(coordinator, &uploads, ...)
 //   server->Shutdown(grace);  // then `uploads` may go
 //
 // Whatever ends an upload (commit, error, cancellation, idle timeout, refusal) removes its
@@ -36,15 +36,12 @@ struct UploadLimits {
 
 struct UploadCall;  // one upload's state, shared by its reactor and the limiter (.cc)
 
-// The uploads in progress into one Coordinator: admits at most `max_concurrent` of them and ends
-// idle ones from one background thread (no thread or timer per upload). While it exists,
-// NewUploadReactor(coordinator, ...) finds it through `coordinator`; one limiter per coordinator
-// at a time. Thread-safe.
+// The uploads in progress into one server: admits at most `max_concurrent` of them and ends idle
+// ones from one background thread (no thread or timer per upload). Thread-safe.
 class UploadLimiter {
  public:
-  // `coordinator` is only a key here. Destroy the limiter after the server serving uploads has
-  // shut down (no upload reactor alive).
-  UploadLimiter(Coordinator* coordinator, UploadLimits limits);
+  // Destroy the limiter after the server serving uploads has shut down (no reactor alive).
+  explicit UploadLimiter(UploadLimits limits);
   ~UploadLimiter();
   UploadLimiter(const UploadLimiter&) = delete;
   UploadLimiter& operator=(const UploadLimiter&) = delete;
@@ -61,7 +58,6 @@ class UploadLimiter {
  private:
   void ScanLoop();
 
-  Coordinator* const coordinator_;
   const UploadLimits limits_;
   mutable absl::Mutex mu_;  // taken after an UploadCall's mutex, never before
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
@@ -70,10 +66,11 @@ class UploadLimiter {
 };
 
 // A reactor for one UploadBlob call; it deletes itself when done. Blobs larger than
-// `max_blob_bytes` are refused with RESOURCE_EXHAUSTED. The limits are those of the UploadLimiter
-// registered for `coordinator`; without one, uploads are unlimited in number and time.
+// `max_blob_bytes` are refused with RESOURCE_EXHAUSTED. A null `limiter` leaves uploads
+// unlimited in number and time.
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
-    Coordinator* coordinator, int64_t max_blob_bytes, emar::v1::UploadBlobResponse* resp);
+    Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
+    emar::v1::UploadBlobResponse* resp);
 
 }  // namespace emar
 
