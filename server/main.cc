@@ -28,21 +28,23 @@ ABSL_FLAG(std::string, data_dir, "", "directory for the job store and blobs (req
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
 ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
           "rows of a model output file per shard");
-ABSL_FLAG(int32_t, lease_ttl_seconds, 30,
+ABSL_FLAG(int32_t, lease_ttl_seconds, absl::ToInt64Seconds(emar::SchedulerOptions{}.lease_ttl),
           "a shard whose worker has not heartbeated this long is requeued");
-ABSL_FLAG(int32_t, max_attempts, 3, "a shard failing this many times fails its job");
+ABSL_FLAG(int32_t, max_attempts, emar::SchedulerOptions{}.max_attempts,
+          "a shard failing this many times fails its job");
 ABSL_FLAG(int64_t, max_blob_mb, 4096, "largest accepted upload, MiB");
 ABSL_FLAG(double, max_bootstrap_work, emar::kDefaultMaxBootstrapWork,
           "largest resamples x models x examples a job may ask; larger jobs are refused");
-ABSL_FLAG(int32_t, finalizer_threads, 2,
+ABSL_FLAG(int32_t, finalizer_threads, emar::CoordinatorOptions{}.finalizer_threads,
           "jobs whose reports are built at once (a heavy job holds one, never all)");
-ABSL_FLAG(int32_t, planner_threads, 2, "CreateJob requests checked and sharded at once");
-ABSL_FLAG(int64_t, max_input_mb, 4096,
+ABSL_FLAG(int32_t, planner_threads, emar::CoordinatorOptions{}.planner_threads,
+          "CreateJob requests checked and sharded at once");
+ABSL_FLAG(int64_t, max_input_mb, static_cast<int64_t>(emar::kDefaultMaxInputBytes >> 20),
           "largest input file after decompression, MiB; larger inputs are refused at CreateJob");
 
-ABSL_FLAG(int32_t, max_uploads, 64,
+ABSL_FLAG(int32_t, max_uploads, emar::UploadLimits{}.max_concurrent,
           "uploads in progress at once; one more is refused with RESOURCE_EXHAUSTED");
-ABSL_FLAG(double, upload_idle_seconds, 60,
+ABSL_FLAG(double, upload_idle_seconds, absl::ToDoubleSeconds(emar::UploadLimits{}.idle_timeout),
           "an upload that receives nothing this long is ended and its partial file removed");
 
 namespace {
