@@ -1,5 +1,7 @@
 #include "server/result_assembler.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "eval/metrics/metric_registry.h"
@@ -66,9 +68,14 @@ int ResultAssembler::ModelIndex(const std::string& model) const {
 absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
                                   const emar::v1::ShardResult& result) {
   RETURN_IF_ERROR(init_status_);
+  // The task is the coordinator's own (stored at CreateJob), so a bad one is our bug.
+  if (task.role() != emar::v1::DATASET_ROLE_TARGET &&
+      task.role() != emar::v1::DATASET_ROLE_BENCHMARK) {
+    return absl::InternalError(absl::StrCat("shard ", task.shard_id(), " names unknown role ",
+                                            static_cast<int>(task.role())));
+  }
   const int model = ModelIndex(task.model());
-  if (model < 0 || (task.role() != emar::v1::DATASET_ROLE_TARGET &&
-                    task.role() != emar::v1::DATASET_ROLE_BENCHMARK)) {
+  if (model < 0) {
     return absl::InternalError(
         absl::StrCat("shard ", task.shard_id(), " names unknown model '", task.model(), "'"));
   }
@@ -96,28 +103,43 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
   }
   Coverage& cov = coverage_[CoverageKey(task.role(), model)];
   std::vector<double>& dest = d.systems[static_cast<size_t>(model)];
+  // A refused result leaves nothing behind: the rows it marked are unmarked again (values it
+  // wrote sit in unmarked rows, which a later result overwrites).
+  std::vector<uint32_t> marked;
+  marked.reserve(rows);
+  auto refuse = [&](absl::Status error) {
+    for (uint32_t r : marked) cov.line[r] = 0;
+    return error;
+  };
   for (size_t i = 0; i < rows; ++i) {
     const uint32_t ref_row = result.reference_row(static_cast<int>(i));
     const uint64_t line = result.line(static_cast<int>(i));
     if (ref_row >= d.n) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "shard ", task.shard_id(), " result names reference row ", ref_row, " of ", d.n));
+      return refuse(absl::InvalidArgumentError(absl::StrCat(
+          "shard ", task.shard_id(), " result names reference row ", ref_row, " of ", d.n)));
+    }
+    if (line == 0) {  // lines count from 1; 0 marks a row not yet seen
+      return refuse(absl::InvalidArgumentError(
+          absl::StrCat("shard ", task.shard_id(), " result names line 0 for reference row ",
+                       ref_row, " (lines count from 1)")));
     }
     if (cov.line[ref_row] != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(cov.display_name, ":", line, ": duplicate ",
-                                                     Describe(task.role(), ref_row, false),
-                                                     " (first at line ", cov.line[ref_row], ")"));
+      return refuse(absl::InvalidArgumentError(absl::StrCat(
+          cov.display_name, ":", line, ": duplicate ", Describe(task.role(), ref_row, false),
+          " (first at line ", cov.line[ref_row], ")")));
     }
     cov.line[ref_row] = line;
+    marked.push_back(ref_row);
     for (size_t k = 0; k < width; ++k) {
       double v = result.stats(static_cast<int>(i * width + k));
       if (d.metric->uses_labels()) {
-        const size_t local = static_cast<size_t>(v);
-        if (v < 0 || local >= remap.size()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "shard ", task.shard_id(), " result has label id ", v, " outside its label table"));
+        // Checked as a double first: casting a negative, huge or NaN value is undefined.
+        if (!(v >= 0 && v < static_cast<double>(remap.size())) || v != std::floor(v)) {
+          return refuse(absl::InvalidArgumentError(
+              absl::StrCat("shard ", task.shard_id(), " result has label id ", v,
+                           ", not an index into its label table of ", remap.size())));
         }
-        v = remap[local];
+        v = remap[static_cast<size_t>(v)];
       }
       dest[ref_row * width + k] = v;
     }

@@ -1,6 +1,7 @@
 // Tests of ResultAssembler: row order, label remapping, join checks and malformed shard results.
 #include "server/result_assembler.h"
 
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -264,7 +265,8 @@ TEST(ResultAssemblerTest, UnknownModelOrRoleIsRejected) {
   EXPECT_THAT(a.Add(Task(9, kTarget, "ghost"), FullTarget()),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("shard 9 names unknown model")));
   EXPECT_THAT(a.Add(Task(10, emar::v1::DATASET_ROLE_UNSPECIFIED, "base"), FullTarget()),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("shard 10")));
+              StatusIs(absl::StatusCode::kInternal,
+                       AllOf(HasSubstr("shard 10 names unknown role 0"), Not(HasSubstr("model")))));
 }
 
 TEST(ResultAssemblerTest, LabelIdOutsideTheShardTableIsRejected) {
@@ -272,12 +274,33 @@ TEST(ResultAssemblerTest, LabelIdOutsideTheShardTableIsRejected) {
   ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
   EXPECT_THAT(a.Add(Task(3, kBenchmark, "base"), Result(2, {{0, 1, {0, 2}}}, {"yes", "no"})),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("shard 3"), HasSubstr("label id 2 outside"))));
+                       AllOf(HasSubstr("shard 3"),
+                             HasSubstr("label id 2, not an index into its label table of 2"))));
   EXPECT_THAT(a.Add(Task(4, kBenchmark, "cand"), Result(2, {{0, 1, {-1, 0}}}, {"yes"})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("label id -1 outside")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("label id -1, not an index")));
   // No label table at all.
   EXPECT_THAT(a.Add(Task(5, kBenchmark, "cand"), Result(2, {{1, 1, {0, 0}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("label id 0 outside")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("label id 0, not an index")));
+  // A fractional id would have been truncated to a valid one; huge, infinite and NaN ids would
+  // have been cast with undefined behaviour.
+  for (double bad : {0.5, -0.5, 1e300, std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+    EXPECT_THAT(a.Add(Task(6, kBenchmark, "cand"), Result(2, {{1, 1, {0, bad}}}, {"yes", "no"})),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not an index")))
+        << bad;
+  }
+  // None of the refused results left a row behind.
+  ASSERT_OK(a.Add(Task(7, kBenchmark, "cand"), FullBenchmark()));
+}
+
+TEST(ResultAssemblerTest, LineZeroIsRejectedSoItCannotHideADuplicate) {
+  const emar::v1::JobSpec spec = Spec();
+  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  // Line 0 once marked "not seen yet": the second answer for row 1 slipped past the check.
+  EXPECT_THAT(
+      a.Add(Task(2, kTarget, "base"), Result(1, {{1, 0, {1}}, {1, 5, {0}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("shard 2 result names line 0"), HasSubstr("lines count from 1"))));
 }
 
 TEST(ResultAssemblerTest, MoreDistinctLabelsThanTheMetricSupportsAreRejected) {
