@@ -2,6 +2,10 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+
+#include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -10,7 +14,7 @@ namespace emar {
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
     : coordinator_(coordinator),
       uploads_(options.uploads),
-      evaluation_(coordinator, options.max_blob_bytes, &uploads_),
+      evaluation_(coordinator, options.client_api, &uploads_),
       worker_(coordinator) {}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
@@ -26,7 +30,18 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   // (on the same data dir its start-up cleanup would delete the first one's partial uploads).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  if (options.max_grpc_memory_bytes > 0) {
+    grpc::ResourceQuota quota("emar-coordinator");
+    quota.Resize(static_cast<size_t>(options.max_grpc_memory_bytes));
+    builder.SetResourceQuota(quota);
+  }
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  if (options.max_connection_idle != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options.max_connection_idle),
+                                           std::numeric_limits<int>::max())));
+  }
   builder.RegisterService(&s->evaluation_);
   builder.RegisterService(&s->worker_);
   s->server_ = builder.BuildAndStart();

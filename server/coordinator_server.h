@@ -20,9 +20,17 @@
 namespace emar {
 
 struct ServerOptions {
-  std::string listen;  // HOST:PORT; port 0 picks a free one; empty: in-process only
-  int64_t max_blob_bytes = int64_t{16} << 30;
-  int max_message_bytes = 64 << 20;
+  std::string listen;          // HOST:PORT; port 0 picks a free one; empty: in-process only
+  ClientApiLimits client_api;  // --max-blob-mb, --max-request-kb
+  // The transport's limit for any message (the worker API's shard results are the largest).
+  int max_message_bytes = 64 << 20;  // --max-message-mb
+  // Memory gRPC may hold for all connections together (a message being received counts): past
+  // it, the largest streams are cut with RESOURCE_EXHAUSTED. Without it, gRPC buffers a message
+  // whole before checking max_message_bytes. 0: no limit.
+  int64_t max_grpc_memory_bytes = int64_t{512} << 20;  // --max-grpc-memory-mb
+  // A connection with no call in progress for this long is closed (clients reconnect on their
+  // next call); it bounds the descriptors idle clients hold. InfiniteDuration: never.
+  absl::Duration max_connection_idle = absl::Minutes(5);  // --max-connection-idle-seconds
   UploadLimits uploads;  // concurrent and idle uploads (--max-uploads, --upload-idle-seconds)
 };
 

@@ -113,11 +113,30 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
   std::optional<uint64_t> handle_;
 };
 
+// A server stream refused before it starts: deletes itself when done.
+template <typename T>
+class FinishedWriteReactor final : public grpc::ServerWriteReactor<T> {
+ public:
+  void OnDone() override { delete this; }
+};
+
+// RESOURCE_EXHAUSTED when a client request is larger than --max-request-kb allows.
+absl::Status CheckRequestSize(const google::protobuf::Message& req, int64_t limit) {
+  const size_t size = req.ByteSizeLong();
+  if (static_cast<int64_t>(size) <= limit) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(req.GetDescriptor()->name(), " of ", size,
+                                                   " bytes exceeds --max-request-kb (", limit >> 10,
+                                                   " KiB)"));
+}
+
 }  // namespace
 
 ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
     CallbackServerContext* ctx, const emar::v1::FindMissingBlobsRequest* req,
     emar::v1::FindMissingBlobsResponse* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
   std::vector<std::string> digests(req->sha256().begin(), req->sha256().end());
   for (const std::string& d : digests) {
     if (!IsSha256Hex(d)) {
@@ -132,12 +151,16 @@ ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::UploadBlob(
     CallbackServerContext* ctx, emar::v1::UploadBlobResponse* resp) {
-  return NewUploadReactor(coordinator_, uploads_, max_blob_bytes_, resp);
+  return NewUploadReactor(coordinator_, uploads_, limits_.max_blob_bytes, limits_.max_request_bytes,
+                          resp);
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
                                                      const emar::v1::CreateJobRequest* req,
                                                      emar::v1::Job* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
   // Planned on a coordinator thread, never on this reaction thread: planning reads and checks
   // whole references files. The reactor, `ctx` and `resp` live until Finish.
   ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -151,6 +174,9 @@ ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
 ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx,
                                                   const emar::v1::GetJobRequest* req,
                                                   emar::v1::Job* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
   auto job = coordinator_->GetJob(req->job_id());
   if (job.ok()) *resp = std::move(*job);
   return FinishUnary(ctx, job.status());
@@ -159,6 +185,9 @@ ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx,
 ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx,
                                                     const emar::v1::ListJobsRequest* req,
                                                     emar::v1::ListJobsResponse* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
   auto jobs = coordinator_->ListJobs(req->limit());
   if (jobs.ok()) {
     for (auto& j : *jobs) *resp->add_jobs() = std::move(j);
@@ -169,6 +198,9 @@ ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx,
 ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,
                                                      const emar::v1::CancelJobRequest* req,
                                                      emar::v1::Job* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
   auto job = coordinator_->CancelJob(req->job_id());
   if (job.ok()) *resp = std::move(*job);
   return FinishUnary(ctx, job.status());
@@ -176,12 +208,20 @@ ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,
 
 grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(
     CallbackServerContext* ctx, const emar::v1::WatchJobRequest* req) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    auto* r = new FinishedWriteReactor<emar::v1::JobEvent>();
+    r->Finish(ToGrpcStatus(s));
+    return r;
+  }
   return new WatchReactor(coordinator_, req->job_id());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::GetReport(CallbackServerContext* ctx,
                                                      const emar::v1::GetReportRequest* req,
                                                      emar::v1::Report* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
   auto report = coordinator_->GetReport(req->job_id());
   if (report.ok()) *resp = std::move(*report);
   return FinishUnary(ctx, report.status());

@@ -9,13 +9,20 @@
 
 namespace emar {
 
+// Sizes the client API accepts; beyond them a call ends with RESOURCE_EXHAUSTED naming the flag.
+struct ClientApiLimits {
+  int64_t max_blob_bytes = static_cast<int64_t>(kDefaultMaxInputBytes);  // --max-blob-mb
+  // Every client request and every upload chunk (--max-request-kb). The transport's own limit
+  // (--max-message-mb) is larger, for the worker API's shard results.
+  int64_t max_request_bytes = int64_t{4} << 20;
+};
+
 // `coordinator` must outlive the service.
 class EvaluationServiceImpl final : public emar::v1::EvaluationService::CallbackService {
  public:
-  // Uploads larger than this are refused with RESOURCE_EXHAUSTED.
   // `uploads` (may be null: no limits) bounds the uploads in number and idle time.
-  EvaluationServiceImpl(Coordinator* coordinator, int64_t max_blob_bytes, UploadLimiter* uploads)
-      : coordinator_(coordinator), max_blob_bytes_(max_blob_bytes), uploads_(uploads) {}
+  EvaluationServiceImpl(Coordinator* coordinator, ClientApiLimits limits, UploadLimiter* uploads)
+      : coordinator_(coordinator), limits_(limits), uploads_(uploads) {}
 
   grpc::ServerUnaryReactor* FindMissingBlobs(grpc::CallbackServerContext* ctx,
                                              const emar::v1::FindMissingBlobsRequest* req,
@@ -42,7 +49,7 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
 
  private:
   Coordinator* const coordinator_;
-  const int64_t max_blob_bytes_;
+  const ClientApiLimits limits_;
   UploadLimiter* const uploads_;
 };
 

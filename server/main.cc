@@ -32,7 +32,18 @@ ABSL_FLAG(int32_t, lease_ttl_seconds, absl::ToInt64Seconds(emar::SchedulerOption
           "a shard whose worker has not heartbeated this long is requeued");
 ABSL_FLAG(int32_t, max_attempts, emar::SchedulerOptions{}.max_attempts,
           "a shard failing this many times fails its job");
-ABSL_FLAG(int64_t, max_blob_mb, 4096, "largest accepted upload, MiB");
+ABSL_FLAG(int64_t, max_blob_mb, emar::ClientApiLimits{}.max_blob_bytes >> 20,
+          "largest accepted upload, MiB");
+ABSL_FLAG(int64_t, max_request_kb, emar::ClientApiLimits{}.max_request_bytes >> 10,
+          "largest client request or upload chunk, KiB");
+ABSL_FLAG(int32_t, max_message_mb, emar::ServerOptions{}.max_message_bytes >> 20,
+          "largest message of any kind (worker results are the largest), MiB");
+ABSL_FLAG(int64_t, max_grpc_memory_mb, emar::ServerOptions{}.max_grpc_memory_bytes >> 20,
+          "memory gRPC may hold for all connections, MiB; past it the largest streams are cut "
+          "with RESOURCE_EXHAUSTED (0: no limit)");
+ABSL_FLAG(double, max_connection_idle_seconds,
+          absl::ToDoubleSeconds(emar::ServerOptions{}.max_connection_idle),
+          "a connection with no call in progress this long is closed (clients reconnect)");
 ABSL_FLAG(double, max_bootstrap_work, emar::kDefaultMaxBootstrapWork,
           "largest resamples x models x examples a job may ask; larger jobs are refused");
 ABSL_FLAG(int32_t, finalizer_threads, emar::CoordinatorOptions{}.finalizer_threads,
@@ -79,6 +90,16 @@ int main(int argc, char** argv) {
 
   int max_uploads = absl::GetFlag(FLAGS_max_uploads);
   const double idle_seconds = absl::GetFlag(FLAGS_upload_idle_seconds);
+  if (absl::GetFlag(FLAGS_max_request_kb) < 64 || absl::GetFlag(FLAGS_max_message_mb) < 1 ||
+      absl::GetFlag(FLAGS_max_message_mb) > 2047 ||
+      (absl::GetFlag(FLAGS_max_request_kb) >> 10) > absl::GetFlag(FLAGS_max_message_mb) ||
+      absl::GetFlag(FLAGS_max_grpc_memory_mb) < 0 ||
+      !(absl::GetFlag(FLAGS_max_connection_idle_seconds) > 0)) {
+    std::cerr << "emar-coordinator: need --max-request-kb >= 64, 1 <= --max-message-mb <= 2047 "
+                 "and at least --max-request-kb, --max-grpc-memory-mb >= 0 and "
+                 "--max-connection-idle-seconds positive\n";
+    return 1;
+  }
   if (max_uploads < 1 || !(idle_seconds > 0)) {
     std::cerr << "emar-coordinator: --max-uploads must be at least 1 and --upload-idle-seconds "
                  "positive\n";
@@ -113,7 +134,12 @@ int main(int argc, char** argv) {
   }
   emar::ServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
-  server_options.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_mb) << 20;
+  server_options.client_api.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_mb) << 20;
+  server_options.client_api.max_request_bytes = absl::GetFlag(FLAGS_max_request_kb) << 10;
+  server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  server_options.max_grpc_memory_bytes = absl::GetFlag(FLAGS_max_grpc_memory_mb) << 20;
+  server_options.max_connection_idle =
+      absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_seconds));
   server_options.uploads.max_concurrent = max_uploads;
   server_options.uploads.idle_timeout = absl::Seconds(idle_seconds);
   auto server = emar::CoordinatorServer::Start(coordinator->get(), server_options);

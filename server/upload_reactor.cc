@@ -35,10 +35,11 @@ namespace {
 class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobRequest> {
  public:
   UploadReactor(Coordinator* c, UploadLimiter* limiter, int64_t max_bytes,
-                emar::v1::UploadBlobResponse* resp)
+                int64_t max_message_bytes, emar::v1::UploadBlobResponse* resp)
       : coordinator_(c),
         limiter_(limiter),
         max_bytes_(max_bytes),
+        max_message_bytes_(max_message_bytes),
         resp_(resp),
         call_(std::make_shared<UploadCall>()) {
     grpc::Status refused;
@@ -97,12 +98,18 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
 
  private:
   absl::Status Consume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(call_->mu) {
+    if (static_cast<int64_t>(msg_.chunk().size()) > max_message_bytes_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("upload chunk of ", msg_.chunk().size(), " bytes exceeds --max-request-kb (",
+                       max_message_bytes_ >> 10, " KiB); send smaller chunks"));
+    }
     if (!started_) {
       started_ = true;
       sha_ = msg_.sha256();
       if (msg_.size_bytes() > max_bytes_) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "blob of ", msg_.size_bytes(), " bytes exceeds the limit of ", max_bytes_));
+        return absl::ResourceExhaustedError(absl::StrCat("blob of ", msg_.size_bytes(),
+                                                         " bytes exceeds --max-blob-mb (",
+                                                         max_bytes_ >> 20, " MiB)"));
       }
       if (coordinator_->blobs().Has(sha_)) {
         present_ = true;
@@ -134,6 +141,7 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
   Coordinator* const coordinator_;
   UploadLimiter* const limiter_;  // null: no limits
   const int64_t max_bytes_;
+  const int64_t max_message_bytes_;
   emar::v1::UploadBlobResponse* const resp_;
   const std::shared_ptr<UploadCall> call_;
   emar::v1::UploadBlobRequest msg_;
@@ -217,8 +225,8 @@ void UploadLimiter::ScanLoop() {
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
     Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
-    emar::v1::UploadBlobResponse* resp) {
-  return new UploadReactor(coordinator, limiter, max_blob_bytes, resp);
+    int64_t max_message_bytes, emar::v1::UploadBlobResponse* resp) {
+  return new UploadReactor(coordinator, limiter, max_blob_bytes, max_message_bytes, resp);
 }
 
 }  // namespace emar

@@ -97,7 +97,7 @@ grpc::Status UploadWhole(emar::v1::EvaluationService::Stub& stub, const std::str
 
 class UploadLimitsTest : public ::testing::Test {
  protected:
-  void Start(UploadLimits limits) {
+  void Start(UploadLimits limits, ClientApiLimits api = {}) {
     CoordinatorOptions o;
     o.data_dir = data_.path();
     o.tick = absl::Milliseconds(10);
@@ -107,6 +107,7 @@ class UploadLimitsTest : public ::testing::Test {
     ServerOptions s;
     s.listen = "127.0.0.1:0";
     s.uploads = limits;
+    s.client_api = api;
     auto server = CoordinatorServer::Start(coordinator_.get(), s);
     ASSERT_OK(server.status());
     server_ = std::move(*server);
@@ -223,6 +224,44 @@ formula: relative_gain
   EXPECT_DOUBLE_EQ(report.candidates(0).target().base().value(), 0.5);
   EXPECT_DOUBLE_EQ(report.candidates(0).target().candidate().value(), 1.0);
   EXPECT_EQ(TmpFiles(), 3);  // the three stalled uploads are still there
+}
+
+TEST_F(UploadLimitsTest, OversizedChunksBlobsAndRequestsAreRefusedNamingTheirFlag) {
+  Start({.max_concurrent = 4}, {.max_blob_bytes = 200 << 10, .max_request_bytes = 64 << 10});
+  const std::string big(150 << 10, 'x');
+  // One 150 KiB chunk: past --max-request-kb; the same data in four chunks is fine.
+  grpc::Status s = UploadWhole(*stub_, big, 1);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("chunk of 153600 bytes exceeds --max-request-kb (64"));
+  EXPECT_FALSE(Stored(big));
+  s = UploadWhole(*stub_, big, 4);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(Stored(big));
+  // A blob past --max-blob-mb, even in small chunks.
+  const std::string bigger(300 << 10, 'y');
+  s = UploadWhole(*stub_, bigger, 10);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("exceeds --max-blob-mb"));
+  EXPECT_EQ(TmpFiles(), 0);
+  // A unary request past --max-request-kb: 2,000 digests are 130 KiB.
+  grpc::ClientContext ctx;
+  emar::v1::FindMissingBlobsRequest find;
+  for (int i = 0; i < 2000; ++i) find.add_sha256(Sha256Hex(BlobData(i)));
+  emar::v1::FindMissingBlobsResponse resp;
+  s = stub_->FindMissingBlobs(&ctx, find, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("FindMissingBlobsRequest of "));
+  EXPECT_THAT(s.error_message(), HasSubstr("exceeds --max-request-kb (64 KiB)"));
+  // WatchJob too, though a stream.
+  grpc::ClientContext wctx;
+  emar::v1::WatchJobRequest watch;
+  watch.set_job_id(std::string(100 << 10, 'j'));
+  auto reader = stub_->WatchJob(&wctx, watch);
+  emar::v1::JobEvent ev;
+  EXPECT_FALSE(reader->Read(&ev));
+  s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(Stored(big));  // and still serving
 }
 
 TEST_F(UploadLimitsTest, IdleUploadsEndWithDeadlineExceededAndTheirFilesGo) {

@@ -45,6 +45,7 @@ absl::Status LocalCluster::StartCoordinator(const std::string& listen) {
   if (options_.lease_ttl_seconds > 0) {
     argv.insert(argv.end(), {"--lease_ttl_seconds", absl::StrCat(options_.lease_ttl_seconds)});
   }
+  argv.insert(argv.end(), options_.coordinator_flags.begin(), options_.coordinator_flags.end());
   auto p = Process::Start(argv, dir_.path());
   if (!p.ok()) return p.status();
   if (coordinator_) old_coordinators_.push_back(std::move(coordinator_));

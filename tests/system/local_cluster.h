@@ -30,8 +30,9 @@ CommandResult RunEmarctl(const std::vector<std::string>& args,
 struct ClusterOptions {
   int workers = 2;
   int worker_threads = 1;
-  int64_t rows_per_shard = 0;  // 0: the coordinator's default
-  int lease_ttl_seconds = 0;   // 0: the coordinator's default
+  int64_t rows_per_shard = 0;                  // 0: the coordinator's default
+  int lease_ttl_seconds = 0;                   // 0: the coordinator's default
+  std::vector<std::string> coordinator_flags;  // appended to emar-coordinator's command line
 };
 
 class LocalCluster {
