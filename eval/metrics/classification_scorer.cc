@@ -7,24 +7,18 @@
 
 namespace emar {
 
-ConfusionSummary SummarizeConfusion(absl::Span<const double> confusion, size_t num_labels) {
+ConfusionSummary SummarizeConfusion(absl::Span<const double> acc, size_t num_labels) {
   ConfusionSummary s;
-  std::vector<double> gold_totals(num_labels, 0.0);
-  std::vector<double> pred_totals(num_labels, 0.0);
+  const double* gold_totals = acc.data();
+  const double* pred_totals = acc.data() + num_labels;
+  const double* true_positives = acc.data() + 2 * num_labels;
   double correct = 0;
-  for (size_t g = 0; g < num_labels; ++g) {
-    const double* row = confusion.data() + g * num_labels;
-    for (size_t p = 0; p < num_labels; ++p) {
-      gold_totals[g] += row[p];
-      pred_totals[p] += row[p];
-    }
-    correct += row[g];
-  }
+  for (size_t k = 0; k < num_labels; ++k) correct += true_positives[k];
   double sum_gold_sq = 0, sum_pred_sq = 0, sum_gold_pred = 0, f1_sum = 0;
   for (size_t k = 0; k < num_labels; ++k) {
     if (gold_totals[k] == 0 && pred_totals[k] == 0) continue;
     s.total += gold_totals[k];
-    const double tp = confusion[k * num_labels + k];
+    const double tp = true_positives[k];
     const double precision = pred_totals[k] > 0 ? tp / pred_totals[k] : 0.0;
     const double recall = gold_totals[k] > 0 ? tp / gold_totals[k] : 0.0;
     const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
@@ -67,7 +61,9 @@ void ConfusionMetric::Accumulate(absl::Span<const double> row, double weight, si
                                  absl::Span<double> acc) const {
   const size_t gold = static_cast<size_t>(row[0]);
   const size_t pred = static_cast<size_t>(row[1]);
-  acc[gold * num_labels + pred] += weight;
+  acc[gold] += weight;
+  acc[num_labels + pred] += weight;
+  if (gold == pred) acc[2 * num_labels + gold] += weight;
 }
 
 MetricValue ConfusionMetric::Finalize(absl::Span<const double> acc, size_t num_labels,

@@ -1,11 +1,14 @@
 // Multi-class classification metrics with scikit-learn semantics: `macro_f1`, `micro_f1`, `mcc`.
 //
 // A row is {gold label id, predicted label id} (ids from the shard's LabelTable; labels are
-// compared after stripping Python whitespace). Accumulate expands rows into a
-// num_labels × num_labels confusion matrix, acc[gold * num_labels + predicted] += weight, and
-// Finalize computes the score over the labels that occur in that matrix (nonzero row or column
-// total). That is sklearn's "sorted union of y_true and y_pred", evaluated per resample: a
-// bootstrap resample that drops a label behaves like sklearn run on that resample.
+// compared after stripping Python whitespace). Accumulate adds each row to the three things the
+// scores need from the confusion matrix, its row totals, column totals and diagonal:
+// acc[gold] (gold total), acc[num_labels + predicted] (predicted total) and, when they agree,
+// acc[2 * num_labels + gold] (true positives). 3 × num_labels doubles rather than the whole
+// num_labels² matrix: a resample of a 2,048-label dataset summarises 6,144 values, not 4 million.
+// Finalize computes the score over the labels that occur (nonzero gold or predicted total).
+// That is sklearn's "sorted union of y_true and y_pred", evaluated per resample: a bootstrap
+// resample that drops a label behaves like sklearn run on that resample.
 // Zero divisions count 0 (sklearn's zero_division="warn" value). Values are fractions; an empty
 // matrix is undefined (sklearn 1.2.1 returns NaN for macro-F1 and 0 for micro-F1/MCC there).
 //
@@ -38,8 +41,9 @@ struct ConfusionSummary {
   double mcc = 0;
 };
 
-// `confusion` is row-major num_labels × num_labels (gold × predicted), weights ≥ 0.
-ConfusionSummary SummarizeConfusion(absl::Span<const double> confusion, size_t num_labels);
+// `acc` is a ConfusionMetric accumulator over `num_labels` labels (3 × num_labels: gold totals,
+// predicted totals, true positives), weights ≥ 0.
+ConfusionSummary SummarizeConfusion(absl::Span<const double> acc, size_t num_labels);
 
 // Shared implementation; the subclasses only pick the summary field.
 class ConfusionMetric : public Metric {
@@ -50,7 +54,7 @@ class ConfusionMetric : public Metric {
   // Precondition: `labels` is non-null; the reference holds exactly one label.
   absl::Status ScoreExample(const Prediction& prediction, const Reference& reference,
                             LabelTable* labels, absl::Span<double> row) const override;
-  size_t AccumulatorWidth(size_t num_labels) const override { return num_labels * num_labels; }
+  size_t AccumulatorWidth(size_t num_labels) const override { return 3 * num_labels; }
   // Precondition: both ids in `row` are < num_labels.
   void Accumulate(absl::Span<const double> row, double weight, size_t num_labels,
                   absl::Span<double> acc) const override;
