@@ -195,6 +195,8 @@ absl::StatusOr<emar::v1::Job> Coordinator::GetJob(const std::string& job_id) {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(job_id);
     if (it != active_.end()) return it->second;
+    auto f = finishing_.find(job_id);
+    if (f != finishing_.end()) return f->second;
   }
   return store_->GetJob(job_id);
 }
@@ -206,6 +208,8 @@ absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit) {
   for (emar::v1::Job& j : jobs) {
     auto it = active_.find(j.job_id());
     if (it != active_.end()) j = it->second;
+    auto f = finishing_.find(j.job_id());
+    if (f != finishing_.end()) j = f->second;
   }
   return jobs;
 }
@@ -239,6 +243,8 @@ absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCall
       snapshot = it->second;
       if (shutdown_) return absl::UnavailableError("the coordinator is shutting down");
       watchers_[handle] = Watcher{job_id, cb, std::move(on_shutdown)};
+    } else if (auto f = finishing_.find(job_id); f != finishing_.end()) {
+      snapshot = f->second;  // terminal: all there will be
     }
   }
   if (snapshot.job_id().empty()) {
@@ -296,8 +302,12 @@ void Coordinator::DispatchLocked(std::vector<std::function<void()>>* out) {
     if (job != active_.end() && job->second.state() == emar::v1::JOB_STATE_QUEUED) {
       job->second.set_state(emar::v1::JOB_STATE_RUNNING);
       job->second.set_updated_unix_ms(absl::ToUnixMillis(now));
-      // Best effort: QUEUED vs RUNNING is re-derived on recovery.
-      LogIfFailed(store_->UpdateJob(job->second), "saving RUNNING state of " + task->job_id());
+      // Written after the lock is released (group-committed with other writes). Best effort:
+      // QUEUED vs RUNNING is re-derived on recovery, and the store never lets this late write
+      // overwrite a terminal state.
+      out->push_back([this, j = job->second] {
+        LogIfFailed(store_->UpdateJob(j), "saving RUNNING state of " + j.job_id());
+      });
       NotifyLocked(task->job_id(), out);
     }
     out->push_back(
@@ -351,9 +361,8 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
       ev = scheduler_.Fail(req.job_id(), req.shard_id(), req.failure().message(),
                            req.failure().input_error());
       if (ev && !ev->job_failed) {
-        LogIfFailed(
-            store_->RecordShardAttempt(req.job_id(), req.shard_id(), ev->attempts),
-            absl::StrCat("saving attempts of shard ", req.shard_id(), " of ", req.job_id()));
+        calls.push_back([this, job_id = req.job_id(), shard_id = req.shard_id(),
+                         attempts = ev->attempts] { SaveAttempts(job_id, shard_id, attempts); });
         DispatchLocked(&calls);
       }
     }
@@ -413,8 +422,9 @@ void Coordinator::Tick() {
         scheduler_.RemoveJob(e.job_id);
         failures.push_back(std::move(e));
       } else {
-        LogIfFailed(store_->RecordShardAttempt(e.job_id, e.shard_id, e.attempts),
-                    absl::StrCat("saving attempts of shard ", e.shard_id, " of ", e.job_id));
+        calls.push_back([this, job_id = e.job_id, shard_id = e.shard_id, attempts = e.attempts] {
+          SaveAttempts(job_id, shard_id, attempts);
+        });
       }
     }
     DispatchLocked(&calls);
@@ -514,28 +524,42 @@ void Coordinator::Finalize(const std::string& job_id) {
   FinishJob(job_id, emar::v1::JOB_STATE_SUCCEEDED, "");
 }
 
+void Coordinator::SaveAttempts(const std::string& job_id, int32_t shard_id, int32_t attempts) {
+  LogIfFailed(store_->RecordShardAttempt(job_id, shard_id, attempts),
+              absl::StrCat("saving attempts of shard ", shard_id, " of ", job_id));
+}
+
 void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state,
                             const std::string& error) {
   std::vector<std::function<void()>> calls;
+  emar::v1::Job job;
   {
+    // Out of the active set and the scheduler at once (no second FinishJob, no more leases);
+    // `finishing_` answers GetJob and Watch until the store has the terminal state.
     absl::MutexLock lock(&mu_);
     auto it = active_.find(job_id);
-    if (it == active_.end()) return;  // already terminal
-    emar::v1::Job& job = it->second;
+    if (it == active_.end()) return;  // already terminal, or being finished
+    job = std::move(it->second);
+    active_.erase(it);
     job.set_state(state);
     job.set_error(error);
     job.set_updated_unix_ms(absl::ToUnixMillis(clock_->Now()));
-    // The state change must reach the store: a job that looks RUNNING after a restart would be
-    // resumed (and a cancelled one re-run). Retried once, then logged loudly.
-    absl::Status saved = store_->UpdateJob(job);
-    if (!saved.ok()) saved = store_->UpdateJob(job);
-    LogIfFailed(saved, absl::StrCat("saving terminal state ", emar::v1::JobState_Name(state),
-                                    " of ", job_id, " (it will be resumed after a restart)"));
     scheduler_.RemoveJob(job_id);
-    NotifyLocked(job_id, &calls);
-    active_.erase(it);
+    finishing_[job_id] = job;
+  }
+  // The state change must reach the store: a job that looks RUNNING after a restart would be
+  // resumed (and a cancelled one re-run). Retried once, then logged loudly. Outside the lock:
+  // a commit waits for the disk.
+  absl::Status saved = store_->UpdateJob(job);
+  if (!saved.ok()) saved = store_->UpdateJob(job);
+  LogIfFailed(saved, absl::StrCat("saving terminal state ", emar::v1::JobState_Name(state), " of ",
+                                  job_id, " (it will be resumed after a restart)"));
+  {
+    absl::MutexLock lock(&mu_);
+    finishing_.erase(job_id);
     for (auto w = watchers_.begin(); w != watchers_.end();) {
       if (w->second.job_id == job_id) {
+        calls.push_back([cb = std::move(w->second.cb), job] { cb(job); });
         watchers_.erase(w++);
       } else {
         ++w;

@@ -131,7 +131,9 @@ class Coordinator {
   // when it names no lease of it; false for the shard's current lease.
   absl::StatusOr<bool> IsStaleLeaseLocked(const emar::v1::CompleteRequest& req)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Moves a job to a terminal state, persists it and tells watchers. Takes mu_ itself.
+  // Persists a shard's attempt count (outside mu_); a failure is logged.
+  void SaveAttempts(const std::string& job_id, int32_t shard_id, int32_t attempts);
+  // Moves a job to a terminal state, persists it (outside mu_) and tells watchers. Takes mu_.
   void FinishJob(const std::string& job_id, emar::v1::JobState state, const std::string& error);
 
   // Pairs waiting long-polls with pending shards; collects their callbacks into `out`.
@@ -149,6 +151,8 @@ class Coordinator {
   ShardScheduler scheduler_ ABSL_GUARDED_BY(mu_);
   // Jobs not yet terminal, with live progress.
   absl::flat_hash_map<std::string, emar::v1::Job> active_ ABSL_GUARDED_BY(mu_);
+  // Jobs in their terminal state while FinishJob writes it to the store.
+  absl::flat_hash_map<std::string, emar::v1::Job> finishing_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, LeaseWaiter> waiters_ ABSL_GUARDED_BY(mu_);  // ordered: FIFO by handle
   absl::flat_hash_map<uint64_t, Watcher> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;

@@ -127,12 +127,62 @@ absl::Status JobStore::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
+struct JobStore::PendingWrite {
+  const std::function<absl::Status()>* body;
+  absl::Status result;
+  bool done = false;
+};
+
+absl::Status JobStore::Write(const std::function<absl::Status()>& body) {
+  PendingWrite w{&body, absl::OkStatus(), false};
+  std::vector<PendingWrite*> batch;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(&w);
+    // Either a committing writer takes this write into its next batch, or this writer commits.
+    auto my_turn = [&]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return w.done || !committing_; };
+    queue_mu_.Await(absl::Condition(&my_turn));
+    if (w.done) return w.result;
+    committing_ = true;
+    batch.swap(queue_);  // includes w
+  }
+  CommitBatch(batch);
+  absl::MutexLock lock(&queue_mu_);
+  for (PendingWrite* p : batch) p->done = true;
+  committing_ = false;
+  ++batches_;
+  writes_ += static_cast<int64_t>(batch.size());
+  return w.result;
+}
+
+void JobStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
+  absl::MutexLock lock(&mu_);
+  absl::Status begun = Exec("BEGIN IMMEDIATE");
+  if (!begun.ok()) {
+    for (PendingWrite* p : batch) p->result = begun;
+    return;
+  }
+  for (PendingWrite* p : batch) {
+    // A savepoint per write: a failing write (say, a duplicate request id) undoes only itself.
+    absl::Status s = Exec("SAVEPOINT w");
+    if (s.ok()) s = (*p->body)();
+    if (!s.ok()) Exec("ROLLBACK TO w").IgnoreError();
+    Exec("RELEASE w").IgnoreError();
+    p->result = s;
+  }
+  if (absl::Status committed = Exec("COMMIT"); !committed.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    for (PendingWrite* p : batch) {
+      if (p->result.ok()) p->result = committed;
+    }
+  }
+}
+
 absl::Status JobStore::CreateJob(const emar::v1::Job& job,
                                  const emar::v1::CreateJobRequest& request,
                                  const std::vector<StoredShard>& shards) {
-  absl::MutexLock lock(&mu_);
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto body = [&]() -> absl::Status {
+  return Write([&]() -> absl::Status {
     Stmt ins(db_,
              "INSERT INTO jobs(job_id, request_id, created_ms, state, job, request) "
              "VALUES(?,?,?,?,?,?)");
@@ -158,13 +208,7 @@ absl::Status JobStore::CreateJob(const emar::v1::Job& job,
       RETURN_IF_ERROR(sh.Run());
     }
     return absl::OkStatus();
-  };
-  absl::Status st = body();
-  if (!st.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return st;
-  }
-  return Exec("COMMIT");
+  });
 }
 
 absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
@@ -230,13 +274,22 @@ absl::StatusOr<std::vector<std::string>> JobStore::ActiveJobIds() {
 }
 
 absl::Status JobStore::UpdateJob(const emar::v1::Job& job) {
-  absl::MutexLock lock(&mu_);
-  Stmt u(db_, "UPDATE jobs SET state = ?, job = ? WHERE job_id = ?");
-  RETURN_IF_ERROR(u.status());
-  u.Bind(1, static_cast<int64_t>(job.state()))
-      .BindBlob(2, job.SerializeAsString())
-      .Bind(3, job.job_id());
-  return u.Run();
+  const bool terminal =
+      job.state() != emar::v1::JOB_STATE_QUEUED && job.state() != emar::v1::JOB_STATE_RUNNING;
+  return Write([&]() -> absl::Status {
+    Stmt u(db_, terminal
+                    ? "UPDATE jobs SET state = ?, job = ? WHERE job_id = ?"
+                    : "UPDATE jobs SET state = ?, job = ? WHERE job_id = ? AND state IN (?, ?)");
+    RETURN_IF_ERROR(u.status());
+    u.Bind(1, static_cast<int64_t>(job.state()))
+        .BindBlob(2, job.SerializeAsString())
+        .Bind(3, job.job_id());
+    if (!terminal) {
+      u.Bind(4, static_cast<int64_t>(emar::v1::JOB_STATE_QUEUED))
+          .Bind(5, static_cast<int64_t>(emar::v1::JOB_STATE_RUNNING));
+    }
+    return u.Run();
+  });
 }
 
 absl::StatusOr<std::vector<StoredShard>> JobStore::GetShards(const std::string& job_id) {
@@ -260,38 +313,34 @@ absl::StatusOr<std::vector<StoredShard>> JobStore::GetShards(const std::string& 
 
 absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int32_t shard_id,
                                                  const emar::v1::ShardResult& result) {
-  absl::MutexLock lock(&mu_);
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto body = [&]() -> absl::StatusOr<bool> {
+  bool fresh = false;
+  const std::string serialized = result.SerializeAsString();  // outside the connection's lock
+  RETURN_IF_ERROR(Write([&]() -> absl::Status {
     Stmt mark(db_, "UPDATE shards SET done = 1 WHERE job_id = ? AND shard_id = ? AND done = 0");
     RETURN_IF_ERROR(mark.status());
     mark.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id));
     RETURN_IF_ERROR(mark.Run());
-    if (sqlite3_changes(db_) == 0) return false;
+    if (sqlite3_changes(db_) == 0) return absl::OkStatus();
     Stmt ins(db_, "INSERT INTO shard_results(job_id, shard_id, result) VALUES(?,?,?)");
     RETURN_IF_ERROR(ins.status());
-    ins.Bind(1, job_id)
-        .Bind(2, static_cast<int64_t>(shard_id))
-        .BindBlob(3, result.SerializeAsString());
+    ins.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id)).BindBlob(3, serialized);
     RETURN_IF_ERROR(ins.Run());
-    return true;
-  };
-  absl::StatusOr<bool> fresh = body();
-  if (!fresh.ok() || !*fresh) {
-    Exec("ROLLBACK").IgnoreError();
-    return fresh;
-  }
-  RETURN_IF_ERROR(Exec("COMMIT"));
-  return true;
+    fresh = true;
+    return absl::OkStatus();
+  }));
+  return fresh;
 }
 
 absl::Status JobStore::RecordShardAttempt(const std::string& job_id, int32_t shard_id,
                                           int32_t attempts) {
-  absl::MutexLock lock(&mu_);
-  Stmt u(db_, "UPDATE shards SET attempts = ? WHERE job_id = ? AND shard_id = ?");
-  RETURN_IF_ERROR(u.status());
-  u.Bind(1, static_cast<int64_t>(attempts)).Bind(2, job_id).Bind(3, static_cast<int64_t>(shard_id));
-  return u.Run();
+  return Write([&]() -> absl::Status {
+    Stmt u(db_, "UPDATE shards SET attempts = ? WHERE job_id = ? AND shard_id = ?");
+    RETURN_IF_ERROR(u.status());
+    u.Bind(1, static_cast<int64_t>(attempts))
+        .Bind(2, job_id)
+        .Bind(3, static_cast<int64_t>(shard_id));
+    return u.Run();
+  });
 }
 
 absl::StatusOr<std::vector<std::pair<int32_t, emar::v1::ShardResult>>> JobStore::GetShardResults(
@@ -311,11 +360,13 @@ absl::StatusOr<std::vector<std::pair<int32_t, emar::v1::ShardResult>>> JobStore:
 }
 
 absl::Status JobStore::SaveReport(const std::string& job_id, const emar::v1::Report& report) {
-  absl::MutexLock lock(&mu_);
-  Stmt u(db_, "UPDATE jobs SET report = ? WHERE job_id = ?");
-  RETURN_IF_ERROR(u.status());
-  u.BindBlob(1, report.SerializeAsString()).Bind(2, job_id);
-  return u.Run();
+  const std::string serialized = report.SerializeAsString();
+  return Write([&]() -> absl::Status {
+    Stmt u(db_, "UPDATE jobs SET report = ? WHERE job_id = ?");
+    RETURN_IF_ERROR(u.status());
+    u.BindBlob(1, serialized).Bind(2, job_id);
+    return u.Run();
+  });
 }
 
 absl::StatusOr<emar::v1::Report> JobStore::GetReport(const std::string& job_id) {

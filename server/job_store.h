@@ -6,10 +6,15 @@
 //   RETURN_IF_ERROR(store->CreateJob(job, request, shards));
 //   ASSIGN_OR_RETURN(bool fresh, store->RecordShardResult(job_id, shard_id, result));
 //
-// Thread-safe: one connection guarded by a mutex (SQLite serialises writers anyway).
+// Thread-safe: one connection guarded by a mutex (SQLite serialises writers anyway). Writes are
+// group-committed: writers that arrive while a transaction is being committed are queued and the
+// next of them commits all of them in one transaction (one fsync), each under its own savepoint
+// so that one failing write undoes only itself. Each method still returns only once its own
+// write is on disk.
 #ifndef EMAR_SERVER_JOB_STORE_H_
 #define EMAR_SERVER_JOB_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +54,8 @@ class JobStore {
   absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
   // Jobs in QUEUED or RUNNING state, oldest first (for recovery after a restart).
   absl::StatusOr<std::vector<std::string>> ActiveJobIds();
+  // Writes the job's state. A non-terminal state never overwrites a terminal one (a late
+  // "RUNNING" write cannot resurrect a finished job).
   absl::Status UpdateJob(const emar::v1::Job& job);
 
   absl::StatusOr<std::vector<StoredShard>> GetShards(const std::string& job_id);
@@ -66,11 +73,36 @@ class JobStore {
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
 
  private:
+  struct PendingWrite;
+
   explicit JobStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` (statements on db_, under mu_) in a group-committed transaction; returns once
+  // it is committed (or failed).
+  absl::Status Write(const std::function<absl::Status()>& body);
+  // Commits `batch` in one transaction, setting each write's result.
+  void CommitBatch(const std::vector<PendingWrite*>& batch);
 
-  absl::Mutex mu_;
+  absl::Mutex mu_;  // the connection
   sqlite3* const db_;
+
+  absl::Mutex queue_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool committing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  int64_t batches_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  int64_t writes_ ABSL_GUARDED_BY(queue_mu_) = 0;
+
+ public:
+  // Writes waiting for the transaction in progress to commit.
+  int QueuedWrites() {
+    absl::MutexLock lock(&queue_mu_);
+    return static_cast<int>(queue_.size());
+  }
+  // Transactions committed and writes in them since Open (writes / batches = group size).
+  std::pair<int64_t, int64_t> CommitCounts() {
+    absl::MutexLock lock(&queue_mu_);
+    return {batches_, writes_};
+  }
 };
 
 }  // namespace emar

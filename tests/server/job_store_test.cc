@@ -1,5 +1,11 @@
 #include "server/job_store.h"
 
+#include <sqlite3.h>
+
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
 #include "common/status_matchers.h"
 #include "tests/server/temp_dir.h"
 
@@ -112,6 +118,96 @@ TEST(JobStoreTest, ReportRoundTripsAndTerminalJobsAreNotActive) {
   EXPECT_EQ(got.name(), "r");
   ASSERT_OK_AND_ASSIGN(auto ids, store->ActiveJobIds());
   EXPECT_TRUE(ids.empty());
+}
+
+TEST(JobStoreTest, ALateNonTerminalStateNeverOverwritesATerminalOne) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
+  auto job = MakeJob("a", "", 1);
+  ASSERT_OK(store->CreateJob(job, {}, Shards(1)));
+  job.set_state(emar::v1::JOB_STATE_RUNNING);
+  ASSERT_OK(store->UpdateJob(job));
+  auto cancelled = job;
+  cancelled.set_state(emar::v1::JOB_STATE_CANCELLED);
+  ASSERT_OK(store->UpdateJob(cancelled));
+  ASSERT_OK(store->UpdateJob(job));  // the RUNNING write that lost the race
+  ASSERT_OK_AND_ASSIGN(auto got, store->GetJob("a"));
+  EXPECT_EQ(got.state(), emar::v1::JOB_STATE_CANCELLED);
+  ASSERT_OK_AND_ASSIGN(auto ids, store->ActiveJobIds());
+  EXPECT_TRUE(ids.empty());
+}
+
+// Writers that arrive while a transaction commits share the next one. The database is held by a
+// second connection so the first writer's BEGIN waits (busy timeout) while seven more queue.
+TEST(JobStoreTest, ConcurrentWritesAreGroupCommittedAndEachGetsItsOwnResult) {
+  TempDir dir;
+  const std::string path = dir.path() + "/jobs.db";
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(path));
+  ASSERT_OK(store->CreateJob(MakeJob("a", "", 1), {}, Shards(8)));
+  const auto [batches_before, writes_before] = store->CommitCounts();
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::vector<absl::StatusOr<bool>> fresh(8, false);
+  std::vector<std::thread> writers;
+  writers.emplace_back([&] { fresh[0] = store->RecordShardResult("a", 0, {}); });
+  absl::SleepFor(absl::Milliseconds(50));  // the first writer now waits in BEGIN
+  for (int i = 1; i < 8; ++i) {
+    // Shard 7 is written twice: the second write must be told it is a duplicate.
+    writers.emplace_back([&, i] { fresh[i] = store->RecordShardResult("a", i == 7 ? 6 : i, {}); });
+  }
+  for (int spins = 0; store->QueuedWrites() < 7 && spins < 2000; ++spins) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(store->QueuedWrites(), 7);
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (std::thread& t : writers) t.join();
+  sqlite3_close(other);
+
+  int fresh_count = 0;
+  for (const auto& f : fresh) {
+    ASSERT_OK(f.status());
+    fresh_count += *f;
+  }
+  EXPECT_EQ(fresh_count, 7);  // shard 6 once, shard 7 never
+  const auto [batches, writes] = store->CommitCounts();
+  EXPECT_EQ(writes - writes_before, 8);
+  EXPECT_EQ(batches - batches_before, 2);  // the first writer's, then the seven queued behind it
+  ASSERT_OK_AND_ASSIGN(auto results, store->GetShardResults("a"));
+  EXPECT_EQ(results.size(), 7u);
+}
+
+// A write failing inside a group (a duplicate request id) undoes only itself.
+TEST(JobStoreTest, AFailingWriteInAGroupUndoesOnlyItself) {
+  TempDir dir;
+  const std::string path = dir.path() + "/jobs.db";
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(path));
+  ASSERT_OK(store->CreateJob(MakeJob("a", "r1", 1), {}, Shards(1)));
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  absl::Status first, duplicate, good;
+  std::thread t0([&] { first = store->CreateJob(MakeJob("b", "r2", 2), {}, Shards(2)); });
+  absl::SleepFor(absl::Milliseconds(50));
+  std::thread t1([&] { duplicate = store->CreateJob(MakeJob("c", "r1", 3), {}, Shards(2)); });
+  std::thread t2([&] { good = store->CreateJob(MakeJob("d", "r3", 4), {}, Shards(2)); });
+  for (int spins = 0; store->QueuedWrites() < 2 && spins < 2000; ++spins) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  t0.join();
+  t1.join();
+  t2.join();
+  sqlite3_close(other);
+  EXPECT_OK(first);
+  EXPECT_THAT(duplicate, StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_OK(good);
+  EXPECT_THAT(store->GetJob("c"), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  ASSERT_OK_AND_ASSIGN(auto shards, store->GetShards("c"));
+  EXPECT_TRUE(shards.empty());  // none of its shards either
+  ASSERT_OK_AND_ASSIGN(auto d_shards, store->GetShards("d"));
+  EXPECT_EQ(d_shards.size(), 2u);
 }
 
 }  // namespace
