@@ -24,7 +24,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   if (!options.listen.empty()) {
-    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+    builder.AddListeningPort(
+        options.listen,
+        options.credentials ? options.credentials : grpc::InsecureServerCredentials(), &s->port_);
   }
   // No SO_REUSEPORT: a second coordinator on a port in use must fail to start, not share it
   // (on the same data dir its start-up cleanup would delete the first one's partial uploads).

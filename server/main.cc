@@ -18,6 +18,7 @@
 #include "common/file_util.h"
 #include "common/flag_names.h"
 #include "common/termination_signals.h"
+#include "common/tls_credentials.h"
 #include "eval/job/job_defaults.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
@@ -57,6 +58,11 @@ ABSL_FLAG(int32_t, max_uploads, emar::UploadLimits{}.max_concurrent,
           "uploads in progress at once; one more is refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(double, upload_idle_seconds, absl::ToDoubleSeconds(emar::UploadLimits{}.idle_timeout),
           "an upload that receives nothing this long is ended and its partial file removed");
+
+ABSL_FLAG(std::string, tls_cert, "", "TLS certificate chain (PEM) for every port");
+ABSL_FLAG(std::string, tls_key, "", "private key (PEM) of --tls-cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "mutual TLS: refuse peers without a certificate signed by this CA (PEM)");
 
 namespace {
 
@@ -133,6 +139,17 @@ int main(int argc, char** argv) {
               << " partial upload(s) left in the data dir's tmp/" << std::endl;
   }
   emar::ServerOptions server_options;
+  {
+    auto creds =
+        emar::ServerCredentialsFromFiles({.cert = absl::GetFlag(FLAGS_tls_cert),
+                                          .key = absl::GetFlag(FLAGS_tls_key),
+                                          .client_ca = absl::GetFlag(FLAGS_tls_client_ca)});
+    if (!creds.ok()) {
+      std::cerr << "emar-coordinator: " << creds.status().message() << "\n";
+      return 1;
+    }
+    server_options.credentials = *creds;
+  }
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.client_api.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_mb) << 20;
   server_options.client_api.max_request_bytes = absl::GetFlag(FLAGS_max_request_kb) << 10;
