@@ -25,9 +25,10 @@ absl::Status CheckDigest(absl::string_view sha256) {
 }
 }  // namespace
 
-BlobStore::Writer::Writer(std::string final_path, std::string tmp_path, FILE* file,
-                          std::string sha256, int64_t size, bool durable)
-    : final_path_(std::move(final_path)),
+BlobStore::Writer::Writer(BlobStore* store, std::string final_path, std::string tmp_path,
+                          FILE* file, std::string sha256, int64_t size, bool durable)
+    : store_(store),
+      final_path_(std::move(final_path)),
       tmp_path_(std::move(tmp_path)),
       file_(file),
       sha256_(std::move(sha256)),
@@ -71,11 +72,58 @@ absl::Status BlobStore::Writer::Commit() {
   std::fclose(file_);
   file_ = nullptr;
   if (!flushed) return absl::InternalError(absl::StrCat(tmp_path_, ": flush failed"));
-  if (::rename(tmp_path_.c_str(), final_path_.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat(final_path_, ": ", std::strerror(errno)));
-  }
+  RETURN_IF_ERROR(store_->Publish(tmp_path_, final_path_, size_));
   committed_ = true;
   return absl::OkStatus();
+}
+
+absl::Status BlobStore::Publish(const std::string& tmp_path, const std::string& final_path,
+                                int64_t size) {
+  absl::MutexLock lock(&publish_mu_);
+  struct stat st;
+  const bool existed = ::stat(final_path.c_str(), &st) == 0;
+  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(final_path, ": ", std::strerror(errno)));
+  }
+  if (!existed) used_bytes_ += size;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> BlobStore::Remove(absl::string_view sha256) {
+  RETURN_IF_ERROR(CheckDigest(sha256));
+  absl::MutexLock lock(&publish_mu_);
+  const std::string path = PathOf(sha256);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  if (::unlink(path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
+  }
+  used_bytes_ -= static_cast<int64_t>(st.st_size);
+  return static_cast<int64_t>(st.st_size);
+}
+
+absl::StatusOr<std::vector<BlobStore::BlobInfo>> BlobStore::List() const {
+  std::vector<BlobInfo> out;
+  const std::string top = absl::StrCat(root_, "/blobs");
+  DIR* d = ::opendir(top.c_str());
+  if (d == nullptr) return absl::InternalError(absl::StrCat(top, ": ", std::strerror(errno)));
+  std::vector<std::string> subdirs;
+  while (const struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') subdirs.push_back(absl::StrCat(top, "/", e->d_name));
+  }
+  ::closedir(d);
+  for (const std::string& sub : subdirs) {
+    DIR* s = ::opendir(sub.c_str());
+    if (s == nullptr) continue;
+    while (const struct dirent* e = ::readdir(s)) {
+      if (!IsSha256Hex(e->d_name)) continue;
+      struct stat st;
+      if (::stat(absl::StrCat(sub, "/", e->d_name).c_str(), &st) != 0) continue;
+      out.push_back({e->d_name, static_cast<int64_t>(st.st_size), absl::FromTimeT(st.st_mtime)});
+    }
+    ::closedir(s);
+  }
+  return out;
 }
 
 BlobStore::BlobStore(std::string root, bool durable) : root_(std::move(root)), durable_(durable) {}
@@ -84,6 +132,10 @@ absl::Status BlobStore::Init() {
   RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs")));
   RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/tmp")));
   ASSIGN_OR_RETURN(stale_temp_files_removed_, RemoveTempFiles());
+  ASSIGN_OR_RETURN(std::vector<BlobInfo> blobs, List());
+  int64_t used = 0;
+  for (const BlobInfo& b : blobs) used += b.size;
+  used_bytes_ = used;
   return absl::OkStatus();
 }
 
@@ -139,7 +191,7 @@ absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::s
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return absl::InternalError(absl::StrCat(tmp, ": ", std::strerror(errno)));
   return std::unique_ptr<Writer>(
-      new Writer(PathOf(sha256), tmp, f, std::string(sha256), size, durable_));
+      new Writer(this, PathOf(sha256), tmp, f, std::string(sha256), size, durable_));
 }
 
 absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {

@@ -12,14 +12,18 @@
 #ifndef EMAR_SERVER_BLOB_STORE_H_
 #define EMAR_SERVER_BLOB_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/sha256.h"
 
 namespace emar {
@@ -37,8 +41,9 @@ class BlobStore {
 
    private:
     friend class BlobStore;
-    Writer(std::string final_path, std::string tmp_path, FILE* file, std::string sha256,
-           int64_t size, bool durable);
+    Writer(BlobStore* store, std::string final_path, std::string tmp_path, FILE* file,
+           std::string sha256, int64_t size, bool durable);
+    BlobStore* const store_;
     std::string final_path_, tmp_path_;
     FILE* file_;
     std::string sha256_;
@@ -69,12 +74,28 @@ class BlobStore {
   absl::StatusOr<std::string> Read(absl::string_view sha256, int64_t offset, int64_t length) const;
   std::string PathOf(absl::string_view sha256) const;
 
+  // Bytes of all blobs stored (counted at Init, kept up to date by Commit and Remove).
+  int64_t used_bytes() const { return used_bytes_.load(); }
+  // Deletes the blob; returns the bytes freed (0 when it was not there).
+  absl::StatusOr<int64_t> Remove(absl::string_view sha256);
+  struct BlobInfo {
+    std::string sha256;
+    int64_t size = 0;
+    absl::Time modified;  // when it was stored
+  };
+  // Every stored blob (for retention).
+  absl::StatusOr<std::vector<BlobInfo>> List() const;
+
  private:
   absl::StatusOr<int> RemoveTempFiles();
+  // Publishes a verified temporary file, counting its bytes if the blob is new.
+  absl::Status Publish(const std::string& tmp_path, const std::string& final_path, int64_t size);
 
   const std::string root_;
   const bool durable_;
   int stale_temp_files_removed_ = 0;
+  absl::Mutex publish_mu_;  // Publish and Remove: keeps used_bytes_ exact
+  std::atomic<int64_t> used_bytes_{0};
 };
 
 }  // namespace emar

@@ -54,6 +54,11 @@ absl::Status LeaseError(LeaseCheck check, const std::string& job_id, int32_t sha
   }
 }
 
+// What a caller learns about a job it may not see: exactly what it would for no such job.
+absl::Status NoSuchJob(const std::string& job_id) {
+  return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
+}
+
 }  // namespace
 
 Clock* Clock::Real() {
@@ -76,6 +81,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOpti
   for (int i = 0; i < std::max(1, c->options_.planner_threads); ++i) {
     c->planners_.emplace_back([p = c.get()] { p->PlannerLoop(); });
   }
+  if (c->options_.retention != absl::InfiniteDuration()) {
+    c->retention_ = std::thread([p = c.get()] { p->RetentionLoop(); });
+  }
   return c;
 }
 
@@ -89,6 +97,7 @@ Coordinator::Coordinator(CoordinatorOptions options, Clock* clock, std::unique_p
 Coordinator::~Coordinator() {
   Shutdown();
   if (ticker_.joinable()) ticker_.join();
+  if (retention_.joinable()) retention_.join();
   for (std::thread& t : finalizers_) t.join();
   for (std::thread& t : planners_) t.join();
 }
@@ -105,8 +114,8 @@ void Coordinator::Shutdown() {
       if (w.on_shutdown) calls.push_back(std::move(w.on_shutdown));
     }
     watchers_.clear();
-    for (auto& [request, done] : plan_queue_) {
-      calls.push_back([done = std::move(done)] {
+    for (PlanItem& item : plan_queue_) {
+      calls.push_back([done = std::move(item.done)] {
         done(absl::UnavailableError("the coordinator is shutting down; retry CreateJob"));
       });
     }
@@ -144,23 +153,73 @@ absl::Status Coordinator::Recover() {
   return absl::OkStatus();
 }
 
-std::vector<std::string> Coordinator::FindMissingBlobs(
-    const std::vector<std::string>& sha256) const {
+bool Coordinator::HasBlobFor(const std::string& sha256, const Principal& who) {
+  if (!blobs_.Has(sha256)) return false;
+  if (who.admin()) return true;
+  absl::StatusOr<bool> owns = store_->OwnsBlob(who.name, sha256);
+  return owns.ok() && *owns;
+}
+
+std::vector<std::string> Coordinator::FindMissingBlobs(const std::vector<std::string>& sha256,
+                                                       const Principal& who) {
+  // Another principal's upload is "missing" for this one: it must upload (and so prove it has)
+  // the content itself, and learns nothing about what others uploaded.
   std::vector<std::string> missing;
   for (const std::string& s : sha256) {
-    if (!blobs_.Has(s)) missing.push_back(s);
+    if (!HasBlobFor(s, who)) missing.push_back(s);
   }
   return missing;
 }
 
-absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& request) {
+absl::Status Coordinator::CheckStoreQuota(int64_t size) const {
+  if (options_.max_store_bytes <= 0) return absl::OkStatus();
+  const int64_t used = blobs_.used_bytes();
+  if (size <= options_.max_store_bytes - used) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "the store is full: it holds %.3f GB of its %.3f GB limit (--max-store-gb) and this upload "
+      "needs %.3f GB more; delete finished jobs (emarctl delete JOB_ID) or wait for retention",
+      used / 1e9, options_.max_store_bytes / 1e9, size / 1e9));
+}
+
+absl::Status Coordinator::RecordUpload(const std::string& sha256, const Principal& who) {
+  if (who.name.empty()) return absl::OkStatus();  // no --tokens: nothing to separate
+  return store_->AddBlobOwner(sha256, who.name);
+}
+
+absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& request,
+                                                     const Principal& who) {
   if (!request.request_id().empty()) {
-    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(request.request_id()));
-    if (existing) return GetJob(*existing);
+    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(who.name, request.request_id()));
+    if (existing) return GetJob(*existing, who);
+  }
+  if (!who.admin()) {
+    int unfinished = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [id, j] : active_) unfinished += j.owner() == who.name;
+    }
+    if (unfinished >= options_.max_unfinished_jobs_per_principal) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "principal '", who.name, "' has ", unfinished,
+          " unfinished jobs, the limit per "
+          "principal (--max-jobs-per-principal); wait for some to finish or cancel them"));
+    }
+  }
+  // Blob files are not deleted while this job is planned and stored (see gc_mu_).
+  absl::ReaderMutexLock gc_lock(&gc_mu_);
+  if (!who.admin()) {
+    for (const auto& [path, sha] : request.input_digests()) {
+      if (!HasBlobFor(sha, who)) {
+        // The same answer whether the blob is absent or another principal's.
+        return absl::FailedPreconditionError(
+            absl::StrCat("input '", path, "': blob ", sha, " was not uploaded"));
+      }
+    }
   }
   ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs_, options_.rows_per_shard,
                                          options_.max_input_bytes, options_.max_bootstrap_work));
   emar::v1::Job job;
+  job.set_owner(who.name);
   job.set_job_id(NewJobId());
   job.set_name(plan.request.spec().name());
   job.set_state(emar::v1::JOB_STATE_QUEUED);
@@ -173,8 +232,8 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
   absl::Status stored = store_->CreateJob(job, plan.request, plan.shards);
   if (absl::IsAlreadyExists(stored) && !request.request_id().empty()) {
     // Lost a race with an identical request: answer with the winner.
-    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(request.request_id()));
-    if (existing) return GetJob(*existing);
+    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(who.name, request.request_id()));
+    if (existing) return GetJob(*existing, who);
   }
   RETURN_IF_ERROR(stored);
   std::vector<std::function<void()>> calls;
@@ -190,20 +249,27 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
   return job;
 }
 
-absl::StatusOr<emar::v1::Job> Coordinator::GetJob(const std::string& job_id) {
+absl::StatusOr<emar::v1::Job> Coordinator::GetJob(const std::string& job_id, const Principal& who) {
+  std::optional<emar::v1::Job> job;
   {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(job_id);
-    if (it != active_.end()) return it->second;
+    if (it != active_.end()) job = it->second;
     auto f = finishing_.find(job_id);
-    if (f != finishing_.end()) return f->second;
+    if (!job && f != finishing_.end()) job = f->second;
   }
-  return store_->GetJob(job_id);
+  if (!job) {
+    ASSIGN_OR_RETURN(job, store_->GetJob(job_id));
+  }
+  if (!who.Sees(job->owner())) return NoSuchJob(job_id);
+  return *std::move(job);
 }
 
-absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit) {
+absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit, const Principal& who) {
   if (limit <= 0) limit = 50;
-  ASSIGN_OR_RETURN(std::vector<emar::v1::Job> jobs, store_->ListJobs(limit));
+  ASSIGN_OR_RETURN(
+      std::vector<emar::v1::Job> jobs,
+      store_->ListJobs(limit, who.admin() ? std::nullopt : std::optional<std::string>(who.name)));
   absl::MutexLock lock(&mu_);
   for (emar::v1::Job& j : jobs) {
     auto it = active_.find(j.job_id());
@@ -214,15 +280,17 @@ absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit) {
   return jobs;
 }
 
-absl::StatusOr<emar::v1::Job> Coordinator::CancelJob(const std::string& job_id) {
-  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id));
+absl::StatusOr<emar::v1::Job> Coordinator::CancelJob(const std::string& job_id,
+                                                     const Principal& who) {
+  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id, who));
   if (IsTerminalJobState(job.state())) return job;
   FinishJob(job_id, emar::v1::JOB_STATE_CANCELLED, "cancelled by request");
   return GetJob(job_id);
 }
 
-absl::StatusOr<emar::v1::Report> Coordinator::GetReport(const std::string& job_id) {
-  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id));
+absl::StatusOr<emar::v1::Report> Coordinator::GetReport(const std::string& job_id,
+                                                        const Principal& who) {
+  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id, who));
   if (job.state() != emar::v1::JOB_STATE_SUCCEEDED) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job '", job_id, "' has no report: it is ", emar::v1::JobState_Name(job.state()),
@@ -232,13 +300,15 @@ absl::StatusOr<emar::v1::Report> Coordinator::GetReport(const std::string& job_i
 }
 
 absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCallback cb,
-                                            std::function<void()> on_shutdown) {
+                                            std::function<void()> on_shutdown,
+                                            const Principal& who) {
   emar::v1::Job snapshot;
   uint64_t handle;
   {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(job_id);
     handle = next_handle_++;
+    if (it != active_.end() && !who.Sees(it->second.owner())) return NoSuchJob(job_id);
     if (it != active_.end()) {
       snapshot = it->second;
       if (shutdown_) return absl::UnavailableError("the coordinator is shutting down");
@@ -251,6 +321,7 @@ absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCall
     // Terminal (or unknown): the snapshot is all there will ever be.
     ASSIGN_OR_RETURN(snapshot, store_->GetJob(job_id));
   }
+  if (!who.Sees(snapshot.owner())) return NoSuchJob(job_id);
   cb(snapshot);
   return handle;
 }
@@ -410,6 +481,95 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
   return resp;
 }
 
+absl::Status Coordinator::CheckBlobRead(const std::string& lease_id, const std::string& sha256) {
+  if (!options_.reads_need_lease) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  const emar::v1::ShardTask* task = scheduler_.LeasedTask(lease_id, clock_->Now());
+  if (task == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "reading blob ", sha256, " needs a current lease of a shard that reads it; lease '",
+        lease_id, "' is not current"));
+  }
+  if (task->references().sha256() != sha256 && task->outputs().sha256() != sha256) {
+    return absl::PermissionDeniedError(absl::StrCat("lease '", lease_id, "' (shard ",
+                                                    task->shard_id(), " of ", task->job_id(),
+                                                    ") does not read blob ", sha256));
+  }
+  return absl::OkStatus();
+}
+
+std::pair<int, int64_t> Coordinator::RemoveBlobFiles(const std::vector<std::string>& shas) {
+  int removed = 0;
+  int64_t bytes = 0;
+  for (const std::string& sha : shas) {
+    absl::StatusOr<int64_t> freed = blobs_.Remove(sha);
+    if (!freed.ok()) {
+      LogIfFailed(freed.status(), "removing blob " + sha);
+      continue;
+    }
+    removed += *freed > 0;
+    bytes += *freed;
+  }
+  return {removed, bytes};
+}
+
+absl::StatusOr<emar::v1::DeleteJobResponse> Coordinator::DeleteJob(const std::string& job_id,
+                                                                   const Principal& who) {
+  ASSIGN_OR_RETURN(emar::v1::Job job, GetJob(job_id, who));
+  if (!IsTerminalJobState(job.state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job '", job_id, "' is ", emar::v1::JobState_Name(job.state()),
+                     "; cancel it first (emarctl cancel ", job_id, ")"));
+  }
+  absl::WriterMutexLock gc_lock(&gc_mu_);
+  ASSIGN_OR_RETURN(std::vector<std::string> unread, store_->DeleteJob(job_id));
+  const auto [removed, bytes] = RemoveBlobFiles(unread);
+  emar::v1::DeleteJobResponse resp;
+  resp.set_job_id(job_id);
+  resp.set_blobs_removed(removed);
+  resp.set_bytes_freed(bytes);
+  return resp;
+}
+
+absl::StatusOr<int> Coordinator::RunRetention() {
+  if (options_.retention == absl::InfiniteDuration()) return 0;
+  const absl::Time cutoff = clock_->Now() - options_.retention;
+  ASSIGN_OR_RETURN(std::vector<std::string> old_jobs,
+                   store_->FinishedJobsUpdatedBefore(absl::ToUnixMillis(cutoff)));
+  int deleted = 0;
+  for (const std::string& id : old_jobs) {
+    absl::StatusOr<emar::v1::DeleteJobResponse> r = DeleteJob(id);
+    if (r.ok()) {
+      ++deleted;
+    } else if (!absl::IsNotFound(r.status())) {
+      LogIfFailed(r.status(), "retention: deleting " + id);
+    }
+  }
+  // Uploads that no job reads (never used, or their jobs are gone), stored before the cutoff.
+  absl::WriterMutexLock gc_lock(&gc_mu_);
+  ASSIGN_OR_RETURN(std::vector<BlobStore::BlobInfo> blobs, blobs_.List());
+  std::vector<std::string> old_blobs;
+  for (const BlobStore::BlobInfo& b : blobs) {
+    if (b.modified < cutoff) old_blobs.push_back(b.sha256);
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> unread, store_->ForgetUnreferencedBlobs(old_blobs));
+  const auto [removed, bytes] = RemoveBlobFiles(unread);
+  if (deleted > 0 || removed > 0) {
+    std::cerr << "emar-coordinator: retention removed " << deleted << " job(s) and " << removed
+              << " unread blob(s), " << bytes << " bytes" << std::endl;
+  }
+  return deleted;
+}
+
+void Coordinator::RetentionLoop() {
+  for (;;) {
+    LogIfFailed(RunRetention().status(), "retention");
+    absl::MutexLock lock(&mu_);
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_; };
+    if (mu_.AwaitWithTimeout(absl::Condition(&stop), options_.retention_interval)) return;
+  }
+}
+
 void Coordinator::Tick() {
   std::vector<std::function<void()>> calls;
   std::vector<SchedulerEvent> failures;
@@ -473,11 +633,12 @@ void Coordinator::FinalizerLoop() {
   }
 }
 
-void Coordinator::CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallback done) {
+void Coordinator::CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallback done,
+                                 const Principal& who) {
   {
     absl::MutexLock lock(&mu_);
     if (!shutdown_) {
-      plan_queue_.emplace_back(std::move(request), std::move(done));
+      plan_queue_.push_back(PlanItem{std::move(request), std::move(done), who});
       return;
     }
   }
@@ -486,7 +647,7 @@ void Coordinator::CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallb
 
 void Coordinator::PlannerLoop() {
   for (;;) {
-    std::pair<emar::v1::CreateJobRequest, CreateCallback> item;
+    PlanItem item;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -497,7 +658,7 @@ void Coordinator::PlannerLoop() {
       item = std::move(plan_queue_.front());
       plan_queue_.pop_front();
     }
-    item.second(CreateJob(item.first));
+    item.done(CreateJob(item.request, item.who));
   }
 }
 

@@ -30,6 +30,7 @@
 #include "server/blob_store.h"
 #include "server/job_planner.h"
 #include "server/job_store.h"
+#include "server/principal.h"
 #include "server/shard_scheduler.h"
 
 namespace emar {
@@ -58,6 +59,18 @@ struct CoordinatorOptions {
   // False only for a scratch data dir that dies with the process (the embedded default): blobs
   // are then not fsynced. The job store stays synchronous either way.
   bool durable_blobs = true;
+
+  // --- quotas and retention (issue 9) ---
+  // Unfinished jobs one principal may have at once (admins and the anonymous caller: no cap).
+  int max_unfinished_jobs_per_principal = 100;
+  // Bytes the blob store may hold; an upload that would pass it is refused. 0: no limit.
+  int64_t max_store_bytes = 0;
+  // Finished jobs older than this (since their last change) are deleted with the blobs no other
+  // job reads, and so are uploads no job reads. InfiniteDuration: keep everything.
+  absl::Duration retention = absl::InfiniteDuration();
+  absl::Duration retention_interval = absl::Hours(1);
+  // Workers must name a current lease of a shard reading the blob to read it (with --tokens).
+  bool reads_need_lease = false;
 };
 
 class Coordinator {
@@ -75,22 +88,45 @@ class Coordinator {
   void Shutdown();
 
   // --- client side ---
-  std::vector<std::string> FindMissingBlobs(const std::vector<std::string>& sha256) const;
+  // Every client call names its caller: a principal sees only its own jobs and uploads (another
+  // principal's job is NOT_FOUND, exactly like a job that does not exist); admins see all.
+  std::vector<std::string> FindMissingBlobs(const std::vector<std::string>& sha256,
+                                            const Principal& who = Principal::Anonymous());
   BlobStore& blobs() { return blobs_; }
-  absl::StatusOr<emar::v1::Job> CreateJob(const emar::v1::CreateJobRequest& request);
+  // For the upload reactor: is the blob stored and usable by `who` (no upload needed)?
+  bool HasBlobFor(const std::string& sha256, const Principal& who);
+  // RESOURCE_EXHAUSTED when `size` more bytes would pass --max-store-gb.
+  absl::Status CheckStoreQuota(int64_t size) const;
+  // `who` uploaded the blob (it may now use it in jobs).
+  absl::Status RecordUpload(const std::string& sha256, const Principal& who);
+  absl::StatusOr<emar::v1::Job> CreateJob(const emar::v1::CreateJobRequest& request,
+                                          const Principal& who = Principal::Anonymous());
   // CreateJob on one of the planner threads (planning reads and checks whole files: it must not
   // run on a gRPC reaction thread); `done` runs there. After Shutdown, `done` gets UNAVAILABLE.
-  void CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallback done);
-  absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
-  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
-  absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id);
-  absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
+  void CreateJobAsync(emar::v1::CreateJobRequest request, CreateCallback done,
+                      const Principal& who = Principal::Anonymous());
+  absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id,
+                                       const Principal& who = Principal::Anonymous());
+  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(
+      int limit, const Principal& who = Principal::Anonymous());
+  absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id,
+                                          const Principal& who = Principal::Anonymous());
+  absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id,
+                                             const Principal& who = Principal::Anonymous());
+  // Deletes a finished job, its results and report, and the blobs no remaining job reads.
+  // FAILED_PRECONDITION while it is queued or running.
+  absl::StatusOr<emar::v1::DeleteJobResponse> DeleteJob(
+      const std::string& job_id, const Principal& who = Principal::Anonymous());
+  // Applies --retention-days now: deletes finished jobs and unread uploads older than it.
+  // Returns the jobs deleted. (A background thread calls it every retention_interval.)
+  absl::StatusOr<int> RunRetention();
   // Calls `cb` with the current job at once, then after every change. Returns a handle for
   // Unwatch, or NOT_FOUND. `cb` may run concurrently from several threads. `on_shutdown` runs
   // (once, instead of further events) when the coordinator shuts down with the job unfinished:
   // the stream should end with UNAVAILABLE so the client re-attaches to the next instance.
   absl::StatusOr<uint64_t> Watch(const std::string& job_id, WatchCallback cb,
-                                 std::function<void()> on_shutdown = nullptr);
+                                 std::function<void()> on_shutdown = nullptr,
+                                 const Principal& who = Principal::Anonymous());
   void Unwatch(uint64_t handle);
 
   // --- worker side ---
@@ -102,6 +138,9 @@ class Coordinator {
   bool CancelLeaseWait(uint64_t handle);
   absl::StatusOr<emar::v1::HeartbeatResponse> Heartbeat(const emar::v1::HeartbeatRequest& req);
   absl::StatusOr<emar::v1::CompleteResponse> Complete(const emar::v1::CompleteRequest& req);
+  // With reads_need_lease: PERMISSION_DENIED unless `lease_id` is a current lease of a shard
+  // that reads blob `sha256`.
+  absl::Status CheckBlobRead(const std::string& lease_id, const std::string& sha256);
 
   // Runs lease expiry and long-poll timeouts now (the ticker thread calls this every tick).
   void Tick();
@@ -124,6 +163,9 @@ class Coordinator {
   Coordinator(CoordinatorOptions options, Clock* clock, std::unique_ptr<JobStore> store);
   absl::Status Recover();
   void TickerLoop();
+  void RetentionLoop();
+  // Deletes the files of blobs the store says no job reads; returns (count, bytes).
+  std::pair<int, int64_t> RemoveBlobFiles(const std::vector<std::string>& shas);
   void FinalizerLoop();
   void PlannerLoop();
   void Finalize(const std::string& job_id);
@@ -158,11 +200,20 @@ class Coordinator {
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   std::deque<std::string> finalize_queue_ ABSL_GUARDED_BY(mu_);
   int finalizing_ ABSL_GUARDED_BY(mu_) = 0;  // reports being built now
-  std::deque<std::pair<emar::v1::CreateJobRequest, CreateCallback>> plan_queue_
-      ABSL_GUARDED_BY(mu_);
+  struct PlanItem {
+    emar::v1::CreateJobRequest request;
+    CreateCallback done;
+    Principal who;
+  };
+  std::deque<PlanItem> plan_queue_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 
+  // CreateJob holds it shared from resolving inputs to storing the job; deleting blob files holds
+  // it exclusively, so a blob is never deleted between a plan's check and its job's row.
+  absl::Mutex gc_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+
   std::thread ticker_;
+  std::thread retention_;
   std::vector<std::thread> finalizers_;
   std::vector<std::thread> planners_;
 };

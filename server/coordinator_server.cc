@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -13,44 +14,71 @@ namespace emar {
 
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
     : coordinator_(coordinator),
+      auth_(options.tokens),
       uploads_(options.uploads),
-      evaluation_(coordinator, options.client_api, &uploads_),
-      worker_(coordinator) {}
+      evaluation_(coordinator, options.client_api, &uploads_, &auth_),
+      worker_(coordinator, &auth_) {}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const ServerOptions& options) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer(coordinator, options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  if (!options.listen.empty()) {
-    builder.AddListeningPort(
-        options.listen,
-        options.credentials ? options.credentials : grpc::InsecureServerCredentials(), &s->port_);
-  }
-  // No SO_REUSEPORT: a second coordinator on a port in use must fail to start, not share it
-  // (on the same data dir its start-up cleanup would delete the first one's partial uploads).
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  const std::shared_ptr<grpc::ServerCredentials> credentials =
+      options.credentials ? options.credentials : grpc::InsecureServerCredentials();
+  // Limits shared by both servers (one quota for both: the memory bound is the process's).
+  std::optional<grpc::ResourceQuota> quota;
   if (options.max_grpc_memory_bytes > 0) {
-    grpc::ResourceQuota quota("emar-coordinator");
-    quota.Resize(static_cast<size_t>(options.max_grpc_memory_bytes));
-    builder.SetResourceQuota(quota);
+    quota.emplace("emar-coordinator");
+    quota->Resize(static_cast<size_t>(options.max_grpc_memory_bytes));
   }
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  if (options.max_connection_idle != absl::InfiniteDuration()) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options.max_connection_idle),
-                                           std::numeric_limits<int>::max())));
+  auto configure = [&](grpc::ServerBuilder& builder) {
+    // No SO_REUSEPORT: a second coordinator on a port in use must fail to start, not share it
+    // (on the same data dir its start-up cleanup would delete the first one's partial uploads).
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+    builder.SetMaxSendMessageSize(options.max_message_bytes);
+    if (quota) builder.SetResourceQuota(*quota);
+    if (options.max_connection_idle != absl::InfiniteDuration()) {
+      builder.AddChannelArgument(
+          GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+          static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options.max_connection_idle),
+                                             std::numeric_limits<int>::max())));
+    }
+  };
+  const bool separate_worker_port =
+      !options.worker_listen.empty() && options.worker_listen != options.listen;
+  if (separate_worker_port) {
+    // The worker API alone (and health) on its own address, so a NetworkPolicy can keep
+    // clients off it.
+    grpc::ServerBuilder builder;
+    configure(builder);
+    builder.AddListeningPort(options.worker_listen, credentials, &s->worker_port_);
+    builder.RegisterService(&s->worker_);
+    s->worker_server_ = builder.BuildAndStart();
+    if (s->worker_server_ == nullptr || s->worker_port_ == 0) {
+      s->worker_server_.reset();
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on '", options.worker_listen, "' (--worker-listen)"));
+    }
+  }
+  grpc::ServerBuilder builder;
+  configure(builder);
+  if (!options.listen.empty()) {
+    builder.AddListeningPort(options.listen, credentials, &s->port_);
   }
   builder.RegisterService(&s->evaluation_);
-  builder.RegisterService(&s->worker_);
+  if (!separate_worker_port) builder.RegisterService(&s->worker_);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || (!options.listen.empty() && s->port_ == 0)) {
+    if (s->worker_server_) {
+      s->worker_server_->Shutdown();
+      s->worker_server_->Wait();
+    }
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
   }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (s->worker_server_) s->worker_server_->GetHealthCheckService()->SetServingStatus(true);
   return s;
 }
 
@@ -66,9 +94,13 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;  // never started (Start failed)
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (worker_server_) worker_server_->GetHealthCheckService()->SetServingStatus(false);
   // Long-polls must end for the server to drain.
   coordinator_->Shutdown();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  const auto deadline = absl::ToChronoTime(absl::Now() + grace);
+  if (worker_server_) worker_server_->Shutdown(deadline);
+  server_->Shutdown(deadline);
+  if (worker_server_) worker_server_->Wait();
   server_->Wait();
 }
 

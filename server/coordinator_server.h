@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/auth.h"
 #include "server/coordinator.h"
 #include "server/evaluation_service.h"
 #include "server/upload_reactor.h"
@@ -34,6 +35,10 @@ struct ServerOptions {
   // next call); it bounds the descriptors idle clients hold. InfiniteDuration: never.
   absl::Duration max_connection_idle = absl::Minutes(5);  // --max-connection-idle-seconds
   UploadLimits uploads;  // concurrent and idle uploads (--max-uploads, --upload-idle-seconds)
+  // The worker API's own address (--worker-listen); empty or equal to `listen`: served there.
+  std::string worker_listen;
+  // Bearer tokens (--tokens); nullopt: no authentication.
+  std::optional<TokenTable> tokens;
 };
 
 class CoordinatorServer {
@@ -44,6 +49,8 @@ class CoordinatorServer {
   ~CoordinatorServer();
 
   int port() const { return port_; }
+  // The worker API's port (port() when it shares the main one).
+  int worker_port() const { return worker_server_ ? worker_port_ : port_; }
   // A channel to this server that skips the network (embedded default, tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Stops accepting calls, waits up to `grace` for running ones, then cancels the rest.
@@ -53,11 +60,14 @@ class CoordinatorServer {
   CoordinatorServer(Coordinator* coordinator, const ServerOptions& options);
 
   Coordinator* const coordinator_;
+  const Authenticator auth_;
   UploadLimiter uploads_;  // declared before server_: outlives every upload reactor
   EvaluationServiceImpl evaluation_;
   WorkerServiceImpl worker_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> worker_server_;  // with worker_listen only
   int port_ = 0;
+  int worker_port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -28,7 +28,7 @@ struct WatchChannel {
 
 class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
  public:
-  WatchReactor(Coordinator* c, const std::string& job_id)
+  WatchReactor(Coordinator* c, const std::string& job_id, const Principal& who)
       : coordinator_(c), channel_(std::make_shared<WatchChannel>()) {
     {
       absl::MutexLock lock(&channel_->mu);
@@ -44,7 +44,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
           ch->finished = true;
           ch->reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                            "the coordinator is shutting down; watch again"));
-        });
+        },
+        who);
     if (!handle.ok()) {
       absl::MutexLock lock(&channel_->mu);
       channel_->finished = true;
@@ -113,9 +114,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
   std::optional<uint64_t> handle_;
 };
 
-// A server stream refused before it starts: deletes itself when done.
+// Streams refused before they start: they delete themselves when done.
 template <typename T>
 class FinishedWriteReactor final : public grpc::ServerWriteReactor<T> {
+ public:
+  void OnDone() override { delete this; }
+};
+template <typename T>
+class FinishedReadReactor final : public grpc::ServerReadReactor<T> {
  public:
   void OnDone() override { delete this; }
 };
@@ -137,6 +143,8 @@ ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
   if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
     return FinishUnary(ctx, s);
   }
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
   std::vector<std::string> digests(req->sha256().begin(), req->sha256().end());
   for (const std::string& d : digests) {
     if (!IsSha256Hex(d)) {
@@ -144,15 +152,34 @@ ServerUnaryReactor* EvaluationServiceImpl::FindMissingBlobs(
                                   "sha256 '", d, "' is not 64 lowercase hex characters")));
     }
   }
-  for (std::string& m : coordinator_->FindMissingBlobs(digests))
+  for (std::string& m : coordinator_->FindMissingBlobs(digests, *who))
     resp->add_missing_sha256(std::move(m));
   return FinishUnary(ctx, absl::OkStatus());
 }
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* EvaluationServiceImpl::UploadBlob(
     CallbackServerContext* ctx, emar::v1::UploadBlobResponse* resp) {
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) {
+    auto* r = new FinishedReadReactor<emar::v1::UploadBlobRequest>();
+    r->Finish(ToGrpcStatus(who.status()));
+    return r;
+  }
   return NewUploadReactor(coordinator_, uploads_, limits_.max_blob_bytes, limits_.max_request_bytes,
-                          resp);
+                          *who, resp);
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::DeleteJob(CallbackServerContext* ctx,
+                                                     const emar::v1::DeleteJobRequest* req,
+                                                     emar::v1::DeleteJobResponse* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
+  }
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
+  auto deleted = coordinator_->DeleteJob(req->job_id(), *who);
+  if (deleted.ok()) *resp = std::move(*deleted);
+  return FinishUnary(ctx, deleted.status());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
@@ -161,13 +188,18 @@ ServerUnaryReactor* EvaluationServiceImpl::CreateJob(CallbackServerContext* ctx,
   if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
     return FinishUnary(ctx, s);
   }
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
   // Planned on a coordinator thread, never on this reaction thread: planning reads and checks
   // whole references files. The reactor, `ctx` and `resp` live until Finish.
   ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  coordinator_->CreateJobAsync(*req, [reactor, resp](absl::StatusOr<emar::v1::Job> job) {
-    if (job.ok()) *resp = std::move(*job);
-    reactor->Finish(ToGrpcStatus(job.status()));
-  });
+  coordinator_->CreateJobAsync(
+      *req,
+      [reactor, resp](absl::StatusOr<emar::v1::Job> job) {
+        if (job.ok()) *resp = std::move(*job);
+        reactor->Finish(ToGrpcStatus(job.status()));
+      },
+      *who);
   return reactor;
 }
 
@@ -177,7 +209,9 @@ ServerUnaryReactor* EvaluationServiceImpl::GetJob(CallbackServerContext* ctx,
   if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
     return FinishUnary(ctx, s);
   }
-  auto job = coordinator_->GetJob(req->job_id());
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
+  auto job = coordinator_->GetJob(req->job_id(), *who);
   if (job.ok()) *resp = std::move(*job);
   return FinishUnary(ctx, job.status());
 }
@@ -188,7 +222,9 @@ ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx,
   if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
     return FinishUnary(ctx, s);
   }
-  auto jobs = coordinator_->ListJobs(req->limit());
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
+  auto jobs = coordinator_->ListJobs(req->limit(), *who);
   if (jobs.ok()) {
     for (auto& j : *jobs) *resp->add_jobs() = std::move(j);
   }
@@ -201,7 +237,9 @@ ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,
   if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
     return FinishUnary(ctx, s);
   }
-  auto job = coordinator_->CancelJob(req->job_id());
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
+  auto job = coordinator_->CancelJob(req->job_id(), *who);
   if (job.ok()) *resp = std::move(*job);
   return FinishUnary(ctx, job.status());
 }
@@ -213,7 +251,13 @@ grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(
     r->Finish(ToGrpcStatus(s));
     return r;
   }
-  return new WatchReactor(coordinator_, req->job_id());
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) {
+    auto* r = new FinishedWriteReactor<emar::v1::JobEvent>();
+    r->Finish(ToGrpcStatus(who.status()));
+    return r;
+  }
+  return new WatchReactor(coordinator_, req->job_id(), *who);
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::GetReport(CallbackServerContext* ctx,
@@ -222,7 +266,9 @@ ServerUnaryReactor* EvaluationServiceImpl::GetReport(CallbackServerContext* ctx,
   if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
     return FinishUnary(ctx, s);
   }
-  auto report = coordinator_->GetReport(req->job_id());
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
+  auto report = coordinator_->GetReport(req->job_id(), *who);
   if (report.ok()) *resp = std::move(*report);
   return FinishUnary(ctx, report.status());
 }

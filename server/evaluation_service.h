@@ -4,6 +4,7 @@
 #define EMAR_SERVER_EVALUATION_SERVICE_H_
 
 #include "emar/v1/service.grpc.pb.h"
+#include "server/auth.h"
 #include "server/coordinator.h"
 #include "server/upload_reactor.h"
 
@@ -21,8 +22,10 @@ struct ClientApiLimits {
 class EvaluationServiceImpl final : public emar::v1::EvaluationService::CallbackService {
  public:
   // `uploads` (may be null: no limits) bounds the uploads in number and idle time.
-  EvaluationServiceImpl(Coordinator* coordinator, ClientApiLimits limits, UploadLimiter* uploads)
-      : coordinator_(coordinator), limits_(limits), uploads_(uploads) {}
+  // `auth` (may be null: everyone is the anonymous admin) decides who calls.
+  EvaluationServiceImpl(Coordinator* coordinator, ClientApiLimits limits, UploadLimiter* uploads,
+                        const Authenticator* auth = nullptr)
+      : coordinator_(coordinator), limits_(limits), uploads_(uploads), auth_(auth) {}
 
   grpc::ServerUnaryReactor* FindMissingBlobs(grpc::CallbackServerContext* ctx,
                                              const emar::v1::FindMissingBlobsRequest* req,
@@ -46,11 +49,19 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
   grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* ctx,
                                       const emar::v1::GetReportRequest* req,
                                       emar::v1::Report* resp) override;
+  grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* ctx,
+                                      const emar::v1::DeleteJobRequest* req,
+                                      emar::v1::DeleteJobResponse* resp) override;
 
  private:
+  absl::StatusOr<Principal> Caller(const grpc::CallbackServerContext& ctx) const {
+    return auth_ == nullptr ? Principal::Anonymous() : auth_->Authorize(ctx, Api::kClient);
+  }
+
   Coordinator* const coordinator_;
   const ClientApiLimits limits_;
   UploadLimiter* const uploads_;
+  const Authenticator* const auth_;
 };
 
 }  // namespace emar

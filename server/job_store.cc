@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -33,7 +35,41 @@ CREATE TABLE IF NOT EXISTS shard_results (
   result BLOB NOT NULL,
   PRIMARY KEY (job_id, shard_id)
 );
+CREATE TABLE IF NOT EXISTS blob_owners (
+  sha256 TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  PRIMARY KEY (sha256, owner)
+);
 )sql";
+
+// Which blobs each job reads (its inputs and the decompressed copies its shards name): a blob
+// no row names may be deleted. Created separately so an older store can be backfilled.
+constexpr const char* kJobBlobsSchema = R"sql(
+CREATE TABLE job_blobs (
+  job_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (job_id, sha256)
+);
+CREATE INDEX job_blobs_by_sha ON job_blobs(sha256);
+)sql";
+
+// The key that makes CreateJob idempotent, per principal: one principal's request id never
+// finds another's job. Principal names cannot contain '/' (server/auth.h).
+std::string RequestKey(const std::string& owner, const std::string& request_id) {
+  return owner.empty() ? request_id : absl::StrCat(owner, "/", request_id);
+}
+
+// The blobs a job reads: its inputs and whatever its shards name.
+std::vector<std::string> BlobsOf(const emar::v1::CreateJobRequest& request,
+                                 const std::vector<emar::v1::ShardTask>& tasks) {
+  std::set<std::string> shas;
+  for (const auto& [path, sha] : request.input_digests()) shas.insert(sha);
+  for (const emar::v1::ShardTask& t : tasks) {
+    if (!t.references().sha256().empty()) shas.insert(t.references().sha256());
+    if (!t.outputs().sha256().empty()) shas.insert(t.outputs().sha256());
+  }
+  return std::vector<std::string>(shas.begin(), shas.end());
+}
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -108,10 +144,13 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<JobStore> store(new JobStore(db));
-  absl::MutexLock lock(&store->mu_);
-  // WAL + synchronous=FULL: a committed transaction survives a crash of the process or machine.
-  RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  RETURN_IF_ERROR(store->Exec(kSchema));
+  {
+    absl::MutexLock lock(&store->mu_);
+    // WAL + synchronous=FULL: a committed transaction survives a crash of the process or machine.
+    RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+    RETURN_IF_ERROR(store->Exec(kSchema));
+  }
+  RETURN_IF_ERROR(store->Migrate());
   return store;
 }
 
@@ -191,7 +230,7 @@ absl::Status JobStore::CreateJob(const emar::v1::Job& job,
     if (job.request_id().empty())
       ins.BindNull(2);
     else
-      ins.Bind(2, job.request_id());
+      ins.Bind(2, RequestKey(job.owner(), job.request_id()));
     ins.Bind(3, job.created_unix_ms()).Bind(4, static_cast<int64_t>(job.state()));
     ins.BindBlob(5, job.SerializeAsString()).BindBlob(6, request.SerializeAsString());
     RETURN_IF_ERROR(ins.Run());
@@ -207,8 +246,76 @@ absl::Status JobStore::CreateJob(const emar::v1::Job& job,
           .Bind(6, int64_t{s.attempts});
       RETURN_IF_ERROR(sh.Run());
     }
-    return absl::OkStatus();
+    std::vector<emar::v1::ShardTask> tasks;
+    for (const StoredShard& s : shards) tasks.push_back(s.task);
+    RETURN_IF_ERROR(InsertJobBlobs(job.job_id(), BlobsOf(request, tasks)));
+    Stmt own(db_, "UPDATE jobs SET owner = ? WHERE job_id = ?");
+    RETURN_IF_ERROR(own.status());
+    own.Bind(1, job.owner()).Bind(2, job.job_id());
+    return own.Run();
   });
+}
+
+absl::Status JobStore::InsertJobBlobs(const std::string& job_id,
+                                      const std::vector<std::string>& shas) {
+  for (const std::string& sha : shas) {
+    Stmt ins(db_, "INSERT OR IGNORE INTO job_blobs(job_id, sha256) VALUES(?, ?)");
+    RETURN_IF_ERROR(ins.status());
+    ins.Bind(1, job_id).Bind(2, sha);
+    RETURN_IF_ERROR(ins.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobStore::Migrate() {
+  absl::MutexLock lock(&mu_);
+  // jobs.owner (added with --tokens): older stores' jobs belong to the anonymous principal.
+  bool has_owner = false;
+  {
+    Stmt q(db_, "PRAGMA table_info(jobs)");
+    RETURN_IF_ERROR(q.status());
+    while (q.Step() == SQLITE_ROW) has_owner |= q.Blob(1) == "owner";
+  }
+  if (!has_owner) {
+    RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''"));
+  }
+  bool has_job_blobs = false;
+  {
+    Stmt q(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job_blobs'");
+    RETURN_IF_ERROR(q.status());
+    has_job_blobs = q.Step() == SQLITE_ROW;
+  }
+  if (has_job_blobs) return absl::OkStatus();
+  // First start with job_blobs: derive it from every stored job, in one transaction.
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto backfill = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Exec(kJobBlobsSchema));
+    std::vector<std::pair<std::string, std::string>> jobs;
+    {
+      Stmt q(db_, "SELECT job_id, request FROM jobs");
+      RETURN_IF_ERROR(q.status());
+      while (q.Step() == SQLITE_ROW) jobs.emplace_back(q.Blob(0), q.Blob(1));
+    }
+    for (const auto& [job_id, request_bytes] : jobs) {
+      ASSIGN_OR_RETURN(auto request,
+                       ParseBlob<emar::v1::CreateJobRequest>(request_bytes, "job request"));
+      std::vector<emar::v1::ShardTask> tasks;
+      Stmt q(db_, "SELECT task FROM shards WHERE job_id = ?");
+      RETURN_IF_ERROR(q.status());
+      q.Bind(1, job_id);
+      while (q.Step() == SQLITE_ROW) {
+        ASSIGN_OR_RETURN(auto task, ParseBlob<emar::v1::ShardTask>(q.Blob(0), "shard"));
+        tasks.push_back(std::move(task));
+      }
+      RETURN_IF_ERROR(InsertJobBlobs(job_id, BlobsOf(request, tasks)));
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = backfill(); !s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec("COMMIT");
 }
 
 absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
@@ -223,11 +330,11 @@ absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
 }
 
 absl::StatusOr<std::optional<std::string>> JobStore::FindJobByRequestId(
-    const std::string& request_id) {
+    const std::string& owner, const std::string& request_id) {
   absl::MutexLock lock(&mu_);
   Stmt q(db_, "SELECT job_id FROM jobs WHERE request_id = ?");
   RETURN_IF_ERROR(q.status());
-  q.Bind(1, request_id);
+  q.Bind(1, RequestKey(owner, request_id));
   const int rc = q.Step();
   if (rc == SQLITE_DONE) return std::optional<std::string>();
   if (rc != SQLITE_ROW) return q.StepError();
@@ -245,11 +352,18 @@ absl::StatusOr<emar::v1::CreateJobRequest> JobStore::GetRequest(const std::strin
   return ParseBlob<emar::v1::CreateJobRequest>(q.Blob(0), "job request");
 }
 
-absl::StatusOr<std::vector<emar::v1::Job>> JobStore::ListJobs(int limit) {
+absl::StatusOr<std::vector<emar::v1::Job>> JobStore::ListJobs(
+    int limit, const std::optional<std::string>& owner) {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT job FROM jobs ORDER BY created_ms DESC, rowid DESC LIMIT ?");
+  Stmt q(db_, owner ? "SELECT job FROM jobs WHERE owner = ? ORDER BY created_ms DESC, rowid DESC "
+                      "LIMIT ?"
+                    : "SELECT job FROM jobs ORDER BY created_ms DESC, rowid DESC LIMIT ?");
   RETURN_IF_ERROR(q.status());
-  q.Bind(1, static_cast<int64_t>(limit));
+  if (owner) {
+    q.Bind(1, *owner).Bind(2, static_cast<int64_t>(limit));
+  } else {
+    q.Bind(1, static_cast<int64_t>(limit));
+  }
   std::vector<emar::v1::Job> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
@@ -380,6 +494,97 @@ absl::StatusOr<emar::v1::Report> JobStore::GetReport(const std::string& job_id) 
   if (q.IsNull(0))
     return absl::FailedPreconditionError(absl::StrCat("job '", job_id, "' has no report yet"));
   return ParseBlob<emar::v1::Report>(q.Blob(0), "report");
+}
+
+absl::StatusOr<std::vector<std::string>> JobStore::DeleteJob(const std::string& job_id) {
+  std::vector<std::string> freed;
+  RETURN_IF_ERROR(Write([&]() -> absl::Status {
+    freed.clear();
+    std::vector<std::string> shas;
+    {
+      Stmt q(db_, "SELECT sha256 FROM job_blobs WHERE job_id = ?");
+      RETURN_IF_ERROR(q.status());
+      q.Bind(1, job_id);
+      while (q.Step() == SQLITE_ROW) shas.push_back(q.Blob(0));
+    }
+    for (const char* sql :
+         {"DELETE FROM shard_results WHERE job_id = ?", "DELETE FROM shards WHERE job_id = ?",
+          "DELETE FROM job_blobs WHERE job_id = ?", "DELETE FROM jobs WHERE job_id = ?"}) {
+      Stmt d(db_, sql);
+      RETURN_IF_ERROR(d.status());
+      d.Bind(1, job_id);
+      RETURN_IF_ERROR(d.Run());
+    }
+    for (std::string& sha : shas) {
+      Stmt q(db_, "SELECT 1 FROM job_blobs WHERE sha256 = ? LIMIT 1");
+      RETURN_IF_ERROR(q.status());
+      q.Bind(1, sha);
+      if (q.Step() == SQLITE_ROW) continue;  // another job still reads it
+      Stmt d(db_, "DELETE FROM blob_owners WHERE sha256 = ?");
+      RETURN_IF_ERROR(d.status());
+      d.Bind(1, sha);
+      RETURN_IF_ERROR(d.Run());
+      freed.push_back(std::move(sha));
+    }
+    return absl::OkStatus();
+  }));
+  return freed;
+}
+
+absl::StatusOr<std::vector<std::string>> JobStore::ForgetUnreferencedBlobs(
+    const std::vector<std::string>& shas) {
+  std::vector<std::string> freed;
+  RETURN_IF_ERROR(Write([&]() -> absl::Status {
+    freed.clear();
+    for (const std::string& sha : shas) {
+      Stmt q(db_, "SELECT 1 FROM job_blobs WHERE sha256 = ? LIMIT 1");
+      RETURN_IF_ERROR(q.status());
+      q.Bind(1, sha);
+      if (q.Step() == SQLITE_ROW) continue;
+      Stmt d(db_, "DELETE FROM blob_owners WHERE sha256 = ?");
+      RETURN_IF_ERROR(d.status());
+      d.Bind(1, sha);
+      RETURN_IF_ERROR(d.Run());
+      freed.push_back(sha);
+    }
+    return absl::OkStatus();
+  }));
+  return freed;
+}
+
+absl::StatusOr<std::vector<std::string>> JobStore::FinishedJobsUpdatedBefore(int64_t unix_ms) {
+  std::vector<std::string> out;
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT job FROM jobs WHERE state NOT IN (?, ?)");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, static_cast<int64_t>(emar::v1::JOB_STATE_QUEUED));
+  q.Bind(2, static_cast<int64_t>(emar::v1::JOB_STATE_RUNNING));
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    ASSIGN_OR_RETURN(auto job, ParseBlob<emar::v1::Job>(q.Blob(0), "job"));
+    if (job.updated_unix_ms() < unix_ms) out.push_back(job.job_id());
+  }
+  if (rc != SQLITE_DONE) return q.StepError();
+  return out;
+}
+
+absl::Status JobStore::AddBlobOwner(const std::string& sha256, const std::string& owner) {
+  return Write([&]() -> absl::Status {
+    Stmt ins(db_, "INSERT OR IGNORE INTO blob_owners(sha256, owner) VALUES(?, ?)");
+    RETURN_IF_ERROR(ins.status());
+    ins.Bind(1, sha256).Bind(2, owner);
+    return ins.Run();
+  });
+}
+
+absl::StatusOr<bool> JobStore::OwnsBlob(const std::string& owner, const std::string& sha256) {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT 1 FROM blob_owners WHERE sha256 = ? AND owner = ?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, sha256).Bind(2, owner);
+  const int rc = q.Step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.StepError();
+  return rc == SQLITE_ROW;
 }
 
 }  // namespace emar

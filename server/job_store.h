@@ -48,10 +48,13 @@ class JobStore {
   absl::Status CreateJob(const emar::v1::Job& job, const emar::v1::CreateJobRequest& request,
                          const std::vector<StoredShard>& shards);
   absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
-  absl::StatusOr<std::optional<std::string>> FindJobByRequestId(const std::string& request_id);
+  // Request ids are per owner (the job's principal): one principal's id never finds another's.
+  absl::StatusOr<std::optional<std::string>> FindJobByRequestId(const std::string& owner,
+                                                                const std::string& request_id);
   absl::StatusOr<emar::v1::CreateJobRequest> GetRequest(const std::string& job_id);
-  // Newest first.
-  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
+  // Newest first; only `owner`'s jobs when given.
+  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(
+      int limit, const std::optional<std::string>& owner = std::nullopt);
   // Jobs in QUEUED or RUNNING state, oldest first (for recovery after a restart).
   absl::StatusOr<std::vector<std::string>> ActiveJobIds();
   // Writes the job's state. A non-terminal state never overwrites a terminal one (a late
@@ -72,11 +75,28 @@ class JobStore {
   // NOT_FOUND for an unknown job; FAILED_PRECONDITION when it has no report (yet).
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
 
+  // --- retention and blob ownership ---
+  // Removes the job, its shards, results and report. Returns the blobs it read that no remaining
+  // job reads (their ownership rows are gone too; the caller deletes the files).
+  absl::StatusOr<std::vector<std::string>> DeleteJob(const std::string& job_id);
+  // Of `shas`, those no job reads, forgetting their owners (the caller deletes the files).
+  absl::StatusOr<std::vector<std::string>> ForgetUnreferencedBlobs(
+      const std::vector<std::string>& shas);
+  // Finished (terminal) jobs last updated before `unix_ms`.
+  absl::StatusOr<std::vector<std::string>> FinishedJobsUpdatedBefore(int64_t unix_ms);
+  // Records that `owner` uploaded (and so may use) the blob.
+  absl::Status AddBlobOwner(const std::string& sha256, const std::string& owner);
+  absl::StatusOr<bool> OwnsBlob(const std::string& owner, const std::string& sha256);
+
  private:
   struct PendingWrite;
 
   explicit JobStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds columns and tables of newer versions to an older store (job_blobs is backfilled).
+  absl::Status Migrate();
+  absl::Status InsertJobBlobs(const std::string& job_id, const std::vector<std::string>& shas)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` (statements on db_, under mu_) in a group-committed transaction; returns once
   // it is committed (or failed).
   absl::Status Write(const std::function<absl::Status()>& body);

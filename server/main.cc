@@ -64,6 +64,24 @@ ABSL_FLAG(std::string, tls_key, "", "private key (PEM) of --tls-cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "mutual TLS: refuse peers without a certificate signed by this CA (PEM)");
 
+ABSL_FLAG(std::string, tokens, "",
+          "bearer tokens file, one 'ROLE PRINCIPAL SHA256HEX' per line (roles client, worker, "
+          "admin); without it every caller is an anonymous admin");
+ABSL_FLAG(std::string, worker_listen, "",
+          "HOST:PORT for the worker API alone (default: served on --listen with the client API)");
+ABSL_FLAG(std::string, worker_port_file, "", "write the worker API's bound port here");
+ABSL_FLAG(double, max_store_gb, 0,
+          "blob store size limit, GB; an upload past it is refused (0: no limit)");
+ABSL_FLAG(int32_t, max_jobs_per_principal,
+          emar::CoordinatorOptions{}.max_unfinished_jobs_per_principal,
+          "unfinished (queued or running) jobs one principal may have; admins have no cap");
+ABSL_FLAG(double, retention_days, 0,
+          "delete finished jobs, and uploads no job reads, this many days after their last "
+          "change (0: keep everything)");
+ABSL_FLAG(double, retention_interval_seconds,
+          absl::ToDoubleSeconds(emar::CoordinatorOptions{}.retention_interval),
+          "how often retention runs");
+
 namespace {
 
 // Raises the open-files soft limit to the hard limit, so that descriptors do not run short under
@@ -129,6 +147,31 @@ int main(int argc, char** argv) {
   options.planner_threads = absl::GetFlag(FLAGS_planner_threads);
   options.scheduler.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_ttl_seconds));
   options.scheduler.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  std::optional<emar::TokenTable> tokens;
+  if (!absl::GetFlag(FLAGS_tokens).empty()) {
+    auto table = emar::TokenTable::Load(absl::GetFlag(FLAGS_tokens));
+    if (!table.ok()) {
+      std::cerr << "emar-coordinator: " << table.status().message() << "\n";
+      return 1;
+    }
+    std::cerr << "emar-coordinator: " << table->size() << " token(s) from "
+              << absl::GetFlag(FLAGS_tokens) << std::endl;
+    tokens = std::move(*table);
+  }
+  const double store_gb = absl::GetFlag(FLAGS_max_store_gb);
+  const double retention_days = absl::GetFlag(FLAGS_retention_days);
+  if (!(store_gb >= 0) || !(retention_days >= 0) ||
+      absl::GetFlag(FLAGS_max_jobs_per_principal) < 1 ||
+      !(absl::GetFlag(FLAGS_retention_interval_seconds) > 0)) {
+    std::cerr << "emar-coordinator: --max-store-gb and --retention-days must not be negative, "
+                 "--max-jobs-per-principal at least 1, --retention-interval-seconds positive\n";
+    return 1;
+  }
+  options.max_store_bytes = static_cast<int64_t>(store_gb * 1e9);
+  options.max_unfinished_jobs_per_principal = absl::GetFlag(FLAGS_max_jobs_per_principal);
+  if (retention_days > 0) options.retention = absl::Hours(24) * retention_days;
+  options.retention_interval = absl::Seconds(absl::GetFlag(FLAGS_retention_interval_seconds));
+  options.reads_need_lease = tokens.has_value();
   auto coordinator = emar::Coordinator::Create(options);
   if (!coordinator.ok()) {
     std::cerr << "emar-coordinator: " << coordinator.status().message() << "\n";
@@ -151,6 +194,8 @@ int main(int argc, char** argv) {
     server_options.credentials = *creds;
   }
   server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.worker_listen = absl::GetFlag(FLAGS_worker_listen);
+  server_options.tokens = std::move(tokens);
   server_options.client_api.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_mb) << 20;
   server_options.client_api.max_request_bytes = absl::GetFlag(FLAGS_max_request_kb) << 10;
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
@@ -167,6 +212,20 @@ int main(int argc, char** argv) {
   const std::string& listen = server_options.listen;
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::cout << "listening on " << host << ":" << (*server)->port() << std::endl;
+  if (!server_options.worker_listen.empty() &&
+      server_options.worker_listen != server_options.listen) {
+    const std::string& wl = server_options.worker_listen;
+    std::cout << "worker API on " << wl.substr(0, wl.rfind(':')) << ":" << (*server)->worker_port()
+              << std::endl;
+  }
+  if (!absl::GetFlag(FLAGS_worker_port_file).empty()) {
+    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_worker_port_file),
+                                        absl::StrCat((*server)->worker_port(), "\n"));
+    if (!st.ok()) {
+      std::cerr << "emar-coordinator: " << st.message() << "\n";
+      return 1;
+    }
+  }
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_port_file),
                                         absl::StrCat((*server)->port(), "\n"));

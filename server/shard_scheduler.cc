@@ -79,6 +79,17 @@ LeaseCheck ShardScheduler::Heartbeat(const std::string& lease_id, absl::Time now
   return retired_.contains(lease_id) ? LeaseCheck::kStale : LeaseCheck::kUnknownLease;
 }
 
+const emar::v1::ShardTask* ShardScheduler::LeasedTask(const std::string& lease_id,
+                                                      absl::Time now) const {
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end() || it->second.expiry < now) return nullptr;
+  auto job = jobs_.find(it->second.job_id);
+  if (job == jobs_.end()) return nullptr;
+  auto shard = job->second.shards.find(it->second.shard_id);
+  if (shard == job->second.shards.end()) return nullptr;
+  return &shard->second.task;
+}
+
 LeaseCheck ShardScheduler::CheckLease(const std::string& job_id, int32_t shard_id,
                                       const std::string& lease_id) const {
   auto job = jobs_.find(job_id);

@@ -78,6 +78,8 @@ class ShardScheduler {
   // What `lease_id` is for that shard of that job. Only kCurrent may complete or fail it.
   LeaseCheck CheckLease(const std::string& job_id, int32_t shard_id,
                         const std::string& lease_id) const;
+  // The task of a current, unexpired lease (for checking what its worker may read), or null.
+  const emar::v1::ShardTask* LeasedTask(const std::string& lease_id, absl::Time now) const;
   // Marks the shard done and ends its lease. The caller has checked the lease (CheckLease)
   // before it stored the result; a result once stored counts even if the lease expired since.
   CompleteVerdict Complete(const std::string& job_id, int32_t shard_id);

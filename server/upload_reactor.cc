@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 
 namespace emar {
 namespace {
@@ -35,9 +36,10 @@ namespace {
 class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobRequest> {
  public:
   UploadReactor(Coordinator* c, UploadLimiter* limiter, int64_t max_bytes,
-                int64_t max_message_bytes, emar::v1::UploadBlobResponse* resp)
+                int64_t max_message_bytes, const Principal& who, emar::v1::UploadBlobResponse* resp)
       : coordinator_(c),
         limiter_(limiter),
+        who_(who),
         max_bytes_(max_bytes),
         max_message_bytes_(max_message_bytes),
         resp_(resp),
@@ -111,9 +113,10 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
                                                          " bytes exceeds --max-blob-mb (",
                                                          max_bytes_ >> 20, " MiB)"));
       }
-      if (coordinator_->blobs().Has(sha_)) {
+      if (coordinator_->HasBlobFor(sha_, who_)) {
         present_ = true;
       } else {
+        RETURN_IF_ERROR(coordinator_->CheckStoreQuota(msg_.size_bytes()));
         auto w = coordinator_->blobs().StartWrite(sha_, msg_.size_bytes());
         if (!w.ok()) return w.status();
         writer_ = std::move(*w);
@@ -131,6 +134,9 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
     if (!present_) {
       absl::Status s = writer_->Commit();
       if (!s.ok()) return s;
+      // Verified content: the uploader may use it (another principal's copy was not enough).
+      s = coordinator_->RecordUpload(sha_, who_);
+      if (!s.ok()) return s;
     }
     resp_->set_sha256(sha_);
     resp_->set_size_bytes(size_);
@@ -140,6 +146,7 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
 
   Coordinator* const coordinator_;
   UploadLimiter* const limiter_;  // null: no limits
+  const Principal who_;
   const int64_t max_bytes_;
   const int64_t max_message_bytes_;
   emar::v1::UploadBlobResponse* const resp_;
@@ -225,8 +232,8 @@ void UploadLimiter::ScanLoop() {
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
     Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
-    int64_t max_message_bytes, emar::v1::UploadBlobResponse* resp) {
-  return new UploadReactor(coordinator, limiter, max_blob_bytes, max_message_bytes, resp);
+    int64_t max_message_bytes, const Principal& who, emar::v1::UploadBlobResponse* resp) {
+  return new UploadReactor(coordinator, limiter, max_blob_bytes, max_message_bytes, who, resp);
 }
 
 }  // namespace emar

@@ -70,7 +70,7 @@ class UploadLimiter {
 // unlimited in number and time.
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
     Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
-    int64_t max_message_bytes, emar::v1::UploadBlobResponse* resp);
+    int64_t max_message_bytes, const Principal& who, emar::v1::UploadBlobResponse* resp);
 
 }  // namespace emar
 

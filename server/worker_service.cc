@@ -58,8 +58,12 @@ class LeaseReactor final : public ServerUnaryReactor {
 // Streams a blob range in 1 MiB chunks, reading each from disk when the previous one is sent.
 class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlobResponse> {
  public:
-  ReadBlobReactor(Coordinator* c, const emar::v1::BlobRange& range)
+  ReadBlobReactor(Coordinator* c, const emar::v1::BlobRange& range, const absl::Status& allowed)
       : coordinator_(c), range_(range) {
+    if (!allowed.ok()) {
+      Finish(ToGrpcStatus(allowed));
+      return;
+    }
     auto size = coordinator_->blobs().Size(range.sha256());
     if (!size.ok()) {
       Finish(ToGrpcStatus(size.status()));
@@ -118,12 +122,14 @@ class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlob
 ServerUnaryReactor* WorkerServiceImpl::Lease(CallbackServerContext* ctx,
                                              const emar::v1::LeaseRequest* req,
                                              emar::v1::LeaseResponse* resp) {
+  if (absl::Status s = CheckCaller(*ctx); !s.ok()) return FinishUnary(ctx, s);
   return new LeaseReactor(coordinator_, req, resp);
 }
 
 ServerUnaryReactor* WorkerServiceImpl::Heartbeat(CallbackServerContext* ctx,
                                                  const emar::v1::HeartbeatRequest* req,
                                                  emar::v1::HeartbeatResponse* resp) {
+  if (absl::Status s = CheckCaller(*ctx); !s.ok()) return FinishUnary(ctx, s);
   auto r = coordinator_->Heartbeat(*req);
   if (r.ok()) *resp = std::move(*r);
   return FinishUnary(ctx, r.status());
@@ -132,6 +138,7 @@ ServerUnaryReactor* WorkerServiceImpl::Heartbeat(CallbackServerContext* ctx,
 ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx,
                                                 const emar::v1::CompleteRequest* req,
                                                 emar::v1::CompleteResponse* resp) {
+  if (absl::Status s = CheckCaller(*ctx); !s.ok()) return FinishUnary(ctx, s);
   auto r = coordinator_->Complete(*req);
   if (r.ok()) *resp = std::move(*r);
   return FinishUnary(ctx, r.status());
@@ -139,7 +146,9 @@ ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx,
 
 grpc::ServerWriteReactor<emar::v1::ReadBlobResponse>* WorkerServiceImpl::ReadBlob(
     CallbackServerContext* ctx, const emar::v1::ReadBlobRequest* req) {
-  return new ReadBlobReactor(coordinator_, req->range());
+  absl::Status allowed = CheckCaller(*ctx);
+  if (allowed.ok()) allowed = coordinator_->CheckBlobRead(req->lease_id(), req->range().sha256());
+  return new ReadBlobReactor(coordinator_, req->range(), allowed);
 }
 
 }  // namespace emar

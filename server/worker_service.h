@@ -4,6 +4,7 @@
 #define EMAR_SERVER_WORKER_SERVICE_H_
 
 #include "emar/v1/service.grpc.pb.h"
+#include "server/auth.h"
 #include "server/coordinator.h"
 
 namespace emar {
@@ -11,7 +12,9 @@ namespace emar {
 // `coordinator` must outlive the service.
 class WorkerServiceImpl final : public emar::v1::WorkerService::CallbackService {
  public:
-  explicit WorkerServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  // `auth` (may be null: no authentication) decides who calls.
+  explicit WorkerServiceImpl(Coordinator* coordinator, const Authenticator* auth = nullptr)
+      : coordinator_(coordinator), auth_(auth) {}
 
   grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* ctx,
                                   const emar::v1::LeaseRequest* req,
@@ -26,7 +29,12 @@ class WorkerServiceImpl final : public emar::v1::WorkerService::CallbackService 
       grpc::CallbackServerContext* ctx, const emar::v1::ReadBlobRequest* req) override;
 
  private:
+  absl::Status CheckCaller(const grpc::CallbackServerContext& ctx) const {
+    return auth_ == nullptr ? absl::OkStatus() : auth_->Authorize(ctx, Api::kWorker).status();
+  }
+
   Coordinator* const coordinator_;
+  const Authenticator* const auth_;
 };
 
 }  // namespace emar

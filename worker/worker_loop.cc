@@ -87,10 +87,12 @@ void WorkerLoop::Loop(int index) {
   }
 }
 
-absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range) {
+absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range,
+                                              const std::string& lease_id) {
   grpc::ClientContext ctx;
   emar::v1::ReadBlobRequest req;
   *req.mutable_range() = range;
+  req.set_lease_id(lease_id);
   auto reader = stub_->ReadBlob(&ctx, req);
   std::string out;
   if (range.length() > 0) out.reserve(static_cast<size_t>(range.length()));
@@ -103,7 +105,7 @@ absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range) 
 absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(
     const emar::v1::ShardTask& task) {
   return references_.Get(ReferenceCache::KeyOf(task), [&]() -> absl::StatusOr<ReferenceTable> {
-    ASSIGN_OR_RETURN(std::string data, Fetch(task.references()));
+    ASSIGN_OR_RETURN(std::string data, Fetch(task.references(), task.lease_id()));
     return ReferenceTable::Parse(task.references().display_name(), data,
                                  ToFieldConfig(task.fields()));
   });
@@ -139,7 +141,7 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
   auto score = [&]() -> absl::StatusOr<emar::v1::ShardResult> {
     ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(task.metric()));
     ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceTable> refs, References(task));
-    ASSIGN_OR_RETURN(std::string outputs, Fetch(task.outputs()));
+    ASSIGN_OR_RETURN(std::string outputs, Fetch(task.outputs(), task.lease_id()));
     return ScoreShard(task, outputs, *refs, *metric);
   };
   absl::StatusOr<emar::v1::ShardResult> result = score();

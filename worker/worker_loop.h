@@ -45,7 +45,8 @@ class WorkerLoop {
   void Loop(int index);
   // Scores a leased shard and reports the outcome; heartbeats while scoring.
   void Process(const emar::v1::ShardTask& task);
-  absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range);
+  // `lease_id`: the lease of the shard the range belongs to (the coordinator may require it).
+  absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range, const std::string& lease_id);
   absl::StatusOr<std::shared_ptr<const ReferenceTable>> References(const emar::v1::ShardTask& task);
   void CompleteWithRetry(const emar::v1::CompleteRequest& req);
   bool stopping();

@@ -93,7 +93,7 @@ TEST(JobStoreTest, RequestIdIsUniqueAndFindable) {
   // The failed insert left nothing behind.
   EXPECT_THAT(store->GetJob("b"),
               StatusIs(absl::StatusCode::kNotFound, ::testing::HasSubstr("'b'")));
-  ASSERT_OK_AND_ASSIGN(auto found, store->FindJobByRequestId("req-1"));
+  ASSERT_OK_AND_ASSIGN(auto found, store->FindJobByRequestId("", "req-1"));
   EXPECT_EQ(found.value_or(""), "a");
   // Jobs without a request id do not collide.
   ASSERT_OK(store->CreateJob(MakeJob("c", "", 3), {}, Shards(1)));

@@ -1,0 +1,68 @@
+// Bearer-token authentication for the coordinator's two APIs (emar-coordinator --tokens FILE).
+//
+// The tokens file holds one line per token, `ROLE PRINCIPAL SHA256HEX`: role `client`,
+// `worker` or `admin`, a principal name (letters, digits, `._@-`, at most 64), and the sha256 of
+// the token in hex. The file never holds a token. `#` starts a comment; blank lines are skipped.
+//
+//   client  team-nlp     9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//   worker  workers      ...
+//
+// Callers send `authorization: Bearer TOKEN`. Without --tokens every caller is the anonymous
+// admin (the embedded mode, loopback tests).
+//
+//   ASSIGN_OR_RETURN(TokenTable table, TokenTable::Load("/etc/emar/tokens"));
+//   Authenticator auth(std::move(table));
+//   ASSIGN_OR_RETURN(Principal who, auth.Authorize(*ctx, Api::kClient));
+#ifndef EMAR_SERVER_AUTH_H_
+#define EMAR_SERVER_AUTH_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "server/principal.h"
+
+namespace emar {
+
+class TokenTable {
+ public:
+  // Errors name the file and line: "tokens:3: unknown role 'clinet' (client, worker or admin)".
+  static absl::StatusOr<TokenTable> Load(const std::string& path);
+  static absl::StatusOr<TokenTable> Parse(absl::string_view text, absl::string_view display_name);
+
+  // The principal holding `token`, if any.
+  std::optional<Principal> Find(absl::string_view token) const;
+  size_t size() const { return by_digest_.size(); }
+
+ private:
+  absl::flat_hash_map<std::string, Principal> by_digest_;  // sha256 hex -> principal
+};
+
+// Which API a call is on: the client API takes client and admin tokens, the worker API worker and
+// admin tokens.
+enum class Api { kClient, kWorker };
+
+class Authenticator {
+ public:
+  // nullopt: no authentication, every caller is Principal::Anonymous().
+  explicit Authenticator(std::optional<TokenTable> tokens = std::nullopt)
+      : tokens_(std::move(tokens)) {}
+
+  bool enabled() const { return tokens_.has_value(); }
+  // UNAUTHENTICATED without a token or with an unknown one; PERMISSION_DENIED when the token's
+  // role may not call `api`.
+  absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& ctx, Api api) const;
+  // The same, from the value of the `authorization` header (absent: nullopt).
+  absl::StatusOr<Principal> Authorize(std::optional<absl::string_view> authorization,
+                                      Api api) const;
+
+ private:
+  std::optional<TokenTable> tokens_;
+};
+
+}  // namespace emar
+
+#endif  // EMAR_SERVER_AUTH_H_
