@@ -170,6 +170,17 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::CancelJob(const std::string& job
   return job;
 }
 
+absl::StatusOr<emar::v1::DeleteJobResponse> EvaluationClient::DeleteJob(
+    const std::string& job_id) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
+  emar::v1::DeleteJobRequest req;
+  req.set_job_id(job_id);
+  emar::v1::DeleteJobResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->DeleteJob(&ctx, req, &resp)));
+  return resp;
+}
+
 absl::StatusOr<emar::v1::Report> EvaluationClient::GetReport(const std::string& job_id) {
   grpc::ClientContext ctx;
   SetDeadline(ctx, options_.rpc_timeout);

@@ -50,6 +50,8 @@ class EvaluationClient {
   absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
   absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id);
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
+  // Removes a finished job, its results and the blobs no other job reads.
+  absl::StatusOr<emar::v1::DeleteJobResponse> DeleteJob(const std::string& job_id);
 
  private:
   void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;
