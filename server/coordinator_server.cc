@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace emar {
@@ -46,8 +47,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
                                              std::numeric_limits<int>::max())));
     }
   };
+  // "HOST:0" twice asks for two free ports.
   const bool separate_worker_port =
-      !options.worker_listen.empty() && options.worker_listen != options.listen;
+      !options.worker_listen.empty() &&
+      (options.worker_listen != options.listen || absl::EndsWith(options.listen, ":0"));
   if (separate_worker_port) {
     // The worker API alone (and health) on its own address, so a NetworkPolicy can keep
     // clients off it.

@@ -35,7 +35,8 @@ struct ServerOptions {
   // next call); it bounds the descriptors idle clients hold. InfiniteDuration: never.
   absl::Duration max_connection_idle = absl::Minutes(5);  // --max-connection-idle-seconds
   UploadLimits uploads;  // concurrent and idle uploads (--max-uploads, --upload-idle-seconds)
-  // The worker API's own address (--worker-listen); empty or equal to `listen`: served there.
+  // The worker API's own address (--worker-listen); empty or equal to `listen` (but for port 0):
+  // served there.
   std::string worker_listen;
   // Bearer tokens (--tokens); nullopt: no authentication.
   std::optional<TokenTable> tokens;

@@ -212,8 +212,7 @@ int main(int argc, char** argv) {
   const std::string& listen = server_options.listen;
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::cout << "listening on " << host << ":" << (*server)->port() << std::endl;
-  if (!server_options.worker_listen.empty() &&
-      server_options.worker_listen != server_options.listen) {
+  if ((*server)->worker_port() != (*server)->port()) {
     const std::string& wl = server_options.worker_listen;
     std::cout << "worker API on " << wl.substr(0, wl.rfind(':')) << ":" << (*server)->worker_port()
               << std::endl;
