@@ -26,12 +26,19 @@
 #include "client/local_scorer.h"
 #include "client/report_document.h"
 #include "client/report_format.h"
+#include "common/client_channel.h"
 #include "common/flag_names.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
 
 ABSL_FLAG(std::string, server, "",
           "coordinator HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS: the CA certificate (PEM) that signed the coordinator's certificate");
+ABSL_FLAG(std::string, tls_cert, "", "mutual TLS: this client's certificate (PEM), with --tls-key");
+ABSL_FLAG(std::string, tls_key, "", "mutual TLS: the private key (PEM) of --tls-cert");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding the bearer token for the coordinator (default $EMAR_TOKEN)");
 ABSL_FLAG(std::string, format, "text",
           "output format: text, json, or for reports also markdown or html");
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
@@ -77,11 +84,16 @@ constexpr char kUsage[] = R"(emarctl COMMAND [flags]
   list                         recent jobs
   cancel JOB_ID                cancel a job
   report JOB_ID                the report of a finished job
+  delete JOB_ID                delete a finished job, its results and the inputs no other job reads
   score --metric M --predictions P --references R    score one pair of files locally
   emar --formula F --t0 X --t1 X --b0 X --b1 X        evaluate an EMAR formula
 
 Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json
 (reports also markdown|html; other output is text for those).
+Connecting to a coordinator (submit, status, watch, list, cancel, report, delete; run needs none):
+  --tls-ca FILE                    TLS, trusting the CA (PEM) that signed the coordinator's certificate
+  --tls-cert FILE --tls-key FILE   a client certificate, for a coordinator requiring mutual TLS
+  --token-file FILE                the bearer token (default $EMAR_TOKEN)
 Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed.)";
 
 bool Json() { return absl::GetFlag(FLAGS_format) == "json"; }
@@ -105,10 +117,46 @@ std::string ServerAddress() {
   return env && *env ? env : "127.0.0.1:50051";
 }
 
-std::shared_ptr<grpc::Channel> Connect() {
+// A client of a remote coordinator, or of the embedded one, and how it connects: what
+// ConnectionHint needs to explain a failed call.
+struct Session {
+  EvaluationClient client;
+  bool remote = false;  // false: the embedded coordinator, where no hint applies
+  bool has_token = false;
+  bool uses_tls = false;
+  bool has_client_cert = false;
+};
+
+// Fail(s), then a hint on its own line when the failure looks like a TLS or token problem.
+int FailCall(const Session& session, const absl::Status& s) {
+  const int code = Fail(s);
+  if (session.remote) {
+    const std::string hint =
+        ConnectionHint(s, session.has_token, session.uses_tls, session.has_client_cert);
+    if (!hint.empty()) std::cerr << "emarctl: hint: " << hint << std::endl;
+  }
+  return code;
+}
+
+// The remote coordinator per --server, --tls-* and --token-file / $EMAR_TOKEN.
+absl::StatusOr<Session> Connect() {
+  ClientConnectionOptions options;
+  options.target = ServerAddress();
+  options.tls = {.ca = absl::GetFlag(FLAGS_tls_ca),
+                 .cert = absl::GetFlag(FLAGS_tls_cert),
+                 .key = absl::GetFlag(FLAGS_tls_key)};
+  absl::StatusOr<std::string> token = ResolveToken(absl::GetFlag(FLAGS_token_file));
+  if (!token.ok()) return token.status();
+  options.token = *token;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
-  return grpc::CreateCustomChannel(ServerAddress(), grpc::InsecureChannelCredentials(), args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options, args);
+  if (!channel.ok()) return channel.status();
+  return Session{.client = EvaluationClient(*channel),
+                 .remote = true,
+                 .has_token = !options.token.empty(),
+                 .uses_tls = options.tls.enabled(),
+                 .has_client_cert = !options.tls.cert.empty()};
 }
 
 std::string JsonString(const std::string& s) {
@@ -148,21 +196,21 @@ int PrintReport(const emar::v1::Report& report) {
 }
 
 // Waits for the job, then prints its report (or fails with the job's error).
-int FollowAndReport(EvaluationClient& client, const std::string& job_id) {
+int FollowAndReport(Session& session, const std::string& job_id) {
   const bool progress = !Json() && ::isatty(2);
-  auto done = client.Watch(job_id, [&](const emar::v1::Job& j) {
+  auto done = session.client.Watch(job_id, [&](const emar::v1::Job& j) {
     if (progress) std::cerr << "\r" << JobToText(j) << std::flush;
   });
   if (progress) std::cerr << "\n";
-  if (!done.ok()) return Fail(done.status());
+  if (!done.ok()) return FailCall(session, done.status());
   if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
     std::string state = absl::AsciiStrToLower(emar::v1::JobState_Name(done->state()));
     absl::StrReplaceAll({{"job_state_", ""}}, &state);
     return Fail(absl::FailedPreconditionError(absl::StrCat(
         "job ", job_id, " ", state, done->error().empty() ? "" : ": ", done->error())));
   }
-  auto report = client.GetReport(job_id);
-  if (!report.ok()) return Fail(report.status());
+  auto report = session.client.GetReport(job_id);
+  if (!report.ok()) return FailCall(session, report.status());
   return PrintReport(*report);
 }
 
@@ -187,20 +235,21 @@ int Run(const std::vector<std::string>& args) {
   opts.data_dir = absl::GetFlag(FLAGS_data_dir);
   auto embedded = EmbeddedCoordinator::Start(opts);
   if (!embedded.ok()) return Fail(embedded.status());
-  EvaluationClient client((*embedded)->channel());
-  auto created = client.Submit(*job, absl::GetFlag(FLAGS_request_id));
+  Session session{.client = EvaluationClient((*embedded)->channel())};
+  auto created = session.client.Submit(*job, absl::GetFlag(FLAGS_request_id));
   if (!created.ok()) return Fail(created.status());
-  return FollowAndReport(client, created->job_id());
+  return FollowAndReport(session, created->job_id());
 }
 
 int Submit(const std::vector<std::string>& args) {
   if (args.size() != 1) return Usage("submit takes one job file");
   auto job = LoadJob(args[0]);
   if (!job.ok()) return Fail(job.status());
-  EvaluationClient client(Connect());
-  auto created = client.Submit(*job, absl::GetFlag(FLAGS_request_id));
-  if (!created.ok()) return Fail(created.status());
-  if (absl::GetFlag(FLAGS_wait)) return FollowAndReport(client, created->job_id());
+  auto session = Connect();
+  if (!session.ok()) return Fail(session.status());
+  auto created = session->client.Submit(*job, absl::GetFlag(FLAGS_request_id));
+  if (!created.ok()) return FailCall(*session, created.status());
+  if (absl::GetFlag(FLAGS_wait)) return FollowAndReport(*session, created->job_id());
   if (Json()) {
     std::cout << "{\"job_id\": " << JsonString(created->job_id()) << "}" << std::endl;
   } else {
@@ -209,8 +258,8 @@ int Submit(const std::vector<std::string>& args) {
   return 0;
 }
 
-int PrintJob(const absl::StatusOr<emar::v1::Job>& job) {
-  if (!job.ok()) return Fail(job.status());
+int PrintJob(const Session& session, const absl::StatusOr<emar::v1::Job>& job) {
+  if (!job.ok()) return FailCall(session, job.status());
   std::cout << (Json() ? JobToJson(*job) : JobToText(*job) + "\n");
   return 0;
 }
@@ -284,9 +333,10 @@ int Main(int argc, char** argv) {
   if (cmd == "emar") return args.empty() ? Emar() : Usage("emar takes flags only");
   if (cmd == "list") {
     if (!args.empty()) return Usage("list takes no arguments");
-    EvaluationClient client(Connect());
-    auto jobs = client.ListJobs(absl::GetFlag(FLAGS_limit));
-    if (!jobs.ok()) return Fail(jobs.status());
+    auto session = Connect();
+    if (!session.ok()) return Fail(session.status());
+    auto jobs = session->client.ListJobs(absl::GetFlag(FLAGS_limit));
+    if (!jobs.ok()) return FailCall(*session, jobs.status());
     if (Json()) {
       emar::v1::ListJobsResponse resp;
       for (auto& j : *jobs) *resp.add_jobs() = j;
@@ -296,20 +346,34 @@ int Main(int argc, char** argv) {
     }
     return 0;
   }
-  if (cmd == "status" || cmd == "watch" || cmd == "cancel" || cmd == "report") {
+  if (cmd == "status" || cmd == "watch" || cmd == "cancel" || cmd == "report" || cmd == "delete") {
     if (args.size() != 1) return Usage(cmd + " takes one job id");
-    EvaluationClient client(Connect());
-    if (cmd == "status") return PrintJob(client.GetJob(args[0]));
-    if (cmd == "cancel") return PrintJob(client.CancelJob(args[0]));
+    auto connected = Connect();
+    if (!connected.ok()) return Fail(connected.status());
+    Session& session = *connected;
+    if (cmd == "status") return PrintJob(session, session.client.GetJob(args[0]));
+    if (cmd == "cancel") return PrintJob(session, session.client.CancelJob(args[0]));
+    if (cmd == "delete") {
+      auto deleted = session.client.DeleteJob(args[0]);
+      if (!deleted.ok()) return FailCall(session, deleted.status());
+      if (Json()) {
+        std::cout << MessageToJson(*deleted);
+      } else {
+        std::cout << "deleted " << deleted->job_id() << ": " << deleted->blobs_removed()
+                  << " input blob(s) no other job reads removed, " << deleted->bytes_freed()
+                  << " bytes freed\n";
+      }
+      return 0;
+    }
     if (cmd == "report") {
-      auto report = client.GetReport(args[0]);
-      if (!report.ok()) return Fail(report.status());
+      auto report = session.client.GetReport(args[0]);
+      if (!report.ok()) return FailCall(session, report.status());
       return PrintReport(*report);
     }
-    auto done = client.Watch(args[0], [](const emar::v1::Job& j) {
+    auto done = session.client.Watch(args[0], [](const emar::v1::Job& j) {
       std::cout << (Json() ? JobToJson(j, /*one_line=*/true) : JobToText(j) + "\n") << std::flush;
     });
-    if (!done.ok()) return Fail(done.status());
+    if (!done.ok()) return FailCall(session, done.status());
     return done->state() == emar::v1::JOB_STATE_SUCCEEDED ? 0 : kExitError;
   }
   if (cmd == "help") {

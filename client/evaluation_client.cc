@@ -170,8 +170,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::CancelJob(const std::string& job
   return job;
 }
 
-absl::StatusOr<emar::v1::DeleteJobResponse> EvaluationClient::DeleteJob(
-    const std::string& job_id) {
+absl::StatusOr<emar::v1::DeleteJobResponse> EvaluationClient::DeleteJob(const std::string& job_id) {
   grpc::ClientContext ctx;
   SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::DeleteJobRequest req;

@@ -1,6 +1,7 @@
 // emar-worker: pulls shards from a coordinator and scores them.
 //
 //   emar-worker --coordinator 127.0.0.1:50051 --threads 2
+//   emar-worker --coordinator coord.example:50051 --tls-ca ca.crt --token-file worker.token
 //
 // SIGTERM/SIGINT: stop leasing, finish the shards in hand, exit 0.
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/client_channel.h"
 #include "common/flag_names.h"
 #include "common/termination_signals.h"
 #include "worker/worker_loop.h"
@@ -19,22 +21,45 @@ ABSL_FLAG(std::string, coordinator, "127.0.0.1:50051", "coordinator HOST:PORT");
 ABSL_FLAG(int32_t, threads, 1, "shards scored at once");
 ABSL_FLAG(std::string, worker_id, "", "name in leases and logs (default hostname-pid)");
 ABSL_FLAG(int32_t, lease_wait_seconds, 10, "long-poll wait for work");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS: the CA certificate (PEM) that signed the coordinator's certificate");
+ABSL_FLAG(std::string, tls_cert, "", "mutual TLS: this worker's certificate (PEM), with --tls-key");
+ABSL_FLAG(std::string, tls_key, "", "mutual TLS: the private key (PEM) of --tls-cert");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding the worker's bearer token (default $EMAR_TOKEN)");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("emar-worker --coordinator HOST:PORT [--threads N]");
+  absl::SetProgramUsageMessage(
+      "emar-worker --coordinator HOST:PORT [--threads N] [--tls-ca FILE [--tls-cert FILE "
+      "--tls-key FILE]] [--token-file FILE]");
   emar::NormalizedArgs flags(argc, argv);
   absl::ParseCommandLine(flags.argc(), flags.argv());
+  // Before gRPC starts any thread, so every thread inherits the mask.
   const sigset_t sigs = emar::BlockTerminationSignals();
 
+  emar::ClientConnectionOptions connection;
+  connection.target = absl::GetFlag(FLAGS_coordinator);
+  connection.tls = {.ca = absl::GetFlag(FLAGS_tls_ca),
+                    .cert = absl::GetFlag(FLAGS_tls_cert),
+                    .key = absl::GetFlag(FLAGS_tls_key)};
+  absl::StatusOr<std::string> token = emar::ResolveToken(absl::GetFlag(FLAGS_token_file));
+  if (!token.ok()) {
+    std::cerr << "emar-worker: " << token.status().message() << std::endl;
+    return 1;
+  }
+  connection.token = *token;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_coordinator),
-                                           grpc::InsecureChannelCredentials(), args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = emar::OpenChannel(connection, args);
+  if (!channel.ok()) {
+    std::cerr << "emar-worker: " << channel.status().message() << std::endl;
+    return 1;
+  }
   emar::WorkerOptions options;
   options.threads = absl::GetFlag(FLAGS_threads);
   options.worker_id = absl::GetFlag(FLAGS_worker_id);
   options.lease_wait = absl::Seconds(absl::GetFlag(FLAGS_lease_wait_seconds));
-  emar::WorkerLoop worker(channel, options);
+  emar::WorkerLoop worker(*channel, options);
   // Run() returns only after Stop(), which only this thread calls.
   std::thread signals([&] {
     emar::WaitForTerminationSignal(sigs);

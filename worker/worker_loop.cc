@@ -57,6 +57,7 @@ void WorkerLoop::Run() {
 void WorkerLoop::Loop(int index) {
   const std::string worker_id = absl::StrCat(options_.worker_id, "/", index);
   absl::Duration backoff = absl::Milliseconds(50);
+  std::string last_error;
   while (!stopping()) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
@@ -77,12 +78,20 @@ void WorkerLoop::Loop(int index) {
     }
     if (!st.ok()) {
       if (stopping()) break;
+      // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
+      // misconfigured worker is not silent, then keep retrying.
+      if (index == 0 && st.error_message() != last_error) {
+        last_error = st.error_message();
+        std::cerr << "emar-worker: lease failed: " << st.error_code() << ": " << last_error
+                  << std::endl;
+      }
       // Coordinator down or restarting: back off and retry, up to a second between tries.
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(1));
       continue;
     }
     backoff = absl::Milliseconds(50);
+    last_error.clear();
     if (resp.has_task()) Process(resp.task());
   }
 }

@@ -73,9 +73,10 @@ absl::Status LocalCluster::StartCoordinator(const std::string& listen) {
 }
 
 absl::Status LocalCluster::AddWorker() {
-  auto p = Process::Start({BinPath("emar-worker"), "--coordinator", server_, "--threads",
-                           absl::StrCat(options_.worker_threads)},
-                          dir_.path());
+  std::vector<std::string> argv = {BinPath("emar-worker"), "--coordinator", server_, "--threads",
+                                   absl::StrCat(options_.worker_threads)};
+  argv.insert(argv.end(), options_.worker_flags.begin(), options_.worker_flags.end());
+  auto p = Process::Start(argv, dir_.path());
   if (!p.ok()) return p.status();
   workers_.push_back(std::move(*p));
   return absl::OkStatus();

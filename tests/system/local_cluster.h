@@ -33,6 +33,7 @@ struct ClusterOptions {
   int64_t rows_per_shard = 0;                  // 0: the coordinator's default
   int lease_ttl_seconds = 0;                   // 0: the coordinator's default
   std::vector<std::string> coordinator_flags;  // appended to emar-coordinator's command line
+  std::vector<std::string> worker_flags;       // appended to each emar-worker's command line
 };
 
 class LocalCluster {
