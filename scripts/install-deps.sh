@@ -9,6 +9,8 @@ PACKAGES=(
   zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl  # tests/system/tls_test.cc makes its certificates with the openssl binary
+  libcpp-httplib-dev libbrotli-dev  # the coordinator's /metrics (cpp-httplib)
+  prometheus python3  # tests/metrics/prometheus_test.py scrapes a live coordinator
   clang-format-14
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
 )

@@ -54,6 +54,15 @@ absl::Status LeaseError(LeaseCheck check, const std::string& job_id, int32_t sha
   }
 }
 
+// Upper bounds of the shard duration histogram, seconds.
+constexpr double kShardDurationBuckets[] = {0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600};
+
+// "host-pid/3" -> "host-pid": a worker process, whatever thread leased.
+std::string WorkerOf(const std::string& worker_id) {
+  const size_t slash = worker_id.rfind('/');
+  return slash == std::string::npos ? worker_id : worker_id.substr(0, slash);
+}
+
 // What a caller learns about a job it may not see: exactly what it would for no such job.
 absl::Status NoSuchJob(const std::string& job_id) {
   return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
@@ -346,6 +355,7 @@ uint64_t Coordinator::LeaseAsync(const std::string& worker_id, absl::Duration wa
   {
     absl::MutexLock lock(&mu_);
     handle = next_handle_++;
+    SeeWorkerLocked(worker_id, clock_->Now());
     if (shutdown_) {
       calls.push_back([cb = std::move(cb)] { cb(std::nullopt); });
     } else {
@@ -381,6 +391,7 @@ void Coordinator::DispatchLocked(std::vector<std::function<void()>>* out) {
       });
       NotifyLocked(task->job_id(), out);
     }
+    lease_started_[task->lease_id()] = LeaseStart{now, WorkerOf(it->second.worker_id)};
     out->push_back(
         [cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
     waiters_.erase(it);
@@ -392,6 +403,9 @@ absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
   if (req.lease_id().empty()) return absl::InvalidArgumentError("lease_id is required");
   absl::MutexLock lock(&mu_);
   const LeaseCheck check = scheduler_.Heartbeat(req.lease_id(), clock_->Now());
+  if (auto started = lease_started_.find(req.lease_id()); started != lease_started_.end()) {
+    worker_seen_[started->second.worker] = clock_->Now();
+  }
   if (check == LeaseCheck::kUnknownLease) {
     return absl::NotFoundError(absl::StrCat("lease '", req.lease_id(),
                                             "' is unknown here (never issued, or its job ended "
@@ -468,6 +482,24 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
     const CompleteVerdict v = scheduler_.Complete(req.job_id(), req.shard_id());
     resp.set_duplicate(!fresh || v != CompleteVerdict::kAccepted);
     auto job = active_.find(req.job_id());
+    if (fresh) {
+      examples_scored_total_ += req.result().reference_row_size();
+      if (auto started = lease_started_.find(req.lease_id()); started != lease_started_.end()) {
+        const double seconds = absl::ToDoubleSeconds(clock_->Now() - started->second.at);
+        if (shard_duration_buckets_.empty()) {
+          shard_duration_buckets_.assign(std::size(kShardDurationBuckets), 0);
+        }
+        for (size_t b = 0; b < std::size(kShardDurationBuckets); ++b) {
+          if (seconds <= kShardDurationBuckets[b]) {
+            ++shard_duration_buckets_[b];
+            break;
+          }
+        }
+        shard_duration_sum_ += seconds;
+        ++shard_duration_count_;
+        lease_started_.erase(started);
+      }
+    }
     if (fresh && job != active_.end()) {
       emar::v1::JobProgress* p = job->second.mutable_progress();
       p->set_shards_done(scheduler_.done_shards(req.job_id()));
@@ -568,6 +600,92 @@ void Coordinator::RetentionLoop() {
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_; };
     if (mu_.AwaitWithTimeout(absl::Condition(&stop), options_.retention_interval)) return;
   }
+}
+
+void Coordinator::SeeWorkerLocked(const std::string& worker_id, absl::Time now) {
+  worker_seen_[WorkerOf(worker_id)] = now;
+}
+
+std::string Coordinator::MetricsText() {
+  std::string out;
+  int64_t jobs[emar::v1::JobState_ARRAYSIZE] = {};
+  auto counted = store_->CountJobsByState();
+  if (counted.ok()) {
+    for (const auto& [state, n] : *counted) {
+      if (state >= 0 && state < emar::v1::JobState_ARRAYSIZE) jobs[state] = n;
+    }
+  }
+  int64_t workers = 0, queued_shards = 0, leased_shards = 0, examples = 0, count = 0;
+  double sum = 0;
+  std::vector<int64_t> buckets;
+  {
+    absl::MutexLock lock(&mu_);
+    // Unfinished jobs from memory: the store's QUEUED/RUNNING split lags (written after).
+    jobs[emar::v1::JOB_STATE_QUEUED] = jobs[emar::v1::JOB_STATE_RUNNING] = 0;
+    for (const auto& [id, j] : active_) ++jobs[j.state()];
+    const absl::Time now = clock_->Now();
+    const absl::Time live_since = now - options_.scheduler.lease_ttl;
+    for (auto it = worker_seen_.begin(); it != worker_seen_.end();) {
+      if (it->second >= live_since) {
+        ++workers;
+        ++it;
+      } else {
+        worker_seen_.erase(it++);
+      }
+    }
+    // Leases that ended without a result (expired, failed, job gone) are forgotten here.
+    for (auto it = lease_started_.begin(); it != lease_started_.end();) {
+      if (now - it->second.at > 10 * options_.scheduler.lease_ttl + absl::Hours(1)) {
+        lease_started_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    queued_shards = static_cast<int64_t>(scheduler_.pending_count());
+    leased_shards = static_cast<int64_t>(scheduler_.lease_count());
+    examples = examples_scored_total_;
+    buckets = shard_duration_buckets_;
+    sum = shard_duration_sum_;
+    count = shard_duration_count_;
+  }
+  absl::StrAppend(&out, "# HELP emar_jobs Jobs by state.\n# TYPE emar_jobs gauge\n");
+  for (auto [state, name] : {std::pair{emar::v1::JOB_STATE_QUEUED, "queued"},
+                             {emar::v1::JOB_STATE_RUNNING, "running"},
+                             {emar::v1::JOB_STATE_SUCCEEDED, "succeeded"},
+                             {emar::v1::JOB_STATE_FAILED, "failed"},
+                             {emar::v1::JOB_STATE_CANCELLED, "cancelled"}}) {
+    absl::StrAppend(&out, "emar_jobs{state=\"", name, "\"} ", jobs[state], "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP emar_shards Shards waiting for a worker (queued) or being scored "
+                  "(leased): scale workers on queued.\n# TYPE emar_shards gauge\n",
+                  "emar_shards{state=\"queued\"} ", queued_shards, "\n",
+                  "emar_shards{state=\"leased\"} ", leased_shards, "\n");
+  absl::StrAppend(&out,
+                  "# HELP emar_workers Worker processes that leased or heartbeated within a "
+                  "lease TTL.\n# TYPE emar_workers gauge\nemar_workers ",
+                  workers, "\n");
+  absl::StrAppend(&out,
+                  "# HELP emar_shard_duration_seconds From lease to accepted result.\n"
+                  "# TYPE emar_shard_duration_seconds histogram\n");
+  int64_t cumulative = 0;
+  for (size_t b = 0; b < std::size(kShardDurationBuckets); ++b) {
+    cumulative += b < buckets.size() ? buckets[b] : 0;
+    absl::StrAppend(&out, "emar_shard_duration_seconds_bucket{le=\"", kShardDurationBuckets[b],
+                    "\"} ", cumulative, "\n");
+  }
+  absl::StrAppend(&out, "emar_shard_duration_seconds_bucket{le=\"+Inf\"} ", count, "\n",
+                  "emar_shard_duration_seconds_sum ", sum, "\n",
+                  "emar_shard_duration_seconds_count ", count, "\n");
+  absl::StrAppend(&out,
+                  "# HELP emar_examples_scored_total Examples in accepted shard results.\n"
+                  "# TYPE emar_examples_scored_total counter\nemar_examples_scored_total ",
+                  examples, "\n");
+  absl::StrAppend(&out,
+                  "# HELP emar_blob_store_bytes Bytes of stored inputs.\n"
+                  "# TYPE emar_blob_store_bytes gauge\nemar_blob_store_bytes ",
+                  blobs_.used_bytes(), "\n");
+  return out;
 }
 
 void Coordinator::Tick() {

@@ -142,6 +142,11 @@ class Coordinator {
   // that reads blob `sha256`.
   absl::Status CheckBlobRead(const std::string& lease_id, const std::string& sha256);
 
+  // The coordinator's metrics in the Prometheus text format (see README: Metrics): jobs by
+  // state, queued and leased shards (the autoscaling signal), live workers, shard durations,
+  // examples scored, blob store bytes.
+  std::string MetricsText();
+
   // Runs lease expiry and long-poll timeouts now (the ticker thread calls this every tick).
   void Tick();
   // Blocks until no report is being built or queued (tests).
@@ -207,6 +212,20 @@ class Coordinator {
   };
   std::deque<PlanItem> plan_queue_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Metrics. Workers are named by their id without the thread suffix ("host-pid").
+  absl::flat_hash_map<std::string, absl::Time> worker_seen_ ABSL_GUARDED_BY(mu_);
+  struct LeaseStart {
+    absl::Time at;
+    std::string worker;
+  };
+  absl::flat_hash_map<std::string, LeaseStart> lease_started_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> shard_duration_buckets_ ABSL_GUARDED_BY(mu_);  // cumulative at render
+  double shard_duration_sum_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t shard_duration_count_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t examples_scored_total_ ABSL_GUARDED_BY(mu_) = 0;
+  void SeeWorkerLocked(const std::string& worker_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // CreateJob holds it shared from resolving inputs to storing the job; deleting blob files holds
   // it exclusively, so a blob is never deleted between a plan's check and its job's row.

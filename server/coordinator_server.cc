@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
     if (quota) builder.SetResourceQuota(*quota);
+    builder.experimental().SetInterceptorCreators(s->requests_.InterceptorFactories());
     if (options.max_connection_idle != absl::InfiniteDuration()) {
       builder.AddChannelArgument(
           GRPC_ARG_MAX_CONNECTION_IDLE_MS,
@@ -80,6 +81,16 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     }
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
   }
+  if (!options.metrics_listen.empty()) {
+    auto metrics = MetricsHttpServer::Start(options.metrics_listen, [p = s.get()] {
+      return p->coordinator_->MetricsText() + p->requests_.MetricsText();
+    });
+    if (!metrics.ok()) {
+      s->Shutdown(absl::ZeroDuration());
+      return metrics.status();
+    }
+    s->metrics_ = std::move(*metrics);
+  }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
   if (s->worker_server_) s->worker_server_->GetHealthCheckService()->SetServingStatus(true);
   return s;
@@ -96,6 +107,7 @@ std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
 void CoordinatorServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;  // never started (Start failed)
   shut_down_ = true;
+  metrics_.reset();
   server_->GetHealthCheckService()->SetServingStatus(false);
   if (worker_server_) worker_server_->GetHealthCheckService()->SetServingStatus(false);
   // Long-polls must end for the server to drain.

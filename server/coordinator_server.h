@@ -15,6 +15,8 @@
 #include "server/auth.h"
 #include "server/coordinator.h"
 #include "server/evaluation_service.h"
+#include "server/metrics_http.h"
+#include "server/request_counter.h"
 #include "server/upload_reactor.h"
 #include "server/worker_service.h"
 
@@ -38,6 +40,8 @@ struct ServerOptions {
   // The worker API's own address (--worker-listen); empty or equal to `listen` (but for port 0):
   // served there.
   std::string worker_listen;
+  // HOST:PORT serving Prometheus metrics at /metrics (--metrics-listen); empty: none.
+  std::string metrics_listen;
   // Bearer tokens (--tokens); nullopt: no authentication.
   std::optional<TokenTable> tokens;
 };
@@ -52,6 +56,8 @@ class CoordinatorServer {
   int port() const { return port_; }
   // The worker API's port (port() when it shares the main one).
   int worker_port() const { return worker_server_ ? worker_port_ : port_; }
+  // The metrics port (0 without metrics_listen).
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // A channel to this server that skips the network (embedded default, tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Stops accepting calls, waits up to `grace` for running ones, then cancels the rest.
@@ -62,13 +68,15 @@ class CoordinatorServer {
 
   Coordinator* const coordinator_;
   const Authenticator auth_;
-  UploadLimiter uploads_;  // declared before server_: outlives every upload reactor
+  RequestCounter requests_;  // outlives both servers (their interceptors count into it)
+  UploadLimiter uploads_;    // declared before server_: outlives every upload reactor
   EvaluationServiceImpl evaluation_;
   WorkerServiceImpl worker_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> worker_server_;  // with worker_listen only
   int port_ = 0;
   int worker_port_ = 0;
+  std::unique_ptr<MetricsHttpServer> metrics_;
   bool shut_down_ = false;
 };
 

@@ -587,4 +587,17 @@ absl::StatusOr<bool> JobStore::OwnsBlob(const std::string& owner, const std::str
   return rc == SQLITE_ROW;
 }
 
+absl::StatusOr<std::vector<std::pair<emar::v1::JobState, int64_t>>> JobStore::CountJobsByState() {
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  RETURN_IF_ERROR(q.status());
+  std::vector<std::pair<emar::v1::JobState, int64_t>> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    out.emplace_back(static_cast<emar::v1::JobState>(q.Int(0)), q.Int(1));
+  }
+  if (rc != SQLITE_DONE) return q.StepError();
+  return out;
+}
+
 }  // namespace emar

@@ -82,6 +82,8 @@ class JobStore {
   // Of `shas`, those no job reads, forgetting their owners (the caller deletes the files).
   absl::StatusOr<std::vector<std::string>> ForgetUnreferencedBlobs(
       const std::vector<std::string>& shas);
+  // How many jobs are stored in each state.
+  absl::StatusOr<std::vector<std::pair<emar::v1::JobState, int64_t>>> CountJobsByState();
   // Finished (terminal) jobs last updated before `unix_ms`.
   absl::StatusOr<std::vector<std::string>> FinishedJobsUpdatedBefore(int64_t unix_ms);
   // Records that `owner` uploaded (and so may use) the blob.

@@ -70,6 +70,9 @@ ABSL_FLAG(std::string, tokens, "",
 ABSL_FLAG(std::string, worker_listen, "",
           "HOST:PORT for the worker API alone (default: served on --listen with the client API)");
 ABSL_FLAG(std::string, worker_port_file, "", "write the worker API's bound port here");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT serving Prometheus metrics at GET /metrics (port 0: a free one)");
+ABSL_FLAG(std::string, metrics_port_file, "", "write the metrics port here");
 ABSL_FLAG(double, max_store_gb, 0,
           "blob store size limit, GB; an upload past it is refused (0: no limit)");
 ABSL_FLAG(int32_t, max_jobs_per_principal,
@@ -195,6 +198,7 @@ int main(int argc, char** argv) {
   }
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.worker_listen = absl::GetFlag(FLAGS_worker_listen);
+  server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.tokens = std::move(tokens);
   server_options.client_api.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_mb) << 20;
   server_options.client_api.max_request_bytes = absl::GetFlag(FLAGS_max_request_kb) << 10;
@@ -216,6 +220,19 @@ int main(int argc, char** argv) {
     const std::string& wl = server_options.worker_listen;
     std::cout << "worker API on " << wl.substr(0, wl.rfind(':')) << ":" << (*server)->worker_port()
               << std::endl;
+  }
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "metrics on http://"
+              << server_options.metrics_listen.substr(0, server_options.metrics_listen.rfind(':'))
+              << ":" << (*server)->metrics_port() << "/metrics" << std::endl;
+  }
+  if (!absl::GetFlag(FLAGS_metrics_port_file).empty()) {
+    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_metrics_port_file),
+                                        absl::StrCat((*server)->metrics_port(), "\n"));
+    if (!st.ok()) {
+      std::cerr << "emar-coordinator: " << st.message() << "\n";
+      return 1;
+    }
   }
   if (!absl::GetFlag(FLAGS_worker_port_file).empty()) {
     auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_worker_port_file),

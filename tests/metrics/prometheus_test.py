@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""The real Prometheus server scrapes a live coordinator (README: Metrics).
+
+A job is submitted with no worker running: Prometheus must see queued shards rise (the
+autoscaling signal). Then a worker starts: queued shards fall to zero, the job is counted as
+succeeded and examples as scored. Everything binds 127.0.0.1; Prometheus gets a port the kernel
+picked free a moment before (it cannot report one it chose itself).
+
+  /usr/bin/python3 tests/metrics/prometheus_test.py BIN_DIR
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_file(path, proc, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and open(path).read().strip():
+            return int(open(path).read().strip())
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        time.sleep(0.05)
+    raise RuntimeError(f"no {path} after {timeout} s")
+
+
+def query(prom_port, promql):
+    url = f"http://127.0.0.1:{prom_port}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = json.load(r)
+    if body.get("status") != "success":
+        raise RuntimeError(f"{promql}: {body}")
+    return [float(sample["value"][1]) for sample in body["data"]["result"]]
+
+
+def wait_until(prom_port, promql, predicate, what, timeout=90):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = query(prom_port, promql)
+            if last and predicate(last[0]):
+                print(f"ok: {what}: {promql} = {last[0]}")
+                return last[0]
+        except OSError as e:  # Prometheus not up yet
+            last = e
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: {promql} never held within {timeout} s (last: {last})")
+
+
+def main():
+    bin_dir = sys.argv[1]
+    prometheus = shutil.which("prometheus")
+    if prometheus is None:
+        sys.exit("no prometheus binary: scripts/install-deps.sh installs Debian's 'prometheus'")
+    tmp = tempfile.mkdtemp(prefix="emar-prom-")
+    procs = []
+    try:
+        def start(argv, name):
+            log = open(os.path.join(tmp, name + ".log"), "w")
+            p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            procs.append(p)
+            return p
+
+        coordinator = start([os.path.join(bin_dir, "emar-coordinator"), "--listen", "127.0.0.1:0",
+                             "--data-dir", os.path.join(tmp, "data"),
+                             "--port-file", os.path.join(tmp, "port"),
+                             "--metrics-listen", "127.0.0.1:0",
+                             "--metrics-port-file", os.path.join(tmp, "mport")], "coordinator")
+        metrics_port = wait_for_file(os.path.join(tmp, "mport"), coordinator)
+        port = wait_for_file(os.path.join(tmp, "port"), coordinator)
+        server = f"127.0.0.1:{port}"
+
+        prom_port = free_port()
+        with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
+            f.write(f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: emar
+    static_configs:
+      - targets: ['127.0.0.1:{metrics_port}']
+""")
+        start([prometheus, "--config.file", os.path.join(tmp, "prometheus.yml"),
+               "--storage.tsdb.path", os.path.join(tmp, "tsdb"),
+               "--web.listen-address", f"127.0.0.1:{prom_port}"], "prometheus")
+        wait_until(prom_port, 'up{job="emar"}', lambda v: v == 1, "Prometheus scrapes the coordinator")
+
+        emarctl = os.path.join(bin_dir, "emarctl")
+        job = os.path.join(REPO, "examples", "restaurant-sentiment", "job.yaml")
+        out = subprocess.run([emarctl, "submit", job, "--server", server], check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+        job_id = out.split()[0] if out.strip().startswith("job-") else out[out.index("job-"):][:20]
+        print("submitted", job_id)
+        queued = wait_until(prom_port, 'emar_shards{state="queued"}', lambda v: v > 0,
+                            "queued shards rise while no worker runs")
+        wait_until(prom_port, 'emar_jobs{state="queued"}', lambda v: v == 1, "the job is queued")
+
+        start([os.path.join(bin_dir, "emar-worker"), "--coordinator", server], "worker")
+        wait_until(prom_port, 'emar_jobs{state="succeeded"}', lambda v: v == 1,
+                   "the job succeeds once a worker runs")
+        wait_until(prom_port, 'emar_shards{state="queued"}', lambda v: v == 0, "no queued shards")
+        wait_until(prom_port, "emar_examples_scored_total", lambda v: v > 0, "examples scored")
+        wait_until(prom_port, "emar_workers", lambda v: v == 1, "one live worker")
+        wait_until(prom_port, 'sum(emar_grpc_requests_total{method="/emar.v1.EvaluationService/CreateJob",code="OK"})',
+                   lambda v: v == 1, "CreateJob counted")
+        wait_until(prom_port, "emar_shard_duration_seconds_count", lambda v: v >= queued,
+                   "every shard's duration observed")
+        print("PASS")
+    except Exception:
+        for name in ("coordinator", "prometheus", "worker"):
+            path = os.path.join(tmp, name + ".log")
+            if os.path.exists(path):
+                print(f"--- {name} log (tail) ---\n" + open(path).read()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
