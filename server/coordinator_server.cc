@@ -82,9 +82,12 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
   }
   if (!options.metrics_listen.empty()) {
-    auto metrics = MetricsHttpServer::Start(options.metrics_listen, [p = s.get()] {
-      return p->coordinator_->MetricsText() + p->requests_.MetricsText();
-    });
+    auto metrics = HttpEndpoint::Start(
+        options.metrics_listen, "--metrics-listen",
+        {{"/metrics", [p = s.get()] {
+            return HttpAnswer{200, p->coordinator_->MetricsText() + p->requests_.MetricsText(),
+                              "text/plain; version=0.0.4; charset=utf-8"};
+          }}});
     if (!metrics.ok()) {
       s->Shutdown(absl::ZeroDuration());
       return metrics.status();

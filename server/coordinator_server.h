@@ -12,10 +12,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/http_endpoint.h"
 #include "server/auth.h"
 #include "server/coordinator.h"
 #include "server/evaluation_service.h"
-#include "server/metrics_http.h"
 #include "server/request_counter.h"
 #include "server/upload_reactor.h"
 #include "server/worker_service.h"
@@ -76,7 +76,7 @@ class CoordinatorServer {
   std::unique_ptr<grpc::Server> worker_server_;  // with worker_listen only
   int port_ = 0;
   int worker_port_ = 0;
-  std::unique_ptr<MetricsHttpServer> metrics_;
+  std::unique_ptr<HttpEndpoint> metrics_;
   bool shut_down_ = false;
 };
 

@@ -6,14 +6,19 @@
 // SIGTERM/SIGINT: stop leasing, finish the shards in hand, exit 0.
 #include <signal.h>
 
+#include <atomic>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/client_channel.h"
 #include "common/flag_names.h"
+#include "common/http_endpoint.h"
 #include "common/termination_signals.h"
 #include "worker/worker_loop.h"
 
@@ -25,6 +30,11 @@ ABSL_FLAG(std::string, tls_ca, "",
           "TLS: the CA certificate (PEM) that signed the coordinator's certificate");
 ABSL_FLAG(std::string, tls_cert, "", "mutual TLS: this worker's certificate (PEM), with --tls-key");
 ABSL_FLAG(std::string, tls_key, "", "mutual TLS: the private key (PEM) of --tls-cert");
+ABSL_FLAG(std::string, health_listen, "",
+          "HOST:PORT serving GET /healthz (live while the lease loop runs) and /readyz (ready "
+          "while the coordinator answered within --ready-window-seconds) for Kubernetes probes");
+ABSL_FLAG(double, ready_window_seconds, 60,
+          "/readyz fails when the coordinator has not answered for this long");
 ABSL_FLAG(std::string, token_file, "",
           "file holding the worker's bearer token (default $EMAR_TOKEN)");
 
@@ -60,6 +70,33 @@ int main(int argc, char** argv) {
   options.worker_id = absl::GetFlag(FLAGS_worker_id);
   options.lease_wait = absl::Seconds(absl::GetFlag(FLAGS_lease_wait_seconds));
   emar::WorkerLoop worker(*channel, options);
+  std::atomic<bool> running{true};
+  std::unique_ptr<emar::HttpEndpoint> health;
+  if (!absl::GetFlag(FLAGS_health_listen).empty()) {
+    const absl::Duration window = absl::Seconds(absl::GetFlag(FLAGS_ready_window_seconds));
+    auto endpoint = emar::HttpEndpoint::Start(
+        absl::GetFlag(FLAGS_health_listen), "--health-listen",
+        {{"/healthz",
+          [&] {
+            return running.load() ? emar::HttpAnswer{200, "ok\n"}
+                                  : emar::HttpAnswer{503, "stopping\n"};
+          }},
+         {"/readyz", [&, window] {
+            const absl::Duration since = absl::Now() - worker.last_contact();
+            if (since <= window) return emar::HttpAnswer{200, "ready\n"};
+            return emar::HttpAnswer{503, absl::StrCat("the coordinator has not answered for ",
+                                                      worker.last_contact() == absl::InfinitePast()
+                                                          ? std::string("ever")
+                                                          : absl::FormatDuration(since),
+                                                      "\n")};
+          }}});
+    if (!endpoint.ok()) {
+      std::cerr << "emar-worker: " << endpoint.status().message() << std::endl;
+      return 1;
+    }
+    health = std::move(*endpoint);
+    std::cout << "health on port " << health->port() << std::endl;
+  }
   // Run() returns only after Stop(), which only this thread calls.
   std::thread signals([&] {
     emar::WaitForTerminationSignal(sigs);
@@ -67,6 +104,7 @@ int main(int argc, char** argv) {
   });
   std::cout << "worker serving " << absl::GetFlag(FLAGS_coordinator) << std::endl;
   worker.Run();
+  running = false;
   signals.join();
   std::cout << "worker stopped after " << worker.shards_completed() << " shards" << std::endl;
   return 0;

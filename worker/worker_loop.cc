@@ -92,6 +92,7 @@ void WorkerLoop::Loop(int index) {
     }
     backoff = absl::Milliseconds(50);
     last_error.clear();
+    Contacted();
     if (resp.has_task()) Process(resp.task());
   }
 }
@@ -140,6 +141,7 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
       // A missed beat is retried at the next tick. keep_going=false, or a coordinator that does
       // not know the lease (it restarted, or the job ended), is final.
       const grpc::Status st = stub_->Heartbeat(&ctx, req, &resp);
+      if (st.ok()) Contacted();
       if ((st.ok() && !resp.keep_going()) || st.error_code() == grpc::StatusCode::NOT_FOUND ||
           st.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
         lease_lost = true;
@@ -189,6 +191,7 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
     emar::v1::CompleteResponse resp;
     grpc::Status st = stub_->Complete(&ctx, req, &resp);
     if (st.ok()) {
+      Contacted();
       shards_completed_.fetch_add(1);
       return;
     }

@@ -40,6 +40,9 @@ class WorkerLoop {
   void Run();
   void Stop();
   int64_t shards_completed() const { return shards_completed_.load(); }
+  // When the coordinator last answered a lease, heartbeat or result (InfinitePast: never). The
+  // readiness probe: a worker that cannot reach its coordinator is not ready.
+  absl::Time last_contact() const { return absl::FromUnixNanos(last_contact_ns_.load()); }
 
  private:
   void Loop(int index);
@@ -54,6 +57,8 @@ class WorkerLoop {
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;
   const WorkerOptions options_;
   std::atomic<int64_t> shards_completed_{0};
+  std::atomic<int64_t> last_contact_ns_{absl::ToUnixNanos(absl::InfinitePast())};
+  void Contacted() { last_contact_ns_.store(absl::ToUnixNanos(absl::Now())); }
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

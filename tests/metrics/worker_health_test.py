@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""emar-worker --health-listen: /healthz is live while the lease loop runs; /readyz is ready only
+while the coordinator answers (Kubernetes probes, deploy/k8s). Real processes on 127.0.0.1.
+
+  /usr/bin/python3 tests/metrics/worker_health_test.py BIN_DIR
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+
+def get(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def wait_for(predicate, what, timeout=30):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last is True:
+            print("ok:", what)
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout} s (last: {last})")
+
+
+def main():
+    bin_dir = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="emar-health-")
+    procs = []
+    try:
+        coordinator = subprocess.Popen(
+            [os.path.join(bin_dir, "emar-coordinator"), "--listen", "127.0.0.1:0", "--data-dir",
+             os.path.join(tmp, "data"), "--port-file", os.path.join(tmp, "port")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(coordinator)
+        port_file = os.path.join(tmp, "port")
+        wait_for(lambda: os.path.exists(port_file) and bool(open(port_file).read().strip()),
+                 "coordinator up")
+        port = int(open(port_file).read())
+        worker = subprocess.Popen(
+            [os.path.join(bin_dir, "emar-worker"), "--coordinator", f"127.0.0.1:{port}",
+             "--lease-wait-seconds", "1", "--health-listen", "127.0.0.1:0",
+             "--ready-window-seconds", "3"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(worker)
+        health_port = None
+        for line in worker.stdout:
+            if line.startswith("health on port "):
+                health_port = int(line.split()[-1])
+                break
+        assert health_port, "the worker never printed its health port"
+        assert get(health_port, "/healthz")[0] == 200
+        wait_for(lambda: get(health_port, "/readyz")[0] == 200 or get(health_port, "/readyz"),
+                 "ready once the coordinator answered")
+        coordinator.kill()  # the coordinator goes away: live, but no longer ready
+        coordinator.wait()
+        wait_for(lambda: get(health_port, "/readyz")[0] == 503 or get(health_port, "/readyz"),
+                 "not ready after the coordinator stopped answering", timeout=30)
+        status, body = get(health_port, "/readyz")
+        assert "has not answered for" in body, body
+        assert get(health_port, "/healthz")[0] == 200, "a worker waiting for its coordinator is live"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+        print("PASS")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
