@@ -84,9 +84,20 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   if (!options.metrics_listen.empty()) {
     auto metrics = HttpEndpoint::Start(
         options.metrics_listen, "--metrics-listen",
-        {{"/metrics", [p = s.get()] {
+        {{"/metrics",
+          [p = s.get()] {
             return HttpAnswer{200, p->coordinator_->MetricsText() + p->requests_.MetricsText(),
                               "text/plain; version=0.0.4; charset=utf-8"};
+          }},
+         // Plain-HTTP probes beside the gRPC health service: kubelet's gRPC probe cannot
+         // speak TLS, so with --tls-cert these are the probes to use.
+         {"/healthz",
+          [] {
+            return HttpAnswer{200, "ok\n"};
+          }},
+         {"/readyz", [p = s.get()] {
+            return p->shut_down_.load() ? HttpAnswer{503, "shutting down\n"}
+                                        : HttpAnswer{200, "serving\n"};
           }}});
     if (!metrics.ok()) {
       s->Shutdown(absl::ZeroDuration());
@@ -110,7 +121,6 @@ std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
 void CoordinatorServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;  // never started (Start failed)
   shut_down_ = true;
-  metrics_.reset();
   server_->GetHealthCheckService()->SetServingStatus(false);
   if (worker_server_) worker_server_->GetHealthCheckService()->SetServingStatus(false);
   // Long-polls must end for the server to drain.
@@ -120,6 +130,7 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
   server_->Shutdown(deadline);
   if (worker_server_) worker_server_->Wait();
   server_->Wait();
+  metrics_.reset();  // last: /readyz says 503 while draining
 }
 
 }  // namespace emar

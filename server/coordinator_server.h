@@ -8,6 +8,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -77,7 +78,7 @@ class CoordinatorServer {
   int port_ = 0;
   int worker_port_ = 0;
   std::unique_ptr<HttpEndpoint> metrics_;
-  bool shut_down_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace emar

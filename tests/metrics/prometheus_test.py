@@ -100,6 +100,9 @@ scrape_configs:
                "--storage.tsdb.path", os.path.join(tmp, "tsdb"),
                "--web.listen-address", f"127.0.0.1:{prom_port}"], "prometheus")
         wait_until(prom_port, 'up{job="emar"}', lambda v: v == 1, "Prometheus scrapes the coordinator")
+        for probe in ("/healthz", "/readyz"):  # the plain-HTTP probes beside /metrics
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}{probe}", timeout=5) as r:
+                assert r.status == 200, (probe, r.status)
 
         emarctl = os.path.join(bin_dir, "emarctl")
         job = os.path.join(REPO, "examples", "restaurant-sentiment", "job.yaml")
