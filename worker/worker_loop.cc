@@ -58,6 +58,9 @@ void WorkerLoop::Loop(int index) {
   const std::string worker_id = absl::StrCat(options_.worker_id, "/", index);
   absl::Duration backoff = absl::Milliseconds(50);
   std::string last_error;
+  // The first lease does not wait: the coordinator's first answer comes at once, so a new worker
+  // is ready (/readyz) without waiting out a long-poll.
+  bool first = true;
   while (!stopping()) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
@@ -69,7 +72,7 @@ void WorkerLoop::Loop(int index) {
     }
     emar::v1::LeaseRequest req;
     req.set_worker_id(worker_id);
-    req.set_wait_ms(absl::ToInt64Milliseconds(options_.lease_wait));
+    req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
     emar::v1::LeaseResponse resp;
     grpc::Status st = stub_->Lease(&ctx, req, &resp);
     {
@@ -91,6 +94,7 @@ void WorkerLoop::Loop(int index) {
       continue;
     }
     backoff = absl::Milliseconds(50);
+    first = false;
     last_error.clear();
     Contacted();
     if (resp.has_task()) Process(resp.task());
