@@ -28,6 +28,7 @@
 #include "client/report_format.h"
 #include "common/client_channel.h"
 #include "common/flag_names.h"
+#include "common/help_flag.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
 
@@ -319,6 +320,7 @@ int Emar() {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   NormalizedArgs flags(argc, argv);
+  ExitZeroOnHelp(argc, argv, "client/emarctl.cc");
   std::vector<char*> rest = absl::ParseCommandLine(flags.argc(), flags.argv());
   if (rest.size() < 2) return Usage("no command given");
   const std::string cmd = rest[1];

@@ -11,9 +11,13 @@ PACKAGES=(
   openssl  # tests/system/tls_test.cc makes its certificates with the openssl binary
   libcpp-httplib-dev libbrotli-dev  # the coordinator's /metrics (cpp-httplib)
   prometheus python3  # tests/metrics/prometheus_test.py scrapes a live coordinator
+  python3-yaml python3-kubernetes  # tests/deploy/k8s: manifests parsed and checked offline
   clang-format-14
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
 )
+# kubectl (for `kubectl kustomize`): Debian's kubernetes-client, unless some kubectl is already
+# installed (another package may own /usr/bin/kubectl; dpkg would refuse to overwrite it).
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

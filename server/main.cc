@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/flag_names.h"
+#include "common/help_flag.h"
 #include "common/termination_signals.h"
 #include "common/tls_credentials.h"
 #include "eval/job/job_defaults.h"
@@ -112,6 +113,7 @@ rlim_t RaiseOpenFilesLimit() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
   emar::NormalizedArgs args(argc, argv);
+  emar::ExitZeroOnHelp(argc, argv, "server/main.cc");
   absl::ParseCommandLine(args.argc(), args.argv());
   const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
 

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/client_channel.h"
 #include "common/flag_names.h"
+#include "common/help_flag.h"
 #include "common/http_endpoint.h"
 #include "common/termination_signals.h"
 #include "worker/worker_loop.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
       "emar-worker --coordinator HOST:PORT [--threads N] [--tls-ca FILE [--tls-cert FILE "
       "--tls-key FILE]] [--token-file FILE]");
   emar::NormalizedArgs flags(argc, argv);
+  emar::ExitZeroOnHelp(argc, argv, "worker/main.cc");
   absl::ParseCommandLine(flags.argc(), flags.argv());
   // Before gRPC starts any thread, so every thread inherits the mask.
   const sigset_t sigs = emar::BlockTerminationSignals();

@@ -144,5 +144,17 @@ TEST(CommandLineTest, CoordinatorAcceptsTheDocumentedDashedFlags) {
   }
 }
 
+TEST(CommandLineTest, HelpExitsZeroAndListsEachProgramsOwnFlags) {
+  const std::pair<const char*, const char*> cases[] = {{"emar-coordinator", "--tokens"},
+                                                       {"emar-worker", "--health_listen"},
+                                                       {"emarctl", "--token_file"}};
+  for (const auto& [binary, flag] : cases) {
+    CommandResult r = RunCommand({BinPath(binary), "--help"}, absl::Seconds(30));
+    EXPECT_TRUE(r.exit.Exited(0)) << binary << ": " << r.exit.ToString();
+    EXPECT_THAT(r.out, HasSubstr(flag)) << binary;
+    EXPECT_THAT(r.out, HasSubstr(std::string(binary) + ":")) << binary;
+  }
+}
+
 }  // namespace
 }  // namespace emar::testing
