@@ -127,8 +127,10 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
     const absl::Status st = FromGrpcStatus(reader->Finish());
     if (st.ok() && IsTerminalJobState(last.state())) return last;
     // UNAVAILABLE (the coordinator restarts or shuts down) or a stream that ended early:
-    // attach again, the job goes on. Anything else is the answer.
-    if (!st.ok() && !absl::IsUnavailable(st)) return st;
+    // attach again, the job goes on. So for CANCELLED: this client never cancels a watch, so it
+    // comes from a coordinator going away (its transport may reset streams still open as the
+    // process exits). Anything else is the answer.
+    if (!st.ok() && !absl::IsUnavailable(st) && !absl::IsCancelled(st)) return st;
     if (!heard) return st;  // never reached the coordinator: say so now, do not wait
     why = st.ok() ? absl::UnavailableError("the watch stream ended before the job did") : st;
     if (absl::Now() - last_contact > options_.watch_reattach) break;

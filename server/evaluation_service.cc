@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -24,6 +25,9 @@ struct WatchChannel {
   bool finished ABSL_GUARDED_BY(mu) = false;
   bool saw_terminal ABSL_GUARDED_BY(mu) = false;
   int32_t last_done ABSL_GUARDED_BY(mu) = -1;
+  // A status to end the stream with once the write in flight completes (gRPC cancels a stream
+  // finished while a write is outstanding: the client would see CANCELLED, not UNAVAILABLE).
+  std::optional<grpc::Status> finish_after_write ABSL_GUARDED_BY(mu);
 };
 
 class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
@@ -41,9 +45,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
           // server drains at once and the client re-attaches to the next instance.
           absl::MutexLock lock(&ch->mu);
           if (ch->reactor == nullptr || ch->finished) return;
+          const grpc::Status bye(grpc::StatusCode::UNAVAILABLE,
+                                 "the coordinator is shutting down; watch again");
+          if (ch->writing) {
+            ch->finish_after_write = bye;
+            return;
+          }
           ch->finished = true;
-          ch->reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                           "the coordinator is shutting down; watch again"));
+          ch->reactor->Finish(bye);
         },
         who);
     if (!handle.ok()) {
@@ -60,6 +69,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<emar::v1::JobEvent> {
     channel_->queue.pop_front();
     if (!ok) {
       Close(grpc::Status(grpc::StatusCode::CANCELLED, "watcher went away"));
+      return;
+    }
+    if (channel_->finish_after_write) {
+      Close(*channel_->finish_after_write);
       return;
     }
     WriteNextLocked(channel_.get());
