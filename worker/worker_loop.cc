@@ -81,6 +81,7 @@ void WorkerLoop::Loop(int index) {
     }
     if (!st.ok()) {
       if (stopping()) break;
+      lease_errors_.fetch_add(1);
       // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
       // misconfigured worker is not silent, then keep retrying.
       if (index == 0 && st.error_message() != last_error) {
@@ -125,7 +126,34 @@ absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(
   });
 }
 
+std::string WorkerLoop::MetricsText() const {
+  return absl::StrCat(
+      "# HELP emar_worker_shards_total Shards this worker finished, by outcome.\n"
+      "# TYPE emar_worker_shards_total counter\n",
+      "emar_worker_shards_total{outcome=\"scored\"} ",
+      shards_completed_.load() - shards_failed_.load(), "\n",
+      "emar_worker_shards_total{outcome=\"failed\"} ", shards_failed_.load(), "\n",
+      "emar_worker_shards_total{outcome=\"dropped\"} ", shards_dropped_.load(), "\n",
+      "# HELP emar_worker_examples_scored_total Examples in results the coordinator accepted.\n"
+      "# TYPE emar_worker_examples_scored_total counter\nemar_worker_examples_scored_total ",
+      examples_scored_.load(), "\n",
+      "# HELP emar_worker_busy Shards being scored now (of --threads).\n"
+      "# TYPE emar_worker_busy gauge\nemar_worker_busy ",
+      busy_.load(), "\n",
+      "# HELP emar_worker_threads Shards this worker scores at once.\n"
+      "# TYPE emar_worker_threads gauge\nemar_worker_threads ",
+      options_.threads, "\n",
+      "# HELP emar_worker_lease_errors_total Lease calls that failed (coordinator unreachable or "
+      "refusing).\n# TYPE emar_worker_lease_errors_total counter\nemar_worker_lease_errors_total ",
+      lease_errors_.load(), "\n");
+}
+
 void WorkerLoop::Process(const emar::v1::ShardTask& task) {
+  busy_.fetch_add(1);
+  struct Idle {
+    std::atomic<int64_t>* busy;
+    ~Idle() { busy->fetch_sub(1); }
+  } idle{&busy_};
   // Heartbeat at a third of the lease TTL while scoring; the coordinator may say stop.
   absl::Mutex hb_mu;
   bool done = false;
@@ -170,6 +198,7 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
     // Cancellation reaches the worker through its heartbeat: the result has no one to go to.
     std::cerr << "emar-worker: dropping shard " << task.shard_id() << " of " << task.job_id()
               << ": the coordinator withdrew its lease" << std::endl;
+    shards_dropped_.fetch_add(1);
     return;
   }
   emar::v1::CompleteRequest req;
@@ -197,6 +226,11 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
     if (st.ok()) {
       Contacted();
       shards_completed_.fetch_add(1);
+      if (req.has_failure()) {
+        shards_failed_.fetch_add(1);
+      } else if (!resp.duplicate()) {
+        examples_scored_.fetch_add(req.result().reference_row_size());
+      }
       return;
     }
     if (st.error_code() == grpc::StatusCode::NOT_FOUND) {

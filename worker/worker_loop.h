@@ -40,6 +40,9 @@ class WorkerLoop {
   void Run();
   void Stop();
   int64_t shards_completed() const { return shards_completed_.load(); }
+  // The worker's own metrics in the Prometheus text format: shards scored, failed and dropped,
+  // examples scored, shards being scored now, failed lease calls.
+  std::string MetricsText() const;
   // When the coordinator last answered a lease, heartbeat or result (InfinitePast: never). The
   // readiness probe: a worker that cannot reach its coordinator is not ready.
   absl::Time last_contact() const { return absl::FromUnixNanos(last_contact_ns_.load()); }
@@ -57,6 +60,11 @@ class WorkerLoop {
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;
   const WorkerOptions options_;
   std::atomic<int64_t> shards_completed_{0};
+  std::atomic<int64_t> shards_failed_{0};   // reported as failures (bad input, scoring error)
+  std::atomic<int64_t> shards_dropped_{0};  // lease withdrawn while scoring
+  std::atomic<int64_t> examples_scored_{0};
+  std::atomic<int64_t> busy_{0};  // shards being scored now
+  std::atomic<int64_t> lease_errors_{0};
   std::atomic<int64_t> last_contact_ns_{absl::ToUnixNanos(absl::InfinitePast())};
   void Contacted() { last_contact_ns_.store(absl::ToUnixNanos(absl::Now())); }
 

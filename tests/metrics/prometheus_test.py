@@ -114,7 +114,8 @@ scrape_configs:
                             "queued shards rise while no worker runs")
         wait_until(prom_port, 'emar_jobs{state="queued"}', lambda v: v == 1, "the job is queued")
 
-        start([os.path.join(bin_dir, "emar-worker"), "--coordinator", server], "worker")
+        start([os.path.join(bin_dir, "emar-worker"), "--coordinator", server,
+               "--metrics-listen", "127.0.0.1:0"], "worker")
         wait_until(prom_port, 'emar_jobs{state="succeeded"}', lambda v: v == 1,
                    "the job succeeds once a worker runs")
         wait_until(prom_port, 'emar_shards{state="queued"}', lambda v: v == 0, "no queued shards")
@@ -124,6 +125,14 @@ scrape_configs:
                    lambda v: v == 1, "CreateJob counted")
         wait_until(prom_port, "emar_shard_duration_seconds_count", lambda v: v >= queued,
                    "every shard's duration observed")
+        # The worker's own counters agree with the coordinator's.
+        log = open(os.path.join(tmp, "worker.log")).read()
+        worker_port = int(log[log.index("metrics on port ") + len("metrics on port "):].split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{worker_port}/metrics", timeout=5) as r:
+            worker_metrics = r.read().decode()
+        assert "emar_worker_examples_scored_total 7000" in worker_metrics, worker_metrics
+        assert 'emar_worker_shards_total{outcome="scored"} 4' in worker_metrics, worker_metrics
+        print("ok: the worker's /metrics counts the same 4 shards and 7000 examples")
         print("PASS")
     except Exception:
         for name in ("coordinator", "prometheus", "worker"):

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """emar-worker --health-listen: /healthz is live while the lease loop runs; /readyz is ready only
-while the coordinator answers (Kubernetes probes, deploy/k8s). Real processes on 127.0.0.1.
+while the coordinator answers (Kubernetes probes, deploy/k8s); --metrics-listen: the worker's own
+counters. Real processes on 127.0.0.1.
 
   /usr/bin/python3 tests/metrics/worker_health_test.py BIN_DIR
 """
@@ -52,6 +53,7 @@ def main():
         worker = subprocess.Popen(
             [os.path.join(bin_dir, "emar-worker"), "--coordinator", f"127.0.0.1:{port}",
              "--lease-wait-seconds", "1", "--health-listen", "127.0.0.1:0",
+             "--metrics-listen", "127.0.0.1:0",  # the same address: one endpoint serves both
              "--ready-window-seconds", "3"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         procs.append(worker)
@@ -71,6 +73,14 @@ def main():
         status, body = get(health_port, "/readyz")
         assert "has not answered for" in body, body
         assert get(health_port, "/healthz")[0] == 200, "a worker waiting for its coordinator is live"
+        status, metrics = get(health_port, "/metrics")
+        assert status == 200, status
+        for name in ("emar_worker_shards_total{outcome=\"scored\"} 0", "emar_worker_busy 0",
+                     "emar_worker_threads 1", "emar_worker_examples_scored_total 0"):
+            assert name in metrics, (name, metrics)
+        errors = [l for l in metrics.splitlines() if l.startswith("emar_worker_lease_errors_total ")]
+        assert errors and int(errors[0].split()[1]) > 0, metrics  # the coordinator is gone
+        print("ok: worker metrics")
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
         print("PASS")
