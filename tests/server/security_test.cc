@@ -4,6 +4,7 @@
 // its right report through all of it.
 #include <grpcpp/generic/generic_stub.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -70,6 +71,14 @@ TEST(TokenTableTest, BadLinesAreNamedByFileAndLine) {
   }
 }
 
+// A clock that can run ahead of the files' times (retention). It must outlive the coordinator
+// using it: the fixture owns it.
+class ShiftedClock : public Clock {
+ public:
+  absl::Time Now() override { return absl::Now() + shift.load(); }
+  std::atomic<absl::Duration> shift{absl::ZeroDuration()};
+};
+
 class SecurityTest : public ::testing::Test {
  protected:
   void Start(CoordinatorOptions o = {}, ServerOptions s = {}) {
@@ -122,6 +131,7 @@ class SecurityTest : public ::testing::Test {
   }
 
   TempDir data_, inputs_;
+  ShiftedClock shifted_clock_;
   Clock* clock_ = Clock::Real();
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<CoordinatorServer> server_;
@@ -317,14 +327,8 @@ TEST_F(SecurityTest, StoreQuotaAndJobsPerPrincipal) {
 
 // Retention removes old finished jobs and uploads nobody reads, never a running job's inputs.
 // The clock runs two days ahead of the files, past a one-day retention.
-class ShiftedClock : public Clock {
- public:
-  absl::Time Now() override { return absl::Now() + shift; }
-  absl::Duration shift = absl::ZeroDuration();
-};
-
 TEST_F(SecurityTest, DeleteJobAndRetentionKeepWhatARunningJobReads) {
-  ShiftedClock clock;
+  ShiftedClock& clock = shifted_clock_;
   clock_ = &clock;
   CoordinatorOptions o;
   o.retention = absl::Hours(24);
