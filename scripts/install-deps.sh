@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl  # tests/system/tls_test.cc makes its certificates with the openssl binary
   libcpp-httplib-dev libbrotli-dev  # the coordinator's /metrics (cpp-httplib)
+  libspdlog-dev  # the lifecycle event log (--log-format)
   prometheus python3  # tests/metrics/prometheus_test.py scrapes a live coordinator
   python3-yaml python3-kubernetes  # tests/deploy/k8s: manifests parsed and checked offline
   clang-format-14

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/event_log.h"
 #include "common/file_util.h"
 #include "common/job_state.h"
 #include "common/status_macros.h"
@@ -245,6 +246,10 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
     if (existing) return GetJob(*existing, who);
   }
   RETURN_IF_ERROR(stored);
+  LogEvent("job_created", {{"job", job.job_id()},
+                           {"name", job.name()},
+                           {"owner", job.owner()},
+                           {"shards", absl::StrCat(plan.shards.size())}});
   std::vector<std::function<void()>> calls;
   {
     absl::MutexLock lock(&mu_);
@@ -392,6 +397,12 @@ void Coordinator::DispatchLocked(std::vector<std::function<void()>>* out) {
       NotifyLocked(task->job_id(), out);
     }
     lease_started_[task->lease_id()] = LeaseStart{now, WorkerOf(it->second.worker_id)};
+    out->push_back([job_id = task->job_id(), shard = task->shard_id(), lease = task->lease_id(),
+                    worker = it->second.worker_id] {
+      LogEvent(
+          "shard_leased",
+          {{"job", job_id}, {"shard", absl::StrCat(shard)}, {"lease", lease}, {"worker", worker}});
+    });
     out->push_back(
         [cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
     waiters_.erase(it);
@@ -445,6 +456,14 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
       }
       ev = scheduler_.Fail(req.job_id(), req.shard_id(), req.failure().message(),
                            req.failure().input_error());
+      calls.push_back([req, attempts = ev ? ev->attempts : 0] {
+        LogEvent("shard_failed", {{"job", req.job_id()},
+                                  {"shard", absl::StrCat(req.shard_id())},
+                                  {"worker", req.worker_id()},
+                                  {"attempts", absl::StrCat(attempts)},
+                                  {"input_error", req.failure().input_error() ? "true" : "false"},
+                                  {"error", req.failure().message()}});
+      });
       if (ev && !ev->job_failed) {
         calls.push_back([this, job_id = req.job_id(), shard_id = req.shard_id(),
                          attempts = ev->attempts] { SaveAttempts(job_id, shard_id, attempts); });
@@ -483,6 +502,13 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
     resp.set_duplicate(!fresh || v != CompleteVerdict::kAccepted);
     auto job = active_.find(req.job_id());
     if (fresh) {
+      calls.push_back([job_id = req.job_id(), shard = req.shard_id(), worker = req.worker_id(),
+                       rows = req.result().reference_row_size()] {
+        LogEvent("shard_completed", {{"job", job_id},
+                                     {"shard", absl::StrCat(shard)},
+                                     {"worker", worker},
+                                     {"rows", absl::StrCat(rows)}});
+      });
       examples_scored_total_ += req.result().reference_row_size();
       if (auto started = lease_started_.find(req.lease_id()); started != lease_started_.end()) {
         const double seconds = absl::ToDoubleSeconds(clock_->Now() - started->second.at);
@@ -695,6 +721,11 @@ void Coordinator::Tick() {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     for (SchedulerEvent& e : scheduler_.ExpireLeases(now)) {
+      calls.push_back([job_id = e.job_id, shard = e.shard_id, attempts = e.attempts] {
+        LogEvent("lease_expired", {{"job", job_id},
+                                   {"shard", absl::StrCat(shard)},
+                                   {"attempts", absl::StrCat(attempts)}});
+      });
       if (e.job_failed) {
         // Out of the scheduler before dispatching: no worker may get a shard of a failing job.
         scheduler_.RemoveJob(e.job_id);
@@ -833,6 +864,8 @@ void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state,
   if (!saved.ok()) saved = store_->UpdateJob(job);
   LogIfFailed(saved, absl::StrCat("saving terminal state ", emar::v1::JobState_Name(state), " of ",
                                   job_id, " (it will be resumed after a restart)"));
+  LogEvent("job_finished",
+           {{"job", job_id}, {"state", emar::v1::JobState_Name(state)}, {"error", error}});
   {
     absl::MutexLock lock(&mu_);
     finishing_.erase(job_id);

@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/event_log.h"
 #include "common/file_util.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
@@ -65,6 +66,8 @@ ABSL_FLAG(std::string, tls_key, "", "private key (PEM) of --tls-cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "mutual TLS: refuse peers without a certificate signed by this CA (PEM)");
 
+ABSL_FLAG(std::string, log_format, "text",
+          "lifecycle events on stderr, one line each: text, json (JSON lines) or off");
 ABSL_FLAG(std::string, tokens, "",
           "bearer tokens file, one 'ROLE PRINCIPAL SHA256HEX' per line (roles client, worker, "
           "admin); without it every caller is an anonymous admin");
@@ -152,6 +155,14 @@ int main(int argc, char** argv) {
   options.planner_threads = absl::GetFlag(FLAGS_planner_threads);
   options.scheduler.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_ttl_seconds));
   options.scheduler.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  {
+    auto log_format = emar::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+    if (!log_format.ok()) {
+      std::cerr << "emar-coordinator: " << log_format.status().message() << "\n";
+      return 1;
+    }
+    emar::SetLogFormat(*log_format);
+  }
   std::optional<emar::TokenTable> tokens;
   if (!absl::GetFlag(FLAGS_tokens).empty()) {
     auto table = emar::TokenTable::Load(absl::GetFlag(FLAGS_tokens));

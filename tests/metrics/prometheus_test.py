@@ -81,7 +81,8 @@ def main():
                              "--data-dir", os.path.join(tmp, "data"),
                              "--port-file", os.path.join(tmp, "port"),
                              "--metrics-listen", "127.0.0.1:0",
-                             "--metrics-port-file", os.path.join(tmp, "mport")], "coordinator")
+                             "--metrics-port-file", os.path.join(tmp, "mport"),
+                             "--log-format", "json"], "coordinator")
         metrics_port = wait_for_file(os.path.join(tmp, "mport"), coordinator)
         port = wait_for_file(os.path.join(tmp, "port"), coordinator)
         server = f"127.0.0.1:{port}"
@@ -133,6 +134,19 @@ scrape_configs:
         assert "emar_worker_examples_scored_total 7000" in worker_metrics, worker_metrics
         assert 'emar_worker_shards_total{outcome="scored"} 4' in worker_metrics, worker_metrics
         print("ok: the worker's /metrics counts the same 4 shards and 7000 examples")
+
+        # --log-format json: one JSON object per lifecycle event, with job and shard ids.
+        events = [json.loads(line) for line in open(os.path.join(tmp, "coordinator.log"))
+                  if line.startswith("{")]
+        kinds = [e["event"] for e in events]
+        assert kinds.count("job_created") == 1, kinds
+        assert kinds.count("shard_leased") == 4 and kinds.count("shard_completed") == 4, kinds
+        finished = [e for e in events if e["event"] == "job_finished"]
+        assert len(finished) == 1 and finished[0]["state"] == "JOB_STATE_SUCCEEDED", finished
+        assert all(e["job"] == job_id and e["level"] == "info" and e["ts"].endswith("Z")
+                   for e in events), events
+        assert sorted(int(e["shard"]) for e in events if e["event"] == "shard_completed") == [0, 1, 2, 3]
+        print("ok: JSON lifecycle log:", ", ".join(sorted(set(kinds))))
         print("PASS")
     except Exception:
         for name in ("coordinator", "prometheus", "worker"):
