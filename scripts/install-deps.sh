@@ -13,6 +13,7 @@ PACKAGES=(
   libspdlog-dev  # the lifecycle event log (--log-format)
   prometheus python3  # tests/metrics/prometheus_test.py scrapes a live coordinator
   python3-yaml python3-kubernetes  # tests/deploy/k8s: manifests parsed and checked offline
+  python3-grpcio python3-protobuf python3-pytest  # client/python and its tests (tests/python)
   clang-format-14
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
 )
