@@ -515,20 +515,25 @@ absl::StatusOr<std::vector<std::string>> JobStore::DeleteJob(const std::string& 
       d.Bind(1, job_id);
       RETURN_IF_ERROR(d.Run());
     }
-    for (std::string& sha : shas) {
-      Stmt q(db_, "SELECT 1 FROM job_blobs WHERE sha256 = ? LIMIT 1");
-      RETURN_IF_ERROR(q.status());
-      q.Bind(1, sha);
-      if (q.Step() == SQLITE_ROW) continue;  // another job still reads it
-      Stmt d(db_, "DELETE FROM blob_owners WHERE sha256 = ?");
-      RETURN_IF_ERROR(d.status());
-      d.Bind(1, sha);
-      RETURN_IF_ERROR(d.Run());
-      freed.push_back(std::move(sha));
-    }
-    return absl::OkStatus();
+    return ForgetUnreadBlobs(shas, &freed);  // those another job reads stay
   }));
   return freed;
+}
+
+absl::Status JobStore::ForgetUnreadBlobs(const std::vector<std::string>& shas,
+                                         std::vector<std::string>* freed) {
+  for (const std::string& sha : shas) {
+    Stmt q(db_, "SELECT 1 FROM job_blobs WHERE sha256 = ? LIMIT 1");
+    RETURN_IF_ERROR(q.status());
+    q.Bind(1, sha);
+    if (q.Step() == SQLITE_ROW) continue;
+    Stmt d(db_, "DELETE FROM blob_owners WHERE sha256 = ?");
+    RETURN_IF_ERROR(d.status());
+    d.Bind(1, sha);
+    RETURN_IF_ERROR(d.Run());
+    freed->push_back(sha);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> JobStore::ForgetUnreferencedBlobs(
@@ -536,18 +541,7 @@ absl::StatusOr<std::vector<std::string>> JobStore::ForgetUnreferencedBlobs(
   std::vector<std::string> freed;
   RETURN_IF_ERROR(Write([&]() -> absl::Status {
     freed.clear();
-    for (const std::string& sha : shas) {
-      Stmt q(db_, "SELECT 1 FROM job_blobs WHERE sha256 = ? LIMIT 1");
-      RETURN_IF_ERROR(q.status());
-      q.Bind(1, sha);
-      if (q.Step() == SQLITE_ROW) continue;
-      Stmt d(db_, "DELETE FROM blob_owners WHERE sha256 = ?");
-      RETURN_IF_ERROR(d.status());
-      d.Bind(1, sha);
-      RETURN_IF_ERROR(d.Run());
-      freed.push_back(sha);
-    }
-    return absl::OkStatus();
+    return ForgetUnreadBlobs(shas, &freed);
   }));
   return freed;
 }

@@ -99,6 +99,10 @@ class JobStore {
   absl::Status Migrate();
   absl::Status InsertJobBlobs(const std::string& job_id, const std::vector<std::string>& shas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Of `shas`, appends to `freed` those no job reads and forgets their owners.
+  absl::Status ForgetUnreadBlobs(const std::vector<std::string>& shas,
+                                 std::vector<std::string>* freed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` (statements on db_, under mu_) in a group-committed transaction; returns once
   // it is committed (or failed).
   absl::Status Write(const std::function<absl::Status()>& body);
