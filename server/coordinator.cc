@@ -649,24 +649,8 @@ std::string Coordinator::MetricsText() {
     // Unfinished jobs from memory: the store's QUEUED/RUNNING split lags (written after).
     jobs[emar::v1::JOB_STATE_QUEUED] = jobs[emar::v1::JOB_STATE_RUNNING] = 0;
     for (const auto& [id, j] : active_) ++jobs[j.state()];
-    const absl::Time now = clock_->Now();
-    const absl::Time live_since = now - options_.scheduler.lease_ttl;
-    for (auto it = worker_seen_.begin(); it != worker_seen_.end();) {
-      if (it->second >= live_since) {
-        ++workers;
-        ++it;
-      } else {
-        worker_seen_.erase(it++);
-      }
-    }
-    // Leases that ended without a result (expired, failed, job gone) are forgotten here.
-    for (auto it = lease_started_.begin(); it != lease_started_.end();) {
-      if (now - it->second.at > 10 * options_.scheduler.lease_ttl + absl::Hours(1)) {
-        lease_started_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    const absl::Time live_since = clock_->Now() - options_.scheduler.lease_ttl;
+    for (const auto& [worker, seen] : worker_seen_) workers += seen >= live_since;
     queued_shards = static_cast<int64_t>(scheduler_.pending_count());
     leased_shards = static_cast<int64_t>(scheduler_.lease_count());
     examples = examples_scored_total_;
@@ -714,12 +698,24 @@ std::string Coordinator::MetricsText() {
   return out;
 }
 
+void Coordinator::SweepMetricsLocked(absl::Time now) {
+  if (now < next_metrics_sweep_) return;
+  next_metrics_sweep_ = now + absl::Minutes(1);
+  // Workers gone for good, and leases that ended without a result (expired, failed, job gone),
+  // are forgotten: without this both maps would grow with every worker and lease ever seen.
+  const absl::Time live_since = now - options_.scheduler.lease_ttl;
+  absl::erase_if(worker_seen_, [&](const auto& w) { return w.second < live_since; });
+  const absl::Duration keep = 10 * options_.scheduler.lease_ttl + absl::Hours(1);
+  absl::erase_if(lease_started_, [&](const auto& l) { return now - l.second.at > keep; });
+}
+
 void Coordinator::Tick() {
   std::vector<std::function<void()>> calls;
   std::vector<SchedulerEvent> failures;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
+    SweepMetricsLocked(now);
     for (SchedulerEvent& e : scheduler_.ExpireLeases(now)) {
       calls.push_back([job_id = e.job_id, shard = e.shard_id, attempts = e.attempts] {
         LogEvent("lease_expired", {{"job", job_id},

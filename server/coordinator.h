@@ -226,6 +226,9 @@ class Coordinator {
   int64_t examples_scored_total_ ABSL_GUARDED_BY(mu_) = 0;
   void SeeWorkerLocked(const std::string& worker_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // At most once a minute (from Tick): forgets departed workers and leases that never finished.
+  void SweepMetricsLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Time next_metrics_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   // CreateJob holds it shared from resolving inputs to storing the job; deleting blob files holds
   // it exclusively, so a blob is never deleted between a plan's check and its job's row.
