@@ -29,6 +29,7 @@
 #include "common/client_channel.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
+#include "common/json_string.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
 
@@ -158,21 +159,6 @@ absl::StatusOr<Session> Connect() {
                  .has_token = !options.token.empty(),
                  .uses_tls = options.tls.enabled(),
                  .has_client_cert = !options.tls.cert.empty()};
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 std::string JsonNumber(double v) { return absl::StrFormat("%.17g", v); }
