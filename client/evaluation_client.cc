@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/grpc_status.h"
@@ -105,15 +106,35 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
-    const std::string& job_id, const std::function<void(const emar::v1::Job&)>& on_event) {
+    const std::string& job_id, const std::function<void(const emar::v1::Job&)>& on_event,
+    absl::Time deadline) {
   emar::v1::WatchJobRequest req;
   req.set_job_id(job_id);
   absl::Time last_contact = absl::Now();
   absl::Duration backoff = absl::Milliseconds(100);
   absl::Status why;
   bool heard = false;
+  emar::v1::Job seen;  // the last state heard, for the timeout's message
+  auto timed_out = [&]() {
+    std::string where = "nothing was heard from the coordinator";
+    if (!seen.job_id().empty()) {
+      const emar::v1::JobProgress& p = seen.progress();
+      std::string state = emar::v1::JobState_Name(seen.state());
+      if (state.rfind("JOB_STATE_", 0) == 0) state = absl::AsciiStrToLower(state.substr(10));
+      where = absl::StrCat("it is ", state, " with ", p.shards_done(), " of ", p.shards_total(),
+                           " shards done");
+      if (p.shards_done() == 0 && p.shards_total() > 0) {
+        absl::StrAppend(&where, ": nothing scored it in time (is a worker running?)");
+      }
+    }
+    return absl::DeadlineExceededError(
+        absl::StrCat("job ", job_id, " did not finish within the timeout; ", where,
+                     ". The job goes on: `emarctl watch ", job_id, "` follows it."));
+  };
   for (;;) {
+    if (absl::Now() >= deadline) return timed_out();
     grpc::ClientContext ctx;
+    if (deadline != absl::InfiniteFuture()) ctx.set_deadline(absl::ToChronoTime(deadline));
     auto reader = stub_->WatchJob(&ctx, req);
     emar::v1::JobEvent ev;
     emar::v1::Job last;
@@ -122,10 +143,12 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
       last_contact = absl::Now();
       heard = true;
       backoff = absl::Milliseconds(100);
+      seen = last;
       if (on_event) on_event(last);
     }
     const absl::Status st = FromGrpcStatus(reader->Finish());
     if (st.ok() && IsTerminalJobState(last.state())) return last;
+    if (absl::IsDeadlineExceeded(st) && absl::Now() >= deadline) return timed_out();
     // UNAVAILABLE (the coordinator restarts or shuts down) or a stream that ended early:
     // attach again, the job goes on. So for CANCELLED: this client never cancels a watch, so it
     // comes from a coordinator going away (its transport may reset streams still open as the
@@ -134,7 +157,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
     if (!heard) return st;  // never reached the coordinator: say so now, do not wait
     why = st.ok() ? absl::UnavailableError("the watch stream ended before the job did") : st;
     if (absl::Now() - last_contact > options_.watch_reattach) break;
-    absl::SleepFor(backoff);
+    absl::SleepFor(std::min(backoff, std::max(deadline - absl::Now(), absl::ZeroDuration())));
     backoff = std::min(backoff * 2, absl::Seconds(2));
   }
   return absl::UnavailableError(absl::StrCat("watch of job '", job_id, "': no answer for ",
@@ -160,6 +183,24 @@ absl::StatusOr<std::vector<emar::v1::Job>> EvaluationClient::ListJobs(int limit)
   emar::v1::ListJobsResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->ListJobs(&ctx, req, &resp)));
   return std::vector<emar::v1::Job>(resp.jobs().begin(), resp.jobs().end());
+}
+
+absl::StatusOr<emar::v1::ListJobsResponse> EvaluationClient::ListJobs(
+    const emar::v1::ListJobsRequest& request) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
+  emar::v1::ListJobsResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->ListJobs(&ctx, request, &resp)));
+  return resp;
+}
+
+absl::StatusOr<emar::v1::Series> EvaluationClient::GetSeries(
+    const emar::v1::GetSeriesRequest& request) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
+  emar::v1::Series series;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->GetSeries(&ctx, request, &series)));
+  return series;
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::CancelJob(const std::string& job_id) {

@@ -44,10 +44,15 @@ class EvaluationClient {
   absl::Status Upload(const std::string& local_path, const std::string& sha256);
   // Follows the job until it is terminal; `on_event` sees every event (again after a
   // re-attach). Returns the final job.
+  // DEADLINE_EXCEEDED (naming the job's last state) when it has not ended by `deadline`.
   absl::StatusOr<emar::v1::Job> Watch(const std::string& job_id,
-                                      const std::function<void(const emar::v1::Job&)>& on_event);
+                                      const std::function<void(const emar::v1::Job&)>& on_event,
+                                      absl::Time deadline = absl::InfiniteFuture());
   absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
   absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(int limit);
+  // One page of jobs (labels filter, page_token).
+  absl::StatusOr<emar::v1::ListJobsResponse> ListJobs(const emar::v1::ListJobsRequest& request);
+  absl::StatusOr<emar::v1::Series> GetSeries(const emar::v1::GetSeriesRequest& request);
   absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id);
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
   // Removes a finished job, its results and the blobs no other job reads.

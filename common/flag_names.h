@@ -27,6 +27,35 @@ class NormalizedArgs {
     for (std::string& s : strings_) pointers_.push_back(s.data());
     pointers_.push_back(nullptr);
   }
+  // Removes every "--name=VALUE" and "--name VALUE" (name as normalized, with '_') and returns
+  // the values in order: a flag that may be given many times, e.g. --label k=v --label k2=v2.
+  std::vector<std::string> TakeRepeated(const std::string& name) {
+    std::vector<std::string> values;
+    const std::string flag = "--" + name;
+    std::vector<std::string> kept;
+    bool done = false;  // after "--"
+    for (size_t i = 0; i < strings_.size(); ++i) {
+      const std::string& a = strings_[i];
+      if (i == 0 || done) {
+        kept.push_back(a);
+        continue;
+      }
+      if (a == "--") done = true;
+      if (a == flag && i + 1 < strings_.size()) {
+        values.push_back(strings_[++i]);
+      } else if (a.rfind(flag + "=", 0) == 0) {
+        values.push_back(a.substr(flag.size() + 1));
+      } else {
+        kept.push_back(a);
+      }
+    }
+    strings_ = std::move(kept);
+    pointers_.clear();
+    for (std::string& s : strings_) pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
+    return values;
+  }
+
   NormalizedArgs(const NormalizedArgs&) = delete;
   NormalizedArgs& operator=(const NormalizedArgs&) = delete;
 

@@ -1,15 +1,21 @@
 #include "server/coordinator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <random>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/event_log.h"
 #include "common/file_util.h"
 #include "common/job_state.h"
 #include "common/status_macros.h"
+#include "server/content_keys.h"
 #include "server/job_planner.h"
 #include "server/stored_job_report.h"
 
@@ -67,6 +73,44 @@ std::string WorkerOf(const std::string& worker_id) {
 // What a caller learns about a job it may not see: exactly what it would for no such job.
 absl::Status NoSuchJob(const std::string& job_id) {
   return absl::NotFoundError(absl::StrCat("job '", job_id, "' not found"));
+}
+
+// Labels are for grouping and ordering jobs, so they stay small and printable.
+absl::Status CheckLabels(const google::protobuf::Map<std::string, std::string>& labels) {
+  constexpr int kMaxLabels = 32;
+  if (labels.size() > kMaxLabels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec.labels: ", labels.size(), " labels, at most ", kMaxLabels, " allowed"));
+  }
+  for (const auto& [key, value] : labels) {
+    const bool key_ok =
+        !key.empty() && key.size() <= 63 && std::all_of(key.begin(), key.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                 c == '-' || c == '/';
+        });
+    if (!key_ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spec.labels: key '", absl::CHexEscape(key.substr(0, 80)),
+                       "' must be 1-63 characters of letters, digits, '.', '_', '-' and '/'"));
+    }
+    if (value.size() > 256 || std::any_of(value.begin(), value.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        })) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spec.labels: the value of '", key,
+                       "' must be at most 256 characters without control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The series' order of label values: numbers by value when all are numbers, else text.
+bool AllNumbers(const std::vector<std::string>& values) {
+  for (const std::string& v : values) {
+    double d;
+    if (!absl::SimpleAtod(v, &d) || !std::isfinite(d)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -142,12 +186,13 @@ absl::Status Coordinator::Recover() {
     ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store_->GetShards(id));
     std::vector<emar::v1::ShardTask> pending;
     absl::flat_hash_map<int32_t, int32_t> attempts;
-    int done = 0;
-    int64_t scored = 0;
+    int done = 0, reused = 0;
+    int64_t scored = 0, examples_reused = 0;
     for (StoredShard& s : shards) {
       if (s.done) {
         ++done;
-        scored += s.rows;
+        (s.reused ? examples_reused : scored) += s.rows;
+        reused += s.reused;
       } else {
         attempts[s.task.shard_id()] = s.attempts;
         s.task.set_job_id(id);  // stored tasks of older versions may lack it
@@ -157,6 +202,8 @@ absl::Status Coordinator::Recover() {
     scheduler_.AddJob(id, std::move(pending), static_cast<int>(shards.size()), done, attempts);
     job.mutable_progress()->set_shards_done(done);
     job.mutable_progress()->set_examples_scored(scored);
+    job.mutable_progress()->set_shards_reused(reused);
+    job.mutable_progress()->set_examples_reused(examples_reused);
     active_[id] = job;
     if (done == static_cast<int>(shards.size())) finalize_queue_.push_back(id);
   }
@@ -198,10 +245,24 @@ absl::Status Coordinator::RecordUpload(const std::string& sha256, const Principa
 
 absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& request,
                                                      const Principal& who) {
+  const std::string fingerprint = RequestFingerprint(request);
+  // The same request id: a retry gets its job; different content under it is a mistake that
+  // must not silently return another job's report.
+  auto same_request = [&](const ExistingRequest& existing) -> absl::StatusOr<emar::v1::Job> {
+    if (!existing.fingerprint.empty() && existing.fingerprint != fingerprint) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "request_id '", request.request_id(), "' already created job ", existing.job_id,
+          " with a different spec or different inputs; use a new request id for a new job "
+          "(or `emarctl report ",
+          existing.job_id, "` for that job's report)"));
+    }
+    return GetJob(existing.job_id, who);
+  };
   if (!request.request_id().empty()) {
     ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(who.name, request.request_id()));
-    if (existing) return GetJob(*existing, who);
+    if (existing) return same_request(*existing);
   }
+  RETURN_IF_ERROR(CheckLabels(request.spec().labels()));
   if (!who.admin()) {
     int unfinished = 0;
     {
@@ -234,29 +295,52 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
   job.set_name(plan.request.spec().name());
   job.set_state(emar::v1::JOB_STATE_QUEUED);
   job.set_request_id(request.request_id());
+  *job.mutable_labels() = request.spec().labels();
   const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
   job.set_created_unix_ms(now_ms);
   job.set_updated_unix_ms(now_ms);
   job.mutable_progress()->set_shards_total(static_cast<int32_t>(plan.shards.size()));
-  for (StoredShard& s : plan.shards) s.task.set_job_id(job.job_id());
-  absl::Status stored = store_->CreateJob(job, plan.request, plan.shards);
-  if (absl::IsAlreadyExists(stored) && !request.request_id().empty()) {
-    // Lost a race with an identical request: answer with the winner.
-    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(who.name, request.request_id()));
-    if (existing) return GetJob(*existing, who);
+  for (StoredShard& s : plan.shards) {
+    s.task.set_job_id(job.job_id());
+    if (options_.score_cache) s.cache_key = ScoreCacheKey(s.task);
   }
-  RETURN_IF_ERROR(stored);
+  absl::StatusOr<std::vector<int32_t>> reused =
+      store_->CreateJob(job, plan.request, plan.shards, fingerprint);
+  if (absl::IsAlreadyExists(reused.status()) && !request.request_id().empty()) {
+    // Lost a race with a request under the same id: answer as if it had come first.
+    ASSIGN_OR_RETURN(auto existing, store_->FindJobByRequestId(who.name, request.request_id()));
+    if (existing) return same_request(*existing);
+  }
+  RETURN_IF_ERROR(reused.status());
+  const absl::flat_hash_set<int32_t> from_cache(reused->begin(), reused->end());
+  int64_t examples_reused = 0;
+  std::vector<emar::v1::ShardTask> tasks;
+  for (StoredShard& s : plan.shards) {
+    if (from_cache.contains(s.task.shard_id())) {
+      examples_reused += s.rows;
+    } else {
+      tasks.push_back(std::move(s.task));
+    }
+  }
+  emar::v1::JobProgress* progress = job.mutable_progress();
+  progress->set_shards_done(static_cast<int32_t>(from_cache.size()));
+  progress->set_shards_reused(static_cast<int32_t>(from_cache.size()));
+  progress->set_examples_reused(examples_reused);
   LogEvent("job_created", {{"job", job.job_id()},
                            {"name", job.name()},
                            {"owner", job.owner()},
-                           {"shards", absl::StrCat(plan.shards.size())}});
+                           {"shards", absl::StrCat(plan.shards.size())},
+                           {"shards_reused", absl::StrCat(from_cache.size())}});
   std::vector<std::function<void()>> calls;
   {
     absl::MutexLock lock(&mu_);
-    std::vector<emar::v1::ShardTask> tasks;
-    for (StoredShard& s : plan.shards) tasks.push_back(std::move(s.task));
-    scheduler_.AddJob(job.job_id(), std::move(tasks), static_cast<int>(plan.shards.size()), 0);
+    shards_reused_total_ += static_cast<int64_t>(from_cache.size());
+    examples_reused_total_ += examples_reused;
+    scheduler_.AddJob(job.job_id(), std::move(tasks), static_cast<int>(plan.shards.size()),
+                      static_cast<int>(from_cache.size()));
     active_[job.job_id()] = job;
+    // Every shard reused: nothing to score, straight to the report.
+    if (from_cache.size() == plan.shards.size()) finalize_queue_.push_back(job.job_id());
     DispatchLocked(&calls);
   }
   RunAll(calls);
@@ -280,18 +364,120 @@ absl::StatusOr<emar::v1::Job> Coordinator::GetJob(const std::string& job_id, con
 }
 
 absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit, const Principal& who) {
-  if (limit <= 0) limit = 50;
-  ASSIGN_OR_RETURN(
-      std::vector<emar::v1::Job> jobs,
-      store_->ListJobs(limit, who.admin() ? std::nullopt : std::optional<std::string>(who.name)));
+  emar::v1::ListJobsRequest request;
+  request.set_limit(limit);
+  ASSIGN_OR_RETURN(emar::v1::ListJobsResponse page, ListJobs(request, who));
+  return std::vector<emar::v1::Job>(page.jobs().begin(), page.jobs().end());
+}
+
+absl::StatusOr<emar::v1::ListJobsResponse> Coordinator::ListJobs(
+    const emar::v1::ListJobsRequest& request, const Principal& who) {
+  constexpr int kMaxPage = 1000;
+  JobQuery query;
+  query.limit = request.limit() <= 0 ? 50 : std::min(request.limit(), kMaxPage);
+  if (!who.admin()) query.owner = who.name;
+  for (const auto& [key, value] : request.labels()) query.labels.emplace_back(key, value);
+  std::sort(query.labels.begin(), query.labels.end());  // map order is unspecified
+  query.page_token = request.page_token();
+  ASSIGN_OR_RETURN(JobPage page, store_->QueryJobs(query));
+  emar::v1::ListJobsResponse response;
+  response.set_next_page_token(page.next_page_token);
   absl::MutexLock lock(&mu_);
-  for (emar::v1::Job& j : jobs) {
+  for (emar::v1::Job& j : page.jobs) {
+    // Live progress of unfinished jobs from memory (the store's copy lags).
     auto it = active_.find(j.job_id());
     if (it != active_.end()) j = it->second;
     auto f = finishing_.find(j.job_id());
     if (f != finishing_.end()) j = f->second;
+    *response.add_jobs() = std::move(j);
   }
-  return jobs;
+  return response;
+}
+
+absl::StatusOr<emar::v1::Series> Coordinator::GetSeries(const emar::v1::GetSeriesRequest& request,
+                                                        const Principal& who) {
+  if (request.labels().empty()) {
+    return absl::InvalidArgumentError(
+        "a series needs at least one label to select its jobs (e.g. --label run=exp-42)");
+  }
+  if (request.by().empty()) {
+    return absl::InvalidArgumentError("a series needs the label to order by (e.g. --by step)");
+  }
+  constexpr int kMaxJobs = 10000;
+  emar::v1::ListJobsRequest list;
+  *list.mutable_labels() = request.labels();
+  list.set_limit(1000);
+  std::vector<emar::v1::Job> jobs;
+  do {
+    ASSIGN_OR_RETURN(emar::v1::ListJobsResponse page, ListJobs(list, who));
+    for (emar::v1::Job& j : *page.mutable_jobs()) jobs.push_back(std::move(j));
+    list.set_page_token(page.next_page_token());
+    if (jobs.size() > kMaxJobs) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "more than ", kMaxJobs, " jobs carry these labels; narrow them (add a label)"));
+    }
+  } while (!list.page_token().empty());
+  emar::v1::Series series;
+  series.set_by(request.by());
+  *series.mutable_labels() = request.labels();
+  std::vector<emar::v1::SeriesPoint> points;
+  std::vector<std::string> values;
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {  // oldest first: ties keep that order
+    const emar::v1::Job& job = *it;
+    auto skip = [&](const std::string& why) {
+      emar::v1::SeriesSkip* s = series.add_skipped();
+      s->set_job_id(job.job_id());
+      s->set_reason(why);
+    };
+    auto value = job.labels().find(request.by());
+    if (value == job.labels().end()) {
+      skip(absl::StrCat("no label '", request.by(), "'"));
+      continue;
+    }
+    if (job.state() != emar::v1::JOB_STATE_SUCCEEDED) {
+      std::string state = absl::AsciiStrToLower(emar::v1::JobState_Name(job.state()).substr(10));
+      skip(job.error().empty() ? state : absl::StrCat(state, ": ", job.error()));
+      continue;
+    }
+    absl::StatusOr<emar::v1::Report> report = store_->GetReport(job.job_id());
+    if (!report.ok()) {  // deleted meanwhile
+      skip(std::string(report.status().message()));
+      continue;
+    }
+    emar::v1::SeriesPoint point;
+    point.set_value(value->second);
+    point.set_job_id(job.job_id());
+    point.set_name(job.name());
+    point.set_created_unix_ms(job.created_unix_ms());
+    for (const emar::v1::CandidateReport& c : report->candidates()) {
+      if (!point.has_base_target()) {
+        *point.mutable_base_target() = c.target().base();
+        *point.mutable_base_benchmark() = c.benchmark().base();
+      }
+      emar::v1::SeriesCandidate* sc = point.add_candidates();
+      sc->set_name(c.name());
+      *sc->mutable_emar() = c.emar();
+      *sc->mutable_target_delta() = c.target().delta();
+      *sc->mutable_benchmark_delta() = c.benchmark().delta();
+      sc->set_gates_passed(c.gates_passed());
+      *sc->mutable_gates() = c.gates();
+      *sc->mutable_target() = c.target().candidate();
+      *sc->mutable_benchmark() = c.benchmark().candidate();
+    }
+    values.push_back(value->second);
+    points.push_back(std::move(point));
+  }
+  const bool numeric = AllNumbers(values);
+  series.set_numeric(numeric);
+  std::stable_sort(points.begin(), points.end(), [numeric](const auto& a, const auto& b) {
+    if (!numeric) return a.value() < b.value();
+    double x = 0, y = 0;
+    (void)absl::SimpleAtod(a.value(), &x);
+    (void)absl::SimpleAtod(b.value(), &y);
+    return x < y;
+  });
+  for (emar::v1::SeriesPoint& p : points) *series.add_points() = std::move(p);
+  return series;
 }
 
 absl::StatusOr<emar::v1::Job> Coordinator::CancelJob(const std::string& job_id,
@@ -642,6 +828,7 @@ std::string Coordinator::MetricsText() {
     }
   }
   int64_t workers = 0, queued_shards = 0, leased_shards = 0, examples = 0, count = 0;
+  int64_t shards_reused = 0, examples_reused = 0;
   double sum = 0;
   std::vector<int64_t> buckets;
   {
@@ -654,6 +841,8 @@ std::string Coordinator::MetricsText() {
     queued_shards = static_cast<int64_t>(scheduler_.pending_count());
     leased_shards = static_cast<int64_t>(scheduler_.lease_count());
     examples = examples_scored_total_;
+    shards_reused = shards_reused_total_;
+    examples_reused = examples_reused_total_;
     buckets = shard_duration_buckets_;
     sum = shard_duration_sum_;
     count = shard_duration_count_;
@@ -691,6 +880,14 @@ std::string Coordinator::MetricsText() {
                   "# HELP emar_examples_scored_total Examples in accepted shard results.\n"
                   "# TYPE emar_examples_scored_total counter\nemar_examples_scored_total ",
                   examples, "\n");
+  absl::StrAppend(&out,
+                  "# HELP emar_shards_reused_total Shards whose statistics came from the score "
+                  "cache (an earlier job scored the same bytes): not scored again.\n"
+                  "# TYPE emar_shards_reused_total counter\nemar_shards_reused_total ",
+                  shards_reused, "\n",
+                  "# HELP emar_examples_reused_total Examples in shards reused from the score "
+                  "cache.\n# TYPE emar_examples_reused_total counter\nemar_examples_reused_total ",
+                  examples_reused, "\n");
   absl::StrAppend(&out,
                   "# HELP emar_blob_store_bytes Bytes of stored inputs.\n"
                   "# TYPE emar_blob_store_bytes gauge\nemar_blob_store_bytes ",

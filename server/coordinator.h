@@ -71,6 +71,10 @@ struct CoordinatorOptions {
   absl::Duration retention_interval = absl::Hours(1);
   // Workers must name a current lease of a shard reading the blob to read it (with --tokens).
   bool reads_need_lease = false;
+
+  // Reuse a shard's statistics from an earlier job that read the same bytes with the same metric
+  // and fields (server/content_keys.h) instead of scoring it again.
+  bool score_cache = true;
 };
 
 class Coordinator {
@@ -109,6 +113,14 @@ class Coordinator {
                                        const Principal& who = Principal::Anonymous());
   absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(
       int limit, const Principal& who = Principal::Anonymous());
+  // A page of jobs, newest first, filtered by labels (see ListJobsRequest).
+  absl::StatusOr<emar::v1::ListJobsResponse> ListJobs(
+      const emar::v1::ListJobsRequest& request, const Principal& who = Principal::Anonymous());
+  // The finished jobs carrying the request's labels, one point per job ordered by its `by`
+  // label (numerically when every value is a number); other jobs with the labels are listed as
+  // skipped, with why.
+  absl::StatusOr<emar::v1::Series> GetSeries(const emar::v1::GetSeriesRequest& request,
+                                             const Principal& who = Principal::Anonymous());
   absl::StatusOr<emar::v1::Job> CancelJob(const std::string& job_id,
                                           const Principal& who = Principal::Anonymous());
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id,
@@ -224,6 +236,8 @@ class Coordinator {
   double shard_duration_sum_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t shard_duration_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t examples_scored_total_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t shards_reused_total_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t examples_reused_total_ ABSL_GUARDED_BY(mu_) = 0;
   void SeeWorkerLocked(const std::string& worker_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // At most once a minute (from Tick): forgets departed workers and leases that never finished.

@@ -237,11 +237,22 @@ ServerUnaryReactor* EvaluationServiceImpl::ListJobs(CallbackServerContext* ctx,
   }
   const absl::StatusOr<Principal> who = Caller(*ctx);
   if (!who.ok()) return FinishUnary(ctx, who.status());
-  auto jobs = coordinator_->ListJobs(req->limit(), *who);
-  if (jobs.ok()) {
-    for (auto& j : *jobs) *resp->add_jobs() = std::move(j);
+  auto page = coordinator_->ListJobs(*req, *who);
+  if (page.ok()) *resp = std::move(*page);
+  return FinishUnary(ctx, page.status());
+}
+
+ServerUnaryReactor* EvaluationServiceImpl::GetSeries(CallbackServerContext* ctx,
+                                                     const emar::v1::GetSeriesRequest* req,
+                                                     emar::v1::Series* resp) {
+  if (absl::Status s = CheckRequestSize(*req, limits_.max_request_bytes); !s.ok()) {
+    return FinishUnary(ctx, s);
   }
-  return FinishUnary(ctx, jobs.status());
+  const absl::StatusOr<Principal> who = Caller(*ctx);
+  if (!who.ok()) return FinishUnary(ctx, who.status());
+  auto series = coordinator_->GetSeries(*req, *who);
+  if (series.ok()) *resp = std::move(*series);
+  return FinishUnary(ctx, series.status());
 }
 
 ServerUnaryReactor* EvaluationServiceImpl::CancelJob(CallbackServerContext* ctx,

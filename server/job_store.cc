@@ -4,7 +4,9 @@
 
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 
 namespace emar {
@@ -40,6 +42,20 @@ CREATE TABLE IF NOT EXISTS blob_owners (
   owner TEXT NOT NULL,
   PRIMARY KEY (sha256, owner)
 );
+CREATE TABLE IF NOT EXISTS job_labels (
+  job_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (job_id, key)
+);
+CREATE INDEX IF NOT EXISTS job_labels_by_label ON job_labels(key, value);
+-- Score cache: for a key (server/score_cache_key.h), a stored shard result that has it.
+CREATE TABLE IF NOT EXISTS score_cache (
+  key TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  shard_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS score_cache_by_job ON score_cache(job_id);
 )sql";
 
 // Which blobs each job reads (its inputs and the decompressed copies its shards name): a blob
@@ -218,13 +234,16 @@ void JobStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
   }
 }
 
-absl::Status JobStore::CreateJob(const emar::v1::Job& job,
-                                 const emar::v1::CreateJobRequest& request,
-                                 const std::vector<StoredShard>& shards) {
-  return Write([&]() -> absl::Status {
+absl::StatusOr<std::vector<int32_t>> JobStore::CreateJob(const emar::v1::Job& job,
+                                                         const emar::v1::CreateJobRequest& request,
+                                                         const std::vector<StoredShard>& shards,
+                                                         const std::string& fingerprint) {
+  std::vector<int32_t> reused;
+  RETURN_IF_ERROR(Write([&]() -> absl::Status {
+    reused.clear();
     Stmt ins(db_,
-             "INSERT INTO jobs(job_id, request_id, created_ms, state, job, request) "
-             "VALUES(?,?,?,?,?,?)");
+             "INSERT INTO jobs(job_id, request_id, created_ms, state, job, request, owner, "
+             "request_sha256) VALUES(?,?,?,?,?,?,?,?)");
     RETURN_IF_ERROR(ins.status());
     ins.Bind(1, job.job_id());
     if (job.request_id().empty())
@@ -233,27 +252,51 @@ absl::Status JobStore::CreateJob(const emar::v1::Job& job,
       ins.Bind(2, RequestKey(job.owner(), job.request_id()));
     ins.Bind(3, job.created_unix_ms()).Bind(4, static_cast<int64_t>(job.state()));
     ins.BindBlob(5, job.SerializeAsString()).BindBlob(6, request.SerializeAsString());
+    ins.Bind(7, job.owner()).Bind(8, fingerprint);
     RETURN_IF_ERROR(ins.Run());
+    for (const auto& [key, value] : job.labels()) {
+      Stmt l(db_, "INSERT INTO job_labels(job_id, key, value) VALUES(?,?,?)");
+      RETURN_IF_ERROR(l.status());
+      l.Bind(1, job.job_id()).Bind(2, key).Bind(3, value);
+      RETURN_IF_ERROR(l.Run());
+    }
     for (const StoredShard& s : shards) {
-      Stmt sh(
-          db_,
-          "INSERT INTO shards(job_id, shard_id, task, rows, done, attempts) VALUES(?,?,?,?,?,?)");
+      const int64_t shard_id = s.task.shard_id();
+      bool done = s.done;
+      bool from_cache = false;
+      if (!done && !s.cache_key.empty()) {
+        // A result with the same key, copied row to row (no bytes through this process).
+        Stmt copy(db_,
+                  "INSERT INTO shard_results(job_id, shard_id, result) "
+                  "SELECT ?, ?, r.result FROM score_cache c JOIN shard_results r "
+                  "ON r.job_id = c.job_id AND r.shard_id = c.shard_id WHERE c.key = ?");
+        RETURN_IF_ERROR(copy.status());
+        copy.Bind(1, job.job_id()).Bind(2, shard_id).Bind(3, s.cache_key);
+        RETURN_IF_ERROR(copy.Run());
+        from_cache = done = sqlite3_changes(db_) > 0;
+      }
+      Stmt sh(db_,
+              "INSERT INTO shards(job_id, shard_id, task, rows, done, attempts, cache_key, reused) "
+              "VALUES(?,?,?,?,?,?,?,?)");
       RETURN_IF_ERROR(sh.status());
-      sh.Bind(1, job.job_id()).Bind(2, static_cast<int64_t>(s.task.shard_id()));
+      sh.Bind(1, job.job_id()).Bind(2, shard_id);
       sh.BindBlob(3, s.task.SerializeAsString())
           .Bind(4, s.rows)
-          .Bind(5, int64_t{s.done})
+          .Bind(5, int64_t{done})
           .Bind(6, int64_t{s.attempts});
+      if (s.cache_key.empty())
+        sh.BindNull(7);
+      else
+        sh.Bind(7, s.cache_key);
+      sh.Bind(8, int64_t{from_cache});
       RETURN_IF_ERROR(sh.Run());
+      if (from_cache) reused.push_back(static_cast<int32_t>(shard_id));
     }
     std::vector<emar::v1::ShardTask> tasks;
     for (const StoredShard& s : shards) tasks.push_back(s.task);
-    RETURN_IF_ERROR(InsertJobBlobs(job.job_id(), BlobsOf(request, tasks)));
-    Stmt own(db_, "UPDATE jobs SET owner = ? WHERE job_id = ?");
-    RETURN_IF_ERROR(own.status());
-    own.Bind(1, job.owner()).Bind(2, job.job_id());
-    return own.Run();
-  });
+    return InsertJobBlobs(job.job_id(), BlobsOf(request, tasks));
+  }));
+  return reused;
 }
 
 absl::Status JobStore::InsertJobBlobs(const std::string& job_id,
@@ -279,6 +322,17 @@ absl::Status JobStore::Migrate() {
   if (!has_owner) {
     RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''"));
   }
+  // Request fingerprints (request-id conflicts) and the score cache's columns: older jobs have
+  // no fingerprint (any request with their id is taken as theirs) and were never cached.
+  ASSIGN_OR_RETURN(const bool has_fingerprint, HasColumn("jobs", "request_sha256"));
+  if (!has_fingerprint) RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN request_sha256 TEXT"));
+  ASSIGN_OR_RETURN(const bool has_cache_key, HasColumn("shards", "cache_key"));
+  if (!has_cache_key) {
+    RETURN_IF_ERROR(
+        Exec("ALTER TABLE shards ADD COLUMN cache_key TEXT;"
+             "ALTER TABLE shards ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;"));
+  }
+  RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS shards_by_cache_key ON shards(cache_key)"));
   bool has_job_blobs = false;
   {
     Stmt q(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job_blobs'");
@@ -318,6 +372,14 @@ absl::Status JobStore::Migrate() {
   return Exec("COMMIT");
 }
 
+absl::StatusOr<bool> JobStore::HasColumn(const char* table, const char* column) {
+  Stmt q(db_, absl::StrCat("PRAGMA table_info(", table, ")").c_str());
+  RETURN_IF_ERROR(q.status());
+  bool found = false;
+  while (q.Step() == SQLITE_ROW) found |= q.Blob(1) == column;
+  return found;
+}
+
 absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
   absl::MutexLock lock(&mu_);
   Stmt q(db_, "SELECT job FROM jobs WHERE job_id = ?");
@@ -329,16 +391,16 @@ absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {
   return ParseBlob<emar::v1::Job>(q.Blob(0), "job");
 }
 
-absl::StatusOr<std::optional<std::string>> JobStore::FindJobByRequestId(
+absl::StatusOr<std::optional<ExistingRequest>> JobStore::FindJobByRequestId(
     const std::string& owner, const std::string& request_id) {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT job_id FROM jobs WHERE request_id = ?");
+  Stmt q(db_, "SELECT job_id, request_sha256 FROM jobs WHERE request_id = ?");
   RETURN_IF_ERROR(q.status());
   q.Bind(1, RequestKey(owner, request_id));
   const int rc = q.Step();
-  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc == SQLITE_DONE) return std::optional<ExistingRequest>();
   if (rc != SQLITE_ROW) return q.StepError();
-  return std::optional<std::string>(q.Blob(0));
+  return std::optional<ExistingRequest>(ExistingRequest{q.Blob(0), q.Blob(1)});
 }
 
 absl::StatusOr<emar::v1::CreateJobRequest> JobStore::GetRequest(const std::string& job_id) {
@@ -354,24 +416,65 @@ absl::StatusOr<emar::v1::CreateJobRequest> JobStore::GetRequest(const std::strin
 
 absl::StatusOr<std::vector<emar::v1::Job>> JobStore::ListJobs(
     int limit, const std::optional<std::string>& owner) {
-  absl::MutexLock lock(&mu_);
-  Stmt q(db_, owner ? "SELECT job FROM jobs WHERE owner = ? ORDER BY created_ms DESC, rowid DESC "
-                      "LIMIT ?"
-                    : "SELECT job FROM jobs ORDER BY created_ms DESC, rowid DESC LIMIT ?");
-  RETURN_IF_ERROR(q.status());
-  if (owner) {
-    q.Bind(1, *owner).Bind(2, static_cast<int64_t>(limit));
-  } else {
-    q.Bind(1, static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(
+      JobPage page,
+      QueryJobs(JobQuery{.limit = limit, .owner = owner, .labels = {}, .page_token = ""}));
+  return std::move(page.jobs);
+}
+
+absl::StatusOr<JobPage> JobStore::QueryJobs(const JobQuery& query) {
+  // The page token is the position of the page's last job in the order (created_ms, rowid),
+  // both descending: "<created_ms>.<rowid>". Jobs created since do not shift later pages.
+  std::optional<std::pair<int64_t, int64_t>> after;
+  if (!query.page_token.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(query.page_token, '.');
+    int64_t ms = 0, rowid = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &ms) ||
+        !absl::SimpleAtoi(parts[1], &rowid)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_token '", query.page_token,
+                       "' is not one this server issued (pass a previous "
+                       "response's next_page_token unchanged)"));
+    }
+    after.emplace(ms, rowid);
   }
-  std::vector<emar::v1::Job> out;
+  std::string sql = "SELECT job, created_ms, rowid FROM jobs WHERE 1";
+  if (query.owner) sql += " AND owner = ?";
+  if (after) sql += " AND (created_ms, rowid) < (?, ?)";
+  for (size_t i = 0; i < query.labels.size(); ++i) {
+    sql += " AND job_id IN (SELECT job_id FROM job_labels WHERE key = ? AND value = ?)";
+  }
+  sql += " ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  const int limit = std::max(query.limit, 1);
+  absl::MutexLock lock(&mu_);
+  Stmt q(db_, sql.c_str());
+  RETURN_IF_ERROR(q.status());
+  int i = 1;
+  if (query.owner) q.Bind(i++, *query.owner);
+  if (after) {
+    q.Bind(i, after->first).Bind(i + 1, after->second);
+    i += 2;
+  }
+  for (const auto& [key, value] : query.labels) {
+    q.Bind(i, key).Bind(i + 1, value);
+    i += 2;
+  }
+  q.Bind(i++, static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
+  JobPage page;
+  int64_t last_ms = 0, last_rowid = 0;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
+    if (static_cast<int>(page.jobs.size()) == limit) {
+      page.next_page_token = absl::StrCat(last_ms, ".", last_rowid);
+      break;
+    }
     ASSIGN_OR_RETURN(auto job, ParseBlob<emar::v1::Job>(q.Blob(0), "job"));
-    out.push_back(std::move(job));
+    page.jobs.push_back(std::move(job));
+    last_ms = q.Int(1);
+    last_rowid = q.Int(2);
   }
-  if (rc != SQLITE_DONE) return q.StepError();
-  return out;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return q.StepError();
+  return page;
 }
 
 absl::StatusOr<std::vector<std::string>> JobStore::ActiveJobIds() {
@@ -408,7 +511,9 @@ absl::Status JobStore::UpdateJob(const emar::v1::Job& job) {
 
 absl::StatusOr<std::vector<StoredShard>> JobStore::GetShards(const std::string& job_id) {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT task, rows, done, attempts FROM shards WHERE job_id = ? ORDER BY shard_id");
+  Stmt q(db_,
+         "SELECT task, rows, done, attempts, cache_key, reused FROM shards WHERE job_id = ? "
+         "ORDER BY shard_id");
   RETURN_IF_ERROR(q.status());
   q.Bind(1, job_id);
   std::vector<StoredShard> out;
@@ -419,6 +524,8 @@ absl::StatusOr<std::vector<StoredShard>> JobStore::GetShards(const std::string& 
     s.rows = q.Int(1);
     s.done = q.Int(2) != 0;
     s.attempts = static_cast<int32_t>(q.Int(3));
+    if (!q.IsNull(4)) s.cache_key = q.Blob(4);
+    s.reused = q.Int(5) != 0;
     out.push_back(std::move(s));
   }
   if (rc != SQLITE_DONE) return q.StepError();
@@ -440,7 +547,14 @@ absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int3
     ins.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id)).BindBlob(3, serialized);
     RETURN_IF_ERROR(ins.Run());
     fresh = true;
-    return absl::OkStatus();
+    // The first result for a key stays the cache's (equal keys, equal results).
+    Stmt cache(db_,
+               "INSERT OR IGNORE INTO score_cache(key, job_id, shard_id) SELECT cache_key, "
+               "job_id, shard_id FROM shards WHERE job_id = ? AND shard_id = ? AND cache_key "
+               "IS NOT NULL");
+    RETURN_IF_ERROR(cache.status());
+    cache.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id));
+    return cache.Run();
   }));
   return fresh;
 }
@@ -508,8 +622,17 @@ absl::StatusOr<std::vector<std::string>> JobStore::DeleteJob(const std::string& 
       while (q.Step() == SQLITE_ROW) shas.push_back(q.Blob(0));
     }
     for (const char* sql :
-         {"DELETE FROM shard_results WHERE job_id = ?", "DELETE FROM shards WHERE job_id = ?",
-          "DELETE FROM job_blobs WHERE job_id = ?", "DELETE FROM jobs WHERE job_id = ?"}) {
+         {// Cache entries naming this job's results move to another job's copy, if any.
+          "WITH other AS (SELECT s.cache_key AS key, s.job_id, s.shard_id FROM shards s JOIN "
+          "shard_results r ON r.job_id = s.job_id AND r.shard_id = s.shard_id WHERE "
+          "s.job_id != ?1 AND s.cache_key IN (SELECT key FROM score_cache WHERE job_id = ?1)) "
+          "UPDATE score_cache SET (job_id, shard_id) = (SELECT job_id, shard_id FROM other "
+          "WHERE other.key = score_cache.key LIMIT 1) WHERE job_id = ?1 AND key IN (SELECT "
+          "key FROM other)",
+          "DELETE FROM score_cache WHERE job_id = ?1",
+          "DELETE FROM shard_results WHERE job_id = ?1", "DELETE FROM shards WHERE job_id = ?1",
+          "DELETE FROM job_blobs WHERE job_id = ?1", "DELETE FROM job_labels WHERE job_id = ?1",
+          "DELETE FROM jobs WHERE job_id = ?1"}) {
       Stmt d(db_, sql);
       RETURN_IF_ERROR(d.status());
       d.Bind(1, job_id);

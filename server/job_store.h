@@ -36,6 +36,28 @@ struct StoredShard {
   int64_t rows = 0;
   bool done = false;
   int32_t attempts = 0;
+  // The score cache's key (ScoreCacheKey in server/score_cache_key.h): shards with equal keys
+  // have equal results. Empty: never cached.
+  std::string cache_key;
+  bool reused = false;  // done by copying a cached result, not by scoring
+};
+
+// What CreateJob found when it was given a request id already taken.
+struct ExistingRequest {
+  std::string job_id;
+  std::string fingerprint;  // of the request that created it (empty for older stores)
+};
+
+// A page of ListJobs: newest first, only jobs carrying every label given.
+struct JobQuery {
+  int limit = 50;
+  std::optional<std::string> owner;  // only this principal's jobs
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string page_token;  // from a previous JobPage
+};
+struct JobPage {
+  std::vector<emar::v1::Job> jobs;
+  std::string next_page_token;  // empty: no more
 };
 
 class JobStore {
@@ -44,17 +66,23 @@ class JobStore {
   ~JobStore();
 
   // Inserts the job, its request and its shards atomically. ALREADY_EXISTS if the job id or the
-  // request id is taken.
-  absl::Status CreateJob(const emar::v1::Job& job, const emar::v1::CreateJobRequest& request,
-                         const std::vector<StoredShard>& shards);
+  // request id is taken. `fingerprint` identifies the request's content (for request-id
+  // conflicts). Shards with a cache key whose result the score cache holds are stored done, with
+  // a copy of that result, in the same transaction; their shard ids are returned.
+  absl::StatusOr<std::vector<int32_t>> CreateJob(const emar::v1::Job& job,
+                                                 const emar::v1::CreateJobRequest& request,
+                                                 const std::vector<StoredShard>& shards,
+                                                 const std::string& fingerprint = "");
   absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id);
   // Request ids are per owner (the job's principal): one principal's id never finds another's.
-  absl::StatusOr<std::optional<std::string>> FindJobByRequestId(const std::string& owner,
-                                                                const std::string& request_id);
+  absl::StatusOr<std::optional<ExistingRequest>> FindJobByRequestId(const std::string& owner,
+                                                                    const std::string& request_id);
   absl::StatusOr<emar::v1::CreateJobRequest> GetRequest(const std::string& job_id);
   // Newest first; only `owner`'s jobs when given.
   absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(
       int limit, const std::optional<std::string>& owner = std::nullopt);
+  // One page of jobs matching `query`. INVALID_ARGUMENT for a page token this store never issued.
+  absl::StatusOr<JobPage> QueryJobs(const JobQuery& query);
   // Jobs in QUEUED or RUNNING state, oldest first (for recovery after a restart).
   absl::StatusOr<std::vector<std::string>> ActiveJobIds();
   // Writes the job's state. A non-terminal state never overwrites a terminal one (a late
@@ -63,7 +91,8 @@ class JobStore {
 
   absl::StatusOr<std::vector<StoredShard>> GetShards(const std::string& job_id);
   // Stores a shard's result and marks it done, unless it already was: returns false then, and
-  // the stored result is left untouched (completion is idempotent).
+  // the stored result is left untouched (completion is idempotent). A fresh result with a cache
+  // key enters the score cache.
   absl::StatusOr<bool> RecordShardResult(const std::string& job_id, int32_t shard_id,
                                          const emar::v1::ShardResult& result);
   absl::Status RecordShardAttempt(const std::string& job_id, int32_t shard_id, int32_t attempts);
@@ -77,7 +106,8 @@ class JobStore {
 
   // --- retention and blob ownership ---
   // Removes the job, its shards, results and report. Returns the blobs it read that no remaining
-  // job reads (their ownership rows are gone too; the caller deletes the files).
+  // job reads (their ownership rows are gone too; the caller deletes the files). Score cache
+  // entries that pointed at its results move to another job's copy, or are dropped.
   absl::StatusOr<std::vector<std::string>> DeleteJob(const std::string& job_id);
   // Of `shas`, those no job reads, forgetting their owners (the caller deletes the files).
   absl::StatusOr<std::vector<std::string>> ForgetUnreferencedBlobs(
@@ -97,6 +127,8 @@ class JobStore {
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds columns and tables of newer versions to an older store (job_blobs is backfilled).
   absl::Status Migrate();
+  absl::StatusOr<bool> HasColumn(const char* table, const char* column)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertJobBlobs(const std::string& job_id, const std::vector<std::string>& shas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Of `shas`, appends to `freed` those no job reads and forgets their owners.

@@ -85,6 +85,9 @@ ABSL_FLAG(int32_t, max_jobs_per_principal,
 ABSL_FLAG(double, retention_days, 0,
           "delete finished jobs, and uploads no job reads, this many days after their last "
           "change (0: keep everything)");
+ABSL_FLAG(bool, score_cache, emar::CoordinatorOptions{}.score_cache,
+          "reuse a shard's statistics when an earlier job scored the same outputs and references "
+          "with the same metric and fields (--score-cache=false: score everything every time)");
 ABSL_FLAG(double, retention_interval_seconds,
           absl::ToDoubleSeconds(emar::CoordinatorOptions{}.retention_interval),
           "how often retention runs");
@@ -188,6 +191,7 @@ int main(int argc, char** argv) {
   if (retention_days > 0) options.retention = absl::Hours(24) * retention_days;
   options.retention_interval = absl::Seconds(absl::GetFlag(FLAGS_retention_interval_seconds));
   options.reads_need_lease = tokens.has_value();
+  options.score_cache = absl::GetFlag(FLAGS_score_cache);
   auto coordinator = emar::Coordinator::Create(options);
   if (!coordinator.ok()) {
     std::cerr << "emar-coordinator: " << coordinator.status().message() << "\n";

@@ -393,6 +393,135 @@ TEST(CoordinatorTest, CreateJobIsIdempotentOnRequestId) {
   EXPECT_EQ(jobs.size(), 2u);
 }
 
+// Issue 11: a request id reused for a different spec or different inputs is a mistake the
+// caller must hear about, not a silent answer with the old job (and later its old report).
+TEST(CoordinatorTest, ARequestIdWithADifferentSpecOrInputsIsAlreadyExists) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 0);
+  ASSERT_OK_AND_ASSIGN(auto a, h.client().Submit(job.Load(), "step-42"));
+  JobFile renamed = job.Load();
+  renamed.spec.set_name("another");
+  EXPECT_THAT(h.client().Submit(renamed, "step-42"),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       ::testing::AllOf(HasSubstr("step-42"), HasSubstr(a.job_id()))));
+  JobFile labelled = job.Load();
+  (*labelled.spec.mutable_labels())["step"] = "42";
+  EXPECT_THAT(h.client().Submit(labelled, "step-42"),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(a.job_id())));
+  Write(inputs.path() + "/cand.t.jsonl", "{\"id\": \"a\", \"prediction\": \"pos\"}\n");
+  EXPECT_THAT(h.client().Submit(job.Load(), "step-42"),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("different spec or different "
+                                                                   "inputs")));
+  ASSERT_OK_AND_ASSIGN(auto jobs, h.client().ListJobs(10));
+  EXPECT_EQ(jobs.size(), 1u);
+}
+
+// Issue 11: labels are checked, kept on the job, filter ListJobs (paged) and order a series.
+TEST(CoordinatorTest, LabelsFilterListsAndOrderASeriesNumerically) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 2, /*rows_per_shard=*/2);
+  std::vector<std::string> ids;
+  for (const char* step : {"1000", "200", "30"}) {
+    JobFile f = job.Load();
+    (*f.spec.mutable_labels())["run"] = "exp-42";
+    (*f.spec.mutable_labels())["step"] = step;
+    ASSERT_OK_AND_ASSIGN(auto created, h.client().Submit(f, ""));
+    EXPECT_EQ(created.labels().at("step"), step);
+    ASSERT_OK_AND_ASSIGN(auto done, h.client().Watch(created.job_id(), nullptr));
+    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+    ids.push_back(created.job_id());
+  }
+  JobFile other = job.Load();
+  (*other.spec.mutable_labels())["run"] = "exp-7";
+  ASSERT_OK(h.client().Submit(other, "").status());
+  JobFile unordered = job.Load();
+  (*unordered.spec.mutable_labels())["run"] = "exp-42";
+  ASSERT_OK_AND_ASSIGN(auto no_step, h.client().Submit(unordered, ""));
+
+  emar::v1::ListJobsRequest list;
+  (*list.mutable_labels())["run"] = "exp-42";
+  list.set_limit(3);
+  ASSERT_OK_AND_ASSIGN(auto page1, h.client().ListJobs(list));
+  ASSERT_EQ(page1.jobs_size(), 3);
+  EXPECT_EQ(page1.jobs(0).job_id(), no_step.job_id());  // newest first
+  ASSERT_FALSE(page1.next_page_token().empty());
+  list.set_page_token(page1.next_page_token());
+  ASSERT_OK_AND_ASSIGN(auto page2, h.client().ListJobs(list));
+  ASSERT_EQ(page2.jobs_size(), 1);
+  EXPECT_EQ(page2.jobs(0).job_id(), ids[0]);
+  EXPECT_TRUE(page2.next_page_token().empty());
+
+  emar::v1::GetSeriesRequest req;
+  (*req.mutable_labels())["run"] = "exp-42";
+  req.set_by("step");
+  ASSERT_OK_AND_ASSIGN(emar::v1::Series series, h.client().GetSeries(req));
+  EXPECT_TRUE(series.numeric());
+  ASSERT_EQ(series.points_size(), 3);
+  EXPECT_EQ(series.points(0).value(), "30");  // 30 < 200 < 1000, not "1000" < "200" < "30"
+  EXPECT_EQ(series.points(0).job_id(), ids[2]);
+  EXPECT_EQ(series.points(2).value(), "1000");
+  ASSERT_EQ(series.points(0).candidates_size(), 1);
+  EXPECT_DOUBLE_EQ(series.points(0).candidates(0).emar().value(), 0.5);
+  EXPECT_DOUBLE_EQ(series.points(0).candidates(0).target_delta().value(), 0.25);
+  EXPECT_DOUBLE_EQ(series.points(0).base_target().value(), 0.5);
+  ASSERT_EQ(series.skipped_size(), 1);
+  EXPECT_EQ(series.skipped(0).job_id(), no_step.job_id());
+  EXPECT_THAT(series.skipped(0).reason(), HasSubstr("no label 'step'"));
+
+  req.clear_labels();
+  EXPECT_THAT(h.client().GetSeries(req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--label")));
+  JobFile bad = job.Load();
+  (*bad.spec.mutable_labels())["has space"] = "x";
+  EXPECT_THAT(h.client().Submit(bad, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("spec.labels: key")));
+}
+
+// Issue 11: the second job over the same inputs scores nothing and reports the same bytes; a
+// checkpoint's job rescoring only the candidate reuses the base model's shards.
+TEST(CoordinatorTest, ASecondJobOverTheSameInputsScoresNothingAndReportsTheSameBytes) {
+  TempDir data, inputs;
+  SmallJob job(inputs.path());
+  Harness h(data.path(), 2, /*rows_per_shard=*/2);
+  ASSERT_OK_AND_ASSIGN(auto first, h.RunToEnd(job.Load()));
+  ASSERT_EQ(first.state(), emar::v1::JOB_STATE_SUCCEEDED) << first.error();
+  EXPECT_EQ(first.progress().shards_reused(), 0);
+  EXPECT_EQ(first.progress().examples_scored(), 14);
+  ASSERT_OK_AND_ASSIGN(auto second, h.RunToEnd(job.Load()));
+  ASSERT_EQ(second.state(), emar::v1::JOB_STATE_SUCCEEDED) << second.error();
+  EXPECT_EQ(second.progress().shards_total(), 8);
+  EXPECT_EQ(second.progress().shards_done(), 8);
+  EXPECT_EQ(second.progress().shards_reused(), 8);
+  EXPECT_EQ(second.progress().examples_scored(), 0);
+  EXPECT_EQ(second.progress().examples_reused(), 14);
+  ASSERT_OK_AND_ASSIGN(auto r1, h.client().GetReport(first.job_id()));
+  ASSERT_OK_AND_ASSIGN(auto r2, h.client().GetReport(second.job_id()));
+  r1.clear_job_id();
+  r2.clear_job_id();
+  EXPECT_EQ(r1.SerializeAsString(), r2.SerializeAsString());
+  EXPECT_THAT(h.coordinator().MetricsText(), HasSubstr("emar_shards_reused_total 8\n"));
+  EXPECT_THAT(h.coordinator().MetricsText(), HasSubstr("emar_examples_scored_total 14\n"));
+
+  // A new checkpoint: new candidate outputs, the same base outputs and references.
+  Write(inputs.path() + "/cand.t.jsonl",
+        "{\"id\": \"a\", \"prediction\": \"pos\"}\n{\"id\": \"b\", \"prediction\": \"neg\"}\n"
+        "{\"id\": \"c\", \"prediction\": \"pos\"}\n{\"id\": \"d\", \"prediction\": \"neg\"}\n");
+  ASSERT_OK_AND_ASSIGN(auto third, h.RunToEnd(job.Load()));
+  ASSERT_EQ(third.state(), emar::v1::JOB_STATE_SUCCEEDED) << third.error();
+  EXPECT_EQ(third.progress().shards_reused(), 6);  // all but the candidate's 2 target shards
+  EXPECT_EQ(third.progress().examples_scored(), 4);
+  ASSERT_OK_AND_ASSIGN(auto r3, h.client().GetReport(third.job_id()));
+  EXPECT_DOUBLE_EQ(r3.candidates(0).target().candidate().value(), 1.0);
+  EXPECT_DOUBLE_EQ(r3.candidates(0).target().base().value(), 0.5);
+
+  // Deleting the job that scored first keeps the cache's results (the second job's copies).
+  ASSERT_OK(h.client().DeleteJob(first.job_id()).status());
+  ASSERT_OK_AND_ASSIGN(auto fourth, h.RunToEnd(job.Load()));
+  EXPECT_EQ(fourth.progress().shards_reused(), 8);
+}
+
 TEST(CoordinatorTest, CancelStopsLeasesAndHeartbeats) {
   TempDir data, inputs;
   SmallJob job(inputs.path());

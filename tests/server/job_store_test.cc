@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status_matchers.h"
 #include "tests/server/temp_dir.h"
@@ -94,7 +95,8 @@ TEST(JobStoreTest, RequestIdIsUniqueAndFindable) {
   EXPECT_THAT(store->GetJob("b"),
               StatusIs(absl::StatusCode::kNotFound, ::testing::HasSubstr("'b'")));
   ASSERT_OK_AND_ASSIGN(auto found, store->FindJobByRequestId("", "req-1"));
-  EXPECT_EQ(found.value_or(""), "a");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->job_id, "a");
   // Jobs without a request id do not collide.
   ASSERT_OK(store->CreateJob(MakeJob("c", "", 3), {}, Shards(1)));
   ASSERT_OK(store->CreateJob(MakeJob("d", "", 4), {}, Shards(1)));
@@ -188,10 +190,11 @@ TEST(JobStoreTest, AFailingWriteInAGroupUndoesOnlyItself) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   absl::Status first, duplicate, good;
-  std::thread t0([&] { first = store->CreateJob(MakeJob("b", "r2", 2), {}, Shards(2)); });
+  std::thread t0([&] { first = store->CreateJob(MakeJob("b", "r2", 2), {}, Shards(2)).status(); });
   absl::SleepFor(absl::Milliseconds(50));
-  std::thread t1([&] { duplicate = store->CreateJob(MakeJob("c", "r1", 3), {}, Shards(2)); });
-  std::thread t2([&] { good = store->CreateJob(MakeJob("d", "r3", 4), {}, Shards(2)); });
+  std::thread t1(
+      [&] { duplicate = store->CreateJob(MakeJob("c", "r1", 3), {}, Shards(2)).status(); });
+  std::thread t2([&] { good = store->CreateJob(MakeJob("d", "r3", 4), {}, Shards(2)).status(); });
   for (int spins = 0; store->QueuedWrites() < 2 && spins < 2000; ++spins) {
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -208,6 +211,114 @@ TEST(JobStoreTest, AFailingWriteInAGroupUndoesOnlyItself) {
   EXPECT_TRUE(shards.empty());  // none of its shards either
   ASSERT_OK_AND_ASSIGN(auto d_shards, store->GetShards("d"));
   EXPECT_EQ(d_shards.size(), 2u);
+}
+
+}  // namespace
+}  // namespace emar
+
+namespace emar {
+namespace {
+
+emar::v1::ShardResult OneRow(double stat) {
+  emar::v1::ShardResult r;
+  r.set_stats_width(1);
+  r.add_reference_row(0);
+  r.add_line(1);
+  r.add_stats(stat);
+  return r;
+}
+
+// Issue 11: labels filter ListJobs, and pages neither skip nor repeat jobs, even when jobs are
+// created between pages.
+TEST(JobStoreTest, JobsAreFilteredByEveryLabelAndPagedNewestFirst) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
+  for (int i = 0; i < 7; ++i) {
+    emar::v1::Job j = MakeJob(absl::StrCat("j", i), "", /*created=*/100);  // same millisecond
+    (*j.mutable_labels())["run"] = i % 2 == 0 ? "exp-1" : "exp-2";
+    (*j.mutable_labels())["step"] = absl::StrCat(i * 100);
+    ASSERT_OK(store->CreateJob(j, {}, Shards(1)));
+  }
+  JobQuery q;
+  q.limit = 2;
+  q.labels = {{"run", "exp-1"}};
+  std::vector<std::string> seen;
+  for (int page = 0;; ++page) {
+    ASSERT_LT(page, 10);
+    ASSERT_OK_AND_ASSIGN(JobPage p, store->QueryJobs(q));
+    for (const auto& j : p.jobs) seen.push_back(j.job_id());
+    if (page == 0) {
+      // A job created between pages appears on none of the later ones.
+      emar::v1::Job late = MakeJob("late", "", 50);
+      (*late.mutable_labels())["run"] = "exp-1";
+      ASSERT_OK(store->CreateJob(late, {}, Shards(1)));
+    }
+    if (p.next_page_token.empty()) break;
+    q.page_token = p.next_page_token;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"j6", "j4", "j2", "j0", "late"}));
+  q = JobQuery{};
+  q.labels = {{"run", "exp-2"}, {"step", "300"}};
+  ASSERT_OK_AND_ASSIGN(JobPage both, store->QueryJobs(q));
+  ASSERT_EQ(both.jobs.size(), 1u);
+  EXPECT_EQ(both.jobs[0].job_id(), "j3");
+  EXPECT_EQ(both.jobs[0].labels().at("step"), "300");
+  q.page_token = "not-a-token";
+  EXPECT_THAT(store->QueryJobs(q),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("page_token")));
+}
+
+// Issue 11: the request's fingerprint is kept with its id.
+TEST(JobStoreTest, RequestIdsKeepTheirRequestsFingerprint) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
+  ASSERT_OK(store->CreateJob(MakeJob("a", "req-1", 1), {}, Shards(1), "fp-1"));
+  ASSERT_OK_AND_ASSIGN(auto found, store->FindJobByRequestId("", "req-1"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->job_id, "a");
+  EXPECT_EQ(found->fingerprint, "fp-1");
+}
+
+// Issue 11: a shard with a cached key is stored done with a copy of the cached result; deleting
+// the job the cache pointed at moves the entry to another copy, and the last copy's deletion
+// empties it.
+TEST(JobStoreTest, ScoreCacheCopiesResultsAndSurvivesDeletingTheirFirstJob) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
+  auto keyed = [](int n) {
+    std::vector<StoredShard> shards = Shards(n);
+    for (int i = 0; i < n; ++i) shards[i].cache_key = absl::StrCat("key-", i);
+    return shards;
+  };
+  ASSERT_OK_AND_ASSIGN(auto none, store->CreateJob(MakeJob("a", "", 1), {}, keyed(2)));
+  EXPECT_TRUE(none.empty());  // nothing cached yet
+  ASSERT_OK_AND_ASSIGN(bool fresh, store->RecordShardResult("a", 0, OneRow(0.25)));
+  EXPECT_TRUE(fresh);
+  // Shard 1 of "a" was never scored: only key-0 is cached.
+  ASSERT_OK_AND_ASSIGN(auto reused, store->CreateJob(MakeJob("b", "", 2), {}, keyed(3)));
+  EXPECT_EQ(reused, (std::vector<int32_t>{0}));
+  ASSERT_OK_AND_ASSIGN(auto shards, store->GetShards("b"));
+  ASSERT_EQ(shards.size(), 3u);
+  EXPECT_TRUE(shards[0].done && shards[0].reused);
+  EXPECT_FALSE(shards[1].done || shards[1].reused);
+  ASSERT_OK_AND_ASSIGN(auto results, store->GetShardResults("b"));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].second.stats(0), 0.25);
+  // A reused shard cannot be completed again.
+  ASSERT_OK_AND_ASSIGN(fresh, store->RecordShardResult("b", 0, OneRow(0.5)));
+  EXPECT_FALSE(fresh);
+
+  ASSERT_OK(store->DeleteJob("a").status());
+  ASSERT_OK_AND_ASSIGN(reused, store->CreateJob(MakeJob("c", "", 3), {}, keyed(1)));
+  EXPECT_EQ(reused, (std::vector<int32_t>{0}));  // now from b's copy
+  ASSERT_OK(store->DeleteJob("b").status());
+  ASSERT_OK(store->DeleteJob("c").status());
+  ASSERT_OK_AND_ASSIGN(reused, store->CreateJob(MakeJob("d", "", 4), {}, keyed(1)));
+  EXPECT_TRUE(reused.empty());  // no copy left
+  // Shards without a key are never cached.
+  ASSERT_OK_AND_ASSIGN(fresh, store->RecordShardResult("d", 0, OneRow(1)));
+  ASSERT_OK_AND_ASSIGN(reused, store->CreateJob(MakeJob("e", "", 5), {}, Shards(1)));
+  EXPECT_TRUE(reused.empty());
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+#include "server/content_keys.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+#include "server/report_builder.h"
+
+namespace emar {
+namespace {
+
+// Length-prefixed, so no two different field lists make the same bytes.
+void Field(std::string* out, absl::string_view v) { absl::StrAppend(out, v.size(), ":", v, ";"); }
+
+void Range(std::string* out, const emar::v1::BlobRange& r) {
+  Field(out, r.sha256());
+  Field(out, absl::StrCat(r.offset()));
+  Field(out, absl::StrCat(r.length()));
+}
+
+std::string Deterministic(const google::protobuf::Message& m) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);  // maps in key order
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+}  // namespace
+
+std::string ScoreCacheKey(const emar::v1::ShardTask& task) {
+  std::string s = "emar-score-cache-v1;";
+  Field(&s, EmarVersion());  // a new scorer may score differently: never reuse across versions
+  Field(&s, task.metric());
+  Field(&s, task.fields().id_field());
+  Field(&s, task.fields().reference_field());
+  Field(&s, task.fields().prediction_field());
+  Field(&s, task.fields().logprobs_field());
+  Range(&s, task.outputs());
+  Field(&s, absl::StrCat(task.first_line()));
+  Range(&s, task.references());
+  Field(&s, absl::StrCat(task.reference_rows()));
+  return Sha256Hex(s);
+}
+
+std::string RequestFingerprint(const emar::v1::CreateJobRequest& request) {
+  emar::v1::CreateJobRequest content = request;
+  content.clear_request_id();
+  return Sha256Hex(Deterministic(content));
+}
+
+}  // namespace emar
