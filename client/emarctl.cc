@@ -17,15 +17,18 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
 #include "client/embedded_coordinator.h"
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "client/local_scorer.h"
 #include "client/report_document.h"
 #include "client/report_format.h"
+#include "client/series_format.h"
 #include "common/client_channel.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
@@ -50,7 +53,12 @@ ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
           "run: rows per shard in the embedded coordinator");
 ABSL_FLAG(std::string, data_dir, "",
           "run: keep the embedded coordinator's state here (default: a temp dir)");
-ABSL_FLAG(int32_t, limit, 50, "list: how many jobs, newest first");
+ABSL_FLAG(int32_t, limit, 50, "list: how many jobs, newest first (a page; at most 1000)");
+ABSL_FLAG(std::string, page_token, "", "list: the page after the one that printed this token");
+ABSL_FLAG(std::string, by, "", "series: the label whose value orders the points, e.g. step");
+ABSL_FLAG(std::string, timeout, "",
+          "run, submit --wait, watch: stop waiting after this long (e.g. 90s, 10m, 2h; a bare "
+          "number is seconds) and exit 1; the job goes on");
 ABSL_FLAG(std::string, metric, "", "score: metric name");
 ABSL_FLAG(std::string, predictions, "", "score: predictions JSONL");
 ABSL_FLAG(std::string, references, "", "score: references JSONL");
@@ -87,11 +95,16 @@ constexpr char kUsage[] = R"(emarctl COMMAND [flags]
   cancel JOB_ID                cancel a job
   report JOB_ID                the report of a finished job
   delete JOB_ID                delete a finished job, its results and the inputs no other job reads
+  series --label K=V --by L    a run's finished jobs (those with every --label) side by side,
+                               one point per job ordered by label L (e.g. --label run=exp-42 --by step)
   score --metric M --predictions P --references R    score one pair of files locally
   emar --formula F --t0 X --t1 X --b0 X --b1 X        evaluate an EMAR formula
 
 Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json
-(reports also markdown|html; other output is text for those).
+(reports and series also markdown|html; other output is text for those).
+  --label K=V (repeatable)   run/submit: add labels to the job's; list/series: only jobs with them
+  --timeout DURATION         run, submit --wait, watch: give up waiting (exit 1), e.g. 30s, 10m
+  --limit N --page-token T   list: page size, and the page after the one that printed T
 Connecting to a coordinator (submit, status, watch, list, cancel, report, delete; run needs none):
   --tls-ca FILE                    TLS, trusting the CA (PEM) that signed the coordinator's certificate
   --tls-cert FILE --tls-key FILE   a client certificate, for a coordinator requiring mutual TLS
@@ -99,6 +112,30 @@ Connecting to a coordinator (submit, status, watch, list, cancel, report, delete
 Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed.)";
 
 bool Json() { return absl::GetFlag(FLAGS_format) == "json"; }
+
+// --label K=V, in the order given (later ones win for the same key).
+std::vector<std::pair<std::string, std::string>>& Labels() {
+  static auto* labels = new std::vector<std::pair<std::string, std::string>>();
+  return *labels;
+}
+
+// When waiting gives up: now + --timeout, or never.
+absl::Time WaitDeadline() {
+  static const absl::Time deadline = [] {
+    const std::string t = absl::GetFlag(FLAGS_timeout);
+    if (t.empty()) return absl::InfiniteFuture();
+    absl::Duration d;
+    double seconds;
+    if (absl::SimpleAtod(t, &seconds)) {
+      d = absl::Seconds(seconds);
+    } else if (!absl::ParseDuration(t, &d)) {
+      return absl::InfinitePast();  // refused by Main before any command runs
+    }
+    if (d <= absl::ZeroDuration()) return absl::InfinitePast();
+    return absl::Now() + d;
+  }();
+  return deadline;
+}
 
 int Fail(const absl::Status& s) {
   std::string msg(s.message());
@@ -185,9 +222,12 @@ int PrintReport(const emar::v1::Report& report) {
 // Waits for the job, then prints its report (or fails with the job's error).
 int FollowAndReport(Session& session, const std::string& job_id) {
   const bool progress = !Json() && ::isatty(2);
-  auto done = session.client.Watch(job_id, [&](const emar::v1::Job& j) {
-    if (progress) std::cerr << "\r" << JobToText(j) << std::flush;
-  });
+  auto done = session.client.Watch(
+      job_id,
+      [&](const emar::v1::Job& j) {
+        if (progress) std::cerr << "\r" << JobToText(j) << std::flush;
+      },
+      WaitDeadline());
   if (progress) std::cerr << "\n";
   if (!done.ok()) return FailCall(session, done.status());
   if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
@@ -209,6 +249,7 @@ absl::StatusOr<JobFile> LoadJob(const std::string& path) {
   if (auto v = absl::GetFlag(FLAGS_min_emar)) g->set_min_emar(*v);
   if (auto v = absl::GetFlag(FLAGS_max_benchmark_regression)) g->set_max_benchmark_regression(*v);
   if (auto v = absl::GetFlag(FLAGS_min_target_gain)) g->set_min_target_gain(*v);
+  for (const auto& [key, value] : Labels()) (*job->spec.mutable_labels())[key] = value;
   return job;
 }
 
@@ -307,7 +348,18 @@ int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   NormalizedArgs flags(argc, argv);
   ExitZeroOnHelp(argc, argv, "client/emarctl.cc");
+  for (const std::string& label : flags.TakeRepeated("label")) {
+    const size_t eq = label.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Usage("--label takes KEY=VALUE, not '" + label + "'");
+    }
+    Labels().emplace_back(label.substr(0, eq), label.substr(eq + 1));
+  }
   std::vector<char*> rest = absl::ParseCommandLine(flags.argc(), flags.argv());
+  if (WaitDeadline() == absl::InfinitePast()) {
+    return Usage("--timeout takes a positive duration such as 30s, 10m or 2h, not '" +
+                 absl::GetFlag(FLAGS_timeout) + "'");
+  }
   if (rest.size() < 2) return Usage("no command given");
   const std::string cmd = rest[1];
   std::vector<std::string> args(rest.begin() + 2, rest.end());
@@ -323,15 +375,38 @@ int Main(int argc, char** argv) {
     if (!args.empty()) return Usage("list takes no arguments");
     auto session = Connect();
     if (!session.ok()) return Fail(session.status());
-    auto jobs = session->client.ListJobs(absl::GetFlag(FLAGS_limit));
-    if (!jobs.ok()) return FailCall(*session, jobs.status());
+    emar::v1::ListJobsRequest req;
+    req.set_limit(absl::GetFlag(FLAGS_limit));
+    req.set_page_token(absl::GetFlag(FLAGS_page_token));
+    for (const auto& [key, value] : Labels()) (*req.mutable_labels())[key] = value;
+    auto page = session->client.ListJobs(req);
+    if (!page.ok()) return FailCall(*session, page.status());
     if (Json()) {
-      emar::v1::ListJobsResponse resp;
-      for (auto& j : *jobs) *resp.add_jobs() = j;
-      std::cout << MessageToJson(resp);
+      std::cout << MessageToJson(*page);
     } else {
-      for (auto& j : *jobs) std::cout << JobToText(j) << "\n";
+      for (auto& j : page->jobs()) std::cout << JobToText(j) << "\n";
+      if (!page->next_page_token().empty()) {
+        std::cerr << "emarctl: more jobs: --page-token " << page->next_page_token() << std::endl;
+      }
     }
+    return 0;
+  }
+  if (cmd == "series") {
+    if (!args.empty()) return Usage("series takes flags only");
+    if (Labels().empty()) return Usage("series needs --label K=V (e.g. --label run=exp-42)");
+    if (absl::GetFlag(FLAGS_by).empty()) return Usage("series needs --by LABEL (e.g. --by step)");
+    auto session = Connect();
+    if (!session.ok()) return Fail(session.status());
+    emar::v1::GetSeriesRequest req;
+    req.set_by(absl::GetFlag(FLAGS_by));
+    for (const auto& [key, value] : Labels()) (*req.mutable_labels())[key] = value;
+    auto series = session->client.GetSeries(req);
+    if (!series.ok()) return FailCall(*session, series.status());
+    const std::string f = absl::GetFlag(FLAGS_format);
+    std::cout << (f == "json"       ? SeriesToJson(*series)
+                  : f == "markdown" ? SeriesToMarkdown(*series)
+                  : f == "html"     ? SeriesToHtml(*series)
+                                    : SeriesToText(*series));
     return 0;
   }
   if (cmd == "status" || cmd == "watch" || cmd == "cancel" || cmd == "report" || cmd == "delete") {
@@ -358,9 +433,13 @@ int Main(int argc, char** argv) {
       if (!report.ok()) return FailCall(session, report.status());
       return PrintReport(*report);
     }
-    auto done = session.client.Watch(args[0], [](const emar::v1::Job& j) {
-      std::cout << (Json() ? JobToJson(j, /*one_line=*/true) : JobToText(j) + "\n") << std::flush;
-    });
+    auto done = session.client.Watch(
+        args[0],
+        [](const emar::v1::Job& j) {
+          std::cout << (Json() ? JobToJson(j, /*one_line=*/true) : JobToText(j) + "\n")
+                    << std::flush;
+        },
+        WaitDeadline());
     if (!done.ok()) return FailCall(session, done.status());
     return done->state() == emar::v1::JOB_STATE_SUCCEEDED ? 0 : kExitError;
   }

@@ -40,7 +40,10 @@ std::string MessageToJson(const google::protobuf::Message& message, bool one_lin
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = !one_line;
   opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = false;  // absent = empty, 0, false or null
+  // Booleans, counts and strings are printed at their defaults too ("passed": false, "n": 0,
+  // "error": ""): code reading the JSON never meets a missing key. Optional fields (an
+  // Estimate's value and interval) stay absent when unset: that is how "undefined" reads.
+  opts.always_print_primitive_fields = true;
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(message, &out, opts);
   if (one_line) out += "\n";

@@ -105,11 +105,12 @@ def test_a_failed_gate_is_in_the_report_not_an_error(service):
     with pytest.raises(ValueError):
         client.submit(str(EXAMPLE), base_dir=str(EXAMPLE.parent))  # base_dir: dicts only
     report = client.evaluate(job, base_dir=str(EXAMPLE.parent))
-    assert "gates_passed" not in report  # false: absent, as in emarctl's JSON
+    # Booleans are always there, false included, as in emarctl's JSON (issue 11).
+    assert report["gates_passed"] is False
     assert not emar_client.gates_passed(report)
     gates = report["candidates"][0]["gates"]
     assert [g["gate"] for g in gates] == ["min_emar"]
-    assert "passed" not in gates[0] and gates[0]["threshold"] == 100
+    assert gates[0]["passed"] is False and gates[0]["threshold"] == 100
     assert gates[0]["bound"] == "emar.ci_low"
     assert emar_client.failed_gates(report) == [("lora-r16", "min_emar")]
     code, out, err = service.emarctl("report", report["job_id"], "--format", "json")
@@ -217,7 +218,8 @@ def test_large_inputs_are_uploaded_in_chunks(service, tmp_path):
 
 
 def test_wait_survives_a_coordinator_restart(make_service, embedded_report):
-    service = make_service(workers=1, extra=("--lease-ttl-seconds", "5"))
+    # Without the score cache: the second job must be scored, not copied from the first.
+    service = make_service(workers=1, extra=("--lease-ttl-seconds", "5", "--score-cache=false"))
     client = service.client()
     worker = service.workers[0]
     assert without_job_id(client.evaluate(str(EXAMPLE))) == without_job_id(embedded_report)

@@ -5,8 +5,9 @@
     print(report["candidates"][0]["emar"]["value"], report.get("gates_passed", False))
 
 Jobs, reports and listings are plain dicts in the shape of emarctl's `--format json` output (the
-proto JSON mapping with snake_case names): a field at its default (0, "", false, an empty list) or
-an unset optional (an undefined `value`) is absent, and 64-bit integers are strings.
+proto JSON mapping with snake_case names): booleans, counts, strings and lists are always present
+(`"passed": False`, `"shards_done": 0`), an unset optional (an undefined Estimate's `value` and
+interval) is absent, and 64-bit integers are strings.
 """
 from __future__ import annotations
 
@@ -37,11 +38,23 @@ _MAX_BACKOFF = 2.0
 JobLike = Union[str, "os.PathLike[str]", Mapping[str, Any], job_pb2.JobSpec]
 
 
+def _defaults_flag() -> str:
+    # The flag that prints fields at their defaults was renamed in protobuf 5.26.
+    import inspect
+    params = inspect.signature(json_format.MessageToDict).parameters
+    return ("always_print_fields_with_no_presence"
+            if "always_print_fields_with_no_presence" in params
+            else "including_default_value_fields")
+
+
+_DEFAULTS_FLAG = _defaults_flag()
+
+
 def to_dict(message) -> Dict[str, Any]:
-    """A message as emarctl prints it with --format json (report_format.cc: MessageToJson)."""
-    # Fields at their default are left out: MessageToDict's default (whose flag for it was
-    # renamed in protobuf 5.26, so it is not passed).
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    """A message as emarctl prints it with --format json (report_format.cc: MessageToJson):
+    fields at their default included, unset optionals absent."""
+    return json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                     **{_DEFAULTS_FLAG: True})
 
 
 def _read_pem(value: Union[str, bytes, "os.PathLike[str]", None], what: str) -> Optional[bytes]:
@@ -204,14 +217,20 @@ class Client:
             raise EmarError(f"{prefix}{local_path}: {e.strerror or e}",
                             code=grpc.StatusCode.INTERNAL) from None
 
-    def submit(self, job: JobLike, *, request_id: Optional[str] = None,
-               base_dir=None) -> Dict[str, Any]:
+    def submit(self, job: JobLike, *, labels: Optional[Mapping[str, Any]] = None,
+               request_id: Optional[str] = None, base_dir=None) -> Dict[str, Any]:
         """Hashes every input, uploads those the coordinator lacks, creates the job and returns
         it (a dict). `job`: a job file path (YAML or JSON), a dict in the job file's shape (paths
-        relative to `base_dir`, default the current directory) or an emar.v1.JobSpec. CreateJob
-        carries `request_id` (default a random uuid4) and is retried with it while the
-        coordinator is UNAVAILABLE: a retry never makes a second job."""
+        relative to `base_dir`, default the current directory) or an emar.v1.JobSpec. `labels`
+        (e.g. {"run": "exp-42", "step": 1500}; values become strings) are added to the job's own.
+        CreateJob carries `request_id` (default a random uuid4) and is retried with it while the
+        coordinator is UNAVAILABLE: a retry never makes a second job. The same request_id with a
+        different spec or inputs raises AlreadyExists naming the job it created."""
         spec, inputs = self._load(job, base_dir)
+        if labels:
+            spec = job_pb2.JobSpec.FromString(spec.SerializeToString())  # the caller's stays
+            for key, value in labels.items():
+                spec.labels[str(key)] = str(value)
         request = service_pb2.CreateJobRequest(spec=spec,
                                                request_id=request_id or str(uuid.uuid4()))
         local: Dict[str, Tuple[str, int]] = {}  # sha256 -> (a local path with it, size)
@@ -299,14 +318,15 @@ class Client:
             raise JobFailed(final)
         return final
 
-    def evaluate(self, job: JobLike, timeout: Optional[float] = None, *,
-                 request_id: Optional[str] = None, base_dir=None) -> Dict[str, Any]:
+    def evaluate(self, job: JobLike, labels: Optional[Mapping[str, Any]] = None,
+                 timeout: Optional[float] = None, *, request_id: Optional[str] = None,
+                 base_dir=None) -> Dict[str, Any]:
         """submit + wait + report: the report dict. A failed gate is in the report
-        (`gates_passed` absent, i.e. false; the candidate's gate has no `passed`), not an error.
-        JobFailed / JobCancelled when the job does not succeed; DeadlineExceeded after `timeout`
-        seconds (the job goes on: its id is the error's job_id)."""
+        (`"gates_passed": False`, and the gate's `"passed": False`), not an error. JobFailed /
+        JobCancelled when the job does not succeed; DeadlineExceeded after `timeout` seconds (the
+        job goes on: its id is the error's job_id)."""
         start = time.monotonic()
-        created = self.submit(job, request_id=request_id, base_dir=base_dir)
+        created = self.submit(job, labels=labels, request_id=request_id, base_dir=base_dir)
         job_id = created["job_id"]
         remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
         final = self.wait(job_id, timeout=remaining)
@@ -323,10 +343,38 @@ class Client:
         return to_dict(self._call(self._stub.GetReport,
                                   service_pb2.GetReportRequest(job_id=job_id)))
 
-    def list(self, limit: int = 50) -> List[Dict[str, Any]]:
-        """Recent jobs, newest first (ListJobs)."""
-        response = self._call(self._stub.ListJobs, service_pb2.ListJobsRequest(limit=limit))
-        return [to_dict(j) for j in response.jobs]
+    def list(self, limit: Optional[int] = 50, labels: Optional[Mapping[str, Any]] = None,
+             page_size: int = 100) -> List[Dict[str, Any]]:
+        """Jobs newest first (ListJobs), only those carrying every one of `labels`; at most
+        `limit` of them (None: all), fetched `page_size` at a time."""
+        jobs: List[Dict[str, Any]] = []
+        token = ""
+        while limit is None or len(jobs) < limit:
+            size = page_size if limit is None else min(page_size, limit - len(jobs))
+            jobs_page, token = self.list_page(size, labels, token)
+            jobs.extend(jobs_page)
+            if not token:
+                break
+        return jobs
+
+    def list_page(self, limit: int = 50, labels: Optional[Mapping[str, Any]] = None,
+                  page_token: str = "") -> Tuple[List[Dict[str, Any]], str]:
+        """One page of ListJobs: (jobs, next_page_token); the token is "" on the last page."""
+        request = service_pb2.ListJobsRequest(
+            limit=limit, page_token=page_token,
+            labels={str(k): str(v) for k, v in (labels or {}).items()})
+        response = self._call(self._stub.ListJobs, request)
+        return [to_dict(j) for j in response.jobs], response.next_page_token
+
+    def series(self, labels: Mapping[str, Any], by: str) -> Dict[str, Any]:
+        """A run's finished jobs side by side (GetSeries): {"by", "points": [{"value", "job_id",
+        "candidates": [{"name", "emar", "target_delta", "benchmark_delta", "gates_passed",
+        ...}], ...}], "skipped": [{"job_id", "reason"}], "numeric"}, one point per finished job
+        carrying every one of `labels`, ordered by its label `by` (numerically when every value
+        is a number)."""
+        request = service_pb2.GetSeriesRequest(
+            labels={str(k): str(v) for k, v in labels.items()}, by=by)
+        return to_dict(self._call(self._stub.GetSeries, request))
 
     def cancel(self, job_id: str) -> Dict[str, Any]:
         """Cancels the job; returns it (CancelJob)."""
@@ -341,7 +389,7 @@ class Client:
 
 
 def gates_passed(report: Mapping[str, Any]) -> bool:
-    """Whether every candidate passed every gate (the report's `gates_passed`, absent = false)."""
+    """Whether every candidate passed every gate (the report's `gates_passed`)."""
     return bool(report.get("gates_passed", False))
 
 

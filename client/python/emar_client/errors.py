@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional
 import grpc
 
 __all__ = [
-    "EmarError", "NotFound", "InvalidArgument", "Unauthenticated", "PermissionDenied",
+    "EmarError", "NotFound", "InvalidArgument", "AlreadyExists", "Unauthenticated", "PermissionDenied",
     "ResourceExhausted", "FailedPrecondition", "Unavailable", "DeadlineExceeded", "JobFailed",
     "JobCancelled", "error_from_rpc",
 ]
@@ -44,6 +44,12 @@ class NotFound(EmarError):
 
 class InvalidArgument(EmarError):
     default_code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class AlreadyExists(EmarError):
+    """A request id reused with a different spec or inputs (the message names its job)."""
+
+    default_code = grpc.StatusCode.ALREADY_EXISTS
 
 
 class Unauthenticated(EmarError):
@@ -96,7 +102,7 @@ class JobCancelled(EmarError):
 
 
 _BY_CODE = {cls.default_code: cls for cls in (
-    NotFound, InvalidArgument, Unauthenticated, PermissionDenied, ResourceExhausted,
+    NotFound, InvalidArgument, AlreadyExists, Unauthenticated, PermissionDenied, ResourceExhausted,
     FailedPrecondition, Unavailable, DeadlineExceeded)}
 
 
