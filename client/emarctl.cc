@@ -26,6 +26,7 @@
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "client/local_scorer.h"
+#include "client/progress_display.h"
 #include "client/report_document.h"
 #include "client/report_format.h"
 #include "client/series_format.h"
@@ -47,6 +48,11 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(std::string, format, "text",
           "output format: text, json, or for reports also markdown or html");
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
+ABSL_FLAG(std::string, progress, "auto",
+          "run, submit, watch: progress on stderr: live (one line redrawn in place), plain (a line "
+          "at each phase change and every --progress-every), off, or auto (live on a terminal, "
+          "else plain)");
+ABSL_FLAG(double, progress_every, 5, "plain progress: seconds between lines within a phase");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
 ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
 ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
@@ -219,16 +225,33 @@ int PrintReport(const emar::v1::Report& report) {
   return kExitGateFailed;
 }
 
+// The progress display --progress asks for (null: off).
+std::unique_ptr<ProgressDisplay> MakeProgress() {
+  const std::string mode = absl::GetFlag(FLAGS_progress);
+  if (mode == "off") return nullptr;
+  ProgressOptions options;
+  options.terminal = mode == "live" || (mode == "auto" && ::isatty(2));
+  options.plain_every = absl::Seconds(absl::GetFlag(FLAGS_progress_every));
+  return std::make_unique<ProgressDisplay>(stderr, options);
+}
+
+// Submit's hashing and upload progress, for the display (if any).
+EvaluationClient::TransferCallback TransferTo(ProgressDisplay* progress) {
+  if (progress == nullptr) return nullptr;
+  return [progress](const std::string& phase, int64_t done, int64_t total) {
+    progress->Transfer(phase, done, total);
+  };
+}
+
 // Waits for the job, then prints its report (or fails with the job's error).
-int FollowAndReport(Session& session, const std::string& job_id) {
-  const bool progress = !Json() && ::isatty(2);
+int FollowAndReport(Session& session, const std::string& job_id, ProgressDisplay* progress) {
   auto done = session.client.Watch(
       job_id,
       [&](const emar::v1::Job& j) {
-        if (progress) std::cerr << "\r" << JobToText(j) << std::flush;
+        if (progress) progress->Update(j);
       },
       WaitDeadline());
-  if (progress) std::cerr << "\n";
+  if (progress) progress->Finish();
   if (!done.ok()) return FailCall(session, done.status());
   if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
     std::string state = absl::AsciiStrToLower(emar::v1::JobState_Name(done->state()));
@@ -264,9 +287,14 @@ int Run(const std::vector<std::string>& args) {
   auto embedded = EmbeddedCoordinator::Start(opts);
   if (!embedded.ok()) return Fail(embedded.status());
   Session session{.client = EvaluationClient((*embedded)->channel())};
-  auto created = session.client.Submit(*job, absl::GetFlag(FLAGS_request_id));
-  if (!created.ok()) return Fail(created.status());
-  return FollowAndReport(session, created->job_id());
+  std::unique_ptr<ProgressDisplay> progress = MakeProgress();
+  auto created =
+      session.client.Submit(*job, absl::GetFlag(FLAGS_request_id), TransferTo(progress.get()));
+  if (!created.ok()) {
+    progress.reset();
+    return Fail(created.status());
+  }
+  return FollowAndReport(session, created->job_id(), progress.get());
 }
 
 int Submit(const std::vector<std::string>& args) {
@@ -275,9 +303,16 @@ int Submit(const std::vector<std::string>& args) {
   if (!job.ok()) return Fail(job.status());
   auto session = Connect();
   if (!session.ok()) return Fail(session.status());
-  auto created = session->client.Submit(*job, absl::GetFlag(FLAGS_request_id));
-  if (!created.ok()) return FailCall(*session, created.status());
-  if (absl::GetFlag(FLAGS_wait)) return FollowAndReport(*session, created->job_id());
+  std::unique_ptr<ProgressDisplay> progress = MakeProgress();
+  auto created =
+      session->client.Submit(*job, absl::GetFlag(FLAGS_request_id), TransferTo(progress.get()));
+  if (!created.ok()) {
+    progress.reset();
+    return FailCall(*session, created.status());
+  }
+  if (absl::GetFlag(FLAGS_wait))
+    return FollowAndReport(*session, created->job_id(), progress.get());
+  progress.reset();
   if (Json()) {
     std::cout << "{\"job_id\": " << JsonString(created->job_id()) << "}" << std::endl;
   } else {
@@ -356,6 +391,11 @@ int Main(int argc, char** argv) {
     Labels().emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
   std::vector<char*> rest = absl::ParseCommandLine(flags.argc(), flags.argv());
+  const std::string progress = absl::GetFlag(FLAGS_progress);
+  if (progress != "auto" && progress != "live" && progress != "plain" && progress != "off") {
+    return Usage("--progress must be auto, live, plain or off");
+  }
+  if (!(absl::GetFlag(FLAGS_progress_every) > 0)) return Usage("--progress-every must be positive");
   if (WaitDeadline() == absl::InfinitePast()) {
     return Usage("--timeout takes a positive duration such as 30s, 10m or 2h, not '" +
                  absl::GetFlag(FLAGS_timeout) + "'");
@@ -433,14 +473,23 @@ int Main(int argc, char** argv) {
       if (!report.ok()) return FailCall(session, report.status());
       return PrintReport(*report);
     }
+    // Text on a terminal: the live line is the output, then the final state. Otherwise one
+    // record per change on stdout (for a log or a program) and the progress on stderr.
+    const bool live_only = !Json() && ::isatty(1);
+    std::unique_ptr<ProgressDisplay> progress = MakeProgress();
     auto done = session.client.Watch(
         args[0],
-        [](const emar::v1::Job& j) {
+        [&](const emar::v1::Job& j) {
+          if (progress) progress->Update(j);
+          if (live_only && progress) return;
           std::cout << (Json() ? JobToJson(j, /*one_line=*/true) : JobToText(j) + "\n")
                     << std::flush;
         },
         WaitDeadline());
+    const bool shown_live = live_only && progress != nullptr;
+    progress.reset();
     if (!done.ok()) return FailCall(session, done.status());
+    if (shown_live) std::cout << JobToText(*done) << "\n";
     return done->state() == emar::v1::JOB_STATE_SUCCEEDED ? 0 : kExitError;
   }
   if (cmd == "help") {

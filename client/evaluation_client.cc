@@ -1,9 +1,12 @@
 #include "client/evaluation_client.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
 #include <set>
 
@@ -17,6 +20,12 @@
 
 namespace emar {
 namespace {
+
+// Size of a file, 0 when it cannot be read (hashing it then says why).
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
 
 std::string RandomRequestId() {
   std::random_device rd;
@@ -33,7 +42,8 @@ void EvaluationClient::SetDeadline(grpc::ClientContext& ctx, absl::Duration time
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 
-absl::Status EvaluationClient::Upload(const std::string& local_path, const std::string& sha256) {
+absl::Status EvaluationClient::Upload(const std::string& local_path, const std::string& sha256,
+                                      const std::function<void(int64_t sent)>& on_chunk) {
   FILE* f = std::fopen(local_path.c_str(), "rb");
   if (f == nullptr)
     return absl::NotFoundError(absl::StrCat(local_path, ": ", std::strerror(errno)));
@@ -51,9 +61,12 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
   bool first = true;
   size_t n;
   bool ok = true;
+  int64_t sent = 0;
   while (ok && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
     msg.set_chunk(buf.data(), n);
     ok = writer->Write(msg);
+    sent += static_cast<int64_t>(n);
+    if (on_chunk) on_chunk(sent);
     if (first) {
       msg.clear_sha256();
       msg.clear_size_bytes();
@@ -69,14 +82,23 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
   return absl::OkStatus();
 }
 
-absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::string request_id) {
+absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::string request_id,
+                                                       const TransferCallback& on_transfer) {
   emar::v1::CreateJobRequest req;
   *req.mutable_spec() = job.spec;
   req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
   emar::v1::FindMissingBlobsRequest find;
-  std::set<std::string> asked;  // two inputs with the same content are one blob
+  std::set<std::string> asked;           // two inputs with the same content are one blob
+  std::map<std::string, int64_t> sizes;  // by path
+  int64_t total = 0, hashed = 0;
   for (const JobFileInput& in : job.inputs) {
+    const int64_t size = FileSize(in.local_path);
+    if (sizes.emplace(in.local_path, size).second) total += size;
+  }
+  for (const JobFileInput& in : job.inputs) {
+    if (on_transfer) on_transfer("hashing", hashed, total);
     absl::StatusOr<std::string> sha = Sha256OfFile(in.local_path);
+    hashed += sizes[in.local_path];
     if (!sha.ok()) {
       return absl::Status(sha.status().code(), absl::StrCat("job spec field '", in.field,
                                                             "': ", sha.status().message()));
@@ -90,13 +112,24 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
     SetDeadline(ctx, options_.rpc_timeout);
     RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissingBlobs(&ctx, find, &missing)));
   }
+  // What to send: one local file per missing blob.
+  std::vector<std::pair<std::string, std::string>> uploads;  // (path, sha256)
+  int64_t to_send = 0, sent_before = 0;
   for (const std::string& sha : missing.missing_sha256()) {
     for (const JobFileInput& in : job.inputs) {
       if (req.input_digests().at(in.spec_path) == sha) {
-        RETURN_IF_ERROR(Upload(in.local_path, sha));
+        uploads.emplace_back(in.local_path, sha);
+        to_send += sizes[in.local_path];
         break;
       }
     }
+  }
+  for (const auto& [path, sha] : uploads) {
+    if (on_transfer) on_transfer("uploading", sent_before, to_send);
+    RETURN_IF_ERROR(Upload(path, sha, [&, before = sent_before](int64_t sent) {
+      if (on_transfer) on_transfer("uploading", before + sent, to_send);
+    }));
+    sent_before += sizes[path];
   }
   grpc::ClientContext ctx;
   SetDeadline(ctx, 10 * options_.rpc_timeout);

@@ -34,14 +34,21 @@ struct EvaluationClientOptions {
 
 class EvaluationClient {
  public:
+  // Submit's progress before the job exists: phase "hashing" or "uploading", bytes done of total.
+  using TransferCallback =
+      std::function<void(const std::string& phase, int64_t done, int64_t total)>;
+
   explicit EvaluationClient(std::shared_ptr<grpc::Channel> channel,
                             EvaluationClientOptions options = {});
 
   // Hashes every input, uploads the ones the coordinator lacks, creates the job. An empty
   // request_id gets a fresh random one (so a retried CreateJob never makes two jobs).
-  absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id);
-  // Streams `local_path` as blob `sha256` (skipped when already present).
-  absl::Status Upload(const std::string& local_path, const std::string& sha256);
+  absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id,
+                                       const TransferCallback& on_transfer = nullptr);
+  // Streams `local_path` as blob `sha256` (skipped when already present). `on_chunk` gets the
+  // bytes sent so far after every chunk.
+  absl::Status Upload(const std::string& local_path, const std::string& sha256,
+                      const std::function<void(int64_t sent)>& on_chunk = nullptr);
   // Follows the job until it is terminal; `on_event` sees every event (again after a
   // re-attach). Returns the final job.
   // DEADLINE_EXCEEDED (naming the job's last state) when it has not ended by `deadline`.

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -25,13 +26,16 @@ CommandResult Emarctl(const std::vector<std::string>& args) {
   return RunCommand(argv, absl::Seconds(60));
 }
 
+// Progress lines ("emarctl: [scoring] ...") may come before it; the error is one line.
 void ExpectOneLineError(const CommandResult& r, int exit_code) {
   EXPECT_TRUE(r.exit.Exited(exit_code)) << r.exit.ToString() << ": " << r.err;
   EXPECT_EQ(r.out, "");
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_THAT(r.err, StartsWith("emarctl: "));
+  const std::string err = WithoutProgressLines(r.err);
+  ASSERT_FALSE(err.empty());
+  EXPECT_THAT(err, StartsWith("emarctl: "));
   if (exit_code != 2) {  // usage errors may append the usage text
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line expected:\n" << r.err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line expected:\n" << r.err;
+    EXPECT_TRUE(absl::EndsWith(r.err, err)) << "the error comes last:\n" << r.err;
   }
 }
 

@@ -121,14 +121,17 @@ class InputErrorsTest : public ::testing::TestWithParam<BadInput> {
   }
   void SetUp() override { ASSERT_NE(cluster_, nullptr) << (setup_error_ ? *setup_error_ : ""); }
 
+  // Progress lines ("emarctl: [scoring] ...") may come first; the error is one line, the last.
   static void ExpectOneLineError(const CommandResult& r, const std::vector<std::string>& expected) {
     EXPECT_TRUE(r.exit.Exited(1)) << r.exit.ToString() << ": " << r.err;
     EXPECT_EQ(r.out, "") << "nothing on stdout on error";
-    ASSERT_FALSE(r.err.empty());
-    EXPECT_EQ(r.err.back(), '\n');
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line expected:\n" << r.err;
-    EXPECT_THAT(r.err, ::testing::StartsWith("emarctl: "));
-    for (const std::string& want : expected) EXPECT_THAT(r.err, HasSubstr(want));
+    const std::string err = WithoutProgressLines(r.err);
+    ASSERT_FALSE(err.empty());
+    EXPECT_EQ(err.back(), '\n');
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line expected:\n" << r.err;
+    EXPECT_THAT(err, ::testing::StartsWith("emarctl: "));
+    EXPECT_TRUE(absl::EndsWith(r.err, err)) << "the error comes last:\n" << r.err;
+    for (const std::string& want : expected) EXPECT_THAT(err, HasSubstr(want));
   }
 
   static void ExpectStillServing() {

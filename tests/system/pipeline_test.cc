@@ -1,13 +1,15 @@
-// Issue 11, "an emarctl that pipelines can trust", with real processes: --timeout with no worker,
-// submit --wait riding out a coordinator crash and restart, a request id reused for another spec,
-// labels through submit/list/series, JSON that always carries booleans and counts, and the score
-// cache seen from emarctl (a second job scores nothing).
+// Issues 11 and 12, "an emarctl that pipelines can trust", with real processes: --timeout with no
+// worker, submit --wait riding out a coordinator crash and restart, a request id reused for another
+// spec, labels through submit/list/series, JSON that always carries booleans and counts, and the
+// score cache seen from emarctl (a second job scores nothing); and progress on stderr, plain in a
+// log and live on a terminal.
 #include <signal.h>
 
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,6 +22,7 @@ namespace emar::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kExampleJob =
     absl::StrCat(EMAR_SOURCE_DIR, "/examples/restaurant-sentiment/job.yaml");
@@ -169,6 +172,58 @@ TEST(PipelineTest, LabelsRequestIdsSeriesAndJsonThatAlwaysCarriesBooleansAndCoun
   CommandResult bad_label = cluster->Emarctl({"list", "--label", "novalue"});
   EXPECT_TRUE(bad_label.exit.Exited(2)) << bad_label.err;
   EXPECT_THAT(bad_label.err, HasSubstr("KEY=VALUE"));
+}
+
+// Issue 12, live progress: in a pipeline's log (stderr not a terminal) plain lines at each phase
+// change and every --progress-every, never on stdout; JSON on stdout stays a clean report.
+TEST(ProgressTest, PlainProgressGoesToStderrAtPhaseChangesAndEveryFewSeconds) {
+  CommandResult run = RunEmarctl({"run", kExampleJob, "--format", "json"}, absl::Seconds(120));
+  ASSERT_TRUE(run.exit.Exited(0)) << run.err;
+  ASSERT_OK(ParseReportJson(run.out).status()) << "stdout must be the report alone";
+  for (const char* phase : {"[hashing]", "[uploading]", "[scoring]", "[bootstrap]", "[done]"}) {
+    EXPECT_THAT(run.err, HasSubstr(absl::StrCat("emarctl: ", phase))) << run.err;
+  }
+  EXPECT_THAT(run.err, Not(HasSubstr("\r")));
+  CommandResult quiet = RunEmarctl({"run", kExampleJob, "--progress", "off"}, absl::Seconds(120));
+  ASSERT_TRUE(quiet.exit.Exited(0)) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+
+  // Nothing scores the job: a line every --progress-every while it waits.
+  ClusterOptions options;
+  options.workers = 0;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(options));
+  CommandResult waited = cluster->Emarctl({"submit", kExampleJob, "--wait", "--timeout", "3s",
+                                           "--progress-every", "0.5", "--format", "json"},
+                                          absl::Seconds(60));
+  EXPECT_TRUE(waited.exit.Exited(1)) << waited.err;
+  EXPECT_EQ(waited.out, "");
+  int queued_lines = 0;
+  for (absl::string_view line : absl::StrSplit(waited.err, '\n')) {
+    queued_lines += absl::StrContains(line, "emarctl: [queued] 0/4 shards");
+  }
+  EXPECT_GE(queued_lines, 3) << waited.err;  // ~6 in 3 s; at least 3 on a slow machine
+  EXPECT_THAT(waited.err, HasSubstr("waiting for a worker"));
+}
+
+// Issue 12: on a terminal (a pseudo-terminal made by script(1)), one line redrawn in place with
+// carriage returns, ended by a newline; stdout redirected to a file is the report alone.
+TEST(ProgressTest, OnATerminalOneLiveLineIsRedrawnInPlace) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("pty"));
+  const std::string report = dir.path() + "/report.json";
+  CommandResult r = RunCommand(
+      {"/usr/bin/script", "-qec",
+       absl::StrCat(BinPath("emarctl"), " run ", kExampleJob, " --format json > ", report),
+       "/dev/null"},
+      absl::Seconds(120));
+  ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << r.err << r.out;
+  // What the terminal received: the live line's redraws.
+  EXPECT_THAT(r.out, HasSubstr("\r[hashing]"));
+  EXPECT_THAT(r.out, HasSubstr("\r[done] 4/4 shards  7,000 examples"));
+  EXPECT_THAT(r.out, Not(HasSubstr("emarctl: [")));  // not the plain form
+  EXPECT_THAT(r.out, Not(HasSubstr("\"job_id\"")));  // the report went to the file
+  ASSERT_OK_AND_ASSIGN(std::string json, ReadFile(report));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report parsed, ParseReportJson(json));
+  EXPECT_EQ(parsed.name(), "restaurant-sentiment-lora");
 }
 
 }  // namespace

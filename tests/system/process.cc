@@ -215,6 +215,19 @@ CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration ti
   return result;
 }
 
+std::string WithoutProgressLines(const std::string& err) {
+  std::string out;
+  size_t start = 0;
+  while (start < err.size()) {
+    size_t end = err.find('\n', start);
+    end = end == std::string::npos ? err.size() : end + 1;
+    const std::string line = err.substr(start, end - start);
+    if (line.rfind("emarctl: [", 0) != 0) out += line;
+    start = end;
+  }
+  return out;
+}
+
 bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout,
                absl::Duration interval) {
   const absl::Time deadline = absl::Now() + timeout;

@@ -107,6 +107,10 @@ struct CommandResult {
 // Runs argv with captured output in a private temporary directory, removed afterwards.
 CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout);
 
+// emarctl's stderr without its plain progress lines ("emarctl: [phase] ..."): what is left is
+// what it had to say (an error is one line).
+std::string WithoutProgressLines(const std::string& err);
+
 // Calls `condition` until it returns true or `timeout` passes (then false). The pause between
 // calls only paces the polling; no test relies on its length.
 bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout,
