@@ -198,72 +198,57 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Watch(
                                              "; last error: ", why.message()));
 }
 
-absl::StatusOr<emar::v1::Job> EvaluationClient::GetJob(const std::string& job_id) {
+template <typename Request, typename Response>
+absl::StatusOr<Response> EvaluationClient::Unary(
+    grpc::Status (emar::v1::EvaluationService::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                              Response*),
+    const Request& request) {
   grpc::ClientContext ctx;
   SetDeadline(ctx, options_.rpc_timeout);
+  Response response;
+  RETURN_IF_ERROR(FromGrpcStatus((stub_.get()->*method)(&ctx, request, &response)));
+  return response;
+}
+
+absl::StatusOr<emar::v1::Job> EvaluationClient::GetJob(const std::string& job_id) {
   emar::v1::GetJobRequest req;
   req.set_job_id(job_id);
-  emar::v1::Job job;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->GetJob(&ctx, req, &job)));
-  return job;
+  return Unary(&emar::v1::EvaluationService::Stub::GetJob, req);
 }
 
 absl::StatusOr<std::vector<emar::v1::Job>> EvaluationClient::ListJobs(int limit) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::ListJobsRequest req;
   req.set_limit(limit);
-  emar::v1::ListJobsResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->ListJobs(&ctx, req, &resp)));
+  ASSIGN_OR_RETURN(emar::v1::ListJobsResponse resp, ListJobs(req));
   return std::vector<emar::v1::Job>(resp.jobs().begin(), resp.jobs().end());
 }
 
 absl::StatusOr<emar::v1::ListJobsResponse> EvaluationClient::ListJobs(
     const emar::v1::ListJobsRequest& request) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, options_.rpc_timeout);
-  emar::v1::ListJobsResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->ListJobs(&ctx, request, &resp)));
-  return resp;
+  return Unary(&emar::v1::EvaluationService::Stub::ListJobs, request);
 }
 
 absl::StatusOr<emar::v1::Series> EvaluationClient::GetSeries(
     const emar::v1::GetSeriesRequest& request) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, options_.rpc_timeout);
-  emar::v1::Series series;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->GetSeries(&ctx, request, &series)));
-  return series;
+  return Unary(&emar::v1::EvaluationService::Stub::GetSeries, request);
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::CancelJob(const std::string& job_id) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::CancelJobRequest req;
   req.set_job_id(job_id);
-  emar::v1::Job job;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->CancelJob(&ctx, req, &job)));
-  return job;
+  return Unary(&emar::v1::EvaluationService::Stub::CancelJob, req);
 }
 
 absl::StatusOr<emar::v1::DeleteJobResponse> EvaluationClient::DeleteJob(const std::string& job_id) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::DeleteJobRequest req;
   req.set_job_id(job_id);
-  emar::v1::DeleteJobResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->DeleteJob(&ctx, req, &resp)));
-  return resp;
+  return Unary(&emar::v1::EvaluationService::Stub::DeleteJob, req);
 }
 
 absl::StatusOr<emar::v1::Report> EvaluationClient::GetReport(const std::string& job_id) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, options_.rpc_timeout);
   emar::v1::GetReportRequest req;
   req.set_job_id(job_id);
-  emar::v1::Report report;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->GetReport(&ctx, req, &report)));
-  return report;
+  return Unary(&emar::v1::EvaluationService::Stub::GetReport, req);
 }
 
 }  // namespace emar

@@ -67,6 +67,11 @@ class EvaluationClient {
 
  private:
   void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;
+  // One unary call with the rpc_timeout deadline.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Unary(grpc::Status (emar::v1::EvaluationService::Stub::*method)(
+                                     grpc::ClientContext*, const Request&, Response*),
+                                 const Request& request);
 
   std::unique_ptr<emar::v1::EvaluationService::Stub> stub_;
   const EvaluationClientOptions options_;
