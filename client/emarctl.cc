@@ -61,6 +61,11 @@ ABSL_FLAG(std::string, data_dir, "",
           "run: keep the embedded coordinator's state here (default: a temp dir)");
 ABSL_FLAG(int32_t, limit, 50, "list: how many jobs, newest first (a page; at most 1000)");
 ABSL_FLAG(std::string, page_token, "", "list: the page after the one that printed this token");
+// Declared for --help only: every --label is taken out of argv before Abseil parses it (Abseil
+// keeps only a flag's last value; labels repeat), see Main.
+ABSL_FLAG(std::vector<std::string>, label, {},
+          "run/submit: add label KEY=VALUE to the job (repeatable); list/series: only jobs "
+          "carrying it");
 ABSL_FLAG(std::string, by, "", "series: the label whose value orders the points, e.g. step");
 ABSL_FLAG(std::string, timeout, "",
           "run, submit --wait, watch: stop waiting after this long (e.g. 90s, 10m, 2h; a bare "
