@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/svg_plot.h"
 
 namespace emar {
 namespace {
@@ -93,6 +94,18 @@ Table Inputs(const Report& r) {
   return t;
 }
 
+Table Pairwise(const Report& r) {
+  Table t{{"a", "b", "EMAR(a) − EMAR(b)", "p", "p (Holm)", "test"}, {}};
+  for (const auto& p : r.pairwise()) {
+    t.rows.push_back(
+        {p.a(), p.b(),
+         p.has_emar_difference() ? absl::StrFormat("%+.4f", p.emar_difference()) : "undefined",
+         p.has_p_value() ? absl::StrFormat("%.3g", p.p_value()) : "–",
+         p.has_p_value_holm() ? absl::StrFormat("%.3g", p.p_value_holm()) : "–", p.test()});
+  }
+  return t;
+}
+
 std::string Subtitle(const Report& r) {
   std::string s = absl::StrCat("job ", r.job_id(), " · formula ", r.formula().name(), " = ",
                                r.formula().expression());
@@ -141,6 +154,17 @@ void MdTable(const Table& t, std::string* out) {
 
 // --- HTML ---
 
+// The page may load nothing from anywhere (and runs no scripts): it opens offline as it is.
+constexpr char kNoFetching[] =
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+    "'unsafe-inline'; img-src data:\">\n";
+constexpr char kStyle[] =
+    "body{font-family:sans-serif;margin:2em;max-width:76em}"
+    "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;"
+    "padding:0.3em 0.6em;text-align:left}th{background:#f3f3f3}"
+    ".fail{color:#b00;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:1em 2em;"
+    "margin:0.5em 0 1em}svg.chart{max-width:100%;height:auto}";
+
 std::string Html(const std::string& s) {
   std::string out;
   for (char ch : s) {
@@ -177,6 +201,90 @@ void HtmlTable(const Table& t, std::string* out) {
   absl::StrAppend(out, "</table>\n");
 }
 
+// --- charts (every number from the report) ---
+
+std::string Note(const Estimate& e, bool signed_value = false) {
+  if (!e.has_value()) return absl::StrCat("undefined: ", e.undefined_reason());
+  std::string s = Value(e, signed_value);
+  if (e.has_ci_low() && e.has_ci_high()) absl::StrAppend(&s, " ", Interval(e));
+  if (e.has_p_value()) absl::StrAppend(&s, absl::StrFormat("  p=%.3g", e.p_value()));
+  return s;
+}
+
+svg::Whisker Row(std::string label, const Estimate& e, int color, bool signed_value = false) {
+  svg::Whisker w;
+  w.label = std::move(label);
+  if (e.has_value()) w.value = e.value();
+  if (e.has_ci_low()) w.low = e.ci_low();
+  if (e.has_ci_high()) w.high = e.ci_high();
+  w.color = color;
+  w.note = Note(e, signed_value);
+  return w;
+}
+
+// The distinct thresholds of `gate` across candidates, as reference lines at sign * threshold.
+std::vector<svg::RefLine> GateLines(const Report& r, const std::string& gate, double sign) {
+  std::vector<svg::RefLine> out;
+  for (const auto& c : r.candidates()) {
+    for (const auto& g : c.gates()) {
+      if (g.gate() != gate) continue;
+      const double at = sign * g.threshold();
+      if (std::any_of(out.begin(), out.end(), [&](const auto& l) { return l.at == at; })) continue;
+      out.push_back({.at = at,
+                     .label = absl::StrFormat("%s %g", gate, at),
+                     .dashed = true,
+                     .color = "#B00020"});
+    }
+  }
+  return out;
+}
+
+int ColorOf(const Report& r, const CandidateReport& c) {
+  for (int i = 0; i < r.candidates_size(); ++i) {
+    if (&r.candidates(i) == &c) return i + 1;  // colour 0 is the base model's
+  }
+  return 1;
+}
+
+void Charts(const Report& r, std::string* out) {
+  std::vector<svg::Whisker> emar, deltas;
+  for (const CandidateReport* c : ByRank(r)) {
+    emar.push_back(Row(c->name(), c->emar(), ColorOf(r, *c)));
+    deltas.push_back(
+        Row(absl::StrCat(c->name(), " · target Δ"), c->target().delta(), ColorOf(r, *c), true));
+    deltas.push_back(Row(absl::StrCat(c->name(), " · benchmark Δ"), c->benchmark().delta(),
+                         ColorOf(r, *c), true));
+  }
+  std::vector<svg::RefLine> emar_lines = GateLines(r, "min_emar", 1);
+  std::vector<svg::RefLine> delta_lines = {
+      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+  for (auto& l : GateLines(r, "min_target_gain", 1)) delta_lines.push_back(l);
+  for (auto& l : GateLines(r, "max_benchmark_regression", -1)) delta_lines.push_back(l);
+  absl::StrAppend(
+      out, "<div class=\"charts\">\n",
+      svg::WhiskerChart("EMAR by candidate (interval, gate threshold)", emar, emar_lines),
+      svg::WhiskerChart("Gained on the target (target Δ) and forgotten on the "
+                        "benchmark (benchmark Δ)",
+                        deltas, delta_lines),
+      "</div>\n");
+}
+
+// T0 T1 on the target beside B0 B1 on the benchmark.
+void ScoreCharts(const Report& r, const CandidateReport& c, std::string* out) {
+  absl::StrAppend(out, "<div class=\"charts\">\n");
+  for (const DatasetComparison* d : {&c.target(), &c.benchmark()}) {
+    const std::string which = d == &c.target() ? "target" : "benchmark";
+    absl::StrAppend(
+        out, svg::WhiskerChart(
+                 absl::StrCat(which, ": ", d->dataset(), " (", d->metric(), ")"),
+                 {Row(absl::StrCat("base (", which == "target" ? "T0" : "B0", ")"), d->base(), 0),
+                  Row(absl::StrCat(c.name(), " (", which == "target" ? "T1" : "B1", ")"),
+                      d->candidate(), ColorOf(r, c))},
+                 {}, 470));
+  }
+  absl::StrAppend(out, "</div>\n");
+}
+
 }  // namespace
 
 std::string ReportToMarkdown(const Report& r) {
@@ -189,30 +297,39 @@ std::string ReportToMarkdown(const Report& r) {
     MdTable(Scores(*c), &out);
     if (c->gates_size() > 0) MdTable(GatesTable(*c), &out);
   }
+  if (r.pairwise_size() > 0) {
+    absl::StrAppend(&out, "## Pairwise comparisons\n\n");
+    MdTable(Pairwise(r), &out);
+  }
   absl::StrAppend(&out, "## Inputs\n\n");
   MdTable(Inputs(r), &out);
   absl::StrAppend(&out, "_", r.provenance().version(), "_\n");
   return out;
 }
 
+std::string HtmlPageHead(const std::string& title) {
+  return absl::StrCat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+                      kNoFetching, "<title>", Html(title), "</title>\n<style>", kStyle,
+                      "</style>\n</head>\n<body>\n");
+}
+
 std::string ReportToHtml(const Report& r) {
-  std::string out = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>EMAR report: ",
-      Html(r.name()),
-      "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:72em}"
-      "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid "
-      "#ccc;padding:0.3em 0.6em;"
-      "text-align:left}th{background:#f3f3f3}.fail{color:#b00;font-weight:bold}</style>\n</"
-      "head>\n<body>\n");
+  std::string out = HtmlPageHead(absl::StrCat("EMAR report: ", r.name()));
   absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)),
                   "</p>\n");
   HtmlTable(Leaderboard(r), &out);
+  Charts(r, &out);
   for (const CandidateReport* c : ByRank(r)) {
     absl::StrAppend(&out, "<h2>", Html(c->name()), "</h2>\n<p>EMAR <strong>",
                     Html(Value(c->emar())), "</strong> ", Html(Interval(c->emar())), "</p>\n");
     if (!EmarNote(*c).empty()) absl::StrAppend(&out, "<p>", Html(EmarNote(*c)), "</p>\n");
+    ScoreCharts(r, *c, &out);
     HtmlTable(Scores(*c), &out);
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c), &out);
+  }
+  if (r.pairwise_size() > 0) {
+    absl::StrAppend(&out, "<h2>Pairwise comparisons</h2>\n");
+    HtmlTable(Pairwise(r), &out);
   }
   absl::StrAppend(&out, "<h2>Inputs</h2>\n");
   HtmlTable(Inputs(r), &out);

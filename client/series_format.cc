@@ -1,62 +1,241 @@
-// Provisional: the helper working on issue 12 replaces the Markdown and HTML forms with tables
-// and charts.
 #include "client/series_format.h"
 
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/report_document.h"
 #include "client/report_format.h"
+#include "client/svg_plot.h"
 
 namespace emar {
 namespace {
 
-std::string Num(const emar::v1::Estimate& e, const char* fmt) {
+using emar::v1::Estimate;
+using emar::v1::Series;
+using emar::v1::SeriesCandidate;
+
+std::string Num(const Estimate& e, bool signed_value = false) {
   if (!e.has_value()) return "undefined";
-  std::string out = absl::StrFormat(fmt, e.value());
-  if (e.has_ci_low() && e.has_ci_high()) {
+  return absl::StrFormat(signed_value ? "%+.4f" : "%.4f", e.value());
+}
+
+std::string WithInterval(const Estimate& e, bool signed_value = false) {
+  std::string out = Num(e, signed_value);
+  if (e.has_value() && e.has_ci_low() && e.has_ci_high()) {
     absl::StrAppend(&out, absl::StrFormat(" [%.4f, %.4f]", e.ci_low(), e.ci_high()));
   }
   return out;
 }
 
+std::string Gates(const SeriesCandidate& c) {
+  if (c.gates_size() == 0) return "-";
+  return c.gates_passed() ? "pass" : "FAIL";
+}
+
+std::string Filter(const Series& s) {
+  std::vector<std::pair<std::string, std::string>> labels(s.labels().begin(), s.labels().end());
+  std::sort(labels.begin(), labels.end());
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : labels) parts.push_back(absl::StrCat(k, "=", v));
+  return absl::StrJoin(parts, ", ");
+}
+
+// Candidate names in order of first appearance across the points.
+std::vector<std::string> CandidateNames(const Series& s) {
+  std::vector<std::string> names;
+  for (const auto& p : s.points()) {
+    for (const auto& c : p.candidates()) {
+      if (std::find(names.begin(), names.end(), c.name()) == names.end()) {
+        names.push_back(c.name());
+      }
+    }
+  }
+  return names;
+}
+
+// The distinct thresholds of `gate` in the series, as reference lines at sign * threshold.
+std::vector<svg::RefLine> GateLines(const Series& s, const std::string& gate, double sign) {
+  std::vector<svg::RefLine> out;
+  for (const auto& p : s.points()) {
+    for (const auto& c : p.candidates()) {
+      for (const auto& g : c.gates()) {
+        if (g.gate() != gate) continue;
+        const double at = sign * g.threshold();
+        if (std::any_of(out.begin(), out.end(), [&](const auto& l) { return l.at == at; })) {
+          continue;
+        }
+        out.push_back({.at = at,
+                       .label = absl::StrFormat("%s %g", gate, at),
+                       .dashed = true,
+                       .color = "#B00020"});
+      }
+    }
+  }
+  return out;
+}
+
+// One chart of `which` (an Estimate of each candidate) across the points.
+std::string Chart(const Series& s, const std::string& title,
+                  const Estimate& (*which)(const SeriesCandidate&),
+                  std::vector<svg::RefLine> lines) {
+  std::vector<double> xs;
+  std::vector<std::string> labels;
+  for (int i = 0; i < s.points_size(); ++i) {
+    double v = i;
+    if (s.numeric()) (void)absl::SimpleAtod(s.points(i).value(), &v);
+    xs.push_back(v);
+    labels.push_back(s.points(i).value());
+  }
+  std::vector<svg::Line> chart_lines;
+  const std::vector<std::string> names = CandidateNames(s);
+  for (size_t n = 0; n < names.size(); ++n) {
+    svg::Line line{.name = names[n], .color = static_cast<int>(n) + 1, .points = {}};
+    for (const auto& p : s.points()) {
+      svg::LinePoint point;
+      for (const auto& c : p.candidates()) {
+        if (c.name() != names[n]) continue;
+        const Estimate& e = which(c);
+        if (e.has_value()) point.value = e.value();
+        if (e.has_value() && e.has_ci_low() && e.has_ci_high()) {
+          point.low = e.ci_low();
+          point.high = e.ci_high();
+        }
+      }
+      line.points.push_back(point);
+    }
+    chart_lines.push_back(std::move(line));
+  }
+  return svg::LineChart(title, s.by(), xs, labels, chart_lines, lines);
+}
+
+const Estimate& EmarOf(const SeriesCandidate& c) { return c.emar(); }
+const Estimate& TargetDeltaOf(const SeriesCandidate& c) { return c.target_delta(); }
+const Estimate& BenchmarkDeltaOf(const SeriesCandidate& c) { return c.benchmark_delta(); }
+
+struct Row {
+  std::vector<std::string> cells;
+  bool failed = false;
+};
+
+std::vector<Row> Rows(const Series& s) {
+  std::vector<Row> rows;
+  for (const auto& p : s.points()) {
+    for (const auto& c : p.candidates()) {
+      rows.push_back(
+          {{p.value(), c.name(), WithInterval(c.emar()), WithInterval(c.target_delta(), true),
+            WithInterval(c.benchmark_delta(), true), Gates(c), p.job_id()},
+           c.gates_size() > 0 && !c.gates_passed()});
+    }
+  }
+  return rows;
+}
+
+// Display width in characters (UTF-8 continuation bytes take none): "Δ" is one.
+size_t Width(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::vector<std::string> Header(const Series& s) {
+  return {s.by(), "candidate", "EMAR", "target Δ", "benchmark Δ", "gates", "job"};
+}
+
 }  // namespace
 
-std::string SeriesToText(const emar::v1::Series& series) {
+std::string SeriesToText(const Series& s) {
   std::string out =
-      absl::StrCat("series by ", series.by(), ": ", series.points_size(), " point(s)\n");
-  for (const auto& p : series.points()) {
-    for (const auto& c : p.candidates()) {
-      absl::StrAppend(&out, series.by(), "=", p.value(), "  ", c.name(), "  EMAR ",
-                      Num(c.emar(), "%.4f"), "  dT ", Num(c.target_delta(), "%+.4f"), "  dB ",
-                      Num(c.benchmark_delta(), "%+.4f"), "  gates ",
-                      c.gates_size() == 0 ? "-" : (c.gates_passed() ? "PASS" : "FAIL"), "  ",
-                      p.job_id(), "\n");
-    }
+      absl::StrCat("series of ", Filter(s), " by ", s.by(), ": ", s.points_size(), " point(s)\n");
+  const std::vector<std::string> header = Header(s);
+  std::vector<Row> rows = Rows(s);
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) width[i] = Width(header[i]);
+  for (const Row& r : rows) {
+    for (size_t i = 0; i < r.cells.size(); ++i) width[i] = std::max(width[i], Width(r.cells[i]));
   }
-  for (const auto& s : series.skipped()) {
-    absl::StrAppend(&out, "skipped ", s.job_id(), ": ", s.reason(), "\n");
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      absl::StrAppend(&l, i ? "  " : "", cells[i],
+                      i + 1 < cells.size() ? std::string(width[i] - Width(cells[i]), ' ') : "");
+    }
+    return l + "\n";
+  };
+  absl::StrAppend(&out, line(header));
+  for (const Row& r : rows) absl::StrAppend(&out, line(r.cells));
+  for (const auto& k : s.skipped()) {
+    absl::StrAppend(&out, "skipped ", k.job_id(), ": ", k.reason(), "\n");
   }
   return out;
 }
 
-std::string SeriesToJson(const emar::v1::Series& series) { return MessageToJson(series); }
+std::string SeriesToJson(const Series& s) { return MessageToJson(s); }
 
-std::string SeriesToMarkdown(const emar::v1::Series& series) {
-  std::string out = absl::StrCat("| ", series.by(), " | candidate | EMAR | dT | dB | gates |\n",
-                                 "|---|---|---|---|---|---|\n");
-  for (const auto& p : series.points()) {
-    for (const auto& c : p.candidates()) {
-      absl::StrAppend(&out, "| ", p.value(), " | ", c.name(), " | ", Num(c.emar(), "%.4f"), " | ",
-                      Num(c.target_delta(), "%+.4f"), " | ", Num(c.benchmark_delta(), "%+.4f"),
-                      " | ", c.gates_size() == 0 ? "–" : (c.gates_passed() ? "pass" : "FAIL"),
-                      " |\n");
+std::string SeriesToMarkdown(const Series& s) {
+  std::string out = absl::StrCat("# EMAR series: ", Filter(s), " by ", s.by(), "\n\n| ",
+                                 absl::StrJoin(Header(s), " | "), " |\n|");
+  for (size_t i = 0; i < Header(s).size(); ++i) absl::StrAppend(&out, " --- |");
+  absl::StrAppend(&out, "\n");
+  for (const Row& r : Rows(s)) {
+    std::vector<std::string> cells;
+    for (std::string c : r.cells) {
+      std::string escaped;
+      for (char ch : c) escaped += ch == '|' ? std::string("\\|") : std::string(1, ch);
+      cells.push_back(escaped);
     }
+    absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
+  }
+  if (s.skipped_size() > 0) {
+    absl::StrAppend(&out, "\nSkipped:\n\n");
+    for (const auto& k : s.skipped())
+      absl::StrAppend(&out, "- ", k.job_id(), ": ", k.reason(), "\n");
   }
   return out;
 }
 
-std::string SeriesToHtml(const emar::v1::Series& series) {
-  return absl::StrCat("<!DOCTYPE html><html><body><pre>", SeriesToText(series),
-                      "</pre></body></html>\n");
+std::string SeriesToHtml(const Series& s) {
+  const std::string title = absl::StrCat("EMAR series: ", Filter(s), " by ", s.by());
+  std::string out = HtmlPageHead(title);
+  absl::StrAppend(&out, "<h1>", svg::Escape(title), "</h1>\n<p>", s.points_size(),
+                  " finished job(s), one point each, ordered by ", svg::Escape(s.by()),
+                  s.numeric() ? " (numerically)" : "",
+                  "; bands are the reports' confidence intervals, dashed red lines the gate "
+                  "thresholds.</p>\n<div class=\"charts\">\n");
+  std::vector<svg::RefLine> zero = {
+      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+  std::vector<svg::RefLine> target_lines = zero, benchmark_lines = zero;
+  for (auto& l : GateLines(s, "min_target_gain", 1)) target_lines.push_back(l);
+  for (auto& l : GateLines(s, "max_benchmark_regression", -1)) benchmark_lines.push_back(l);
+  absl::StrAppend(
+      &out, Chart(s, "EMAR", &EmarOf, GateLines(s, "min_emar", 1)),
+      Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf, target_lines),
+      Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf, benchmark_lines),
+      "</div>\n<table>\n<tr>");
+  for (const std::string& h : Header(s)) absl::StrAppend(&out, "<th>", svg::Escape(h), "</th>");
+  absl::StrAppend(&out, "</tr>\n");
+  for (const Row& r : Rows(s)) {
+    absl::StrAppend(&out, "<tr>");
+    for (const std::string& c : r.cells) {
+      absl::StrAppend(&out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", svg::Escape(c), "</td>");
+    }
+    absl::StrAppend(&out, "</tr>\n");
+  }
+  absl::StrAppend(&out, "</table>\n");
+  if (s.skipped_size() > 0) {
+    absl::StrAppend(&out, "<h2>Skipped</h2>\n<ul>\n");
+    for (const auto& k : s.skipped()) {
+      absl::StrAppend(&out, "<li>", svg::Escape(k.job_id()), ": ", svg::Escape(k.reason()),
+                      "</li>\n");
+    }
+    absl::StrAppend(&out, "</ul>\n");
+  }
+  absl::StrAppend(&out, "</body>\n</html>\n");
+  return out;
 }
 
 }  // namespace emar

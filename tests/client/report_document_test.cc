@@ -62,5 +62,34 @@ TEST(ReportDocumentTest, HtmlIsEscapedAndMarksFailures) {
   EXPECT_THAT(html, HasSubstr("</html>"));
 }
 
+// Issue 12: charts drawn from the report's own numbers, a page that loads nothing, the
+// pairwise table in both forms.
+TEST(ReportDocumentTest, HtmlHasChartsOfTheReportsNumbersAndLoadsNothing) {
+  emar::v1::Report r = TwoCandidates();
+  auto* p = r.add_pairwise();
+  p->set_a("best");
+  p->set_b("a|b");
+  p->set_emar_difference(0.2);
+  p->set_p_value(0.004);
+  p->set_p_value_holm(0.008);
+  p->set_test("paired_bootstrap");
+  const std::string html = ReportToHtml(r);
+  EXPECT_THAT(html, HasSubstr("Content-Security-Policy"));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("http://www.w3.org/1999")));  // no external stylesheet etc.
+  size_t charts = 0;
+  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
+    ++charts;
+  EXPECT_EQ(charts, 2u + 2u * 2u);  // EMAR and deltas, then T0 T1 and B0 B1 per candidate
+  EXPECT_THAT(html, HasSubstr(">0.3000 [0.2500, 0.3500]</text>"));  // best's EMAR, as drawn
+  EXPECT_THAT(html, HasSubstr(">min_emar 0.2</text>"));             // the gate's threshold
+  EXPECT_THAT(html, HasSubstr(">undefined: the base score is undefined</text>"));
+  EXPECT_THAT(html, HasSubstr("<h2>Pairwise comparisons</h2>"));
+  EXPECT_THAT(html, HasSubstr("<td>+0.2000</td><td>0.004</td><td>0.008</td>"));
+  const std::string md = ReportToMarkdown(r);
+  EXPECT_THAT(md, HasSubstr("| best | a\\|b | +0.2000 | 0.004 | 0.008 | paired_bootstrap |"));
+  EXPECT_THAT(md, Not(HasSubstr("<svg")));
+}
+
 }  // namespace
 }  // namespace emar

@@ -1,0 +1,334 @@
+#include "client/svg_plot.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace emar::svg {
+namespace {
+
+constexpr double kCharWidth = 6.6;  // average width of a 12px sans-serif character
+constexpr double kFontSize = 12;
+
+double TextWidth(absl::string_view s) {
+  // UTF-8 continuation bytes take no width of their own.
+  int chars = 0;
+  for (char c : s) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return chars * kCharWidth;
+}
+
+std::string Num(double v) { return absl::StrFormat("%.1f", v); }
+
+std::string Text(double x, double y, absl::string_view text, absl::string_view anchor = "start",
+                 absl::string_view extra = "") {
+  return absl::StrCat("<text x=\"", Num(x), "\" y=\"", Num(y), "\" text-anchor=\"", anchor, "\"",
+                      extra.empty() ? "" : " ", extra, ">", Escape(text), "</text>\n");
+}
+
+std::string LineEl(double x1, double y1, double x2, double y2, absl::string_view stroke,
+                   double width = 1, bool dashed = false) {
+  return absl::StrCat("<line x1=\"", Num(x1), "\" y1=\"", Num(y1), "\" x2=\"", Num(x2), "\" y2=\"",
+                      Num(y2), "\" stroke=\"", stroke, "\" stroke-width=\"", Num(width), "\"",
+                      dashed ? " stroke-dasharray=\"5 4\"" : "", "/>\n");
+}
+
+std::string Open(int width, int height, const std::string& title) {
+  return absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"", width,
+                      "\" height=\"", height, "\" viewBox=\"0 0 ", width, " ", height,
+                      "\" role=\"img\" aria-label=\"", Escape(title),
+                      "\" font-family=\"sans-serif\" font-size=\"", kFontSize, "\">\n<title>",
+                      Escape(title), "</title>\n",
+                      Text(0, 14, title, "start", "font-weight=\"bold\" font-size=\"13\""));
+}
+
+// [lo, hi] of everything to be drawn, or nullopt when there is nothing.
+struct Extent {
+  double lo = INFINITY, hi = -INFINITY;
+  void Add(std::optional<double> v) {
+    if (v && std::isfinite(*v)) {
+      lo = std::min(lo, *v);
+      hi = std::max(hi, *v);
+    }
+  }
+  bool empty() const { return lo > hi; }
+};
+
+}  // namespace
+
+const char* Color(int i) {
+  static const char* const kOkabeIto[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                          "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+  return kOkabeIto[((i % 8) + 8) % 8];
+}
+
+std::string Escape(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
+    }
+  }
+  return out;
+}
+
+double LinearScale::operator()(double v) const {
+  if (d1 == d0) return (r0 + r1) / 2;
+  return r0 + (v - d0) * (r1 - r0) / (d1 - d0);
+}
+
+Ticks NiceTicks(double lo, double hi, int max_count) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = hi = 0;
+  if (lo > hi) std::swap(lo, hi);
+  if (hi - lo < 1e-12) {
+    const double pad = lo == 0 ? 1 : std::abs(lo) * 0.1;
+    lo -= pad;
+    hi += pad;
+  }
+  max_count = std::max(max_count, 1);
+  const double raw = (hi - lo) / max_count;
+  const double magnitude = std::pow(10, std::floor(std::log10(raw)));
+  double step = magnitude * 10;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (raw <= m * magnitude * (1 + 1e-9)) {
+      step = m * magnitude;
+      break;
+    }
+  }
+  Ticks t;
+  t.step = step;
+  const double first = std::floor(lo / step + 1e-9) * step;
+  const double last = std::ceil(hi / step - 1e-9) * step;
+  for (int i = 0;; ++i) {
+    double v = first + i * step;
+    if (std::abs(v) < step * 1e-9) v = 0;  // no "-0"
+    t.values.push_back(v);
+    if (v >= last - step * 1e-9) break;
+  }
+  return t;
+}
+
+std::string TickLabel(double value, double step) {
+  const int decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+  if (std::abs(value) < step * 1e-9) value = 0;
+  return absl::StrFormat("%.*f", decimals, value);
+}
+
+std::vector<double> SpreadLabels(const std::vector<double>& wanted, double gap, double lo,
+                                 double hi) {
+  const size_t n = wanted.size();
+  if (n == 0) return {};
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return wanted[a] < wanted[b]; });
+  std::vector<double> pos(n);
+  if (gap * (n - 1) > hi - lo) {  // they cannot all fit: evenly over the range
+    for (size_t k = 0; k < n; ++k)
+      pos[order[k]] = n == 1 ? (lo + hi) / 2 : lo + k * (hi - lo) / (n - 1);
+    return pos;
+  }
+  // Push down from the top, then back up from the bottom; each pass only moves labels apart.
+  std::vector<double> p(n);
+  for (size_t k = 0; k < n; ++k) {
+    p[k] = std::clamp(wanted[order[k]], lo, hi);
+    if (k > 0) p[k] = std::max(p[k], p[k - 1] + gap);
+  }
+  p[n - 1] = std::min(p[n - 1], hi);
+  for (size_t k = n - 1; k-- > 0;) p[k] = std::min(p[k], p[k + 1] - gap);
+  for (size_t k = 0; k < n; ++k) pos[order[k]] = p[k];
+  return pos;
+}
+
+std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& rows,
+                         const std::vector<RefLine>& lines, int width) {
+  constexpr double kRow = 26, kTop = 34, kBottom = 34;
+  double label_width = 40, note_width = 40;
+  for (const Whisker& w : rows) {
+    label_width = std::max(label_width, TextWidth(w.label));
+    note_width = std::max(note_width, TextWidth(w.note));
+  }
+  label_width = std::min(label_width, width * 0.3) + 12;
+  note_width = std::min(note_width, width * 0.35) + 12;
+  const double left = label_width, right = width - note_width;
+  const int height = static_cast<int>(kTop + rows.size() * kRow + kBottom + 14 * lines.size());
+  Extent e;
+  for (const Whisker& w : rows) {
+    e.Add(w.value);
+    e.Add(w.low);
+    e.Add(w.high);
+  }
+  for (const RefLine& l : lines) e.Add(l.at);
+  if (e.empty()) e.lo = e.hi = 0;
+  const double pad = (e.hi - e.lo) * 0.05;
+  const Ticks ticks =
+      NiceTicks(e.lo - pad, e.hi + pad, std::max(2, static_cast<int>((right - left) / 70)));
+  const LinearScale x{ticks.values.front(), ticks.values.back(), left, right};
+  const double plot_bottom = kTop + rows.size() * kRow;
+
+  std::string out = Open(width, height, title);
+  for (double t : ticks.values) {
+    out += LineEl(x(t), kTop - 6, x(t), plot_bottom, "#e4e4e4");
+    out += Text(x(t), plot_bottom + 16, TickLabel(t, ticks.step), "middle", "fill=\"#444\"");
+  }
+  for (const RefLine& l : lines) {
+    out += LineEl(x(l.at), kTop - 8, x(l.at), plot_bottom, l.color, 1.5, l.dashed);
+  }
+  // Reference-line labels under the axis, one row each (so they never overlap), each under its
+  // line but kept inside the chart.
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const double w = TextWidth(lines[i].label);
+    const double cx = std::clamp(x(lines[i].at), w / 2 + 2, width - w / 2 - 2);
+    out += Text(cx, plot_bottom + 30 + 14 * i, lines[i].label, "middle",
+                absl::StrCat("fill=\"", lines[i].color, "\" font-size=\"11\""));
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Whisker& w = rows[i];
+    const double cy = kTop + i * kRow + kRow / 2;
+    out += Text(left - 8, cy + 4, w.label, "end");
+    if (w.value && std::isfinite(*w.value)) {
+      const char* color = Color(w.color);
+      if (w.low && w.high) {
+        out += LineEl(x(*w.low), cy, x(*w.high), cy, color, 2);
+        out += LineEl(x(*w.low), cy - 5, x(*w.low), cy + 5, color, 2);
+        out += LineEl(x(*w.high), cy - 5, x(*w.high), cy + 5, color, 2);
+      }
+      absl::StrAppend(&out, "<circle cx=\"", Num(x(*w.value)), "\" cy=\"", Num(cy),
+                      "\" r=\"4.5\" fill=\"", color, "\"/>\n");
+    }
+    out += Text(right + 10, cy + 4, w.note, "start", w.value ? "" : "fill=\"#a00\"");
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+std::string LineChart(const std::string& title, const std::string& x_title,
+                      const std::vector<double>& xs, const std::vector<std::string>& x_labels,
+                      const std::vector<Line>& lines, const std::vector<RefLine>& hlines, int width,
+                      int height) {
+  constexpr double kTop = 30, kBottom = 46, kLeft = 58;
+  double legend_width = 60;
+  for (const Line& l : lines) legend_width = std::max(legend_width, TextWidth(l.name) + 24);
+  for (const RefLine& l : hlines) legend_width = std::max(legend_width, TextWidth(l.label) + 8);
+  legend_width = std::min(legend_width, width * 0.35);
+  const double left = kLeft, right = width - legend_width - 10;
+  const double top = kTop, bottom = height - kBottom;
+  Extent ye, xe;
+  for (double v : xs) xe.Add(v);
+  for (const Line& l : lines) {
+    for (const LinePoint& p : l.points) {
+      ye.Add(p.value);
+      ye.Add(p.low);
+      ye.Add(p.high);
+    }
+  }
+  for (const RefLine& l : hlines) ye.Add(l.at);
+  if (ye.empty()) ye.lo = ye.hi = 0;
+  if (xe.empty()) xe.lo = xe.hi = 0;
+  const double pad = (ye.hi - ye.lo) * 0.05;
+  const Ticks yt = NiceTicks(ye.lo - pad, ye.hi + pad, 5);
+  const LinearScale y{yt.values.front(), yt.values.back(), bottom, top};
+  const double xpad = xe.hi > xe.lo ? 0 : 1;
+  const LinearScale x{xe.lo - xpad, xe.hi + xpad, left + 16, right - 16};
+
+  std::string out = Open(width, height, title);
+  for (double t : yt.values) {
+    out += LineEl(left, y(t), right, y(t), "#e4e4e4");
+    out += Text(left - 6, y(t) + 4, TickLabel(t, yt.step), "end", "fill=\"#444\"");
+  }
+  out += LineEl(left, bottom, right, bottom, "#888");
+  // x labels at the points, thinned so that neighbours do not overlap.
+  double last_end = -INFINITY;
+  for (size_t i = 0; i < xs.size() && i < x_labels.size(); ++i) {
+    const double w = TextWidth(x_labels[i]);
+    if (x(xs[i]) - w / 2 < last_end + 6) continue;
+    out += LineEl(x(xs[i]), bottom, x(xs[i]), bottom + 4, "#888");
+    out += Text(x(xs[i]), bottom + 17, x_labels[i], "middle", "fill=\"#444\"");
+    last_end = x(xs[i]) + w / 2;
+  }
+  out += Text((left + right) / 2, bottom + 36, x_title, "middle", "fill=\"#444\"");
+  for (const RefLine& l : hlines) {
+    out += LineEl(left, y(l.at), right, y(l.at), l.color, 1.5, l.dashed);
+  }
+  for (const Line& l : lines) {
+    const char* color = Color(l.color);
+    // The band: a polygon per run of points with both bounds.
+    for (size_t i = 0; i < l.points.size() && i < xs.size();) {
+      size_t j = i;
+      while (j < l.points.size() && j < xs.size() && l.points[j].low && l.points[j].high) ++j;
+      if (j > i) {
+        std::string pts;
+        for (size_t k = i; k < j; ++k) {
+          absl::StrAppend(&pts, Num(x(xs[k])), ",", Num(y(*l.points[k].high)), " ");
+        }
+        for (size_t k = j; k-- > i;) {
+          absl::StrAppend(&pts, Num(x(xs[k])), ",", Num(y(*l.points[k].low)), " ");
+        }
+        if (j - i == 1) {  // one point: a whisker instead of a band
+          out += LineEl(x(xs[i]), y(*l.points[i].low), x(xs[i]), y(*l.points[i].high), color, 6);
+        } else {
+          absl::StrAppend(&out, "<polygon points=\"", pts, "\" fill=\"", color,
+                          "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n");
+        }
+      }
+      i = j + 1;
+    }
+    // The line, broken where a value is undefined, and its points.
+    std::string path;
+    bool pen_down = false;
+    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+      if (!l.points[i].value) {
+        pen_down = false;
+        continue;
+      }
+      absl::StrAppend(&path, pen_down ? " L" : " M", Num(x(xs[i])), " ",
+                      Num(y(*l.points[i].value)));
+      pen_down = true;
+    }
+    if (!path.empty()) {
+      absl::StrAppend(&out, "<path d=\"", path.substr(1), "\" fill=\"none\" stroke=\"", color,
+                      "\" stroke-width=\"2\"/>\n");
+    }
+    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+      if (!l.points[i].value) continue;
+      absl::StrAppend(&out, "<circle cx=\"", Num(x(xs[i])), "\" cy=\"", Num(y(*l.points[i].value)),
+                      "\" r=\"3.5\" fill=\"", color, "\"/>\n");
+    }
+  }
+  // Legend: the lines, then the reference lines, spread to their own heights.
+  double ly = top + 6;
+  for (const Line& l : lines) {
+    out += LineEl(right + 14, ly, right + 30, ly, Color(l.color), 3);
+    out += Text(right + 34, ly + 4, l.name);
+    ly += 18;
+  }
+  std::vector<double> wanted;
+  for (const RefLine& l : hlines) wanted.push_back(y(l.at) - 4);
+  const std::vector<double> at = SpreadLabels(wanted, 14, ly + 8, bottom);
+  for (size_t i = 0; i < hlines.size(); ++i) {
+    out += Text(right + 6, at[i] + 4, hlines[i].label, "start",
+                absl::StrCat("fill=\"", hlines[i].color, "\" font-size=\"11\""));
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+}  // namespace emar::svg
