@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/job_planner.h"
 
 namespace emar {
 namespace {
@@ -42,6 +43,14 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   wopts.worker_id = "embedded";
   wopts.threads = options.worker_threads;
   e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
+  // The planner checks every references file when the job is created; its tables go straight to
+  // the worker threads, which would otherwise fetch and parse the same files again.
+  SetParsedReferencesSink(
+      &e->coordinator_->blobs(),
+      [w = e->workers_.get()](const std::string& sha256, const emar::v1::FieldNames& fields,
+                              std::shared_ptr<const ReferenceTable> table) {
+        w->AddReferences(sha256, fields, std::move(table));
+      });
   e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
   return e;
 }
@@ -50,6 +59,7 @@ EmbeddedCoordinator::~EmbeddedCoordinator() {
   // Workers first, while the server still answers: a call on an in-process channel whose
   // server has shut down is not safe in gRPC 1.51. Stop() cancels their long-polls; a shard in
   // hand is finished and completed.
+  if (coordinator_) SetParsedReferencesSink(&coordinator_->blobs(), nullptr);
   if (workers_) workers_->Stop();
   if (worker_thread_.joinable()) worker_thread_.join();
   if (server_) server_->Shutdown(absl::Seconds(5));

@@ -1,6 +1,7 @@
 #include "server/job_planner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -30,6 +31,20 @@ namespace {
 using emar::v1::CreateJobRequest;
 using emar::v1::DatasetSpec;
 using emar::v1::ModelSpec;
+
+absl::Mutex sinks_mu(absl::kConstInit);
+// By blob store; few entries (one per embedded coordinator), never freed.
+std::vector<std::pair<const BlobStore*, ParsedReferencesSink>>* sinks ABSL_GUARDED_BY(sinks_mu) =
+    nullptr;
+
+ParsedReferencesSink SinkFor(const BlobStore* blobs) {
+  absl::MutexLock lock(&sinks_mu);
+  if (sinks == nullptr) return nullptr;
+  for (const auto& [b, sink] : *sinks) {
+    if (b == blobs) return sink;
+  }
+  return nullptr;
+}
 
 absl::Status Invalid(const std::string& field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("job spec field '", field, "': ", what));
@@ -168,6 +183,24 @@ absl::Status CheckDataset(const DatasetSpec& d, const std::string& field) {
   return absl::OkStatus();
 }
 
+// An outputs file read and split into shard-sized line ranges.
+struct SplitOutput {
+  std::string digest;  // of the (decompressed) content
+  std::vector<LineRange> ranges;
+};
+using RowsPerShardFor = std::function<uint64_t(const DatasetSpec&)>;
+
+absl::Status SplitOutputs(InputResolver& inputs, const JobInput& in, uint64_t rows_per_shard,
+                          SplitOutput* out) {
+  ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
+  out->ranges = SplitIntoShards(loaded.second, rows_per_shard);
+  if (out->ranges.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(in.path, ": empty file (no JSON lines)"));
+  }
+  out->digest = std::move(loaded.first);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobStore& blobs,
                                          int64_t rows_per_shard, uint64_t max_input_bytes,
                                          double max_bootstrap_work) {
@@ -251,6 +284,7 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
   };
   // The references are validated now, so a bad file is an INVALID_ARGUMENT from CreateJob rather
   // than a failed job later; both files are checked at once, on two threads.
+  const ParsedReferencesSink sink = SinkFor(&blobs);
   auto check_references = [&](int i) -> absl::Status {
     const JobInput& in = job_inputs[i];
     Dataset& d = dataset_of(in);
@@ -259,15 +293,49 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
                                                                  ToFieldConfig(d.spec->fields())));
     d.refs_digest = loaded.first;
     d.rows = table.size();
+    if (sink) {
+      std::string().swap(loaded.second);  // the text is not needed any more; the table is
+      sink(d.refs_digest, d.spec->fields(),
+           std::make_shared<const ReferenceTable>(std::move(table)));
+    }
     return absl::OkStatus();
   };
+  // The outputs are read and split into line ranges meanwhile: every input is one work item,
+  // taken in turn by two threads, the references first (the benchmark's, usually the larger,
+  // leads). Errors are reported in the order of the sequential checks: target references,
+  // benchmark references, the statistics' cost, then the outputs in job order.
+  const RowsPerShardFor rows_per_shard_for = [&](const DatasetSpec& d) {
+    return RowsPerShard(d, rows_per_shard);
+  };
+  std::vector<SplitOutput> outputs(job_inputs.size());
+  std::vector<absl::Status> item_status(job_inputs.size());
+  std::vector<int> order = {1, 0};
+  for (int i = 0; i < static_cast<int>(job_inputs.size()); ++i) {
+    if (!job_inputs[i].is_references()) order.push_back(i);
+  }
   {
-    // An exception on this thread unwinds through benchmark_check (joined) to PlanJob.
-    GuardedThread benchmark_check([&] { return check_references(1); });
-    const absl::Status target_status = check_references(0);
-    const absl::Status benchmark_status = benchmark_check.Join();
-    RETURN_IF_ERROR(target_status);
-    RETURN_IF_ERROR(benchmark_status);
+    std::atomic<size_t> next{0};
+    auto work = [&]() -> absl::Status {
+      for (size_t k; (k = next.fetch_add(1)) < order.size();) {
+        const int i = order[k];
+        if (job_inputs[i].is_references()) {
+          item_status[i] = check_references(i);
+        } else {
+          item_status[i] =
+              SplitOutputs(inputs, job_inputs[i],
+                           rows_per_shard_for(*dataset_of(job_inputs[i]).spec), &outputs[i]);
+        }
+      }
+      return absl::OkStatus();
+    };
+    // An exception on this thread unwinds through helper (joined) to PlanJob.
+    GuardedThread helper(work);
+    const absl::Status mine = work();
+    const absl::Status helper_status = helper.Join();
+    RETURN_IF_ERROR(mine);
+    RETURN_IF_ERROR(helper_status);
+    RETURN_IF_ERROR(item_status[0]);
+    RETURN_IF_ERROR(item_status[1]);
   }
   // The statistics' cost grows with resamples x models x examples: refused up front rather
   // than tying up a finalizer for hours. An approximate-randomization trial costs about 100
@@ -295,16 +363,13 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
 
   int32_t shard_id = 0;
   const std::vector<const ModelSpec*> models = ModelsInOrder(spec);
-  for (const JobInput& in : job_inputs) {
+  for (size_t i = 0; i < job_inputs.size(); ++i) {
+    const JobInput& in = job_inputs[i];
     if (in.is_references()) continue;
     const Dataset& d = dataset_of(in);
-    ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
-    std::vector<LineRange> ranges =
-        SplitIntoShards(loaded.second, RowsPerShard(*d.spec, rows_per_shard));
-    if (ranges.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(in.path, ": empty file (no JSON lines)"));
-    }
-    for (const LineRange& range : ranges) {
+    RETURN_IF_ERROR(item_status[i]);
+    const SplitOutput& loaded = outputs[i];
+    for (const LineRange& range : loaded.ranges) {
       StoredShard s;
       emar::v1::ShardTask& t = s.task;
       t.set_shard_id(shard_id++);
@@ -312,7 +377,7 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
       t.set_model(models[in.model_index]->name());
       t.set_metric(d.spec->metric());
       *t.mutable_fields() = d.spec->fields();
-      t.mutable_outputs()->set_sha256(loaded.first);
+      t.mutable_outputs()->set_sha256(loaded.digest);
       t.mutable_outputs()->set_display_name(in.path);
       t.mutable_outputs()->set_offset(static_cast<int64_t>(range.offset));
       t.mutable_outputs()->set_length(static_cast<int64_t>(range.length));
@@ -331,6 +396,19 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
 }
 
 }  // namespace
+
+void SetParsedReferencesSink(const BlobStore* blobs, ParsedReferencesSink sink) {
+  absl::MutexLock lock(&sinks_mu);
+  if (sinks == nullptr)
+    sinks = new std::vector<std::pair<const BlobStore*, ParsedReferencesSink>>();
+  for (auto it = sinks->begin(); it != sinks->end(); ++it) {
+    if (it->first == blobs) {
+      sinks->erase(it);
+      break;
+    }
+  }
+  if (sink) sinks->emplace_back(blobs, std::move(sink));
+}
 
 absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& request, BlobStore& blobs,
                                 int64_t rows_per_shard, uint64_t max_input_bytes,

@@ -7,11 +7,14 @@
 #ifndef EMAR_SERVER_JOB_PLANNER_H_
 #define EMAR_SERVER_JOB_PLANNER_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
+#include "eval/input/reference_table.h"
 #include "server/blob_store.h"
 #include "server/job_store.h"
 
@@ -34,6 +37,17 @@ struct JobPlan {
   emar::v1::CreateJobRequest request;
   std::vector<StoredShard> shards;
 };
+
+// Tables the planner parsed while checking a job's references, handed to whoever registered for
+// the blob store the job's inputs live in: the embedded mode gives them to its worker threads,
+// which would otherwise fetch and parse the same files again. `sha256` is the digest of the
+// (decompressed) references blob the shards name, `fields` the dataset's field names.
+using ParsedReferencesSink =
+    std::function<void(const std::string& sha256, const emar::v1::FieldNames& fields,
+                       std::shared_ptr<const ReferenceTable> table)>;
+// Registers `sink` for plans that read `blobs`; an empty sink unregisters. Thread-safe. The sink
+// is called on the planner's threads, possibly two at once, also for a plan refused later.
+void SetParsedReferencesSink(const BlobStore* blobs, ParsedReferencesSink sink);
 
 // Reads blobs from `blobs`; compressed inputs (gzip, zstd) are stored decompressed and the shards
 // point at the decompressed copy, which is published only when the job is accepted. An input

@@ -5,7 +5,26 @@
 namespace emar {
 
 std::string ReferenceCache::KeyOf(const emar::v1::ShardTask& task) {
-  return absl::StrCat(task.references().sha256(), "|", task.fields().SerializeAsString());
+  return KeyOf(task.references().sha256(), task.fields());
+}
+
+std::string ReferenceCache::KeyOf(const std::string& sha256, const emar::v1::FieldNames& fields) {
+  return absl::StrCat(sha256, "|", fields.SerializeAsString());
+}
+
+void ReferenceCache::Put(const std::string& key, Table table) {
+  auto entry = std::make_shared<Entry>();
+  {
+    absl::MutexLock lock(&entry->mu);
+    entry->table = std::move(table);
+    entry->ready = true;
+  }
+  absl::MutexLock lock(&mu_);
+  for (const auto& e : entries_) {
+    if (e.first == key) return;
+  }
+  entries_.emplace_front(key, std::move(entry));
+  while (entries_.size() > static_cast<size_t>(capacity_)) entries_.pop_back();
 }
 
 std::vector<std::string> ReferenceCache::Keys() const {

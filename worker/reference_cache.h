@@ -34,6 +34,11 @@ class ReferenceCache {
 
   // A shard's references are the same table when the content digest and the field names match.
   static std::string KeyOf(const emar::v1::ShardTask& task);
+  static std::string KeyOf(const std::string& sha256, const emar::v1::FieldNames& fields);
+
+  // Adds a table parsed elsewhere (the embedded coordinator's planner) under `key`, unless the key
+  // is already held or being loaded.
+  void Put(const std::string& key, Table table);
 
   // The table under `key`, calling `load` (on this thread) when no one holds or loads it.
   absl::StatusOr<Table> Get(const std::string& key, const Loader& load);
