@@ -61,6 +61,9 @@ void WorkerLoop::Loop(int index) {
   // The first lease does not wait: the coordinator's first answer comes at once, so a new worker
   // is ready (/readyz) without waiting out a long-poll.
   bool first = true;
+  // A shard's result is sent while the next shard is leased and scored (the coordinator makes
+  // it durable meanwhile); at most one result per loop is in flight.
+  std::thread completing;
   while (!stopping()) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
@@ -98,8 +101,14 @@ void WorkerLoop::Loop(int index) {
     first = false;
     last_error.clear();
     Contacted();
-    if (resp.has_task()) Process(resp.task());
+    if (!resp.has_task()) continue;
+    std::optional<emar::v1::CompleteRequest> outcome = Process(resp.task());
+    if (completing.joinable()) completing.join();
+    if (outcome) {
+      completing = std::thread([this, req = std::move(*outcome)] { CompleteWithRetry(req); });
+    }
   }
+  if (completing.joinable()) completing.join();
 }
 
 absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range,
@@ -148,7 +157,7 @@ std::string WorkerLoop::MetricsText() const {
       lease_errors_.load(), "\n");
 }
 
-void WorkerLoop::Process(const emar::v1::ShardTask& task) {
+std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::ShardTask& task) {
   busy_.fetch_add(1);
   struct Idle {
     std::atomic<int64_t>* busy;
@@ -199,7 +208,7 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
     std::cerr << "emar-worker: dropping shard " << task.shard_id() << " of " << task.job_id()
               << ": the coordinator withdrew its lease" << std::endl;
     shards_dropped_.fetch_add(1);
-    return;
+    return std::nullopt;
   }
   emar::v1::CompleteRequest req;
   req.set_lease_id(task.lease_id());
@@ -212,7 +221,7 @@ void WorkerLoop::Process(const emar::v1::ShardTask& task) {
     req.mutable_failure()->set_message(std::string(result.status().message()));
     req.mutable_failure()->set_input_error(IsInputError(result.status()));
   }
-  CompleteWithRetry(req);
+  return req;
 }
 
 void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -40,6 +41,12 @@ class WorkerLoop {
   void Run();
   void Stop();
   int64_t shards_completed() const { return shards_completed_.load(); }
+  // A references table parsed elsewhere (the embedded coordinator's planner), for shards whose
+  // references are blob `sha256` read with `fields`: they need not fetch and parse it again.
+  void AddReferences(const std::string& sha256, const emar::v1::FieldNames& fields,
+                     std::shared_ptr<const ReferenceTable> table) {
+    references_.Put(ReferenceCache::KeyOf(sha256, fields), std::move(table));
+  }
   // The worker's own metrics in the Prometheus text format: shards scored, failed and dropped,
   // examples scored, shards being scored now, failed lease calls.
   std::string MetricsText() const;
@@ -49,8 +56,9 @@ class WorkerLoop {
 
  private:
   void Loop(int index);
-  // Scores a leased shard and reports the outcome; heartbeats while scoring.
-  void Process(const emar::v1::ShardTask& task);
+  // Scores a leased shard, heartbeating meanwhile; returns the outcome to report (none when the
+  // lease was withdrawn).
+  std::optional<emar::v1::CompleteRequest> Process(const emar::v1::ShardTask& task);
   // `lease_id`: the lease of the shard the range belongs to (the coordinator may require it).
   absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range, const std::string& lease_id);
   absl::StatusOr<std::shared_ptr<const ReferenceTable>> References(const emar::v1::ShardTask& task);
