@@ -117,7 +117,46 @@ class ReadBlobReactor final : public grpc::ServerWriteReactor<emar::v1::ReadBlob
   bool sent_any_ = false;
 };
 
+// Results stored at once; more wait in line (each holds a gRPC call, not a thread).
+constexpr int kCompleterThreads = 16;
+
 }  // namespace
+
+WorkerServiceImpl::WorkerServiceImpl(Coordinator* coordinator, const Authenticator* auth)
+    : coordinator_(coordinator), auth_(auth) {
+  for (int i = 0; i < kCompleterThreads; ++i) completers_.emplace_back([this] { CompleterLoop(); });
+}
+
+WorkerServiceImpl::~WorkerServiceImpl() {
+  {
+    absl::MutexLock lock(&completer_mu_);
+    completer_stop_ = true;
+  }
+  for (std::thread& t : completers_) t.join();
+}
+
+void WorkerServiceImpl::RunOffGrpcThreads(std::function<void()> fn) {
+  absl::MutexLock lock(&completer_mu_);
+  completer_queue_.push_back(std::move(fn));
+}
+
+void WorkerServiceImpl::CompleterLoop() {
+  while (true) {
+    std::function<void()> fn;
+    {
+      absl::MutexLock lock(&completer_mu_);
+      completer_mu_.Await(absl::Condition(
+          +[](WorkerServiceImpl* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->completer_mu_) {
+            return s->completer_stop_ || !s->completer_queue_.empty();
+          },
+          this));
+      if (completer_queue_.empty()) return;  // stopping, and nothing left to store
+      fn = std::move(completer_queue_.front());
+      completer_queue_.pop_front();
+    }
+    fn();
+  }
+}
 
 ServerUnaryReactor* WorkerServiceImpl::Lease(CallbackServerContext* ctx,
                                              const emar::v1::LeaseRequest* req,
@@ -139,9 +178,14 @@ ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx,
                                                 const emar::v1::CompleteRequest* req,
                                                 emar::v1::CompleteResponse* resp) {
   if (absl::Status s = CheckCaller(*ctx); !s.ok()) return FinishUnary(ctx, s);
-  auto r = coordinator_->Complete(*req);
-  if (r.ok()) *resp = std::move(*r);
-  return FinishUnary(ctx, r.status());
+  // The request and response live until Finish.
+  ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  RunOffGrpcThreads([this, req, resp, reactor] {
+    auto r = coordinator_->Complete(*req);
+    if (r.ok()) *resp = std::move(*r);
+    reactor->Finish(ToGrpcStatus(r.status()));
+  });
+  return reactor;
 }
 
 grpc::ServerWriteReactor<emar::v1::ReadBlobResponse>* WorkerServiceImpl::ReadBlob(
