@@ -3,16 +3,21 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/job_state.h"
 #include "common/sha256.h"
@@ -87,49 +92,103 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
   emar::v1::CreateJobRequest req;
   *req.mutable_spec() = job.spec;
   req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
-  emar::v1::FindMissingBlobsRequest find;
-  std::set<std::string> asked;           // two inputs with the same content are one blob
-  std::map<std::string, int64_t> sizes;  // by path
-  int64_t total = 0, hashed = 0;
+  // The distinct local files in input order, with the first spec field naming each.
+  struct File {
+    std::string path, field;
+    int64_t size = 0;
+  };
+  std::vector<File> files;
+  std::map<std::string, size_t> file_of_path;
+  int64_t total = 0;
   for (const JobFileInput& in : job.inputs) {
-    const int64_t size = FileSize(in.local_path);
-    if (sizes.emplace(in.local_path, size).second) total += size;
+    if (!file_of_path.emplace(in.local_path, files.size()).second) continue;
+    files.push_back({in.local_path, in.field, FileSize(in.local_path)});
+    total += files.back().size;
   }
-  for (const JobFileInput& in : job.inputs) {
-    if (on_transfer) on_transfer("hashing", hashed, total);
-    absl::StatusOr<std::string> sha = Sha256OfFile(in.local_path);
-    hashed += sizes[in.local_path];
-    if (!sha.ok()) {
-      return absl::Status(sha.status().code(), absl::StrCat("job spec field '", in.field,
-                                                            "': ", sha.status().message()));
+
+  // A pipeline: one thread hashes the files in order while this one asks the coordinator about
+  // each digest as it comes and starts its upload, so file k+1 is hashed while file k is sent.
+  // One upload at a time: each holds one of the coordinator's --max-uploads slots, and a second
+  // would be refused where only one is free.
+  constexpr size_t kUploadsInFlight = 1;
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<std::string>> digests(files.size(), absl::UnknownError("not hashed"));
+  size_t hashed_files = 0;  // guarded by mu
+  std::atomic<bool> stop_hashing{false}, hashing_done{false};
+  std::atomic<int64_t> hashed{0}, sent{0}, to_send{0};
+  // Progress: "hashing" until every file is hashed, then "uploading" (bytes sent of those the
+  // coordinator lacks). Called from this thread, the hasher and the uploads.
+  auto report = [&] {
+    if (!on_transfer) return;
+    if (hashing_done.load()) {
+      on_transfer("uploading", sent.load(), to_send.load());
+    } else {
+      on_transfer("hashing", hashed.load(), total);
     }
-    (*req.mutable_input_digests())[in.spec_path] = *sha;
-    if (asked.insert(*sha).second) find.add_sha256(*sha);
-  }
-  emar::v1::FindMissingBlobsResponse missing;
-  {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, options_.rpc_timeout);
-    RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissingBlobs(&ctx, find, &missing)));
-  }
-  // What to send: one local file per missing blob.
-  std::vector<std::pair<std::string, std::string>> uploads;  // (path, sha256)
-  int64_t to_send = 0, sent_before = 0;
-  for (const std::string& sha : missing.missing_sha256()) {
-    for (const JobFileInput& in : job.inputs) {
-      if (req.input_digests().at(in.spec_path) == sha) {
-        uploads.emplace_back(in.local_path, sha);
-        to_send += sizes[in.local_path];
-        break;
-      }
+  };
+  std::thread hasher([&] {
+    for (size_t k = 0; k < files.size() && !stop_hashing.load(); ++k) {
+      report();
+      absl::StatusOr<std::string> sha = Sha256OfFile(files[k].path);
+      hashed += files[k].size;
+      absl::MutexLock lock(&mu);
+      digests[k] = std::move(sha);
+      hashed_files = k + 1;
     }
-  }
-  for (const auto& [path, sha] : uploads) {
-    if (on_transfer) on_transfer("uploading", sent_before, to_send);
-    RETURN_IF_ERROR(Upload(path, sha, [&, before = sent_before](int64_t sent) {
-      if (on_transfer) on_transfer("uploading", before + sent, to_send);
+    hashing_done = true;
+    report();
+    absl::MutexLock lock(&mu);
+    hashed_files = files.size();  // stopped early: the rest stay "not hashed", never read
+  });
+  std::deque<std::future<absl::Status>> uploads;
+  absl::Status failed;
+  auto settle_oldest = [&] {
+    absl::Status s = uploads.front().get();
+    uploads.pop_front();
+    if (failed.ok()) failed = s;
+  };
+  std::set<std::string> asked;  // two files with the same content are one blob
+  for (size_t k = 0; k < files.size() && failed.ok(); ++k) {
+    {
+      absl::MutexLock lock(&mu);
+      auto hashed_k = [&] { return hashed_files > k; };
+      mu.Await(absl::Condition(&hashed_k));
+    }
+    if (!digests[k].ok()) {
+      failed = absl::Status(
+          digests[k].status().code(),
+          absl::StrCat("job spec field '", files[k].field, "': ", digests[k].status().message()));
+      break;
+    }
+    const std::string sha = *digests[k];
+    if (!asked.insert(sha).second) continue;
+    emar::v1::FindMissingBlobsRequest find;
+    find.add_sha256(sha);
+    absl::StatusOr<emar::v1::FindMissingBlobsResponse> missing =
+        Unary(&emar::v1::EvaluationService::Stub::FindMissingBlobs, find);
+    if (!missing.ok()) {
+      failed = missing.status();
+      break;
+    }
+    if (missing->missing_sha256_size() == 0) continue;
+    if (uploads.size() >= kUploadsInFlight) settle_oldest();
+    if (!failed.ok()) break;
+    to_send += files[k].size;
+    uploads.push_back(std::async(std::launch::async, [&, k, sha] {
+      int64_t reported = 0;
+      return Upload(files[k].path, sha, [&](int64_t sent_in_file) {
+        sent += sent_in_file - reported;
+        reported = sent_in_file;
+        report();
+      });
     }));
-    sent_before += sizes[path];
+  }
+  while (!uploads.empty()) settle_oldest();
+  stop_hashing = true;
+  hasher.join();
+  if (!failed.ok()) return failed;
+  for (const JobFileInput& in : job.inputs) {
+    (*req.mutable_input_digests())[in.spec_path] = *digests[file_of_path.at(in.local_path)];
   }
   grpc::ClientContext ctx;
   SetDeadline(ctx, 10 * options_.rpc_timeout);
