@@ -127,6 +127,9 @@ std::string ProgressDisplay::LineLocked() {
   const absl::Time now = options_.now();
   std::string line = absl::StrCat("[", phase_, "]");
   if (!have_job_) {
+    if (phase_ == "uploading" && bytes_total_ == 0) {
+      return absl::StrCat(line, " nothing to send: the coordinator has every input");
+    }
     absl::StrAppend(&line, " ", Bytes(bytes_done_), " of ", Bytes(bytes_total_));
     const double seconds = absl::ToDoubleSeconds(now - start_);
     if (seconds > 0.05 && bytes_done_ > 0) {

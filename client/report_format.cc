@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -62,6 +65,18 @@ std::string JobToText(const emar::v1::Job& job) {
       absl::StrFormat("%s  %-10s %s  shards %d/%d  examples %d", job.job_id(), state, job.name(),
                       job.progress().shards_done(), job.progress().shards_total(),
                       job.progress().examples_scored());
+  if (job.progress().shards_reused() > 0) {
+    absl::StrAppend(&out, "  (", job.progress().shards_reused(), " shards, ",
+                    job.progress().examples_reused(), " examples reused)");
+  }
+  if (!job.labels().empty()) {
+    std::vector<std::pair<std::string, std::string>> labels(job.labels().begin(),
+                                                            job.labels().end());
+    std::sort(labels.begin(), labels.end());
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : labels) parts.push_back(absl::StrCat(k, "=", v));
+    absl::StrAppend(&out, "  ", absl::StrJoin(parts, ","));
+  }
   if (!job.error().empty()) absl::StrAppend(&out, "\n  error: ", job.error());
   return out;
 }
