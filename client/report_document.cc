@@ -165,28 +165,9 @@ constexpr char kStyle[] =
     ".fail{color:#b00;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:1em 2em;"
     "margin:0.5em 0 1em}svg.chart{max-width:100%;height:auto}";
 
-std::string Html(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
+// Text for HTML content and attribute values (the charts' escaping: & < > " ' and control
+// characters).
+std::string Html(const std::string& s) { return svg::Escape(s); }
 
 void HtmlTable(const Table& t, std::string* out) {
   absl::StrAppend(out, "<table>\n<tr>");
