@@ -117,9 +117,24 @@ std::string Subtitle(const Report& r) {
   return s;
 }
 
-std::string EmarNote(const CandidateReport& c) {
-  if (c.emar().has_value()) return "";
-  return absl::StrCat("EMAR undefined: ", c.emar().undefined_reason());
+// "<what> undefined: <reason>" for each of the candidate's quantities that is undefined.
+std::vector<std::string> UndefinedNotes(const CandidateReport& c) {
+  const std::pair<const char*, const Estimate*> quantities[] = {
+      {"EMAR", &c.emar()},
+      {"target base score (T0)", &c.target().base()},
+      {"target candidate score (T1)", &c.target().candidate()},
+      {"target Δ", &c.target().delta()},
+      {"benchmark base score (B0)", &c.benchmark().base()},
+      {"benchmark candidate score (B1)", &c.benchmark().candidate()},
+      {"benchmark Δ", &c.benchmark().delta()}};
+  std::vector<std::string> out;
+  for (const auto& [what, e] : quantities) {
+    if (e->has_value()) continue;
+    out.push_back(e->undefined_reason().empty()
+                      ? absl::StrCat(what, " undefined")
+                      : absl::StrCat(what, " undefined: ", e->undefined_reason()));
+  }
+  return out;
 }
 
 // --- Markdown ---
@@ -161,9 +176,10 @@ constexpr char kNoFetching[] =
 constexpr char kStyle[] =
     "body{font-family:sans-serif;margin:2em;max-width:76em}"
     "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;"
-    "padding:0.3em 0.6em;text-align:left}th{background:#f3f3f3}"
-    ".fail{color:#b00;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:1em 2em;"
-    "margin:0.5em 0 1em}svg.chart{max-width:100%;height:auto}";
+    "padding:0.3em 0.6em;text-align:left}th{background:#f3f3f3}.ci{white-space:nowrap}"
+    ".fail{color:#b00;font-weight:bold}.undefined{color:#a00}"
+    ".charts{display:flex;flex-wrap:wrap;gap:1em 2em;margin:0.5em 0 1em}"
+    "svg.chart{max-width:100%;height:auto}";
 
 // Text for HTML content and attribute values (the charts' escaping: & < > " ' and control
 // characters).
@@ -176,7 +192,7 @@ void HtmlTable(const Table& t, std::string* out) {
   for (const auto& row : t.rows) {
     absl::StrAppend(out, "<tr>");
     for (const auto& c : row)
-      absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", Html(c), "</td>");
+      absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", HtmlCell(c), "</td>");
     absl::StrAppend(out, "</tr>\n");
   }
   absl::StrAppend(out, "</table>\n");
@@ -185,7 +201,10 @@ void HtmlTable(const Table& t, std::string* out) {
 // --- charts (every number from the report) ---
 
 std::string Note(const Estimate& e, bool signed_value = false) {
-  if (!e.has_value()) return absl::StrCat("undefined: ", e.undefined_reason());
+  if (!e.has_value()) {
+    return e.undefined_reason().empty() ? "undefined"
+                                        : absl::StrCat("undefined: ", e.undefined_reason());
+  }
   std::string s = Value(e, signed_value);
   if (e.has_ci_low() && e.has_ci_high()) absl::StrAppend(&s, " ", Interval(e));
   if (e.has_p_value()) absl::StrAppend(&s, absl::StrFormat("  p=%.3g", e.p_value()));
@@ -274,7 +293,9 @@ std::string ReportToMarkdown(const Report& r) {
   for (const CandidateReport* c : ByRank(r)) {
     absl::StrAppend(&out, "## ", c->name(), "\n\n");
     absl::StrAppend(&out, "EMAR **", Value(c->emar()), "** ", Interval(c->emar()), "\n\n");
-    if (!EmarNote(*c).empty()) absl::StrAppend(&out, EmarNote(*c), "\n\n");
+    const std::vector<std::string> notes = UndefinedNotes(*c);
+    for (const std::string& note : notes) absl::StrAppend(&out, "- ", note, "\n");
+    if (!notes.empty()) absl::StrAppend(&out, "\n");
     MdTable(Scores(*c), &out);
     if (c->gates_size() > 0) MdTable(GatesTable(*c), &out);
   }
@@ -285,6 +306,20 @@ std::string ReportToMarkdown(const Report& r) {
   absl::StrAppend(&out, "## Inputs\n\n");
   MdTable(Inputs(r), &out);
   absl::StrAppend(&out, "_", r.provenance().version(), "_\n");
+  return out;
+}
+
+std::string HtmlCell(const std::string& text) {
+  std::string out;
+  size_t at = 0;
+  for (size_t open = text.find('['); open != std::string::npos; open = text.find('[', at)) {
+    const size_t close = text.find(']', open);
+    if (close == std::string::npos) break;
+    absl::StrAppend(&out, Html(text.substr(at, open - at)), "<span class=\"ci\">",
+                    Html(text.substr(open, close + 1 - open)), "</span>");
+    at = close + 1;
+  }
+  absl::StrAppend(&out, Html(text.substr(at)));
   return out;
 }
 
@@ -303,7 +338,13 @@ std::string ReportToHtml(const Report& r) {
   for (const CandidateReport* c : ByRank(r)) {
     absl::StrAppend(&out, "<h2>", Html(c->name()), "</h2>\n<p>EMAR <strong>",
                     Html(Value(c->emar())), "</strong> ", Html(Interval(c->emar())), "</p>\n");
-    if (!EmarNote(*c).empty()) absl::StrAppend(&out, "<p>", Html(EmarNote(*c)), "</p>\n");
+    if (const std::vector<std::string> notes = UndefinedNotes(*c); !notes.empty()) {
+      absl::StrAppend(&out, "<ul class=\"undefined\">\n");
+      for (const std::string& note : notes) {
+        absl::StrAppend(&out, "<li>", Html(note), "</li>\n");
+      }
+      absl::StrAppend(&out, "</ul>\n");
+    }
     ScoreCharts(r, *c, &out);
     HtmlTable(Scores(*c), &out);
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c), &out);

@@ -18,6 +18,9 @@ std::string ReportToHtml(const emar::v1::Report& report);
 // A self-contained page's start, up to and including <body>: charset, a Content-Security-Policy
 // that lets it load nothing from anywhere, the reports' inline style, the escaped title.
 std::string HtmlPageHead(const std::string& title);
+// A table cell's text, escaped, with each bracketed interval ("[0.1839, 0.2482]") kept on one
+// line when the cell wraps.
+std::string HtmlCell(const std::string& text);
 
 }  // namespace emar
 

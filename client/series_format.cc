@@ -19,6 +19,12 @@ using emar::v1::Estimate;
 using emar::v1::Series;
 using emar::v1::SeriesCandidate;
 
+// "undefined: <reason>" for an undefined estimate (the reason says which score was missing).
+std::string Undefined(const Estimate& e) {
+  return e.undefined_reason().empty() ? "undefined"
+                                      : absl::StrCat("undefined: ", e.undefined_reason());
+}
+
 std::string Num(const Estimate& e, bool signed_value = false) {
   if (!e.has_value()) return "undefined";
   return absl::StrFormat(signed_value ? "%+.4f" : "%.4f", e.value());
@@ -101,6 +107,7 @@ std::string Chart(const Series& s, const std::string& title,
         if (c.name() != names[n]) continue;
         const Estimate& e = which(c);
         if (e.has_value()) point.value = e.value();
+        if (!e.has_value()) point.note = Undefined(e);
         if (e.has_value() && e.has_ci_low() && e.has_ci_high()) {
           point.low = e.ci_low();
           point.high = e.ci_high();
@@ -110,7 +117,8 @@ std::string Chart(const Series& s, const std::string& title,
     }
     chart_lines.push_back(std::move(line));
   }
-  return svg::LineChart(title, s.by(), xs, labels, chart_lines, lines);
+  return svg::LineChart(title, s.by(), xs, labels, chart_lines, lines, /*width=*/900,
+                        /*height=*/300);
 }
 
 const Estimate& EmarOf(const SeriesCandidate& c) { return c.emar(); }
@@ -142,6 +150,43 @@ size_t Width(const std::string& s) {
   return n;
 }
 
+// Why each undefined quantity is undefined, one line per point, candidate and reason in point
+// order: "step 1500, lora-r8: EMAR, target Δ undefined: a score it depends on is undefined".
+std::vector<std::string> UndefinedNotes(const Series& s) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& where,
+                 std::vector<std::pair<const char*, const Estimate*>> quantities) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+    for (const auto& [what, e] : quantities) {
+      if (e->has_value()) continue;
+      auto it = std::find_if(by_reason.begin(), by_reason.end(),
+                             [&](const auto& r) { return r.first == e->undefined_reason(); });
+      if (it == by_reason.end()) {
+        by_reason.push_back({e->undefined_reason(), {what}});
+      } else {
+        it->second.push_back(what);
+      }
+    }
+    for (const auto& [reason, whats] : by_reason) {
+      out.push_back(absl::StrCat(where, ": ", absl::StrJoin(whats, ", "), " undefined",
+                                 reason.empty() ? "" : ": ", reason));
+    }
+  };
+  for (const auto& p : s.points()) {
+    const std::string point = absl::StrCat(s.by(), " ", p.value());
+    add(point, {{"base target score (T0)", &p.base_target()},
+                {"base benchmark score (B0)", &p.base_benchmark()}});
+    for (const auto& c : p.candidates()) {
+      add(absl::StrCat(point, ", ", c.name()), {{"EMAR", &c.emar()},
+                                                {"target score (T1)", &c.target()},
+                                                {"target Δ", &c.target_delta()},
+                                                {"benchmark score (B1)", &c.benchmark()},
+                                                {"benchmark Δ", &c.benchmark_delta()}});
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> Header(const Series& s) {
   return {s.by(), "candidate", "EMAR", "target Δ", "benchmark Δ", "gates", "job"};
 }
@@ -168,6 +213,7 @@ std::string SeriesToText(const Series& s) {
   };
   absl::StrAppend(&out, line(header));
   for (const Row& r : rows) absl::StrAppend(&out, line(r.cells));
+  for (const std::string& note : UndefinedNotes(s)) absl::StrAppend(&out, note, "\n");
   for (const auto& k : s.skipped()) {
     absl::StrAppend(&out, "skipped ", k.job_id(), ": ", k.reason(), "\n");
   }
@@ -190,6 +236,9 @@ std::string SeriesToMarkdown(const Series& s) {
     }
     absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
   }
+  const std::vector<std::string> notes = UndefinedNotes(s);
+  if (!notes.empty()) absl::StrAppend(&out, "\n");
+  for (const std::string& note : notes) absl::StrAppend(&out, "- ", note, "\n");
   if (s.skipped_size() > 0) {
     absl::StrAppend(&out, "\nSkipped:\n\n");
     for (const auto& k : s.skipped())
@@ -221,11 +270,18 @@ std::string SeriesToHtml(const Series& s) {
   for (const Row& r : Rows(s)) {
     absl::StrAppend(&out, "<tr>");
     for (const std::string& c : r.cells) {
-      absl::StrAppend(&out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", svg::Escape(c), "</td>");
+      absl::StrAppend(&out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", HtmlCell(c), "</td>");
     }
     absl::StrAppend(&out, "</tr>\n");
   }
   absl::StrAppend(&out, "</table>\n");
+  const std::vector<std::string> notes = UndefinedNotes(s);
+  if (!notes.empty()) {
+    absl::StrAppend(&out, "<ul class=\"undefined\">\n");
+    for (const std::string& note : notes)
+      absl::StrAppend(&out, "<li>", svg::Escape(note), "</li>\n");
+    absl::StrAppend(&out, "</ul>\n");
+  }
   if (s.skipped_size() > 0) {
     absl::StrAppend(&out, "<h2>Skipped</h2>\n<ul>\n");
     for (const auto& k : s.skipped()) {

@@ -9,15 +9,8 @@
 namespace emar::svg {
 namespace {
 
-constexpr double kCharWidth = 6.6;  // average width of a 12px sans-serif character
 constexpr double kFontSize = 12;
-
-double TextWidth(absl::string_view s) {
-  // UTF-8 continuation bytes take no width of their own.
-  int chars = 0;
-  for (char c : s) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return chars * kCharWidth;
-}
+constexpr double kLegendWidth = 215;  // a line chart's legend column, the same in every chart
 
 std::string Num(double v) { return absl::StrFormat("%.1f", v); }
 
@@ -25,6 +18,17 @@ std::string Text(double x, double y, absl::string_view text, absl::string_view a
                  absl::string_view extra = "") {
   return absl::StrCat("<text x=\"", Num(x), "\" y=\"", Num(y), "\" text-anchor=\"", anchor, "\"",
                       extra.empty() ? "" : " ", extra, ">", Escape(text), "</text>\n");
+}
+
+// Text cut to `max_width` pixels; when cut, the whole text is its tooltip.
+std::string FittedText(double x, double y, absl::string_view text, double max_width,
+                       absl::string_view anchor = "start", absl::string_view extra = "",
+                       double font_size = kFontSize) {
+  const std::string fitted = Elide(text, max_width, font_size);
+  if (fitted == text) return Text(x, y, text, anchor, extra);
+  return absl::StrCat("<text x=\"", Num(x), "\" y=\"", Num(y), "\" text-anchor=\"", anchor, "\"",
+                      extra.empty() ? "" : " ", extra, "><title>", Escape(text), "</title>",
+                      Escape(fitted), "</text>\n");
 }
 
 std::string LineEl(double x1, double y1, double x2, double y2, absl::string_view stroke,
@@ -35,12 +39,12 @@ std::string LineEl(double x1, double y1, double x2, double y2, absl::string_view
 }
 
 std::string Open(int width, int height, const std::string& title) {
-  return absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"", width,
-                      "\" height=\"", height, "\" viewBox=\"0 0 ", width, " ", height,
-                      "\" role=\"img\" aria-label=\"", Escape(title),
-                      "\" font-family=\"sans-serif\" font-size=\"", kFontSize, "\">\n<title>",
-                      Escape(title), "</title>\n",
-                      Text(0, 14, title, "start", "font-weight=\"bold\" font-size=\"13\""));
+  return absl::StrCat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"", width, "\" height=\"",
+      height, "\" viewBox=\"0 0 ", width, " ", height, "\" role=\"img\" aria-label=\"",
+      Escape(title), "\" font-family=\"sans-serif\" font-size=\"", kFontSize, "\">\n<title>",
+      Escape(title), "</title>\n",
+      FittedText(0, 14, title, width, "start", "font-weight=\"bold\" font-size=\"13\"", 14));
 }
 
 // [lo, hi] of everything to be drawn, or nullopt when there is nothing.
@@ -88,6 +92,36 @@ std::string Escape(absl::string_view text) {
     }
   }
   return out;
+}
+
+double TextWidth(absl::string_view text, double font_size) {
+  // Per-character widths in em, rounded up from DejaVu Sans (the widest of the usual sans-serif
+  // fonts; its digits are 0.64 em). UTF-8 continuation bytes take no width of their own.
+  double em = 0;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if ((u & 0xC0) == 0x80) continue;
+    if (absl::string_view(" .,:;'|!()[]{}iljtf-").find(c) != absl::string_view::npos) {
+      em += 0.38;
+    } else if ((c >= 'A' && c <= 'Z') || c == 'm' || c == 'w' || c == '_' || c == '%') {
+      em += 0.82;
+    } else {
+      em += 0.66;
+    }
+  }
+  return em * font_size;
+}
+
+std::string Elide(absl::string_view text, double max_width, double font_size) {
+  if (TextWidth(text, font_size) <= max_width) return std::string(text);
+  const double budget = max_width - TextWidth("…", font_size);
+  size_t end = 0;  // the longest prefix of whole UTF-8 characters within the budget
+  for (size_t i = 1; i <= text.size(); ++i) {
+    if (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (TextWidth(text.substr(0, i), font_size) > budget) break;
+    end = i;
+  }
+  return absl::StrCat(text.substr(0, end), "…");
 }
 
 double LinearScale::operator()(double v) const {
@@ -164,11 +198,11 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
   double label_width = 40, note_width = 40;
   for (const Whisker& w : rows) {
     label_width = std::max(label_width, TextWidth(w.label));
-    note_width = std::max(note_width, TextWidth(w.note));
+    if (w.value) note_width = std::max(note_width, TextWidth(w.note));
   }
-  label_width = std::min(label_width, width * 0.3) + 12;
-  note_width = std::min(note_width, width * 0.35) + 12;
-  const double left = label_width, right = width - note_width;
+  label_width = std::min(label_width, width * 0.3);
+  note_width = std::min(note_width, width * 0.35);
+  const double left = label_width + 12, right = width - note_width - 12;
   const int height = static_cast<int>(kTop + rows.size() * kRow + kBottom + 14 * lines.size());
   Extent e;
   for (const Whisker& w : rows) {
@@ -185,9 +219,14 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
   const double plot_bottom = kTop + rows.size() * kRow;
 
   std::string out = Open(width, height, title);
+  double last_end = -INFINITY;  // tick labels that would touch their neighbour are left out
   for (double t : ticks.values) {
     out += LineEl(x(t), kTop - 6, x(t), plot_bottom, "#e4e4e4");
-    out += Text(x(t), plot_bottom + 16, TickLabel(t, ticks.step), "middle", "fill=\"#444\"");
+    const std::string label = TickLabel(t, ticks.step);
+    const double w = TextWidth(label);
+    if (x(t) - w / 2 < last_end + 6) continue;
+    out += Text(x(t), plot_bottom + 16, label, "middle", "fill=\"#444\"");
+    last_end = x(t) + w / 2;
   }
   for (const RefLine& l : lines) {
     out += LineEl(x(l.at), kTop - 8, x(l.at), plot_bottom, l.color, 1.5, l.dashed);
@@ -195,15 +234,16 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
   // Reference-line labels under the axis, one row each (so they never overlap), each under its
   // line but kept inside the chart.
   for (size_t i = 0; i < lines.size(); ++i) {
-    const double w = TextWidth(lines[i].label);
+    const std::string label = Elide(lines[i].label, width - 4, 11);
+    const double w = TextWidth(label, 11);
     const double cx = std::clamp(x(lines[i].at), w / 2 + 2, width - w / 2 - 2);
-    out += Text(cx, plot_bottom + 30 + 14 * i, lines[i].label, "middle",
-                absl::StrCat("fill=\"", lines[i].color, "\" font-size=\"11\""));
+    out += FittedText(cx, plot_bottom + 30 + 14 * i, lines[i].label, width - 4, "middle",
+                      absl::StrCat("fill=\"", lines[i].color, "\" font-size=\"11\""), 11);
   }
   for (size_t i = 0; i < rows.size(); ++i) {
     const Whisker& w = rows[i];
     const double cy = kTop + i * kRow + kRow / 2;
-    out += Text(left - 8, cy + 4, w.label, "end");
+    out += FittedText(left - 8, cy + 4, w.label, label_width, "end");
     if (w.value && std::isfinite(*w.value)) {
       const char* color = Color(w.color);
       if (w.low && w.high) {
@@ -214,7 +254,11 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
       absl::StrAppend(&out, "<circle cx=\"", Num(x(*w.value)), "\" cy=\"", Num(cy),
                       "\" r=\"4.5\" fill=\"", color, "\"/>\n");
     }
-    out += Text(right + 10, cy + 4, w.note, "start", w.value ? "" : "fill=\"#a00\"");
+    if (w.value) {
+      out += FittedText(right + 10, cy + 4, w.note, note_width);
+    } else {  // nothing is drawn on this row, so its note may use the plot's width too
+      out += FittedText(left + 4, cy + 4, w.note, width - left - 8, "start", "fill=\"#a00\"");
+    }
   }
   out += "</svg>\n";
   return out;
@@ -224,21 +268,31 @@ std::string LineChart(const std::string& title, const std::string& x_title,
                       const std::vector<double>& xs, const std::vector<std::string>& x_labels,
                       const std::vector<Line>& lines, const std::vector<RefLine>& hlines, int width,
                       int height) {
-  constexpr double kTop = 30, kBottom = 46, kLeft = 58;
-  double legend_width = 60;
-  for (const Line& l : lines) legend_width = std::max(legend_width, TextWidth(l.name) + 24);
-  for (const RefLine& l : hlines) legend_width = std::max(legend_width, TextWidth(l.label) + 8);
-  legend_width = std::min(legend_width, width * 0.35);
+  constexpr double kTop = 30, kBottom = 46, kLeft = 58, kNoteRow = 14;
+  constexpr size_t kMaxNotes = 6;
+  const double legend_width = std::min(kLegendWidth, width * 0.4);
   const double left = kLeft, right = width - legend_width - 10;
   const double top = kTop, bottom = height - kBottom;
   Extent ye, xe;
   for (double v : xs) xe.Add(v);
+  // The notes of undefined points, listed under the chart.
+  std::vector<std::string> notes;
   for (const Line& l : lines) {
-    for (const LinePoint& p : l.points) {
+    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+      const LinePoint& p = l.points[i];
       ye.Add(p.value);
       ye.Add(p.low);
       ye.Add(p.high);
+      if (!p.value && !p.note.empty()) {
+        notes.push_back(absl::StrCat(l.name, " at ", x_title, " ",
+                                     i < x_labels.size() ? x_labels[i] : "", ": ", p.note));
+      }
     }
+  }
+  if (notes.size() > kMaxNotes) {
+    const size_t more = notes.size() - (kMaxNotes - 1);
+    notes.resize(kMaxNotes - 1);
+    notes.push_back(absl::StrCat("and ", more, " more points without a value (see the table)"));
   }
   for (const RefLine& l : hlines) ye.Add(l.at);
   if (ye.empty()) ye.lo = ye.hi = 0;
@@ -249,7 +303,8 @@ std::string LineChart(const std::string& title, const std::string& x_title,
   const double xpad = xe.hi > xe.lo ? 0 : 1;
   const LinearScale x{xe.lo - xpad, xe.hi + xpad, left + 16, right - 16};
 
-  std::string out = Open(width, height, title);
+  const double notes_height = notes.empty() ? 0 : kNoteRow * notes.size() + 8;
+  std::string out = Open(width, static_cast<int>(height + notes_height), title);
   for (double t : yt.values) {
     out += LineEl(left, y(t), right, y(t), "#e4e4e4");
     out += Text(left - 6, y(t) + 4, TickLabel(t, yt.step), "end", "fill=\"#444\"");
@@ -258,13 +313,15 @@ std::string LineChart(const std::string& title, const std::string& x_title,
   // x labels at the points, thinned so that neighbours do not overlap.
   double last_end = -INFINITY;
   for (size_t i = 0; i < xs.size() && i < x_labels.size(); ++i) {
-    const double w = TextWidth(x_labels[i]);
+    const std::string label = Elide(x_labels[i], 120);
+    const double w = TextWidth(label);
     if (x(xs[i]) - w / 2 < last_end + 6) continue;
     out += LineEl(x(xs[i]), bottom, x(xs[i]), bottom + 4, "#888");
-    out += Text(x(xs[i]), bottom + 17, x_labels[i], "middle", "fill=\"#444\"");
+    out += FittedText(x(xs[i]), bottom + 17, x_labels[i], 120, "middle", "fill=\"#444\"");
     last_end = x(xs[i]) + w / 2;
   }
-  out += Text((left + right) / 2, bottom + 36, x_title, "middle", "fill=\"#444\"");
+  out +=
+      FittedText((left + right) / 2, bottom + 36, x_title, right - left, "middle", "fill=\"#444\"");
   for (const RefLine& l : hlines) {
     out += LineEl(left, y(l.at), right, y(l.at), l.color, 1.5, l.dashed);
   }
@@ -274,7 +331,9 @@ std::string LineChart(const std::string& title, const std::string& x_title,
     for (size_t i = 0; i < l.points.size() && i < xs.size();) {
       size_t j = i;
       while (j < l.points.size() && j < xs.size() && l.points[j].low && l.points[j].high) ++j;
-      if (j > i) {
+      if (j == i + 1) {  // one point: a whisker instead of a band
+        out += LineEl(x(xs[i]), y(*l.points[i].low), x(xs[i]), y(*l.points[i].high), color, 6);
+      } else if (j > i) {
         std::string pts;
         for (size_t k = i; k < j; ++k) {
           absl::StrAppend(&pts, Num(x(xs[k])), ",", Num(y(*l.points[k].high)), " ");
@@ -282,12 +341,9 @@ std::string LineChart(const std::string& title, const std::string& x_title,
         for (size_t k = j; k-- > i;) {
           absl::StrAppend(&pts, Num(x(xs[k])), ",", Num(y(*l.points[k].low)), " ");
         }
-        if (j - i == 1) {  // one point: a whisker instead of a band
-          out += LineEl(x(xs[i]), y(*l.points[i].low), x(xs[i]), y(*l.points[i].high), color, 6);
-        } else {
-          absl::StrAppend(&out, "<polygon points=\"", pts, "\" fill=\"", color,
-                          "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n");
-        }
+        pts.pop_back();
+        absl::StrAppend(&out, "<polygon points=\"", pts, "\" fill=\"", color,
+                        "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n");
       }
       i = j + 1;
     }
@@ -317,15 +373,19 @@ std::string LineChart(const std::string& title, const std::string& x_title,
   double ly = top + 6;
   for (const Line& l : lines) {
     out += LineEl(right + 14, ly, right + 30, ly, Color(l.color), 3);
-    out += Text(right + 34, ly + 4, l.name);
+    out += FittedText(right + 34, ly + 4, l.name, width - right - 36);
     ly += 18;
   }
   std::vector<double> wanted;
   for (const RefLine& l : hlines) wanted.push_back(y(l.at) - 4);
   const std::vector<double> at = SpreadLabels(wanted, 14, ly + 8, bottom);
   for (size_t i = 0; i < hlines.size(); ++i) {
-    out += Text(right + 6, at[i] + 4, hlines[i].label, "start",
-                absl::StrCat("fill=\"", hlines[i].color, "\" font-size=\"11\""));
+    out += FittedText(right + 6, at[i] + 4, hlines[i].label, width - right - 8, "start",
+                      absl::StrCat("fill=\"", hlines[i].color, "\" font-size=\"11\""), 11);
+  }
+  for (size_t i = 0; i < notes.size(); ++i) {
+    out += FittedText(left, height + 10 + kNoteRow * i, notes[i], width - left - 4, "start",
+                      "fill=\"#a00\" font-size=\"11\"", 11);
   }
   out += "</svg>\n";
   return out;

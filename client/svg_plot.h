@@ -25,6 +25,13 @@ const char* Color(int i);
 // Text for XML content and attribute values: & < > " ' escaped, control characters dropped.
 std::string Escape(absl::string_view text);
 
+// The estimated width in pixels of `text` in the charts' 12px sans-serif (UTF-8 aware), and
+// `text` cut to at most `max_width` pixels with a trailing "…" when it is wider. The estimate
+// is a little generous for DejaVu Sans and Liberation Sans; the browser test measures the real
+// text (tests/report/report_browser_test.py).
+double TextWidth(absl::string_view text, double font_size = 12);
+std::string Elide(absl::string_view text, double max_width, double font_size = 12);
+
 // Maps [d0, d1] onto [r0, r1]; a degenerate domain maps to the middle of the range.
 struct LinearScale {
   double d0 = 0, d1 = 1, r0 = 0, r1 = 1;
@@ -56,8 +63,9 @@ struct RefLine {
   std::string color = "#555555";
 };
 
-// One row of a dot-and-whisker chart: a point estimate and its interval. Without a value the row
-// shows `note` (say, why it is undefined) and draws nothing.
+// One row of a dot-and-whisker chart: a point estimate and its interval, `note` right of the
+// plot. Without a value the row draws nothing and shows `note` (say, why it is undefined) across
+// the plot instead.
 struct Whisker {
   std::string label;
   std::optional<double> value, low, high;
@@ -70,9 +78,11 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
                          const std::vector<RefLine>& lines, int width = 720);
 
 // A line of a line chart: one point per x position (absent values break the line), with an
-// interval band where low and high are known.
+// interval band where low and high are known. A point without a value draws nothing; its `note`
+// (say, "undefined: T0 is 0") is listed under the chart with the line's name and the x label.
 struct LinePoint {
   std::optional<double> value, low, high;
+  std::string note;
 };
 struct Line {
   std::string name;
@@ -81,7 +91,9 @@ struct Line {
 };
 
 // Lines over x positions `xs` (numbers; pass 0, 1, 2, ... for categories) labelled `x_labels`,
-// a band per line, `hlines` across (thresholds, zero), a legend of the line names.
+// a band per line, `hlines` across (thresholds, zero), a legend of the line names and the
+// reference lines in a column of fixed width (so charts of one page line up), then the notes of
+// undefined points.
 std::string LineChart(const std::string& title, const std::string& x_title,
                       const std::vector<double>& xs, const std::vector<std::string>& x_labels,
                       const std::vector<Line>& lines, const std::vector<RefLine>& hlines,

@@ -15,7 +15,7 @@ PACKAGES=(
   python3-yaml python3-kubernetes  # tests/deploy/k8s: manifests parsed and checked offline
   python3-grpcio python3-protobuf python3-pytest  # client/python and its tests (tests/python)
   clang-format-14
-  chromium fonts-dejavu-core  # tests/python/test_report_browser.py renders the HTML reports
+  chromium fonts-dejavu-core  # tests/report/report_browser_test.py renders the HTML reports
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
 )
 # kubectl (for `kubectl kustomize`): Debian's kubernetes-client, unless some kubectl is already

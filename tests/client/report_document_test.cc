@@ -91,5 +91,47 @@ TEST(ReportDocumentTest, HtmlHasChartsOfTheReportsNumbersAndLoadsNothing) {
   EXPECT_THAT(md, Not(HasSubstr("<svg")));
 }
 
+TEST(ReportDocumentTest, UndefinedQuantitiesSayWhyAndDrawNothing) {
+  const emar::v1::Report r = TwoCandidates();
+  const std::string md = ReportToMarkdown(r);
+  EXPECT_THAT(md, HasSubstr("- benchmark Δ undefined: the base score is undefined\n"));
+  EXPECT_THAT(md, HasSubstr("- target base score (T0) undefined\n"));  // no reason given
+  const std::string html = ReportToHtml(r);
+  EXPECT_THAT(html, HasSubstr("<li>benchmark Δ undefined: the base score is undefined</li>"));
+  // The deltas chart: two target deltas drawn, the benchmark deltas noted across their rows.
+  const size_t deltas = html.find("aria-label=\"Gained on the target");
+  const std::string chart = html.substr(deltas, html.find("</svg>", deltas) - deltas);
+  size_t dots = 0;
+  for (size_t at = chart.find("<circle"); at != std::string::npos;
+       at = chart.find("<circle", at + 1))
+    ++dots;
+  EXPECT_EQ(dots, 2u);
+  EXPECT_THAT(chart, HasSubstr("fill=\"#a00\">undefined: the base score is undefined</text>"));
+}
+
+TEST(ReportDocumentTest, DeltaChartDrawsGateThresholdsWhereTheirBoundsAreCompared) {
+  emar::v1::Report r = TwoCandidates();
+  for (auto& c : *r.mutable_candidates()) {
+    auto* g = c.add_gates();
+    g->set_gate("max_benchmark_regression");
+    g->set_threshold(0.02);
+    g = c.add_gates();
+    g->set_gate("min_target_gain");
+    g->set_threshold(0.05);
+  }
+  const std::string html = ReportToHtml(r);
+  const size_t deltas = html.find("aria-label=\"Gained on the target");
+  ASSERT_NE(deltas, std::string::npos);
+  const std::string chart = html.substr(deltas, html.find("</svg>", deltas) - deltas);
+  EXPECT_THAT(chart, HasSubstr(">max_benchmark_regression -0.02</text>"));  // dB >= -x
+  EXPECT_THAT(chart, HasSubstr(">min_target_gain 0.05</text>"));            // dT >= +x
+  EXPECT_THAT(chart, HasSubstr(">no change</text>"));
+  // Each distinct threshold once, though both candidates carry it.
+  EXPECT_EQ(chart.find(">min_target_gain 0.05</text>"),
+            chart.rfind(">min_target_gain 0.05</text>"));
+  // Intervals in table cells stay on one line.
+  EXPECT_THAT(html, HasSubstr("<td><span class=\"ci\">[0.2500, 0.3500]</span></td>"));
+}
+
 }  // namespace
 }  // namespace emar

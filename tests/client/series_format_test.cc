@@ -11,6 +11,14 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
 emar::v1::Series TwoPoints() {
   emar::v1::Series s;
   s.set_by("step");
@@ -73,6 +81,64 @@ TEST(SeriesFormatTest, JsonHasTheIssuesShapeWithFalseGates) {
   EXPECT_THAT(json, HasSubstr("\"points\": ["));
   EXPECT_THAT(json, HasSubstr("\"target_delta\": {"));
   EXPECT_THAT(json, HasSubstr("\"gates_passed\": false"));
+}
+
+// A point where a candidate's target score is undefined: its EMAR and target delta are too.
+emar::v1::Series WithAnUndefinedPoint() {
+  emar::v1::Series s = TwoPoints();
+  auto* c = s.mutable_points(0)->add_candidates();
+  c->set_name("lora-r8");
+  c->mutable_target()->set_undefined_reason("every prediction was empty");
+  c->mutable_emar()->set_undefined_reason("a score it depends on is undefined");
+  c->mutable_target_delta()->set_undefined_reason("a score it depends on is undefined");
+  c->mutable_benchmark_delta()->set_value(-0.01);
+  auto* g = c->add_gates();
+  g->set_gate("min_emar");
+  g->set_threshold(0.1);
+  g = c->add_gates();
+  g->set_gate("min_target_gain");
+  g->set_threshold(0.02);
+  c->set_gates_passed(false);
+  return s;
+}
+
+TEST(SeriesFormatTest, UndefinedValuesSayWhyInEveryForm) {
+  const emar::v1::Series s = WithAnUndefinedPoint();
+  const std::string why =
+      "step 500, lora-r8: EMAR, target Δ undefined: a score it depends on is undefined";
+  const std::string root =
+      "step 500, lora-r8: target score (T1) undefined: every prediction was empty";
+  const std::string text = SeriesToText(s);
+  EXPECT_THAT(text, HasSubstr("500   lora-r8     undefined "));
+  EXPECT_THAT(text, HasSubstr(why + "\n"));
+  EXPECT_THAT(text, HasSubstr(root + "\n"));
+  const std::string md = SeriesToMarkdown(s);
+  EXPECT_THAT(md, HasSubstr("| 500 | lora-r8 | undefined | undefined | -0.0100 | FAIL |"));
+  EXPECT_THAT(md, HasSubstr("- " + why + "\n"));
+  const std::string html = SeriesToHtml(s);
+  EXPECT_THAT(html, HasSubstr("<li>" + why + "</li>"));
+  // The charts draw nothing for the point and note it under the EMAR and target delta charts.
+  EXPECT_EQ(Count(html, ">lora-r8 at step 500: undefined: a score it depends on is undefined<"),
+            2u);
+  // lora-r8's benchmark delta is defined: 3 dots (two of fine|tuned, one of lora-r8); the
+  // other charts have fine|tuned's two only.
+  EXPECT_EQ(Count(html, "<circle"), 2u + 2u + 3u);
+}
+
+TEST(SeriesFormatTest, HtmlDrawsEachGateThresholdWhereItsBoundIsCompared) {
+  const std::string html = SeriesToHtml(WithAnUndefinedPoint());
+  // min_emar: emar.ci_low >= x; min_target_gain: dT.ci_low >= x; max_benchmark_regression:
+  // dB.ci_low >= -x.
+  const size_t emar = html.find("aria-label=\"EMAR\""),
+               target = html.find("aria-label=\"Gained on the target"),
+               benchmark = html.find("aria-label=\"Forgotten on the benchmark");
+  ASSERT_TRUE(emar < target && target < benchmark && benchmark != std::string::npos);
+  EXPECT_LT(html.find(">min_emar 0.1</text>", emar), target);
+  EXPECT_GT(html.find(">min_target_gain 0.02</text>", target), target);
+  EXPECT_LT(html.find(">min_target_gain 0.02</text>", target), benchmark);
+  EXPECT_GT(html.find(">max_benchmark_regression -0.05</text>"), benchmark);
+  // Intervals in table cells stay on one line.
+  EXPECT_THAT(html, HasSubstr("<td>0.1300 <span class=\"ci\">[0.0900, 0.1700]</span></td>"));
 }
 
 }  // namespace

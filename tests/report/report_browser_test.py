@@ -1,0 +1,287 @@
+"""Issue 12: the HTML reports in a real browser. Debian's headless Chromium (chromium.py: the
+DevTools protocol on a pipe) renders the example job's report, a fixed five-checkpoint series
+(testdata/series.json: two candidates, an undefined EMAR, a failing gate at the last checkpoint)
+and a checkpoint-loop series from a live coordinator. Each page must:
+  - log nothing (no console message, no exception, no blocked load: the pages carry a
+    Content-Security-Policy that allows nothing from outside, so any attempt would be logged);
+  - draw no chart label over another or outside its chart, measured on the rendered text;
+  - give a screenshot that is not blank (decoded here, pixel by pixel);
+  - show the numbers of the same report or series in JSON, and draw its points where its
+    numbers say (read back through the chart's own tick labels).
+
+EMAR_SCREENSHOT_DIR=docs keeps the screenshots (how docs/report.png and docs/series.png are
+made). Run by ctest as report_browser_test.
+"""
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import png_image  # noqa: E402
+from chromium import Chromium  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "restaurant-sentiment" / "job.yaml"
+SERIES = Path(__file__).resolve().parent / "testdata" / "series.json"
+SVG = "{http://www.w3.org/2000/svg}"
+
+# Every <text> of every chart: its own box must stay inside the chart and off every other's.
+LABEL_PROBLEMS = r"""(() => {
+  const problems = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const chart = svg.getAttribute('aria-label');
+    const box = svg.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll('text')].map(t => ({
+      text: [...t.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join(''),
+      r: t.getBoundingClientRect()}));
+    for (const a of texts) {
+      if (a.r.left < box.left - 1 || a.r.right > box.right + 1 || a.r.top < box.top - 1 ||
+          a.r.bottom > box.bottom + 1) {
+        problems.push(`${chart}: "${a.text}" is outside the chart`);
+      }
+    }
+    for (let i = 0; i < texts.length; ++i) {
+      for (let j = i + 1; j < texts.length; ++j) {
+        const a = texts[i].r, b = texts[j].r;
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 &&
+            b.top < a.bottom - 0.5) {
+          problems.push(`${chart}: "${texts[i].text}" overlaps "${texts[j].text}"`);
+        }
+      }
+    }
+  }
+  return problems;
+})()"""
+
+
+def bin_dir() -> Path:
+    return Path(os.environ.get("EMAR_BIN_DIR", REPO / "build" / "bin"))
+
+
+def render_series_tool() -> Path:
+    return Path(os.environ.get("EMAR_RENDER_SERIES", REPO / "build" / "tests" / "render_series"))
+
+
+def run(*cmd, ok=(0,), timeout=300):
+    env = {k: v for k, v in os.environ.items() if k not in ("EMAR_SERVER", "EMAR_TOKEN")}
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
+                       env=env)
+    assert r.returncode in ok, f"{cmd}: exit {r.returncode}\n{r.stderr[-3000:]}"
+    return r.stdout
+
+
+def charts(html: str):
+    """Every chart of the page, parsed as XML (so each must be well-formed on its own)."""
+    return [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", html, re.S)]
+
+
+def assert_self_contained(html: str):
+    assert "<script" not in html
+    urls = set(re.findall(r"(?:https?|ftp)://[^\s\"'<>)]+", html))
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls
+    assert "default-src 'none'" in html
+
+
+class Page:
+    """A page as Chromium shows it."""
+
+    def __init__(self, png, dom, text, console, problems):
+        self.png = png  # a full-page screenshot
+        self.dom = dom  # the document's markup, as the browser holds it
+        self.text = text  # the text the page shows, spaces (non-breaking too) as spaces
+        self.console = console  # what it logged (Chromium.console)
+        self.problems = problems  # labels over others or outside their chart
+
+
+def in_browser(tmp_path, html: str, name: str, width: int, keep=False) -> Page:
+    """Loads the page; with `keep`, EMAR_SCREENSHOT_DIR gets its screenshot as NAME.png."""
+    path = tmp_path / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    with Chromium() as browser:
+        browser.open(path.as_uri(), width)
+        page = Page(png=browser.screenshot(width),
+                    dom=browser.evaluate("document.documentElement.outerHTML"),
+                    text=browser.evaluate("document.body.textContent").replace("\xa0", " "),
+                    console=browser.console(), problems=browser.evaluate(LABEL_PROBLEMS))
+    if keep and os.environ.get("EMAR_SCREENSHOT_DIR"):
+        Path(os.environ["EMAR_SCREENSHOT_DIR"], f"{name}.png").write_bytes(page.png)
+    return page
+
+
+def assert_not_blank(png: bytes):
+    width, height, pixels = png_image.pixels(png)
+    assert width >= 800 and height >= 600, (width, height)
+    inked = sum(1 for p in pixels if p != (255, 255, 255)) / len(pixels)
+    assert inked > 0.01, f"only {inked:.2%} of the screenshot is not white"
+    colours = set(pixels)
+    assert len(colours) > 20, f"{len(colours)} colours: a blank or one-colour page"
+    # The charts' palette (Okabe-Ito orange, the first candidate's colour) is on the page.
+    assert any(abs(r - 0xE6) < 12 and abs(g - 0x9F) < 12 and b < 20 for r, g, b in colours)
+
+
+def interval(e, signed=False):
+    value = f"{e['value']:+.4f}" if signed else f"{e['value']:.4f}"
+    return f"{value} [{e['ci_low']:.4f}, {e['ci_high']:.4f}]"
+
+
+def axis(svg, horizontal: bool):
+    """The chart's value axis, read back from its tick labels: value -> pixel."""
+    ticks = []
+    for t in svg.iter(f"{SVG}text"):
+        if t.get("fill") != "#444" or not re.fullmatch(r"-?\d+(\.\d+)?", t.text or ""):
+            continue
+        anchor = t.get("text-anchor")
+        if horizontal and anchor == "middle":
+            ticks.append((float(t.text), float(t.get("x"))))
+        elif not horizontal and anchor == "end":
+            ticks.append((float(t.text), float(t.get("y")) - 4))
+    assert len(ticks) >= 2, ET.tostring(svg)[:500]
+    (v0, p0), (v1, p1) = ticks[0], ticks[-1]
+    return lambda v: p0 + (v - v0) * (p1 - p0) / (v1 - v0)
+
+
+def test_the_console_check_catches_blocked_loads_and_errors(tmp_path):
+    """The detector itself: a blocked load and a blocked script are logged, and so is an error
+    from a script that ran."""
+    blocked = ('<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+               'content="default-src \'none\'"></head><body><p>x</p>'
+               '<img src="http://192.0.2.1/x.png"><script>console.log("ran")</script>'
+               '</body></html>')
+    console = in_browser(tmp_path, blocked, "blocked", 800).console
+    assert any("192.0.2.1" in line for line in console), console
+    assert any("inline script" in line for line in console), console
+    ran = '<!DOCTYPE html><html><body><script>console.error("boom")</script></body></html>'
+    assert in_browser(tmp_path, ran, "ran", 800).console == ["console.error: boom"]
+
+
+def test_the_label_check_catches_overlapping_labels(tmp_path):
+    html = ('<!DOCTYPE html><html><body><svg xmlns="http://www.w3.org/2000/svg" class="chart" '
+            'width="200" height="50" aria-label="t"><text x="10" y="20">first label</text>'
+            '<text x="30" y="24">second</text><text x="190" y="40">outside</text></svg>'
+            '</body></html>')
+    problems = in_browser(tmp_path, html, "overlap", 800).problems
+    assert 't: "first label" overlaps "second"' in problems
+    assert 't: "outside" is outside the chart' in problems
+
+
+def test_example_report_in_chromium(tmp_path):
+    html = run(bin_dir() / "emarctl", "run", EXAMPLE, "--format", "html", "--progress", "off")
+    report = json.loads(run(bin_dir() / "emarctl", "run", EXAMPLE, "--format", "json",
+                            "--progress", "off"))
+    assert_self_contained(html)
+    svgs = charts(html)
+    assert len(svgs) == 4  # EMAR, the deltas, then the candidate's T0 T1 and B0 B1
+    page = in_browser(tmp_path, html, "report", 1280, keep=True)
+    assert page.console == [], "\n".join(page.console)
+    assert page.problems == [], "\n".join(page.problems)
+    assert_not_blank(page.png)
+    shown = page.text
+
+    c = report["candidates"][0]
+    for estimate in (c["emar"], c["target"]["base"], c["target"]["candidate"],
+                     c["benchmark"]["base"], c["benchmark"]["candidate"]):
+        assert interval(estimate) in shown, interval(estimate)
+    for which in ("target", "benchmark"):
+        delta = c[which]["delta"]
+        assert f"{interval(delta, signed=True)}  p={delta['p_value']:.3g}" in shown
+    for g in c["gates"]:
+        at = -g["threshold"] if g["gate"] == "max_benchmark_regression" else g["threshold"]
+        assert f"{g['gate']} {at:g}" in shown
+    for i in report["provenance"]["inputs"]:
+        assert i["sha256"] in shown
+
+    # The points sit where the report's numbers are, on each chart's own axis (within a pixel).
+    emar_chart, delta_chart, target_chart, benchmark_chart = svgs
+    dots = lambda svg: [float(e.get("cx")) for e in svg.iter(f"{SVG}circle")]  # noqa: E731
+    x = axis(emar_chart, horizontal=True)
+    assert dots(emar_chart) == pytest.approx([x(c["emar"]["value"])], abs=1)
+    x = axis(delta_chart, horizontal=True)
+    assert dots(delta_chart) == pytest.approx(
+        [x(c["target"]["delta"]["value"]), x(c["benchmark"]["delta"]["value"])], abs=1)
+    for svg, which in ((target_chart, "target"), (benchmark_chart, "benchmark")):
+        x = axis(svg, horizontal=True)
+        assert dots(svg) == pytest.approx(
+            [x(c[which]["base"]["value"]), x(c[which]["candidate"]["value"])], abs=1)
+
+
+def check_series_page(tmp_path, html: str, series: dict, name: str, keep=False):
+    """What every series page must satisfy, whatever the series; returns (svgs, page)."""
+    assert_self_contained(html)
+    svgs = charts(html)
+    assert len(svgs) == 3  # EMAR, target delta, benchmark delta
+    page = in_browser(tmp_path, html, name, 1280, keep)
+    assert page.console == [], "\n".join(page.console)
+    assert page.problems == [], "\n".join(page.problems)
+    assert_not_blank(page.png)
+    for point in series["points"]:
+        assert point["job_id"] in page.text
+        for c in point["candidates"]:
+            for key, signed in (("emar", False), ("target_delta", True),
+                                ("benchmark_delta", True)):
+                e = c[key]
+                text = (interval(e, signed) if "value" in e
+                        else f"undefined: {e['undefined_reason']}")
+                assert text in page.text, (point["value"], c["name"], key, text)
+    # Every defined value is a dot at its own height on its chart's axis.
+    for svg, key in zip(svgs, ("emar", "target_delta", "benchmark_delta")):
+        y = axis(svg, horizontal=False)
+        drawn = sorted(float(e.get("cy")) for e in svg.iter(f"{SVG}circle"))
+        wanted = sorted(y(c[key]["value"]) for p in series["points"] for c in p["candidates"]
+                        if "value" in c[key])
+        assert drawn == pytest.approx(wanted, abs=1), key
+    return svgs, page
+
+
+def test_series_fixture_in_chromium(tmp_path):
+    series = json.loads(SERIES.read_text())
+    html = run(render_series_tool(), "html", SERIES)
+    svgs, page = check_series_page(tmp_path, html, series, "series", keep=True)
+    emar_chart, target_chart, benchmark_chart = svgs
+    # The undefined point draws nothing, breaks lora-r8's line and is noted under the charts.
+    note = "lora-r8 at step 1500: undefined: a score it depends on is undefined"
+    assert note in ET.tostring(emar_chart, encoding="unicode")
+    assert note in ET.tostring(target_chart, encoding="unicode")
+    paths = [p.get("d") for p in emar_chart.iter(f"{SVG}path")]
+    assert sorted(d.count("M") for d in paths) == [1, 2]
+    # The gate thresholds: min_emar at +x, max_benchmark_regression at -x.
+    assert "min_emar 0.05" in ET.tostring(emar_chart, encoding="unicode")
+    assert "max_benchmark_regression -0.05" in ET.tostring(benchmark_chart, encoding="unicode")
+    # The last checkpoint's failing gate is marked in the table.
+    rows = re.findall(r"<tr><td>2500</td><td>([^<]*)</td>(.*?)</tr>", page.dom)
+    assert [(name, '<td class="fail">FAIL</td>' in cells) for name, cells in rows] == [
+        ("lora-r16", True), ("lora-r8", False)]
+    assert "step 1500, lora-r8: target score (T1) undefined: every one of the 600 predictions " \
+        "was empty" in page.text
+    assert "job-3000c0ffee5a: running (12 of 16 shards done)" in page.text
+
+
+def test_checkpoint_loop_series_in_chromium(tmp_path):
+    """emarctl series --format html against a live coordinator fed by examples/checkpoint-loop."""
+    spec = importlib.util.spec_from_file_location("emar_test_service",
+                                                  REPO / "tests" / "python" / "conftest.py")
+    services = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(services)
+    service = services.Service(tmp_path / "service")
+    try:
+        service.start_coordinator()
+        service.start_worker()
+        run(sys.executable, REPO / "examples" / "checkpoint-loop" / "checkpoint_loop.py",
+            "--server", service.address, "--run", "browser", "--work-dir", tmp_path / "work",
+            timeout=600)
+        args = (bin_dir() / "emarctl", "series", "--label", "run=browser", "--by", "step",
+                "--server", service.address)
+        html = run(*args, "--format", "html")
+        series = json.loads(run(*args, "--format", "json"))
+    finally:
+        service.stop()
+    assert [p["value"] for p in series["points"]] == ["500", "1000", "1500", "2000"]
+    _, page = check_series_page(tmp_path, html, series, "checkpoint-loop")
+    assert "max_benchmark_regression -0.05" in page.text
+    assert page.dom.count('<td class="fail">FAIL</td>') == 1  # the last checkpoint's gate
