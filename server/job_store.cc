@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -87,13 +88,53 @@ std::vector<std::string> BlobsOf(const emar::v1::CreateJobRequest& request,
   return std::vector<std::string>(shas.begin(), shas.end());
 }
 
-// A prepared statement that finalizes itself.
+}  // namespace
+
+// Statements of the hot path (storing a shard's result, the group commit's savepoints), prepared
+// once per connection and reused: compiling them for every write cost about as much as the rest
+// of the write. Keyed by the address of their SQL literal; used under JobStore::mu_.
+class StmtCache {
+ public:
+  ~StmtCache() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  }
+  // The statement for `sql` (a string literal), prepared on first use; rc as sqlite3_prepare.
+  sqlite3_stmt* Get(sqlite3* db, const char* sql, int* rc) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) {
+      *rc = SQLITE_OK;
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    *rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (*rc == SQLITE_OK) stmts_[sql] = stmt;
+    return stmt;
+  }
+
+ private:
+  absl::flat_hash_map<const char*, sqlite3_stmt*> stmts_;
+};
+
+namespace {
+
+// A prepared statement that finalizes itself, or, taken from a StmtCache, is reset for its next
+// use.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(sqlite3* db, const char* sql, StmtCache& cache) : db_(db), cached_(true) {
+    stmt_ = cache.Get(db, sql, &rc_);
+  }
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   absl::Status status() const {
     if (rc_ == SQLITE_OK) return absl::OkStatus();
     return absl::InternalError(absl::StrCat("sqlite prepare: ", sqlite3_errmsg(db_)));
@@ -138,6 +179,7 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+  bool cached_ = false;
 };
 
 template <typename Msg>
@@ -170,7 +212,12 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
   return store;
 }
 
-JobStore::~JobStore() { sqlite3_close(db_); }
+JobStore::JobStore(sqlite3* db) : db_(db), stmts_(std::make_unique<StmtCache>()) {}
+
+JobStore::~JobStore() {
+  stmts_.reset();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
 
 absl::Status JobStore::Exec(const char* sql) {
   char* err = nullptr;
@@ -220,10 +267,10 @@ void JobStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
   }
   for (PendingWrite* p : batch) {
     // A savepoint per write: a failing write (say, a duplicate request id) undoes only itself.
-    absl::Status s = Exec("SAVEPOINT w");
+    absl::Status s = Stmt(db_, "SAVEPOINT w", *stmts_).Run();
     if (s.ok()) s = (*p->body)();
-    if (!s.ok()) Exec("ROLLBACK TO w").IgnoreError();
-    Exec("RELEASE w").IgnoreError();
+    if (!s.ok()) Stmt(db_, "ROLLBACK TO w", *stmts_).Run().IgnoreError();
+    Stmt(db_, "RELEASE w", *stmts_).Run().IgnoreError();
     p->result = s;
   }
   if (absl::Status committed = Exec("COMMIT"); !committed.ok()) {
@@ -537,12 +584,13 @@ absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int3
   bool fresh = false;
   const std::string serialized = result.SerializeAsString();  // outside the connection's lock
   RETURN_IF_ERROR(Write([&]() -> absl::Status {
-    Stmt mark(db_, "UPDATE shards SET done = 1 WHERE job_id = ? AND shard_id = ? AND done = 0");
+    Stmt mark(db_, "UPDATE shards SET done = 1 WHERE job_id = ? AND shard_id = ? AND done = 0",
+              *stmts_);
     RETURN_IF_ERROR(mark.status());
     mark.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id));
     RETURN_IF_ERROR(mark.Run());
     if (sqlite3_changes(db_) == 0) return absl::OkStatus();
-    Stmt ins(db_, "INSERT INTO shard_results(job_id, shard_id, result) VALUES(?,?,?)");
+    Stmt ins(db_, "INSERT INTO shard_results(job_id, shard_id, result) VALUES(?,?,?)", *stmts_);
     RETURN_IF_ERROR(ins.status());
     ins.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id)).BindBlob(3, serialized);
     RETURN_IF_ERROR(ins.Run());
@@ -551,7 +599,8 @@ absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int3
     Stmt cache(db_,
                "INSERT OR IGNORE INTO score_cache(key, job_id, shard_id) SELECT cache_key, "
                "job_id, shard_id FROM shards WHERE job_id = ? AND shard_id = ? AND cache_key "
-               "IS NOT NULL");
+               "IS NOT NULL",
+               *stmts_);
     RETURN_IF_ERROR(cache.status());
     cache.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id));
     return cache.Run();

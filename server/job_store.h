@@ -31,6 +31,8 @@ struct sqlite3;
 
 namespace emar {
 
+class StmtCache;  // job_store.cc
+
 struct StoredShard {
   emar::v1::ShardTask task;  // without lease fields
   int64_t rows = 0;
@@ -123,7 +125,7 @@ class JobStore {
  private:
   struct PendingWrite;
 
-  explicit JobStore(sqlite3* db) : db_(db) {}
+  explicit JobStore(sqlite3* db);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds columns and tables of newer versions to an older store (job_blobs is backfilled).
   absl::Status Migrate();
@@ -143,6 +145,7 @@ class JobStore {
 
   absl::Mutex mu_;  // the connection
   sqlite3* const db_;
+  std::unique_ptr<StmtCache> stmts_ ABSL_PT_GUARDED_BY(mu_);
 
   absl::Mutex queue_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
