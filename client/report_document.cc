@@ -222,21 +222,12 @@ svg::Whisker Row(std::string label, const Estimate& e, int color, bool signed_va
   return w;
 }
 
-// The distinct thresholds of `gate` across candidates, as reference lines at sign * threshold.
-std::vector<svg::RefLine> GateLines(const Report& r, const std::string& gate, double sign) {
-  std::vector<svg::RefLine> out;
+std::vector<const emar::v1::GateResult*> AllGates(const Report& r) {
+  std::vector<const emar::v1::GateResult*> gates;
   for (const auto& c : r.candidates()) {
-    for (const auto& g : c.gates()) {
-      if (g.gate() != gate) continue;
-      const double at = sign * g.threshold();
-      if (std::any_of(out.begin(), out.end(), [&](const auto& l) { return l.at == at; })) continue;
-      out.push_back({.at = at,
-                     .label = absl::StrFormat("%s %g", gate, at),
-                     .dashed = true,
-                     .color = "#B00020"});
-    }
+    for (const auto& g : c.gates()) gates.push_back(&g);
   }
-  return out;
+  return gates;
 }
 
 int ColorOf(const Report& r, const CandidateReport& c) {
@@ -255,11 +246,12 @@ void Charts(const Report& r, std::string* out) {
     deltas.push_back(Row(absl::StrCat(c->name(), " · benchmark Δ"), c->benchmark().delta(),
                          ColorOf(r, *c), true));
   }
-  std::vector<svg::RefLine> emar_lines = GateLines(r, "min_emar", 1);
+  std::vector<svg::RefLine> emar_lines = GateThresholdLines(AllGates(r), "min_emar");
   std::vector<svg::RefLine> delta_lines = {
       {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
-  for (auto& l : GateLines(r, "min_target_gain", 1)) delta_lines.push_back(l);
-  for (auto& l : GateLines(r, "max_benchmark_regression", -1)) delta_lines.push_back(l);
+  for (auto& l : GateThresholdLines(AllGates(r), "min_target_gain")) delta_lines.push_back(l);
+  for (auto& l : GateThresholdLines(AllGates(r), "max_benchmark_regression"))
+    delta_lines.push_back(l);
   absl::StrAppend(
       out, "<div class=\"charts\">\n",
       svg::WhiskerChart("EMAR by candidate (interval, gate threshold)", emar, emar_lines),
@@ -320,6 +312,23 @@ std::string HtmlCell(const std::string& text) {
     at = close + 1;
   }
   absl::StrAppend(&out, Html(text.substr(at)));
+  return out;
+}
+
+std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::GateResult*>& gates,
+                                             const std::string& gate) {
+  // Where the gate compares: max_benchmark_regression bounds the benchmark delta at -threshold.
+  const double sign = gate == "max_benchmark_regression" ? -1 : 1;
+  std::vector<svg::RefLine> out;
+  for (const emar::v1::GateResult* g : gates) {
+    if (g->gate() != gate) continue;
+    const double at = sign * g->threshold();
+    if (std::any_of(out.begin(), out.end(), [&](const auto& l) { return l.at == at; })) continue;
+    out.push_back({.at = at,
+                   .label = absl::StrFormat("%s %g", gate, at),
+                   .dashed = true,
+                   .color = "#B00020"});
+  }
   return out;
 }
 

@@ -8,7 +8,9 @@
 #define EMAR_CLIENT_REPORT_DOCUMENT_H_
 
 #include <string>
+#include <vector>
 
+#include "client/svg_plot.h"
 #include "emar/v1/report.pb.h"
 
 namespace emar {
@@ -18,6 +20,11 @@ std::string ReportToHtml(const emar::v1::Report& report);
 // A self-contained page's start, up to and including <body>: charset, a Content-Security-Policy
 // that lets it load nothing from anywhere, the reports' inline style, the escaped title.
 std::string HtmlPageHead(const std::string& title);
+// Reference lines for a chart: the distinct thresholds of `gate` among `gates`, where the gate
+// compares (max_benchmark_regression at -threshold on the benchmark delta, the others at
+// +threshold), labelled "GATE VALUE".
+std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::GateResult*>& gates,
+                                             const std::string& gate);
 // A table cell's text, escaped, with each bracketed interval ("[0.1839, 0.2482]") kept on one
 // line when the cell wraps.
 std::string HtmlCell(const std::string& text);

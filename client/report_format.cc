@@ -58,6 +58,15 @@ std::string JobToJson(const emar::v1::Job& job, bool one_line) {
   return MessageToJson(job, one_line);
 }
 
+std::string LabelsText(const google::protobuf::Map<std::string, std::string>& labels,
+                       absl::string_view separator) {
+  std::vector<std::pair<std::string, std::string>> sorted(labels.begin(), labels.end());
+  std::sort(sorted.begin(), sorted.end());  // map order is unspecified
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : sorted) parts.push_back(absl::StrCat(k, "=", v));
+  return absl::StrJoin(parts, separator);
+}
+
 std::string JobToText(const emar::v1::Job& job) {
   std::string state = emar::v1::JobState_Name(job.state());
   if (state.rfind("JOB_STATE_", 0) == 0) state = state.substr(10);
@@ -69,14 +78,7 @@ std::string JobToText(const emar::v1::Job& job) {
     absl::StrAppend(&out, "  (", job.progress().shards_reused(), " shards, ",
                     job.progress().examples_reused(), " examples reused)");
   }
-  if (!job.labels().empty()) {
-    std::vector<std::pair<std::string, std::string>> labels(job.labels().begin(),
-                                                            job.labels().end());
-    std::sort(labels.begin(), labels.end());
-    std::vector<std::string> parts;
-    for (const auto& [k, v] : labels) parts.push_back(absl::StrCat(k, "=", v));
-    absl::StrAppend(&out, "  ", absl::StrJoin(parts, ","));
-  }
+  if (!job.labels().empty()) absl::StrAppend(&out, "  ", LabelsText(job.labels(), ","));
   if (!job.error().empty()) absl::StrAppend(&out, "\n  error: ", job.error());
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "emar/v1/job.pb.h"
 #include "emar/v1/report.pb.h"
 
@@ -14,6 +15,9 @@ std::string ReportToJson(const emar::v1::Report& report);
 std::string ReportToText(const emar::v1::Report& report);
 std::string JobToJson(const emar::v1::Job& job, bool one_line = false);
 std::string JobToText(const emar::v1::Job& job);
+// Labels as "k=v" pairs in key order, joined by `separator` ("run=exp-42, step=500").
+std::string LabelsText(const google::protobuf::Map<std::string, std::string>& labels,
+                       absl::string_view separator);
 // Any message as JSON: indented, or on one line (for streams of events, one per line).
 std::string MessageToJson(const google::protobuf::Message& message, bool one_line = false);
 

@@ -43,13 +43,7 @@ std::string Gates(const SeriesCandidate& c) {
   return c.gates_passed() ? "pass" : "FAIL";
 }
 
-std::string Filter(const Series& s) {
-  std::vector<std::pair<std::string, std::string>> labels(s.labels().begin(), s.labels().end());
-  std::sort(labels.begin(), labels.end());
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : labels) parts.push_back(absl::StrCat(k, "=", v));
-  return absl::StrJoin(parts, ", ");
-}
+std::string Filter(const Series& s) { return LabelsText(s.labels(), ", "); }
 
 // Candidate names in order of first appearance across the points.
 std::vector<std::string> CandidateNames(const Series& s) {
@@ -64,25 +58,14 @@ std::vector<std::string> CandidateNames(const Series& s) {
   return names;
 }
 
-// The distinct thresholds of `gate` in the series, as reference lines at sign * threshold.
-std::vector<svg::RefLine> GateLines(const Series& s, const std::string& gate, double sign) {
-  std::vector<svg::RefLine> out;
+std::vector<const emar::v1::GateResult*> AllGates(const Series& s) {
+  std::vector<const emar::v1::GateResult*> gates;
   for (const auto& p : s.points()) {
     for (const auto& c : p.candidates()) {
-      for (const auto& g : c.gates()) {
-        if (g.gate() != gate) continue;
-        const double at = sign * g.threshold();
-        if (std::any_of(out.begin(), out.end(), [&](const auto& l) { return l.at == at; })) {
-          continue;
-        }
-        out.push_back({.at = at,
-                       .label = absl::StrFormat("%s %g", gate, at),
-                       .dashed = true,
-                       .color = "#B00020"});
-      }
+      for (const auto& g : c.gates()) gates.push_back(&g);
     }
   }
-  return out;
+  return gates;
 }
 
 // One chart of `which` (an Estimate of each candidate) across the points.
@@ -258,10 +241,11 @@ std::string SeriesToHtml(const Series& s) {
   std::vector<svg::RefLine> zero = {
       {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
   std::vector<svg::RefLine> target_lines = zero, benchmark_lines = zero;
-  for (auto& l : GateLines(s, "min_target_gain", 1)) target_lines.push_back(l);
-  for (auto& l : GateLines(s, "max_benchmark_regression", -1)) benchmark_lines.push_back(l);
+  for (auto& l : GateThresholdLines(AllGates(s), "min_target_gain")) target_lines.push_back(l);
+  for (auto& l : GateThresholdLines(AllGates(s), "max_benchmark_regression"))
+    benchmark_lines.push_back(l);
   absl::StrAppend(
-      &out, Chart(s, "EMAR", &EmarOf, GateLines(s, "min_emar", 1)),
+      &out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(AllGates(s), "min_emar")),
       Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf, target_lines),
       Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf, benchmark_lines),
       "</div>\n<table>\n<tr>");
