@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/count_matches.h"
 
 namespace emar {
 namespace {
@@ -77,10 +78,8 @@ TEST(ReportDocumentTest, HtmlHasChartsOfTheReportsNumbersAndLoadsNothing) {
   EXPECT_THAT(html, HasSubstr("Content-Security-Policy"));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("http://www.w3.org/1999")));  // no external stylesheet etc.
-  size_t charts = 0;
-  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
-    ++charts;
-  EXPECT_EQ(charts, 2u + 2u * 2u);  // EMAR and deltas, then T0 T1 and B0 B1 per candidate
+  EXPECT_EQ(Count(html, "<svg"),
+            2u + 2u * 2u);  // EMAR and deltas, then T0 T1 and B0 B1 per candidate
   EXPECT_THAT(html, HasSubstr(">0.3000 [0.2500, 0.3500]</text>"));  // best's EMAR, as drawn
   EXPECT_THAT(html, HasSubstr(">min_emar 0.2</text>"));             // the gate's threshold
   EXPECT_THAT(html, HasSubstr(">undefined: the base score is undefined</text>"));

@@ -4,20 +4,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/count_matches.h"
 
 namespace emar {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + 1))
-    ++n;
-  return n;
-}
 
 emar::v1::Series TwoPoints() {
   emar::v1::Series s;
@@ -67,10 +60,7 @@ TEST(SeriesFormatTest, HtmlIsSelfContainedEscapedAndCharted) {
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("exp<1>")));
   EXPECT_THAT(html, HasSubstr("run=exp&lt;1&gt;"));
-  size_t charts = 0;
-  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
-    ++charts;
-  EXPECT_EQ(charts, 3u);
+  EXPECT_EQ(Count(html, "<svg"), 3u);
   EXPECT_THAT(html, HasSubstr("max_benchmark_regression -0.05"));  // the threshold, at -x
   EXPECT_THAT(html, HasSubstr("<td class=\"fail\">FAIL</td>"));
 }

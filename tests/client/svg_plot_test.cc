@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
+#include "tests/client/count_matches.h"
 
 namespace emar::svg {
 namespace {
@@ -188,14 +189,6 @@ void ExpectLabelsApart(const std::string& svg) {
           << "\"" << a.text << "\" overlaps \"" << b.text << "\"";
     }
   }
-}
-
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + 1))
-    ++n;
-  return n;
 }
 
 TEST(SvgPlotTest, TheCheckersAboveCatchOverlapsAndBadMarkup) {

@@ -65,10 +65,7 @@ TEST(ClusterChurnTest, ScaleKillAndRollingRestartDuringOneJobLeaveTheReportUncha
   CommandResult distributed = cluster->Emarctl({"report", id, "--format", "json"});
   ASSERT_TRUE(distributed.exit.Exited(0)) << distributed.err;
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(distributed.out));
-  CommandResult embedded =
-      RunEmarctl({"run", job.job_file, "--format", "json"}, absl::Seconds(120));
-  ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.err;
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report local, ParseReportJson(embedded.out));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report local, EmbeddedRunReport(job.job_file));
   EXPECT_EQ(DiffIgnoringJobId(report, local), "");
 }
 

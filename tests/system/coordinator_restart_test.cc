@@ -102,10 +102,7 @@ TEST(CoordinatorRestartTest, KilledMidJobAndRestartedOnTheSameAddressTheJobResum
   ASSERT_TRUE(report_out.exit.Exited(0)) << report_out.err;
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(report_out.out));
 
-  CommandResult embedded =
-      RunEmarctl({"run", gen.job_file, "--format", "json"}, absl::Seconds(120));
-  ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.err;
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, ParseReportJson(embedded.out));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, EmbeddedRunReport(gen.job_file));
   EXPECT_EQ(DiffIgnoringJobId(report, undisturbed), "");
 }
 

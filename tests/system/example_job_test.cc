@@ -140,9 +140,7 @@ TEST_F(ExampleJobTest, DistributedReportMatchesIndependentScoresAndEmbeddedRun) 
   EXPECT_FALSE(report.provenance().version().empty());
 
   // The embedded default runs the same code in one process and must print the same report.
-  CommandResult embedded = RunEmarctl({"run", kExampleJob, "--format", "json"}, absl::Seconds(90));
-  ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.exit.ToString() << ": " << embedded.err;
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report local, ParseReportJson(embedded.out));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report local, EmbeddedRunReport(kExampleJob, absl::Seconds(90)));
   EXPECT_NE(local.job_id(), report.job_id());
   EXPECT_EQ(DiffIgnoringJobId(report, local), "");
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "tests/system/report_json.h"
 
 namespace emar::testing {
 
@@ -15,6 +16,16 @@ CommandResult RunEmarctl(const std::vector<std::string>& args, absl::Duration ti
   std::vector<std::string> argv = {BinPath("emarctl")};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, timeout);
+}
+
+absl::StatusOr<emar::v1::Report> EmbeddedRunReport(const std::string& job_file,
+                                                   absl::Duration timeout) {
+  CommandResult r = RunEmarctl({"run", job_file, "--format", "json"}, timeout);
+  if (!r.exit.Exited(0)) {
+    return absl::InternalError(
+        absl::StrCat("emarctl run ", job_file, ": ", r.exit.ToString(), ": ", r.err));
+  }
+  return ParseReportJson(r.out);
 }
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const ClusterOptions& options) {

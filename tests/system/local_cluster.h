@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "emar/v1/report.pb.h"
 #include "tests/system/process.h"
 
 namespace emar::testing {
@@ -26,6 +27,11 @@ std::string BinPath(const std::string& name);
 // Runs emarctl with `args` (no --server added).
 CommandResult RunEmarctl(const std::vector<std::string>& args,
                          absl::Duration timeout = absl::Seconds(60));
+
+// The report of `emarctl run JOB_FILE --format json` (the embedded default, an undisturbed run
+// to compare a service's report with); an error with emarctl's exit and stderr when it fails.
+absl::StatusOr<emar::v1::Report> EmbeddedRunReport(const std::string& job_file,
+                                                   absl::Duration timeout = absl::Seconds(120));
 
 struct ClusterOptions {
   int workers = 2;

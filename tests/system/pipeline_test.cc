@@ -88,10 +88,7 @@ TEST(PipelineTest, SubmitWaitRidesOutACoordinatorCrashAndRestart) {
   EXPECT_TRUE(exit.Exited(0)) << exit.ToString() << ": " << waiting->ReadStderr()
                               << cluster->Logs();
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(waiting->ReadStdout()));
-  CommandResult embedded =
-      RunEmarctl({"run", gen.job_file, "--format", "json"}, absl::Seconds(120));
-  ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.err;
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, ParseReportJson(embedded.out));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, EmbeddedRunReport(gen.job_file));
   EXPECT_EQ(DiffIgnoringJobId(report, undisturbed), "");
 }
 

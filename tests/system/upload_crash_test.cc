@@ -84,9 +84,7 @@ TEST(UploadCrashTest, APartialUploadCutByKillIsRemovedAtRestartAndTheJobResubmit
   ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(resubmitted.out));
   EXPECT_EQ(EntriesIn(tmp_dir), 0);
 
-  CommandResult embedded = RunEmarctl({"run", kExampleJob, "--format", "json"}, absl::Seconds(120));
-  ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.exit.ToString() << ": " << embedded.err;
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, ParseReportJson(embedded.out));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, EmbeddedRunReport(kExampleJob));
   EXPECT_EQ(DiffIgnoringJobId(report, undisturbed), "");
   bool saw_input = false;
   for (const auto& in : report.provenance().inputs()) saw_input |= in.sha256() == Sha256Hex(bytes);

@@ -109,10 +109,7 @@ TEST(WorkerFailureTest, KilledWorkersShardsAreRescoredAndTheReportIsUnchanged) {
   EXPECT_NEAR(c.emar().value(), (job.t1 - job.t0) / job.t0, 1e-12);
 
   // An undisturbed run of the same job (embedded, default shard size) gives the same report.
-  CommandResult embedded =
-      RunEmarctl({"run", job.job_file, "--format", "json"}, absl::Seconds(120));
-  ASSERT_TRUE(embedded.exit.Exited(0)) << embedded.exit.ToString() << ": " << embedded.err;
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, ParseReportJson(embedded.out));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report undisturbed, EmbeddedRunReport(job.job_file));
   EXPECT_EQ(DiffIgnoringJobId(report, undisturbed), "");
 }
 
