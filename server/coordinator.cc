@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <numeric>
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
@@ -102,15 +103,6 @@ absl::Status CheckLabels(const google::protobuf::Map<std::string, std::string>& 
     }
   }
   return absl::OkStatus();
-}
-
-// The series' order of label values: numbers by value when all are numbers, else text.
-bool AllNumbers(const std::vector<std::string>& values) {
-  for (const std::string& v : values) {
-    double d;
-    if (!absl::SimpleAtod(v, &d) || !std::isfinite(d)) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -363,13 +355,6 @@ absl::StatusOr<emar::v1::Job> Coordinator::GetJob(const std::string& job_id, con
   return *std::move(job);
 }
 
-absl::StatusOr<std::vector<emar::v1::Job>> Coordinator::ListJobs(int limit, const Principal& who) {
-  emar::v1::ListJobsRequest request;
-  request.set_limit(limit);
-  ASSIGN_OR_RETURN(emar::v1::ListJobsResponse page, ListJobs(request, who));
-  return std::vector<emar::v1::Job>(page.jobs().begin(), page.jobs().end());
-}
-
 absl::StatusOr<emar::v1::ListJobsResponse> Coordinator::ListJobs(
     const emar::v1::ListJobsRequest& request, const Principal& who) {
   constexpr int kMaxPage = 1000;
@@ -467,16 +452,19 @@ absl::StatusOr<emar::v1::Series> Coordinator::GetSeries(const emar::v1::GetSerie
     values.push_back(value->second);
     points.push_back(std::move(point));
   }
-  const bool numeric = AllNumbers(values);
+  // Numbers by value when every value is a number (each parsed once), else text.
+  std::vector<double> numbers(values.size());
+  bool numeric = true;
+  for (size_t i = 0; i < values.size(); ++i) {
+    numeric = numeric && absl::SimpleAtod(values[i], &numbers[i]) && std::isfinite(numbers[i]);
+  }
   series.set_numeric(numeric);
-  std::stable_sort(points.begin(), points.end(), [numeric](const auto& a, const auto& b) {
-    if (!numeric) return a.value() < b.value();
-    double x = 0, y = 0;
-    (void)absl::SimpleAtod(a.value(), &x);
-    (void)absl::SimpleAtod(b.value(), &y);
-    return x < y;
+  std::vector<size_t> order(points.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return numeric ? numbers[a] < numbers[b] : values[a] < values[b];
   });
-  for (emar::v1::SeriesPoint& p : points) *series.add_points() = std::move(p);
+  for (size_t i : order) *series.add_points() = std::move(points[i]);
   return series;
 }
 

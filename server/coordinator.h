@@ -111,8 +111,6 @@ class Coordinator {
                       const Principal& who = Principal::Anonymous());
   absl::StatusOr<emar::v1::Job> GetJob(const std::string& job_id,
                                        const Principal& who = Principal::Anonymous());
-  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(
-      int limit, const Principal& who = Principal::Anonymous());
   // A page of jobs, newest first, filtered by labels (see ListJobsRequest).
   absl::StatusOr<emar::v1::ListJobsResponse> ListJobs(
       const emar::v1::ListJobsRequest& request, const Principal& who = Principal::Anonymous());

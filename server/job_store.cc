@@ -461,14 +461,6 @@ absl::StatusOr<emar::v1::CreateJobRequest> JobStore::GetRequest(const std::strin
   return ParseBlob<emar::v1::CreateJobRequest>(q.Blob(0), "job request");
 }
 
-absl::StatusOr<std::vector<emar::v1::Job>> JobStore::ListJobs(
-    int limit, const std::optional<std::string>& owner) {
-  ASSIGN_OR_RETURN(
-      JobPage page,
-      QueryJobs(JobQuery{.limit = limit, .owner = owner, .labels = {}, .page_token = ""}));
-  return std::move(page.jobs);
-}
-
 absl::StatusOr<JobPage> JobStore::QueryJobs(const JobQuery& query) {
   // The page token is the position of the page's last job in the order (created_ms, rowid),
   // both descending: "<created_ms>.<rowid>". Jobs created since do not shift later pages.

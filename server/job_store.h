@@ -80,10 +80,8 @@ class JobStore {
   absl::StatusOr<std::optional<ExistingRequest>> FindJobByRequestId(const std::string& owner,
                                                                     const std::string& request_id);
   absl::StatusOr<emar::v1::CreateJobRequest> GetRequest(const std::string& job_id);
-  // Newest first; only `owner`'s jobs when given.
-  absl::StatusOr<std::vector<emar::v1::Job>> ListJobs(
-      int limit, const std::optional<std::string>& owner = std::nullopt);
-  // One page of jobs matching `query`. INVALID_ARGUMENT for a page token this store never issued.
+  // One page of jobs matching `query` (newest first). INVALID_ARGUMENT for a page token this store
+  // never issued.
   absl::StatusOr<JobPage> QueryJobs(const JobQuery& query);
   // Jobs in QUEUED or RUNNING state, oldest first (for recovery after a restart).
   absl::StatusOr<std::vector<std::string>> ActiveJobIds();

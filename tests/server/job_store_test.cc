@@ -100,7 +100,10 @@ TEST(JobStoreTest, RequestIdIsUniqueAndFindable) {
   // Jobs without a request id do not collide.
   ASSERT_OK(store->CreateJob(MakeJob("c", "", 3), {}, Shards(1)));
   ASSERT_OK(store->CreateJob(MakeJob("d", "", 4), {}, Shards(1)));
-  ASSERT_OK_AND_ASSIGN(auto jobs, store->ListJobs(10));
+  JobQuery newest;
+  newest.limit = 10;
+  ASSERT_OK_AND_ASSIGN(JobPage page, store->QueryJobs(newest));
+  const std::vector<emar::v1::Job>& jobs = page.jobs;
   ASSERT_EQ(jobs.size(), 3u);
   EXPECT_EQ(jobs[0].job_id(), "d");  // newest first
 }
