@@ -1,13 +1,6 @@
 #include "client/local_scorer.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
@@ -21,38 +14,18 @@
 namespace emar {
 namespace {
 
-// An input file's bytes: a read-only mapping of an uncompressed regular file (no copy, no
-// zero-filled buffer to fault in), otherwise the decompressed contents in memory.
+// An input file's bytes: a read-only mapping of an uncompressed file (no copy, no zero-filled
+// buffer to fault in), otherwise the decompressed contents in memory.
 class InputBytes {
  public:
-  InputBytes() = default;
-  InputBytes(const InputBytes&) = delete;
-  InputBytes& operator=(const InputBytes&) = delete;
-  ~InputBytes() {
-    if (map_ != nullptr) ::munmap(map_, map_size_);
-  }
-
   absl::Status Load(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
-                         MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      if (map != MAP_FAILED) {
-        ::close(fd);
-        map_ = map;
-        map_size_ = static_cast<size_t>(st.st_size);
-        bytes_ = absl::string_view(static_cast<const char*>(map), map_size_);
-        if (DetectCompression(bytes_) == Compression::kNone) return absl::OkStatus();
-        ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::string(bytes_)));
-        bytes_ = owned_;
-        return absl::OkStatus();
-      }
+    ASSIGN_OR_RETURN(mapped_, FileBytes::Open(path));
+    if (DetectCompression(mapped_.bytes()) == Compression::kNone) {
+      bytes_ = mapped_.bytes();
+      return absl::OkStatus();
     }
-    if (fd >= 0) ::close(fd);
-    // Anything else (errors included) goes the ordinary way, with its messages.
-    ASSIGN_OR_RETURN(owned_, ReadFileToString(path));
-    ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::move(owned_)));
+    ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::string(mapped_.bytes())));
+    mapped_ = FileBytes();
     bytes_ = owned_;
     return absl::OkStatus();
   }
@@ -60,8 +33,7 @@ class InputBytes {
   absl::string_view bytes() const { return bytes_; }
 
  private:
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
+  FileBytes mapped_;
   std::string owned_;
   absl::string_view bytes_;
 };

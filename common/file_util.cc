@@ -1,14 +1,17 @@
 #include "common/file_util.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace emar {
 namespace {
@@ -35,6 +38,44 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::fclose(f);
   if (failed) return absl::InternalError(absl::StrCat(path, ": read error"));
   return out;
+}
+
+absl::StatusOr<FileBytes> FileBytes::Open(const std::string& path) {
+  FileBytes out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    // Populated at once: the readers scan every byte, and one fault per page costs more.
+    void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                       MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (map != MAP_FAILED) {
+      ::close(fd);
+      out.map_ = static_cast<const char*>(map);
+      out.size_ = static_cast<size_t>(st.st_size);
+      return out;
+    }
+  }
+  ::close(fd);
+  ASSIGN_OR_RETURN(out.owned_, ReadFileToString(path));
+  return out;
+}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    map_ = std::exchange(other.map_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    owned_ = std::move(other.owned_);
+  }
+  return *this;
+}
+
+void FileBytes::Reset() {
+  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), size_);
+  map_ = nullptr;
+  size_ = 0;
+  owned_.clear();
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {

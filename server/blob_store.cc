@@ -1,6 +1,7 @@
 #include "server/blob_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,11 @@ absl::Status BlobStore::Writer::Append(absl::string_view chunk) {
   }
   hasher_.Update(chunk);
   written_ += static_cast<int64_t>(chunk.size());
+  if (durable_ && written_ - synced_ >= kWritebackBytes) {
+    std::fflush(file_);
+    ::sync_file_range(::fileno(file_), synced_, written_ - synced_, SYNC_FILE_RANGE_WRITE);
+    synced_ = written_;
+  }
   return absl::OkStatus();
 }
 
@@ -201,6 +207,14 @@ absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {
   RETURN_IF_ERROR(writer->Append(data));
   RETURN_IF_ERROR(writer->Commit());
   return sha;
+}
+
+absl::StatusOr<FileBytes> BlobStore::Map(absl::string_view sha256) const {
+  RETURN_IF_ERROR(CheckDigest(sha256));
+  absl::StatusOr<FileBytes> bytes = FileBytes::Open(PathOf(sha256));
+  if (absl::IsNotFound(bytes.status()))
+    return absl::NotFoundError(absl::StrCat("blob ", sha256, " not found"));
+  return bytes;
 }
 
 absl::StatusOr<std::string> BlobStore::Read(absl::string_view sha256, int64_t offset,

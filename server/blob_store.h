@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/file_util.h"
 #include "common/sha256.h"
 
 namespace emar {
@@ -52,6 +53,10 @@ class BlobStore {
     Sha256Hasher hasher_;
     bool committed_ = false;
     bool durable_;
+    // A durable blob's bytes are handed to the disk every kWritebackBytes as they arrive
+    // (sync_file_range), so the fsync in Commit waits for the tail, not the whole blob.
+    int64_t synced_ = 0;
+    static constexpr int64_t kWritebackBytes = 8 << 20;
   };
 
   // `root` is created if needed. A durable store fsyncs every blob before publishing it; a
@@ -72,6 +77,9 @@ class BlobStore {
   // Bytes [offset, offset+length) of the blob; length -1 reads to the end. NOT_FOUND for an
   // unknown blob, OUT_OF_RANGE for a range past its end.
   absl::StatusOr<std::string> Read(absl::string_view sha256, int64_t offset, int64_t length) const;
+  // The whole blob, mapped rather than copied (a blob is never written in place). NOT_FOUND for
+  // an unknown blob.
+  absl::StatusOr<FileBytes> Map(absl::string_view sha256) const;
   std::string PathOf(absl::string_view sha256) const;
 
   // Bytes of all blobs stored (counted at Init, kept up to date by Commit and Remove).

@@ -50,8 +50,17 @@ absl::Status Invalid(const std::string& field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("job spec field '", field, "': ", what));
 }
 
+// An input's content: the digest of its (decompressed) bytes, and the bytes, mapped from the
+// blob store or, for a compressed upload, expanded in memory.
+struct LoadedInput {
+  std::string digest;
+  FileBytes mapped;
+  std::string expanded;
+  absl::string_view bytes() const { return expanded.empty() ? mapped.bytes() : expanded; }
+};
+
 // Resolves a spec path to its uploaded, decompressed blob. Holds no file contents itself: the
-// planner keeps one input in memory at a time (two while the references are checked).
+// planner maps one input at a time per thread, and copies into memory only what it expands.
 // Decompressed copies are written to temporary files and published only by Publish(), once the
 // whole plan is accepted: a refused job leaves no expansion behind.
 class InputResolver {
@@ -61,8 +70,7 @@ class InputResolver {
 
   // The digest of the (decompressed) content and its bytes. Thread-safe: two threads may Load
   // different paths at once.
-  absl::StatusOr<std::pair<std::string, std::string>> Load(const std::string& field,
-                                                           const std::string& path) {
+  absl::StatusOr<LoadedInput> Load(const std::string& field, const std::string& path) {
     if (path.empty()) return Invalid(field, "missing (a path to a JSONL file)");
     auto it = request_.input_digests().find(path);
     if (it == request_.input_digests().end()) {
@@ -80,35 +88,38 @@ class InputResolver {
           absl::StrCat(path, ": ", *size, " bytes exceed the input limit of ", max_input_bytes_,
                        " bytes (emar-coordinator --max-input-mb)"));
     }
-    ASSIGN_OR_RETURN(std::string data, blobs_.Read(sha, 0, -1));
-    if (DetectCompression(data) == Compression::kNone) {
-      return std::make_pair(sha, std::move(data));  // verified at upload: no second hash
+    LoadedInput out;
+    ASSIGN_OR_RETURN(out.mapped, blobs_.Map(sha));
+    if (DetectCompression(out.mapped.bytes()) == Compression::kNone) {
+      out.digest = sha;  // verified at upload: no second hash
+      return out;
     }
     absl::StatusOr<std::string> expanded =
-        DecompressIfCompressed(path, std::move(data), max_input_bytes_);
+        DecompressIfCompressed(path, std::string(out.mapped.bytes()), max_input_bytes_);
+    out.mapped = FileBytes();
     if (absl::IsResourceExhausted(expanded.status())) {
       return absl::ResourceExhaustedError(
           absl::StrCat(expanded.status().message(), " (emar-coordinator --max-input-mb)"));
     }
     RETURN_IF_ERROR(expanded.status());
-    std::string digest = Sha256Hex(*expanded);
+    out.digest = Sha256Hex(*expanded);
+    out.expanded = std::move(*expanded);
+    const std::string& digest = out.digest;
     {
       // One copy per content: a file named by several inputs (both datasets' outputs, say) is
       // written once.
       absl::MutexLock lock(&mu_);
-      if (pending_.contains(digest) || blobs_.Has(digest)) {
-        return std::make_pair(std::move(digest), std::move(*expanded));
-      }
+      if (pending_.contains(digest) || blobs_.Has(digest)) return out;
       pending_[digest] = nullptr;  // claimed: another thread loading the same content skips it
     }
     ASSIGN_OR_RETURN(std::unique_ptr<BlobStore::Writer> w,
-                     blobs_.StartWrite(digest, static_cast<int64_t>(expanded->size())));
-    RETURN_IF_ERROR(w->Append(*expanded));
+                     blobs_.StartWrite(digest, static_cast<int64_t>(out.expanded.size())));
+    RETURN_IF_ERROR(w->Append(out.expanded));
     {
       absl::MutexLock lock(&mu_);
       pending_[digest] = std::move(w);
     }
-    return std::make_pair(std::move(digest), std::move(*expanded));
+    return out;
   }
 
   // Publishes the decompressed copies written so far. Without it they are discarded.
@@ -193,11 +204,11 @@ using RowsPerShardFor = std::function<uint64_t(const DatasetSpec&)>;
 absl::Status SplitOutputs(InputResolver& inputs, const JobInput& in, uint64_t rows_per_shard,
                           SplitOutput* out) {
   ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
-  out->ranges = SplitIntoShards(loaded.second, rows_per_shard);
+  out->ranges = SplitIntoShards(loaded.bytes(), rows_per_shard);
   if (out->ranges.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(in.path, ": empty file (no JSON lines)"));
   }
-  out->digest = std::move(loaded.first);
+  out->digest = std::move(loaded.digest);
   return absl::OkStatus();
 }
 
@@ -289,12 +300,12 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
     const JobInput& in = job_inputs[i];
     Dataset& d = dataset_of(in);
     ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
-    ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(in.path, loaded.second,
+    ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(in.path, loaded.bytes(),
                                                                  ToFieldConfig(d.spec->fields())));
-    d.refs_digest = loaded.first;
+    d.refs_digest = loaded.digest;
     d.rows = table.size();
     if (sink) {
-      std::string().swap(loaded.second);  // the text is not needed any more; the table is
+      loaded = LoadedInput();  // the text is not needed any more; the table is
       sink(d.refs_digest, d.spec->fields(),
            std::make_shared<const ReferenceTable>(std::move(table)));
     }
