@@ -10,11 +10,13 @@
 #include <deque>
 #include <future>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -48,7 +50,8 @@ void EvaluationClient::SetDeadline(grpc::ClientContext& ctx, absl::Duration time
 }
 
 absl::Status EvaluationClient::Upload(const std::string& local_path, const std::string& sha256,
-                                      const std::function<void(int64_t sent)>& on_chunk) {
+                                      const std::function<void(int64_t sent)>& on_chunk,
+                                      const std::function<void()>& on_sent) {
   FILE* f = std::fopen(local_path.c_str(), "rb");
   if (f == nullptr)
     return absl::NotFoundError(absl::StrCat(local_path, ": ", std::strerror(errno)));
@@ -81,10 +84,43 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
   std::fclose(f);
   if (first && ok) writer->Write(msg);  // empty file: the header alone
   writer->WritesDone();
+  if (on_sent) on_sent();
   absl::Status st = FromGrpcStatus(writer->Finish());
   if (!st.ok())
     return absl::Status(st.code(), absl::StrCat("uploading ", local_path, ": ", st.message()));
   return absl::OkStatus();
+}
+
+absl::Status EvaluationClient::UploadRetryingForASlot(
+    const std::string& local_path, const std::string& sha256,
+    const std::shared_future<absl::Status>& previous, std::atomic<int64_t>& sent,
+    const std::function<void()>& report, const std::function<void()>& on_sent) {
+  int64_t reported = 0;
+  auto on_chunk = [&](int64_t sent_in_file) {
+    sent += sent_in_file - reported;
+    reported = sent_in_file;
+    report();
+  };
+  absl::Status s = Upload(local_path, sha256, on_chunk, on_sent);
+  // Refused for want of a slot: the previous upload holds one until it is acknowledged, and
+  // the next may take the one it frees (it starts when this one's few bytes seem sent). So:
+  // once that one has ended, then a few times more, briefly. A coordinator kept busy by others
+  // is still an error at once, as with one upload at a time.
+  absl::Duration backoff = absl::Milliseconds(10);
+  for (int attempt = 0; attempt < 6 && previous.valid() && absl::IsResourceExhausted(s) &&
+                        absl::StrContains(s.message(), kUploadSlotsBusy);
+       ++attempt) {
+    if (attempt == 0) {
+      previous.wait();
+    } else {
+      absl::SleepFor(backoff);
+      backoff *= 2;
+    }
+    sent -= reported;
+    reported = 0;
+    s = Upload(local_path, sha256, on_chunk, on_sent);
+  }
+  return s;
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::string request_id,
@@ -108,9 +144,11 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
 
   // A pipeline: one thread hashes the files in order while this one asks the coordinator about
   // each digest as it comes and starts its upload, so file k+1 is hashed while file k is sent.
-  // One upload at a time: each holds one of the coordinator's --max-uploads slots, and a second
-  // would be refused where only one is free.
-  constexpr size_t kUploadsInFlight = 1;
+  // Upload k+1 starts once upload k has sent its last byte: the coordinator makes k durable
+  // (fsync) before acknowledging it, and that wait overlaps k+1's transfer instead of idling
+  // the link. So at most two uploads hold coordinator slots (--max-uploads) at once, one of
+  // them only briefly; if the second is refused for want of a slot, it is retried once the
+  // first has finished.
   absl::Mutex mu;
   std::vector<absl::StatusOr<std::string>> digests(files.size(), absl::UnknownError("not hashed"));
   size_t hashed_files = 0;  // guarded by mu
@@ -140,12 +178,32 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
     absl::MutexLock lock(&mu);
     hashed_files = files.size();  // stopped early: the rest stay "not hashed", never read
   });
-  std::deque<std::future<absl::Status>> uploads;
+  struct InFlight {
+    std::shared_future<absl::Status> done;
+    std::shared_future<void> sent;  // its last byte is sent (or it failed)
+  };
+  std::deque<InFlight> uploads;
   absl::Status failed;
   auto settle_oldest = [&] {
-    absl::Status s = uploads.front().get();
+    absl::Status s = uploads.front().done.get();
     uploads.pop_front();
     if (failed.ok()) failed = s;
+  };
+  auto start_upload = [&](size_t k, const std::string& sha) {
+    auto all_sent = std::make_shared<std::promise<void>>();
+    InFlight u;
+    u.sent = all_sent->get_future().share();
+    std::shared_future<absl::Status> previous =
+        uploads.empty() ? std::shared_future<absl::Status>() : uploads.back().done;
+    u.done = std::async(std::launch::async, [&, k, sha, all_sent, previous] {
+               std::once_flag once;
+               auto signal_sent = [&] { std::call_once(once, [&] { all_sent->set_value(); }); };
+               absl::Status s =
+                   UploadRetryingForASlot(files[k].path, sha, previous, sent, report, signal_sent);
+               signal_sent();
+               return s;
+             }).share();
+    uploads.push_back(std::move(u));
   };
   std::set<std::string> asked;  // two files with the same content are one blob
   for (size_t k = 0; k < files.size() && failed.ok(); ++k) {
@@ -171,17 +229,11 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
       break;
     }
     if (missing->missing_sha256_size() == 0) continue;
-    if (uploads.size() >= kUploadsInFlight) settle_oldest();
+    if (!uploads.empty()) uploads.back().sent.wait();  // one transfer at a time
+    while (uploads.size() >= 2) settle_oldest();       // and one more awaiting its fsync
     if (!failed.ok()) break;
     to_send += files[k].size;
-    uploads.push_back(std::async(std::launch::async, [&, k, sha] {
-      int64_t reported = 0;
-      return Upload(files[k].path, sha, [&](int64_t sent_in_file) {
-        sent += sent_in_file - reported;
-        reported = sent_in_file;
-        report();
-      });
-    }));
+    start_upload(k, sha);
   }
   while (!uploads.empty()) settle_oldest();
   stop_hashing = true;

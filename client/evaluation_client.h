@@ -11,7 +11,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,9 +49,11 @@ class EvaluationClient {
   absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id,
                                        const TransferCallback& on_transfer = nullptr);
   // Streams `local_path` as blob `sha256` (skipped when already present). `on_chunk` gets the
-  // bytes sent so far after every chunk.
+  // bytes sent so far after every chunk; `on_sent` is called once the last byte is sent (or the
+  // stream has failed), before the coordinator's acknowledgement, which waits for the disk.
   absl::Status Upload(const std::string& local_path, const std::string& sha256,
-                      const std::function<void(int64_t sent)>& on_chunk = nullptr);
+                      const std::function<void(int64_t sent)>& on_chunk = nullptr,
+                      const std::function<void()>& on_sent = nullptr);
   // Follows the job until it is terminal; `on_event` sees every event (again after a
   // re-attach). Returns the final job.
   // DEADLINE_EXCEEDED (naming the job's last state) when it has not ended by `deadline`.
@@ -72,6 +77,13 @@ class EvaluationClient {
   absl::StatusOr<Response> Unary(grpc::Status (emar::v1::EvaluationService::Stub::*method)(
                                      grpc::ClientContext*, const Request&, Response*),
                                  const Request& request);
+  // Upload, counting bytes into `sent`, retried when refused for want of a slot while
+  // `previous` (this submission's upload before it, if any) may hold one.
+  absl::Status UploadRetryingForASlot(const std::string& local_path, const std::string& sha256,
+                                      const std::shared_future<absl::Status>& previous,
+                                      std::atomic<int64_t>& sent,
+                                      const std::function<void()>& report,
+                                      const std::function<void()>& on_sent);
 
   std::unique_ptr<emar::v1::EvaluationService::Stub> stub_;
   const EvaluationClientOptions options_;

@@ -15,6 +15,10 @@ namespace emar {
 // reach the client as "metadata size exceeds limit" instead of the error. Messages are cut here.
 inline constexpr size_t kMaxStatusMessageBytes = 2048;
 
+// How the coordinator's RESOURCE_EXHAUSTED for want of an upload slot (--max-uploads) begins;
+// a client whose own earlier upload may still hold a slot retries on it.
+inline constexpr absl::string_view kUploadSlotsBusy = "too many uploads in progress";
+
 // `message` cut to kMaxStatusMessageBytes at a UTF-8 boundary, saying how much was left out.
 inline std::string TruncatedStatusMessage(absl::string_view message) {
   if (message.size() <= kMaxStatusMessageBytes) return std::string(message);

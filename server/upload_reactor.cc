@@ -54,8 +54,8 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
         return;
       }
       refused = EndLocked(absl::ResourceExhaustedError(absl::StrCat(
-          "too many uploads in progress: the coordinator takes at most ",
-          limiter_->limits().max_concurrent, " at once (--max-uploads); retry when one ends")));
+          kUploadSlotsBusy, ": the coordinator takes at most ", limiter_->limits().max_concurrent,
+          " at once (--max-uploads); retry when one ends")));
     }
     Finish(refused);
   }
