@@ -614,18 +614,28 @@ absl::Status JobStore::RecordShardAttempt(const std::string& job_id, int32_t sha
 
 absl::StatusOr<std::vector<std::pair<int32_t, emar::v1::ShardResult>>> JobStore::GetShardResults(
     const std::string& job_id) {
+  std::vector<std::pair<int32_t, emar::v1::ShardResult>> out;
+  RETURN_IF_ERROR(ForEachShardResult(job_id, [&](int32_t shard_id, emar::v1::ShardResult r) {
+    out.emplace_back(shard_id, std::move(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status JobStore::ForEachShardResult(
+    const std::string& job_id,
+    const std::function<absl::Status(int32_t shard_id, emar::v1::ShardResult result)>& fn) {
   absl::MutexLock lock(&mu_);
   Stmt q(db_, "SELECT shard_id, result FROM shard_results WHERE job_id = ? ORDER BY shard_id");
   RETURN_IF_ERROR(q.status());
   q.Bind(1, job_id);
-  std::vector<std::pair<int32_t, emar::v1::ShardResult>> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     ASSIGN_OR_RETURN(auto r, ParseBlob<emar::v1::ShardResult>(q.Blob(1), "shard result"));
-    out.emplace_back(static_cast<int32_t>(q.Int(0)), std::move(r));
+    RETURN_IF_ERROR(fn(static_cast<int32_t>(q.Int(0)), std::move(r)));
   }
   if (rc != SQLITE_DONE) return q.StepError();
-  return out;
+  return absl::OkStatus();
 }
 
 absl::Status JobStore::SaveReport(const std::string& job_id, const emar::v1::Report& report) {

@@ -99,6 +99,12 @@ class JobStore {
   // Results of every done shard, in shard order.
   absl::StatusOr<std::vector<std::pair<int32_t, emar::v1::ShardResult>>> GetShardResults(
       const std::string& job_id);
+  // The same, one at a time as they are read: a finalization assembles each while the next is
+  // read. `fn` runs under the store's lock, so it should only hand the result on; its error
+  // stops the reading and is returned.
+  absl::Status ForEachShardResult(
+      const std::string& job_id,
+      const std::function<absl::Status(int32_t shard_id, emar::v1::ShardResult result)>& fn);
 
   absl::Status SaveReport(const std::string& job_id, const emar::v1::Report& report);
   // NOT_FOUND for an unknown job; FAILED_PRECONDITION when it has no report (yet).

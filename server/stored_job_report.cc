@@ -1,10 +1,13 @@
 #include "server/stored_job_report.h"
 
+#include <deque>
 #include <map>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "eval/input/reference_table.h"
 #include "eval/job/field_names.h"
@@ -12,12 +15,54 @@
 #include "server/result_assembler.h"
 
 namespace emar {
+namespace {
+
+// Shard results handed from the reader to the assembling thread. Unbounded: the reader holds
+// the job store's lock, and must not wait for the assembly.
+class ResultQueue {
+ public:
+  // CANCELLED once the consumer has given up (its error is the one to report).
+  absl::Status Push(std::pair<int32_t, emar::v1::ShardResult> item) {
+    absl::MutexLock lock(&mu_);
+    if (abandoned_) return absl::CancelledError("assembly stopped");
+    items_.push_back(std::move(item));
+    return absl::OkStatus();
+  }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+  void Abandon() {
+    absl::MutexLock lock(&mu_);
+    abandoned_ = true;
+    items_.clear();
+  }
+  // False once closed and empty.
+  bool Pop(std::pair<int32_t, emar::v1::ShardResult>* item) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ResultQueue* q)
+             ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->closed_ || !q->items_.empty(); },
+        this));
+    if (items_.empty()) return false;
+    *item = std::move(items_.front());
+    items_.pop_front();
+    return true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<std::pair<int32_t, emar::v1::ShardResult>> items_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool abandoned_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
 
 absl::StatusOr<emar::v1::Report> BuildStoredJobReport(const std::string& job_id, JobStore& store,
                                                       BlobStore& blobs) {
   ASSIGN_OR_RETURN(emar::v1::CreateJobRequest request, store.GetRequest(job_id));
   ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store.GetShards(job_id));
-  ASSIGN_OR_RETURN(auto results, store.GetShardResults(job_id));
   const emar::v1::JobSpec& spec = request.spec();
   // Row counts come from the plan; the references are parsed again only if an error message
   // has to name an id.
@@ -47,13 +92,34 @@ absl::StatusOr<emar::v1::Report> BuildStoredJobReport(const std::string& job_id,
   };
   ResultAssembler assembler(spec, rows[emar::v1::DATASET_ROLE_TARGET],
                             rows[emar::v1::DATASET_ROLE_BENCHMARK], lookup);
-  size_t next = 0;
-  for (const auto& [shard_id, result] : results) {
-    while (next < shards.size() && shards[next].task.shard_id() != shard_id) ++next;
-    if (next == shards.size())
-      return absl::InternalError(absl::StrCat("result for unknown shard ", shard_id));
-    RETURN_IF_ERROR(assembler.Add(shards[next].task, result));
-  }
+  // Results are read (and parsed) on this thread while another adds them to the assembly: the
+  // two halves of a finalization take about as long each, and would otherwise run one after the
+  // other on one core.
+  ResultQueue queue;
+  absl::Status added;
+  std::thread adder([&] {
+    size_t next = 0;
+    std::pair<int32_t, emar::v1::ShardResult> item;
+    while (queue.Pop(&item)) {
+      const int32_t shard_id = item.first;
+      while (next < shards.size() && shards[next].task.shard_id() != shard_id) ++next;
+      added = next == shards.size()
+                  ? absl::InternalError(absl::StrCat("result for unknown shard ", shard_id))
+                  : assembler.Add(shards[next].task, item.second);
+      if (!added.ok()) {
+        queue.Abandon();
+        return;
+      }
+    }
+  });
+  const absl::Status read =
+      store.ForEachShardResult(job_id, [&](int32_t shard_id, emar::v1::ShardResult result) {
+        return queue.Push({shard_id, std::move(result)});
+      });
+  queue.Close();
+  adder.join();
+  RETURN_IF_ERROR(added);
+  RETURN_IF_ERROR(read);
   ASSIGN_OR_RETURN(AssembledResults assembled, std::move(assembler).Finish());
   std::vector<emar::v1::InputFile> inputs = DescribeInputs(request);
   for (emar::v1::InputFile& f : inputs) {
