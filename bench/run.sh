@@ -13,7 +13,9 @@
 #   3. coordinator: lease + complete cycles/s of tiny shards from synthetic workers, with
 #      heartbeat latency (bench/service/coordinator_bench; results durable before acknowledged).
 #   4. upload: `emarctl submit` of 1 GB of outputs (4 files of 256 MB) into a fresh coordinator,
-#      against a raw loopback TCP copy of the same bytes (bench/service/tcp_copy).
+#      against a raw loopback TCP copy of the same bytes (bench/service/tcp_copy), and against
+#      a raw copy whose receiver writes the bytes to the same disk and fsyncs them, as the
+#      coordinator must before it acknowledges an upload (tcp_copy --durable).
 #   5. memory: peak RSS (VmHWM) of the coordinator and of each worker for a 1M- and a 4M-example
 #      job (references rows, both datasets together), and the coordinator's RSS once the job is done.
 #
@@ -200,9 +202,13 @@ up_bytes=$(cat "$UP"/out/*.jsonl "$UP"/data/*.jsonl | wc -c)
 cat "$UP"/out/*.jsonl "$UP"/data/*.jsonl > /dev/null  # page cache, for both sides
 up_times=()
 tcp_times=()
+durable_times=()
+seconds_of() { sed 's/.*"seconds": *\([0-9.]*\).*/\1/'; }
 for i in $(seq 1 "$REPEAT"); do
-  tcp=$("$BUILD/bench/tcp_copy" "$UP"/out/*.jsonl "$UP"/data/*.jsonl)
-  tcp_times+=("$(echo "$tcp" | sed 's/.*"seconds": *\([0-9.]*\).*/\1/')")
+  tcp_times+=("$("$BUILD/bench/tcp_copy" "$UP"/out/*.jsonl "$UP"/data/*.jsonl | seconds_of)")
+  sync
+  durable_times+=("$("$BUILD/bench/tcp_copy" --durable "$TMP" "$UP"/out/*.jsonl "$UP"/data/*.jsonl | seconds_of)")
+  sync
   start_coordinator
   t0=$(now)
   "$BIN/emarctl" submit "$UP/job.yaml" --server "$SERVER" --progress off > /dev/null 2>"$TMP/up.err" \
@@ -211,9 +217,11 @@ for i in $(seq 1 "$REPEAT"); do
   up_times+=("$(echo "$t1 - $t0" | bc -l)")
   stop "$COORD_PID"
   rm -rf "$COORD_DIR"
+  sync
 done
 up_median=$(median "${up_times[@]}")
 tcp_median=$(median "${tcp_times[@]}")
+durable_median=$(median "${durable_times[@]}")
 
 # ---- 5. memory ---------------------------------------------------------------------------------
 mem_rows=()
@@ -253,6 +261,7 @@ row "coordinator: lease+complete cycles/s ($cyc_shards tiny shards, 16 streams)"
 row "coordinator: heartbeat latency under that load" "p50 $(f "$hb_p50") ms, p99 $(f "$hb_p99") ms" "p99 < 50 ms: $(ok "$hb_p99 < 50")"
 row "upload: emarctl submit of $((4 * UPLOAD_MB)) MB outputs, fresh coordinator" "$(f "$up_median") s = $(f "$(echo "$up_bytes / $up_median / 1000000000" | bc -l)") GB/s" ""
 row "upload: raw loopback TCP copy of the same bytes" "$(f "$tcp_median") s; submit = $(printf %.0f "$(echo "100 * $up_ratio" | bc -l)") % of it" ">= 50 %: $(ok "$up_ratio >= 0.5")"
+row "upload: raw copy written to this disk and fsynced (its floor)" "$(f "$durable_median") s; submit = $(printf %.0f "$(echo "100 * $durable_median / $up_median" | bc -l)") % of it" ""
 for r in "${mem_rows[@]}"; do
   set -- $r
   row "memory, $(($1 / 1000))k examples: peak RSS coordinator / workers" "$2 MB (after: $3 MB) / $4, $5 MB" ""

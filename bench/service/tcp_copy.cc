@@ -3,7 +3,11 @@
 // to the socket, while a receiver thread read()s and discards. No hashing, no framing, no disk
 // writes on the receiving side.
 //
-//   build/bench/tcp_copy FILE...
+// With --durable DIR the receiver instead write()s the bytes to a file in DIR and fsync()s it
+// before the copy counts as done (then removes it): the least any upload that acknowledges only
+// durable data can take on this disk, the second yardstick of the upload benchmark.
+//
+//   build/bench/tcp_copy [--durable DIR] FILE...
 //
 // Prints {"bytes": N, "seconds": S, "gb_per_s": R}, timed from connect to the receiver's EOF.
 #include <arpa/inet.h>
@@ -21,10 +25,17 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: tcp_copy FILE...\n");
+  std::string durable_dir;
+  int first_file = 1;
+  if (argc >= 3 && std::string(argv[1]) == "--durable") {
+    durable_dir = argv[2];
+    first_file = 3;
+  }
+  if (argc <= first_file) {
+    std::fprintf(stderr, "usage: tcp_copy [--durable DIR] FILE...\n");
     return 2;
   }
+  const std::string sink_path = durable_dir + "/tcp_copy.sink";
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -38,11 +49,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   long long received = 0;
+  bool sink_failed = false;
   std::thread receiver([&] {
     const int c = ::accept(listener, nullptr, nullptr);
+    const int out = durable_dir.empty()
+                        ? -1
+                        : ::open(sink_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (!durable_dir.empty() && out < 0) sink_failed = true;
     std::vector<char> buf(1 << 20);
     ssize_t n;
-    while ((n = ::read(c, buf.data(), buf.size())) > 0) received += n;
+    while ((n = ::read(c, buf.data(), buf.size())) > 0) {
+      received += n;
+      if (out >= 0 && ::write(out, buf.data(), static_cast<size_t>(n)) != n) sink_failed = true;
+    }
+    if (out >= 0) {
+      if (::fsync(out) != 0) sink_failed = true;
+      ::close(out);
+    }
     ::close(c);
   });
   const auto t0 = std::chrono::steady_clock::now();
@@ -53,7 +76,7 @@ int main(int argc, char** argv) {
   }
   std::vector<char> buf(1 << 20);
   long long sent = 0;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = first_file; i < argc; ++i) {
     const int fd = ::open(argv[i], O_RDONLY);
     if (fd < 0) {
       std::perror(argv[i]);
@@ -79,6 +102,11 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ::close(s);
   ::close(listener);
+  if (!durable_dir.empty()) ::unlink(sink_path.c_str());
+  if (sink_failed) {
+    std::fprintf(stderr, "tcp_copy: writing %s failed\n", sink_path.c_str());
+    return 1;
+  }
   if (received != sent) {
     std::fprintf(stderr, "tcp_copy: sent %lld, received %lld\n", sent, received);
     return 1;
