@@ -1,5 +1,7 @@
 #include "server/coordinator.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -989,6 +991,7 @@ void Coordinator::PlannerLoop() {
       plan_queue_.pop_front();
     }
     item.done(CreateJob(item.request, item.who));
+    ReturnFreedMemory();  // the plan's references tables
   }
 }
 
@@ -1000,7 +1003,17 @@ void Coordinator::WaitForIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
+// Planning and finalization hold memory in proportion to the job, in large blocks malloc keeps
+// for reuse in several threads' arenas; outside them the coordinator needs little, so the pages
+// go back to the system (glibc's malloc_trim also releases free pages inside its heaps).
+void Coordinator::ReturnFreedMemory() { ::malloc_trim(0); }
+
 void Coordinator::Finalize(const std::string& job_id) {
+  FinalizeAndStore(job_id);
+  ReturnFreedMemory();  // the per-example statistics
+}
+
+void Coordinator::FinalizeAndStore(const std::string& job_id) {
   absl::StatusOr<emar::v1::Report> report = BuildStoredJobReport(job_id, *store_, blobs_);
   if (!report.ok()) {
     FinishJob(job_id, emar::v1::JOB_STATE_FAILED, std::string(report.status().message()));
