@@ -300,8 +300,11 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
     const JobInput& in = job_inputs[i];
     Dataset& d = dataset_of(in);
     ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
-    ASSIGN_OR_RETURN(ReferenceTable table, ReferenceTable::Parse(in.path, loaded.bytes(),
-                                                                 ToFieldConfig(d.spec->fields())));
+    // Each file on two threads too: the two files differ in size, and the smaller one's thread
+    // would otherwise idle at the end while the larger one is parsed alone.
+    ASSIGN_OR_RETURN(ReferenceTable table,
+                     ReferenceTable::Parse(in.path, loaded.bytes(), ToFieldConfig(d.spec->fields()),
+                                           /*threads=*/2));
     d.refs_digest = loaded.digest;
     d.rows = table.size();
     if (sink) {

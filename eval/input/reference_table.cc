@@ -2,10 +2,12 @@
 
 #include <cstring>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "eval/input/json_field_extractor.h"
@@ -81,11 +83,35 @@ absl::Status ReferenceTable::IndexRows(absl::string_view display_name,
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_name,
-                                                     absl::string_view data,
-                                                     const FieldConfig& config) {
+absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::string_view part,
+                                       uint64_t first_line, const FieldConfig& config, Rows* rows,
+                                       std::vector<uint64_t>* hashes) {
   ASSIGN_OR_RETURN(JsonFieldExtractor extractor,
                    JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences));
+  simdjson::ondemand::parser parser;
+  JsonlLineCursor cursor(part, first_line);
+  absl::string_view text;
+  uint64_t line;
+  while (cursor.Next(&text, &line)) {
+    Row& row = rows->emplace_back();
+    const absl::Status s =
+        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &row.reference);
+    if (!s.ok()) {
+      rows->pop_back();
+      return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
+    }
+    row.line = line;
+    hashes->push_back(HashId(row.id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_name,
+                                                     absl::string_view data,
+                                                     const FieldConfig& config, int threads) {
+  // Checked up front, so that a bad field configuration is reported once, not per part.
+  RETURN_IF_ERROR(
+      JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences).status());
   ReferenceTable table;
   // Sized once for every line of the file, so neither the rows nor the index ever move.
   const size_t max_rows = CountLines(data);
@@ -97,30 +123,43 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
   std::vector<uint64_t> hashes;
   hashes.reserve(max_rows);
 
+  // Two parts: the first up to a line end near the middle, the second from there (a file too
+  // small to be worth a thread, or whose second half would begin with what looks like a byte
+  // order mark, is one part: only the file's first line may skip one).
+  constexpr size_t kMinSplitBytes = 4 << 20;
+  absl::string_view first = data, second;
+  if (threads > 1 && data.size() >= kMinSplitBytes) {
+    const size_t nl = data.find('\n', data.size() / 2);
+    if (nl != absl::string_view::npos && !absl::StartsWith(data.substr(nl + 1), "\xEF\xBB\xBF")) {
+      first = data.substr(0, nl + 1);
+      second = data.substr(nl + 1);
+    }
+  }
   // Rows are parsed first and indexed afterwards; an error on line L is reported only after the
   // rows before L were indexed, so a duplicate id before L still wins, as when checking per line.
-  simdjson::ondemand::parser parser;
-  JsonlLineCursor cursor(data, /*first_line=*/1);
-  absl::string_view text;
-  uint64_t line;
-  while (cursor.Next(&text, &line)) {
-    Row& row = table.rows_.emplace_back();
-    const absl::Status s =
-        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &row.reference);
-    if (!s.ok()) {
-      table.rows_.pop_back();
-      RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
-      return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
-    }
-    if (hashes.size() >= std::numeric_limits<uint32_t>::max()) {
-      table.rows_.pop_back();
-      RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
-      return absl::InvalidArgumentError(absl::StrCat(display_name, ": too many lines"));
-    }
-    row.line = line;
-    hashes.push_back(HashId(row.id));
+  Rows second_rows;
+  std::vector<uint64_t> second_hashes;
+  absl::Status second_status;
+  std::thread helper;
+  if (!second.empty()) {
+    helper = std::thread([&] {
+      second_status =
+          ParseRows(display_name, second, CountLines(first), config, &second_rows, &second_hashes);
+    });
+  }
+  const absl::Status first_status =
+      ParseRows(display_name, first, 1, config, &table.rows_, &hashes);
+  if (helper.joinable()) helper.join();
+  if (first_status.ok()) {
+    for (Row& row : second_rows) table.rows_.push_back(std::move(row));
+    hashes.insert(hashes.end(), second_hashes.begin(), second_hashes.end());
+  }
+  if (hashes.size() > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat(display_name, ": too many lines"));
   }
   RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+  RETURN_IF_ERROR(first_status);
+  RETURN_IF_ERROR(second_status);
   if (table.rows_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(display_name, ": empty file (no JSON lines)"));
   }

@@ -33,9 +33,12 @@ namespace emar {
 
 class ReferenceTable {
  public:
-  // `data` is the whole (decompressed) file; `display_name` is how errors name it.
+  // `data` is the whole (decompressed) file; `display_name` is how errors name it. With
+  // `threads` 2 a large file's second half is parsed on a thread of its own; the table and any
+  // error are the same as with one.
   static absl::StatusOr<ReferenceTable> Parse(absl::string_view display_name,
-                                              absl::string_view data, const FieldConfig& config);
+                                              absl::string_view data, const FieldConfig& config,
+                                              int threads = 1);
 
   size_t size() const { return rows_.size(); }
   const std::string& id(size_t row) const { return rows_[row].id; }
@@ -67,6 +70,14 @@ class ReferenceTable {
     uint64_t line = 0;
   };
 
+  using Rows = std::vector<Row, HugePageAllocator<Row>>;
+
+  // Appends the rows of `part`, whose first line is line `first_line` of the file, to `rows`,
+  // and their ids' hashes to `hashes`; the first bad line's error (naming the line) stops it.
+  static absl::Status ParseRows(absl::string_view display_name, absl::string_view part,
+                                uint64_t first_line, const FieldConfig& config, Rows* rows,
+                                std::vector<uint64_t>* hashes);
+
   // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
   // is 0 when empty, else (upper 32 bits of the id's hash) << 32 | (row + 1).
   void Insert(uint64_t hash, uint32_t row);
@@ -74,7 +85,7 @@ class ReferenceTable {
   // the first row whose id an earlier row has.
   absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& hashes);
 
-  std::vector<Row, HugePageAllocator<Row>> rows_;
+  Rows rows_;
   std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
   uint64_t mask_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/eval/input/input_test_util.h"
@@ -133,6 +134,56 @@ TEST(ReferenceTableTest, LmEvalHarnessSamples) {
   EXPECT_THAT(t.reference(2).texts, ElementsAre("neutral"));
   EXPECT_THAT(t.reference(3).texts, ElementsAre("3"));
   EXPECT_EQ(t.Find("3"), 3u);
+}
+
+// A file of `rows` rows over more than 4 MB (the size from which two threads split it), with a
+// blank line and a CRLF line here and there.
+std::string LargeReferences(int rows) {
+  std::string data;
+  for (int i = 0; i < rows; ++i) {
+    absl::StrAppend(&data, "{\"id\": \"q", i, "\", \"references\": [\"answer number ", i, "\", \"",
+                    i % 97, "\"]}", i % 1000 == 7 ? "\r\n" : "\n");
+    if (i % 5000 == 11) data += "\n";
+  }
+  return data;
+}
+
+TEST(ReferenceTableTest, TwoThreadsMakeTheSameTable) {
+  const std::string data = LargeReferences(120000);
+  ASSERT_GT(data.size(), 4u << 20);
+  ASSERT_OK_AND_ASSIGN(ReferenceTable one, ReferenceTable::Parse("r.jsonl", data, {}, 1));
+  ASSERT_OK_AND_ASSIGN(ReferenceTable two, ReferenceTable::Parse("r.jsonl", data, {}, 2));
+  ASSERT_EQ(one.size(), 120000u);
+  ASSERT_EQ(two.size(), one.size());
+  for (size_t r = 0; r < one.size(); ++r) {
+    ASSERT_EQ(two.id(r), one.id(r)) << r;
+    ASSERT_EQ(two.line(r), one.line(r)) << r;
+    ASSERT_EQ(two.reference(r).texts, one.reference(r).texts) << r;
+    ASSERT_EQ(two.Find(one.id(r)), r);
+  }
+  EXPECT_EQ(two.line(119999), 120000u + 119999 / 5000 + 1);  // blank lines count
+}
+
+TEST(ReferenceTableTest, TwoThreadsReportTheSameErrors) {
+  const std::string good = LargeReferences(120000);
+  const size_t late = good.size() * 3 / 4;  // a line in the second half
+  const size_t late_line_start = good.rfind('\n', late) + 1;
+  std::string bad_json = good;
+  bad_json.insert(late_line_start, "{\"id\": \"x\", \"references\": [}\n");
+  // A duplicate of an id from the first half, in the second half.
+  std::string duplicate = good;
+  duplicate.insert(late_line_start, "{\"id\": \"q17\", \"reference\": \"a\"}\n");
+  // A bad line in the first half and a duplicate after it: the bad line is reported.
+  std::string both = duplicate;
+  both.insert(good.find('\n', 1000) + 1, "not json\n");
+  for (const std::string* data : {&bad_json, &duplicate, &both}) {
+    const absl::Status one = ReferenceTable::Parse("r.jsonl", *data, {}, 1).status();
+    const absl::Status two = ReferenceTable::Parse("r.jsonl", *data, {}, 2).status();
+    ASSERT_FALSE(one.ok());
+    EXPECT_EQ(two, one);
+  }
+  EXPECT_THAT(ReferenceTable::Parse("r.jsonl", duplicate, {}, 2).status().message(),
+              HasSubstr("duplicate id 'q17' (first at line 19)"));
 }
 
 }  // namespace
