@@ -34,6 +34,7 @@
 #include "common/flag_names.h"
 #include "common/help_flag.h"
 #include "common/json_string.h"
+#include "common/mutex_checks.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
 
@@ -507,4 +508,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace emar
 
-int main(int argc, char** argv) { return emar::Main(argc, argv); }
+int main(int argc, char** argv) {
+  emar::UseReleaseMutexChecks();
+  return emar::Main(argc, argv);
+}

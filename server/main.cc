@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
+#include "common/mutex_checks.h"
 #include "common/termination_signals.h"
 #include "common/tls_credentials.h"
 #include "eval/job/job_defaults.h"
@@ -117,6 +118,7 @@ rlim_t RaiseOpenFilesLimit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  emar::UseReleaseMutexChecks();
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
   emar::NormalizedArgs args(argc, argv);
   emar::ExitZeroOnHelp(argc, argv, "server/main.cc");

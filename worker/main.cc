@@ -21,6 +21,7 @@
 #include "common/flag_names.h"
 #include "common/help_flag.h"
 #include "common/http_endpoint.h"
+#include "common/mutex_checks.h"
 #include "common/termination_signals.h"
 #include "worker/worker_loop.h"
 
@@ -44,6 +45,7 @@ ABSL_FLAG(std::string, token_file, "",
           "file holding the worker's bearer token (default $EMAR_TOKEN)");
 
 int main(int argc, char** argv) {
+  emar::UseReleaseMutexChecks();
   absl::SetProgramUsageMessage(
       "emar-worker --coordinator HOST:PORT [--threads N] [--tls-ca FILE [--tls-cert FILE "
       "--tls-key FILE]] [--token-file FILE]");

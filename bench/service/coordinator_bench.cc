@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/mutex_checks.h"
 #include "common/sha256.h"
 #include "emar/v1/service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -357,6 +358,7 @@ int Main() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  emar::UseReleaseMutexChecks();
   absl::ParseCommandLine(argc, argv);
   return Main();
 }
