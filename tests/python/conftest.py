@@ -181,54 +181,14 @@ def service(make_service):
     return make_service()
 
 
-# openssl's configuration for the test certificates (as tests/system/tls_test.cc), so the
-# system's openssl.cnf plays no part.
-OPENSSL_CONFIG = """[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-authorityKeyIdentifier = keyid
-[client_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-authorityKeyIdentifier = keyid
-"""
-
-
 @pytest.fixture
 def pki(tmp_path):
-    """PEM files made by the openssl binary: ca.crt, server.{crt,key} (SAN IP:127.0.0.1) and
-    client.{crt,key}, both signed by ca, and other-ca.crt. Returns {name: path}."""
+    """PEM files made by tests/pki/make-test-pki.sh (shared with tests/system/tls_test.cc):
+    ca.crt, server.{crt,key} (SAN IP:127.0.0.1) and client.{crt,key}, both signed by ca, and
+    other-ca.crt. Returns {name: path}."""
     d = tmp_path / "pki"
-    d.mkdir()
-    config = d / "openssl.cnf"
-    config.write_text(OPENSSL_CONFIG)
-
-    def run(*argv):
-        r = subprocess.run(["openssl", *argv], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, (argv, r.stderr)
-
-    def req(*argv):
-        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-config", str(config), *argv)
-
-    for ca in ("ca", "other-ca"):
-        req("-x509", "-keyout", str(d / f"{ca}.key"), "-out", str(d / f"{ca}.crt"), "-days", "2",
-            "-subj", f"/CN={ca}", "-extensions", "ca_ext")
-    for serial, (leaf, ext) in enumerate((("server", "server_ext"), ("client", "client_ext")), 1):
-        req("-keyout", str(d / f"{leaf}.key"), "-out", str(d / f"{leaf}.csr"), "-subj",
-            f"/CN={leaf}")
-        run("x509", "-req", "-in", str(d / f"{leaf}.csr"), "-CA", str(d / "ca.crt"), "-CAkey",
-            str(d / "ca.key"), "-set_serial", str(serial), "-days", "2", "-out",
-            str(d / f"{leaf}.crt"), "-extfile", str(config), "-extensions", ext)
+    script = Path(__file__).resolve().parents[1] / "pki" / "make-test-pki.sh"
+    r = subprocess.run(["bash", str(script), str(d)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, (script, r.stdout, r.stderr)
     return {name: str(d / name) for name in ("ca.crt", "other-ca.crt", "server.crt", "server.key",
                                              "client.crt", "client.key")}

@@ -1,8 +1,8 @@
 // TLS between real processes: a coordinator serving TLS (and mutual TLS), emarctl and workers
 // connecting with --tls-ca / --tls-cert / --tls-key, and what a user sees when one side is set
-// up wrong. The certificates are made at test time by the openssl binary: a CA, a server
-// certificate for 127.0.0.1 and localhost and a client certificate signed by it, and a second CA
-// that signed nothing the coordinator uses.
+// up wrong. The certificates are made at test time by tests/pki/make-test-pki.sh (openssl): a CA,
+// a server certificate for 127.0.0.1 and localhost and a client certificate signed by it, and a
+// second CA that signed nothing the coordinator uses.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -28,37 +27,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// openssl's configuration for the test certificates, so the system's openssl.cnf plays no part.
-constexpr char kOpensslConfig[] = R"([req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-authorityKeyIdentifier = keyid
-[client_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-authorityKeyIdentifier = keyid
-)";
-
-// The openssl binary from $PATH, or "" when there is none.
-std::string FindOpenssl() {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path ? path : "/usr/bin:/bin", ':')) {
-    const std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/openssl");
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 // PEM files in a directory that lives as long as this object.
 struct TestPki {
   TempDir dir;
@@ -70,55 +38,18 @@ struct TestPki {
   std::string tokens;                      // the coordinator's --tokens file for both
 
   static absl::StatusOr<TestPki> Create() {
-    const std::string openssl = FindOpenssl();
-    if (openssl.empty()) {
-      return absl::FailedPreconditionError(
-          "no openssl binary in $PATH (scripts/install-deps.sh installs it)");
-    }
     auto dir = TempDir::Create("emar-tls");
     if (!dir.ok()) return dir.status();
     TestPki pki{.dir = std::move(*dir)};
     const TempDir& d = pki.dir;
-    const std::string config = d.Join("openssl.cnf");
-    if (absl::Status s = WriteFile(config, kOpensslConfig); !s.ok()) return s;
-    int serial = 0;
-    auto run = [&](std::vector<std::string> argv) -> absl::Status {
-      argv.insert(argv.begin(), openssl);
-      CommandResult r = RunCommand(argv, absl::Seconds(60));
-      if (!r.exit.Exited(0)) {
-        return absl::InternalError(
-            absl::StrCat(absl::StrJoin(argv, " "), ": ", r.exit.ToString(), ": ", r.out, r.err));
-      }
-      return absl::OkStatus();
-    };
-    // `openssl req` making a new unencrypted P-256 key (quicker than RSA).
-    auto req = [&](std::vector<std::string> argv) {
-      argv.insert(argv.begin(), {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                                 "-nodes", "-config", config});
-      return run(argv);
-    };
-    // A self-signed CA: name.crt, name.key.
-    auto make_ca = [&](const std::string& name) {
-      return req({"-x509", "-keyout", d.Join(name + ".key"), "-out", d.Join(name + ".crt"), "-days",
-                  "2", "-subj", "/CN=" + name, "-extensions", "ca_ext"});
-    };
-    // A leaf certificate signed by `ca`: name.crt, name.key.
-    auto make_leaf = [&](const std::string& name, const std::string& ca,
-                         const std::string& extensions) -> absl::Status {
-      if (absl::Status s = req({"-keyout", d.Join(name + ".key"), "-out", d.Join(name + ".csr"),
-                                "-subj", "/CN=" + name});
-          !s.ok()) {
-        return s;
-      }
-      return run({"x509", "-req", "-in", d.Join(name + ".csr"), "-CA", d.Join(ca + ".crt"),
-                  "-CAkey", d.Join(ca + ".key"), "-set_serial", absl::StrCat(++serial), "-days",
-                  "2", "-out", d.Join(name + ".crt"), "-extfile", config, "-extensions",
-                  extensions});
-    };
-    for (absl::Status s :
-         {make_ca("ca"), make_ca("other-ca"), make_leaf("server", "ca", "server_ext"),
-          make_leaf("client", "ca", "client_ext")}) {
-      if (!s.ok()) return s;
+    // The certificates: tests/pki/make-test-pki.sh (shared with the Python client's tests).
+    const std::vector<std::string> make = {
+        "/bin/bash", absl::StrCat(EMAR_SOURCE_DIR, "/tests/pki/make-test-pki.sh"), d.path()};
+    CommandResult made = RunCommand(make, absl::Seconds(120));
+    if (!made.exit.Exited(0)) {
+      return absl::InternalError(absl::StrCat(absl::StrJoin(make, " "), ": ", made.exit.ToString(),
+                                              ": ", made.out, made.err,
+                                              " (scripts/install-deps.sh installs openssl)"));
     }
     pki.ca_cert = d.Join("ca.crt");
     pki.other_ca_cert = d.Join("other-ca.crt");
