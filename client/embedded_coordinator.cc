@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/job_planner.h"
 
 namespace emar {
 namespace {
@@ -36,6 +35,14 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
     copts.durable_blobs = false;  // deleted at exit: durability buys nothing
   }
   copts.rows_per_shard = options.rows_per_shard;
+  // The planner checks every references file when the job is created; its tables go straight to
+  // the worker threads, which would otherwise fetch and parse the same files again. (workers_ is
+  // set before Start returns, so before any job can be created.)
+  copts.parsed_references = [e = e.get()](const std::string& sha256,
+                                          const emar::v1::FieldNames& fields,
+                                          std::shared_ptr<const ReferenceTable> table) {
+    e->workers_->AddReferences(sha256, fields, std::move(table));
+  };
   ASSIGN_OR_RETURN(e->coordinator_, Coordinator::Create(copts));
   ASSIGN_OR_RETURN(e->server_, CoordinatorServer::Start(e->coordinator_.get(), ServerOptions{}));
   e->channel_ = e->server_->InProcessChannel();
@@ -43,14 +50,6 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   wopts.worker_id = "embedded";
   wopts.threads = options.worker_threads;
   e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
-  // The planner checks every references file when the job is created; its tables go straight to
-  // the worker threads, which would otherwise fetch and parse the same files again.
-  SetParsedReferencesSink(
-      &e->coordinator_->blobs(),
-      [w = e->workers_.get()](const std::string& sha256, const emar::v1::FieldNames& fields,
-                              std::shared_ptr<const ReferenceTable> table) {
-        w->AddReferences(sha256, fields, std::move(table));
-      });
   e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
   return e;
 }
@@ -59,7 +58,6 @@ EmbeddedCoordinator::~EmbeddedCoordinator() {
   // Workers first, while the server still answers: a call on an in-process channel whose
   // server has shut down is not safe in gRPC 1.51. Stop() cancels their long-polls; a shard in
   // hand is finished and completed.
-  if (coordinator_) SetParsedReferencesSink(&coordinator_->blobs(), nullptr);
   if (workers_) workers_->Stop();
   if (worker_thread_.joinable()) worker_thread_.join();
   if (server_) server_->Shutdown(absl::Seconds(5));

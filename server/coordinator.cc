@@ -281,8 +281,9 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
       }
     }
   }
-  ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs_, options_.rows_per_shard,
-                                         options_.max_input_bytes, options_.max_bootstrap_work));
+  ASSIGN_OR_RETURN(JobPlan plan,
+                   PlanJob(request, blobs_, options_.rows_per_shard, options_.max_input_bytes,
+                           options_.max_bootstrap_work, options_.parsed_references));
   emar::v1::Job job;
   job.set_owner(who.name);
   job.set_job_id(NewJobId());

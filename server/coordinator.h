@@ -59,6 +59,9 @@ struct CoordinatorOptions {
   // False only for a scratch data dir that dies with the process (the embedded default): blobs
   // are then not fsynced. The job store stays synchronous either way.
   bool durable_blobs = true;
+  // Receives the references tables CreateJob's planner parses (see PlanJob); the embedded mode's
+  // worker threads take them. Empty: they are dropped.
+  ParsedReferencesSink parsed_references;
 
   // --- quotas and retention (issue 9) ---
   // Unfinished jobs one principal may have at once (admins and the anonymous caller: no cap).

@@ -32,20 +32,6 @@ using emar::v1::CreateJobRequest;
 using emar::v1::DatasetSpec;
 using emar::v1::ModelSpec;
 
-absl::Mutex sinks_mu(absl::kConstInit);
-// By blob store; few entries (one per embedded coordinator), never freed.
-std::vector<std::pair<const BlobStore*, ParsedReferencesSink>>* sinks ABSL_GUARDED_BY(sinks_mu) =
-    nullptr;
-
-ParsedReferencesSink SinkFor(const BlobStore* blobs) {
-  absl::MutexLock lock(&sinks_mu);
-  if (sinks == nullptr) return nullptr;
-  for (const auto& [b, sink] : *sinks) {
-    if (b == blobs) return sink;
-  }
-  return nullptr;
-}
-
 absl::Status Invalid(const std::string& field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("job spec field '", field, "': ", what));
 }
@@ -214,7 +200,8 @@ absl::Status SplitOutputs(InputResolver& inputs, const JobInput& in, uint64_t ro
 
 absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobStore& blobs,
                                          int64_t rows_per_shard, uint64_t max_input_bytes,
-                                         double max_bootstrap_work) {
+                                         double max_bootstrap_work,
+                                         const ParsedReferencesSink& parsed_references) {
   JobPlan plan;
   plan.request = original;
   emar::v1::JobSpec& spec = *plan.request.mutable_spec();
@@ -295,7 +282,6 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
   };
   // The references are validated now, so a bad file is an INVALID_ARGUMENT from CreateJob rather
   // than a failed job later; both files are checked at once, on two threads.
-  const ParsedReferencesSink sink = SinkFor(&blobs);
   auto check_references = [&](int i) -> absl::Status {
     const JobInput& in = job_inputs[i];
     Dataset& d = dataset_of(in);
@@ -307,10 +293,10 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
                                            /*threads=*/2));
     d.refs_digest = loaded.digest;
     d.rows = table.size();
-    if (sink) {
+    if (parsed_references) {
       loaded = LoadedInput();  // the text is not needed any more; the table is
-      sink(d.refs_digest, d.spec->fields(),
-           std::make_shared<const ReferenceTable>(std::move(table)));
+      parsed_references(d.refs_digest, d.spec->fields(),
+                        std::make_shared<const ReferenceTable>(std::move(table)));
     }
     return absl::OkStatus();
   };
@@ -411,24 +397,13 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
 
 }  // namespace
 
-void SetParsedReferencesSink(const BlobStore* blobs, ParsedReferencesSink sink) {
-  absl::MutexLock lock(&sinks_mu);
-  if (sinks == nullptr)
-    sinks = new std::vector<std::pair<const BlobStore*, ParsedReferencesSink>>();
-  for (auto it = sinks->begin(); it != sinks->end(); ++it) {
-    if (it->first == blobs) {
-      sinks->erase(it);
-      break;
-    }
-  }
-  if (sink) sinks->emplace_back(blobs, std::move(sink));
-}
-
 absl::StatusOr<JobPlan> PlanJob(const CreateJobRequest& request, BlobStore& blobs,
                                 int64_t rows_per_shard, uint64_t max_input_bytes,
-                                double max_bootstrap_work) {
+                                double max_bootstrap_work,
+                                const ParsedReferencesSink& parsed_references) {
   try {
-    return PlanJobUnguarded(request, blobs, rows_per_shard, max_input_bytes, max_bootstrap_work);
+    return PlanJobUnguarded(request, blobs, rows_per_shard, max_input_bytes, max_bootstrap_work,
+                            parsed_references);
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(
         "out of memory while planning the job (inputs too large for this coordinator)");

@@ -38,16 +38,14 @@ struct JobPlan {
   std::vector<StoredShard> shards;
 };
 
-// Tables the planner parsed while checking a job's references, handed to whoever registered for
-// the blob store the job's inputs live in: the embedded mode gives them to its worker threads,
-// which would otherwise fetch and parse the same files again. `sha256` is the digest of the
-// (decompressed) references blob the shards name, `fields` the dataset's field names.
+// Takes the tables the planner parsed while checking a job's references: the embedded mode gives
+// them to its worker threads, which would otherwise fetch and parse the same files again.
+// `sha256` is the digest of the (decompressed) references blob the shards name, `fields` the
+// dataset's field names. Called on the planner's threads, possibly two at once, also for a plan
+// refused later.
 using ParsedReferencesSink =
     std::function<void(const std::string& sha256, const emar::v1::FieldNames& fields,
                        std::shared_ptr<const ReferenceTable> table)>;
-// Registers `sink` for plans that read `blobs`; an empty sink unregisters. Thread-safe. The sink
-// is called on the planner's threads, possibly two at once, also for a plan refused later.
-void SetParsedReferencesSink(const BlobStore* blobs, ParsedReferencesSink sink);
 
 // Reads blobs from `blobs`; compressed inputs (gzip, zstd) are stored decompressed and the shards
 // point at the decompressed copy, which is published only when the job is accepted. An input
@@ -60,7 +58,8 @@ void SetParsedReferencesSink(const BlobStore* blobs, ParsedReferencesSink sink);
 absl::StatusOr<JobPlan> PlanJob(const emar::v1::CreateJobRequest& request, BlobStore& blobs,
                                 int64_t rows_per_shard,
                                 uint64_t max_input_bytes = kDefaultMaxInputBytes,
-                                double max_bootstrap_work = kDefaultMaxBootstrapWork);
+                                double max_bootstrap_work = kDefaultMaxBootstrapWork,
+                                const ParsedReferencesSink& parsed_references = nullptr);
 
 }  // namespace emar
 
