@@ -107,6 +107,11 @@ absl::Status CheckLabels(const google::protobuf::Map<std::string, std::string>& 
   return absl::OkStatus();
 }
 
+// Planning and finalization hold memory in proportion to the job, in large blocks malloc keeps
+// for reuse in several threads' arenas; outside them the coordinator needs little, so the pages
+// go back to the system (glibc's malloc_trim also releases free pages inside its heaps).
+void ReturnFreedMemory() { ::malloc_trim(0); }
+
 }  // namespace
 
 Clock* Clock::Real() {
@@ -961,6 +966,7 @@ void Coordinator::FinalizerLoop() {
       ++finalizing_;
     }
     Finalize(job_id);
+    ReturnFreedMemory();  // the per-example statistics
     absl::MutexLock lock(&mu_);
     --finalizing_;
   }
@@ -1004,17 +1010,7 @@ void Coordinator::WaitForIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
-// Planning and finalization hold memory in proportion to the job, in large blocks malloc keeps
-// for reuse in several threads' arenas; outside them the coordinator needs little, so the pages
-// go back to the system (glibc's malloc_trim also releases free pages inside its heaps).
-void Coordinator::ReturnFreedMemory() { ::malloc_trim(0); }
-
 void Coordinator::Finalize(const std::string& job_id) {
-  FinalizeAndStore(job_id);
-  ReturnFreedMemory();  // the per-example statistics
-}
-
-void Coordinator::FinalizeAndStore(const std::string& job_id) {
   absl::StatusOr<emar::v1::Report> report = BuildStoredJobReport(job_id, *store_, blobs_);
   if (!report.ok()) {
     FinishJob(job_id, emar::v1::JOB_STATE_FAILED, std::string(report.status().message()));

@@ -187,8 +187,6 @@ class Coordinator {
   void FinalizerLoop();
   void PlannerLoop();
   void Finalize(const std::string& job_id);
-  void FinalizeAndStore(const std::string& job_id);
-  static void ReturnFreedMemory();
   // True when `req` names an earlier lease of its shard (answer: a duplicate, ignored); an error
   // when it names no lease of it; false for the shard's current lease.
   absl::StatusOr<bool> IsStaleLeaseLocked(const emar::v1::CompleteRequest& req)
