@@ -16,12 +16,6 @@ using emar::v1::DatasetComparison;
 using emar::v1::Estimate;
 using emar::v1::Report;
 
-// One table: header cells and rows of cells, rendered by either format.
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
 std::string Value(const Estimate& e, bool signed_value = false) {
   if (!e.has_value()) return "undefined";
   return absl::StrFormat(signed_value ? "%+.4f" : "%.4f", e.value());
@@ -51,8 +45,9 @@ std::vector<const CandidateReport*> ByRank(const Report& r) {
   return out;
 }
 
-Table Leaderboard(const Report& r) {
-  Table t{{"rank", "candidate", "EMAR", "95% interval", "target Δ", "benchmark Δ", "gates"}, {}};
+DocumentTable Leaderboard(const Report& r) {
+  DocumentTable t{{"rank", "candidate", "EMAR", "95% interval", "target Δ", "benchmark Δ", "gates"},
+                  {}};
   for (const CandidateReport* c : ByRank(r)) {
     t.rows.push_back({absl::StrCat(c->rank()), c->name(), Value(c->emar()), Interval(c->emar()),
                       Value(c->target().delta(), true), Value(c->benchmark().delta(), true),
@@ -61,8 +56,8 @@ Table Leaderboard(const Report& r) {
   return t;
 }
 
-Table Scores(const CandidateReport& c) {
-  Table t{
+DocumentTable Scores(const CandidateReport& c) {
+  DocumentTable t{
       {"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval", "p (test)"},
       {}};
   const std::pair<const char*, const DatasetComparison*> datasets[] = {
@@ -76,8 +71,8 @@ Table Scores(const CandidateReport& c) {
   return t;
 }
 
-Table GatesTable(const CandidateReport& c) {
-  Table t{{"gate", "threshold", "bound", "bound value", "result"}, {}};
+DocumentTable GatesTable(const CandidateReport& c) {
+  DocumentTable t{{"gate", "threshold", "bound", "bound value", "result"}, {}};
   for (const auto& g : c.gates()) {
     t.rows.push_back({g.gate(), absl::StrFormat("%g", g.threshold()), g.bound(),
                       g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
@@ -86,16 +81,16 @@ Table GatesTable(const CandidateReport& c) {
   return t;
 }
 
-Table Inputs(const Report& r) {
-  Table t{{"role", "path", "sha256", "bytes"}, {}};
+DocumentTable Inputs(const Report& r) {
+  DocumentTable t{{"role", "path", "sha256", "bytes"}, {}};
   for (const auto& in : r.provenance().inputs()) {
     t.rows.push_back({in.role(), in.path_or_name(), in.sha256(), absl::StrCat(in.size_bytes())});
   }
   return t;
 }
 
-Table Pairwise(const Report& r) {
-  Table t{{"a", "b", "EMAR(a) − EMAR(b)", "p", "p (Holm)", "test"}, {}};
+DocumentTable Pairwise(const Report& r) {
+  DocumentTable t{{"a", "b", "EMAR(a) − EMAR(b)", "p", "p (Holm)", "test"}, {}};
   for (const auto& p : r.pairwise()) {
     t.rows.push_back(
         {p.a(), p.b(),
@@ -139,20 +134,7 @@ std::vector<std::string> UndefinedNotes(const CandidateReport& c) {
 
 // --- Markdown ---
 
-std::string MdCell(std::string s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '|')
-      out += "\\|";
-    else if (ch == '\n')
-      out += ' ';
-    else
-      out += ch;
-  }
-  return out;
-}
-
-void MdTable(const Table& t, std::string* out) {
+void MdTable(const DocumentTable& t, std::string* out) {
   std::vector<std::string> h, sep;
   for (const auto& c : t.header) {
     h.push_back(MdCell(c));
@@ -184,19 +166,6 @@ constexpr char kStyle[] =
 // Text for HTML content and attribute values (the charts' escaping: & < > " ' and control
 // characters).
 std::string Html(const std::string& s) { return svg::Escape(s); }
-
-void HtmlTable(const Table& t, std::string* out) {
-  absl::StrAppend(out, "<table>\n<tr>");
-  for (const auto& c : t.header) absl::StrAppend(out, "<th>", Html(c), "</th>");
-  absl::StrAppend(out, "</tr>\n");
-  for (const auto& row : t.rows) {
-    absl::StrAppend(out, "<tr>");
-    for (const auto& c : row)
-      absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", HtmlCell(c), "</td>");
-    absl::StrAppend(out, "</tr>\n");
-  }
-  absl::StrAppend(out, "</table>\n");
-}
 
 // --- charts (every number from the report) ---
 
@@ -247,11 +216,8 @@ void Charts(const Report& r, std::string* out) {
                          ColorOf(r, *c), true));
   }
   std::vector<svg::RefLine> emar_lines = GateThresholdLines(AllGates(r), "min_emar");
-  std::vector<svg::RefLine> delta_lines = {
-      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
-  for (auto& l : GateThresholdLines(AllGates(r), "min_target_gain")) delta_lines.push_back(l);
-  for (auto& l : GateThresholdLines(AllGates(r), "max_benchmark_regression"))
-    delta_lines.push_back(l);
+  std::vector<svg::RefLine> delta_lines =
+      DeltaReferenceLines(AllGates(r), {"min_target_gain", "max_benchmark_regression"});
   absl::StrAppend(
       out, "<div class=\"charts\">\n",
       svg::WhiskerChart("EMAR by candidate (interval, gate threshold)", emar, emar_lines),
@@ -301,6 +267,32 @@ std::string ReportToMarkdown(const Report& r) {
   return out;
 }
 
+std::string MdCell(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '|')
+      out += "\\|";
+    else if (ch == '\n')
+      out += ' ';
+    else
+      out += ch;
+  }
+  return out;
+}
+
+void HtmlTable(const DocumentTable& t, std::string* out) {
+  absl::StrAppend(out, "<table>\n<tr>");
+  for (const auto& c : t.header) absl::StrAppend(out, "<th>", Html(c), "</th>");
+  absl::StrAppend(out, "</tr>\n");
+  for (const auto& row : t.rows) {
+    absl::StrAppend(out, "<tr>");
+    for (const auto& c : row)
+      absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", HtmlCell(c), "</td>");
+    absl::StrAppend(out, "</tr>\n");
+  }
+  absl::StrAppend(out, "</table>\n");
+}
+
 std::string HtmlCell(const std::string& text) {
   std::string out;
   size_t at = 0;
@@ -328,6 +320,16 @@ std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::G
                    .label = absl::StrFormat("%s %g", gate, at),
                    .dashed = true,
                    .color = "#B00020"});
+  }
+  return out;
+}
+
+std::vector<svg::RefLine> DeltaReferenceLines(const std::vector<const emar::v1::GateResult*>& gates,
+                                              const std::vector<std::string>& gate_names) {
+  std::vector<svg::RefLine> out = {
+      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+  for (const std::string& gate : gate_names) {
+    for (svg::RefLine& l : GateThresholdLines(gates, gate)) out.push_back(std::move(l));
   }
   return out;
 }

@@ -15,6 +15,12 @@
 
 namespace emar {
 
+// One table of a document: header cells and rows of cells, rendered by either format.
+struct DocumentTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
 std::string ReportToMarkdown(const emar::v1::Report& report);
 std::string ReportToHtml(const emar::v1::Report& report);
 // A self-contained page's start, up to and including <body>: charset, a Content-Security-Policy
@@ -25,6 +31,14 @@ std::string HtmlPageHead(const std::string& title);
 // +threshold), labelled "GATE VALUE".
 std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::GateResult*>& gates,
                                              const std::string& gate);
+// A line of "no change" at 0 and the thresholds of `gate_names` (GateThresholdLines of each), for
+// a chart of deltas.
+std::vector<svg::RefLine> DeltaReferenceLines(const std::vector<const emar::v1::GateResult*>& gates,
+                                              const std::vector<std::string>& gate_names);
+// A Markdown table cell's text: pipes escaped, newlines as spaces.
+std::string MdCell(const std::string& s);
+// Appends `t` as an HTML table: cells escaped (HtmlCell), a "FAIL" cell marked class="fail".
+void HtmlTable(const DocumentTable& t, std::string* out);
 // A table cell's text, escaped, with each bracketed interval ("[0.1839, 0.2482]") kept on one
 // line when the cell wraps.
 std::string HtmlCell(const std::string& text);

@@ -108,22 +108,17 @@ const Estimate& EmarOf(const SeriesCandidate& c) { return c.emar(); }
 const Estimate& TargetDeltaOf(const SeriesCandidate& c) { return c.target_delta(); }
 const Estimate& BenchmarkDeltaOf(const SeriesCandidate& c) { return c.benchmark_delta(); }
 
-struct Row {
-  std::vector<std::string> cells;
-  bool failed = false;
-};
-
-std::vector<Row> Rows(const Series& s) {
-  std::vector<Row> rows;
+// One row per point and candidate.
+DocumentTable Table(const Series& s) {
+  DocumentTable t{{s.by(), "candidate", "EMAR", "target Δ", "benchmark Δ", "gates", "job"}, {}};
   for (const auto& p : s.points()) {
     for (const auto& c : p.candidates()) {
-      rows.push_back(
-          {{p.value(), c.name(), WithInterval(c.emar()), WithInterval(c.target_delta(), true),
-            WithInterval(c.benchmark_delta(), true), Gates(c), p.job_id()},
-           c.gates_size() > 0 && !c.gates_passed()});
+      t.rows.push_back({p.value(), c.name(), WithInterval(c.emar()),
+                        WithInterval(c.target_delta(), true),
+                        WithInterval(c.benchmark_delta(), true), Gates(c), p.job_id()});
     }
   }
-  return rows;
+  return t;
 }
 
 // Display width in characters (UTF-8 continuation bytes take none): "Δ" is one.
@@ -170,21 +165,16 @@ std::vector<std::string> UndefinedNotes(const Series& s) {
   return out;
 }
 
-std::vector<std::string> Header(const Series& s) {
-  return {s.by(), "candidate", "EMAR", "target Δ", "benchmark Δ", "gates", "job"};
-}
-
 }  // namespace
 
 std::string SeriesToText(const Series& s) {
   std::string out =
       absl::StrCat("series of ", Filter(s), " by ", s.by(), ": ", s.points_size(), " point(s)\n");
-  const std::vector<std::string> header = Header(s);
-  std::vector<Row> rows = Rows(s);
-  std::vector<size_t> width(header.size());
-  for (size_t i = 0; i < header.size(); ++i) width[i] = Width(header[i]);
-  for (const Row& r : rows) {
-    for (size_t i = 0; i < r.cells.size(); ++i) width[i] = std::max(width[i], Width(r.cells[i]));
+  const DocumentTable table = Table(s);
+  std::vector<size_t> width(table.header.size());
+  for (size_t i = 0; i < table.header.size(); ++i) width[i] = Width(table.header[i]);
+  for (const auto& row : table.rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Width(row[i]));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string l;
@@ -194,8 +184,8 @@ std::string SeriesToText(const Series& s) {
     }
     return l + "\n";
   };
-  absl::StrAppend(&out, line(header));
-  for (const Row& r : rows) absl::StrAppend(&out, line(r.cells));
+  absl::StrAppend(&out, line(table.header));
+  for (const auto& row : table.rows) absl::StrAppend(&out, line(row));
   for (const std::string& note : UndefinedNotes(s)) absl::StrAppend(&out, note, "\n");
   for (const auto& k : s.skipped()) {
     absl::StrAppend(&out, "skipped ", k.job_id(), ": ", k.reason(), "\n");
@@ -206,17 +196,14 @@ std::string SeriesToText(const Series& s) {
 std::string SeriesToJson(const Series& s) { return MessageToJson(s); }
 
 std::string SeriesToMarkdown(const Series& s) {
+  const DocumentTable table = Table(s);
   std::string out = absl::StrCat("# EMAR series: ", Filter(s), " by ", s.by(), "\n\n| ",
-                                 absl::StrJoin(Header(s), " | "), " |\n|");
-  for (size_t i = 0; i < Header(s).size(); ++i) absl::StrAppend(&out, " --- |");
+                                 absl::StrJoin(table.header, " | "), " |\n|");
+  for (size_t i = 0; i < table.header.size(); ++i) absl::StrAppend(&out, " --- |");
   absl::StrAppend(&out, "\n");
-  for (const Row& r : Rows(s)) {
+  for (const auto& row : table.rows) {
     std::vector<std::string> cells;
-    for (std::string c : r.cells) {
-      std::string escaped;
-      for (char ch : c) escaped += ch == '|' ? std::string("\\|") : std::string(1, ch);
-      cells.push_back(escaped);
-    }
+    for (const std::string& c : row) cells.push_back(MdCell(c));
     absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
   }
   const std::vector<std::string> notes = UndefinedNotes(s);
@@ -238,27 +225,14 @@ std::string SeriesToHtml(const Series& s) {
                   s.numeric() ? " (numerically)" : "",
                   "; bands are the reports' confidence intervals, dashed red lines the gate "
                   "thresholds.</p>\n<div class=\"charts\">\n");
-  std::vector<svg::RefLine> zero = {
-      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
-  std::vector<svg::RefLine> target_lines = zero, benchmark_lines = zero;
-  for (auto& l : GateThresholdLines(AllGates(s), "min_target_gain")) target_lines.push_back(l);
-  for (auto& l : GateThresholdLines(AllGates(s), "max_benchmark_regression"))
-    benchmark_lines.push_back(l);
-  absl::StrAppend(
-      &out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(AllGates(s), "min_emar")),
-      Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf, target_lines),
-      Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf, benchmark_lines),
-      "</div>\n<table>\n<tr>");
-  for (const std::string& h : Header(s)) absl::StrAppend(&out, "<th>", svg::Escape(h), "</th>");
-  absl::StrAppend(&out, "</tr>\n");
-  for (const Row& r : Rows(s)) {
-    absl::StrAppend(&out, "<tr>");
-    for (const std::string& c : r.cells) {
-      absl::StrAppend(&out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", HtmlCell(c), "</td>");
-    }
-    absl::StrAppend(&out, "</tr>\n");
-  }
-  absl::StrAppend(&out, "</table>\n");
+  const std::vector<const emar::v1::GateResult*> gates = AllGates(s);
+  absl::StrAppend(&out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(gates, "min_emar")),
+                  Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf,
+                        DeltaReferenceLines(gates, {"min_target_gain"})),
+                  Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf,
+                        DeltaReferenceLines(gates, {"max_benchmark_regression"})),
+                  "</div>\n");
+  HtmlTable(Table(s), &out);
   const std::vector<std::string> notes = UndefinedNotes(s);
   if (!notes.empty()) {
     absl::StrAppend(&out, "<ul class=\"undefined\">\n");
