@@ -77,7 +77,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 ours_median=$(median "${times[@]}")
 cpu_median=$(median "${cpus[@]}")
 ours_rss=$(rss_mb "$TMP/ours.$best_i.time")
-ours_cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u + s}' "$TMP/ours.$best_i.time")
+ours_cpu=${cpus[$((best_i - 1))]}
 cp "$TMP/ours.$best_i.json" "$TMP/ours.json"
 
 parse=""
