@@ -20,22 +20,17 @@ class InputBytes {
  public:
   absl::Status Load(const std::string& path) {
     ASSIGN_OR_RETURN(mapped_, FileBytes::Open(path));
-    if (DetectCompression(mapped_.bytes()) == Compression::kNone) {
-      bytes_ = mapped_.bytes();
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(owned_, DecompressIfCompressed(path, std::string(mapped_.bytes())));
+    if (DetectCompression(mapped_.bytes()) == Compression::kNone) return absl::OkStatus();
+    ASSIGN_OR_RETURN(expanded_, DecompressIfCompressed(path, std::string(mapped_.bytes())));
     mapped_ = FileBytes();
-    bytes_ = owned_;
     return absl::OkStatus();
   }
 
-  absl::string_view bytes() const { return bytes_; }
+  absl::string_view bytes() const { return expanded_.empty() ? mapped_.bytes() : expanded_; }
 
  private:
   FileBytes mapped_;
-  std::string owned_;
-  absl::string_view bytes_;
+  std::string expanded_;
 };
 
 }  // namespace
