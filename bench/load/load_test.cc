@@ -32,6 +32,7 @@
 #include "bench/load/load_client.h"
 #include "bench/load/load_cluster.h"
 #include "bench/load/outcome_checker.h"
+#include "bench/percentile.h"
 #include "common/flag_names.h"
 #include "emar/v1/service.grpc.pb.h"
 #include "tests/system/process.h"
@@ -91,12 +92,6 @@ absl::StatusOr<std::vector<Job>> ListJobs(const std::string& server, int limit) 
     return absl::UnavailableError(absl::StrCat("ListJobs: ", st.error_message()));
   }
   return std::vector<Job>(resp.jobs().begin(), resp.jobs().end());
-}
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
 
 struct ChaosStats {
@@ -315,8 +310,9 @@ int Main() {
       "throughput           %.2f jobs/s (%.1f shards/s of succeeded jobs)\n", total / wall,
       static_cast<double>(shards) / wall);
   std::cout << absl::StrFormat("job latency          p50 %.2f s, p95 %.2f s, max %.2f s\n",
-                               Percentile(latencies, 0.5), Percentile(latencies, 0.95),
-                               Percentile(latencies, 1.0));
+                               Percentile(latencies, 0.5, /*if_empty=*/0),
+                               Percentile(latencies, 0.95, /*if_empty=*/0),
+                               Percentile(latencies, 1.0, /*if_empty=*/0));
   std::cout << absl::StrFormat(
       "worker kills         %d SIGKILL, %d workers started in all, %d "
       "ended on their own\n",

@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "bench/percentile.h"
 #include "common/mutex_checks.h"
 #include "common/sha256.h"
 #include "emar/v1/service.grpc.pb.h"
@@ -115,13 +116,6 @@ absl::Status WriteJob(const std::string& dir, int64_t rows,
       "  - {name: cand, target_outputs: out/cand.target.jsonl, benchmark_outputs: "
       "out/cand.benchmark.jsonl}\n"
       "bootstrap: {resamples: 100}\n");
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[k];
 }
 
 std::shared_ptr<grpc::Channel> OwnChannel(const std::string& server) {
@@ -344,12 +338,15 @@ int Main() {
                    "\"heartbeat_ms\": {\"n\": %d, \"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, "
                    "\"errors\": %d, \"report_ok\": %s, \"coordinator_exit\": \"%s\"}",
                    completed.load(), streams, seconds,
-                   static_cast<double>(completed.load()) / seconds, Percentile(all_lease, 0.5),
-                   Percentile(all_lease, 0.99), Percentile(all_complete, 0.5),
-                   Percentile(all_complete, 0.99), Percentile(all_cycle, 0.5),
-                   Percentile(all_cycle, 0.99), static_cast<int>(heartbeat_ms.size()),
-                   Percentile(heartbeat_ms, 0.5), Percentile(heartbeat_ms, 0.99),
-                   Percentile(heartbeat_ms, 1.0), errors.load(), report_ok ? "true" : "false",
+                   static_cast<double>(completed.load()) / seconds,
+                   emar::Percentile(all_lease, 0.5, NAN), emar::Percentile(all_lease, 0.99, NAN),
+                   emar::Percentile(all_complete, 0.5, NAN),
+                   emar::Percentile(all_complete, 0.99, NAN), emar::Percentile(all_cycle, 0.5, NAN),
+                   emar::Percentile(all_cycle, 0.99, NAN), static_cast<int>(heartbeat_ms.size()),
+                   emar::Percentile(heartbeat_ms, 0.5, NAN),
+                   emar::Percentile(heartbeat_ms, 0.99, NAN),
+                   emar::Percentile(heartbeat_ms, 1.0, NAN), errors.load(),
+                   report_ok ? "true" : "false",
                    exit.ok() ? exit->ToString() : std::string(exit.status().message()))
             << std::endl;
   return report_ok && errors.load() == 0 ? 0 : 1;
