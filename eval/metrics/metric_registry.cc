@@ -10,8 +10,10 @@
 #include "eval/metrics/chrf_scorer.h"
 #include "eval/metrics/classification_scorer.h"
 #include "eval/metrics/exact_match_scorer.h"
+#include "eval/metrics/pass_at_k.h"
 #include "eval/metrics/perplexity_scorer.h"
 #include "eval/metrics/rouge_scorer.h"
+#include "eval/metrics/score_metric.h"
 
 namespace emar {
 namespace {
@@ -38,10 +40,12 @@ const std::vector<std::pair<absl::string_view, MetricFactory>>& Registry() {
       {"macro_f1", &Make<MacroF1Metric>},
       {"mcc", &Make<MccMetric>},
       {"micro_f1", &Make<MicroF1Metric>},
+      {"pass_at_k", &Make<PassAtKMetric>},
       {"perplexity", &Make<PerplexityMetric>},
       {"rouge1", &MakeRouge<RougeType::kRouge1>},
       {"rouge2", &MakeRouge<RougeType::kRouge2>},
       {"rougeL", &MakeRouge<RougeType::kRougeL>},
+      {"score", &Make<ScoreMetric>},
       {"token_f1", &Make<TokenF1Metric>},
   };
   return *registry;

@@ -41,8 +41,8 @@ TEST(MetricRegistryTest, EveryNameBuildsAMetricOfThatName) {
   const std::vector<std::string> names = MetricNames();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_THAT(names, ::testing::ElementsAre("accuracy", "bleu", "chrf", "exact_match", "macro_f1",
-                                            "mcc", "micro_f1", "perplexity", "rouge1", "rouge2",
-                                            "rougeL", "token_f1"));
+                                            "mcc", "micro_f1", "pass_at_k", "perplexity", "rouge1",
+                                            "rouge2", "rougeL", "score", "token_f1"));
   for (const std::string& name : names) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Metric> m, MakeMetric(name));
     EXPECT_EQ(m->name(), name);
