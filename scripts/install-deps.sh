@@ -14,6 +14,9 @@ PACKAGES=(
   prometheus python3  # tests/metrics/prometheus_test.py scrapes a live coordinator
   python3-yaml python3-kubernetes  # tests/deploy/k8s: manifests parsed and checked offline
   python3-grpcio python3-protobuf python3-pytest  # client/python and its tests (tests/python)
+  # tests/eval/stats/stats_reference_test: Wilson intervals, power and the cluster bootstrap
+  # checked against statsmodels, scipy and numpy (python3-statsmodels brings the other two)
+  python3-statsmodels python3-numpy
   clang-format-14
   chromium fonts-dejavu-core  # tests/report/report_browser_test.py renders the HTML reports
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
