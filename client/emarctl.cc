@@ -26,6 +26,7 @@
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "client/local_scorer.h"
+#include "client/plan_command.h"
 #include "client/progress_display.h"
 #include "client/report_document.h"
 #include "client/report_format.h"
@@ -71,7 +72,7 @@ ABSL_FLAG(std::string, by, "", "series: the label whose value orders the points,
 ABSL_FLAG(std::string, timeout, "",
           "run, submit --wait, watch: stop waiting after this long (e.g. 90s, 10m, 2h; a bare "
           "number is seconds) and exit 1; the job goes on");
-ABSL_FLAG(std::string, metric, "", "score: metric name");
+ABSL_FLAG(std::string, metric, "", "score, plan: metric name");
 ABSL_FLAG(std::string, predictions, "", "score: predictions JSONL");
 ABSL_FLAG(std::string, references, "", "score: references JSONL");
 ABSL_FLAG(std::string, id_field, "", "score: id field (default id)");
@@ -111,6 +112,7 @@ constexpr char kUsage[] = R"(emarctl COMMAND [flags]
                                one point per job ordered by label L (e.g. --label run=exp-42 --by step)
   score --metric M --predictions P --references R    score one pair of files locally
   emar --formula F --t0 X --t1 X --b0 X --b1 X        evaluate an EMAR formula
+  plan --metric M --baseline P --margin D             items needed to detect D (--items N: the MDE of N)
 
 Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json
 (reports and series also markdown|html; other output is text for those).
@@ -417,6 +419,10 @@ int Main(int argc, char** argv) {
   if (cmd == "submit") return Submit(args);
   if (cmd == "score") return args.empty() ? Score() : Usage("score takes flags only");
   if (cmd == "emar") return args.empty() ? Emar() : Usage("emar takes flags only");
+  if (cmd == "plan") {
+    return args.empty() ? RunPlanCommand(absl::GetFlag(FLAGS_metric), Json(), std::cout, std::cerr)
+                        : Usage("plan takes flags only");
+  }
   if (cmd == "list") {
     if (!args.empty()) return Usage("list takes no arguments");
     auto session = Connect();
