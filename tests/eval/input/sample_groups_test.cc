@@ -10,6 +10,7 @@
 #include "eval/metrics/accuracy_scorer.h"
 #include "eval/metrics/classification_scorer.h"
 #include "eval/metrics/pass_at_k.h"
+#include "eval/metrics/score_metric.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -95,6 +96,30 @@ TEST_F(SampleGroupsTest, MissingItemAndUnknownIdAreErrors) {
   EXPECT_THAT(Group({Line("a", 0, "x") + Line("zz", 0, "z")}, accuracy_),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("out.jsonl:2: field 'id': unknown id 'zz'")));
+}
+
+TEST_F(SampleGroupsTest, JudgeGradesPerSampleAverageByItem) {
+  // A judge graded each of 2 samples per item 1-10 in field "grade"; out of range is an error
+  // naming the file, line and field.
+  ScoreMetric judge(ScoreOptions{"grade", std::make_pair(1.0, 10.0)});
+  FieldConfig config;
+  config.prediction_field = "grade";
+  auto line = [](const std::string& id, int sample, const std::string& grade) {
+    return "{\"id\": \"" + id + "\", \"sample\": " + std::to_string(sample) +
+           ", \"grade\": " + grade + "}\n";
+  };
+  const std::string data = line("a", 0, "7") + line("a", 1, "9") + line("b", 0, "2") +
+                           line("b", 1, "3") + line("c", 0, "10") + line("c", 1, "10");
+  SampleGrouper grouper(*refs_, "judged.jsonl", 1);
+  ASSERT_OK(grouper.AddShard(data, 1, config, "sample", judge));
+  ASSERT_OK_AND_ASSIGN(SampleGroups g, std::move(grouper).Finish());
+  ASSERT_OK_AND_ASSIGN(std::vector<double> means, ItemRows(g, judge));
+  EXPECT_THAT(means, ElementsAre(8, 2.5, 10));
+  SampleGrouper bad(*refs_, "judged.jsonl", 1);
+  EXPECT_THAT(
+      bad.AddShard(line("a", 0, "7") + line("a", 1, "11"), 1, config, "sample", judge),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("judged.jsonl:2: field 'grade': 11 is outside the range [1, 10]")));
 }
 
 TEST_F(SampleGroupsTest, LabelMetricsAreRefused) {
