@@ -80,8 +80,8 @@ class InputResolver {
       out.digest = sha;  // verified at upload: no second hash
       return out;
     }
-    absl::StatusOr<std::string> expanded =
-        DecompressIfCompressed(path, std::string(out.mapped.bytes()), max_input_bytes_);
+    // Decoded straight from the mapping: the compressed bytes are never copied.
+    absl::StatusOr<std::string> expanded = Decompress(path, out.mapped.bytes(), max_input_bytes_);
     out.mapped = FileBytes();
     if (absl::IsResourceExhausted(expanded.status())) {
       return absl::ResourceExhaustedError(

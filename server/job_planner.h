@@ -21,7 +21,9 @@
 namespace emar {
 
 // The largest input file, as uploaded and after decompression (emar-coordinator --max-input-mb).
-inline constexpr uint64_t kDefaultMaxInputBytes = uint64_t{4} << 30;
+// A decompressed input is held in memory while it is checked, by each of two planner threads:
+// 1 GiB (about 10M JSONL rows) keeps one CreateJob's inputs within a few GiB.
+inline constexpr uint64_t kDefaultMaxInputBytes = uint64_t{1} << 30;
 
 // resamples x models x examples (target + benchmark) a job may ask of the statistics
 // (emar-coordinator --max-bootstrap-work). The 1M + 1M example job with one candidate and 1,000
