@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "eval/input/jsonl_line_cursor.h"
 
 namespace emar {
 namespace {
@@ -49,6 +50,74 @@ bool IsJsonInteger(absl::string_view raw) {
   return true;
 }
 
+// True when `raw` has the syntax of a JSON number (RFC 8259): -?int frac? exp?, no '+' or
+// leading zeros, whatever its magnitude.
+bool IsJsonNumberSyntax(absl::string_view raw) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < raw.size() && absl::ascii_isdigit(raw[i])) ++i;
+    return i - start;
+  };
+  if (i < raw.size() && raw[i] == '-') ++i;
+  const size_t int_start = i;
+  const size_t int_digits = digits();
+  if (int_digits == 0 || (int_digits > 1 && raw[int_start] == '0')) return false;
+  if (i < raw.size() && raw[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < raw.size() && (raw[i] == 'e' || raw[i] == 'E')) {
+    ++i;
+    if (i < raw.size() && (raw[i] == '+' || raw[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == raw.size();
+}
+
+// Explains a line simdjson found unbalanced (INCOMPLETE_ARRAY_OR_OBJECT, which it reports at
+// column 1 whatever the cause): the line ends inside an object or array, or one JSON value is
+// complete and something follows it (a NUL byte, a second value, a stray bracket). OK when the
+// line is neither (simdjson's own message stands).
+absl::Status DiagnoseUnbalanced(absl::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && IsJsonWhitespace(line[i])) ++i;
+  if (i == line.size() || (line[i] != '{' && line[i] != '[')) return absl::OkStatus();
+  std::string open;  // the brackets not yet closed
+  bool in_string = false;
+  for (; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      open.push_back(c);
+    } else if (c == '}' || c == ']') {
+      if (open.back() != (c == '}' ? '{' : '[')) return absl::OkStatus();  // mismatched
+      open.pop_back();
+      if (open.empty()) break;
+    }
+  }
+  if (!open.empty() || in_string) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at column ", line.size() + 1, ": the line ends inside ",
+                     in_string ? "a string"
+                               : (open.back() == '{' ? "an object (a '}' is missing)"
+                                                     : "an array (a ']' is missing)")));
+  }
+  ++i;
+  while (i < line.size() && IsJsonWhitespace(line[i])) ++i;
+  if (i == line.size()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("malformed JSON at column ", i + 1, ": ",
+                                                 line[i] == '\0' ? "a NUL byte" : "content",
+                                                 " after the JSON object"));
+}
+
 // The value's JSON text as written (a number's digits), without trailing whitespace.
 absl::string_view RawToken(od::value& value) {
   const std::string_view raw = value.raw_json_token();
@@ -76,6 +145,9 @@ class LineWalk {
   // A simdjson error as our message; `doc` gives the column when simdjson knows it.
   absl::Status JsonError(simdjson::error_code e) {
     if (e == simdjson::UTF8_ERROR) return absl::InvalidArgumentError("invalid UTF-8");
+    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+      RETURN_IF_ERROR(DiagnoseUnbalanced(absl::string_view(base_, size_)));
+    }
     std::string where;
     if (doc_ != nullptr) {
       const char* at = nullptr;
@@ -339,23 +411,32 @@ class LineWalk {
       if (auto e = std::move(element_result).get(element)) return JsonError(e);
       double x;
       if (element.get_double().get(x)) {
-        // Not a plain double: accept -Infinity and underflowing magnitudes as -inf only.
+        // Not a double: only Python's spelling of -inf (json.dumps(float("-inf"))) is one more.
         const absl::string_view raw = RawToken(element);
-        double parsed;
-        if (!absl::SimpleAtod(raw, &parsed) || parsed != -HUGE_VAL) {
-          od::json_type t;
-          const std::string got = element.type().get(t) || t == od::json_type::number
-                                      ? std::string(raw)
-                                      : std::string(TypeName(t));
-          return FieldError(node,
-                            absl::StrCat("element ", out.size(), ": expected a number, got ", got));
-        }
-        x = parsed;
+        if (raw != "-Infinity") return BadLogprob(element, raw, out.size(), node);
+        x = -HUGE_VAL;
       }
       out.push_back(x);
     }
     prediction_->has_logprobs = true;
     return absl::OkStatus();
+  }
+
+  absl::Status BadLogprob(od::value& element, absl::string_view raw, size_t index,
+                          const Node& node) {
+    const std::string where = absl::StrCat("element ", index, ": ");
+    if (IsJsonNumberSyntax(raw)) {
+      return FieldError(node, absl::StrCat(where, raw,
+                                           " is out of the range of a double (write -Infinity "
+                                           "for a token of probability 0)"));
+    }
+    od::json_type t;
+    if (element.type().get(t) || t == od::json_type::number) {
+      return FieldError(node, absl::StrCat(where, raw,
+                                           " is not a JSON number (-Infinity is the one "
+                                           "non-number accepted)"));
+    }
+    return FieldError(node, absl::StrCat(where, "expected a number, got ", TypeName(t)));
   }
 
   const char* base_;

@@ -14,12 +14,16 @@
 // shortest form that reads back to the same double ("2.5", "1e+20"); booleans give "true" and
 // "false". Ids must be strings or integers (integers rendered in decimal).
 //
-// Token log-probs: an array of numbers; `-Infinity` (what Python's json module writes for -inf)
-// and numbers too large for a double are read as -inf so a perplexity scorer can report them.
+// Token log-probs: an array of JSON numbers within the range of a double, and `-Infinity` (what
+// Python's json module writes for -inf, a token of probability 0), read as -inf so a perplexity
+// scorer can report it. Anything else is refused naming the element: `+5`, `-inf`, `NaN` (not
+// JSON numbers), `-1e999` (beyond a double: write -Infinity).
 //
 // Validation: malformed JSON, invalid UTF-8, a line that is not one JSON object, missing or
-// ill-typed fields, duplicate keys among the configured fields, trailing content. Values of
-// fields that are not read are only checked structurally (simdjson On-Demand skips them).
+// ill-typed fields, duplicate keys among the configured fields, trailing content (a second
+// value, a stray bracket or a NUL byte after the object, named with its column), a line that
+// ends inside an object. Values of fields that are not read are only checked structurally
+// (simdjson On-Demand skips them).
 //
 // Thread safety: Extract is const and may run concurrently with distinct parsers.
 #ifndef EMAR_EVAL_INPUT_JSON_FIELD_EXTRACTOR_H_

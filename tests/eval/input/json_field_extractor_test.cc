@@ -150,6 +150,32 @@ TEST(JsonFieldExtractorTest, ContentAfterTheObject) {
   EXPECT_THAT(ExtractPrediction(R"({"id": "a", "prediction": "x"} {"id": "b"})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "malformed JSON at column 32: content after the JSON object"));
+  // simdjson calls these "ended early in the middle of an object or array" at column 1.
+  for (const std::string& tail : {" garbage", "x", " 5", "]", ",", " [1]", "}"}) {
+    EXPECT_THAT(
+        ExtractPrediction(R"({"id": "a", "prediction": "x"})" + tail),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("content after the JSON object")))
+        << tail;
+  }
+  EXPECT_THAT(ExtractPrediction(R"({"id": "a", "prediction": "x"} garbage)"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed JSON at column 32: content after the JSON object"));
+  EXPECT_THAT(ExtractPrediction(std::string(R"({"id": "a", "prediction": "x"})") + '\0'),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed JSON at column 31: a NUL byte after the JSON object"));
+  EXPECT_THAT(ExtractPrediction(std::string(R"({"id": "a", "prediction": "x"} )") + '\0' + "zz"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed JSON at column 32: a NUL byte after the JSON object"));
+}
+
+TEST(JsonFieldExtractorTest, LineEndingInsideAnObjectSaysWhatIsMissing) {
+  EXPECT_THAT(ExtractPrediction(R"({"id": "a", "prediction": "x")"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed JSON at column 30: the line ends inside an object (a '}' is "
+                       "missing)"));
+  EXPECT_THAT(ExtractPrediction(R"({"id": "a", "prediction": ["x")"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the line ends inside an array (a ']' is missing)")));
 }
 
 TEST(JsonFieldExtractorTest, NotAnObject) {
@@ -274,11 +300,31 @@ TEST(JsonFieldExtractorTest, MinusInfinityLogprobsAreKept) {
   ASSERT_OK_AND_ASSIGN(
       PredictionLine p,
       ExtractPrediction(
-          R"({"id": 1, "prediction": "x", "token_logprobs": [-1, -Infinity, -1e400]})"));
+          R"({"id": 1, "prediction": "x", "token_logprobs": [-1, -Infinity, -0.5]})"));
   ASSERT_EQ(p.prediction.token_logprobs.size(), 3u);
   EXPECT_EQ(p.prediction.token_logprobs[0], -1);
   EXPECT_EQ(p.prediction.token_logprobs[1], -INFINITY);
-  EXPECT_EQ(p.prediction.token_logprobs[2], -INFINITY);
+  EXPECT_EQ(p.prediction.token_logprobs[2], -0.5);
+}
+
+// Python's spelling of -inf is the one non-number: other spellings, numbers beyond a double and
+// what is not JSON are refused naming the element.
+TEST(JsonFieldExtractorTest, LogprobsOutsideJsonNumbersAreRefused) {
+  auto with = [](const std::string& element) {
+    return ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": [-1, )" + element +
+                             "]}");
+  };
+  EXPECT_THAT(with("-1e999"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "field 'token_logprobs': element 1: -1e999 is out of the range of a double "
+                       "(write -Infinity for a token of probability 0)"));
+  for (const std::string& bad : {"+5", "-inf", "-INFINITY", "NaN", "Infinity", "-0x10", "01"}) {
+    EXPECT_THAT(with(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("field 'token_logprobs': element 1: ")))
+        << bad;
+  }
+  EXPECT_THAT(with("+5"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("element 1: +5 is not a JSON number")));
 }
 
 TEST(JsonFieldExtractorTest, BadLogprobs) {
@@ -287,7 +333,7 @@ TEST(JsonFieldExtractorTest, BadLogprobs) {
                        "field 'token_logprobs': element 1: expected a number, got string"));
   EXPECT_THAT(ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": [1e400]})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "field 'token_logprobs': element 0: expected a number, got 1e400"));
+                       HasSubstr("field 'token_logprobs': element 0: 1e400 is out of the range")));
   EXPECT_THAT(ExtractPrediction(R"({"id": 1, "prediction": "x", "token_logprobs": -1})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "field 'token_logprobs': expected an array of numbers, got number"));

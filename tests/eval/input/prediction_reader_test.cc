@@ -78,6 +78,23 @@ TEST(PredictionReaderTest, ErrorsNameFileLineAndField) {
               StatusIs(absl::StatusCode::kInvalidArgument, "out/x.jsonl:1: missing field 'id'"));
 }
 
+// Trailing content and bad log-probs name the file, the line and the column or field.
+TEST(PredictionReaderTest, TrailingContentAndBadLogprobsNameFileLineAndField) {
+  EXPECT_THAT(
+      ReadAll("{\"id\": \"a\", \"prediction\": \"x\"}\n"
+              "{\"id\": \"b\", \"prediction\": \"x\"} garbage\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "out/x.jsonl:2: malformed JSON at column 32: content after the JSON object"));
+  EXPECT_THAT(ReadAll(std::string("{\"id\": \"a\", \"prediction\": \"x\"}") + '\0' + "\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "out/x.jsonl:1: malformed JSON at column 31: a NUL byte after the JSON "
+                       "object"));
+  EXPECT_THAT(ReadAll("\n{\"id\": \"a\", \"prediction\": \"x\", \"token_logprobs\": [+5]}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("out/x.jsonl:2: field 'token_logprobs': element 0: +5 is not a "
+                                 "JSON number")));
+}
+
 TEST(PredictionReaderTest, ErrorIsSticky) {
   PredictionReader reader("o.jsonl", "{\"id\": 1}\n{\"id\": 2, \"prediction\": \"ok\"}\n", 1, {});
   PredictionRecord record;
