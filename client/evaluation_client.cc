@@ -154,12 +154,16 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
   size_t hashed_files = 0;  // guarded by mu
   std::atomic<bool> stop_hashing{false}, hashing_done{false};
   std::atomic<int64_t> hashed{0}, sent{0}, to_send{0};
+  // Bytes of the files not yet asked about: the coordinator may lack them. Hashing usually ends
+  // before the first answer, so "uploading" counts them as still to send until they are asked
+  // about, and only a total of 0 once every file was found present means nothing to send.
+  std::atomic<int64_t> unasked{total};
   // Progress: "hashing" until every file is hashed, then "uploading" (bytes sent of those the
-  // coordinator lacks). Called from this thread, the hasher and the uploads.
+  // coordinator lacks, or may lack). Called from this thread, the hasher and the uploads.
   auto report = [&] {
     if (!on_transfer) return;
     if (hashing_done.load()) {
-      on_transfer("uploading", sent.load(), to_send.load());
+      on_transfer("uploading", sent.load(), to_send.load() + unasked.load());
     } else {
       on_transfer("hashing", hashed.load(), total);
     }
@@ -219,7 +223,10 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
       break;
     }
     const std::string sha = *digests[k];
-    if (!asked.insert(sha).second) continue;
+    if (!asked.insert(sha).second) {
+      unasked -= files[k].size;  // the same content as an earlier file
+      continue;
+    }
     emar::v1::FindMissingBlobsRequest find;
     find.add_sha256(sha);
     absl::StatusOr<emar::v1::FindMissingBlobsResponse> missing =
@@ -228,11 +235,16 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
       failed = missing.status();
       break;
     }
-    if (missing->missing_sha256_size() == 0) continue;
+    if (missing->missing_sha256_size() == 0) {
+      unasked -= files[k].size;
+      report();
+      continue;
+    }
     if (!uploads.empty()) uploads.back().sent.wait();  // one transfer at a time
     while (uploads.size() >= 2) settle_oldest();       // and one more awaiting its fsync
     if (!failed.ok()) break;
-    to_send += files[k].size;
+    to_send += files[k].size;  // before unasked shrinks: the total never dips below the truth
+    unasked -= files[k].size;
     start_upload(k, sha);
   }
   while (!uploads.empty()) settle_oldest();

@@ -488,6 +488,48 @@ TEST_F(EvaluationClientTest, IdenticalInputsAreUploadedOnce) {
   EXPECT_EQ(rpcs_->Count("UploadBlob"), 5);  // 6 inputs, 5 distinct contents
 }
 
+// The progress of a submit to a coordinator that lacks every input never says there is nothing
+// to send (phase "uploading" with a total of 0): hashing ends long before the first answer, and
+// the files not yet asked about count as still to send. Against a coordinator that has them all,
+// the last word is a total of 0.
+TEST_F(EvaluationClientTest, UploadProgressNeverSaysNothingToSendWhileUploading) {
+  StartServer();
+  struct Seen {
+    std::string phase;
+    int64_t done, total;
+  };
+  absl::Mutex mu;
+  std::vector<Seen> seen;
+  auto record = [&](const std::string& phase, int64_t done, int64_t total) {
+    absl::MutexLock lock(&mu);
+    seen.push_back({phase, done, total});
+  };
+  const JobFile job = LoadTinyJob();
+  int64_t all_bytes = 0;
+  for (const auto& [name, text] : TinyJobFiles()) all_bytes += static_cast<int64_t>(text.size());
+  ASSERT_OK(client_->Submit(job, "fresh", record).status());
+  {
+    absl::MutexLock lock(&mu);
+    int uploading = 0;
+    for (const Seen& s : seen) {
+      if (s.phase != "uploading") continue;
+      ++uploading;
+      EXPECT_GT(s.total, 0) << "'nothing to send' while " << all_bytes << " bytes were missing";
+      EXPECT_LE(s.done, s.total);
+    }
+    ASSERT_GT(uploading, 0);
+    EXPECT_EQ(seen.back().phase, "uploading");
+    EXPECT_EQ(seen.back().done, all_bytes);
+    EXPECT_EQ(seen.back().total, all_bytes);
+    seen.clear();
+  }
+  ASSERT_OK(client_->Submit(job, "again", record).status());
+  absl::MutexLock lock(&mu);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().phase, "uploading");
+  EXPECT_EQ(seen.back().total, 0);
+}
+
 // A second coordinator on an address in use fails to start instead of sharing the port.
 TEST_F(EvaluationClientTest, SecondServerOnTheSameAddressFailsToStart) {
   StartServer();
