@@ -5,9 +5,14 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/status.h>
 
+#include <iostream>
+#include <optional>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/client_message.h"
 
 namespace emar {
 
@@ -27,8 +32,14 @@ inline std::string TruncatedStatusMessage(absl::string_view message) {
   return absl::StrCat(message.substr(0, cut), "... (", message.size() - cut, " more bytes)");
 }
 
+// A status with a client message (common/client_message.h) sends that message; its full text,
+// which may name server paths, goes to stderr (the server's log) instead.
 inline grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
+  if (std::optional<std::string> client = ClientMessage(s); client.has_value()) {
+    std::cerr << "error answered as \"" << *client << "\": " << s.message() << std::endl;
+    return grpc::Status(static_cast<grpc::StatusCode>(s.code()), TruncatedStatusMessage(*client));
+  }
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), TruncatedStatusMessage(s.message()));
 }
 

@@ -10,12 +10,25 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/client_message.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 
 namespace emar {
 namespace {
 std::atomic<uint64_t> tmp_counter{0};
+
+// A failed write into the store: the full message names the file, for the server's log; a
+// client is told the condition only (a full disk, or the system's reason).
+absl::Status StoreWriteError(absl::StatusCode code, const std::string& path, int err) {
+  const std::string client =
+      err == ENOSPC || err == EDQUOT
+          ? absl::StrCat("the coordinator's storage is full (", std::strerror(err),
+                         "): nothing was stored; retry once space is freed")
+          : absl::StrCat("the coordinator could not store the data: ", std::strerror(err));
+  return WithClientMessage(
+      absl::Status(code, absl::StrCat(path, ": write failed: ", std::strerror(err))), client);
+}
 
 absl::Status CheckDigest(absl::string_view sha256) {
   if (!IsSha256Hex(sha256)) {
@@ -49,8 +62,7 @@ absl::Status BlobStore::Writer::Append(absl::string_view chunk) {
         absl::StrCat("blob ", sha256_, ": more data than the declared ", size_, " bytes"));
   }
   if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size()) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(tmp_path_, ": write failed: ", std::strerror(errno)));
+    return StoreWriteError(absl::StatusCode::kResourceExhausted, tmp_path_, errno);
   }
   hasher_.Update(chunk);
   written_ += static_cast<int64_t>(chunk.size());
@@ -75,9 +87,15 @@ absl::Status BlobStore::Writer::Commit() {
                                                    ", received data has sha256 ", actual));
   }
   const bool flushed = std::fflush(file_) == 0 && (!durable_ || ::fsync(::fileno(file_)) == 0);
+  const int flush_errno = errno;
   std::fclose(file_);
   file_ = nullptr;
-  if (!flushed) return absl::InternalError(absl::StrCat(tmp_path_, ": flush failed"));
+  if (!flushed) {
+    return StoreWriteError(flush_errno == ENOSPC || flush_errno == EDQUOT
+                               ? absl::StatusCode::kResourceExhausted
+                               : absl::StatusCode::kInternal,
+                           tmp_path_, flush_errno);
+  }
   RETURN_IF_ERROR(store_->Publish(tmp_path_, final_path_, size_));
   committed_ = true;
   return absl::OkStatus();
@@ -89,7 +107,7 @@ absl::Status BlobStore::Publish(const std::string& tmp_path, const std::string& 
   struct stat st;
   const bool existed = ::stat(final_path.c_str(), &st) == 0;
   if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat(final_path, ": ", std::strerror(errno)));
+    return StoreWriteError(absl::StatusCode::kInternal, final_path, errno);
   }
   if (!existed) used_bytes_ += size;
   return absl::OkStatus();
@@ -195,7 +213,12 @@ absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::s
   const std::string tmp =
       absl::StrCat(root_, "/tmp/", sha256, ".", ::getpid(), ".", tmp_counter.fetch_add(1));
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return absl::InternalError(absl::StrCat(tmp, ": ", std::strerror(errno)));
+  if (f == nullptr) {
+    const int err = errno;
+    return StoreWriteError(err == ENOSPC || err == EDQUOT ? absl::StatusCode::kResourceExhausted
+                                                          : absl::StatusCode::kInternal,
+                           tmp, err);
+  }
   return std::unique_ptr<Writer>(
       new Writer(this, PathOf(sha256), tmp, f, std::string(sha256), size, durable_));
 }

@@ -36,5 +36,19 @@ TEST(GrpcStatusTest, LongMessagesAreCutAtACharacterBoundaryAndSaySo) {
   EXPECT_TRUE(kept.back() == '+' || static_cast<unsigned char>(kept.back()) == 0xA9) << kept.back();
 }
 
+// A status with a client message: the client gets that text only (the full one names server
+// paths and goes to the server's stderr); code and truncation as for any status.
+TEST(GrpcStatusTest, AClientMessageReplacesTheServersText) {
+  const absl::Status s =
+      WithClientMessage(absl::ResourceExhaustedError("/var/lib/emar/tmp/abc.1.2: write failed"),
+                        "the coordinator's storage is full");
+  EXPECT_EQ(ClientMessage(s), "the coordinator's storage is full");
+  const grpc::Status g = ToGrpcStatus(s);
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(g.error_message(), "the coordinator's storage is full");
+  EXPECT_EQ(ClientMessage(absl::InternalError("x")), std::nullopt);
+  EXPECT_EQ(ToGrpcStatus(absl::InternalError("/a/b: x")).error_message(), "/a/b: x");
+}
+
 }  // namespace
 }  // namespace emar

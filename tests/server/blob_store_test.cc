@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
+#include "common/client_message.h"
+#include "common/grpc_status.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "tests/server/temp_dir.h"
@@ -115,6 +118,33 @@ TEST(BlobStoreTest, InitRemovesPartialUploadsLeftInTmp) {
   ASSERT_OK_AND_ASSIGN(std::string again, restarted.Put("first partial"));  // re-upload works
   EXPECT_TRUE(restarted.Has(again));
   EXPECT_EQ(tmp_entries(), 0);
+}
+
+// A full disk: the error's text for the server's log names the temporary file; the text a
+// client gets (ToGrpcStatus) names the condition and no path of the server. The disk is
+// /dev/full (every write fails with ENOSPC), under each name the next temporary file can take.
+TEST(BlobStoreTest, AFullDiskIsReportedToClientsWithoutServerPaths) {
+  TempDir dir;
+  BlobStore store(dir.path());
+  ASSERT_OK(store.Init());
+  const std::string data(1 << 20, 'x');
+  const std::string sha = Sha256Hex(data);
+  for (int counter = 0; counter < 4096; ++counter) {
+    const std::string tmp = absl::StrCat(dir.path(), "/tmp/", sha, ".", ::getpid(), ".", counter);
+    ASSERT_EQ(::symlink("/dev/full", tmp.c_str()), 0) << tmp;
+  }
+  ASSERT_OK_AND_ASSIGN(auto w, store.StartWrite(sha, static_cast<int64_t>(data.size())));
+  absl::Status s = w->Append(data);
+  if (s.ok()) s = w->Commit();  // a write the buffer took fails at the flush
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr(dir.path()));  // for the server's log
+  EXPECT_THAT(std::string(s.message()), HasSubstr("No space left on device"));
+  const grpc::Status sent = ToGrpcStatus(s);
+  EXPECT_EQ(sent.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(sent.error_message(), HasSubstr("storage is full (No space left on device)"));
+  EXPECT_THAT(sent.error_message(), ::testing::Not(HasSubstr(dir.path())));
+  EXPECT_THAT(sent.error_message(), ::testing::Not(HasSubstr("/tmp")));
+  EXPECT_FALSE(store.Has(sha));
 }
 
 }  // namespace
