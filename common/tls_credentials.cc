@@ -1,12 +1,16 @@
 #include "common/tls_credentials.h"
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <ctime>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/file_util.h"
 
 namespace emar {
@@ -56,7 +60,71 @@ absl::Status CheckKeyMatchesCertificate(const std::string& cert_flag, const std:
   return s;
 }
 
+// An ASN1_TIME as absl::Time; false when it does not convert.
+bool ToTime(const ASN1_TIME* t, absl::Time* out) {
+  struct tm tm {};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return false;
+  *out = absl::FromTM(tm, absl::UTCTimeZone());
+  return true;
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+std::string Days(absl::Duration d) {
+  const int64_t days = absl::ToInt64Hours(d) / 24;
+  if (days >= 1) return absl::StrCat(days, days == 1 ? " day" : " days");
+  return absl::StrCat(absl::ToInt64Hours(d), " hours");
+}
+
 }  // namespace
+
+absl::StatusOr<CertificateDates> ReadCertificateDates(const std::string& flag,
+                                                      const std::string& path) {
+  absl::StatusOr<std::string> pem = ReadPem(flag, path, "CERTIFICATE");
+  if (!pem.ok()) return pem.status();
+  BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  CertificateDates dates;
+  const bool ok = cert != nullptr && ToTime(X509_get0_notBefore(cert), &dates.not_before) &&
+                  ToTime(X509_get0_notAfter(cert), &dates.not_after);
+  X509_free(cert);
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", path, ": cannot read the certificate's validity dates"));
+  }
+  return dates;
+}
+
+std::string CertificateDateWarning(const std::string& flag, const std::string& path,
+                                   const CertificateDates& dates, absl::Time now,
+                                   absl::Duration soon) {
+  if (now > dates.not_after) {
+    return absl::StrCat(flag, " ", path, " expired at ", Rfc3339(dates.not_after), " (",
+                        Days(now - dates.not_after),
+                        " ago): peers that check it refuse the connection; renew it");
+  }
+  if (now < dates.not_before) {
+    return absl::StrCat(flag, " ", path, " is not valid before ", Rfc3339(dates.not_before),
+                        ": peers that check it refuse the connection until then");
+  }
+  if (dates.not_after - now < soon) {
+    return absl::StrCat(flag, " ", path, " expires at ", Rfc3339(dates.not_after), " (in ",
+                        Days(dates.not_after - now), "): renew it");
+  }
+  return "";
+}
+
+absl::Time WarnOfCertificateDates(const ServerTlsFiles& files, absl::Time now, std::ostream& out) {
+  if (files.cert.empty()) return absl::InfinitePast();
+  absl::StatusOr<CertificateDates> dates = ReadCertificateDates("--tls-cert", files.cert);
+  if (!dates.ok()) return absl::InfinitePast();
+  const std::string warning = CertificateDateWarning("--tls-cert", files.cert, *dates, now);
+  if (!warning.empty()) out << "warning: " << warning << std::endl;
+  return dates->not_after;
+}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFiles(
     const ServerTlsFiles& files) {

@@ -6,6 +6,11 @@
 //   ASSIGN_OR_RETURN(auto channel_creds, ChannelCredentialsFromFiles({.ca = "ca.crt"}));
 //
 // Every error names the flag and the file (unreadable, not PEM, key not matching certificate).
+//
+// Dates: a certificate outside its validity period is not refused (a coordinator restarted with
+// a certificate that just expired would otherwise be down until someone renews it), but
+// WarnOfCertificateDates says so on start, naming the file and the date, and its expiry becomes
+// a metric (emar_tls_certificate_expiry_timestamp_seconds) to alert on before it comes.
 #ifndef EMAR_COMMON_TLS_CREDENTIALS_H_
 #define EMAR_COMMON_TLS_CREDENTIALS_H_
 
@@ -13,9 +18,11 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace emar {
 
@@ -40,6 +47,25 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFi
     const ServerTlsFiles& files);
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFromFiles(
     const ClientTlsFiles& files);
+
+// The validity period of the first certificate in PEM file `path`; errors name `flag` and path.
+struct CertificateDates {
+  absl::Time not_before;
+  absl::Time not_after;
+};
+absl::StatusOr<CertificateDates> ReadCertificateDates(const std::string& flag,
+                                                      const std::string& path);
+
+// One line when `dates` do not cover `now` (expired, not yet valid) or end within `soon`, naming
+// the flag, the file and the date; empty otherwise.
+std::string CertificateDateWarning(const std::string& flag, const std::string& path,
+                                   const CertificateDates& dates, absl::Time now,
+                                   absl::Duration soon = absl::Hours(24 * 14));
+
+// For the coordinator's start: writes CertificateDateWarning of files.cert (if any) to `out` as
+// "warning: ..." and returns its not_after; InfinitePast without TLS or when it is unreadable
+// (ServerCredentialsFromFiles reports that).
+absl::Time WarnOfCertificateDates(const ServerTlsFiles& files, absl::Time now, std::ostream& out);
 
 }  // namespace emar
 

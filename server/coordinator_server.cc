@@ -10,8 +10,31 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/accept_reserve.h"
 
 namespace emar {
+namespace {
+
+// The certificate's expiry as a Prometheus gauge (Unix seconds), "" without TLS.
+std::string TlsMetricsText(absl::Time not_after) {
+  if (not_after == absl::InfinitePast()) return "";
+  return absl::StrCat(
+      "# HELP emar_tls_certificate_expiry_timestamp_seconds When the --tls-cert certificate "
+      "expires (Unix time).\n# TYPE emar_tls_certificate_expiry_timestamp_seconds gauge\n"
+      "emar_tls_certificate_expiry_timestamp_seconds ",
+      absl::ToUnixSeconds(not_after), "\n");
+}
+
+std::string AcceptMetricsText() {
+  return absl::StrCat(
+      "# HELP emar_connections_dropped_out_of_descriptors_total Connections closed as soon as "
+      "accepted because the process had no file descriptor left.\n"
+      "# TYPE emar_connections_dropped_out_of_descriptors_total counter\n"
+      "emar_connections_dropped_out_of_descriptors_total ",
+      AcceptReserveDrops(), "\n");
+}
+
+}  // namespace
 
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
     : coordinator_(coordinator),
@@ -23,6 +46,8 @@ CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptio
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const ServerOptions& options) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer(coordinator, options));
+  // gRPC 1.51 stops listening for good after accept4 fails with EMFILE: see accept_reserve.h.
+  InstallAcceptReserve();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   const std::shared_ptr<grpc::ServerCredentials> credentials =
@@ -85,8 +110,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     auto metrics = HttpEndpoint::Start(
         options.metrics_listen, "--metrics-listen",
         {{"/metrics",
-          [p = s.get()] {
-            return HttpAnswer{200, p->coordinator_->MetricsText() + p->requests_.MetricsText(),
+          [p = s.get(), tls = TlsMetricsText(options.tls_cert_not_after)] {
+            return HttpAnswer{200,
+                              p->coordinator_->MetricsText() + p->requests_.MetricsText() + tls +
+                                  AcceptMetricsText(),
                               "text/plain; version=0.0.4; charset=utf-8"};
           }},
          // Plain-HTTP probes beside the gRPC health service: kubelet's gRPC probe cannot

@@ -27,6 +27,9 @@ struct ServerOptions {
   std::string listen;  // HOST:PORT; port 0 picks a free one; empty: in-process only
   // TLS (and mTLS) for every port; null: plaintext (--tls-cert, --tls-key, --tls-client-ca).
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // When the certificate of `credentials` expires (WarnOfCertificateDates), exported at /metrics
+  // as emar_tls_certificate_expiry_timestamp_seconds; InfinitePast: not exported.
+  absl::Time tls_cert_not_after = absl::InfinitePast();
   ClientApiLimits client_api;  // --max-blob-mb, --max-request-kb
   // The transport's limit for any message (the worker API's shard results are the largest).
   int max_message_bytes = 64 << 20;  // --max-message-mb

@@ -205,15 +205,16 @@ int main(int argc, char** argv) {
   }
   emar::ServerOptions server_options;
   {
-    auto creds =
-        emar::ServerCredentialsFromFiles({.cert = absl::GetFlag(FLAGS_tls_cert),
-                                          .key = absl::GetFlag(FLAGS_tls_key),
-                                          .client_ca = absl::GetFlag(FLAGS_tls_client_ca)});
+    const emar::ServerTlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
+                                   .key = absl::GetFlag(FLAGS_tls_key),
+                                   .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
+    auto creds = emar::ServerCredentialsFromFiles(tls);
     if (!creds.ok()) {
       std::cerr << "emar-coordinator: " << creds.status().message() << "\n";
       return 1;
     }
     server_options.credentials = *creds;
+    server_options.tls_cert_not_after = emar::WarnOfCertificateDates(tls, absl::Now(), std::cerr);
   }
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.worker_listen = absl::GetFlag(FLAGS_worker_listen);
