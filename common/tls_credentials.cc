@@ -122,7 +122,7 @@ absl::Time WarnOfCertificateDates(const ServerTlsFiles& files, absl::Time now, s
   absl::StatusOr<CertificateDates> dates = ReadCertificateDates("--tls-cert", files.cert);
   if (!dates.ok()) return absl::InfinitePast();
   const std::string warning = CertificateDateWarning("--tls-cert", files.cert, *dates, now);
-  if (!warning.empty()) out << "warning: " << warning << std::endl;
+  if (!warning.empty()) out << "emar-coordinator: warning: " << warning << std::endl;
   return dates->not_after;
 }
 

@@ -63,8 +63,8 @@ std::string CertificateDateWarning(const std::string& flag, const std::string& p
                                    absl::Duration soon = absl::Hours(24 * 14));
 
 // For the coordinator's start: writes CertificateDateWarning of files.cert (if any) to `out` as
-// "warning: ..." and returns its not_after; InfinitePast without TLS or when it is unreadable
-// (ServerCredentialsFromFiles reports that).
+// "emar-coordinator: warning: ..." and returns its not_after; InfinitePast without TLS or when it
+// is unreadable (ServerCredentialsFromFiles reports that).
 absl::Time WarnOfCertificateDates(const ServerTlsFiles& files, absl::Time now, std::ostream& out);
 
 }  // namespace emar
