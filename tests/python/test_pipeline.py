@@ -30,19 +30,19 @@ def test_labels_pages_series_and_request_ids(service):
     ids = {}
     for step in steps:
         report = client.evaluate(str(EXAMPLE), labels={"run": "exp-42", "step": step})
-        ids[step] = report["job_id"]
+        ids[step] = report.job_id
     client.submit(str(EXAMPLE), labels={"run": "exp-7", "step": 1})
     jobs = client.list(labels={"run": "exp-42"}, limit=None, page_size=1)  # three pages
-    assert [j["job_id"] for j in jobs] == [ids["30"], ids["200"], ids["1000"]]
-    assert all(j["labels"]["run"] == "exp-42" for j in jobs)
+    assert [j.job_id for j in jobs] == [ids["30"], ids["200"], ids["1000"]]
+    assert all(j.labels["run"] == "exp-42" for j in jobs)
     page, token = client.list_page(limit=2, labels={"run": "exp-42"})
     assert len(page) == 2 and token
     rest, token = client.list_page(limit=2, labels={"run": "exp-42"}, page_token=token)
-    assert [j["job_id"] for j in rest] == [ids["1000"]] and token == ""
+    assert [j.job_id for j in rest] == [ids["1000"]] and token == ""
     # The later jobs scored nothing: the same inputs as the first.
-    assert jobs[0]["progress"]["shards_reused"] == jobs[0]["progress"]["shards_total"]
-    assert jobs[0]["progress"]["examples_scored"] == "0"
-    assert jobs[-1]["progress"]["shards_reused"] == 0
+    assert jobs[0].progress.shards_reused == jobs[0].progress.shards_total
+    assert jobs[0].progress.examples_scored == 0
+    assert jobs[-1].progress.shards_reused == 0
 
     series = client.series({"run": "exp-42"}, by="step")
     assert series["by"] == "step" and series["numeric"] is True
