@@ -30,7 +30,6 @@ __all__ = ["canonical_jsonl", "is_in_memory", "split_in_memory", "MEMORY_PREFIX"
 # The spec path an in-memory input gets: "memory:" and its field, e.g.
 # "memory:candidates[0].target_outputs". Reports (provenance) and errors name it.
 MEMORY_PREFIX = "memory:"
-_CHECK_EVERY = 512  # records between two calls of `tick` (the deadline check)
 
 _DATASETS = ("target", "benchmark")
 _DATASET_LISTS = ("targets", "benchmarks")
@@ -116,8 +115,9 @@ def _records(value: Any, field: str) -> Iterable[Tuple[Any, bool]]:
 def canonical_jsonl(value: Any, field: str,
                     tick: Optional[Callable[[int], None]] = None) -> bytes:
     """The records of `value` (a list or iterable of dicts, or a DataFrame) as canonical JSONL
-    (this module's docstring). `tick(records_so_far)` is called every few hundred records (the
-    caller's deadline check). InvalidArgument naming `field` and the record on bad data."""
+    (this module's docstring). `tick(records_so_far)` is called after every record (the caller's
+    deadline check: records may come from a slow iterator). InvalidArgument naming `field` and
+    the record on bad data."""
     lines: List[str] = []
     for n, (row, from_frame) in enumerate(_records(value, field), 1):
         where = _Where(field, n)
@@ -131,7 +131,7 @@ def canonical_jsonl(value: Any, field: str,
                                     separators=(",", ":"), allow_nan=False))
         except (TypeError, ValueError) as e:  # pragma: no cover - _plain admits JSON only
             raise where.error("", str(e)) from None
-        if tick is not None and n % _CHECK_EVERY == 0:
+        if tick is not None:
             tick(n)
     if not lines:
         raise InvalidArgument(f"job spec field '{field}': no records (an input needs at least "

@@ -242,9 +242,10 @@ _PHASES = {"JOB_STATE_QUEUED": "queued", "JOB_STATE_SUCCEEDED": "done",
 
 @dataclasses.dataclass(frozen=True)
 class Progress(_Mirror):
-    """How far a job (or an evaluate() call) has come. The counts are JobProgress's (reused
-    shards and examples came from the score cache and are included in the done and scored
-    counts); `to_dict()` gives JobProgress's JSON shape. The client adds:
+    """How far a job (or an evaluate() call) has come. The counts are JobProgress's: reused
+    shards and examples came from the score cache (shards_done includes the reused shards,
+    examples_scored counts only what was scored); `to_dict()` gives JobProgress's JSON shape.
+    The client adds:
 
     phase        hashing | uploading | creating (the client's), then queued | scoring |
                  bootstrap (every shard in, the report being built) | done | failed | cancelled
