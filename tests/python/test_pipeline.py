@@ -68,8 +68,11 @@ def test_readme_use_from_python_runs_as_written(service):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "lora-r16 0.2143 True"
-    assert len(lines) == 2 and "JOB_STATE_SUCCEEDED 100 0" in lines[1]
+    assert lines[:3] == ["100 lora-r16 0.2143 True 0", "200 lora-r16 0.2143 True 4", "0.15"]
+    assert lines[-1] == "0.1839"
+    progress = lines[3:-1]  # on_progress=print: str(Progress), one line per phase and change
+    assert progress[0].startswith("[hashing]") and progress[-1].startswith("[done] 4/4 shards")
+    assert any(p.startswith("[uploading]") for p in progress), progress
 
 
 def test_readme_use_in_a_pipeline_runs_as_written(service, tmp_path):
