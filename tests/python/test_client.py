@@ -370,12 +370,22 @@ def test_mutual_tls_with_a_token(make_service, pki, embedded_report):
     with open(pki["ca.crt"], "rb") as f:  # PEM bytes do as well as paths
         assert service.client(token=token, tls_ca=f.read(), tls_cert=pki["client.crt"],
                               tls_key=pki["client.key"]).report(report.job_id) == report
-    # No client certificate, a CA that did not sign the server's, or plaintext: no connection.
-    for kwargs in ({"tls_ca": pki["ca.crt"]},
-                   {"tls_ca": pki["other-ca.crt"], "tls_cert": pki["client.crt"],
-                    "tls_key": pki["client.key"]},
-                   {}):
-        with pytest.raises(Unavailable):
+    # No client certificate, a CA that did not sign the server's, or plaintext: no connection,
+    # and emarctl's hint says why.
+    for kwargs, hint in (({"tls_ca": pki["ca.crt"]}, "requires a client certificate"),
+                         ({"tls_ca": pki["other-ca.crt"], "tls_cert": pki["client.crt"],
+                           "tls_key": pki["client.key"]}, "certificate not trusted"),
+                         ({}, "is the coordinator serving TLS? pass tls_ca=")):
+        with pytest.raises(Unavailable) as e:
             service.client(token=token, rpc_timeout=10, **kwargs).list()
+        assert hint in e.value.hint, (kwargs, e.value.message, e.value.hint)
+        assert str(e.value).endswith("hint: " + e.value.hint)
     with pytest.raises(ValueError):
         Client(service.address, tls_cert=pki["client.crt"])  # needs tls_key (and tls_ca)
+
+
+def test_a_tls_client_of_a_plaintext_coordinator_gets_a_hint(make_service, pki):
+    service = make_service(workers=0)
+    with pytest.raises(Unavailable) as e:
+        service.client(tls_ca=pki["ca.crt"], rpc_timeout=10).list()
+    assert "does not seem to serve TLS" in e.value.hint, (e.value.message, e.value.hint)

@@ -114,7 +114,8 @@ def test_in_memory_mixes_with_files_and_bad_records_are_named(service):
 def test_on_progress_sees_every_phase(service):
     client = service.client()
     seen = []
-    report = client.evaluate(in_memory_job(), on_progress=seen.append)
+    job = in_memory_job()
+    report = client.evaluate(job, on_progress=seen.append)
     phases = [p.phase for p in seen]
     assert phases[0] == "hashing" and "uploading" in phases and "creating" in phases
     assert phases[-1] == "done"
@@ -123,8 +124,14 @@ def test_on_progress_sees_every_phase(service):
     last = seen[-1]
     assert last.job_id == report.job_id and last.shards_done == last.shards_total > 0
     assert last.shards_done == report.progress.shards_done
+    hashing = [p for p in seen if p.phase == "hashing" and p.bytes_total]
+    total = sum(len(emar_client.canonical_jsonl(rows, "f")) for rows in (
+        job["target"]["references"], job["benchmark"]["references"],
+        job["base"]["target_outputs"], job["base"]["benchmark_outputs"],
+        job["candidates"][0]["target_outputs"], job["candidates"][0]["benchmark_outputs"]))
+    assert hashing[-1].bytes_total == total and hashing[-1].bytes_done < total
     uploads = [p for p in seen if p.phase == "uploading" and p.bytes_total]
-    assert uploads and uploads[0].bytes_total > 0
+    assert uploads and uploads[0].bytes_total == total and uploads[0].bytes_done == 0
     assert "shards" in str(last) and report.job_id in str(last)
 
 

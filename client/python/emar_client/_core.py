@@ -136,6 +136,7 @@ def hash_source(source: Source, deadline: Optional[Deadline] = None) -> Tuple[st
     """(sha256, size); NotFound (or INTERNAL) naming the spec field and the file, as emarctl."""
     if source.data is not None:
         return hashlib.sha256(source.data).hexdigest(), len(source.data)
+    what = f"job spec field '{source.field}': " if source.field else ""
     h = hashlib.sha256()
     size = 0
     try:
@@ -145,11 +146,10 @@ def hash_source(source: Source, deadline: Optional[Deadline] = None) -> Tuple[st
             if deadline is not None:
                 deadline.check()
     except FileNotFoundError as e:
-        raise NotFound(f"job spec field '{source.field}': {source.local_path}: "
-                       f"{e.strerror}") from None
+        raise NotFound(f"{what}{source.local_path}: {e.strerror}") from None
     except OSError as e:
-        raise EmarError(f"job spec field '{source.field}': {source.local_path}: "
-                        f"{e.strerror or e}", code=grpc.StatusCode.INTERNAL) from None
+        raise EmarError(f"{what}{source.local_path}: {e.strerror or e}",
+                        code=grpc.StatusCode.INTERNAL) from None
     return h.hexdigest(), size
 
 
@@ -213,14 +213,27 @@ def prepare(job: JobLike, labels: Optional[Mapping[str, Any]], request_id: Optio
             spec.labels[str(key)] = str(value)
     request = service_pb2.CreateJobRequest(spec=spec, request_id=request_id or str(uuid.uuid4()))
     by_sha: Dict[str, Tuple[Source, int]] = {}
+    total = sum(_size(s) for s in sources)
+    done = 0
     for i, source in enumerate(sources):
-        deadline.enter("hashing", f"{source.name}, input {i + 1} of {len(sources)}", i,
-                       len(sources))
+        deadline.enter("hashing", f"{source.name}, input {i + 1} of {len(sources)}", done,
+                       total)
         sha, size = hash_source(source, deadline)
         request.input_digests[source.spec_path] = sha
         by_sha.setdefault(sha, (source, size))
+        done += size
     deadline.check()
     return Prepared(request, by_sha)
+
+
+def _size(source: Source) -> int:
+    """The bytes to hash, for progress (0 for a file that cannot be read: hashing says why)."""
+    if source.data is not None:
+        return len(source.data)
+    try:
+        return os.path.getsize(source.local_path)
+    except OSError:
+        return 0
 
 
 def upload_requests(source: Source, sha256: str,

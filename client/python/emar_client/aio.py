@@ -98,7 +98,7 @@ class Client:
     async def upload(self, local_path: "str | os.PathLike[str]", sha256: Optional[str] = None,
                      size_bytes: Optional[int] = None) -> Dict[str, Any]:
         """As Client.upload."""
-        source = Source("upload", os.fspath(local_path), local_path=os.fspath(local_path))
+        source = Source("", os.fspath(local_path), local_path=os.fspath(local_path))
         if sha256 is None or size_bytes is None:
             sha256, size_bytes = await asyncio.get_running_loop().run_in_executor(
                 None, _core.hash_source, source)

@@ -112,7 +112,7 @@ class Client:
                size_bytes: Optional[int] = None) -> Dict[str, Any]:
         """Streams one file as blob `sha256` (computed when not given): the first message carries
         sha256 and size_bytes, then 1 MiB chunks. Returns the UploadBlobResponse as a dict."""
-        source = Source("upload", os.fspath(local_path), local_path=os.fspath(local_path))
+        source = Source("", os.fspath(local_path), local_path=os.fspath(local_path))
         if sha256 is None or size_bytes is None:
             sha256, size_bytes = _core.hash_source(source)
         return message_to_dict(self._upload(source, sha256, size_bytes, None))
