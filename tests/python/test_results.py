@@ -134,6 +134,21 @@ def test_flat_names_every_number_once():
     assert report.with_job(job).progress.examples_scored == 2**40
 
 
+def test_a_job_is_typed_and_to_dict_is_emarctls_json():
+    message = job_pb2.Job(job_id="job-1", name="n", state=job_pb2.JOB_STATE_RUNNING,
+                          progress=job_pb2.JobProgress(shards_total=4, shards_done=1,
+                                                       examples_scored=2**40),
+                          created_unix_ms=1796610143066, labels={"run": "r", "step": "5"})
+    job = Job.from_proto(message)
+    assert job.state == "JOB_STATE_RUNNING" and not job.finished
+    assert job.progress.examples_scored == 2**40 and job.created_unix_ms == 1796610143066
+    assert job.labels == {"run": "r", "step": "5"}
+    assert job.to_dict() == emar_client.message_to_dict(message)
+    assert job.to_dict()["progress"]["examples_scored"] == str(2**40)
+    assert job["state"] == "JOB_STATE_RUNNING"
+    assert Job.from_proto(job.to_proto()) == job
+
+
 def test_job_phases_follow_state_and_shards():
     def phase(state, done, total=4):
         return Job.from_proto(job_pb2.Job(job_id="j", state=state, progress=job_pb2.JobProgress(

@@ -107,6 +107,8 @@ class _Mirror:
             elif fd.message_type is not None:
                 if fd.name not in getattr(self, "_absent", ()):
                     getattr(message, fd.name).CopyFrom(value.to_proto())
+            elif fd.enum_type is not None:
+                setattr(message, fd.name, fd.enum_type.values_by_name[value].number)
             else:
                 setattr(message, fd.name, value)
         return message
