@@ -301,8 +301,9 @@ def test_tokens(make_service, monkeypatch, tmp_path, embedded_report):
         service.client().evaluate(str(EXAMPLE))
     with pytest.raises(Unauthenticated):
         service.client(token="not-a-token").list()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as e:
         service.client(token=workers).list()  # a worker token: the worker API only
+    assert e.value.hint.startswith("the token's role may not call this")
 
     client = service.client(token=team_a)
     report = client.evaluate(str(EXAMPLE))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from .errors import InvalidArgument
 
@@ -31,6 +31,9 @@ __all__ = ["canonical_jsonl", "is_in_memory", "split_in_memory", "MEMORY_PREFIX"
 # "memory:candidates[0].target_outputs". Reports (provenance) and errors name it.
 MEMORY_PREFIX = "memory:"
 
+# One encoder: json.dumps with arguments builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                            allow_nan=False)
 _DATASETS = ("target", "benchmark")
 _DATASET_LISTS = ("targets", "benchmarks")
 _MODEL_OUTPUTS = ("target_outputs", "benchmark_outputs")
@@ -45,18 +48,32 @@ def _is_dataframe(value: Any) -> bool:
     return type(value).__module__.split(".")[0] == "pandas" and hasattr(value, "to_dict")
 
 
-def _missing(value: Any) -> bool:
-    """A DataFrame's empty cell."""
-    if value is None:
+def _missing_cell() -> Callable[[Any], bool]:
+    """Whether a DataFrame's cell is empty: None, NaN, NaT or pd.NA (no per-cell pandas call:
+    pandas.isna costs microseconds a cell)."""
+    import pandas
+    nulls = (pandas.NA, pandas.NaT)
+
+    def missing(value: Any) -> bool:
+        return value is None or (isinstance(value, float) and value != value) or any(
+            value is n for n in nulls)
+    return missing
+
+
+def _plain_already(value: Any) -> bool:
+    """Whether json.dumps writes `value` canonically as it is: only str, int, bool, None,
+    finite floats, lists, tuples and dicts with string keys of those (the common case, checked
+    without copying; anything else goes through _plain)."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
         return True
-    try:
-        import pandas
-    except ImportError:  # pragma: no cover - a DataFrame implies pandas
-        return False
-    try:
-        return bool(pandas.isna(value))
-    except (TypeError, ValueError):  # an array or list: not a scalar, not missing
-        return False
+    if t is float:
+        return math.isfinite(value)
+    if t is dict:
+        return all(type(k) is str and _plain_already(v) for k, v in value.items())
+    if t is list or t is tuple:
+        return all(_plain_already(v) for v in value)
+    return False
 
 
 class _Where:
@@ -96,20 +113,21 @@ def _plain(value: Any, where: _Where, key: str) -> Any:
                            "booleans, null, lists and dicts)")
 
 
-def _records(value: Any, field: str) -> Iterable[Tuple[Any, bool]]:
-    """(record, from a DataFrame) for every record of an in-memory input."""
+def _records(value: Any, field: str) -> Iterable[Any]:
+    """Every record of an in-memory input."""
     if _is_dataframe(value):
-        return ((row, True) for row in value.to_dict(orient="records"))
+        rows: List[Any] = value.to_dict(orient="records")
+        return rows
     if isinstance(value, Mapping):
         raise InvalidArgument(f"job spec field '{field}': a single dict: give a list of records "
                               "(dicts), an iterable of them or a pandas DataFrame")
     try:
-        iterator = iter(value)
+        iterator: Iterator[Any] = iter(value)
     except TypeError:
         raise InvalidArgument(f"job spec field '{field}': expected a path, a list or iterable of "
                               f"records (dicts) or a pandas DataFrame, not "
                               f"{type(value).__name__}") from None
-    return ((row, False) for row in iterator)
+    return iterator
 
 
 def canonical_jsonl(value: Any, field: str,
@@ -119,18 +137,21 @@ def canonical_jsonl(value: Any, field: str,
     deadline check: records may come from a slow iterator). InvalidArgument naming `field` and
     the record on bad data."""
     lines: List[str] = []
-    for n, (row, from_frame) in enumerate(_records(value, field), 1):
-        where = _Where(field, n)
-        if not isinstance(row, Mapping):
-            raise where.error("", f"a record is a dict (a JSON object), not {type(row).__name__}")
-        if from_frame:
-            row = {k: v for k, v in row.items() if not _missing(v)}
-        record = _plain(row, where, "")
+    missing = _missing_cell() if _is_dataframe(value) else None
+    for n, row in enumerate(_records(value, field), 1):
+        if missing is not None:
+            row = {k: v for k, v in row.items() if not missing(v)}
+        if type(row) is dict and _plain_already(row):
+            record = row
+        elif not isinstance(row, Mapping):
+            raise _Where(field, n).error("", "a record is a dict (a JSON object), not "
+                                             f"{type(row).__name__}")
+        else:
+            record = _plain(row, _Where(field, n), "")
         try:
-            lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True,
-                                    separators=(",", ":"), allow_nan=False))
+            lines.append(_ENCODER.encode(record))
         except (TypeError, ValueError) as e:  # pragma: no cover - _plain admits JSON only
-            raise where.error("", str(e)) from None
+            raise _Where(field, n).error("", str(e)) from None
         if tick is not None:
             tick(n)
     if not lines:
@@ -140,9 +161,9 @@ def canonical_jsonl(value: Any, field: str,
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as e:
-        record = text.count("\n", 0, e.start) + 1
-        raise _Where(field, record).error("", "a string is not valid Unicode (a lone "
-                                              "surrogate)") from None
+        line = text.count("\n", 0, e.start) + 1
+        why = "a string is not valid Unicode (a lone surrogate)"
+        raise _Where(field, line).error("", why) from None
 
 
 def split_in_memory(job: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Tuple[str, Any]]]:
