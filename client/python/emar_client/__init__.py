@@ -19,6 +19,8 @@ from .job_file import JobInput, job_from_dict, load_job_file
 from .results import (Bootstrap, CandidateResult, DatasetResult, Estimate, Formula, Gate,
                       InputFile, Job, Pairwise, Progress, Provenance, Report, message_to_dict)
 
+to_dict = message_to_dict  # the 0.1 name
+
 __version__ = "0.2.0"
 
 __all__ = [
@@ -28,5 +30,5 @@ __all__ = [
     "load_job_file", "job_from_dict", "JobInput", "DEFAULT_ADDRESS", "CHUNK_BYTES",
     "TERMINAL_STATES", "__version__", "Report", "CandidateResult", "DatasetResult", "Estimate",
     "Gate", "Job", "Progress", "Pairwise", "Formula", "InputFile", "Provenance", "Bootstrap",
-    "message_to_dict", "canonical_jsonl",
+    "message_to_dict", "to_dict", "canonical_jsonl",
 ]
