@@ -265,6 +265,20 @@ def read_pem(value: Any, what: str) -> Optional[bytes]:
                         code=grpc.StatusCode.INVALID_ARGUMENT) from None
 
 
+def credentials(tls_ca: Any, tls_cert: Any, tls_key: Any) -> Any:
+    """TLS channel credentials from PEM paths or bytes, or None for plaintext (no tls_ca)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("tls_cert and tls_key go together")
+    if tls_ca is None:
+        if tls_cert is not None:
+            raise ValueError("tls_cert/tls_key need tls_ca (the CA of the coordinator's "
+                             "certificate), as emarctl")
+        return None
+    return grpc.ssl_channel_credentials(root_certificates=read_pem(tls_ca, "tls_ca"),
+                                        private_key=read_pem(tls_key, "tls_key"),
+                                        certificate_chain=read_pem(tls_cert, "tls_cert"))
+
+
 def resolve_token(token: Optional[str], token_file: Any) -> str:
     if token is None and token_file is not None:
         try:

@@ -52,19 +52,10 @@ class Client:
         self._connection = Connection(self.address, bool(token), tls_ca is not None,
                                       tls_cert is not None)
         options = _core.CHANNEL_OPTIONS + list(channel_options or [])
-        if (tls_cert is None) != (tls_key is None):
-            raise ValueError("tls_cert and tls_key go together")
-        if tls_ca is not None:
-            credentials = grpc.ssl_channel_credentials(
-                root_certificates=_core.read_pem(tls_ca, "tls_ca"),
-                private_key=_core.read_pem(tls_key, "tls_key"),
-                certificate_chain=_core.read_pem(tls_cert, "tls_cert"))
-            self._channel = grpc.aio.secure_channel(self.address, credentials, options=options)
-        elif tls_cert is not None:
-            raise ValueError("tls_cert/tls_key need tls_ca (the CA of the coordinator's "
-                             "certificate), as emarctl")
-        else:
-            self._channel = grpc.aio.insecure_channel(self.address, options=options)
+        creds = _core.credentials(tls_ca, tls_cert, tls_key)
+        self._channel = (grpc.aio.insecure_channel(self.address, options=options)
+                         if creds is None
+                         else grpc.aio.secure_channel(self.address, creds, options=options))
         stub = service_pb2_grpc.EvaluationServiceStub  # generated: no type information
         self._stub = stub(self._channel)  # type: ignore[no-untyped-call]
         self._contacted = False

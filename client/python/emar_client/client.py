@@ -54,29 +54,16 @@ class Client:
         self.watch_reattach = float(watch_reattach)
         self._connection = Connection(self.address, bool(token), tls_ca is not None,
                                       tls_cert is not None)
-        self._channel = self._open(tls_ca, tls_cert, tls_key,
-                                   _core.CHANNEL_OPTIONS + list(channel_options or []))
+        options = _core.CHANNEL_OPTIONS + list(channel_options or [])
+        creds = _core.credentials(tls_ca, tls_cert, tls_key)
+        self._channel = (grpc.insecure_channel(self.address, options=options) if creds is None
+                         else grpc.secure_channel(self.address, creds, options=options))
         stub = service_pb2_grpc.EvaluationServiceStub  # generated: no type information
         self._stub = stub(self._channel)  # type: ignore[no-untyped-call]
         # Whether any call of this client reached the coordinator: a watch that never hears from
         # a coordinator this client never reached fails at once (a wrong address), instead of
         # re-attaching for watch_reattach.
         self._contacted = False
-
-    def _open(self, tls_ca: Any, tls_cert: Any, tls_key: Any,
-              options: List[Tuple[str, Any]]) -> Any:
-        if (tls_cert is None) != (tls_key is None):
-            raise ValueError("tls_cert and tls_key go together")
-        if tls_ca is not None:
-            credentials = grpc.ssl_channel_credentials(
-                root_certificates=_core.read_pem(tls_ca, "tls_ca"),
-                private_key=_core.read_pem(tls_key, "tls_key"),
-                certificate_chain=_core.read_pem(tls_cert, "tls_cert"))
-            return grpc.secure_channel(self.address, credentials, options=options)
-        if tls_cert is not None:
-            raise ValueError("tls_cert/tls_key need tls_ca (the CA of the coordinator's "
-                             "certificate), as emarctl")
-        return grpc.insecure_channel(self.address, options=options)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
