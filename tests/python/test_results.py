@@ -270,6 +270,27 @@ def test_unreachable_and_unauthenticated_errors_carry_hints(make_service):
     assert "did not accept the token" in e.value.hint
 
 
+def test_in_memory_inputs_are_found_wherever_a_job_names_a_file():
+    from emar_client.inputs import split_in_memory
+    rows = [{"id": 1, "prediction": "a"}]
+    job = {"target": {"references": rows}, "benchmark": {"references": "b.jsonl"},
+           "targets": [{"references": "t.jsonl"}, {"references": rows}],
+           "benchmarks": [{"references": rows}],
+           "base": {"target_outputs": rows, "benchmark_outputs": "bb.jsonl",
+                    "outputs": {"mmlu": rows, "sst2": "s.jsonl"}},
+           "candidates": [{"benchmark_outputs": iter(rows)}, {"outputs": {"x": rows}}]}
+    plain, found = split_in_memory(job)
+    assert sorted(found) == sorted("memory:" + f for f in (
+        "target.references", "targets[1].references", "benchmarks[0].references",
+        "base.target_outputs", "base.outputs[mmlu]", "candidates[0].benchmark_outputs",
+        "candidates[1].outputs[x]"))
+    assert plain["base"]["outputs"] == {"mmlu": "memory:base.outputs[mmlu]", "sst2": "s.jsonl"}
+    assert plain["benchmark"] == {"references": "b.jsonl"}
+    assert plain["targets"][0] == {"references": "t.jsonl"}
+    assert job["base"]["outputs"]["mmlu"] is rows  # the caller's job is not changed
+    assert found["memory:candidates[1].outputs[x]"] == ("candidates[1].outputs[x]", rows)
+
+
 def test_inputs_hash_to_the_canonical_bytes():
     data = [{"id": 1, "prediction": "a"}]
     text = emar_client.canonical_jsonl(data, "f")

@@ -189,7 +189,7 @@ def split_in_memory(job: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str, T
         if isinstance(m, Mapping) and isinstance(m.get("outputs"), Mapping):
             outputs = m["outputs"]
             for dataset in list(outputs):
-                outputs = replace(outputs, dataset, f"{name}.outputs.{dataset}")
+                outputs = replace(outputs, dataset, f"{name}.outputs[{dataset}]")
             if outputs is not m["outputs"]:
                 m = {**m, "outputs": outputs}
         return m
