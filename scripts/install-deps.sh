@@ -17,6 +17,8 @@ PACKAGES=(
   # tests/eval/stats/stats_reference_test: Wilson intervals, power and the cluster bootstrap
   # checked against statsmodels, scipy and numpy (python3-statsmodels brings the other two)
   python3-statsmodels python3-numpy
+  python3-pandas  # tests/python: DataFrames as in-memory inputs (optional for the client itself)
+  python3-venv flake8 mypy  # tests/python: pip install into a fresh venv; python_lint_test
   clang-format-14
   chromium fonts-dejavu-core  # tests/report/report_browser_test.py renders the HTML reports
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer

@@ -97,12 +97,12 @@ def job_for(step: int) -> dict:
     }
 
 
-def fmt(estimate: dict, signed=False) -> str:
-    if "value" not in estimate:
-        return f"undefined ({estimate.get('undefined_reason', '')})"
-    v = f"{estimate['value']:+.4f}" if signed else f"{estimate['value']:.4f}"
-    if "ci_low" in estimate:
-        v += f" [{estimate['ci_low']:+.4f}, {estimate['ci_high']:+.4f}]"
+def fmt(estimate: emar_client.Estimate, signed=False) -> str:
+    if estimate.value is None:
+        return f"undefined ({estimate.undefined_reason})"
+    v = f"{estimate.value:+.4f}" if signed else f"{estimate.value:.4f}"
+    if estimate.ci_low is not None and estimate.ci_high is not None:
+        v += f" [{estimate.ci_low:+.4f}, {estimate.ci_high:+.4f}]"
     return v
 
 
@@ -148,16 +148,15 @@ def run(client: emar_client.Client, work: Path, run_id: str) -> int:
         # In a real loop: the trainer saved checkpoint `step` and the outputs were generated.
         report = client.evaluate(job_for(step), labels={"run": run_id, "step": step},
                                  base_dir=str(work), timeout=600)
-        job = client.status(report["job_id"])
-        progress = job["progress"]
-        c = report["candidates"][0]
-        print(f"step {step:>5}: EMAR {fmt(c['emar'])}  dT {fmt(c['target']['delta'], True)}  "
-              f"dB {fmt(c['benchmark']['delta'], True)}  "
-              f"gates {'PASS' if c['gates_passed'] else 'FAIL'}  "
-              f"(shards reused {progress['shards_reused']}/{progress['shards_total']}, "
-              f"examples scored {progress['examples_scored']})")
-        if not report["gates_passed"]:
-            failed = ", ".join(g for _, g in emar_client.failed_gates(report))
+        progress = report.job.progress  # the job evaluate() watched: no second call
+        c = report.candidates[0]
+        print(f"step {step:>5}: EMAR {fmt(c.emar)}  dT {fmt(c.target.delta, True)}  "
+              f"dB {fmt(c.benchmark.delta, True)}  "
+              f"gates {'PASS' if c.gates_passed else 'FAIL'}  "
+              f"(shards reused {progress.shards_reused}/{progress.shards_total}, "
+              f"examples scored {progress.examples_scored})")
+        if not report.gates_passed:
+            failed = ", ".join(g for _, g in report.failed_gates())
             print(f"stopping: checkpoint {step} failed its gate ({failed}): the model is "
                   f"forgetting the benchmark")
             break

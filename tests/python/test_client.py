@@ -24,7 +24,7 @@ from conftest import EXAMPLE, bin_dir
 
 
 def without_job_id(report):
-    report = dict(report)
+    report = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     report.pop("job_id", None)
     return report
 
@@ -59,24 +59,28 @@ def embedded_report():
 def test_evaluate_the_example_gives_emarctls_report(service, embedded_report):
     client = service.client()
     report = client.evaluate(str(EXAMPLE))
-    assert report["job_id"].startswith("job-")
-    assert report == emarctl_report(service, report["job_id"])  # field for field, job_id too
+    assert isinstance(report, emar_client.Report)
+    assert report.job_id.startswith("job-")
+    # to_dict() is emarctl's JSON field for field, job_id too.
+    assert report.to_dict() == emarctl_report(service, report.job_id)
     assert without_job_id(report) == without_job_id(embedded_report)
-    assert report["name"] == "restaurant-sentiment-lora"
-    candidate = report["candidates"][0]
-    assert candidate["emar"]["value"] == pytest.approx(0.2143, abs=1e-4)
-    assert candidate["target"]["delta"]["test"] == "mcnemar_exact"
-    assert report["gates_passed"] is True and emar_client.gates_passed(report)
+    assert report.name == "restaurant-sentiment-lora"
+    candidate = report.candidates[0]
+    assert candidate.emar.value == pytest.approx(0.2143, abs=1e-4)
+    assert candidate.target.delta.test == "mcnemar_exact"
+    assert report.gates_passed is True and emar_client.gates_passed(report)
     assert emar_client.failed_gates(report) == []
-    assert [i["role"] for i in report["provenance"]["inputs"]][0] == "target.references"
-    # The job behind it, as dicts in emarctl's JSON shape.
-    job = client.status(report["job_id"])
-    assert job["state"] == "JOB_STATE_SUCCEEDED"
-    code, out, _ = service.emarctl("status", report["job_id"], "--format", "json")
-    assert code == 0 and json.loads(out) == job
-    assert [j["job_id"] for j in client.list()] == [report["job_id"]]
-    assert client.wait(report["job_id"]) == job
-    snapshots = list(client.watch(report["job_id"]))
+    assert report.provenance.inputs[0].role == "target.references"
+    assert report["gates_passed"] is True  # dict-style access to to_dict()
+    # The job behind it, typed, and as emarctl prints it.
+    job = client.status(report.job_id)
+    assert job.state == "JOB_STATE_SUCCEEDED" and job.progress.phase == "done"
+    code, out, _ = service.emarctl("status", report.job_id, "--format", "json")
+    assert code == 0 and json.loads(out) == job.to_dict()
+    assert report.job == job  # evaluate() kept the final job it watched
+    assert [j.job_id for j in client.list()] == [report.job_id]
+    assert client.wait(report.job_id) == job
+    snapshots = list(client.watch(report.job_id))
     assert snapshots == [job]  # a finished job: one snapshot, then the end
 
 
@@ -105,17 +109,18 @@ def test_a_failed_gate_is_in_the_report_not_an_error(service):
     with pytest.raises(ValueError):
         client.submit(str(EXAMPLE), base_dir=str(EXAMPLE.parent))  # base_dir: dicts only
     report = client.evaluate(job, base_dir=str(EXAMPLE.parent))
-    # Booleans are always there, false included, as in emarctl's JSON (issue 11).
-    assert report["gates_passed"] is False
+    assert report.gates_passed is False
     assert not emar_client.gates_passed(report)
-    gates = report["candidates"][0]["gates"]
-    assert [g["gate"] for g in gates] == ["min_emar"]
-    assert gates[0]["passed"] is False and gates[0]["threshold"] == 100
-    assert gates[0]["bound"] == "emar.ci_low"
+    gates = report.candidates[0].gates
+    assert [g.gate for g in gates] == ["min_emar"]
+    assert gates[0].passed is False and gates[0].threshold == 100
+    assert gates[0].bound == "emar.ci_low"
     assert emar_client.failed_gates(report) == [("lora-r16", "min_emar")]
-    code, out, err = service.emarctl("report", report["job_id"], "--format", "json")
+    # Booleans are always there, false included, as in emarctl's JSON.
+    assert report.to_dict()["candidates"][0]["gates"][0]["passed"] is False
+    code, out, err = service.emarctl("report", report.job_id, "--format", "json")
     assert code == 3, err  # emarctl: a gate failed
-    assert json.loads(out) == report
+    assert json.loads(out) == report.to_dict()
 
 
 def test_bad_inputs_raise_the_servers_error_naming_the_file(service, tmp_path):
@@ -143,7 +148,7 @@ def test_bad_inputs_raise_the_servers_error_naming_the_file(service, tmp_path):
         client.evaluate(job)
     assert "out/r16.target.jsonl" in e.value.message and "duplicate" in e.value.message, e.value
     failed = client.status(e.value.job_id)
-    assert failed["state"] == "JOB_STATE_FAILED" and failed["error"] == e.value.message
+    assert failed.state == "JOB_STATE_FAILED" and failed.error == e.value.message
     assert e.value.job == failed
     with pytest.raises(JobFailed):
         client.wait(e.value.job_id)
@@ -206,12 +211,12 @@ def test_large_inputs_are_uploaded_in_chunks(service, tmp_path):
     assert (data / "refs.jsonl").stat().st_size > emar_client.CHUNK_BYTES
     client = service.client()
     report = client.evaluate(job, base_dir=str(data))
-    assert report["candidates"][0]["target"]["n"] == n
+    assert report.candidates[0].target.n == n
     import hashlib
-    for item in report["provenance"]["inputs"]:
-        content = (data / item["path_or_name"]).read_bytes()
-        assert item["sha256"] == hashlib.sha256(content).hexdigest()
-        assert int(item["size_bytes"]) == len(content)
+    for item in report.provenance.inputs:
+        content = (data / item.path_or_name).read_bytes()
+        assert item.sha256 == hashlib.sha256(content).hexdigest()
+        assert item.size_bytes == len(content)
     # Paths named twice are hashed and uploaded once.
     spec, inputs = emar_client.job_from_dict(job, str(data))
     assert len(inputs) == 3  # refs.jsonl, base.jsonl, cand.jsonl: each path once
@@ -226,8 +231,8 @@ def test_wait_survives_a_coordinator_restart(make_service, embedded_report):
     os.kill(worker.pid, signal.SIGSTOP)  # so the next job cannot finish before the restart
     try:
         job = client.submit(str(EXAMPLE))
-        job_id = job["job_id"]
-        assert client.status(job_id)["state"] in ("JOB_STATE_QUEUED", "JOB_STATE_RUNNING")
+        job_id = job.job_id
+        assert client.status(job_id).state in ("JOB_STATE_QUEUED", "JOB_STATE_RUNNING")
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             waiting = pool.submit(client.wait, job_id, 180)
             time.sleep(0.5)
@@ -241,7 +246,7 @@ def test_wait_survives_a_coordinator_restart(make_service, embedded_report):
             final = waiting.result(timeout=180)
     finally:
         os.kill(worker.pid, signal.SIGCONT)
-    assert final["job_id"] == job_id and final["state"] == "JOB_STATE_SUCCEEDED"
+    assert final.job_id == job_id and final.state == "JOB_STATE_SUCCEEDED"
     assert without_job_id(client.report(job_id)) == without_job_id(embedded_report)
     assert worker.poll() is None  # the same worker, reconnected
 
@@ -250,29 +255,26 @@ def test_submit_cancel_delete_and_deadlines(make_service):
     service = make_service(workers=0)  # nothing is ever scored
     client = service.client()
     job = client.submit(str(EXAMPLE), request_id="build-17")
-    assert job["state"] == "JOB_STATE_QUEUED" and job["request_id"] == "build-17"
-    assert client.submit(str(EXAMPLE), request_id="build-17")["job_id"] == job["job_id"]
-    assert [j["job_id"] for j in client.list(limit=10)] == [job["job_id"]]
+    assert job.state == "JOB_STATE_QUEUED" and job.request_id == "build-17"
+    assert client.submit(str(EXAMPLE), request_id="build-17").job_id == job.job_id
+    assert [j.job_id for j in client.list(limit=10)] == [job.job_id]
     with pytest.raises(DeadlineExceeded) as e:
-        client.wait(job["job_id"], timeout=1)
-    assert e.value.job_id == job["job_id"]
-    started = time.monotonic()
-    with pytest.raises(DeadlineExceeded):
-        client.evaluate(str(EXAMPLE), timeout=1.5)
-    assert time.monotonic() - started < 10
-    first = next(client.watch(job["job_id"]))
-    assert first["state"] == "JOB_STATE_QUEUED"
+        client.wait(job.job_id, timeout=1)
+    assert e.value.job_id == job.job_id
+    assert e.value.timeout == 1 and e.value.phase == "queued"
+    first = next(client.watch(job.job_id))
+    assert first.state == "JOB_STATE_QUEUED" and first.progress.phase == "queued"
     with pytest.raises(FailedPrecondition):
-        client.delete(job["job_id"])  # not finished: cancel it first
+        client.delete(job.job_id)  # not finished: cancel it first
     with pytest.raises(NotFound):
         client.status("job-0000000000000000")
-    cancelled = client.cancel(job["job_id"])
-    assert cancelled["state"] == "JOB_STATE_CANCELLED"
-    assert client.wait(job["job_id"])["state"] == "JOB_STATE_CANCELLED"
-    deleted = client.delete(job["job_id"])
-    assert deleted["job_id"] == job["job_id"]
+    cancelled = client.cancel(job.job_id)
+    assert cancelled.state == "JOB_STATE_CANCELLED"
+    assert client.wait(job.job_id).state == "JOB_STATE_CANCELLED"
+    deleted = client.delete(job.job_id)
+    assert deleted["job_id"] == job.job_id and isinstance(deleted["bytes_freed"], int)
     with pytest.raises(NotFound) as e:
-        client.status(job["job_id"])
+        client.status(job.job_id)
     assert e.value.code == grpc.StatusCode.NOT_FOUND and e.value.message
 
 
@@ -299,25 +301,26 @@ def test_tokens(make_service, monkeypatch, tmp_path, embedded_report):
         service.client().evaluate(str(EXAMPLE))
     with pytest.raises(Unauthenticated):
         service.client(token="not-a-token").list()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as e:
         service.client(token=workers).list()  # a worker token: the worker API only
+    assert e.value.hint.startswith("the token's role may not call this")
 
     client = service.client(token=team_a)
     report = client.evaluate(str(EXAMPLE))
     assert without_job_id(report) == without_job_id(embedded_report)
-    assert report == emarctl_report(service, report["job_id"], token=team_a)
-    assert client.status(report["job_id"])["owner"] == "team-a"
+    assert report.to_dict() == emarctl_report(service, report.job_id, token=team_a)
+    assert client.status(report.job_id).owner == "team-a"
     with pytest.raises(NotFound):  # another principal's job is not found
-        service.client(token=team_b).report(report["job_id"])
+        service.client(token=team_b).report(report.job_id)
     # The defaults: $EMAR_SERVER and $EMAR_TOKEN, or a token file.
     monkeypatch.setenv("EMAR_SERVER", service.address)
     monkeypatch.setenv("EMAR_TOKEN", team_a)
-    assert service.track(Client()).report(report["job_id"]) == report
+    assert service.track(Client()).report(report.job_id) == report
     monkeypatch.delenv("EMAR_TOKEN")
     (tmp_path / "token").write_text(team_a + "\n")
     from_file = service.track(Client(token_file=tmp_path / "token"))
     assert from_file.address == service.address
-    assert from_file.status(report["job_id"])["state"] == "JOB_STATE_SUCCEEDED"
+    assert from_file.status(report.job_id).state == "JOB_STATE_SUCCEEDED"
 
 
 def test_job_files_read_like_emarctl(tmp_path):
@@ -367,13 +370,23 @@ def test_mutual_tls_with_a_token(make_service, pki, embedded_report):
     assert without_job_id(report) == without_job_id(embedded_report)
     with open(pki["ca.crt"], "rb") as f:  # PEM bytes do as well as paths
         assert service.client(token=token, tls_ca=f.read(), tls_cert=pki["client.crt"],
-                              tls_key=pki["client.key"]).report(report["job_id"]) == report
-    # No client certificate, a CA that did not sign the server's, or plaintext: no connection.
-    for kwargs in ({"tls_ca": pki["ca.crt"]},
-                   {"tls_ca": pki["other-ca.crt"], "tls_cert": pki["client.crt"],
-                    "tls_key": pki["client.key"]},
-                   {}):
-        with pytest.raises(Unavailable):
+                              tls_key=pki["client.key"]).report(report.job_id) == report
+    # No client certificate, a CA that did not sign the server's, or plaintext: no connection,
+    # and emarctl's hint says why.
+    for kwargs, hint in (({"tls_ca": pki["ca.crt"]}, "requires a client certificate"),
+                         ({"tls_ca": pki["other-ca.crt"], "tls_cert": pki["client.crt"],
+                           "tls_key": pki["client.key"]}, "certificate not trusted"),
+                         ({}, "is the coordinator serving TLS? pass tls_ca=")):
+        with pytest.raises(Unavailable) as e:
             service.client(token=token, rpc_timeout=10, **kwargs).list()
+        assert hint in e.value.hint, (kwargs, e.value.message, e.value.hint)
+        assert str(e.value).endswith("hint: " + e.value.hint)
     with pytest.raises(ValueError):
         Client(service.address, tls_cert=pki["client.crt"])  # needs tls_key (and tls_ca)
+
+
+def test_a_tls_client_of_a_plaintext_coordinator_gets_a_hint(make_service, pki):
+    service = make_service(workers=0)
+    with pytest.raises(Unavailable) as e:
+        service.client(tls_ca=pki["ca.crt"], rpc_timeout=10).list()
+    assert "does not seem to serve TLS" in e.value.hint, (e.value.message, e.value.hint)

@@ -30,19 +30,19 @@ def test_labels_pages_series_and_request_ids(service):
     ids = {}
     for step in steps:
         report = client.evaluate(str(EXAMPLE), labels={"run": "exp-42", "step": step})
-        ids[step] = report["job_id"]
+        ids[step] = report.job_id
     client.submit(str(EXAMPLE), labels={"run": "exp-7", "step": 1})
     jobs = client.list(labels={"run": "exp-42"}, limit=None, page_size=1)  # three pages
-    assert [j["job_id"] for j in jobs] == [ids["30"], ids["200"], ids["1000"]]
-    assert all(j["labels"]["run"] == "exp-42" for j in jobs)
+    assert [j.job_id for j in jobs] == [ids["30"], ids["200"], ids["1000"]]
+    assert all(j.labels["run"] == "exp-42" for j in jobs)
     page, token = client.list_page(limit=2, labels={"run": "exp-42"})
     assert len(page) == 2 and token
     rest, token = client.list_page(limit=2, labels={"run": "exp-42"}, page_token=token)
-    assert [j["job_id"] for j in rest] == [ids["1000"]] and token == ""
+    assert [j.job_id for j in rest] == [ids["1000"]] and token == ""
     # The later jobs scored nothing: the same inputs as the first.
-    assert jobs[0]["progress"]["shards_reused"] == jobs[0]["progress"]["shards_total"]
-    assert jobs[0]["progress"]["examples_scored"] == "0"
-    assert jobs[-1]["progress"]["shards_reused"] == 0
+    assert jobs[0].progress.shards_reused == jobs[0].progress.shards_total
+    assert jobs[0].progress.examples_scored == 0
+    assert jobs[-1].progress.shards_reused == 0
 
     series = client.series({"run": "exp-42"}, by="step")
     assert series["by"] == "step" and series["numeric"] is True
@@ -68,8 +68,11 @@ def test_readme_use_from_python_runs_as_written(service):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "lora-r16 0.2143 True"
-    assert len(lines) == 2 and "JOB_STATE_SUCCEEDED 100 0" in lines[1]
+    assert lines[:3] == ["100 lora-r16 0.2143 True 0", "200 lora-r16 0.2143 True 4", "0.15"]
+    assert lines[-1] == "0.1839"
+    progress = lines[3:-1]  # on_progress=print: str(Progress), one line per phase and change
+    assert progress[0].startswith("[hashing]") and progress[-1].startswith("[done] 4/4 shards")
+    assert any(p.startswith("[uploading]") for p in progress), progress
 
 
 def test_readme_use_in_a_pipeline_runs_as_written(service, tmp_path):

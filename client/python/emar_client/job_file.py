@@ -20,7 +20,7 @@ from typing import Any, List, Mapping, Optional, Tuple
 import yaml
 from google.protobuf import json_format
 
-from emar.v1 import job_pb2
+from ._proto import job_pb2
 
 from .errors import EmarError, InvalidArgument, NotFound
 
@@ -37,7 +37,7 @@ class JobInput:
     local_path: str  # where to read it from here
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML: no type information
     """Resolves every plain scalar to the tag "?" (yaml-cpp's non-specific tag), so the
     conversion below decides its type the way emarctl does; quoted scalars stay strings."""
 
