@@ -4,10 +4,13 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "eval/metrics/ngram_keys.h"
 #include "eval/metrics/per_example_mean.h"
 #include "eval/metrics/tokenizer_13a.h"
+#include "eval/metrics/tokenizer_zh.h"
 #include "eval/metrics/unicode_text.h"
 
 namespace emar {
@@ -16,6 +19,7 @@ namespace {
 // Per-thread buffers: a segment is scored without allocating once these have grown.
 struct BleuScratch {
   Tokenizer13a tokenizer;
+  std::string zh_scratch;
   // Per string, [0] hypothesis, [1..] references: the lower-cased text (only with
   // options.lowercase), the tokenizer's buffer and the tokens, views into either or the input.
   std::vector<std::string> lowered;
@@ -47,6 +51,10 @@ void Tokenize(absl::string_view text, const BleuOptions& o, size_t k, BleuScratc
       break;
     case BleuOptions::Tokenize::kNone:
       PythonSplit(text, &words);
+      break;
+    case BleuOptions::Tokenize::kZh:
+      TokenizeZh(text, &s->tokenized[k], &s->zh_scratch);
+      PythonSplit(s->tokenized[k], &words);
       break;
     case BleuOptions::Tokenize::kChar: {
       // " ".join(line).split(): every code point that is not whitespace is a token.
@@ -196,20 +204,51 @@ BleuScore ComputeBleu(absl::Span<const double> stats, const BleuOptions& options
   return result;
 }
 
-std::string BleuMetric::signature() const {
-  return "bleu|nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:emar-0.1";
+std::string BleuSignature(const BleuOptions& o, const ReferenceCounts& refs) {
+  absl::string_view tok = "13a";
+  switch (o.tokenize) {
+    case BleuOptions::Tokenize::k13a:
+      break;
+    case BleuOptions::Tokenize::kNone:
+      tok = "none";
+      break;
+    case BleuOptions::Tokenize::kChar:
+      tok = "char";
+      break;
+    case BleuOptions::Tokenize::kZh:
+      tok = "zh";
+      break;
+  }
+  std::string smooth;
+  switch (o.smooth) {
+    case BleuOptions::Smooth::kExp:
+      smooth = "exp";
+      break;
+    case BleuOptions::Smooth::kNone:
+      smooth = "none";
+      break;
+    case BleuOptions::Smooth::kFloor:
+      smooth = absl::StrFormat("floor[%.2f]", o.smooth_value < 0 ? 0.1 : o.smooth_value);
+      break;
+    case BleuOptions::Smooth::kAddK:
+      smooth = absl::StrFormat("add-k[%.2f]", o.smooth_value < 0 ? 1.0 : o.smooth_value);
+      break;
+  }
+  return absl::StrCat("nrefs:", refs.nrefs(), "|case:", o.lowercase ? "lc" : "mixed",
+                      "|eff:", o.effective_order ? "yes" : "no", "|tok:", tok, "|smooth:", smooth,
+                      "|version:", kSacrebleuVersion);
 }
 
 absl::Status BleuMetric::ScoreExample(const Prediction& prediction, const Reference& reference,
                                       LabelTable* labels, absl::Span<double> row) const {
   RETURN_IF_ERROR(RequireReferences(reference));
-  BleuSegmentStatistics(prediction.text, reference.texts, BleuOptions(), row);
+  BleuSegmentStatistics(prediction.text, reference.texts, options_, row);
   return absl::OkStatus();
 }
 
 MetricValue BleuMetric::Finalize(absl::Span<const double> acc, size_t num_labels, double n) const {
   if (!(n > 0)) return MetricValue::Undefined("no examples");
-  return MetricValue::Of(ComputeBleu(acc, BleuOptions()).score);
+  return MetricValue::Of(ComputeBleu(acc, options_).score);
 }
 
 }  // namespace emar

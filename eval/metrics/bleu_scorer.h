@@ -1,7 +1,7 @@
-// sacrebleu 2.x BLEU. The `bleu` metric is corpus BLEU with sacrebleu's defaults (13a, exp
-// smoothing, order 4, case-sensitive, no effective order, any number of references per segment)
-// as a fraction 0-1 (sacrebleu prints 0-100). The functions below take every sacrebleu option,
-// for tests and for anyone needing a variant.
+// sacrebleu 2.x BLEU. The `bleu` metric is corpus BLEU, by default with sacrebleu's defaults (13a,
+// exp smoothing, order 4, case-sensitive, no effective order, any number of references per
+// segment) as a fraction 0-1 (sacrebleu prints 0-100). Job specs reach the options through
+// metric_factory.h; the functions below take them directly, for tests and tools.
 //
 //   BleuOptions opts;                          // sacrebleu defaults
 //   std::vector<double> stats(BleuStatsWidth(opts)), corpus(BleuStatsWidth(opts));
@@ -23,8 +23,11 @@
 
 namespace emar {
 
+// The sacrebleu release whose code the BLEU and chrF scorers reproduce; their signatures print it.
+inline constexpr char kSacrebleuVersion[] = "2.6.0";
+
 struct BleuOptions {
-  enum class Tokenize { k13a, kNone, kChar };
+  enum class Tokenize { k13a, kNone, kChar, kZh };
   enum class Smooth { kExp, kNone, kFloor, kAddK };
   Tokenize tokenize = Tokenize::k13a;
   Smooth smooth = Smooth::kExp;
@@ -52,15 +55,26 @@ struct BleuScore {
 // without smoothing; with effective order, orders with no hypothesis n-grams are dropped.
 BleuScore ComputeBleu(absl::Span<const double> stats, const BleuOptions& options);
 
+// sacrebleu's BLEU signature, e.g. "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"
+// (floor and add-k print their value: "smooth:floor[0.10]"; max_ngram_order is not printed).
+std::string BleuSignature(const BleuOptions& options, const ReferenceCounts& refs);
+
 class BleuMetric final : public Metric {
  public:
+  explicit BleuMetric(const BleuOptions& options = BleuOptions()) : options_(options) {}
   absl::string_view name() const override { return "bleu"; }
   Direction direction() const override { return Direction::kHigherIsBetter; }
-  std::string signature() const override;
-  size_t stats_width() const override { return BleuStatsWidth(BleuOptions()); }
+  std::string signature() const override { return signature_for(ReferenceCounts()); }
+  std::string signature_for(const ReferenceCounts& refs) const override {
+    return BleuSignature(options_, refs);
+  }
+  size_t stats_width() const override { return BleuStatsWidth(options_); }
   absl::Status ScoreExample(const Prediction& prediction, const Reference& reference,
                             LabelTable* labels, absl::Span<double> row) const override;
   MetricValue Finalize(absl::Span<const double> acc, size_t num_labels, double n) const override;
+
+ private:
+  const BleuOptions options_;
 };
 
 }  // namespace emar

@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "eval/metrics/bleu_scorer.h"
 #include "eval/metrics/ngram_keys.h"
 #include "eval/metrics/per_example_mean.h"
 #include "eval/metrics/unicode_text.h"
@@ -24,7 +26,84 @@ struct ChrfScratch {
   std::vector<uint64_t> ref_keys;
   std::vector<double> candidate;
   std::vector<size_t> overlaps;  // per order
+  // chrF++ words: per string the lower-cased text, its words and their ids; per order the
+  // hypothesis keys.
+  std::vector<std::string> word_text;
+  std::vector<std::vector<absl::string_view>> words;
+  std::vector<std::vector<uint32_t>> word_ids;
+  TokenInterner<absl::string_view> word_interner;
+  NgramKeyer word_keyer;
+  std::vector<std::vector<uint64_t>> hyp_word_keys;
+  std::vector<uint64_t> ref_word_keys;
 };
+
+bool IsAsciiPunct(char c) {
+  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+         (c >= '{' && c <= '~');
+}
+
+// sacrebleu's CHRF._remove_punctuation of `text` into *words (views into `text`).
+void ChrfWords(absl::string_view text, std::vector<absl::string_view>* words) {
+  thread_local std::vector<absl::string_view> split;
+  PythonSplit(text, &split);
+  words->clear();
+  for (absl::string_view w : split) {
+    size_t pos = 0;
+    NextCodePoint(w, &pos);
+    if (pos == w.size()) {  // one character
+      words->push_back(w);
+    } else if (IsAsciiPunct(w.back())) {
+      words->push_back(w.substr(0, w.size() - 1));
+      words->push_back(w.substr(w.size() - 1));
+    } else if (IsAsciiPunct(w.front())) {
+      words->push_back(w.substr(0, 1));
+      words->push_back(w.substr(1));
+    } else {
+      words->push_back(w);
+    }
+  }
+}
+
+// Word ids of the hypothesis and every reference, and the hypothesis' keys per word order.
+void IndexWords(absl::string_view hypothesis, absl::Span<const std::string> references,
+                const ChrfOptions& o, ChrfScratch* s) {
+  const size_t num = 1 + references.size();
+  if (s->word_text.size() < num) {
+    s->word_text.resize(num);
+    s->words.resize(num);
+    s->word_ids.resize(num);
+  }
+  s->word_interner.Clear();
+  for (size_t k = 0; k < num; ++k) {
+    absl::string_view text = k == 0 ? hypothesis : absl::string_view(references[k - 1]);
+    if (o.lowercase) {
+      PythonLower(text, &s->word_text[k]);
+      text = s->word_text[k];
+    }
+    ChrfWords(text, &s->words[k]);
+    s->word_ids[k].clear();
+    for (absl::string_view w : s->words[k]) s->word_ids[k].push_back(s->word_interner.Id(w));
+  }
+  s->word_keyer.Reset(s->word_interner.size(), o.word_order);
+  if (s->hyp_word_keys.size() < static_cast<size_t>(o.word_order)) {
+    s->hyp_word_keys.resize(o.word_order);
+  }
+  for (int n = 1; n <= o.word_order; ++n) {
+    s->word_keyer.SortedKeys(s->word_ids[0], n, &s->hyp_word_keys[n - 1]);
+  }
+}
+
+// The word-order statistics of the hypothesis against reference `r` (1-based) into `out`.
+void WordStats(size_t r, const ChrfOptions& o, ChrfScratch* s, absl::Span<double> out) {
+  for (int n = 1; n <= o.word_order; ++n) {
+    s->word_keyer.SortedKeys(s->word_ids[r], n, &s->ref_word_keys);
+    const std::vector<uint64_t>& hyp = s->hyp_word_keys[n - 1];
+    const double ref_count = static_cast<double>(s->ref_word_keys.size());
+    out[3 * (n - 1)] = ref_count > 0 ? static_cast<double>(hyp.size()) : 0.0;
+    out[3 * (n - 1) + 1] = ref_count;
+    out[3 * (n - 1) + 2] = static_cast<double>(MultisetOverlap(hyp, s->ref_word_keys));
+  }
+}
 
 // Code points of `text` (optionally lower-cased, whitespace removed unless kept) as ids that are
 // dense within the segment (one counter, *next_id): ASCII through a table, the rest through a
@@ -76,6 +155,7 @@ void ChrfSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
     for (int n = 1; n <= order; ++n) s->keyer.Keys(s->hyp_set, n, &s->hyp_keys[n - 1]);
   }
   if (s->overlaps.size() < static_cast<size_t>(order)) s->overlaps.resize(order);
+  if (options.word_order > 0) IndexWords(hypothesis, references, options, s);
 
   double best_score = -1;
   s->candidate.assign(stats.size(), 0);
@@ -103,6 +183,9 @@ void ChrfSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
       s->candidate[3 * (n - 1) + 1] = ref_count;
       s->candidate[3 * (n - 1) + 2] = static_cast<double>(MultisetOverlap(hyp, s->ref_keys));
     }
+    if (options.word_order > 0) {
+      WordStats(r, options, s, absl::MakeSpan(s->candidate).subspan(3 * order));
+    }
     const double score = ChrfScore(s->candidate, options);
     if (score > best_score) {
       best_score = score;
@@ -116,7 +199,8 @@ double ChrfScore(absl::Span<const double> stats, const ChrfOptions& options) {
   const double factor = options.beta * options.beta;
   double eps_score = 0, avg_precision = 0, avg_recall = 0;
   int effective_order = 0;
-  for (int n = 0; n < options.char_order; ++n) {
+  const int orders = options.char_order + options.word_order;
+  for (int n = 0; n < orders; ++n) {
     const double hyp = stats[3 * n], ref = stats[3 * n + 1], match = stats[3 * n + 2];
     const double precision = hyp > 0 ? match / hyp : kEps;
     const double recall = ref > 0 ? match / ref : kEps;
@@ -128,7 +212,7 @@ double ChrfScore(absl::Span<const double> stats, const ChrfOptions& options) {
       ++effective_order;
     }
   }
-  if (options.eps_smoothing) return eps_score / options.char_order;
+  if (options.eps_smoothing) return eps_score / orders;
   if (effective_order == 0) return 0.0;
   avg_precision /= effective_order;
   avg_recall /= effective_order;
@@ -136,20 +220,23 @@ double ChrfScore(absl::Span<const double> stats, const ChrfOptions& options) {
   return (1 + factor) * avg_precision * avg_recall / (factor * avg_precision + avg_recall);
 }
 
-std::string ChrfMetric::signature() const {
-  return "chrf2|nrefs:var|case:mixed|eff:yes|nc:6|nw:0|space:no|version:emar-0.1";
+std::string ChrfSignature(const ChrfOptions& o, const ReferenceCounts& refs) {
+  return absl::StrCat("nrefs:", refs.nrefs(), "|case:", o.lowercase ? "lc" : "mixed",
+                      "|eff:", o.eps_smoothing ? "no" : "yes", "|nc:", o.char_order,
+                      "|nw:", o.word_order, "|space:", o.whitespace ? "yes" : "no",
+                      "|version:", kSacrebleuVersion);
 }
 
 absl::Status ChrfMetric::ScoreExample(const Prediction& prediction, const Reference& reference,
                                       LabelTable* labels, absl::Span<double> row) const {
   RETURN_IF_ERROR(RequireReferences(reference));
-  ChrfSegmentStatistics(prediction.text, reference.texts, ChrfOptions(), row);
+  ChrfSegmentStatistics(prediction.text, reference.texts, options_, row);
   return absl::OkStatus();
 }
 
 MetricValue ChrfMetric::Finalize(absl::Span<const double> acc, size_t num_labels, double n) const {
   if (!(n > 0)) return MetricValue::Undefined("no examples");
-  return MetricValue::Of(ChrfScore(acc, ChrfOptions()));
+  return MetricValue::Of(ChrfScore(acc, options_));
 }
 
 }  // namespace emar

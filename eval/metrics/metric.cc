@@ -15,4 +15,26 @@ uint32_t LabelTable::Intern(absl::string_view label) {
   return id;
 }
 
+void ReferenceCounts::Add(size_t count) {
+  if (state_ == State::kEmpty) {
+    state_ = State::kUniform;
+    count_ = count;
+  } else if (state_ == State::kUniform && count != count_) {
+    state_ = State::kVariable;
+  }
+}
+
+void ReferenceCounts::Merge(const ReferenceCounts& other) {
+  if (other.state_ == State::kEmpty) return;
+  if (other.state_ == State::kVariable) {
+    state_ = State::kVariable;
+    return;
+  }
+  Add(other.count_);
+}
+
+std::string ReferenceCounts::nrefs() const {
+  return state_ == State::kUniform ? std::to_string(count_) : "var";
+}
+
 }  // namespace emar

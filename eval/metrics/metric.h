@@ -42,6 +42,11 @@ struct Prediction {
   // line had none.
   bool has_logprobs = false;
   std::vector<double> token_logprobs;
+  // Multiple-choice outputs (lm-evaluation-harness loglikelihood requests, read by
+  // eval/input/harness_multiple_choice.h): one log-likelihood per choice and the choices' texts,
+  // in the same order. Empty for every other metric.
+  std::vector<double> choice_loglikelihoods;
+  std::vector<std::string> choices;
 };
 
 // The gold side of one example: one or more references (a single `reference` is a list of one).
@@ -69,6 +74,21 @@ class LabelTable {
   std::vector<std::string> labels_;
 };
 
+// sacrebleu's `nrefs` signature field: how many references each example had. Add every scored
+// example's count (or Merge tallies of shards); nrefs() is "N" when every example had N
+// references and "var" otherwise (also with no examples, as sacrebleu).
+class ReferenceCounts {
+ public:
+  void Add(size_t count);
+  void Merge(const ReferenceCounts& other);
+  std::string nrefs() const;
+
+ private:
+  enum class State { kEmpty, kUniform, kVariable };
+  State state_ = State::kEmpty;
+  size_t count_ = 0;
+};
+
 // A corpus-level value. Exactly one of `value` and `undefined_reason` is set: an undefined
 // score (perplexity with a -inf log-prob, no tokens at all, ...) is never inf or NaN.
 struct MetricValue {
@@ -88,9 +108,14 @@ class Metric {
   // The name used in job files and `emarctl score --metric`.
   virtual absl::string_view name() const = 0;
   virtual Direction direction() const = 0;
-  // What a reader needs to reproduce the number, sacrebleu-style, e.g.
-  // "bleu|nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:emar-0.1".
+  // What a reader needs to reproduce the number, e.g.
+  // "exact_match|norm:squad-v1.1|refs:max|unicode:14.0.0|version:emar-0.1"; the sacrebleu
+  // metrics (bleu, chrf) print sacrebleu's own signature, whose `nrefs` depends on the data: here
+  // "nrefs:var", use signature_for with the dataset's counts.
   virtual std::string signature() const = 0;
+  // The signature for a dataset whose reference counts are `refs`: sacrebleu's metrics print
+  // nrefs:1 when every example had one reference; the others ignore `refs`.
+  virtual std::string signature_for(const ReferenceCounts& refs) const { return signature(); }
 
   // Width of one example's statistics row.
   virtual size_t stats_width() const = 0;

@@ -1,6 +1,7 @@
 // The metric registry: every metric the service knows, by the name job files and
-// `emarctl score --metric` use. Adding a metric means a scorer file and one line in
-// metric_registry.cc. Thread-safe: the registry is immutable.
+// `emarctl score --metric` use. A name alone gives the metric with its reference
+// implementation's default options; metric_factory.h builds a metric from a MetricSpec with
+// options. Adding a metric means a scorer file and one entry in metric_factory.cc. Thread-safe.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<Metric> m, MakeMetric("bleu"));
 #ifndef EMAR_EVAL_METRICS_METRIC_REGISTRY_H_

@@ -107,7 +107,7 @@ INSTANTIATE_TEST_SUITE_P(Bleu, BleuVectorTest,
 TEST(BleuMetricTest, ShapeAndErrors) {
   BleuMetric m;
   EXPECT_EQ(m.stats_width(), 10u);
-  EXPECT_EQ(m.signature(), "bleu|nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:emar-0.1");
+  EXPECT_EQ(m.signature(), "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
   std::vector<double> row(10);
   EXPECT_THAT(m.ScoreExample(Prediction{"x"}, Reference{}, nullptr, absl::MakeSpan(row)),
               emar::testing::StatusIs(absl::StatusCode::kInvalidArgument,
