@@ -10,6 +10,7 @@
 #include "eval/metrics/ngram_keys.h"
 #include "eval/metrics/per_example_mean.h"
 #include "eval/metrics/tokenizer_13a.h"
+#include "eval/metrics/tokenizer_intl.h"
 #include "eval/metrics/tokenizer_zh.h"
 #include "eval/metrics/unicode_text.h"
 
@@ -54,6 +55,10 @@ void Tokenize(absl::string_view text, const BleuOptions& o, size_t k, BleuScratc
       break;
     case BleuOptions::Tokenize::kZh:
       TokenizeZh(text, &s->tokenized[k], &s->zh_scratch);
+      PythonSplit(s->tokenized[k], &words);
+      break;
+    case BleuOptions::Tokenize::kIntl:
+      TokenizeIntl(text, &s->tokenized[k]);
       PythonSplit(s->tokenized[k], &words);
       break;
     case BleuOptions::Tokenize::kChar: {
@@ -217,6 +222,9 @@ std::string BleuSignature(const BleuOptions& o, const ReferenceCounts& refs) {
       break;
     case BleuOptions::Tokenize::kZh:
       tok = "zh";
+      break;
+    case BleuOptions::Tokenize::kIntl:
+      tok = "intl";
       break;
   }
   std::string smooth;

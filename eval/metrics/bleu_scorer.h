@@ -27,7 +27,7 @@ namespace emar {
 inline constexpr char kSacrebleuVersion[] = "2.6.0";
 
 struct BleuOptions {
-  enum class Tokenize { k13a, kNone, kChar, kZh };
+  enum class Tokenize { k13a, kNone, kChar, kZh, kIntl };
   enum class Smooth { kExp, kNone, kFloor, kAddK };
   Tokenize tokenize = Tokenize::k13a;
   Smooth smooth = Smooth::kExp;

@@ -193,10 +193,7 @@ absl::Status ParseBleu(const MetricSpec& spec, Parsed* p) {
     } else if (tok == "zh") {
       o.tokenize = BleuOptions::Tokenize::kZh;
     } else if (tok == "intl") {
-      return OptionError(spec, "tokenize",
-                         "\"intl\" is not supported: it needs the Unicode general categories of "
-                         "the Python `regex` module, which the service does not carry (see "
-                         "docs/metrics.md); use 13a, char, none or zh");
+      o.tokenize = BleuOptions::Tokenize::kIntl;
     } else {
       return OptionError(spec, "tokenize",
                          absl::StrCat("\"", tok, "\" is not one of 13a, intl, char, none, zh"));

@@ -10,7 +10,7 @@
 //   m->signature_for(refs);  // "nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0"
 //
 // Options per metric (any other set option is INVALID_ARGUMENT naming the metric and option):
-//   bleu       tokenize (13a intl char none zh; intl is refused, see docs/metrics.md), lowercase,
+//   bleu       tokenize (13a intl char none zh), lowercase,
 //              smooth (exp floor add-k none), smooth_value (floor and add-k only, >= 0),
 //              max_ngram_order (1-16), effective_order
 //   chrf       char_order (1-16), word_order (0-16), beta (> 0), lowercase, whitespace

@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tests/eval/metrics/gen_option_vectors.py --sacrebleu-src DIR
 
-writes testdata/metrics/sacrebleu_options.jsonl, rouge_options.jsonl and porter.jsonl.
+writes testdata/metrics/sacrebleu_options.jsonl, tokenize_intl.jsonl, rouge_options.jsonl and
+porter.jsonl.
 
 * sacrebleu_options.jsonl: sacrebleu's own code (BLEU, CHRF) run on a small corpus for each
   option value, with the signature it prints. Debian 12 does not package sacrebleu: DIR is a
@@ -42,6 +43,7 @@ HYPS = [
     "Short",
     "the the the the quick brown fox jumps over the lazy dog",
     "Zürich's café serves crème brûlée; prices: 12,50 € each.",
+    "«Bonjour», dit-il : ¿qué? 1.000,5 km² ≈ 3×10⁴ — ok!!",
 ]
 REFS_ONE = [
     ["The cat is on the mat."],
@@ -54,6 +56,7 @@ REFS_ONE = [
     ["Short answer"],
     ["the quick brown fox jumped over the lazy dogs"],
     ["The café in Zürich serves crème brûlée; price: 12,50 € each."],
+    ["« Bonjour » dit-il: ¿Qué? 1.000,5 km² ≈ 3×10⁴ - OK!"],
 ]
 SECOND = [
     "There is a cat on the mat.",
@@ -66,6 +69,7 @@ SECOND = [
     "short",
     "a quick brown fox leaps over the lazy dog",
     "Zurich cafe serves creme brulee for 12.50 EUR.",
+    "Bonjour, dit-il ; quoi ? 1000,5 km2",
 ]
 REFS_TWO = [[a[0], b] for a, b in zip(REFS_ONE, SECOND)]
 REFS_VAR = [r if i % 3 else r + ["An extra reference ."] for i, r in enumerate(REFS_TWO)]
@@ -77,6 +81,8 @@ BLEU_SPECS = [
     {"tokenize": "char"},
     {"tokenize": "none"},
     {"tokenize": "zh"},
+    {"tokenize": "intl"},
+    {"tokenize": "intl", "lowercase": True, "smooth": "floor"},
     {"lowercase": True},
     {"lowercase": True, "tokenize": "char"},
     {"smooth": "none"},
@@ -129,6 +135,22 @@ def streams(refs):
     """Per-example lists into sacrebleu's reference streams (None pads a missing reference)."""
     k = max(len(r) for r in refs)
     return [[r[j] if j < len(r) else None for r in refs] for j in range(k)]
+
+
+def intl_lines(src, shared_13a):
+    """sacrebleu's intl tokenizer on the 13a vectors' inputs and the BLEU hypotheses."""
+    load_sacrebleu(src)
+    from sacrebleu.tokenizers.tokenizer_intl import TokenizerV14International  # noqa: E402
+    tok = TokenizerV14International()
+    inputs = []
+    with open(shared_13a, encoding="utf-8") as f:
+        for line in f:
+            inputs += json.loads(line)["predictions"]
+    inputs += HYPS + [r for refs in REFS_TWO for r in refs]
+    inputs = list(dict.fromkeys(inputs))
+    return [{"name": "sacrebleu_intl", "predictions": inputs,
+             "expected": {"tokenized": [tok(x) for x in inputs]},
+             "source": "sacrebleu 2.6.0 TokenizerV14International, python3-regex 2022.10.31"}]
 
 
 def sacrebleu_lines(src):
@@ -363,6 +385,8 @@ def main():
     parser.add_argument("--sacrebleu-src", required=True)
     args = parser.parse_args()
     write("sacrebleu_options.jsonl", sacrebleu_lines(args.sacrebleu_src))
+    write("tokenize_intl.jsonl",
+          intl_lines(args.sacrebleu_src, os.path.join(OUT, "tokenize_13a.jsonl")))
     write("rouge_options.jsonl", rouge_lines())
     write("porter.jsonl", porter_lines())
 

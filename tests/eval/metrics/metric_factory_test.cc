@@ -154,8 +154,6 @@ TEST(MetricFactoryTest, RejectsValuesOutOfRange) {
   const Case cases[] = {
       {[](auto* s) { s->set_tokenize("13b"); }, "bleu",
        "option tokenize: \"13b\" is not one of 13a, intl, char, none, zh"},
-      {[](auto* s) { s->set_tokenize("intl"); }, "bleu",
-       "option tokenize: \"intl\" is not supported"},
       {[](auto* s) { s->set_smooth("laplace"); }, "bleu",
        "option smooth: \"laplace\" is not one of exp, floor, add-k, none"},
       {[](auto* s) { s->set_smooth_value(0.5); }, "bleu",
