@@ -131,10 +131,6 @@ class JobStore {
 
   explicit JobStore(sqlite3* db);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Adds columns and tables of newer versions to an older store (job_blobs is backfilled).
-  absl::Status Migrate();
-  absl::StatusOr<bool> HasColumn(const char* table, const char* column)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertJobBlobs(const std::string& job_id, const std::vector<std::string>& shas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Of `shas`, appends to `freed` those no job reads and forgets their owners.
