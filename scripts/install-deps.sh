@@ -18,8 +18,9 @@ PACKAGES=(
   # checked against statsmodels, scipy and numpy (python3-statsmodels brings the other two)
   python3-statsmodels python3-numpy
   clang-format-14
+  clang-tidy-14  # scripts/tidy.sh: the static checks of .clang-tidy, run by CI
   chromium fonts-dejavu-core  # tests/report/report_browser_test.py renders the HTML reports
-  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
+  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh, scripts/sanitize.sh: sanitizers, symbolizer
 )
 # kubectl (for `kubectl kustomize`): Debian's kubernetes-client, unless some kubectl is already
 # installed (another package may own /usr/bin/kubectl; dpkg would refuse to overwrite it).

@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <functional>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <utility>
