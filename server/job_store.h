@@ -38,7 +38,7 @@ struct StoredShard {
   int64_t rows = 0;
   bool done = false;
   int32_t attempts = 0;
-  // The score cache's key (ScoreCacheKey in server/score_cache_key.h): shards with equal keys
+  // The score cache's key (ScoreCacheKey in server/content_keys.h): shards with equal keys
   // have equal results. Empty: never cached.
   std::string cache_key;
   bool reused = false;  // done by copying a cached result, not by scoring

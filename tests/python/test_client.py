@@ -105,7 +105,7 @@ def test_a_failed_gate_is_in_the_report_not_an_error(service):
     with pytest.raises(ValueError):
         client.submit(str(EXAMPLE), base_dir=str(EXAMPLE.parent))  # base_dir: dicts only
     report = client.evaluate(job, base_dir=str(EXAMPLE.parent))
-    # Booleans are always there, false included, as in emarctl's JSON (issue 11).
+    # Booleans are always there, false included, as in emarctl's JSON.
     assert report["gates_passed"] is False
     assert not emar_client.gates_passed(report)
     gates = report["candidates"][0]["gates"]
