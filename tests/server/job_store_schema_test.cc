@@ -167,6 +167,12 @@ void InsertJob(Db& db) {
             {Result().SerializeAsString()});
 }
 
+// The job_blobs rows the builds that had the table wrote for that job.
+void InsertJobBlobs(Db& db) {
+  db.Exec("INSERT INTO job_blobs VALUES('job-1', '" + std::string(kInputSha) + "'), ('job-1', '" +
+          kRefSha + "'), ('job-1', '" + kOutSha + "')");
+}
+
 // Opens the store on a fixture and checks the job, its shard and result are all there.
 void ExpectJobSurvives(const std::string& path) {
   ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(path));
@@ -222,8 +228,7 @@ TEST(JobStoreSchemaTest, AStoreWithOwnersKeepsItsJobBlobsAsTheyWere) {
     InsertJob(db);
     db.Exec("UPDATE jobs SET owner = 'alice', request_id = 'alice/req-1'");  // RequestKey
     // Written by that build: the backfill must not run again over a table it already has.
-    db.Exec("INSERT INTO job_blobs VALUES('job-1', '" + std::string(kInputSha) + "'), ('job-1', '" +
-            kRefSha + "'), ('job-1', '" + kOutSha + "')");
+    InsertJobBlobs(db);
     db.Exec("INSERT INTO blob_owners VALUES('" + std::string(kInputSha) + "', 'alice')");
   }
   {
@@ -249,6 +254,7 @@ TEST(JobStoreSchemaTest, TheLastUnnumberedStoreKeepsLabelsAndTheScoreCache) {
     db.Exec(kOwnersSchema);
     db.Exec(kLabelsSchema);
     InsertJob(db);
+    InsertJobBlobs(db);  // as that build wrote them with the job
     db.Exec("INSERT INTO job_labels VALUES('job-1', 'run', 'exp-42')");
     db.Exec("UPDATE shards SET cache_key = 'k1'");
     db.Exec("INSERT INTO score_cache VALUES('k1', 'job-1', 0)");

@@ -3,7 +3,11 @@
 // and records every completion, so each test can look at exactly what the worker sent.
 #include "worker/worker_loop.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <deque>
 #include <map>
@@ -292,10 +296,15 @@ TEST_F(WorkerLoopTest, StopEndsRunWithoutWaitingOutTheLongPoll) {
 
 TEST(WorkerLoopUnreachableTest, CountsFailedLeasesAndHasNoContact) {
   // A port nothing listens on: bind one, note it, close it.
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.BuildAndStart()->Shutdown();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
   WorkerOptions o;
   o.worker_id = "w";
   WorkerLoop worker(
