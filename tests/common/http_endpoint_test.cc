@@ -92,15 +92,6 @@ TEST(HttpEndpointTest, HandlersRunForConcurrentRequests) {
   EXPECT_EQ(calls.load(), 8);
 }
 
-TEST(HttpEndpointTest, StoppingReleasesThePort) {
-  int port = 0;
-  {
-    ASSERT_OK_AND_ASSIGN(auto http, HttpEndpoint::Start("127.0.0.1:0", "--health-listen", {}));
-    port = http->port();
-  }
-  EXPECT_EQ(Get(port, "/"), "connect failed");
-}
-
 TEST(HttpEndpointTest, ABadListenAddressNamesTheFlag) {
   EXPECT_THAT(HttpEndpoint::Start("no-port", "--metrics-listen", {}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
