@@ -3,7 +3,7 @@
 # implementations (bench/python/score_reference.py), in one run, pinned to one core, checks that
 # the values agree and prints the speed-up per metric; then compares accuracy, exact_match and
 # token_f1 with the time simdjson needs merely to parse the same files (jsonl_parse_baseline).
-# Targets (issue 3, DESIGN.md §8): ours ≥ 30× Python for every metric; score ≤ 2× parse.
+# Targets: ours ≥ 30× Python for every metric; score ≤ 2× parse.
 #
 #   ninja -C build-perf emarctl jsonl_parse_baseline
 #   EMAR_BUILD_DIR=build-perf bench/compare_scoring.sh

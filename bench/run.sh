@@ -1,5 +1,5 @@
 #!/bin/bash
-# Every performance figure of issue 13 in one command and one table (bench/README.md, "Service
+# Every service-path performance figure in one command and one table (bench/README.md, "Service
 # path and both cores"):
 #
 #   bench/run.sh            # full sizes (first use generates ~1.5 GB of data under /tmp, minutes)

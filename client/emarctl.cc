@@ -22,7 +22,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
-#include "client/embedded_coordinator.h"
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
 #include "client/local_scorer.h"
@@ -36,6 +35,7 @@
 #include "common/help_flag.h"
 #include "common/json_string.h"
 #include "common/mutex_checks.h"
+#include "embedded/embedded_coordinator.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
 

@@ -1,4 +1,4 @@
-# One helper per kind of target (STYLE.md: CMake). Every target sees the repo root as its
+# One helper per kind of target. Every target sees the repo root as its
 # include root, so includes read "eval/metrics/metric.h".
 
 # emar_library(NAME SRCS a.cc b.cc DEPS lib1 lib2)

@@ -1,4 +1,4 @@
-// The one place absl::Status becomes grpc::Status (STYLE.md: Layers).
+// The one place absl::Status becomes grpc::Status.
 #ifndef EMAR_COMMON_GRPC_STATUS_H_
 #define EMAR_COMMON_GRPC_STATUS_H_
 

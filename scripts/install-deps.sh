@@ -20,8 +20,9 @@ PACKAGES=(
   python3-pandas  # tests/python: DataFrames as in-memory inputs (optional for the client itself)
   python3-venv flake8 mypy  # tests/python: pip install into a fresh venv; python_lint_test
   clang-format-14
+  clang-tidy-14  # scripts/tidy.sh: the static checks of .clang-tidy, run by CI
   chromium fonts-dejavu-core  # tests/report/report_browser_test.py renders the HTML reports
-  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer, sanitizers, symbolizer
+  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh, scripts/sanitize.sh: sanitizers, symbolizer
 )
 # kubectl (for `kubectl kustomize`): Debian's kubernetes-client, unless some kubectl is already
 # installed (another package may own /usr/bin/kubectl; dpkg would refuse to overwrite it).

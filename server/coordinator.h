@@ -63,7 +63,7 @@ struct CoordinatorOptions {
   // worker threads take them. Empty: they are dropped.
   ParsedReferencesSink parsed_references;
 
-  // --- quotas and retention (issue 9) ---
+  // --- quotas and retention ---
   // Unfinished jobs one principal may have at once (admins and the anonymous caller: no cap).
   int max_unfinished_jobs_per_principal = 100;
   // Bytes the blob store may hold; an upload that would pass it is refused. 0: no limit.

@@ -2,90 +2,20 @@
 
 #include <sqlite3.h>
 
-#include <set>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "server/job_store_schema.h"
 
 namespace emar {
 namespace {
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS jobs (
-  job_id TEXT PRIMARY KEY,
-  request_id TEXT UNIQUE,
-  created_ms INTEGER NOT NULL,
-  state INTEGER NOT NULL,
-  job BLOB NOT NULL,
-  request BLOB NOT NULL,
-  report BLOB
-);
-CREATE TABLE IF NOT EXISTS shards (
-  job_id TEXT NOT NULL,
-  shard_id INTEGER NOT NULL,
-  task BLOB NOT NULL,
-  rows INTEGER NOT NULL,
-  done INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (job_id, shard_id)
-);
-CREATE TABLE IF NOT EXISTS shard_results (
-  job_id TEXT NOT NULL,
-  shard_id INTEGER NOT NULL,
-  result BLOB NOT NULL,
-  PRIMARY KEY (job_id, shard_id)
-);
-CREATE TABLE IF NOT EXISTS blob_owners (
-  sha256 TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  PRIMARY KEY (sha256, owner)
-);
-CREATE TABLE IF NOT EXISTS job_labels (
-  job_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (job_id, key)
-);
-CREATE INDEX IF NOT EXISTS job_labels_by_label ON job_labels(key, value);
--- Score cache: for a key (server/score_cache_key.h), a stored shard result that has it.
-CREATE TABLE IF NOT EXISTS score_cache (
-  key TEXT PRIMARY KEY,
-  job_id TEXT NOT NULL,
-  shard_id INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS score_cache_by_job ON score_cache(job_id);
-)sql";
-
-// Which blobs each job reads (its inputs and the decompressed copies its shards name): a blob
-// no row names may be deleted. Created separately so an older store can be backfilled.
-constexpr const char* kJobBlobsSchema = R"sql(
-CREATE TABLE job_blobs (
-  job_id TEXT NOT NULL,
-  sha256 TEXT NOT NULL,
-  PRIMARY KEY (job_id, sha256)
-);
-CREATE INDEX job_blobs_by_sha ON job_blobs(sha256);
-)sql";
 
 // The key that makes CreateJob idempotent, per principal: one principal's request id never
 // finds another's job. Principal names cannot contain '/' (server/auth.h).
 std::string RequestKey(const std::string& owner, const std::string& request_id) {
   return owner.empty() ? request_id : absl::StrCat(owner, "/", request_id);
-}
-
-// The blobs a job reads: its inputs and whatever its shards name.
-std::vector<std::string> BlobsOf(const emar::v1::CreateJobRequest& request,
-                                 const std::vector<emar::v1::ShardTask>& tasks) {
-  std::set<std::string> shas;
-  for (const auto& [path, sha] : request.input_digests()) shas.insert(sha);
-  for (const emar::v1::ShardTask& t : tasks) {
-    if (!t.references().sha256().empty()) shas.insert(t.references().sha256());
-    if (!t.outputs().sha256().empty()) shas.insert(t.outputs().sha256());
-  }
-  return std::vector<std::string>(shas.begin(), shas.end());
 }
 
 }  // namespace
@@ -206,9 +136,9 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
     absl::MutexLock lock(&store->mu_);
     // WAL + synchronous=FULL: a committed transaction survives a crash of the process or machine.
     RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-    RETURN_IF_ERROR(store->Exec(kSchema));
+    // The tables, or what an older store lacks of them (server/job_store_schema.h).
+    RETURN_IF_ERROR(MigrateJobStore(db, path));
   }
-  RETURN_IF_ERROR(store->Migrate());
   return store;
 }
 
@@ -341,90 +271,14 @@ absl::StatusOr<std::vector<int32_t>> JobStore::CreateJob(const emar::v1::Job& jo
     }
     std::vector<emar::v1::ShardTask> tasks;
     for (const StoredShard& s : shards) tasks.push_back(s.task);
-    return InsertJobBlobs(job.job_id(), BlobsOf(request, tasks));
+    return InsertJobBlobs(job.job_id(), BlobsOfJob(request, tasks));
   }));
   return reused;
 }
 
 absl::Status JobStore::InsertJobBlobs(const std::string& job_id,
                                       const std::vector<std::string>& shas) {
-  for (const std::string& sha : shas) {
-    Stmt ins(db_, "INSERT OR IGNORE INTO job_blobs(job_id, sha256) VALUES(?, ?)");
-    RETURN_IF_ERROR(ins.status());
-    ins.Bind(1, job_id).Bind(2, sha);
-    RETURN_IF_ERROR(ins.Run());
-  }
-  return absl::OkStatus();
-}
-
-absl::Status JobStore::Migrate() {
-  absl::MutexLock lock(&mu_);
-  // jobs.owner (added with --tokens): older stores' jobs belong to the anonymous principal.
-  bool has_owner = false;
-  {
-    Stmt q(db_, "PRAGMA table_info(jobs)");
-    RETURN_IF_ERROR(q.status());
-    while (q.Step() == SQLITE_ROW) has_owner |= q.Blob(1) == "owner";
-  }
-  if (!has_owner) {
-    RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''"));
-  }
-  // Request fingerprints (request-id conflicts) and the score cache's columns: older jobs have
-  // no fingerprint (any request with their id is taken as theirs) and were never cached.
-  ASSIGN_OR_RETURN(const bool has_fingerprint, HasColumn("jobs", "request_sha256"));
-  if (!has_fingerprint) RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN request_sha256 TEXT"));
-  ASSIGN_OR_RETURN(const bool has_cache_key, HasColumn("shards", "cache_key"));
-  if (!has_cache_key) {
-    RETURN_IF_ERROR(
-        Exec("ALTER TABLE shards ADD COLUMN cache_key TEXT;"
-             "ALTER TABLE shards ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;"));
-  }
-  RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS shards_by_cache_key ON shards(cache_key)"));
-  bool has_job_blobs = false;
-  {
-    Stmt q(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job_blobs'");
-    RETURN_IF_ERROR(q.status());
-    has_job_blobs = q.Step() == SQLITE_ROW;
-  }
-  if (has_job_blobs) return absl::OkStatus();
-  // First start with job_blobs: derive it from every stored job, in one transaction.
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto backfill = [&]() -> absl::Status {
-    RETURN_IF_ERROR(Exec(kJobBlobsSchema));
-    std::vector<std::pair<std::string, std::string>> jobs;
-    {
-      Stmt q(db_, "SELECT job_id, request FROM jobs");
-      RETURN_IF_ERROR(q.status());
-      while (q.Step() == SQLITE_ROW) jobs.emplace_back(q.Blob(0), q.Blob(1));
-    }
-    for (const auto& [job_id, request_bytes] : jobs) {
-      ASSIGN_OR_RETURN(auto request,
-                       ParseBlob<emar::v1::CreateJobRequest>(request_bytes, "job request"));
-      std::vector<emar::v1::ShardTask> tasks;
-      Stmt q(db_, "SELECT task FROM shards WHERE job_id = ?");
-      RETURN_IF_ERROR(q.status());
-      q.Bind(1, job_id);
-      while (q.Step() == SQLITE_ROW) {
-        ASSIGN_OR_RETURN(auto task, ParseBlob<emar::v1::ShardTask>(q.Blob(0), "shard"));
-        tasks.push_back(std::move(task));
-      }
-      RETURN_IF_ERROR(InsertJobBlobs(job_id, BlobsOf(request, tasks)));
-    }
-    return absl::OkStatus();
-  };
-  if (absl::Status s = backfill(); !s.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return s;
-  }
-  return Exec("COMMIT");
-}
-
-absl::StatusOr<bool> JobStore::HasColumn(const char* table, const char* column) {
-  Stmt q(db_, absl::StrCat("PRAGMA table_info(", table, ")").c_str());
-  RETURN_IF_ERROR(q.status());
-  bool found = false;
-  while (q.Step() == SQLITE_ROW) found |= q.Blob(1) == column;
-  return found;
+  return InsertJobBlobRows(db_, job_id, shas);
 }
 
 absl::StatusOr<emar::v1::Job> JobStore::GetJob(const std::string& job_id) {

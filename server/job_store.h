@@ -38,7 +38,7 @@ struct StoredShard {
   int64_t rows = 0;
   bool done = false;
   int32_t attempts = 0;
-  // The score cache's key (ScoreCacheKey in server/score_cache_key.h): shards with equal keys
+  // The score cache's key (ScoreCacheKey in server/content_keys.h): shards with equal keys
   // have equal results. Empty: never cached.
   std::string cache_key;
   bool reused = false;  // done by copying a cached result, not by scoring
@@ -131,10 +131,6 @@ class JobStore {
 
   explicit JobStore(sqlite3* db);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Adds columns and tables of newer versions to an older store (job_blobs is backfilled).
-  absl::Status Migrate();
-  absl::StatusOr<bool> HasColumn(const char* table, const char* column)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertJobBlobs(const std::string& job_id, const std::vector<std::string>& shas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Of `shas`, appends to `freed` those no job reads and forgets their owners.

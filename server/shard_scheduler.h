@@ -1,6 +1,6 @@
 // The lease state machine: which shard goes to which worker, until when, and what happens when a
 // worker dies, fails or answers twice. Pure and clock-driven (every call takes `now`), so tests
-// replay worker deaths, duplicate completions and retries without sleeping (STYLE.md, Buildbarn).
+// replay worker deaths, duplicate completions and retries without sleeping.
 //
 //   ShardScheduler s({.lease_ttl = absl::Seconds(30), .max_attempts = 3});
 //   s.AddJob("j1", tasks, /*total_shards=*/tasks.size(), /*done_shards=*/0);

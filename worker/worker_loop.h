@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <limits>
 #include <list>
 #include <memory>
 #include <optional>
@@ -52,7 +53,10 @@ class WorkerLoop {
   std::string MetricsText() const;
   // When the coordinator last answered a lease, heartbeat or result (InfinitePast: never). The
   // readiness probe: a worker that cannot reach its coordinator is not ready.
-  absl::Time last_contact() const { return absl::FromUnixNanos(last_contact_ns_.load()); }
+  absl::Time last_contact() const {
+    const int64_t ns = last_contact_ns_.load();
+    return ns == kNever ? absl::InfinitePast() : absl::FromUnixNanos(ns);
+  }
 
  private:
   void Loop(int index);
@@ -73,7 +77,10 @@ class WorkerLoop {
   std::atomic<int64_t> examples_scored_{0};
   std::atomic<int64_t> busy_{0};  // shards being scored now
   std::atomic<int64_t> lease_errors_{0};
-  std::atomic<int64_t> last_contact_ns_{absl::ToUnixNanos(absl::InfinitePast())};
+  // Unix nanoseconds; kNever until the first answer (ToUnixNanos(InfinitePast()) saturates to
+  // it, and FromUnixNanos would read it back as the year 1677).
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
+  std::atomic<int64_t> last_contact_ns_{kNever};
   void Contacted() { last_contact_ns_.store(absl::ToUnixNanos(absl::Now())); }
 
   absl::Mutex mu_;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The straightforward Python/numpy pipeline for the end-to-end benchmark job (DESIGN.md §8),
+"""The straightforward Python/numpy pipeline for the end-to-end benchmark job,
 written as a competent data scientist would: the baseline `emarctl run` is compared with.
 
 Usage (Debian python with python3-numpy):

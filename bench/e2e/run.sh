@@ -1,5 +1,5 @@
 #!/bin/bash
-# End-to-end benchmark of DESIGN.md §8: a job of 1M target + 1M benchmark examples, base + one
+# End-to-end benchmark: a job of 1M target + 1M benchmark examples, base + one
 # candidate, `emarctl run` on the embedded default (upload with sha256, plan, shard, score, paired
 # bootstrap of 1000 resamples, report) against the straightforward Python/numpy pipeline
 # (bench/e2e/python_pipeline.py), in one run. Target: ours >= 20x faster (about 2.4 s).

@@ -1,4 +1,4 @@
-// load_test: a bounded load test of a real EMAR cluster (issue 8). One emar-coordinator and
+// load_test: a bounded load test of a real EMAR cluster. One emar-coordinator and
 // --workers emar-worker processes on 127.0.0.1; --clients threads, each an EvaluationClient
 // submitting --jobs_per_client jobs: mostly good ones with independently known scores, some with
 // bad inputs, some cancelled right after submission. Meanwhile this (main) thread SIGKILLs a

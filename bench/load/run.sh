@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs the load test of issue 8 (bench/README.md, "Load under worker failures"): one
+# Builds and runs the load test (bench/README.md, "Load under worker failures"): one
 # emar-coordinator and 3 emar-worker processes on 127.0.0.1, 50 client threads x 4 jobs (~70 %
 # good, ~15 % bad inputs, ~15 % cancelled at once), a worker SIGKILLed and replaced every ~2 s,
 # a 300 s deadline. Prints a table of outcomes, wall time and jobs/s; exits 0 only when every

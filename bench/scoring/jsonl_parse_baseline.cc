@@ -1,4 +1,4 @@
-// The "merely parse" baseline of the scoring comparison (DESIGN.md §8, issue 3): reads a
+// The "merely parse" baseline of the scoring comparison: reads a
 // predictions and a references JSONL file and parses every line with simdjson On-Demand, pulling
 // out the id and the prediction or the reference(s) as strings. No join, no scoring, no copies
 // beyond what simdjson's string unescaping needs. bench/compare_scoring.sh divides the time of

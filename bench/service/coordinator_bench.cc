@@ -1,4 +1,4 @@
-// Coordinator throughput under a synthetic worker load (issue 13): a real emar-coordinator on
+// Coordinator throughput under a synthetic worker load: a real emar-coordinator on
 // 127.0.0.1 (port 0, --port_file), a job of many tiny shards created through `emarctl submit`, and
 // `--streams` concurrent synthetic workers, each on its own connection, that lease a shard and
 // complete it at once with the result a real worker would send (the outputs are fixed-width lines

@@ -1,4 +1,4 @@
-// The yardstick of the upload benchmark (issue 13): copies files over a raw loopback TCP
+// The yardstick of the upload benchmark: copies files over a raw loopback TCP
 // connection (127.0.0.1, port 0) the simplest fast way, read() 1 MiB from the file and write() it
 // to the socket, while a receiver thread read()s and discards. No hashing, no framing, no disk
 // writes on the receiving side.

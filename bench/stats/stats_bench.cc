@@ -1,4 +1,4 @@
-// Benchmarks of the EMAR study statistics (issue 4): 1,000 paired resamples over 1M target +
+// Benchmarks of the EMAR study statistics: 1,000 paired resamples over 1M target +
 // 1M benchmark examples, base + one candidate, for a 0/1 metric (joint-cell multinomial), a
 // BLEU-like ratio of sums and a width-10 BLEU row (per-example draws) and macro-F1 (label
 // cells). bench/stats/compare.sh runs this next to the numpy index-gather version.

@@ -1,5 +1,6 @@
 // The EMAR formula: a named preset or a small arithmetic expression over the four scores of one
-// metric (DESIGN.md §2), parsed once and evaluated many times (once per bootstrap resample).
+// metric (README: EMAR formulas), parsed once and evaluated many times (once per bootstrap
+// resample).
 //
 //   absl::StatusOr<EmarFormula> f = EmarFormula::Parse("relative_gain");       // a preset
 //   absl::StatusOr<EmarFormula> g = EmarFormula::Parse("dT / max(B0, 0.5)");   // an expression
@@ -77,7 +78,7 @@ class EmarFormula {
   FormulaProgram program_;
 };
 
-// The preset names, in the order of DESIGN.md §2 (the default first).
+// The preset names, in the order of README's preset table (the default first).
 std::vector<std::string> EmarPresetNames();
 // The expansion of a preset, or nullopt when `name` is not one.
 std::optional<std::string> EmarPresetExpression(absl::string_view name);

@@ -427,7 +427,7 @@ TEST_F(EvaluationClientTest, UploadRefusesContentThatDoesNotMatchItsDigest) {
   EXPECT_THAT(coordinator_->FindMissingBlobs({wrong}), UnorderedElementsAreArray({wrong}));
 }
 
-// Issue 8, case 5: shutting down (SIGTERM) ends open watch streams at once with UNAVAILABLE,
+// Shutting down (SIGTERM) ends open watch streams at once with UNAVAILABLE,
 // instead of holding the drain for the whole grace period.
 TEST_F(EvaluationClientTest, ShutdownEndsWatchStreamsWithUnavailable) {
   StartServer();

@@ -63,7 +63,7 @@ TEST(ReportDocumentTest, HtmlIsEscapedAndMarksFailures) {
   EXPECT_THAT(html, HasSubstr("</html>"));
 }
 
-// Issue 12: charts drawn from the report's own numbers, a page that loads nothing, the
+// Charts drawn from the report's own numbers, a page that loads nothing, the
 // pairwise table in both forms.
 TEST(ReportDocumentTest, HtmlHasChartsOfTheReportsNumbersAndLoadsNothing) {
   emar::v1::Report r = TwoCandidates();

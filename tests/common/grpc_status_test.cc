@@ -20,7 +20,7 @@ TEST(GrpcStatusTest, CodeAndShortMessageCarryOver) {
   EXPECT_EQ(back.message(), "refs.jsonl:3: bad");
 }
 
-// Issue 8: a 1 MB message reached the client as "received initial metadata size exceeds limit".
+// A 1 MB message reached the client as "received initial metadata size exceeds limit".
 TEST(GrpcStatusTest, LongMessagesAreCutAtACharacterBoundaryAndSaySo) {
   std::string long_message = "formula: ";
   while (long_message.size() < (1 << 20)) long_message += "é+";  // two-byte characters

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The layout's one-way dependencies (README: Layout), checked on every quoted #include:
-#   eval/    includes none of server/, worker/, client/, and no gRPC header;
-#   worker/  includes neither server/ nor client/;   server/ includes neither worker/ nor client/;
-#   client/  reaches server/ and worker/ only in the embedded mode (embedded_coordinator.*);
-#   common/  includes none of eval/, server/, worker/, client/.
+#   eval/     includes none of server/, worker/, client/, embedded/, and no gRPC header;
+#   common/   includes none of eval/, server/, worker/, client/, embedded/;
+#   worker/   includes none of server/, client/, embedded/;
+#   server/   includes none of worker/, client/, embedded/;
+#   client/   includes neither server/ nor worker/, with no exception; embedded/ only from
+#             emarctl (client/emarctl*.cc), never from the client library;
+#   embedded/ (the embedded mode: server/ + worker/ in one process) may include server/,
+#             worker/, eval/, common/, proto/, never client/.
 # Prints every offending line (file:line: include) and exits 1 when there is one.
 set -uo pipefail
 cd "${1:-$(dirname "$0")/../..}"
@@ -19,14 +23,16 @@ check() {  # check DIR REGEX WHY [EXCEPT_REGEX]
     bad=1
   fi
 }
-check eval 'server/|worker/|client/' 'eval/ must not depend on the service edges'
+check eval 'server/|worker/|client/|embedded/' 'eval/ must not depend on the service edges'
 check eval 'grpcpp/|.*\.grpc\.pb\.h' 'eval/ must not use gRPC (messages only: *.pb.h)'
-check worker 'server/|client/' 'worker/ must not include server/ or client/'
-check server 'worker/|client/' 'server/ must not include worker/ or client/'
-check client 'server/|worker/' 'client/ reaches server/ and worker/ only in the embedded mode' \
-  '^client/embedded_coordinator\.(h|cc):'
-check common 'eval/|server/|worker/|client/' 'common/ must not depend on the components'
+check common 'eval/|server/|worker/|client/|embedded/' 'common/ must not depend on the components'
+check worker 'server/|client/|embedded/' 'worker/ must not include server/, client/ or embedded/'
+check server 'worker/|client/|embedded/' 'server/ must not include worker/, client/ or embedded/'
+check client 'server/|worker/' 'client/ must not include server/ or worker/ (embedded/ does)'
+check client 'embedded/' 'only emarctl includes embedded/, never the client library' \
+  '^client/emarctl[^/]*\.(cc|h):'
+check embedded 'client/' 'embedded/ must not include client/'
 if [ "$bad" = 0 ]; then
-  echo "layout: include directions hold (eval <- server, worker, client; embedded mode only)"
+  echo "layout: include directions hold (eval <- server, worker, client; server + worker <- embedded <- emarctl)"
 fi
 exit "$bad"

@@ -1,4 +1,4 @@
-"""Issue 11's pipeline side against real processes: labels, paged listings, series, request-id
+"""The pipeline side against real processes: labels, paged listings, series, request-id
 conflicts and the score cache through the Python client; the README's "Use from Python" and "Use
 in a pipeline" code, run as written; and examples/checkpoint-loop.
 """

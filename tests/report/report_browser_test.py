@@ -1,4 +1,4 @@
-"""Issue 12: the HTML reports in a real browser. Debian's headless Chromium (chromium.py: the
+"""The HTML reports in a real browser. Debian's headless Chromium (chromium.py: the
 DevTools protocol on a pipe) renders the example job's report, a fixed five-checkpoint series
 (testdata/series.json: two candidates, an undefined EMAR, a failing gate at the last checkpoint)
 and a checkpoint-loop series from a live coordinator. Each page must:

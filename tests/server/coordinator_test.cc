@@ -1,5 +1,5 @@
 // The coordinator behind real gRPC (in-process channel), with real worker threads and a real
-// SQLite store in a temp dir: the job life cycle, every input error of issue 2, idempotence,
+// SQLite store in a temp dir: the job life cycle, every kind of input error, idempotence,
 // cancellation and restart on the same data dir.
 #include "server/coordinator.h"
 
@@ -393,7 +393,7 @@ TEST(CoordinatorTest, CreateJobIsIdempotentOnRequestId) {
   EXPECT_EQ(jobs.size(), 2u);
 }
 
-// Issue 11: a request id reused for a different spec or different inputs is a mistake the
+// A request id reused for a different spec or different inputs is a mistake the
 // caller must hear about, not a silent answer with the old job (and later its old report).
 TEST(CoordinatorTest, ARequestIdWithADifferentSpecOrInputsIsAlreadyExists) {
   TempDir data, inputs;
@@ -417,7 +417,7 @@ TEST(CoordinatorTest, ARequestIdWithADifferentSpecOrInputsIsAlreadyExists) {
   EXPECT_EQ(jobs.size(), 1u);
 }
 
-// Issue 11: labels are checked, kept on the job, filter ListJobs (paged) and order a series.
+// Labels are checked, kept on the job, filter ListJobs (paged) and order a series.
 TEST(CoordinatorTest, LabelsFilterListsAndOrderASeriesNumerically) {
   TempDir data, inputs;
   SmallJob job(inputs.path());
@@ -479,7 +479,7 @@ TEST(CoordinatorTest, LabelsFilterListsAndOrderASeriesNumerically) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("spec.labels: key")));
 }
 
-// Issue 11: the second job over the same inputs scores nothing and reports the same bytes; a
+// The second job over the same inputs scores nothing and reports the same bytes; a
 // checkpoint's job rescoring only the candidate reuses the base model's shards.
 TEST(CoordinatorTest, ASecondJobOverTheSameInputsScoresNothingAndReportsTheSameBytes) {
   TempDir data, inputs;
@@ -570,7 +570,7 @@ TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
   EXPECT_EQ(j.progress().shards_done(), 1);
 }
 
-// Issue 8, case 2: a result or a failure counts only with the shard's current lease.
+// A result or a failure counts only with the shard's current lease.
 TEST(CoordinatorTest, CompleteAndHeartbeatNeedTheShardsCurrentLease) {
   TempDir data, inputs;
   SmallJob job(inputs.path());
@@ -643,7 +643,7 @@ TEST(CoordinatorTest, CompleteAndHeartbeatNeedTheShardsCurrentLease) {
   EXPECT_DOUBLE_EQ(report.candidates(0).target().candidate().value(), 0.75);
 }
 
-// Issue 8, case 5: a light job's report is not held behind a heavy job's finalization.
+// A light job's report is not held behind a heavy job's finalization.
 TEST(CoordinatorTest, HeavyFinalizationDoesNotDelayALightJob) {
   TempDir data, inputs, heavy_dir;
   SmallJob light(inputs.path());

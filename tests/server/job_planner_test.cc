@@ -103,7 +103,7 @@ TEST(JobPlannerTest, InputsMustBeUploaded) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("base.target_outputs")));
 }
 
-// Issue 8, case 3: names are bounded (a 10 MB job name broke every client's ListJobs), and so
+// Names are bounded (a 10 MB job name broke every client's ListJobs), and so
 // is the statistics' work (100,000 resamples were accepted: ~50 min of a finalizer).
 TEST(JobPlannerTest, LongNamesPathsAndExcessiveWorkAreRefusedNamingTheLimit) {
   TempDir dir;
@@ -156,7 +156,7 @@ std::vector<std::string> FilesUnder(const std::string& dir) {
   return out;
 }
 
-// Issue 8, case 1: a 21-byte zstd frame that declares 2 GiB of content, named as references.
+// A 21-byte zstd frame that declares 2 GiB of content, named as references.
 // Planned in a child process limited to 1 GiB of address space: the declared size must not be
 // allocated, and nothing may throw past the planner (the coordinator died with exit 134).
 TEST(JobPlannerTest, ZstdFrameDeclaringTwoGibIsRefusedWithoutAllocatingIt) {
@@ -192,7 +192,7 @@ TEST(JobPlannerTest, ZstdFrameDeclaringTwoGibIsRefusedWithoutAllocatingIt) {
   EXPECT_EQ(FilesUnder(dir.path()), before);
 }
 
-// Issue 8, case 1: a gzip bomb (64 MiB of zeros in ~64 KiB) past the input limit is refused
+// A gzip bomb (64 MiB of zeros in ~64 KiB) past the input limit is refused
 // naming the file and the limit, and its expansion is not kept.
 TEST(JobPlannerTest, GzipBombStopsAtTheInputLimitAndLeavesNothing) {
   TempDir dir;

@@ -231,7 +231,7 @@ emar::v1::ShardResult OneRow(double stat) {
   return r;
 }
 
-// Issue 11: labels filter ListJobs, and pages neither skip nor repeat jobs, even when jobs are
+// Labels filter ListJobs, and pages neither skip nor repeat jobs, even when jobs are
 // created between pages.
 TEST(JobStoreTest, JobsAreFilteredByEveryLabelAndPagedNewestFirst) {
   TempDir dir;
@@ -271,7 +271,7 @@ TEST(JobStoreTest, JobsAreFilteredByEveryLabelAndPagedNewestFirst) {
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("page_token")));
 }
 
-// Issue 11: the request's fingerprint is kept with its id.
+// The request's fingerprint is kept with its id.
 TEST(JobStoreTest, RequestIdsKeepTheirRequestsFingerprint) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
@@ -282,7 +282,7 @@ TEST(JobStoreTest, RequestIdsKeepTheirRequestsFingerprint) {
   EXPECT_EQ(found->fingerprint, "fp-1");
 }
 
-// Issue 11: a shard with a cached key is stored done with a copy of the cached result; deleting
+// A shard with a cached key is stored done with a copy of the cached result; deleting
 // the job the cache pointed at moves the entry to another copy, and the last copy's deletion
 // empties it.
 TEST(JobStoreTest, ScoreCacheCopiesResultsAndSurvivesDeletingTheirFirstJob) {

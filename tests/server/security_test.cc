@@ -1,7 +1,7 @@
-// Issue 9 on a real coordinator over loopback gRPC (client API and worker API on separate ports,
-// bearer tokens): who may call what, what one principal can learn about another's jobs and
-// uploads, what a worker may read, and the quotas, DeleteJob and retention. A good job runs to
-// its right report through all of it.
+// Tokens, roles and principals on a real coordinator over loopback gRPC (client API and worker API
+// on separate ports, bearer tokens): who may call what, what one principal can learn about
+// another's jobs and uploads, what a worker may read, and the quotas, DeleteJob and retention. A
+// good job runs to its right report through all of it.
 #include <grpcpp/generic/generic_stub.h>
 
 #include <atomic>

@@ -1,4 +1,4 @@
-// Upload limits behind real gRPC on 127.0.0.1 (issue 8, case 4): at most --max-uploads uploads
+// Upload limits behind real gRPC on 127.0.0.1: at most --max-uploads uploads
 // at once, the next refused at once; an upload that sends nothing for --upload-idle-seconds is
 // ended with DEADLINE_EXCEEDED and its partial file removed, and its slot serves a new upload.
 #include <dirent.h>

@@ -1,4 +1,4 @@
-// Issue 10's "cluster on one machine": coordinator and worker processes on loopback, driven the
+// A "cluster on one machine": coordinator and worker processes on loopback, driven the
 // way Kubernetes drives pods, all during one job: workers scaled 1 -> 4 -> 1 (scale-down by
 // SIGTERM, which a worker honours by finishing its shards in hand), one SIGKILLed, and the
 // coordinator restarted on the same address (a rolling update). A watcher started before all

@@ -120,7 +120,7 @@ TEST(WorkerShutdownTest, SigtermStopsAnIdleWorkerWithExitZero) {
 }
 
 TEST(CommandLineTest, CoordinatorAcceptsTheDocumentedDashedFlags) {
-  // server/main.cc documents `--data-dir DIR` and `--port-file F` (and issue 2 / README use
+  // server/main.cc documents `--data-dir DIR` and `--port-file F` (and the README uses
   // them); Abseil only knows the underscore spelling unless main translates it.
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("flags"));
   const std::string port_file = dir.Join("port");

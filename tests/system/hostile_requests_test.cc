@@ -1,4 +1,4 @@
-// Issue 8 end to end: hostile requests against a real coordinator with two worker processes, each
+// End to end: hostile requests against a real coordinator with two worker processes, each
 // answered with its precise status code, while a good job runs; afterwards the coordinator still
 // serves and the good job's report has the right numbers.
 #include <grpcpp/grpcpp.h>

@@ -1,4 +1,4 @@
-// Issues 11 and 12, "an emarctl that pipelines can trust", with real processes: --timeout with no
+// "An emarctl that pipelines can trust", with real processes: --timeout with no
 // worker, submit --wait riding out a coordinator crash and restart, a request id reused for another
 // spec, labels through submit/list/series, JSON that always carries booleans and counts, and the
 // score cache seen from emarctl (a second job scores nothing); and progress on stderr, plain in a
@@ -171,7 +171,7 @@ TEST(PipelineTest, LabelsRequestIdsSeriesAndJsonThatAlwaysCarriesBooleansAndCoun
   EXPECT_THAT(bad_label.err, HasSubstr("KEY=VALUE"));
 }
 
-// Issue 12, live progress: in a pipeline's log (stderr not a terminal) plain lines at each phase
+// Live progress: in a pipeline's log (stderr not a terminal) plain lines at each phase
 // change and every --progress-every, never on stdout; JSON on stdout stays a clean report.
 TEST(ProgressTest, PlainProgressGoesToStderrAtPhaseChangesAndEveryFewSeconds) {
   CommandResult run = RunEmarctl({"run", kExampleJob, "--format", "json"}, absl::Seconds(120));
@@ -202,7 +202,7 @@ TEST(ProgressTest, PlainProgressGoesToStderrAtPhaseChangesAndEveryFewSeconds) {
   EXPECT_THAT(waited.err, HasSubstr("waiting for a worker"));
 }
 
-// Issue 12: on a terminal (a pseudo-terminal made by script(1)), one line redrawn in place with
+// On a terminal (a pseudo-terminal made by script(1)), one line redrawn in place with
 // carriage returns, ended by a newline; stdout redirected to a file is the report alone.
 TEST(ProgressTest, OnATerminalOneLiveLineIsRedrawnInPlace) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("pty"));

@@ -1,4 +1,4 @@
-// A partial upload cut by kill -9 (issue 8, case 4): the coordinator dies with half a blob in its
+// A partial upload cut by kill -9: the coordinator dies with half a blob in its
 // data dir's tmp/; the coordinator restarted on that data dir removes it before serving, and the
 // same job resubmitted uploads the blob whole and gets the undisturbed report.
 #include <dirent.h>

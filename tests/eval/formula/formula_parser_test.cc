@@ -207,7 +207,7 @@ TEST(FormulaParserTest, HostileNestingIsAnErrorNotACrash) {
                                           HasSubstr("too deep an evaluation stack")));
 }
 
-// Issue 8, case 3: a 90 KB formula of 29,999 terms took 1.3 GB (each subexpression's text was
+// A 90 KB formula of 29,999 terms took 1.3 GB (each subexpression's text was
 // copied). Within the length limit the program keeps one copy of the formula: its
 // subexpression texts are views into it, whatever their number.
 TEST(FormulaParserTest, SubexpressionTextsShareOneCopyOfTheFormula) {

@@ -1,4 +1,4 @@
-#include "client/embedded_coordinator.h"
+#include "embedded/embedded_coordinator.h"
 
 #include <ftw.h>
 #include <stdlib.h>

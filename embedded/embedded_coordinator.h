@@ -4,8 +4,8 @@
 //
 //   ASSIGN_OR_RETURN(auto embedded, EmbeddedCoordinator::Start({.worker_threads = 2}));
 //   EvaluationClient client(embedded->channel());
-#ifndef EMAR_CLIENT_EMBEDDED_COORDINATOR_H_
-#define EMAR_CLIENT_EMBEDDED_COORDINATOR_H_
+#ifndef EMAR_EMBEDDED_EMBEDDED_COORDINATOR_H_
+#define EMAR_EMBEDDED_EMBEDDED_COORDINATOR_H_
 
 #include <memory>
 #include <string>
@@ -46,4 +46,4 @@ class EmbeddedCoordinator {
 
 }  // namespace emar
 
-#endif  // EMAR_CLIENT_EMBEDDED_COORDINATOR_H_
+#endif  // EMAR_EMBEDDED_EMBEDDED_COORDINATOR_H_
