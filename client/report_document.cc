@@ -119,8 +119,8 @@ std::string HolmPValue(const Estimate& e) {
 // Every (dataset, metric) of a suite, in the report's order: scores, delta, tests, the gates that
 // judged the dataset (on its primary metric's row).
 DocumentTable DatasetsTable(const CandidateReport& c) {
-  DocumentTable t{{"role", "dataset", "metric", "weight", "n", "base", "candidate", "delta",
-                   "delta interval", "p (test)", "p (Holm)", "gates"},
+  DocumentTable t{{"role", "dataset", "metric", "weight", "n", "base", "candidate",
+                   "delta (interval)", "p (test)", "p (Holm)", "gates"},
                   {}};
   for (const DatasetComparison& d : c.datasets()) {
     const bool several = MetricsOf(c, d.dataset()) > 1;
@@ -129,8 +129,9 @@ DocumentTable DatasetsTable(const CandidateReport& c) {
                       d.primary() ? absl::StrFormat("%g", d.weight()) : "", absl::StrCat(d.n()),
                       absl::StrCat(Value(d.base()), " ", Interval(d.base())),
                       absl::StrCat(Value(d.candidate()), " ", Interval(d.candidate())),
-                      Value(d.delta(), true), Interval(d.delta()), PValue(d.delta()),
-                      HolmPValue(d.delta()), d.primary() ? DatasetGates(c, d.dataset()) : ""});
+                      absl::StrCat(Value(d.delta(), true), " ", Interval(d.delta())),
+                      PValue(d.delta()), HolmPValue(d.delta()),
+                      d.primary() ? DatasetGates(c, d.dataset()) : ""});
   }
   return t;
 }
@@ -352,7 +353,7 @@ void ForestPlot(const Report& r, std::string* out) {
   absl::StrAppend(out, "<div class=\"charts\">\n",
                   svg::WhiskerChart("Benchmark Δ per dataset, aggregate first (red marks: each "
                                     "row's regression gate)",
-                                    rows, zero, 960),
+                                    rows, zero, 1150),
                   "</div>\n");
 }
 
@@ -491,7 +492,11 @@ std::string ReportToHtml(const Report& r) {
     }
     ScoreCharts(r, *c, &out);
     HtmlTable(Scores(*c, suite), &out);
-    if (suite) HtmlTable(DatasetsTable(*c), &out);
+    if (suite) {  // a wide table: a smaller font, and it scrolls rather than widen the page
+      absl::StrAppend(&out, "<div style=\"overflow-x:auto;font-size:0.92em\">\n");
+      HtmlTable(DatasetsTable(*c), &out);
+      absl::StrAppend(&out, "</div>\n");
+    }
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c, suite), &out);
   }
   if (r.pairwise_size() > 0) {

@@ -208,14 +208,16 @@ emar::v1::Report Suite() {
 TEST(ReportDocumentTest, SuitePagesTableEveryDatasetAndMetric) {
   const emar::v1::Report r = Suite();
   const std::string md = ReportToMarkdown(r);
-  EXPECT_THAT(md, HasSubstr("| role | dataset | metric | weight | n | base | candidate | delta | "
-                            "delta interval | p (test) | p (Holm) | gates |"));
+  EXPECT_THAT(
+      md,
+      HasSubstr("| role | dataset | metric | weight | n | base | candidate | delta (interval) | "
+                "p (test) | p (Holm) | gates |"));
   EXPECT_THAT(md,
               HasSubstr("| target | tickets | accuracy (primary) | 1 | 100 | 0.5000 – | "
-                        "0.6500 – | +0.1500 | [0.1400, 0.1600] | 0.02 (mcnemar_exact) | – | – |"));
+                        "0.6500 – | +0.1500 [0.1400, 0.1600] | 0.02 (mcnemar_exact) | – | – |"));
   EXPECT_THAT(md, HasSubstr("| target | tickets | macro_f1 |  | 100 |"));  // not the primary
   EXPECT_THAT(md, HasSubstr("| benchmark | gsm8k | exact_match | 2 | 100 | 0.5000 – | 0.4700 – | "
-                            "-0.0300 | [-0.0400, -0.0200] | 0.02 (mcnemar_exact) | 0.04 | FAIL |"));
+                            "-0.0300 [-0.0400, -0.0200] | 0.02 (mcnemar_exact) | 0.04 | FAIL |"));
   EXPECT_THAT(md, HasSubstr("| benchmark | mmlu | accuracy | 1 |"));  // one metric: no marker
   EXPECT_THAT(md, HasSubstr("| benchmarks (aggregate) | b |"));
   // The gates name their dataset; the suite's own gate judges the aggregate.
