@@ -14,6 +14,7 @@
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/harness_dirs.h"
 #include "tests/system/process.h"
 
 namespace emar {
@@ -23,56 +24,17 @@ using ::emar::testing::StatusIs;
 using ::emar::testing::TempDir;
 using ::testing::HasSubstr;
 
-constexpr char kDate[] = "2026-11-30T09-15-02.123456";
+constexpr const char* kDate = ::emar::testing::kHarnessDate;
 
-// One generation sample (gsm8k-like) and one multiple-choice sample (arc-like), as the harness's
-// EvaluationTracker writes them (arguments as gen_args_i/arg_j, target as str()).
-std::string GenerationSample(int id, const std::string& answer) {
-  return absl::StrCat(R"({"doc_id": )", id, R"(, "doc": {"question": "q)", id,
-                      R"(", "answer": "#### 4"}, "target": "4", "arguments": {"gen_args_0": )",
-                      R"({"arg_0": "Question: q?\nAnswer:", "arg_1": {"until": ["Question:"]}}}, )",
-                      R"("resps": [[")", answer, R"("]], "filtered_resps": [")", answer,
-                      R"("], "exact_match": )", answer == "4" ? "1.0" : "0.0", "}\n");
+// A model's output directory with `tasks` ({name, output_type}) of three docs each.
+void WriteModelDir(const std::string& dir, const std::vector<testing::HarnessTask>& tasks,
+                   const std::string& date = kDate) {
+  ASSERT_OK(testing::WriteHarnessDir(dir, tasks, /*model=*/0, /*docs=*/3, date).status());
 }
 
-std::string ChoiceSample(int id) {
-  return absl::StrCat(
-      R"({"doc_id": )", id, R"(, "doc": {"choices": {"text": ["red", "blue"]}}, "target": "1", )",
-      R"("arguments": {"gen_args_0": {"arg_0": "Sky?", "arg_1": " red"}, "gen_args_1": )",
-      R"({"arg_0": "Sky?", "arg_1": " blue"}}, "resps": [[["-2.5", "False"]], [["-0.5", "True"]]], )",
-      R"("filtered_resps": [["-2.5", "False"], ["-0.5", "True"]], "acc": 1.0, "acc_norm": 1.0})",
-      "\n");
-}
-
-// A model's output directory: results_<date>.json with the tasks' configs, a samples file each.
-void WriteModelDir(
-    const std::string& dir,
-    const std::vector<std::pair<std::string, std::string>>& tasks /* name, output_type */,
-    const std::string& date = kDate) {
-  ASSERT_OK(MakeDirs(dir));
-  std::vector<std::string> configs;
-  for (const auto& [task, type] : tasks) {
-    configs.push_back(absl::StrCat("\"", task, "\": {\"task\": \"", task, "\", \"output_type\": \"",
-                                   type, "\", \"num_fewshot\": 0}"));
-    std::string samples;
-    for (int id = 0; id < 3; ++id) {
-      samples += type == "multiple_choice" ? ChoiceSample(id) : GenerationSample(id, "4");
-    }
-    ASSERT_OK(
-        WriteFileAtomically(absl::StrCat(dir, "/samples_", task, "_", date, ".jsonl"), samples));
-  }
-  // Python's json.dumps writes NaN for an undefined stderr: the importer must read past it.
-  ASSERT_OK(WriteFileAtomically(
-      absl::StrCat(dir, "/results_", date, ".json"),
-      absl::StrCat("{\"results\": {\"gsm8k\": {\"exact_match,strict-match\": 0.5, "
-                   "\"exact_match_stderr,strict-match\": NaN}}, \"configs\": {",
-                   absl::StrJoin(configs, ", "), "}, \"model_name\": \"m\"}")));
-}
-
-const std::vector<std::pair<std::string, std::string>> kTasks = {
-    {"gsm8k", "generate_until"},
-    {"arc_easy", "multiple_choice"},
-    {"mmlu_abstract_algebra", "multiple_choice"}};
+const std::vector<testing::HarnessTask> kTasks = {{"gsm8k", "generate_until"},
+                                                  {"arc_easy", "multiple_choice"},
+                                                  {"mmlu_abstract_algebra", "multiple_choice"}};
 
 class LmEvalImportTest : public ::testing::Test {
  protected:
