@@ -221,16 +221,14 @@ def test_example_report_in_chromium(tmp_path):
             [x(c[which]["base"]["value"]), x(c[which]["candidate"]["value"])], abs=1)
 
 
-def test_suite_report_in_chromium(tmp_path):
-    """A suite's page: the per-dataset tables and the forest plot of the benchmark deltas, each
-    row with its own gate threshold (an override for wmt-de-en), the aggregate first."""
-    report = json.loads(SUITE_REPORT.read_text())
-    html = run(render_report_tool(), "html", SUITE_REPORT)
+def check_suite_page(tmp_path, html: str, report: dict, name: str, keep=False):
+    """What every suite page must satisfy: the per-dataset tables and the forest plot of the
+    benchmark deltas, each row with its own gate threshold, the aggregate first. Returns the page."""
     assert_self_contained(html)
     svgs = charts(html)
     # EMAR, the aggregate deltas, the forest plot, then T0 T1 and B0 B1 per candidate.
     assert len(svgs) == 3 + 2 * len(report["candidates"])
-    page = in_browser(tmp_path, html, "suite-report", 1280, keep=True)
+    page = in_browser(tmp_path, html, name, 1280, keep=keep)
     assert page.overflow == 0, f"the page is {page.overflow}px wider than the window"
     assert page.console == [], "\n".join(page.console)
     assert page.problems == [], "\n".join(page.problems)
@@ -245,21 +243,21 @@ def test_suite_report_in_chromium(tmp_path):
             assert f"[{delta['ci_low']:.4f}, {delta['ci_high']:.4f}]" in shown
             assert f"{delta['p_value']:.3g} ({delta['test']})" in shown
     # The forest plot: the aggregate rows first, then each benchmark's primary metric; each note
-    # carries the raw and Holm p-values, each dot sits at its value on the chart's own axis.
+    # carries the raw and Holm p-values, each dot sits at its value on the chart's own axis and
+    # each threshold mark at its gate's bound.
     forest = svgs[2]
     assert forest.get("aria-label").startswith("Benchmark Δ per dataset")
+    gate = lambda c, g, ds: next((-x["threshold"] for x in c["gates"]  # noqa: E731
+                                  if x["gate"] == g and x.get("dataset", "") == ds), None)
     rows = [c["benchmark"]["delta"] for c in ranked]
-    limits = [-next(g["threshold"] for g in c["gates"] if g["gate"] == "max_suite_regression")
-              for c in ranked]
+    limits = [gate(c, "max_suite_regression", "") for c in ranked]
     benchmarks = [d["dataset"] for d in ranked[0]["datasets"]
                   if d["role"] == "benchmark" and d["primary"]]
-    for name in benchmarks:
+    for dataset in benchmarks:
         for c in ranked:
-            d = next(d for d in c["datasets"] if d["dataset"] == name and d["primary"])
+            d = next(d for d in c["datasets"] if d["dataset"] == dataset and d["primary"])
             rows.append(d["delta"])
-            limits.append(-next(g["threshold"] for g in c["gates"]
-                                if g["gate"] == "max_benchmark_regression"
-                                and g.get("dataset") == name))
+            limits.append(gate(c, "max_benchmark_regression", dataset))
             note = (f"{interval(d['delta'], signed=True)}  p={d['delta']['p_value']:.3g}, "
                     f"Holm {d['delta']['p_value_holm']:.3g}")
             assert note in ET.tostring(forest, encoding="unicode"), note
@@ -268,11 +266,20 @@ def test_suite_report_in_chromium(tmp_path):
     assert dots == pytest.approx([x(r["value"]) for r in rows], abs=1)
     marks = [float(e.get("x1")) for e in forest.iter(f"{SVG}line")
              if e.get("stroke") == "#B00020" and e.get("stroke-dasharray")]
-    assert marks == pytest.approx([x(v) for v in limits], abs=1)
+    assert marks == pytest.approx([x(v) for v in limits if v is not None], abs=1)
+    return page, limits
+
+
+def test_suite_report_in_chromium(tmp_path):
+    """A fixed suite report: two candidates, a target with two metrics, four benchmarks, one
+    threshold override, failing gates."""
+    report = json.loads(SUITE_REPORT.read_text())
+    html = run(render_report_tool(), "html", SUITE_REPORT)
+    page, limits = check_suite_page(tmp_path, html, report, "suite-report", keep=True)
     assert -0.05 in limits and -0.02 in limits  # wmt-de-en's override beside the job's gate
     # The gates per dataset: lora-r8 fails mmlu, gsm8k and the suite's aggregate.
-    failed = [(c["name"], g["gate"], g.get("dataset", "")) for c in ranked for g in c["gates"]
-              if not g["passed"]]
+    failed = [(c["name"], g["gate"], g.get("dataset", "")) for c in report["candidates"]
+              for g in c["gates"] if not g["passed"]]
     assert failed == [("lora-r8", "max_benchmark_regression", "mmlu"),
                       ("lora-r8", "max_benchmark_regression", "gsm8k"),
                       ("lora-r8", "max_suite_regression", "")]
