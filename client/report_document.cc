@@ -472,6 +472,17 @@ std::string HtmlPageHead(const std::string& title) {
                       "</style>\n</head>\n<body>\n");
 }
 
+namespace {
+
+// A wide table (a suite's): a smaller font, and it scrolls rather than widen the page.
+void WideHtmlTable(const DocumentTable& t, std::string* out) {
+  absl::StrAppend(out, "<div style=\"overflow-x:auto;font-size:0.92em\">\n");
+  HtmlTable(t, out);
+  absl::StrAppend(out, "</div>\n");
+}
+
+}  // namespace
+
 std::string ReportToHtml(const Report& r) {
   std::string out = HtmlPageHead(absl::StrCat("EMAR report: ", r.name()));
   absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)),
@@ -492,11 +503,7 @@ std::string ReportToHtml(const Report& r) {
     }
     ScoreCharts(r, *c, &out);
     HtmlTable(Scores(*c, suite), &out);
-    if (suite) {  // a wide table: a smaller font, and it scrolls rather than widen the page
-      absl::StrAppend(&out, "<div style=\"overflow-x:auto;font-size:0.92em\">\n");
-      HtmlTable(DatasetsTable(*c), &out);
-      absl::StrAppend(&out, "</div>\n");
-    }
+    if (suite) WideHtmlTable(DatasetsTable(*c), &out);
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c, suite), &out);
   }
   if (r.pairwise_size() > 0) {
@@ -504,7 +511,11 @@ std::string ReportToHtml(const Report& r) {
     HtmlTable(Pairwise(r), &out);
   }
   absl::StrAppend(&out, "<h2>Inputs</h2>\n");
-  HtmlTable(Inputs(r), &out);
+  if (suite) {  // a suite's roles name datasets and models: "candidates[0].outputs[mmlu]"
+    WideHtmlTable(Inputs(r), &out);
+  } else {
+    HtmlTable(Inputs(r), &out);
+  }
   absl::StrAppend(&out, "<p><em>", Html(r.provenance().version()), "</em></p>\n</body>\n</html>\n");
   return out;
 }
