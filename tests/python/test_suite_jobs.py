@@ -2,7 +2,7 @@
 or objects, models' `outputs` maps (read as client/job_file.cc reads them), and the per-dataset
 results of a report."""
 import pytest
-from emar.v1 import report_pb2
+from emar_client._proto import report_pb2
 
 import emar_client
 from emar_client.errors import InvalidArgument, NotFound
