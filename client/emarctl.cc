@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "client/evaluation_client.h"
 #include "client/job_file.h"
+#include "client/lm_eval_import.h"
 #include "client/local_scorer.h"
 #include "client/plan_command.h"
 #include "client/progress_display.h"
@@ -69,6 +70,9 @@ ABSL_FLAG(std::vector<std::string>, label, {},
           "run/submit: add label KEY=VALUE to the job (repeatable); list/series: only jobs "
           "carrying it");
 ABSL_FLAG(std::string, by, "", "series: the label whose value orders the points, e.g. step");
+ABSL_FLAG(std::string, dataset, "",
+          "series: follow this dataset's primary scores (a suite's target or benchmark) instead "
+          "of the target and benchmark aggregates");
 ABSL_FLAG(std::string, timeout, "",
           "run, submit --wait, watch: stop waiting after this long (e.g. 90s, 10m, 2h; a bare "
           "number is seconds) and exit 1; the job goes on");
@@ -109,10 +113,13 @@ constexpr char kUsage[] = R"(emarctl COMMAND [flags]
   report JOB_ID                the report of a finished job
   delete JOB_ID                delete a finished job, its results and the inputs no other job reads
   series --label K=V --by L    a run's finished jobs (those with every --label) side by side,
-                               one point per job ordered by label L (e.g. --label run=exp-42 --by step)
+                               one point per job ordered by label L (e.g. --label run=exp-42 --by step);
+                               --dataset NAME follows one dataset of a suite instead of the aggregates
   score --metric M --predictions P --references R    score one pair of files locally
   emar --formula F --t0 X --t1 X --b0 X --b1 X        evaluate an EMAR formula
   plan --metric M --baseline P --margin D             items needed to detect D (--items N: the MDE of N)
+  job from-lm-eval --base DIR --candidate NAME=DIR --target T --benchmarks T1,T2
+                               a suite job file from lm-evaluation-harness outputs (job --help)
 
 Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json
 (reports and series also markdown|html; other output is text for those).
@@ -388,6 +395,10 @@ int Emar() {
 }
 
 int Main(int argc, char** argv) {
+  // `job` parses its own flags (client/lm_eval_import.h), so it goes before Abseil's parser.
+  if (argc > 1 && std::string(argv[1]) == "job") {
+    return LmEvalImportCommand({argv + 2, argv + argc}, std::cout, std::cerr);
+  }
   absl::SetProgramUsageMessage(kUsage);
   NormalizedArgs flags(argc, argv);
   ExitZeroOnHelp(argc, argv, "client/emarctl.cc");
@@ -451,14 +462,15 @@ int Main(int argc, char** argv) {
     if (!session.ok()) return Fail(session.status());
     emar::v1::GetSeriesRequest req;
     req.set_by(absl::GetFlag(FLAGS_by));
+    req.set_dataset(absl::GetFlag(FLAGS_dataset));
     for (const auto& [key, value] : Labels()) (*req.mutable_labels())[key] = value;
     auto series = session->client.GetSeries(req);
     if (!series.ok()) return FailCall(*session, series.status());
-    const std::string f = absl::GetFlag(FLAGS_format);
+    const std::string f = absl::GetFlag(FLAGS_format), dataset = absl::GetFlag(FLAGS_dataset);
     std::cout << (f == "json"       ? SeriesToJson(*series)
-                  : f == "markdown" ? SeriesToMarkdown(*series)
-                  : f == "html"     ? SeriesToHtml(*series)
-                                    : SeriesToText(*series));
+                  : f == "markdown" ? SeriesToMarkdown(*series, dataset)
+                  : f == "html"     ? SeriesToHtml(*series, dataset)
+                                    : SeriesToText(*series, dataset));
     return 0;
   }
   if (cmd == "status" || cmd == "watch" || cmd == "cancel" || cmd == "report" || cmd == "delete") {

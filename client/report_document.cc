@@ -1,6 +1,7 @@
 #include "client/report_document.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -56,12 +57,20 @@ DocumentTable Leaderboard(const Report& r) {
   return t;
 }
 
-DocumentTable Scores(const CandidateReport& c) {
+// A suite's report: some candidate has more (dataset, metric) entries than its one target and
+// one benchmark (a job of one target and one benchmark keeps the page it always had).
+bool IsSuite(const Report& r) {
+  return std::any_of(r.candidates().begin(), r.candidates().end(),
+                     [](const CandidateReport& c) { return c.datasets_size() > 2; });
+}
+
+DocumentTable Scores(const CandidateReport& c, bool suite) {
   DocumentTable t{
       {"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval", "p (test)"},
       {}};
   const std::pair<const char*, const DatasetComparison*> datasets[] = {
-      {"target", &c.target()}, {"benchmark", &c.benchmark()}};
+      {suite ? "targets (aggregate)" : "target", &c.target()},
+      {suite ? "benchmarks (aggregate)" : "benchmark", &c.benchmark()}};
   for (const auto& [label, d] : datasets) {
     t.rows.push_back({label, d->dataset(), d->metric(), absl::StrCat(d->n()),
                       absl::StrCat(Value(d->base()), " ", Interval(d->base())),
@@ -71,12 +80,58 @@ DocumentTable Scores(const CandidateReport& c) {
   return t;
 }
 
-DocumentTable GatesTable(const CandidateReport& c) {
+DocumentTable GatesTable(const CandidateReport& c, bool suite) {
   DocumentTable t{{"gate", "threshold", "bound", "bound value", "result"}, {}};
+  if (suite) t.header.insert(t.header.begin() + 1, "dataset");
   for (const auto& g : c.gates()) {
     t.rows.push_back({g.gate(), absl::StrFormat("%g", g.threshold()), g.bound(),
                       g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
                       g.passed() ? "pass" : "FAIL"});
+    if (suite)
+      t.rows.back().insert(t.rows.back().begin() + 1,
+                           g.dataset().empty() ? "(aggregate)" : g.dataset());
+  }
+  return t;
+}
+
+// How many metrics score `dataset` in the candidate's entries.
+int MetricsOf(const CandidateReport& c, const std::string& dataset) {
+  return static_cast<int>(
+      std::count_if(c.datasets().begin(), c.datasets().end(),
+                    [&](const DatasetComparison& d) { return d.dataset() == dataset; }));
+}
+
+// "pass" or "FAIL" over the gates that judged `dataset` alone, "–" when none did.
+std::string DatasetGates(const CandidateReport& c, const std::string& dataset) {
+  std::string out = "–";
+  for (const auto& g : c.gates()) {
+    if (g.dataset() != dataset) continue;
+    if (!g.passed()) return "FAIL";
+    out = "pass";
+  }
+  return out;
+}
+
+std::string HolmPValue(const Estimate& e) {
+  return e.has_p_value_holm() ? absl::StrFormat("%.3g", e.p_value_holm()) : "–";
+}
+
+// Every (dataset, metric) of a suite, in the report's order: scores, delta, tests, the gates that
+// judged the dataset (on its primary metric's row).
+DocumentTable DatasetsTable(const CandidateReport& c) {
+  DocumentTable t{{"role", "dataset", "metric", "weight", "n", "base", "candidate",
+                   "delta (interval)", "p (test)", "p (Holm)", "gates"},
+                  {}};
+  for (const DatasetComparison& d : c.datasets()) {
+    const bool several = MetricsOf(c, d.dataset()) > 1;
+    t.rows.push_back({d.role(), d.dataset(),
+                      several && d.primary() ? absl::StrCat(d.metric(), " (primary)") : d.metric(),
+                      d.primary() ? absl::StrFormat("%g", d.weight()) : "", absl::StrCat(d.n()),
+                      absl::StrCat(Value(d.base()), " ", Interval(d.base())),
+                      absl::StrCat(Value(d.candidate()), " ", Interval(d.candidate())),
+                      absl::StrCat(Value(d.delta(), true), " ", Interval(d.delta())),
+                      PValue(d.delta()), HolmPValue(d.delta()),
+                      d.primary() ? DatasetGates(c, d.dataset()) : ""});
   }
   return t;
 }
@@ -113,8 +168,8 @@ std::string Subtitle(const Report& r) {
 }
 
 // "<what> undefined: <reason>" for each of the candidate's quantities that is undefined.
-std::vector<std::string> UndefinedNotes(const CandidateReport& c) {
-  const std::pair<const char*, const Estimate*> quantities[] = {
+std::vector<std::string> UndefinedNotes(const CandidateReport& c, bool suite) {
+  std::vector<std::pair<std::string, const Estimate*>> quantities = {
       {"EMAR", &c.emar()},
       {"target base score (T0)", &c.target().base()},
       {"target candidate score (T1)", &c.target().candidate()},
@@ -122,6 +177,14 @@ std::vector<std::string> UndefinedNotes(const CandidateReport& c) {
       {"benchmark base score (B0)", &c.benchmark().base()},
       {"benchmark candidate score (B1)", &c.benchmark().candidate()},
       {"benchmark Δ", &c.benchmark().delta()}};
+  if (suite) {
+    for (const DatasetComparison& d : c.datasets()) {
+      const std::string what = absl::StrCat(d.dataset(), " (", d.metric(), ")");
+      quantities.push_back({absl::StrCat(what, " base score"), &d.base()});
+      quantities.push_back({absl::StrCat(what, " candidate score"), &d.candidate()});
+      quantities.push_back({absl::StrCat(what, " Δ"), &d.delta()});
+    }
+  }
   std::vector<std::string> out;
   for (const auto& [what, e] : quantities) {
     if (e->has_value()) continue;
@@ -191,10 +254,14 @@ svg::Whisker Row(std::string label, const Estimate& e, int color, bool signed_va
   return w;
 }
 
+// The job-level gates of every candidate: the ones that judge EMAR and the aggregates (a
+// suite's per-dataset gates name their dataset and are drawn in the forest plot instead).
 std::vector<const emar::v1::GateResult*> AllGates(const Report& r) {
   std::vector<const emar::v1::GateResult*> gates;
   for (const auto& c : r.candidates()) {
-    for (const auto& g : c.gates()) gates.push_back(&g);
+    for (const auto& g : c.gates()) {
+      if (g.dataset().empty()) gates.push_back(&g);
+    }
   }
   return gates;
 }
@@ -216,8 +283,8 @@ void Charts(const Report& r, std::string* out) {
                          ColorOf(r, *c), true));
   }
   std::vector<svg::RefLine> emar_lines = GateThresholdLines(AllGates(r), "min_emar");
-  std::vector<svg::RefLine> delta_lines =
-      DeltaReferenceLines(AllGates(r), {"min_target_gain", "max_benchmark_regression"});
+  std::vector<svg::RefLine> delta_lines = DeltaReferenceLines(
+      AllGates(r), {"min_target_gain", "max_benchmark_regression", "max_suite_regression"});
   absl::StrAppend(
       out, "<div class=\"charts\">\n",
       svg::WhiskerChart("EMAR by candidate (interval, gate threshold)", emar, emar_lines),
@@ -225,6 +292,69 @@ void Charts(const Report& r, std::string* out) {
                         "benchmark (benchmark Δ)",
                         deltas, delta_lines),
       "</div>\n");
+}
+
+// Where a regression gate compares a benchmark delta: -threshold (ci_low >= -x), or +threshold
+// for a lower-is-better metric (ci_high <= x).
+std::optional<double> RegressionLimit(const CandidateReport& c, const std::string& gate,
+                                      const std::string& dataset, const std::string& direction) {
+  for (const auto& g : c.gates()) {
+    if (g.gate() != gate || g.dataset() != dataset) continue;
+    return direction == "lower_is_better" ? g.threshold() : -g.threshold();
+  }
+  return std::nullopt;
+}
+
+std::string ForestNote(const Estimate& e) {
+  std::string s = Note(e, true);
+  if (e.has_value() && e.has_p_value_holm()) {
+    absl::StrAppend(&s, absl::StrFormat(", Holm %.3g", e.p_value_holm()));
+  }
+  return s;
+}
+
+// A suite's forest plot: every candidate's benchmark delta, the aggregate first, then each
+// benchmark dataset's primary delta, each row with its own regression threshold
+// (max_suite_regression for the aggregate, the dataset's max_benchmark_regression otherwise).
+void ForestPlot(const Report& r, std::string* out) {
+  const std::vector<const CandidateReport*> ranked = ByRank(r);
+  const bool several = ranked.size() > 1;
+  auto label = [&](const std::string& what, const CandidateReport& c) {
+    return several ? absl::StrCat(what, " · ", c.name()) : what;
+  };
+  std::vector<svg::Whisker> rows;
+  for (const CandidateReport* c : ranked) {
+    rows.push_back(Row(label("aggregate", *c), c->benchmark().delta(), ColorOf(r, *c), true));
+    rows.back().note = ForestNote(c->benchmark().delta());
+    rows.back().limit = RegressionLimit(*c, "max_suite_regression", "", c->benchmark().direction());
+  }
+  std::vector<std::string> benchmarks;  // in report order, each once
+  for (const CandidateReport* c : ranked) {
+    for (const DatasetComparison& d : c->datasets()) {
+      if (d.role() == "benchmark" && d.primary() &&
+          std::find(benchmarks.begin(), benchmarks.end(), d.dataset()) == benchmarks.end()) {
+        benchmarks.push_back(d.dataset());
+      }
+    }
+  }
+  for (const std::string& name : benchmarks) {
+    for (const CandidateReport* c : ranked) {
+      for (const DatasetComparison& d : c->datasets()) {
+        if (d.dataset() != name || !d.primary()) continue;
+        rows.push_back(Row(label(absl::StrCat(name, " (", d.metric(), ")"), *c), d.delta(),
+                           ColorOf(r, *c), true));
+        rows.back().note = ForestNote(d.delta());
+        rows.back().limit = RegressionLimit(*c, "max_benchmark_regression", name, d.direction());
+      }
+    }
+  }
+  const std::vector<svg::RefLine> zero = {
+      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+  absl::StrAppend(out, "<div class=\"charts\">\n",
+                  svg::WhiskerChart("Benchmark Δ per dataset, aggregate first (red marks: each "
+                                    "row's regression gate)",
+                                    rows, zero, 1150),
+                  "</div>\n");
 }
 
 // T0 T1 on the target beside B0 B1 on the benchmark.
@@ -246,16 +376,18 @@ void ScoreCharts(const Report& r, const CandidateReport& c, std::string* out) {
 }  // namespace
 
 std::string ReportToMarkdown(const Report& r) {
+  const bool suite = IsSuite(r);
   std::string out = absl::StrCat("# EMAR report: ", r.name(), "\n\n", Subtitle(r), "\n\n");
   MdTable(Leaderboard(r), &out);
   for (const CandidateReport* c : ByRank(r)) {
     absl::StrAppend(&out, "## ", c->name(), "\n\n");
     absl::StrAppend(&out, "EMAR **", Value(c->emar()), "** ", Interval(c->emar()), "\n\n");
-    const std::vector<std::string> notes = UndefinedNotes(*c);
+    const std::vector<std::string> notes = UndefinedNotes(*c, suite);
     for (const std::string& note : notes) absl::StrAppend(&out, "- ", note, "\n");
     if (!notes.empty()) absl::StrAppend(&out, "\n");
-    MdTable(Scores(*c), &out);
-    if (c->gates_size() > 0) MdTable(GatesTable(*c), &out);
+    MdTable(Scores(*c, suite), &out);
+    if (suite) MdTable(DatasetsTable(*c), &out);
+    if (c->gates_size() > 0) MdTable(GatesTable(*c, suite), &out);
   }
   if (r.pairwise_size() > 0) {
     absl::StrAppend(&out, "## Pairwise comparisons\n\n");
@@ -309,8 +441,8 @@ std::string HtmlCell(const std::string& text) {
 
 std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::GateResult*>& gates,
                                              const std::string& gate) {
-  // Where the gate compares: max_benchmark_regression bounds the benchmark delta at -threshold.
-  const double sign = gate == "max_benchmark_regression" ? -1 : 1;
+  // Where the gate compares: the regression gates bound a benchmark delta at -threshold.
+  const double sign = gate == "max_benchmark_regression" || gate == "max_suite_regression" ? -1 : 1;
   std::vector<svg::RefLine> out;
   for (const emar::v1::GateResult* g : gates) {
     if (g->gate() != gate) continue;
@@ -340,16 +472,29 @@ std::string HtmlPageHead(const std::string& title) {
                       "</style>\n</head>\n<body>\n");
 }
 
+namespace {
+
+// A wide table (a suite's): a smaller font, and it scrolls rather than widen the page.
+void WideHtmlTable(const DocumentTable& t, std::string* out) {
+  absl::StrAppend(out, "<div style=\"overflow-x:auto;font-size:0.92em\">\n");
+  HtmlTable(t, out);
+  absl::StrAppend(out, "</div>\n");
+}
+
+}  // namespace
+
 std::string ReportToHtml(const Report& r) {
   std::string out = HtmlPageHead(absl::StrCat("EMAR report: ", r.name()));
   absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)),
                   "</p>\n");
   HtmlTable(Leaderboard(r), &out);
+  const bool suite = IsSuite(r);
   Charts(r, &out);
+  if (suite) ForestPlot(r, &out);
   for (const CandidateReport* c : ByRank(r)) {
     absl::StrAppend(&out, "<h2>", Html(c->name()), "</h2>\n<p>EMAR <strong>",
                     Html(Value(c->emar())), "</strong> ", Html(Interval(c->emar())), "</p>\n");
-    if (const std::vector<std::string> notes = UndefinedNotes(*c); !notes.empty()) {
+    if (const std::vector<std::string> notes = UndefinedNotes(*c, suite); !notes.empty()) {
       absl::StrAppend(&out, "<ul class=\"undefined\">\n");
       for (const std::string& note : notes) {
         absl::StrAppend(&out, "<li>", Html(note), "</li>\n");
@@ -357,15 +502,20 @@ std::string ReportToHtml(const Report& r) {
       absl::StrAppend(&out, "</ul>\n");
     }
     ScoreCharts(r, *c, &out);
-    HtmlTable(Scores(*c), &out);
-    if (c->gates_size() > 0) HtmlTable(GatesTable(*c), &out);
+    HtmlTable(Scores(*c, suite), &out);
+    if (suite) WideHtmlTable(DatasetsTable(*c), &out);
+    if (c->gates_size() > 0) HtmlTable(GatesTable(*c, suite), &out);
   }
   if (r.pairwise_size() > 0) {
     absl::StrAppend(&out, "<h2>Pairwise comparisons</h2>\n");
     HtmlTable(Pairwise(r), &out);
   }
   absl::StrAppend(&out, "<h2>Inputs</h2>\n");
-  HtmlTable(Inputs(r), &out);
+  if (suite) {  // a suite's roles name datasets and models: "candidates[0].outputs[mmlu]"
+    WideHtmlTable(Inputs(r), &out);
+  } else {
+    HtmlTable(Inputs(r), &out);
+  }
   absl::StrAppend(&out, "<p><em>", Html(r.provenance().version()), "</em></p>\n</body>\n</html>\n");
   return out;
 }

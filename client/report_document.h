@@ -3,7 +3,11 @@
 // per candidate the four scores, both deltas with intervals and p-values, EMAR and gates, then
 // the inputs with their digests. The HTML page adds SVG charts (client/svg_plot.h): EMAR with
 // intervals and gate thresholds across candidates, the deltas, and per candidate T0 T1 beside
-// B0 B1; Markdown keeps to tables.
+// B0 B1; Markdown keeps to tables. A suite's pages (a candidate with more `datasets` entries
+// than one target and one benchmark) add a table of every dataset and metric per candidate
+// (scores, delta with interval, p and Holm p, the dataset's gates), and the HTML page a forest
+// plot of the benchmark deltas, the aggregate first, each row with its own regression threshold.
+// A job of one target and one benchmark keeps its pages byte for byte.
 #ifndef EMAR_CLIENT_REPORT_DOCUMENT_H_
 #define EMAR_CLIENT_REPORT_DOCUMENT_H_
 

@@ -45,6 +45,20 @@ std::string Gates(const SeriesCandidate& c) {
 
 std::string Filter(const Series& s) { return LabelsText(s.labels(), ", "); }
 
+// What the points' scores are: "the target and benchmark aggregates" or "dataset NAME".
+std::string Following(const std::string& dataset) {
+  return dataset.empty() ? "the target and benchmark aggregates"
+                         : absl::StrCat("dataset ", dataset, " (its primary metric)");
+}
+
+// The HTML page's note on a followed dataset: where its deltas are drawn.
+std::string FollowingNote(const std::string& dataset) {
+  if (dataset.empty()) return "";
+  return absl::StrCat(" (", dataset,
+                      "'s Δ is drawn on its own side, target or benchmark; the other side's is "
+                      "the aggregate)");
+}
+
 // Candidate names in order of first appearance across the points.
 std::vector<std::string> CandidateNames(const Series& s) {
   std::vector<std::string> names;
@@ -58,11 +72,20 @@ std::vector<std::string> CandidateNames(const Series& s) {
   return names;
 }
 
-std::vector<const emar::v1::GateResult*> AllGates(const Series& s) {
+// The gates whose thresholds belong on the charts of a series following `dataset`: the job's
+// own (dataset empty) and, following one dataset, that dataset's. Following one dataset, the
+// aggregate's max_suite_regression is left out: it bounds the benchmark aggregate, which the
+// benchmark chart does not show when the dataset is a benchmark.
+std::vector<const emar::v1::GateResult*> ChartGates(const Series& s, const std::string& dataset) {
   std::vector<const emar::v1::GateResult*> gates;
   for (const auto& p : s.points()) {
     for (const auto& c : p.candidates()) {
-      for (const auto& g : c.gates()) gates.push_back(&g);
+      for (const auto& g : c.gates()) {
+        const bool own = !dataset.empty() && g.dataset() == dataset;
+        const bool job =
+            g.dataset().empty() && (dataset.empty() || g.gate() != "max_suite_regression");
+        if (own || job) gates.push_back(&g);
+      }
     }
   }
   return gates;
@@ -167,9 +190,9 @@ std::vector<std::string> UndefinedNotes(const Series& s) {
 
 }  // namespace
 
-std::string SeriesToText(const Series& s) {
-  std::string out =
-      absl::StrCat("series of ", Filter(s), " by ", s.by(), ": ", s.points_size(), " point(s)\n");
+std::string SeriesToText(const Series& s, const std::string& dataset) {
+  std::string out = absl::StrCat("series of ", Filter(s), " by ", s.by(), ", following ",
+                                 Following(dataset), ": ", s.points_size(), " point(s)\n");
   const DocumentTable table = Table(s);
   std::vector<size_t> width(table.header.size());
   for (size_t i = 0; i < table.header.size(); ++i) width[i] = Width(table.header[i]);
@@ -195,9 +218,10 @@ std::string SeriesToText(const Series& s) {
 
 std::string SeriesToJson(const Series& s) { return MessageToJson(s); }
 
-std::string SeriesToMarkdown(const Series& s) {
+std::string SeriesToMarkdown(const Series& s, const std::string& dataset) {
   const DocumentTable table = Table(s);
-  std::string out = absl::StrCat("# EMAR series: ", Filter(s), " by ", s.by(), "\n\n| ",
+  std::string out = absl::StrCat("# EMAR series: ", Filter(s), " by ", s.by(), "\n\nFollowing ",
+                                 MdCell(Following(dataset)), ".\n\n| ",
                                  absl::StrJoin(table.header, " | "), " |\n|");
   for (size_t i = 0; i < table.header.size(); ++i) absl::StrAppend(&out, " --- |");
   absl::StrAppend(&out, "\n");
@@ -217,21 +241,24 @@ std::string SeriesToMarkdown(const Series& s) {
   return out;
 }
 
-std::string SeriesToHtml(const Series& s) {
-  const std::string title = absl::StrCat("EMAR series: ", Filter(s), " by ", s.by());
+std::string SeriesToHtml(const Series& s, const std::string& dataset) {
+  std::string title = absl::StrCat("EMAR series: ", Filter(s), " by ", s.by());
+  if (!dataset.empty()) absl::StrAppend(&title, ", dataset ", dataset);
   std::string out = HtmlPageHead(title);
   absl::StrAppend(&out, "<h1>", svg::Escape(title), "</h1>\n<p>", s.points_size(),
                   " finished job(s), one point each, ordered by ", svg::Escape(s.by()),
-                  s.numeric() ? " (numerically)" : "",
+                  s.numeric() ? " (numerically)" : "", ", following ",
+                  svg::Escape(Following(dataset)), svg::Escape(FollowingNote(dataset)),
                   "; bands are the reports' confidence intervals, dashed red lines the gate "
                   "thresholds.</p>\n<div class=\"charts\">\n");
-  const std::vector<const emar::v1::GateResult*> gates = AllGates(s);
-  absl::StrAppend(&out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(gates, "min_emar")),
-                  Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf,
-                        DeltaReferenceLines(gates, {"min_target_gain"})),
-                  Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf,
-                        DeltaReferenceLines(gates, {"max_benchmark_regression"})),
-                  "</div>\n");
+  const std::vector<const emar::v1::GateResult*> gates = ChartGates(s, dataset);
+  absl::StrAppend(
+      &out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(gates, "min_emar")),
+      Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf,
+            DeltaReferenceLines(gates, {"min_target_gain"})),
+      Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf,
+            DeltaReferenceLines(gates, {"max_benchmark_regression", "max_suite_regression"})),
+      "</div>\n");
   HtmlTable(Table(s), &out);
   const std::vector<std::string> notes = UndefinedNotes(s);
   if (!notes.empty()) {

@@ -192,6 +192,41 @@ std::vector<double> SpreadLabels(const std::vector<double>& wanted, double gap, 
   return pos;
 }
 
+namespace {
+
+// A whisker chart's columns: row labels left of `left`, the plot to `right`, notes after it.
+struct WhiskerFrame {
+  double left, right, label_width, note_width;
+  int width;
+  LinearScale x;
+};
+
+// One row at height `cy`: its label, its interval and dot, its own threshold mark, its note.
+std::string WhiskerRow(const WhiskerFrame& f, const Whisker& w, double cy) {
+  std::string out = FittedText(f.left - 8, cy + 4, w.label, f.label_width, "end");
+  if (w.limit && std::isfinite(*w.limit)) {
+    out += LineEl(f.x(*w.limit), cy - 10, f.x(*w.limit), cy + 10, "#B00020", 2, true);
+  }
+  if (w.value && std::isfinite(*w.value)) {
+    const char* color = Color(w.color);
+    if (w.low && w.high) {
+      out += LineEl(f.x(*w.low), cy, f.x(*w.high), cy, color, 2);
+      out += LineEl(f.x(*w.low), cy - 5, f.x(*w.low), cy + 5, color, 2);
+      out += LineEl(f.x(*w.high), cy - 5, f.x(*w.high), cy + 5, color, 2);
+    }
+    absl::StrAppend(&out, "<circle cx=\"", Num(f.x(*w.value)), "\" cy=\"", Num(cy),
+                    "\" r=\"4.5\" fill=\"", color, "\"/>\n");
+  }
+  if (w.value) {
+    out += FittedText(f.right + 10, cy + 4, w.note, f.note_width);
+  } else {  // nothing is drawn on this row, so its note may use the plot's width too
+    out += FittedText(f.left + 4, cy + 4, w.note, f.width - f.left - 8, "start", "fill=\"#a00\"");
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& rows,
                          const std::vector<RefLine>& lines, int width) {
   constexpr double kRow = 26, kTop = 34, kBottom = 34;
@@ -209,80 +244,63 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
     e.Add(w.value);
     e.Add(w.low);
     e.Add(w.high);
+    e.Add(w.limit);
   }
   for (const RefLine& l : lines) e.Add(l.at);
   if (e.empty()) e.lo = e.hi = 0;
   const double pad = (e.hi - e.lo) * 0.05;
   const Ticks ticks =
       NiceTicks(e.lo - pad, e.hi + pad, std::max(2, static_cast<int>((right - left) / 70)));
-  const LinearScale x{ticks.values.front(), ticks.values.back(), left, right};
+  const WhiskerFrame f{left,       right, label_width,
+                       note_width, width, {ticks.values.front(), ticks.values.back(), left, right}};
   const double plot_bottom = kTop + rows.size() * kRow;
 
   std::string out = Open(width, height, title);
   double last_end = -INFINITY;  // tick labels that would touch their neighbour are left out
   for (double t : ticks.values) {
-    out += LineEl(x(t), kTop - 6, x(t), plot_bottom, "#e4e4e4");
+    out += LineEl(f.x(t), kTop - 6, f.x(t), plot_bottom, "#e4e4e4");
     const std::string label = TickLabel(t, ticks.step);
     const double w = TextWidth(label);
-    if (x(t) - w / 2 < last_end + 6) continue;
-    out += Text(x(t), plot_bottom + 16, label, "middle", "fill=\"#444\"");
-    last_end = x(t) + w / 2;
+    if (f.x(t) - w / 2 < last_end + 6) continue;
+    out += Text(f.x(t), plot_bottom + 16, label, "middle", "fill=\"#444\"");
+    last_end = f.x(t) + w / 2;
   }
   for (const RefLine& l : lines) {
-    out += LineEl(x(l.at), kTop - 8, x(l.at), plot_bottom, l.color, 1.5, l.dashed);
+    out += LineEl(f.x(l.at), kTop - 8, f.x(l.at), plot_bottom, l.color, 1.5, l.dashed);
   }
   // Reference-line labels under the axis, one row each (so they never overlap), each under its
   // line but kept inside the chart.
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string label = Elide(lines[i].label, width - 4, 11);
     const double w = TextWidth(label, 11);
-    const double cx = std::clamp(x(lines[i].at), w / 2 + 2, width - w / 2 - 2);
+    const double cx = std::clamp(f.x(lines[i].at), w / 2 + 2, width - w / 2 - 2);
     out += FittedText(cx, plot_bottom + 30 + 14 * i, lines[i].label, width - 4, "middle",
                       absl::StrCat("fill=\"", lines[i].color, "\" font-size=\"11\""), 11);
   }
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Whisker& w = rows[i];
-    const double cy = kTop + i * kRow + kRow / 2;
-    out += FittedText(left - 8, cy + 4, w.label, label_width, "end");
-    if (w.value && std::isfinite(*w.value)) {
-      const char* color = Color(w.color);
-      if (w.low && w.high) {
-        out += LineEl(x(*w.low), cy, x(*w.high), cy, color, 2);
-        out += LineEl(x(*w.low), cy - 5, x(*w.low), cy + 5, color, 2);
-        out += LineEl(x(*w.high), cy - 5, x(*w.high), cy + 5, color, 2);
-      }
-      absl::StrAppend(&out, "<circle cx=\"", Num(x(*w.value)), "\" cy=\"", Num(cy),
-                      "\" r=\"4.5\" fill=\"", color, "\"/>\n");
-    }
-    if (w.value) {
-      out += FittedText(right + 10, cy + 4, w.note, note_width);
-    } else {  // nothing is drawn on this row, so its note may use the plot's width too
-      out += FittedText(left + 4, cy + 4, w.note, width - left - 8, "start", "fill=\"#a00\"");
-    }
-  }
+  for (size_t i = 0; i < rows.size(); ++i)
+    out += WhiskerRow(f, rows[i], kTop + i * kRow + kRow / 2);
   out += "</svg>\n";
   return out;
 }
 
-std::string LineChart(const std::string& title, const std::string& x_title,
-                      const std::vector<double>& xs, const std::vector<std::string>& x_labels,
-                      const std::vector<Line>& lines, const std::vector<RefLine>& hlines, int width,
-                      int height) {
-  constexpr double kTop = 30, kBottom = 46, kLeft = 58, kNoteRow = 14;
+namespace {
+
+// A line chart's layout: the plot box, its scales and the value axis' ticks.
+struct LineFrame {
+  double left, right, top, bottom;
+  Ticks yt;
+  LinearScale x, y;
+};
+
+// The notes of undefined points ("NAME at X_TITLE X_LABEL: NOTE"), at most kMaxNotes lines.
+std::vector<std::string> UndefinedPointNotes(const std::string& x_title, size_t n,
+                                             const std::vector<std::string>& x_labels,
+                                             const std::vector<Line>& lines) {
   constexpr size_t kMaxNotes = 6;
-  const double legend_width = std::min(kLegendWidth, width * 0.4);
-  const double left = kLeft, right = width - legend_width - 10;
-  const double top = kTop, bottom = height - kBottom;
-  Extent ye, xe;
-  for (double v : xs) xe.Add(v);
-  // The notes of undefined points, listed under the chart.
   std::vector<std::string> notes;
   for (const Line& l : lines) {
-    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+    for (size_t i = 0; i < l.points.size() && i < n; ++i) {
       const LinePoint& p = l.points[i];
-      ye.Add(p.value);
-      ye.Add(p.low);
-      ye.Add(p.high);
       if (!p.value && !p.note.empty()) {
         notes.push_back(absl::StrCat(l.name, " at ", x_title, " ",
                                      i < x_labels.size() ? x_labels[i] : "", ": ", p.note));
@@ -294,98 +312,159 @@ std::string LineChart(const std::string& title, const std::string& x_title,
     notes.resize(kMaxNotes - 1);
     notes.push_back(absl::StrCat("and ", more, " more points without a value (see the table)"));
   }
+  return notes;
+}
+
+LineFrame LineChartFrame(const std::vector<double>& xs, const std::vector<Line>& lines,
+                         const std::vector<RefLine>& hlines, int width, int height) {
+  constexpr double kTop = 30, kBottom = 46, kLeft = 58;
+  const double legend_width = std::min(kLegendWidth, width * 0.4);
+  LineFrame f{.left = kLeft,
+              .right = width - legend_width - 10,
+              .top = kTop,
+              .bottom = height - kBottom,
+              .yt = {},
+              .x = {},
+              .y = {}};
+  Extent ye, xe;
+  for (double v : xs) xe.Add(v);
+  for (const Line& l : lines) {
+    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+      ye.Add(l.points[i].value);
+      ye.Add(l.points[i].low);
+      ye.Add(l.points[i].high);
+    }
+  }
   for (const RefLine& l : hlines) ye.Add(l.at);
   if (ye.empty()) ye.lo = ye.hi = 0;
   if (xe.empty()) xe.lo = xe.hi = 0;
   const double pad = (ye.hi - ye.lo) * 0.05;
-  const Ticks yt = NiceTicks(ye.lo - pad, ye.hi + pad, 5);
-  const LinearScale y{yt.values.front(), yt.values.back(), bottom, top};
+  f.yt = NiceTicks(ye.lo - pad, ye.hi + pad, 5);
+  f.y = {f.yt.values.front(), f.yt.values.back(), f.bottom, f.top};
   const double xpad = xe.hi > xe.lo ? 0 : 1;
-  const LinearScale x{xe.lo - xpad, xe.hi + xpad, left + 16, right - 16};
+  f.x = {xe.lo - xpad, xe.hi + xpad, f.left + 16, f.right - 16};
+  return f;
+}
 
-  const double notes_height = notes.empty() ? 0 : kNoteRow * notes.size() + 8;
-  std::string out = Open(width, static_cast<int>(height + notes_height), title);
-  for (double t : yt.values) {
-    out += LineEl(left, y(t), right, y(t), "#e4e4e4");
-    out += Text(left - 6, y(t) + 4, TickLabel(t, yt.step), "end", "fill=\"#444\"");
+// The grid and value ticks, the x axis with its labels (thinned so that neighbours do not
+// overlap) and title, and the reference lines across.
+std::string LineAxes(const LineFrame& f, const std::vector<double>& xs,
+                     const std::vector<std::string>& x_labels, const std::string& x_title,
+                     const std::vector<RefLine>& hlines) {
+  std::string out;
+  for (double t : f.yt.values) {
+    out += LineEl(f.left, f.y(t), f.right, f.y(t), "#e4e4e4");
+    out += Text(f.left - 6, f.y(t) + 4, TickLabel(t, f.yt.step), "end", "fill=\"#444\"");
   }
-  out += LineEl(left, bottom, right, bottom, "#888");
-  // x labels at the points, thinned so that neighbours do not overlap.
+  out += LineEl(f.left, f.bottom, f.right, f.bottom, "#888");
   double last_end = -INFINITY;
   for (size_t i = 0; i < xs.size() && i < x_labels.size(); ++i) {
     const std::string label = Elide(x_labels[i], 120);
     const double w = TextWidth(label);
-    if (x(xs[i]) - w / 2 < last_end + 6) continue;
-    out += LineEl(x(xs[i]), bottom, x(xs[i]), bottom + 4, "#888");
-    out += FittedText(x(xs[i]), bottom + 17, x_labels[i], 120, "middle", "fill=\"#444\"");
-    last_end = x(xs[i]) + w / 2;
+    if (f.x(xs[i]) - w / 2 < last_end + 6) continue;
+    out += LineEl(f.x(xs[i]), f.bottom, f.x(xs[i]), f.bottom + 4, "#888");
+    out += FittedText(f.x(xs[i]), f.bottom + 17, x_labels[i], 120, "middle", "fill=\"#444\"");
+    last_end = f.x(xs[i]) + w / 2;
   }
-  out +=
-      FittedText((left + right) / 2, bottom + 36, x_title, right - left, "middle", "fill=\"#444\"");
+  out += FittedText((f.left + f.right) / 2, f.bottom + 36, x_title, f.right - f.left, "middle",
+                    "fill=\"#444\"");
   for (const RefLine& l : hlines) {
-    out += LineEl(left, y(l.at), right, y(l.at), l.color, 1.5, l.dashed);
+    out += LineEl(f.left, f.y(l.at), f.right, f.y(l.at), l.color, 1.5, l.dashed);
   }
-  for (const Line& l : lines) {
-    const char* color = Color(l.color);
-    // The band: a polygon per run of points with both bounds.
-    for (size_t i = 0; i < l.points.size() && i < xs.size();) {
-      size_t j = i;
-      while (j < l.points.size() && j < xs.size() && l.points[j].low && l.points[j].high) ++j;
-      if (j == i + 1) {  // one point: a whisker instead of a band
-        out += LineEl(x(xs[i]), y(*l.points[i].low), x(xs[i]), y(*l.points[i].high), color, 6);
-      } else if (j > i) {
-        std::string pts;
-        for (size_t k = i; k < j; ++k) {
-          absl::StrAppend(&pts, Num(x(xs[k])), ",", Num(y(*l.points[k].high)), " ");
-        }
-        for (size_t k = j; k-- > i;) {
-          absl::StrAppend(&pts, Num(x(xs[k])), ",", Num(y(*l.points[k].low)), " ");
-        }
-        pts.pop_back();
-        absl::StrAppend(&out, "<polygon points=\"", pts, "\" fill=\"", color,
-                        "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n");
+  return out;
+}
+
+// The interval band of a line: a polygon per run of points with both bounds, a whisker for a
+// run of one.
+std::string LineBand(const LineFrame& f, const std::vector<double>& xs, const Line& l) {
+  const char* color = Color(l.color);
+  std::string out;
+  for (size_t i = 0; i < l.points.size() && i < xs.size();) {
+    size_t j = i;
+    while (j < l.points.size() && j < xs.size() && l.points[j].low && l.points[j].high) ++j;
+    if (j == i + 1) {
+      out +=
+          LineEl(f.x(xs[i]), f.y(*l.points[i].low), f.x(xs[i]), f.y(*l.points[i].high), color, 6);
+    } else if (j > i) {
+      std::string pts;
+      for (size_t k = i; k < j; ++k) {
+        absl::StrAppend(&pts, Num(f.x(xs[k])), ",", Num(f.y(*l.points[k].high)), " ");
       }
-      i = j + 1;
-    }
-    // The line, broken where a value is undefined, and its points.
-    std::string path;
-    bool pen_down = false;
-    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
-      if (!l.points[i].value) {
-        pen_down = false;
-        continue;
+      for (size_t k = j; k-- > i;) {
+        absl::StrAppend(&pts, Num(f.x(xs[k])), ",", Num(f.y(*l.points[k].low)), " ");
       }
-      absl::StrAppend(&path, pen_down ? " L" : " M", Num(x(xs[i])), " ",
-                      Num(y(*l.points[i].value)));
-      pen_down = true;
+      pts.pop_back();
+      absl::StrAppend(&out, "<polygon points=\"", pts, "\" fill=\"", color,
+                      "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n");
     }
-    if (!path.empty()) {
-      absl::StrAppend(&out, "<path d=\"", path.substr(1), "\" fill=\"none\" stroke=\"", color,
-                      "\" stroke-width=\"2\"/>\n");
-    }
-    for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
-      if (!l.points[i].value) continue;
-      absl::StrAppend(&out, "<circle cx=\"", Num(x(xs[i])), "\" cy=\"", Num(y(*l.points[i].value)),
-                      "\" r=\"3.5\" fill=\"", color, "\"/>\n");
-    }
+    i = j + 1;
   }
-  // Legend: the lines, then the reference lines, spread to their own heights.
-  double ly = top + 6;
+  return out;
+}
+
+// The line, broken where a value is undefined, and its points.
+std::string LinePathAndDots(const LineFrame& f, const std::vector<double>& xs, const Line& l) {
+  const char* color = Color(l.color);
+  std::string path, out;
+  bool pen_down = false;
+  for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+    if (!l.points[i].value) {
+      pen_down = false;
+      continue;
+    }
+    absl::StrAppend(&path, pen_down ? " L" : " M", Num(f.x(xs[i])), " ",
+                    Num(f.y(*l.points[i].value)));
+    pen_down = true;
+  }
+  if (!path.empty()) {
+    absl::StrAppend(&out, "<path d=\"", path.substr(1), "\" fill=\"none\" stroke=\"", color,
+                    "\" stroke-width=\"2\"/>\n");
+  }
+  for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
+    if (!l.points[i].value) continue;
+    absl::StrAppend(&out, "<circle cx=\"", Num(f.x(xs[i])), "\" cy=\"",
+                    Num(f.y(*l.points[i].value)), "\" r=\"3.5\" fill=\"", color, "\"/>\n");
+  }
+  return out;
+}
+
+// The legend: the lines, then the reference lines' labels spread to their own heights.
+std::string LineLegend(const LineFrame& f, const std::vector<Line>& lines,
+                       const std::vector<RefLine>& hlines, int width) {
+  std::string out;
+  double ly = f.top + 6;
   for (const Line& l : lines) {
-    out += LineEl(right + 14, ly, right + 30, ly, Color(l.color), 3);
-    out += FittedText(right + 34, ly + 4, l.name, width - right - 36);
+    out += LineEl(f.right + 14, ly, f.right + 30, ly, Color(l.color), 3);
+    out += FittedText(f.right + 34, ly + 4, l.name, width - f.right - 36);
     ly += 18;
   }
   std::vector<double> wanted;
-  for (const RefLine& l : hlines) wanted.push_back(y(l.at) - 4);
-  const std::vector<double> at = SpreadLabels(wanted, 14, ly + 8, bottom);
+  for (const RefLine& l : hlines) wanted.push_back(f.y(l.at) - 4);
+  const std::vector<double> at = SpreadLabels(wanted, 14, ly + 8, f.bottom);
   for (size_t i = 0; i < hlines.size(); ++i) {
-    out += FittedText(right + 6, at[i] + 4, hlines[i].label, width - right - 8, "start",
+    out += FittedText(f.right + 6, at[i] + 4, hlines[i].label, width - f.right - 8, "start",
                       absl::StrCat("fill=\"", hlines[i].color, "\" font-size=\"11\""), 11);
   }
+  return out;
+}
+
+}  // namespace
+
+std::string LineChart(const std::string& title, const std::string& x_title,
+                      const std::vector<double>& xs, const std::vector<std::string>& x_labels,
+                      const std::vector<Line>& lines, const std::vector<RefLine>& hlines, int width,
+                      int height) {
+  constexpr double kNoteRow = 14;
+  const LineFrame frame = LineChartFrame(xs, lines, hlines, width, height);
+  const std::vector<std::string> notes = UndefinedPointNotes(x_title, xs.size(), x_labels, lines);
+  const double notes_height = notes.empty() ? 0 : kNoteRow * notes.size() + 8;
+  std::string out = Open(width, static_cast<int>(height + notes_height), title);
+  out += LineAxes(frame, xs, x_labels, x_title, hlines);
+  for (const Line& l : lines) out += LineBand(frame, xs, l) + LinePathAndDots(frame, xs, l);
+  out += LineLegend(frame, lines, hlines, width);
   for (size_t i = 0; i < notes.size(); ++i) {
-    out += FittedText(left, height + 10 + kNoteRow * i, notes[i], width - left - 4, "start",
-                      "fill=\"#a00\" font-size=\"11\"", 11);
+    out += FittedText(frame.left, height + 10 + kNoteRow * i, notes[i], width - frame.left - 4,
+                      "start", "fill=\"#a00\" font-size=\"11\"", 11);
   }
   out += "</svg>\n";
   return out;

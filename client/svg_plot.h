@@ -71,6 +71,9 @@ struct Whisker {
   std::optional<double> value, low, high;
   int color = 0;
   std::string note;  // printed right of the plot, e.g. "0.2143 [0.1839, 0.2482]"
+  // A threshold of this row alone (a forest plot's per-dataset gate), drawn as a short dashed
+  // red mark across the row.
+  std::optional<double> limit;
 };
 
 // Rows top to bottom, values along x, with `lines` across. `title` heads the chart.

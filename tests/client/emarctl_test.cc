@@ -125,6 +125,21 @@ TEST(EmarctlTest, UsageErrors) {
   EXPECT_THAT(help.out, HasSubstr("submit"));
 }
 
+// `emarctl job from-lm-eval` (client/lm_eval_import.h, tested in lm_eval_import_test.cc) is
+// reached through emarctl: its usage errors exit 2, a missing directory is an error naming it.
+TEST(EmarctlTest, JobFromLmEvalIsWired) {
+  ExpectOneLineError(Emarctl({"job"}), 2);
+  CommandResult help = Emarctl({"job", "--help"});
+  EXPECT_TRUE(help.exit.Exited(0)) << help.exit.ToString();
+  EXPECT_THAT(help.out, HasSubstr("emarctl job from-lm-eval --base DIR --candidate NAME=DIR"));
+  ExpectOneLineError(Emarctl({"job", "from-lm-eval", "--base", "/nonexistent/base"}), 2);
+  CommandResult missing =
+      Emarctl({"job", "from-lm-eval", "--base", "/nonexistent/base", "--candidate", "c=/x",
+               "--target", "gsm8k", "--benchmarks", "arc_easy"});
+  ExpectOneLineError(missing, 1);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent/base: no such directory"));
+}
+
 TEST(EmarctlTest, DocumentedDashedFlagsAreAccepted) {
   // README documents `submit --request-id K`; Abseil flags only know request_id unless emarctl
   // translates the spelling. No server is needed to tell an unknown flag from a connection error.

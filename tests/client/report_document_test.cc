@@ -132,5 +132,124 @@ TEST(ReportDocumentTest, DeltaChartDrawsGateThresholdsWhereTheirBoundsAreCompare
   EXPECT_THAT(html, HasSubstr("<td><span class=\"ci\">[0.2500, 0.3500]</span></td>"));
 }
 
+// A job of one target and one benchmark carries both as `datasets` entries too: its pages stay
+// byte for byte what they were without them.
+TEST(ReportDocumentTest, OneTargetAndOneBenchmarkKeepTheirPages) {
+  const emar::v1::Report plain = TwoCandidates();
+  emar::v1::Report with_entries = plain;
+  for (auto& c : *with_entries.mutable_candidates()) {
+    for (const auto* d : {&c.target(), &c.benchmark()}) {
+      emar::v1::DatasetComparison* e = c.add_datasets();
+      *e = *d;
+      e->set_role(d == &c.target() ? "target" : "benchmark");
+      e->set_primary(true);
+      e->set_weight(1);
+    }
+  }
+  EXPECT_EQ(ReportToHtml(with_entries), ReportToHtml(plain));
+  EXPECT_EQ(ReportToMarkdown(with_entries), ReportToMarkdown(plain));
+}
+
+emar::v1::DatasetComparison* AddDataset(emar::v1::CandidateReport* c, const std::string& role,
+                                        const std::string& name, const std::string& metric,
+                                        bool primary, double delta) {
+  emar::v1::DatasetComparison* d = c->add_datasets();
+  d->set_role(role);
+  d->set_dataset(name);
+  d->set_metric(metric);
+  d->set_primary(primary);
+  d->set_weight(primary ? (name == "gsm8k" ? 2 : 1) : 0);
+  d->set_n(100);
+  d->mutable_base()->set_value(0.5);
+  d->mutable_candidate()->set_value(0.5 + delta);
+  d->mutable_delta()->set_value(delta);
+  d->mutable_delta()->set_ci_low(delta - 0.01);
+  d->mutable_delta()->set_ci_high(delta + 0.01);
+  d->mutable_delta()->set_p_value(0.02);
+  d->mutable_delta()->set_test("mcnemar_exact");
+  if (role == "benchmark" && primary) d->mutable_delta()->set_p_value_holm(0.04);
+  return d;
+}
+
+void AddGate(emar::v1::CandidateReport* c, const std::string& gate, const std::string& dataset,
+             double threshold, bool passed) {
+  emar::v1::GateResult* g = c->add_gates();
+  g->set_gate(gate);
+  g->set_dataset(dataset);
+  g->set_threshold(threshold);
+  g->set_bound("benchmark.delta.ci_low");
+  g->set_bound_value(-threshold + (passed ? 0.001 : -0.001));
+  g->set_passed(passed);
+}
+
+// One candidate ("best") of a suite: a target with two metrics, three benchmarks (gsm8k
+// regresses past its gate, wmt has its own threshold), and a suite-level gate.
+emar::v1::Report Suite() {
+  emar::v1::Report r = TwoCandidates();
+  r.mutable_candidates()->DeleteSubrange(0, 1);
+  emar::v1::CandidateReport* c = r.mutable_candidates(0);
+  c->clear_gates();
+  c->mutable_benchmark()->mutable_delta()->set_value(-0.004);
+  c->mutable_benchmark()->mutable_delta()->set_ci_low(-0.009);
+  c->mutable_benchmark()->mutable_delta()->set_ci_high(0.001);
+  AddDataset(c, "target", "tickets", "accuracy", true, 0.15);
+  AddDataset(c, "target", "tickets", "macro_f1", false, 0.12);
+  AddDataset(c, "benchmark", "mmlu", "accuracy", true, -0.002);
+  AddDataset(c, "benchmark", "gsm8k", "exact_match", true, -0.03);
+  AddDataset(c, "benchmark", "wmt", "bleu", true, 0.001);
+  AddGate(c, "max_benchmark_regression", "mmlu", 0.02, true);
+  AddGate(c, "max_benchmark_regression", "gsm8k", 0.02, false);
+  AddGate(c, "max_benchmark_regression", "wmt", 0.05, true);
+  AddGate(c, "max_suite_regression", "", 0.01, true);
+  c->set_gates_passed(false);
+  return r;
+}
+
+TEST(ReportDocumentTest, SuitePagesTableEveryDatasetAndMetric) {
+  const emar::v1::Report r = Suite();
+  const std::string md = ReportToMarkdown(r);
+  EXPECT_THAT(
+      md,
+      HasSubstr("| role | dataset | metric | weight | n | base | candidate | delta (interval) | "
+                "p (test) | p (Holm) | gates |"));
+  EXPECT_THAT(md,
+              HasSubstr("| target | tickets | accuracy (primary) | 1 | 100 | 0.5000 – | "
+                        "0.6500 – | +0.1500 [0.1400, 0.1600] | 0.02 (mcnemar_exact) | – | – |"));
+  EXPECT_THAT(md, HasSubstr("| target | tickets | macro_f1 |  | 100 |"));  // not the primary
+  EXPECT_THAT(md, HasSubstr("| benchmark | gsm8k | exact_match | 2 | 100 | 0.5000 – | 0.4700 – | "
+                            "-0.0300 [-0.0400, -0.0200] | 0.02 (mcnemar_exact) | 0.04 | FAIL |"));
+  EXPECT_THAT(md, HasSubstr("| benchmark | mmlu | accuracy | 1 |"));  // one metric: no marker
+  EXPECT_THAT(md, HasSubstr("| benchmarks (aggregate) | b |"));
+  // The gates name their dataset; the suite's own gate judges the aggregate.
+  EXPECT_THAT(md, HasSubstr("| max_benchmark_regression | wmt | 0.05 |"));
+  EXPECT_THAT(md, HasSubstr("| max_suite_regression | (aggregate) | 0.01 |"));
+  const std::string html = ReportToHtml(r);
+  EXPECT_THAT(html, HasSubstr("<td>gsm8k</td><td>exact_match</td><td>2</td>"));
+  EXPECT_EQ(Count(html, "<td class=\"fail\">FAIL</td>"), 1u + 1u + 1u);  // board, row, gate
+}
+
+TEST(ReportDocumentTest, ForestPlotDrawsEachBenchmarkAgainstItsOwnThresholdAggregateFirst) {
+  const std::string html = ReportToHtml(Suite());
+  const size_t at = html.find("aria-label=\"Benchmark Δ per dataset");
+  ASSERT_NE(at, std::string::npos);
+  const std::string forest = html.substr(at, html.find("</svg>", at) - at);
+  // Rows top to bottom: the aggregate, then the benchmarks' primary metrics in report order.
+  const size_t aggregate = forest.find(">aggregate</text>"),
+               mmlu = forest.find(">mmlu (accuracy)<"),
+               gsm8k = forest.find(">gsm8k (exact_match)<"), wmt = forest.find(">wmt (bleu)<");
+  ASSERT_NE(aggregate, std::string::npos);
+  EXPECT_LT(aggregate, mmlu);
+  EXPECT_LT(mmlu, gsm8k);
+  EXPECT_LT(gsm8k, wmt);
+  EXPECT_THAT(forest, Not(HasSubstr("tickets")));  // targets are not in it
+  EXPECT_EQ(Count(forest, "<circle"), 4u);
+  // One threshold mark per row: -0.01 (suite), -0.02 twice, -0.05 (wmt's override).
+  EXPECT_EQ(Count(forest, "stroke=\"#B00020\" stroke-width=\"2.0\" stroke-dasharray"), 4u);
+  EXPECT_THAT(forest, HasSubstr(">-0.0300 [-0.0400, -0.0200]  p=0.02, Holm 0.04</text>"));
+  EXPECT_THAT(forest, HasSubstr(">no change</text>"));
+  // A page of one target and one benchmark has no forest plot.
+  EXPECT_THAT(ReportToHtml(TwoCandidates()), Not(HasSubstr("Benchmark Δ per dataset")));
+}
+
 }  // namespace
 }  // namespace emar

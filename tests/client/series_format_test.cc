@@ -42,10 +42,54 @@ emar::v1::Series TwoPoints() {
 
 TEST(SeriesFormatTest, TextIsATableWithSkippedJobs) {
   const std::string text = SeriesToText(TwoPoints());
-  EXPECT_THAT(text, HasSubstr("series of run=exp<1> by step: 2 point(s)"));
+  EXPECT_THAT(text, HasSubstr("series of run=exp<1> by step, following the target and benchmark "
+                              "aggregates: 2 point(s)"));
   EXPECT_THAT(text, HasSubstr("500   fine|tuned  0.1300 [0.0900, 0.1700]"));
   EXPECT_THAT(text, HasSubstr("FAIL"));
   EXPECT_THAT(text, HasSubstr("skipped job-x: running"));
+}
+
+// GetSeriesRequest.dataset: each form says what its points follow.
+TEST(SeriesFormatTest, EveryFormNamesTheDatasetItFollows) {
+  EXPECT_THAT(SeriesToText(TwoPoints(), "gsm8k"),
+              HasSubstr("series of run=exp<1> by step, following dataset gsm8k (its primary "
+                        "metric): 2 point(s)"));
+  EXPECT_THAT(SeriesToMarkdown(TwoPoints(), "a|b"),
+              HasSubstr("Following dataset a\\|b (its primary metric)."));
+  EXPECT_THAT(SeriesToMarkdown(TwoPoints()),
+              HasSubstr("Following the target and benchmark aggregates."));
+  const std::string html = SeriesToHtml(TwoPoints(), "<mmlu>");
+  EXPECT_THAT(html,
+              HasSubstr("<h1>EMAR series: run=exp&lt;1&gt; by step, dataset &lt;mmlu&gt;</h1>"));
+  EXPECT_THAT(html, HasSubstr("following dataset &lt;mmlu&gt; (its primary metric)"));
+  EXPECT_THAT(SeriesToHtml(TwoPoints()),
+              HasSubstr("following the target and benchmark aggregates"));
+}
+
+// A suite's points carry per-dataset gates: the charts draw the job's own (the aggregate's
+// max_suite_regression) when following the aggregates, and only the dataset's when following it.
+TEST(SeriesFormatTest, ChartsDrawTheThresholdsOfWhatTheSeriesFollows) {
+  emar::v1::Series s = TwoPoints();
+  for (auto& p : *s.mutable_points()) {
+    auto* c = p.mutable_candidates(0);
+    c->clear_gates();
+    for (auto [gate, dataset, x] : {std::tuple{"max_benchmark_regression", "gsm8k", 0.02},
+                                    std::tuple{"max_benchmark_regression", "mmlu", 0.03},
+                                    std::tuple{"max_suite_regression", "", 0.01}}) {
+      auto* g = c->add_gates();
+      g->set_gate(gate);
+      g->set_dataset(dataset);
+      g->set_threshold(x);
+    }
+  }
+  const std::string aggregate = SeriesToHtml(s);
+  EXPECT_THAT(aggregate, HasSubstr(">max_suite_regression -0.01</text>"));
+  EXPECT_THAT(aggregate, Not(HasSubstr("max_benchmark_regression -0.0")));
+  const std::string gsm8k = SeriesToHtml(s, "gsm8k");
+  EXPECT_THAT(gsm8k, HasSubstr(">max_benchmark_regression -0.02</text>"));
+  EXPECT_THAT(gsm8k, Not(HasSubstr("-0.03")));
+  EXPECT_THAT(gsm8k, Not(HasSubstr("max_suite_regression")));
+  EXPECT_THAT(gsm8k, HasSubstr("gsm8k&#39;s Δ is drawn on its own side"));
 }
 
 TEST(SeriesFormatTest, MarkdownEscapesPipes) {

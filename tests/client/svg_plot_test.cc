@@ -234,6 +234,19 @@ TEST(SvgPlotTest, WhiskerChartDrawsDefinedRowsAndNotesUndefinedOnes) {
   EXPECT_EQ(Count(svg, "<circle"), 1u);  // the undefined row draws nothing
 }
 
+TEST(SvgPlotTest, WhiskerRowsMayCarryTheirOwnThreshold) {
+  const std::string svg = WhiskerChart(
+      "forest",
+      {{.label = "a", .value = 0.0, .low = -0.01, .high = 0.01, .note = "a", .limit = -0.05},
+       {.label = "b", .value = 0.01, .low = 0.0, .high = 0.02, .note = "b"}},
+      {});
+  ExpectWellFormed(svg);
+  ExpectLabelsApart(svg);
+  // The mark is on the first row only, and the axis reaches it (the limit counts in the extent).
+  EXPECT_EQ(Count(svg, "stroke=\"#B00020\""), 1u);
+  EXPECT_THAT(svg, HasSubstr(">-0.05</text>"));
+}
+
 TEST(SvgPlotTest, LineChartBreaksAtUndefinedPointsAndDrawsBands) {
   Line line{.name = "r16 & co", .color = 1, .points = {}};
   line.points = {{0.1, 0.05, 0.15},

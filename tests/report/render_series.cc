@@ -1,6 +1,6 @@
-// render_series FORMAT SERIES.json: prints a Series (proto JSON, as `emarctl series --format
-// json` prints it) rendered by client/series_format as text, json, markdown or html. The browser
-// test (report_browser_test.py) renders a fixed series with it, without a coordinator.
+// render_series FORMAT SERIES.json [DATASET]: prints a Series (proto JSON, as `emarctl series
+// --format json` prints it) rendered by client/series_format as text, json, markdown or html. The
+// browser test (report_browser_test.py) renders a fixed series with it, without a coordinator.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,11 +11,12 @@
 #include "google/protobuf/util/json_util.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: render_series text|json|markdown|html SERIES.json\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: render_series text|json|markdown|html SERIES.json [DATASET]\n";
     return 2;
   }
   const std::string format = argv[1];
+  const std::string dataset = argc == 4 ? argv[3] : "";  // what the series follows
   std::ifstream in(argv[2]);
   if (!in) {
     std::cerr << "render_series: cannot read " << argv[2] << "\n";
@@ -30,13 +31,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (format == "text") {
-    std::cout << emar::SeriesToText(series);
+    std::cout << emar::SeriesToText(series, dataset);
   } else if (format == "json") {
     std::cout << emar::SeriesToJson(series);
   } else if (format == "markdown") {
-    std::cout << emar::SeriesToMarkdown(series);
+    std::cout << emar::SeriesToMarkdown(series, dataset);
   } else if (format == "html") {
-    std::cout << emar::SeriesToHtml(series);
+    std::cout << emar::SeriesToHtml(series, dataset);
   } else {
     std::cerr << "render_series: unknown format " << format << "\n";
     return 2;

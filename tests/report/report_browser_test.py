@@ -1,5 +1,7 @@
 """The HTML reports in a real browser. Debian's headless Chromium (chromium.py: the
-DevTools protocol on a pipe) renders the example job's report, a fixed five-checkpoint series
+DevTools protocol on a pipe) renders the example job's report, a fixed suite report
+(testdata/suite-report.json: two candidates, a target with two metrics, four benchmarks with a
+per-dataset gate override and failing gates), a fixed five-checkpoint series
 (testdata/series.json: two candidates, an undefined EMAR, a failing gate at the last checkpoint)
 and a checkpoint-loop series from a live coordinator. Each page must:
   - log nothing (no console message, no exception, no blocked load: the pages carry a
@@ -9,8 +11,8 @@ and a checkpoint-loop series from a live coordinator. Each page must:
   - show the numbers of the same report or series in JSON, and draw its points where its
     numbers say (read back through the chart's own tick labels).
 
-EMAR_SCREENSHOT_DIR=docs keeps the screenshots (how docs/report.png and docs/series.png are
-made). Run by ctest as report_browser_test.
+EMAR_SCREENSHOT_DIR=docs keeps the screenshots (how docs/report.png, docs/suite-report.png and
+docs/series.png are made). Run by ctest as report_browser_test.
 """
 import importlib.util
 import json
@@ -30,6 +32,7 @@ from chromium import Chromium  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "restaurant-sentiment" / "job.yaml"
 SERIES = Path(__file__).resolve().parent / "testdata" / "series.json"
+SUITE_REPORT = Path(__file__).resolve().parent / "testdata" / "suite-report.json"
 SVG = "{http://www.w3.org/2000/svg}"
 
 # Every <text> of every chart: its own box must stay inside the chart and off every other's.
@@ -69,6 +72,10 @@ def render_series_tool() -> Path:
     return Path(os.environ.get("EMAR_RENDER_SERIES", REPO / "build" / "tests" / "render_series"))
 
 
+def render_report_tool() -> Path:
+    return Path(os.environ.get("EMAR_RENDER_REPORT", REPO / "build" / "tests" / "render_report"))
+
+
 def run(*cmd, ok=(0,), timeout=300):
     env = {k: v for k, v in os.environ.items() if k not in ("EMAR_SERVER", "EMAR_TOKEN")}
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
@@ -92,12 +99,13 @@ def assert_self_contained(html: str):
 class Page:
     """A page as Chromium shows it."""
 
-    def __init__(self, png, dom, text, console, problems):
+    def __init__(self, png, dom, text, console, problems, overflow):
         self.png = png  # a full-page screenshot
         self.dom = dom  # the document's markup, as the browser holds it
         self.text = text  # the text the page shows, spaces (non-breaking too) as spaces
         self.console = console  # what it logged (Chromium.console)
         self.problems = problems  # labels over others or outside their chart
+        self.overflow = overflow  # pixels the page is wider than the window (a table too wide)
 
 
 def in_browser(tmp_path, html: str, name: str, width: int, keep=False) -> Page:
@@ -109,7 +117,9 @@ def in_browser(tmp_path, html: str, name: str, width: int, keep=False) -> Page:
         page = Page(png=browser.screenshot(width),
                     dom=browser.evaluate("document.documentElement.outerHTML"),
                     text=browser.evaluate("document.body.textContent").replace("\xa0", " "),
-                    console=browser.console(), problems=browser.evaluate(LABEL_PROBLEMS))
+                    console=browser.console(), problems=browser.evaluate(LABEL_PROBLEMS),
+                    overflow=browser.evaluate(
+                        "document.documentElement.scrollWidth - window.innerWidth"))
     if keep and os.environ.get("EMAR_SCREENSHOT_DIR"):
         Path(os.environ["EMAR_SCREENSHOT_DIR"], f"{name}.png").write_bytes(page.png)
     return page
@@ -209,6 +219,71 @@ def test_example_report_in_chromium(tmp_path):
         x = axis(svg, horizontal=True)
         assert dots(svg) == pytest.approx(
             [x(c[which]["base"]["value"]), x(c[which]["candidate"]["value"])], abs=1)
+
+
+def check_suite_page(tmp_path, html: str, report: dict, name: str, keep=False):
+    """What every suite page must satisfy: the per-dataset tables and the forest plot of the
+    benchmark deltas, each row with its own gate threshold, the aggregate first. Returns the page."""
+    assert_self_contained(html)
+    svgs = charts(html)
+    # EMAR, the aggregate deltas, the forest plot, then T0 T1 and B0 B1 per candidate.
+    assert len(svgs) == 3 + 2 * len(report["candidates"])
+    page = in_browser(tmp_path, html, name, 1280, keep=keep)
+    assert page.overflow == 0, f"the page is {page.overflow}px wider than the window"
+    assert page.console == [], "\n".join(page.console)
+    assert page.problems == [], "\n".join(page.problems)
+    assert_not_blank(page.png)
+    shown = page.text
+    ranked = sorted(report["candidates"], key=lambda c: c["rank"])
+    for c in ranked:
+        for d in c["datasets"]:  # every dataset and metric, with its scores and test
+            for key in ("base", "candidate"):
+                assert interval(d[key]) in shown, (c["name"], d["dataset"], key)
+            delta = d["delta"]
+            assert f"[{delta['ci_low']:.4f}, {delta['ci_high']:.4f}]" in shown
+            assert f"{delta['p_value']:.3g} ({delta['test']})" in shown
+    # The forest plot: the aggregate rows first, then each benchmark's primary metric; each note
+    # carries the raw and Holm p-values, each dot sits at its value on the chart's own axis and
+    # each threshold mark at its gate's bound.
+    forest = svgs[2]
+    assert forest.get("aria-label").startswith("Benchmark Δ per dataset")
+    gate = lambda c, g, ds: next((-x["threshold"] for x in c["gates"]  # noqa: E731
+                                  if x["gate"] == g and x.get("dataset", "") == ds), None)
+    rows = [c["benchmark"]["delta"] for c in ranked]
+    limits = [gate(c, "max_suite_regression", "") for c in ranked]
+    benchmarks = [d["dataset"] for d in ranked[0]["datasets"]
+                  if d["role"] == "benchmark" and d["primary"]]
+    for dataset in benchmarks:
+        for c in ranked:
+            d = next(d for d in c["datasets"] if d["dataset"] == dataset and d["primary"])
+            rows.append(d["delta"])
+            limits.append(gate(c, "max_benchmark_regression", dataset))
+            note = (f"{interval(d['delta'], signed=True)}  p={d['delta']['p_value']:.3g}, "
+                    f"Holm {d['delta']['p_value_holm']:.3g}")
+            assert note in ET.tostring(forest, encoding="unicode"), note
+    x = axis(forest, horizontal=True)
+    dots = [float(e.get("cx")) for e in forest.iter(f"{SVG}circle")]
+    assert dots == pytest.approx([x(r["value"]) for r in rows], abs=1)
+    marks = [float(e.get("x1")) for e in forest.iter(f"{SVG}line")
+             if e.get("stroke") == "#B00020" and e.get("stroke-dasharray")]
+    assert marks == pytest.approx([x(v) for v in limits if v is not None], abs=1)
+    return page, limits
+
+
+def test_suite_report_in_chromium(tmp_path):
+    """A fixed suite report: two candidates, a target with two metrics, four benchmarks, one
+    threshold override, failing gates."""
+    report = json.loads(SUITE_REPORT.read_text())
+    html = run(render_report_tool(), "html", SUITE_REPORT)
+    page, limits = check_suite_page(tmp_path, html, report, "suite-report", keep=True)
+    assert -0.05 in limits and -0.02 in limits  # wmt-de-en's override beside the job's gate
+    # The gates per dataset: lora-r8 fails mmlu, gsm8k and the suite's aggregate.
+    failed = [(c["name"], g["gate"], g.get("dataset", "")) for c in report["candidates"]
+              for g in c["gates"] if not g["passed"]]
+    assert failed == [("lora-r8", "max_benchmark_regression", "mmlu"),
+                      ("lora-r8", "max_benchmark_regression", "gsm8k"),
+                      ("lora-r8", "max_suite_regression", "")]
+    assert page.dom.count('<td class="fail">FAIL</td>') == 1 + 2 + 3  # leaderboard, datasets, gates
 
 
 def check_series_page(tmp_path, html: str, series: dict, name: str, keep=False):

@@ -18,6 +18,7 @@ from .inputs import canonical_jsonl
 from .job_file import JobInput, job_from_dict, load_job_file
 from .results import (Bootstrap, CandidateResult, DatasetResult, Estimate, Formula, Gate,
                       InputFile, Job, Pairwise, Progress, Provenance, Report, message_to_dict)
+from .suite import dataset_result, dataset_results
 
 to_dict = message_to_dict  # the 0.1 name
 
@@ -31,4 +32,9 @@ __all__ = [
     "TERMINAL_STATES", "__version__", "Report", "CandidateResult", "DatasetResult", "Estimate",
     "Gate", "Job", "Progress", "Pairwise", "Formula", "InputFile", "Provenance", "Bootstrap",
     "message_to_dict", "to_dict", "canonical_jsonl",
+    "Client", "EmarError", "NotFound", "InvalidArgument", "AlreadyExists", "Unauthenticated", "PermissionDenied",
+    "ResourceExhausted", "FailedPrecondition", "Unavailable", "DeadlineExceeded", "JobFailed",
+    "JobCancelled", "gates_passed", "failed_gates", "to_dict", "load_job_file", "job_from_dict",
+    "JobInput", "DEFAULT_ADDRESS", "CHUNK_BYTES", "TERMINAL_STATES", "__version__",
+    "dataset_results", "dataset_result",
 ]

@@ -275,10 +275,14 @@ class Client:
         response = self._call(self._stub.ListJobs, request)
         return [Job.from_proto(j) for j in response.jobs], response.next_page_token
 
-    def series(self, labels: Mapping[str, Any], by: str) -> Dict[str, Any]:
+    def series(self, labels: Mapping[str, Any], by: str,
+               dataset: Optional[str] = None) -> Dict[str, Any]:
         """A run's finished jobs side by side (GetSeries), as emarctl series --format json:
-        {"by", "points": [{"value", "job_id", "candidates": [...], ...}], "skipped", "numeric"}."""
-        request = service_pb2.GetSeriesRequest(labels=_core.labels_map(labels), by=by)
+        {"by", "points": [{"value", "job_id", "candidates": [...], ...}], "skipped", "numeric"}.
+        `dataset` follows one dataset of a suite (its primary scores) instead of the target and
+        benchmark aggregates."""
+        request = service_pb2.GetSeriesRequest(labels=_core.labels_map(labels), by=by,
+                                               dataset=dataset or "")
         return message_to_dict(self._call(self._stub.GetSeries, request))
 
     def cancel(self, job_id: str) -> Job:

@@ -8,6 +8,10 @@ the job file's directory (for a dict: to `base_dir`, by default the current dire
 YAML scalars are read as emarctl reads them (YAML 1.2 core): a plain `true`/`false` is a boolean,
 `null`/`~`/nothing is null, a plain number is a number, everything else (`yes`, `on`, dates,
 quoted scalars) is a string.
+
+Suites (`targets`/`benchmarks` lists, models' `outputs` maps) read as emarctl reads them too: a
+dataset's `metrics` entry may be a metric's name or an object (`[accuracy, {name: bleu, tokenize:
+intl}]`, `metrics: bleu` is a list of one), and a name stands for `{name: ...}`.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 from google.protobuf import json_format
@@ -72,7 +76,8 @@ def _where(display_name: str, node: yaml.Node) -> str:
     return f"{display_name}:{mark.line + 1}:{mark.column + 1}"
 
 
-def _to_python(node: yaml.Node, display_name: str, depth: int, budget: List[int]) -> Any:
+def _to_python(node: yaml.Node, display_name: str, depth: int, budget: List[int],
+               marks: Optional[Dict[int, str]] = None) -> Any:
     if depth > _MAX_DEPTH:
         raise InvalidArgument(f"{_where(display_name, node)}: nested more than {_MAX_DEPTH} levels "
                               "deep (an alias inside the node it names?)")
@@ -87,19 +92,73 @@ def _to_python(node: yaml.Node, display_name: str, depth: int, budget: List[int]
                 kind = "a mapping" if isinstance(key, yaml.MappingNode) else "a sequence"
                 raise InvalidArgument(f"{_where(display_name, key)}: a mapping key must be a field "
                                       f"name, not {kind}")
-            out[key.value] = _to_python(value, display_name, depth + 1, budget)
+            out[key.value] = _to_python(value, display_name, depth + 1, budget, marks)
+        if marks is not None:
+            marks[id(out)] = _where(display_name, node)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, display_name, depth + 1, budget) for v in node.value]
+        seq = [_to_python(v, display_name, depth + 1, budget, marks) for v in node.value]
+        if marks is not None:
+            marks[id(seq)] = _where(display_name, node)
+        return seq
     if node.tag == "?":
         return _plain_scalar(node.value)
     return node.value
 
 
-def _spec_from_dict(doc: Any, display_name: str) -> job_pb2.JobSpec:
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a sequence"
+    return "null" if value is None else "a value"
+
+
+def _normalize_metrics(doc: Dict[str, Any], display_name: str,
+                       marks: Dict[int, str]) -> Dict[str, Any]:
+    """`metrics: [accuracy, {name: bleu, tokenize: intl}]`: a name stands for `{name: ...}`, which
+    is what the proto JSON parser needs (client/job_file.cc, NormalizeMetricEntries). Applies to
+    `target`, `benchmark` and every entry of `targets` and `benchmarks`; returns a copy."""
+    def where(value: Any, parent: Any) -> str:
+        return marks.get(id(value)) or marks.get(id(parent)) or display_name
+
+    def dataset(d: Any) -> Any:
+        if not isinstance(d, Mapping) or "metrics" not in d:
+            return d
+        metrics = d["metrics"]
+        if isinstance(metrics, (str, int, float, bool)):  # `metrics: bleu`: a list of one
+            metrics = [metrics]
+        if not isinstance(metrics, list):
+            raise InvalidArgument(f"{where(metrics, d)}: `metrics` is a list of metric names or "
+                                  f"{{name: ..., option: ...}} objects, not {_kind(metrics)}")
+        entries = []
+        for entry in metrics:
+            if isinstance(entry, Mapping):
+                entries.append(entry)
+            elif isinstance(entry, (str, int, float, bool)):
+                entries.append({"name": entry})
+            else:
+                raise InvalidArgument(f"{where(entry, metrics)}: a `metrics` entry is a metric "
+                                      f"name or an object {{name: ..., option: ...}}, not "
+                                      f"{_kind(entry)}")
+        return {**d, "metrics": entries}
+
+    out = dict(doc)
+    for one in ("target", "benchmark"):
+        if one in out:
+            out[one] = dataset(out[one])
+    for many in ("targets", "benchmarks"):
+        if isinstance(out.get(many), list):
+            out[many] = [dataset(d) for d in out[many]]
+    return out
+
+
+def _spec_from_dict(doc: Any, display_name: str,
+                    marks: Optional[Dict[int, str]] = None) -> job_pb2.JobSpec:
     if not isinstance(doc, Mapping):
         raise InvalidArgument(f"{display_name}: a job file is a mapping (name, target, benchmark, "
                               "base, candidates, formula)")
+    doc = _normalize_metrics(dict(doc), display_name, marks or {})
     spec = job_pb2.JobSpec()
     try:
         json_format.ParseDict(dict(doc), spec, ignore_unknown_fields=False)
@@ -108,15 +167,33 @@ def _spec_from_dict(doc: Any, display_name: str) -> job_pb2.JobSpec:
     return spec
 
 
+def _datasets(spec: job_pb2.JobSpec) -> List[Tuple[str, job_pb2.DatasetSpec]]:
+    """(spec field, dataset) in suite order, targets first (eval/job/suite.cc, SuiteDatasets): the
+    `targets`/`benchmarks` lists when given (they win over `target`/`benchmark`), else the two."""
+    if len(spec.targets) or len(spec.benchmarks):
+        return ([(f"targets[{i}]", d) for i, d in enumerate(spec.targets)] +
+                [(f"benchmarks[{i}]", d) for i, d in enumerate(spec.benchmarks)])
+    return [("target", spec.target), ("benchmark", spec.benchmark)]
+
+
+def _outputs(model: job_pb2.ModelSpec, model_field: str, field: str,
+             dataset: job_pb2.DatasetSpec) -> Tuple[str, str]:
+    """(spec field, path) of a model's outputs on a dataset (eval/job/suite.cc, OutputsField)."""
+    if field in ("target", "benchmark"):
+        return f"{model_field}.{field}_outputs", getattr(model, f"{field}_outputs")
+    return f"{model_field}.outputs[{dataset.name}]", model.outputs.get(dataset.name, "")
+
+
 def job_inputs(spec: job_pb2.JobSpec, base_dir: str) -> List[JobInput]:
-    """Every input path of the spec once, in spec order (eval/job/job_inputs.cc)."""
-    fields = [("target.references", spec.target.references),
-              ("benchmark.references", spec.benchmark.references)]
+    """Every input path of the spec once, in spec order (eval/job/job_inputs.cc): each dataset's
+    references, then each model's outputs per dataset."""
+    datasets = _datasets(spec)
+    fields = [(f"{field}.references", d.references) for field, d in datasets]
     models = [("base", spec.base)] + [(f"candidates[{i}]", c)
                                       for i, c in enumerate(spec.candidates)]
     for name, model in models:
-        fields.append((f"{name}.target_outputs", model.target_outputs))
-        fields.append((f"{name}.benchmark_outputs", model.benchmark_outputs))
+        for field, d in datasets:
+            fields.append(_outputs(model, name, field, d))
     seen = set()
     out = []
     for field, path in fields:
@@ -141,8 +218,9 @@ def parse_job_text(text: str, display_name: str,
         raise InvalidArgument(f"{where}: not valid YAML or JSON: {e.problem or e}") from None
     except yaml.YAMLError as e:
         raise InvalidArgument(f"{display_name}: not valid YAML or JSON: {e}") from None
-    doc = None if root is None else _to_python(root, display_name, 0, [_MAX_NODES])
-    spec = _spec_from_dict(doc, display_name)
+    marks: Dict[int, str] = {}
+    doc = None if root is None else _to_python(root, display_name, 0, [_MAX_NODES], marks)
+    spec = _spec_from_dict(doc, display_name, marks)
     return spec, job_inputs(spec, base_dir)
 
 
