@@ -241,12 +241,12 @@ absl::Status CheckFormula(const JobSpec& spec, const std::vector<SuiteDataset>& 
                                              "]' names no dataset of the job"));
     }
     if ((it->role == emar::v1::DATASET_ROLE_TARGET) != wants_target) {
-      return Invalid(
-          "formula",
-          absl::StrCat("'", FormulaVarName(ref.var), "[", ref.dataset, "]': '", ref.dataset,
-                       "' is a ", wants_target ? "benchmark" : "target",
-                       " dataset; its scores are ", wants_target ? "B0, B1, dB" : "T0, T1, dT", "[",
-                       ref.dataset, "]"));
+      const std::string& n = ref.dataset;
+      const char* side = wants_target ? "B" : "T";
+      return Invalid("formula", absl::StrCat("'", FormulaVarName(ref.var), "[", n, "]': '", n,
+                                             "' is a ", wants_target ? "benchmark" : "target",
+                                             " dataset; its scores are ", side, "0[", n, "], ",
+                                             side, "1[", n, "], d", side, "[", n, "]"));
     }
   }
   return absl::OkStatus();

@@ -2,6 +2,7 @@
 // (accuracy, exact_match, token_f1, bleu, chrf) gives the same report embedded (`emarctl run`)
 // and distributed (coordinator + two workers, many shards), and each dataset's numbers equal
 // those of the job of that benchmark alone beside the same target.
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -115,6 +116,8 @@ TEST(SuiteTest, EmbeddedAndDistributedAgreeAndEveryDatasetMatchesItsOwnJob) {
   CommandResult text = RunEmarctl({"run", gen.job_file}, absl::Seconds(180));
   EXPECT_THAT(text.out, HasSubstr("datasets (* primary metric"));
   EXPECT_THAT(text.out, HasSubstr("gate max_suite_regression"));
+  // EMAR_SUITE_TEXT=PATH keeps the text report (to show what a suite's report looks like).
+  if (const char* path = std::getenv("EMAR_SUITE_TEXT")) ASSERT_OK(WriteFile(path, text.out));
 }
 
 }  // namespace
