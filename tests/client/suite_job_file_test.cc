@@ -91,7 +91,7 @@ targets:
   const std::string map = "name: x\nbenchmarks: [{name: b, metrics: {name: bleu}}]\n";
   EXPECT_THAT(ParseJobFile(map, "bad.yaml", "."),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("bad.yaml:2:34: `metrics` is a list")));
+                       HasSubstr("bad.yaml:2:33: `metrics` is a list")));
   const std::string unknown_option =
       "name: x\ntargets: [{name: t, metrics: [{name: bleu, colour: red}]}]\n";
   EXPECT_THAT(ParseJobFile(unknown_option, "bad.yaml", "."),
