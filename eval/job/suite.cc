@@ -208,7 +208,8 @@ absl::Status ValidateSuite(const JobSpec& spec, const SuiteLimits& limits) {
   int64_t scores = 0;
   for (const SuiteDataset& d : datasets) {
     RETURN_IF_ERROR(CheckDatasetSpec(d, limits));
-    if (!names.insert(d.spec->name()).second) {
+    // The older form names outputs by side, not by dataset: its two names may coincide.
+    if (IsSuiteForm(spec) && !names.insert(d.spec->name()).second) {
       return Invalid(d.field + ".name",
                      absl::StrCat("dataset name '", d.spec->name(),
                                   "' is used twice (names are unique across targets and "

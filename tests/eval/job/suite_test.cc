@@ -183,6 +183,8 @@ TEST(SuiteTest, ValidationNamesTheDatasetAndMetricAtFault) {
   ExpectInvalid(spec, {"'base.target_outputs'", "`outputs: {dataset: path}`"});
 
   spec = OlderForm();
+  spec.mutable_benchmark()->set_name("reviews");  // as before suites: allowed in the older form
+  EXPECT_OK(ValidateSuite(spec, SuiteLimits()));
   (*spec.mutable_base()->mutable_outputs())["reviews"] = "x.jsonl";
   ExpectInvalid(spec, {"'base.outputs'", "target_outputs and benchmark_outputs"});
 }
