@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -159,6 +160,55 @@ absl::Status ToJson(const YAML::Node& node, const std::string& display_name, int
   }
 }
 
+// `metrics: [accuracy, {name: bleu, tokenize: intl}]`: a string entry stands for `{name: ...}`,
+// which is what the proto JSON parser needs. Applies to `target`, `benchmark` and every entry
+// of `targets` and `benchmarks`.
+absl::Status NormalizeMetricEntries(YAML::Node root, const std::string& display_name) {
+  // Lookups go through const nodes: a non-const operator[] may add the key it looks for.
+  const YAML::Node& croot = root;
+  std::vector<YAML::Node> datasets;
+  for (const char* one : {"target", "benchmark"}) {
+    if (croot[one] && croot[one].IsMap()) datasets.push_back(croot[one]);
+  }
+  for (const char* list : {"targets", "benchmarks"}) {
+    if (!croot[list] || !croot[list].IsSequence()) continue;
+    for (const YAML::Node& d : croot[list]) {
+      if (d.IsMap()) datasets.push_back(d);
+    }
+  }
+  for (YAML::Node d : datasets) {
+    const YAML::Node& cd = d;
+    if (!cd["metrics"]) continue;
+    if (cd["metrics"].IsScalar()) {  // `metrics: bleu`: a list of one
+      YAML::Node list(YAML::NodeType::Sequence);
+      list.push_back(YAML::Clone(cd["metrics"]));
+      d["metrics"] = list;
+    }
+    YAML::Node metrics = cd["metrics"];
+    if (!metrics.IsSequence()) {
+      return ErrorAt(display_name, metrics.Mark(),
+                     absl::StrCat("`metrics` is a list of metric names or {name: ..., option: "
+                                  "...} objects, not ",
+                                  KindName(metrics)));
+    }
+    for (size_t i = 0; i < metrics.size(); ++i) {
+      const YAML::Node& cmetrics = metrics;
+      YAML::Node entry = cmetrics[i];
+      if (entry.IsMap()) continue;
+      if (!entry.IsScalar()) {
+        return ErrorAt(display_name, entry.Mark(),
+                       absl::StrCat("a `metrics` entry is a metric name or an object {name: "
+                                    "..., option: ...}, not ",
+                                    KindName(entry)));
+      }
+      YAML::Node object(YAML::NodeType::Map);
+      object["name"] = entry.Scalar();
+      entry = object;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string& display_name,
@@ -168,12 +218,13 @@ absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string&
   // node), so both run inside the try.
   std::string json;
   try {
-    const YAML::Node root = YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) {
       return absl::InvalidArgumentError(absl::StrCat(
           display_name,
           ": a job file is a mapping (name, target, benchmark, base, candidates, formula)"));
     }
+    RETURN_IF_ERROR(NormalizeMetricEntries(root, display_name));
     RETURN_IF_ERROR(ToJson(root, display_name, /*depth=*/0, &json));
   } catch (const YAML::Exception& e) {
     return ErrorAt(display_name, e.mark, absl::StrCat("not valid YAML or JSON: ", e.msg));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +36,36 @@ void DatasetLines(const char* label, const emar::v1::DatasetComparison& d, std::
   absl::StrAppend(out, "    delta     ",
                   d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
                   Interval(d.delta()), PValue(d.delta()), "\n");
+}
+
+// A suite's per-dataset table: every (dataset, metric), its role and weight, base, candidate,
+// the delta with its interval, the p-value with its test, and Holm's p for benchmark primaries.
+void DatasetTable(const emar::v1::CandidateReport& c, std::string* out) {
+  int name_width = 7, metric_width = 6;
+  for (const auto& d : c.datasets()) {
+    name_width = std::max(name_width, static_cast<int>(d.dataset().size()));
+    metric_width = std::max(metric_width, static_cast<int>(d.metric().size()) + 1);
+  }
+  absl::StrAppend(out, "  datasets (* primary metric: enters the aggregate with its weight)\n");
+  absl::StrAppend(out,
+                  absl::StrFormat("    %-*s %-9s %6s %-*s %7s %8s %9s %8s %-18s %s\n", name_width,
+                                  "dataset", "role", "weight", metric_width, "metric", "n", "base",
+                                  "candidate", "delta", "interval", "p (test)  p_holm"));
+  for (const auto& d : c.datasets()) {
+    const std::string p = d.delta().has_p_value()
+                              ? absl::StrFormat("%.4g (%s)", d.delta().p_value(), d.delta().test())
+                              : "-";
+    const std::string holm =
+        d.delta().has_p_value_holm() ? absl::StrFormat("  %.4g", d.delta().p_value_holm()) : "";
+    absl::StrAppend(
+        out, absl::StrFormat(
+                 "    %-*s %-9s %6s %-*s %7d %8s %9s %8s %-18s %s%s\n", name_width, d.dataset(),
+                 d.role(), d.primary() ? absl::StrFormat("%g", d.weight()) : "", metric_width,
+                 absl::StrCat(d.metric(), d.primary() ? "*" : ""), d.n(), Num(d.base()),
+                 Num(d.candidate()),
+                 d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
+                 absl::StripLeadingAsciiWhitespace(Interval(d.delta())), p, holm));
+  }
 }
 
 }  // namespace
@@ -104,6 +135,8 @@ std::string ReportToText(const emar::v1::Report& report) {
     absl::StrAppend(&out, "\n");
     DatasetLines("target", c.target(), &out);
     DatasetLines("benchmark", c.benchmark(), &out);
+    // A job of one target and one benchmark keeps its two-dataset layout.
+    if (c.datasets_size() > 2) DatasetTable(c, &out);
     for (const emar::v1::GateResult& g : c.gates()) {
       absl::StrAppend(
           &out, absl::StrFormat(

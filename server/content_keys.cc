@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
+#include "eval/job/suite.h"
 #include "server/report_builder.h"
 
 namespace emar {
@@ -35,6 +36,10 @@ std::string ScoreCacheKey(const emar::v1::ShardTask& task) {
   std::string s = "emar-score-cache-v1;";
   Field(&s, EmarVersion());  // a new scorer may score differently: never reuse across versions
   Field(&s, task.metric());
+  // A metric with options is another scorer; a bare name keeps the key it always had.
+  if (task.metrics_size() > 0 && MetricSpecKey(task.metrics(0)) != task.metric()) {
+    Field(&s, MetricSpecKey(task.metrics(0)));
+  }
   Field(&s, task.fields().id_field());
   Field(&s, task.fields().reference_field());
   Field(&s, task.fields().prediction_field());

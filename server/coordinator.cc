@@ -20,6 +20,7 @@
 #include "common/status_macros.h"
 #include "server/content_keys.h"
 #include "server/job_planner.h"
+#include "server/series_point.h"
 #include "server/stored_job_report.h"
 
 namespace emar {
@@ -286,9 +287,9 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
       }
     }
   }
-  ASSIGN_OR_RETURN(JobPlan plan,
-                   PlanJob(request, blobs_, options_.rows_per_shard, options_.max_input_bytes,
-                           options_.max_bootstrap_work, options_.parsed_references));
+  ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blobs_, options_.rows_per_shard,
+                                         options_.max_input_bytes, options_.max_bootstrap_work,
+                                         options_.parsed_references, options_.suite_limits));
   emar::v1::Job job;
   job.set_owner(who.name);
   job.set_job_id(NewJobId());
@@ -442,20 +443,9 @@ absl::StatusOr<emar::v1::Series> Coordinator::GetSeries(const emar::v1::GetSerie
     point.set_job_id(job.job_id());
     point.set_name(job.name());
     point.set_created_unix_ms(job.created_unix_ms());
-    for (const emar::v1::CandidateReport& c : report->candidates()) {
-      if (!point.has_base_target()) {
-        *point.mutable_base_target() = c.target().base();
-        *point.mutable_base_benchmark() = c.benchmark().base();
-      }
-      emar::v1::SeriesCandidate* sc = point.add_candidates();
-      sc->set_name(c.name());
-      *sc->mutable_emar() = c.emar();
-      *sc->mutable_target_delta() = c.target().delta();
-      *sc->mutable_benchmark_delta() = c.benchmark().delta();
-      sc->set_gates_passed(c.gates_passed());
-      *sc->mutable_gates() = c.gates();
-      *sc->mutable_target() = c.target().candidate();
-      *sc->mutable_benchmark() = c.benchmark().candidate();
+    if (!FillSeriesPoint(*report, request.dataset(), &point)) {
+      skip(absl::StrCat("its report has no dataset '", request.dataset(), "'"));
+      continue;
     }
     values.push_back(value->second);
     points.push_back(std::move(point));

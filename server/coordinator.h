@@ -49,6 +49,7 @@ struct CoordinatorOptions {
   // The largest input file, as uploaded and after decompression.
   uint64_t max_input_bytes = kDefaultMaxInputBytes;
   double max_bootstrap_work = kDefaultMaxBootstrapWork;  // see PlanJob
+  SuiteLimits suite_limits;                              // see PlanJob
   SchedulerOptions scheduler;
   absl::Duration max_lease_wait = absl::Seconds(30);
   absl::Duration tick = absl::Milliseconds(50);  // lease expiry and long-poll timeout resolution

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
 #include "eval/input/reference_table.h"
+#include "eval/job/suite.h"
 #include "server/blob_store.h"
 #include "server/job_store.h"
 
@@ -25,9 +26,9 @@ namespace emar {
 // 1 GiB (about 10M JSONL rows) keeps one CreateJob's inputs within a few GiB.
 inline constexpr uint64_t kDefaultMaxInputBytes = uint64_t{1} << 30;
 
-// resamples x models x examples (target + benchmark) a job may ask of the statistics
-// (emar-coordinator --max-bootstrap-work). The 1M + 1M example job with one candidate and 1,000
-// resamples is 4e9.
+// resamples x models x examples (every dataset's rows times its metrics) a job may ask of the
+// statistics (emar-coordinator --max-bootstrap-work). The 1M + 1M example job with one candidate
+// and 1,000 resamples is 4e9.
 inline constexpr double kDefaultMaxBootstrapWork = 1e11;
 // Lengths of names (job, datasets, models, metric) and input paths, and candidates per job.
 inline constexpr size_t kMaxNameBytes = 256;
@@ -54,14 +55,17 @@ using ParsedReferencesSink =
 // larger than `max_input_bytes` (as uploaded or decompressed) is RESOURCE_EXHAUSTED naming the
 // file and the limit; decompression stops at the limit whatever size the data declares.
 // Names longer than kMaxNameBytes, paths longer than kMaxPathBytes, more than kMaxCandidates
-// candidates and statistics work beyond `max_bootstrap_work` are INVALID_ARGUMENT naming the
-// field and the limit. Never throws: out of memory while checking an input is
+// candidates, a suite beyond `limits` and statistics work beyond `max_bootstrap_work` are
+// INVALID_ARGUMENT naming the field and the limit. Both spec forms are accepted (one `target`
+// and `benchmark`, or `targets`/`benchmarks` lists: see eval/job/suite.h); the stored request
+// keeps the form it came in. Never throws: out of memory while checking an input is
 // RESOURCE_EXHAUSTED.
 absl::StatusOr<JobPlan> PlanJob(const emar::v1::CreateJobRequest& request, BlobStore& blobs,
                                 int64_t rows_per_shard,
                                 uint64_t max_input_bytes = kDefaultMaxInputBytes,
                                 double max_bootstrap_work = kDefaultMaxBootstrapWork,
-                                const ParsedReferencesSink& parsed_references = nullptr);
+                                const ParsedReferencesSink& parsed_references = nullptr,
+                                const SuiteLimits& limits = SuiteLimits());
 
 }  // namespace emar
 

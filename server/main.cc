@@ -48,6 +48,12 @@ ABSL_FLAG(int64_t, max_grpc_memory_mb, emar::ServerOptions{}.max_grpc_memory_byt
 ABSL_FLAG(double, max_connection_idle_seconds,
           absl::ToDoubleSeconds(emar::ServerOptions{}.max_connection_idle),
           "a connection with no call in progress this long is closed (clients reconnect)");
+ABSL_FLAG(int, max_datasets, emar::SuiteLimits().max_datasets,
+          "most target + benchmark datasets a job may have");
+ABSL_FLAG(int, max_metrics_per_dataset, emar::SuiteLimits().max_metrics_per_dataset,
+          "most metrics a dataset of a job may list");
+ABSL_FLAG(int, max_suite_scores, emar::SuiteLimits().max_scores,
+          "most candidates x datasets x metrics a job may ask to compare");
 ABSL_FLAG(double, max_bootstrap_work, emar::kDefaultMaxBootstrapWork,
           "largest resamples x models x examples a job may ask; larger jobs are refused");
 ABSL_FLAG(int32_t, finalizer_threads, emar::CoordinatorOptions{}.finalizer_threads,
@@ -156,6 +162,9 @@ int main(int argc, char** argv) {
   options.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
   options.max_input_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_input_mb)) << 20;
   options.max_bootstrap_work = absl::GetFlag(FLAGS_max_bootstrap_work);
+  options.suite_limits.max_datasets = absl::GetFlag(FLAGS_max_datasets);
+  options.suite_limits.max_metrics_per_dataset = absl::GetFlag(FLAGS_max_metrics_per_dataset);
+  options.suite_limits.max_scores = absl::GetFlag(FLAGS_max_suite_scores);
   options.finalizer_threads = absl::GetFlag(FLAGS_finalizer_threads);
   options.planner_threads = absl::GetFlag(FLAGS_planner_threads);
   options.scheduler.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_ttl_seconds));

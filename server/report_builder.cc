@@ -9,7 +9,9 @@
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
 #include "eval/job/job_inputs.h"
+#include "eval/job/suite.h"
 #include "eval/stats/paired_bootstrap.h"
+#include "eval/stats/suite_bootstrap.h"
 
 namespace emar {
 namespace {
@@ -46,15 +48,26 @@ DatasetRows RowsOf(const DatasetResults& d) {
   return rows;
 }
 
-void FillComparison(const DatasetResults& d, const MetricValue& base, const MetricValue& cand,
+// What a comparison's header says: one dataset's metric, or a side's aggregate.
+struct Header {
+  std::string dataset, metric, direction, signature;
+  size_t n = 0;
+};
+
+Header HeaderOf(const DatasetResults& d) {
+  return {d.spec->name(), d.metric_spec.name(), std::string(DirectionName(d.metric->direction())),
+          d.metric->signature(), d.n};
+}
+
+void FillComparison(const Header& h, const MetricValue& base, const MetricValue& cand,
                     const emar::Estimate& base_stats, const emar::Estimate& cand_stats,
                     const emar::Estimate& delta_stats, const PValue& p,
                     emar::v1::DatasetComparison* out) {
-  out->set_dataset(d.spec->name());
-  out->set_metric(d.spec->metric());
-  out->set_direction(std::string(DirectionName(d.metric->direction())));
-  out->set_signature(d.metric->signature());
-  out->set_n(static_cast<int32_t>(d.n));
+  out->set_dataset(h.dataset);
+  out->set_metric(h.metric);
+  out->set_direction(h.direction);
+  out->set_signature(h.signature);
+  out->set_n(static_cast<int32_t>(h.n));
   SetEstimate(base, base_stats, out->mutable_base());
   SetEstimate(cand, cand_stats, out->mutable_candidate());
   emar::v1::Estimate* delta = out->mutable_delta();
@@ -72,7 +85,7 @@ void FillComparison(const DatasetResults& d, const MetricValue& base, const Metr
 // improvement is a negative delta, so the bound and the comparison flip.
 void AddGate(const std::string& gate, double threshold, const std::string& bound_name,
              std::optional<double> bound, bool need_at_least, double limit,
-             emar::v1::CandidateReport* c) {
+             emar::v1::CandidateReport* c, const std::string& dataset = "") {
   emar::v1::GateResult* g = c->add_gates();
   g->set_gate(gate);
   g->set_threshold(threshold);
@@ -85,41 +98,132 @@ void AddGate(const std::string& gate, double threshold, const std::string& bound
                            passed ? "" : " is false")
             : absl::StrCat(bound_name,
                            " is undefined (too many undefined resamples or an undefined score)"));
+  g->set_dataset(dataset);
   if (!passed) c->set_gates_passed(false);
 }
 
-void EvaluateGates(const emar::v1::GateSpec& gates, emar::v1::CandidateReport* c) {
+std::optional<double> Low(const emar::v1::Estimate& e) {
+  return e.has_ci_low() ? std::optional<double>(e.ci_low()) : std::nullopt;
+}
+std::optional<double> High(const emar::v1::Estimate& e) {
+  return e.has_ci_high() ? std::optional<double>(e.ci_high()) : std::nullopt;
+}
+
+// min_target_gain (gain) or a regression bound (max_benchmark_regression,
+// max_suite_regression) on one comparison's delta; `prefix` names it in the bound
+// ("target", "benchmark", "mmlu").
+void DeltaGate(const std::string& gate, double threshold, bool gain, const std::string& prefix,
+               const emar::v1::DatasetComparison& d, emar::v1::CandidateReport* c,
+               const std::string& dataset = "") {
+  const bool lower = d.direction() == "lower_is_better";
+  // gain: delta >= x (lower-is-better: delta <= -x); regression: delta >= -x (lower: <= x).
+  const double limit = gain == !lower ? threshold : -threshold;
+  AddGate(gate, threshold, absl::StrCat(prefix, ".delta.", lower ? "ci_high" : "ci_low"),
+          lower ? High(d.delta()) : Low(d.delta()), !lower, limit, c, dataset);
+}
+
+void EvaluateGates(const emar::v1::JobSpec& spec, const std::vector<SuiteDataset>& datasets,
+                   emar::v1::CandidateReport* c) {
+  const emar::v1::GateSpec& gates = spec.gates();
   c->set_gates_passed(true);
-  auto low = [](const emar::v1::Estimate& e) {
-    return e.has_ci_low() ? std::optional<double>(e.ci_low()) : std::nullopt;
-  };
-  auto high = [](const emar::v1::Estimate& e) {
-    return e.has_ci_high() ? std::optional<double>(e.ci_high()) : std::nullopt;
-  };
   if (gates.has_min_emar()) {
-    AddGate("min_emar", gates.min_emar(), "emar.ci_low", low(c->emar()), true, gates.min_emar(), c);
+    AddGate("min_emar", gates.min_emar(), "emar.ci_low", Low(c->emar()), true, gates.min_emar(), c);
   }
-  if (gates.has_min_target_gain()) {
-    const auto& t = c->target();
-    if (t.direction() == "lower_is_better") {
-      AddGate("min_target_gain", gates.min_target_gain(), "target.delta.ci_high", high(t.delta()),
-              false, -gates.min_target_gain(), c);
-    } else {
-      AddGate("min_target_gain", gates.min_target_gain(), "target.delta.ci_low", low(t.delta()),
-              true, gates.min_target_gain(), c);
+  if (!IsSuiteForm(spec)) {
+    if (gates.has_min_target_gain()) {
+      DeltaGate("min_target_gain", gates.min_target_gain(), true, "target", c->target(), c);
+    }
+    if (gates.has_max_benchmark_regression()) {
+      DeltaGate("max_benchmark_regression", gates.max_benchmark_regression(), false, "benchmark",
+                c->benchmark(), c);
+    }
+    return;
+  }
+  // Suites: every dataset passes its own bound (an intersection-union test: no correction),
+  // its `gates` overriding the job's; then the aggregate's.
+  for (const SuiteDataset& d : datasets) {
+    const bool target = d.role == emar::v1::DATASET_ROLE_TARGET;
+    const emar::v1::GateSpec& own = d.spec->gates();
+    std::optional<double> x;
+    if (target && own.has_min_target_gain()) x = own.min_target_gain();
+    if (target && !x && gates.has_min_target_gain()) x = gates.min_target_gain();
+    if (!target && own.has_max_benchmark_regression()) x = own.max_benchmark_regression();
+    if (!target && !x && gates.has_max_benchmark_regression()) {
+      x = gates.max_benchmark_regression();
+    }
+    if (!x) continue;
+    for (const emar::v1::DatasetComparison& dc : c->datasets()) {
+      if (dc.dataset() != d.spec->name() || !dc.primary()) continue;
+      DeltaGate(target ? "min_target_gain" : "max_benchmark_regression", *x, target, d.spec->name(),
+                dc, c, d.spec->name());
     }
   }
-  if (gates.has_max_benchmark_regression()) {
-    const auto& b = c->benchmark();
-    if (b.direction() == "lower_is_better") {
-      AddGate("max_benchmark_regression", gates.max_benchmark_regression(),
-              "benchmark.delta.ci_high", high(b.delta()), false, gates.max_benchmark_regression(),
-              c);
-    } else {
-      AddGate("max_benchmark_regression", gates.max_benchmark_regression(),
-              "benchmark.delta.ci_low", low(b.delta()), true, -gates.max_benchmark_regression(), c);
+  if (gates.has_max_suite_regression()) {
+    DeltaGate("max_suite_regression", gates.max_suite_regression(), false, "benchmark",
+              c->benchmark(), c);
+  }
+}
+
+MetricValue ValueOf(const std::optional<double>& v, const std::string& why) {
+  return v ? MetricValue::Of(*v) : MetricValue::Undefined(why);
+}
+
+// The job's statistics inputs: every (dataset, metric) validated, with its corpus scores.
+struct Scored {
+  const DatasetResults* results;
+  ValidRows rows;
+  std::vector<MetricValue> scores;  // per system
+};
+
+absl::StatusOr<std::vector<Scored>> ScoreAll(const AssembledResults& assembled, bool suite) {
+  std::vector<Scored> out;
+  for (const DatasetResults& d : assembled.results) {
+    const std::string what = !suite && d.metric_index == 0
+                                 ? std::string(d.dataset == 0 ? "target" : "benchmark")
+                                 : absl::StrCat("dataset '", d.spec->name(), "' metric '",
+                                                MetricSpecKey(d.metric_spec), "'");
+    ASSIGN_OR_RETURN(ValidRows rows, ValidRows::Validate(RowsOf(d), what));
+    std::vector<MetricValue> scores = CorpusScores(rows);
+    out.push_back({&d, std::move(rows), std::move(scores)});
+  }
+  return out;
+}
+
+// The aggregate comparison of one side for candidate system `sys`: the dataset's own when the
+// side has one dataset (a suite of one reads as before), else the weighted mean.
+void FillSide(bool target, const std::vector<SuiteDataset>& datasets,
+              const std::vector<const Scored*>& primaries, const CandidateStats& st, size_t sys,
+              emar::v1::DatasetComparison* out) {
+  std::vector<size_t> ks;
+  for (const SuiteDataset& d : datasets) {
+    if ((d.role == emar::v1::DATASET_ROLE_TARGET) == target) ks.push_back(d.index);
+  }
+  const emar::Estimate& e0 = target ? st.t0 : st.b0;
+  const emar::Estimate& e1 = target ? st.t1 : st.b1;
+  const emar::Estimate& ed = target ? st.dt : st.db;
+  const PValue& p = target ? st.dt_p : st.db_p;
+  if (ks.size() == 1) {
+    const Scored& s = *primaries[ks[0]];
+    FillComparison(HeaderOf(*s.results), s.scores[0], s.scores[sys], e0, e1, ed, p, out);
+    return;
+  }
+  Header h;
+  h.dataset = absl::StrCat("weighted mean of ", ks.size(), target ? " targets" : " benchmarks");
+  std::string why_base, why_cand;
+  for (size_t k : ks) {
+    const Scored& s = *primaries[k];
+    const std::string& metric = s.results->metric_spec.name();
+    h.metric = h.metric.empty() || h.metric == metric ? metric : "primary metrics";
+    h.direction = std::string(DirectionName(s.results->metric->direction()));
+    h.n += s.results->n;
+    if (!s.scores[0].value && why_base.empty()) {
+      why_base = absl::StrCat("the score of dataset '", s.results->spec->name(), "' is undefined");
+    }
+    if (!s.scores[sys].value && why_cand.empty()) {
+      why_cand = absl::StrCat("the score of dataset '", s.results->spec->name(), "' is undefined");
     }
   }
+  FillComparison(h, ValueOf(e0.value, why_base), ValueOf(e1.value, why_cand), e0, e1, ed, p, out);
 }
 
 }  // namespace
@@ -156,13 +260,46 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
   for (auto& f : inputs) *report.mutable_provenance()->add_inputs() = std::move(f);
   report.mutable_provenance()->set_version(EmarVersion());
 
-  const DatasetResults& T = results.target;
-  const DatasetResults& B = results.benchmark;
+  const bool suite = IsSuiteForm(spec);
+  const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
   // Checked once here; every statistic below takes the validated rows as they are.
-  ASSIGN_OR_RETURN(const ValidRows target_rows, ValidRows::Validate(RowsOf(T), "target"));
-  ASSIGN_OR_RETURN(const ValidRows bench_rows, ValidRows::Validate(RowsOf(B), "benchmark"));
-  const std::vector<MetricValue> t_scores = CorpusScores(target_rows);
-  const std::vector<MetricValue> b_scores = CorpusScores(bench_rows);
+  ASSIGN_OR_RETURN(const std::vector<Scored> scored, ScoreAll(results, suite));
+  std::vector<const Scored*> primaries(datasets.size(), nullptr);
+  std::vector<SuiteDatasetRows> rows(datasets.size());
+  for (const Scored& s : scored) {
+    const size_t k = static_cast<size_t>(s.results->dataset);
+    if (k >= datasets.size()) return absl::InternalError("assembled results name no dataset");
+    if (s.results->metric_index == 0) primaries[k] = &s;
+    rows[k].target = datasets[k].role == emar::v1::DATASET_ROLE_TARGET;
+    rows[k].weight = datasets[k].weight;
+    rows[k].metrics.push_back(&s.rows);
+  }
+  for (const Scored* p : primaries) {
+    if (p == nullptr) return absl::InternalError("a dataset has no assembled results");
+  }
+  // Each `T1[name]` of the formula reads dataset `ref_dataset[i]`.
+  std::vector<size_t> ref_dataset;
+  for (const FormulaDatasetRef& ref : formula.dataset_refs()) {
+    auto it = std::find_if(datasets.begin(), datasets.end(),
+                           [&](const SuiteDataset& d) { return d.spec->name() == ref.dataset; });
+    if (it == datasets.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("formula names dataset '", ref.dataset, "', which the job does not have"));
+    }
+    ref_dataset.push_back(static_cast<size_t>(it->index));
+  }
+  std::vector<double> ref_values(ref_dataset.size());
+  auto evaluate = [&](const EmarScores& agg, absl::Span<const double> base,
+                      absl::Span<const double> cand) {
+    for (size_t i = 0; i < ref_dataset.size(); ++i) {
+      const size_t k = ref_dataset[i];
+      const FormulaVar v = formula.dataset_refs()[i].var;
+      ref_values[i] = v == kVarT0 || v == kVarB0   ? base[k]
+                      : v == kVarT1 || v == kVarB1 ? cand[k]
+                                                   : cand[k] - base[k];
+    }
+    return formula.Evaluate(agg, ref_values);
+  };
 
   BootstrapOptions opts;
   opts.resamples = spec.bootstrap().resamples();
@@ -172,10 +309,11 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
     opts.test = SignificanceTest::kApproximateRandomization;
   if (spec.bootstrap().ar_trials() > 0) opts.ar_trials = spec.bootstrap().ar_trials();
   opts.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  EmarFn emar_fn = [&formula](double t0, double t1, double b0, double b1) {
-    return formula.Evaluate({t0, t1, b0, b1}).value;
+  SuiteEmarFn emar_fn = [&](const SuiteScores& s) {
+    return evaluate({s.t0, s.t1, s.b0, s.b1}, s.base, s.candidate).value;
   };
-  ASSIGN_OR_RETURN(StudyStats study, RunPairedBootstrap(target_rows, bench_rows, emar_fn, opts));
+  ASSIGN_OR_RETURN(SuiteStats stats, RunSuiteBootstrap(rows, emar_fn, opts));
+  const StudyStats& study = stats.study;
 
   report.set_gates_passed(true);
   for (int c = 0; c < spec.candidates_size(); ++c) {
@@ -183,17 +321,24 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
     const CandidateStats& st = study.candidates[static_cast<size_t>(c)];
     emar::v1::CandidateReport* cr = report.add_candidates();
     cr->set_name(spec.candidates(c).name());
-    FillComparison(T, t_scores[0], t_scores[sys], st.t0, st.t1, st.dt, st.dt_p,
-                   cr->mutable_target());
-    FillComparison(B, b_scores[0], b_scores[sys], st.b0, st.b1, st.db, st.db_p,
-                   cr->mutable_benchmark());
-    const MetricValue& t0 = t_scores[0];
-    const MetricValue& t1 = t_scores[sys];
-    const MetricValue& b0 = b_scores[0];
-    const MetricValue& b1 = b_scores[sys];
+    FillSide(true, datasets, primaries, st, sys, cr->mutable_target());
+    FillSide(false, datasets, primaries, st, sys, cr->mutable_benchmark());
+    std::vector<double> base(datasets.size()), cand(datasets.size());
+    bool defined = cr->target().base().has_value() && cr->target().candidate().has_value() &&
+                   cr->benchmark().base().has_value() && cr->benchmark().candidate().has_value();
+    for (size_t k = 0; k < datasets.size() && defined; ++k) {
+      defined = primaries[k]->scores[0].value && primaries[k]->scores[sys].value;
+      if (defined) {
+        base[k] = *primaries[k]->scores[0].value;
+        cand[k] = *primaries[k]->scores[sys].value;
+      }
+    }
     emar::v1::Estimate* emar = cr->mutable_emar();
-    if (t0.value && t1.value && b0.value && b1.value) {
-      const EmarValue e = formula.Evaluate({*t0.value, *t1.value, *b0.value, *b1.value});
+    if (defined) {
+      const EmarValue e =
+          evaluate({cr->target().base().value(), cr->target().candidate().value(),
+                    cr->benchmark().base().value(), cr->benchmark().candidate().value()},
+                   base, cand);
       if (e.value) {
         emar->set_value(*e.value);
       } else {
@@ -203,7 +348,20 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
       emar->set_undefined_reason("a score it depends on is undefined");
     }
     SetInterval(st.emar.ci, emar);
-    EvaluateGates(spec.gates(), cr);
+    for (const Scored& s : scored) {
+      const DatasetResults& d = *s.results;
+      const MetricComparison& mc =
+          stats.datasets[static_cast<size_t>(d.dataset)].metrics[d.metric_index][sys - 1];
+      emar::v1::DatasetComparison* dc = cr->add_datasets();
+      FillComparison(HeaderOf(d), s.scores[0], s.scores[sys], mc.base, mc.candidate, mc.delta, mc.p,
+                     dc);
+      const SuiteDataset& sd = datasets[static_cast<size_t>(d.dataset)];
+      dc->set_role(sd.role == emar::v1::DATASET_ROLE_TARGET ? "target" : "benchmark");
+      dc->set_primary(d.metric_index == 0);
+      if (d.metric_index == 0) dc->set_weight(sd.weight);
+      if (suite && mc.p_holm) dc->mutable_delta()->set_p_value_holm(*mc.p_holm);
+    }
+    EvaluateGates(spec, datasets, cr);
     if (!cr->gates_passed()) report.set_gates_passed(false);
   }
   for (size_t r = 0; r < study.leaderboard.size(); ++r) {

@@ -4,56 +4,76 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "eval/metrics/metric_registry.h"
+#include "eval/job/job_inputs.h"
+#include "eval/job/suite.h"
 
 namespace emar {
-namespace {
-int CoverageKey(emar::v1::DatasetRole role, int model) {
-  return model * 4 + static_cast<int>(role);
-}
-}  // namespace
 
-ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, size_t target_rows,
-                                 size_t benchmark_rows, ReferenceLookup lookup)
-    : spec_(spec),
-      target_rows_(target_rows),
-      benchmark_rows_(benchmark_rows),
-      lookup_(std::move(lookup)) {
+const DatasetResults& AssembledResults::at(int dataset, int metric_index) const {
+  for (const DatasetResults& d : results) {
+    if (d.dataset == dataset && d.metric_index == metric_index) return d;
+  }
+  return results.front();  // callers ask only for what the spec has; never reached
+}
+
+ResultAssembler::ResultAssembler(const emar::v1::JobSpec& spec, std::vector<size_t> rows,
+                                 ReferenceLookup lookup)
+    : spec_(spec), rows_(std::move(rows)), lookup_(std::move(lookup)) {
   init_status_ = Init();
 }
 
 absl::Status ResultAssembler::Init() {
   const size_t models = 1 + spec_.candidates_size();
-  for (auto role : {emar::v1::DATASET_ROLE_TARGET, emar::v1::DATASET_ROLE_BENCHMARK}) {
-    DatasetResults& d = dataset(role);
-    d.spec = role == emar::v1::DATASET_ROLE_TARGET ? &spec_.target() : &spec_.benchmark();
-    ASSIGN_OR_RETURN(d.metric, MakeMetric(d.spec->metric()));
-    d.n = role == emar::v1::DATASET_ROLE_TARGET ? target_rows_ : benchmark_rows_;
-    d.systems.assign(models, std::vector<double>(d.n * d.metric->stats_width(), 0.0));
-    for (size_t m = 0; m < models; ++m) {
-      Coverage& c = coverage_[CoverageKey(role, static_cast<int>(m))];
-      const emar::v1::ModelSpec& ms =
-          m == 0 ? spec_.base() : spec_.candidates(static_cast<int>(m) - 1);
-      c.display_name =
-          role == emar::v1::DATASET_ROLE_TARGET ? ms.target_outputs() : ms.benchmark_outputs();
-      c.line.assign(d.n, 0);
+  const std::vector<SuiteDataset> datasets = SuiteDatasets(spec_);
+  if (datasets.size() != rows_.size()) {
+    return absl::InternalError(absl::StrCat("the job has ", datasets.size(),
+                                            " datasets but row counts for ", rows_.size()));
+  }
+  const std::vector<const emar::v1::ModelSpec*> model_specs = ModelsInOrder(spec_);
+  for (const SuiteDataset& sd : datasets) {
+    for (size_t m = 0; m < sd.metrics.size(); ++m) {
+      DatasetResults& d = out_.results.emplace_back();
+      d.spec = sd.spec;
+      d.dataset = sd.index;
+      d.metric_index = static_cast<int>(m);
+      d.metric_spec = sd.metrics[m];
+      ASSIGN_OR_RETURN(d.metric, MakeMetricFromSpec(sd.metrics[m]));
+      d.n = rows_[static_cast<size_t>(sd.index)];
+      d.systems.assign(models, std::vector<double>(d.n * d.metric->stats_width(), 0.0));
+      for (size_t k = 0; k < models; ++k) {
+        Coverage& c = coverage_.emplace_back();
+        c.display_name = OutputsOf(*model_specs[k], sd);
+        c.line.assign(d.n, 0);
+      }
     }
   }
   return absl::OkStatus();
 }
 
-DatasetResults& ResultAssembler::dataset(emar::v1::DatasetRole role) {
-  return role == emar::v1::DATASET_ROLE_TARGET ? out_.target : out_.benchmark;
+absl::StatusOr<size_t> ResultAssembler::ResultIndex(const emar::v1::ShardTask& task) const {
+  // Tasks stored before suites name no dataset: their role is the dataset (target 0, benchmark 1).
+  const std::string key = task.metrics_size() > 0 ? MetricSpecKey(task.metrics(0)) : task.metric();
+  for (size_t i = 0; i < out_.results.size(); ++i) {
+    const DatasetResults& d = out_.results[i];
+    const bool dataset = task.dataset().empty()
+                             ? d.dataset == (task.role() == emar::v1::DATASET_ROLE_TARGET ? 0 : 1)
+                             : d.spec->name() == task.dataset();
+    // A task naming no metric (none the planner makes) is its dataset's primary.
+    if (dataset && (key.empty() ? d.metric_index == 0 : MetricSpecKey(d.metric_spec) == key)) {
+      return i;
+    }
+  }
+  return absl::InternalError(absl::StrCat("shard ", task.shard_id(), " names dataset '",
+                                          task.dataset(), "' metric '", key,
+                                          "', which the job does not have"));
 }
 
-std::string ResultAssembler::Describe(emar::v1::DatasetRole role, size_t row,
-                                      bool with_location) const {
+std::string ResultAssembler::Describe(int dataset, size_t row, bool with_location) const {
   absl::StatusOr<std::pair<std::string, uint64_t>> ref =
-      lookup_ ? lookup_(role, row) : absl::UnavailableError("no lookup");
+      lookup_ ? lookup_(dataset, row) : absl::UnavailableError("no lookup");
   if (!ref.ok()) return absl::StrCat("reference row ", row + 1);
   if (!with_location) return absl::StrCat("id '", ref->first, "'");
-  const emar::v1::DatasetSpec& ds =
-      role == emar::v1::DATASET_ROLE_TARGET ? spec_.target() : spec_.benchmark();
+  const emar::v1::DatasetSpec& ds = *SuiteDatasets(spec_)[static_cast<size_t>(dataset)].spec;
   return absl::StrCat("id '", ref->first, "' (", ds.references(), ":", ref->second, ")");
 }
 
@@ -79,7 +99,8 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
     return absl::InternalError(
         absl::StrCat("shard ", task.shard_id(), " names unknown model '", task.model(), "'"));
   }
-  DatasetResults& d = dataset(task.role());
+  ASSIGN_OR_RETURN(const size_t index, ResultIndex(task));
+  DatasetResults& d = out_.results[index];
   const size_t width = d.metric->stats_width();
   const size_t rows = static_cast<size_t>(result.reference_row_size());
   if (static_cast<size_t>(result.stats_width()) != width ||
@@ -101,7 +122,7 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
                        "' supports; for free-text answers use exact_match or token_f1"));
     }
   }
-  Coverage& cov = coverage_[CoverageKey(task.role(), model)];
+  Coverage& cov = coverage_[index * (1 + spec_.candidates_size()) + static_cast<size_t>(model)];
   std::vector<double>& dest = d.systems[static_cast<size_t>(model)];
   // A refused result leaves nothing behind: the rows it marked are unmarked again (values it
   // wrote sit in unmarked rows, which a later result overwrites).
@@ -135,7 +156,7 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
     }
     if (cov.line[ref_row] != 0) {
       return refuse(absl::InvalidArgumentError(absl::StrCat(
-          cov.display_name, ":", line, ": duplicate ", Describe(task.role(), ref_row, false),
+          cov.display_name, ":", line, ": duplicate ", Describe(d.dataset, ref_row, false),
           " (first at line ", cov.line[ref_row], ")")));
     }
     cov.line[ref_row] = line;
@@ -160,9 +181,9 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
 absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
   RETURN_IF_ERROR(init_status_);
   const size_t models = 1 + spec_.candidates_size();
-  for (auto role : {emar::v1::DATASET_ROLE_TARGET, emar::v1::DATASET_ROLE_BENCHMARK}) {
+  for (size_t i = 0; i < out_.results.size(); ++i) {
     for (size_t m = 0; m < models; ++m) {
-      const Coverage& cov = coverage_[CoverageKey(role, static_cast<int>(m))];
+      const Coverage& cov = coverage_[i * models + m];
       size_t missing = 0;
       size_t first = 0;
       for (size_t r = 0; r < cov.line.size(); ++r) {
@@ -170,7 +191,8 @@ absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
       }
       if (missing > 0) {
         return absl::InvalidArgumentError(
-            absl::StrCat(cov.display_name, ": missing prediction for ", Describe(role, first, true),
+            absl::StrCat(cov.display_name, ": missing prediction for ",
+                         Describe(out_.results[i].dataset, first, true),
                          missing > 1 ? absl::StrCat(" and ", missing - 1, " more ids") : ""));
       }
     }

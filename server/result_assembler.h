@@ -1,9 +1,10 @@
-// Puts a job's per-shard results back together: for each dataset, one statistics matrix per model
-// in references-file order (row i of every model is the same item, which is what pairing and
-// resampling need), with classification labels remapped from shard-local tables to one table per
-// dataset. Checks the join: every reference row must be answered exactly once per model.
+// Puts a job's per-shard results back together: for each dataset and metric, one statistics
+// matrix per model in references-file order (row i of every model is the same item, which is
+// what pairing and resampling need), with classification labels remapped from shard-local tables
+// to one table per dataset and metric. Checks the join: every reference row must be answered
+// exactly once per model and metric.
 //
-//   ResultAssembler a(spec, target_rows, benchmark_rows, lookup);
+//   ResultAssembler a(spec, {target_rows, benchmark_rows}, lookup);   // rows per dataset
 //   for (...) RETURN_IF_ERROR(a.Add(task, result));
 //   ASSIGN_OR_RETURN(AssembledResults r, std::move(a).Finish());
 #ifndef EMAR_SERVER_RESULT_ASSEMBLER_H_
@@ -24,6 +25,9 @@ namespace emar {
 
 struct DatasetResults {
   const emar::v1::DatasetSpec* spec = nullptr;  // points into the job spec given to the assembler
+  int dataset = 0;                              // index in suite order (SuiteDatasets)
+  int metric_index = 0;                         // in the dataset's metrics; 0 is the primary
+  emar::v1::MetricSpec metric_spec;
   std::unique_ptr<Metric> metric;
   size_t n = 0;
   LabelTable labels;
@@ -32,20 +36,22 @@ struct DatasetResults {
 };
 
 struct AssembledResults {
-  DatasetResults target;
-  DatasetResults benchmark;
+  // Every (dataset, metric) in suite order, the metrics of a dataset in spec order.
+  std::vector<DatasetResults> results;
+  // The entry of dataset `dataset`'s metric `metric_index`.
+  const DatasetResults& at(int dataset, int metric_index = 0) const;
 };
 
-// The id and 1-based line of a reference row, for error messages only: the happy path never
-// needs the references' texts or ids, so the coordinator parses them only when an error is found.
-using ReferenceLookup = std::function<absl::StatusOr<std::pair<std::string, uint64_t>>(
-    emar::v1::DatasetRole role, size_t row)>;
+// The id and 1-based line of a reference row of dataset `dataset` (suite order), for error
+// messages only: the happy path never needs the references' texts or ids, so the coordinator
+// parses them only when an error is found.
+using ReferenceLookup =
+    std::function<absl::StatusOr<std::pair<std::string, uint64_t>>(int dataset, size_t row)>;
 
 class ResultAssembler {
  public:
-  // `spec` must outlive the assembler; `*_rows` are the references files' row counts.
-  ResultAssembler(const emar::v1::JobSpec& spec, size_t target_rows, size_t benchmark_rows,
-                  ReferenceLookup lookup);
+  // `spec` must outlive the assembler; `rows[k]` is dataset k's references row count.
+  ResultAssembler(const emar::v1::JobSpec& spec, std::vector<size_t> rows, ReferenceLookup lookup);
 
   // Adds one shard's rows. INVALID_ARGUMENT for a malformed result or an id answered twice by
   // the same model (naming both lines).
@@ -59,19 +65,19 @@ class ResultAssembler {
     std::vector<uint64_t> line;  // outputs line per reference row; 0 = unanswered
   };
   absl::Status Init();
-  DatasetResults& dataset(emar::v1::DatasetRole role);
+  // The index into out_.results of the task's (dataset, metric); INTERNAL when it names none.
+  absl::StatusOr<size_t> ResultIndex(const emar::v1::ShardTask& task) const;
   // "id 'r17' (data/target.jsonl:17)", or "reference row 16" when the lookup fails.
-  std::string Describe(emar::v1::DatasetRole role, size_t row, bool with_location) const;
+  std::string Describe(int dataset, size_t row, bool with_location) const;
   int ModelIndex(const std::string& model) const;
 
   const emar::v1::JobSpec& spec_;
-  const size_t target_rows_;
-  const size_t benchmark_rows_;
+  const std::vector<size_t> rows_;
   const ReferenceLookup lookup_;
   AssembledResults out_;
   absl::Status init_status_;
-  // (role, model index) -> coverage
-  absl::flat_hash_map<int, Coverage> coverage_;
+  // coverage_[result index * models + model index]
+  std::vector<Coverage> coverage_;
 };
 
 }  // namespace emar

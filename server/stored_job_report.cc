@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "eval/input/reference_table.h"
 #include "eval/job/field_names.h"
+#include "eval/job/suite.h"
 #include "server/report_builder.h"
 #include "server/result_assembler.h"
 
@@ -66,32 +67,38 @@ absl::StatusOr<emar::v1::Report> BuildStoredJobReport(const std::string& job_id,
   const emar::v1::JobSpec& spec = request.spec();
   // Row counts come from the plan; the references are parsed again only if an error message
   // has to name an id.
-  size_t rows[3] = {0, 0, 0};
-  std::string ref_sha[3];
+  const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
+  std::vector<size_t> rows(datasets.size(), 0);
+  std::vector<std::string> ref_sha(datasets.size());
   for (const StoredShard& s : shards) {
-    const int role = static_cast<int>(s.task.role());
-    if (role < 1 || role > 2)
-      return absl::InternalError(absl::StrCat("shard ", s.task.shard_id(), " has no role"));
-    rows[role] = static_cast<size_t>(s.task.reference_rows());
-    ref_sha[role] = s.task.references().sha256();
+    // Shards stored before suites name no dataset: their role is the dataset.
+    int k = -1;
+    for (const SuiteDataset& d : datasets) {
+      if (s.task.dataset().empty() ? d.role == s.task.role() : d.spec->name() == s.task.dataset())
+        k = d.index;
+    }
+    if (k < 0) {
+      return absl::InternalError(absl::StrCat("shard ", s.task.shard_id(), " names dataset '",
+                                              s.task.dataset(), "', not one of the job's"));
+    }
+    rows[k] = static_cast<size_t>(s.task.reference_rows());
+    ref_sha[k] = s.task.references().sha256();
   }
   std::map<int, ReferenceTable> parsed;
-  ReferenceLookup lookup = [&](emar::v1::DatasetRole role,
+  ReferenceLookup lookup = [&](int k,
                                size_t row) -> absl::StatusOr<std::pair<std::string, uint64_t>> {
-    auto it = parsed.find(role);
+    auto it = parsed.find(k);
     if (it == parsed.end()) {
-      const emar::v1::DatasetSpec& d =
-          role == emar::v1::DATASET_ROLE_TARGET ? spec.target() : spec.benchmark();
-      ASSIGN_OR_RETURN(std::string data, blobs.Read(ref_sha[role], 0, -1));
+      const emar::v1::DatasetSpec& d = *datasets[static_cast<size_t>(k)].spec;
+      ASSIGN_OR_RETURN(std::string data, blobs.Read(ref_sha[k], 0, -1));
       ASSIGN_OR_RETURN(ReferenceTable table,
                        ReferenceTable::Parse(d.references(), data, ToFieldConfig(d.fields())));
-      it = parsed.emplace(role, std::move(table)).first;
+      it = parsed.emplace(k, std::move(table)).first;
     }
     if (row >= it->second.size()) return absl::OutOfRangeError("reference row out of range");
     return std::make_pair(it->second.id(row), it->second.line(row));
   };
-  ResultAssembler assembler(spec, rows[emar::v1::DATASET_ROLE_TARGET],
-                            rows[emar::v1::DATASET_ROLE_BENCHMARK], lookup);
+  ResultAssembler assembler(spec, rows, lookup);
   // Results are read (and parsed) on this thread while another adds them to the assembly: the
   // two halves of a finalization take about as long each, and would otherwise run one after the
   // other on one core.

@@ -11,8 +11,8 @@
 #include "common/status_macros.h"
 #include "eval/job/field_names.h"
 #include "eval/job/shard_scorer.h"
+#include "eval/job/suite.h"
 #include "eval/metrics/metric.h"
-#include "eval/metrics/metric_registry.h"
 
 namespace emar {
 namespace {
@@ -191,7 +191,7 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
     }
   });
   auto score = [&]() -> absl::StatusOr<emar::v1::ShardResult> {
-    ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MakeMetric(task.metric()));
+    ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MetricOfTask(task));
     ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceTable> refs, References(task));
     ASSIGN_OR_RETURN(std::string outputs, Fetch(task.outputs(), task.lease_id()));
     return ScoreShard(task, outputs, *refs, *metric);

@@ -65,7 +65,7 @@ absl::StatusOr<EmarFormula> EmarFormula::Parse(absl::string_view preset_or_expre
   return f;
 }
 
-EmarValue EmarFormula::Evaluate(const EmarScores& s) const {
+EmarValue EmarFormula::Evaluate(const EmarScores& s, absl::Span<const double> refs) const {
   const double vars[kFormulaVarCount] = {s.t0, s.t1, s.b0, s.b1, s.t1 - s.t0, s.b1 - s.b0};
   for (int v = kVarT0; v <= kVarB1; ++v) {
     if ((program_.used_vars() >> v & 1) && !std::isfinite(vars[v])) {
@@ -73,9 +73,26 @@ EmarValue EmarFormula::Evaluate(const EmarScores& s) const {
                                          FormatNumber(vars[v]), ") in '", expression_, "'")};
     }
   }
+  const std::vector<FormulaDatasetRef>& names = program_.dataset_refs();
+  if (refs.size() != names.size()) {
+    return {std::nullopt,
+            absl::StrCat("'", expression_, "' names ", names.size(), " dataset scores (",
+                         names.empty() ? "" : FormulaVarName(names[0].var),
+                         names.empty() ? "" : absl::StrCat("[", names[0].dataset, "]"),
+                         names.empty() ? "" : ", ...", ") but ", refs.size(), " were given")};
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!std::isfinite(refs[i])) {
+      return {std::nullopt, absl::StrCat("score '", FormulaVarName(names[i].var), "[",
+                                         names[i].dataset, "]' is not finite (",
+                                         FormatNumber(refs[i]), ") in '", expression_, "'")};
+    }
+  }
   double result;
   FormulaFault fault;
-  if (program_.Run(vars, kEmarDivisionEpsilon, &result, &fault)) return {result, ""};
+  if (program_.Run(vars, refs.data(), kEmarDivisionEpsilon, &result, &fault)) {
+    return {result, ""};
+  }
 
   const FormulaProgram::Instr& in = program_.code()[fault.instr];
   if (fault.kind == FormulaFault::kDivisionByZero) {

@@ -13,6 +13,12 @@
 // left-associative, and unary minus binds tighter than any binary operator. Names are
 // case-sensitive.
 //
+// Suites: T0 T1 B0 B1 dT dB are the aggregates (each side's weighted mean of its datasets'
+// primary scores), and a dataset's own primary scores are the same names followed by the
+// dataset's name in brackets: `T1[support-tickets]`, `B0[gsm8k]`, `dB[mmlu]`. The name is the
+// text between the brackets, spaces around it removed. Which names exist is the job's business
+// (the planner checks them); EmarFormula only lists them (dataset_refs) and takes their values.
+//
 // Undefined results: a division whose divisor is within kEmarDivisionEpsilon of zero, any
 // non-finite intermediate or final value, or a non-finite input score. Evaluate never returns
 // inf or NaN; it returns a reason naming the cause and the place instead.
@@ -28,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eval/formula/formula_parser.h"
 
 namespace emar {
@@ -65,9 +72,13 @@ class EmarFormula {
   const std::string& expression() const { return expression_; }
   bool is_preset() const { return is_preset_; }
 
-  // Evaluates the formula on one set of scores. Does not allocate unless the result is
-  // undefined (building the reason allocates).
-  EmarValue Evaluate(const EmarScores& s) const;
+  // Evaluates the formula on one set of scores; `refs` holds the value of each dataset_refs()
+  // entry (dT[x] and dB[x] as differences). Does not allocate unless the result is undefined
+  // (building the reason allocates).
+  EmarValue Evaluate(const EmarScores& s, absl::Span<const double> refs = {}) const;
+
+  // The dataset scores the formula names (`T1[mmlu]`), distinct, in order of first appearance.
+  const std::vector<FormulaDatasetRef>& dataset_refs() const { return program_.dataset_refs(); }
 
  private:
   EmarFormula() = default;

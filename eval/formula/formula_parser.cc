@@ -16,11 +16,24 @@ namespace {
 
 constexpr absl::string_view kVarNames[kFormulaVarCount] = {"T0", "T1", "B0", "B1", "dT", "dB"};
 constexpr char kAllowedNames[] =
-    "allowed names: T0, T1, B0, B1, dT, dB and the functions abs(x), min(x, y), max(x, y)";
+    "allowed names: T0, T1, B0, B1, dT, dB, a dataset's own scores as T1[name] and the functions "
+    "abs(x), min(x, y), max(x, y)";
 // Bounds the parser's recursion so a hostile formula cannot overflow the call stack.
 constexpr int kMaxNesting = 100;
 
-enum class Tok { kNumber, kName, kPlus, kMinus, kStar, kSlash, kLParen, kRParen, kComma, kEnd };
+enum class Tok {
+  kNumber,
+  kName,
+  kPlus,
+  kMinus,
+  kStar,
+  kSlash,
+  kLParen,
+  kRParen,
+  kComma,
+  kLBracket,
+  kEnd
+};
 
 struct Token {
   Tok kind;
@@ -134,6 +147,9 @@ class FormulaCompiler {
       case ',':
         kind = Tok::kComma;
         break;
+      case '[':
+        kind = Tok::kLBracket;
+        break;
       default:
         return Error(absl::StrCat("unexpected character '", text_.substr(start, 1), "'"), start);
     }
@@ -242,11 +258,45 @@ class FormulaCompiler {
     }
   }
 
+  // `T1[dataset name]`: the name is the text up to ']' with surrounding spaces removed, so
+  // dataset names with '-' or '.' need no quoting; it may not contain ']' or '['.
+  absl::Status ParseDatasetRef(const Token& var_token, FormulaVar var, Span* span) {
+    const size_t open = tok_.pos;
+    const size_t close = text_.find(']', open + 1);
+    if (close == absl::string_view::npos) {
+      return Error(absl::StrCat("expected ']' to close the '[' of column ", open + 1),
+                   text_.size());
+    }
+    const absl::string_view name =
+        absl::StripAsciiWhitespace(text_.substr(open + 1, close - open - 1));
+    if (name.empty() || name.find('[') != absl::string_view::npos) {
+      return Error(absl::StrCat("expected a dataset name in '", var_token.text, "[...]'"),
+                   open + 1);
+    }
+    uint32_t ref = 0;
+    while (ref < program_.refs_.size() &&
+           !(program_.refs_[ref].var == var && program_.refs_[ref].dataset == name)) {
+      ++ref;
+    }
+    if (ref == program_.refs_.size()) program_.refs_.push_back({var, std::string(name)});
+    pos_ = close + 1;
+    RETURN_IF_ERROR(Advance());
+    if (tok_.kind == Tok::kLParen) {
+      return Error(absl::StrCat("'", var_token.text, "[...]' is a score, not a function"),
+                   tok_.pos);
+    }
+    span->end = close + 1;
+    FormulaProgram::Instr instr{Op::kRef, static_cast<uint8_t>(var), AddText(*span), 0, 0};
+    instr.ref = ref;
+    return Emit(instr, +1, var_token.pos);
+  }
+
   absl::Status ParseName(Span* span) {
     const Token t = tok_;
     RETURN_IF_ERROR(Advance());
     for (int v = 0; v < kFormulaVarCount; ++v) {
       if (t.text != kVarNames[v]) continue;
+      if (tok_.kind == Tok::kLBracket) return ParseDatasetRef(t, static_cast<FormulaVar>(v), span);
       if (tok_.kind == Tok::kLParen) {
         return Error(absl::StrCat("'", t.text, "' is a score, not a function"), tok_.pos);
       }
@@ -305,13 +355,13 @@ class FormulaCompiler {
 
 absl::string_view FormulaVarName(int var) { return kVarNames[var]; }
 
-bool FormulaProgram::Run(const double* vars, double division_epsilon, double* result,
-                         FormulaFault* fault) const {
+bool FormulaProgram::Run(const double* vars, const double* refs, double division_epsilon,
+                         double* result, FormulaFault* fault) const {
   double stack[kMaxStackDepth];
   int top = 0;  // number of values on the stack
   for (size_t i = 0; i < code_.size(); ++i) {
     const Instr& in = code_[i];
-    double x;
+    double x = 0;
     switch (in.op) {
       case Op::kConst:
         stack[top++] = in.constant;
@@ -323,6 +373,13 @@ bool FormulaProgram::Run(const double* vars, double division_epsilon, double* re
           return false;
         }
         stack[top++] = vars[in.var];
+        continue;
+      case Op::kRef:
+        if (refs == nullptr || !std::isfinite(refs[in.ref])) {
+          *fault = {FormulaFault::kNonFinite, i, 0, refs == nullptr ? NAN : refs[in.ref]};
+          return false;
+        }
+        stack[top++] = refs[in.ref];
         continue;
       case Op::kNeg:
         stack[top - 1] = -stack[top - 1];

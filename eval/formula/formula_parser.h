@@ -27,6 +27,13 @@ enum FormulaVar : uint8_t { kVarT0, kVarT1, kVarB0, kVarB1, kVarDT, kVarDB, kFor
 // "T0", "T1", "B0", "B1", "dT", "dB".
 absl::string_view FormulaVarName(int var);
 
+// A dataset's own score in a suite's formula: `T1[mmlu]` is {kVarT1, "mmlu"}. dT[x] and dB[x]
+// are the dataset's deltas.
+struct FormulaDatasetRef {
+  FormulaVar var;
+  std::string dataset;
+};
+
 // Why Run stopped. `instr` indexes the instruction whose result is undefined.
 struct FormulaFault {
   enum Kind { kNone, kDivisionByZero, kNonFinite } kind = kNone;
@@ -37,20 +44,38 @@ struct FormulaFault {
 
 class FormulaProgram {
  public:
-  enum class Op : uint8_t { kConst, kVar, kAdd, kSub, kMul, kDiv, kNeg, kAbs, kMin, kMax };
+  enum class Op : uint8_t {
+    kConst,
+    kVar,
+    kRef,  // a dataset's score: refs[ref] given to Run
+    kAdd,
+    kSub,
+    kMul,
+    kDiv,
+    kNeg,
+    kAbs,
+    kMin,
+    kMax
+  };
   struct Instr {
     Op op;
     uint8_t var;       // kVar: a FormulaVar
     uint32_t text;     // index into spans_: the subexpression this instruction computes
     uint32_t divisor;  // kDiv: index into spans_ of the divisor's subexpression
     double constant;   // kConst
+    uint32_t ref = 0;  // kRef: index into dataset_refs()
   };
   // Expressions needing a deeper evaluation stack are rejected by CompileFormula.
   static constexpr int kMaxStackDepth = 64;
 
   // Evaluates the program. Returns false and fills `fault` on a divisor within
   // `division_epsilon` of zero or a non-finite intermediate value; `vars` must be finite.
-  bool Run(const double* vars, double division_epsilon, double* result, FormulaFault* fault) const;
+  // `refs` holds one value per dataset_refs() entry (may be null when there are none).
+  bool Run(const double* vars, const double* refs, double division_epsilon, double* result,
+           FormulaFault* fault) const;
+  bool Run(const double* vars, double division_epsilon, double* result, FormulaFault* fault) const {
+    return Run(vars, nullptr, division_epsilon, result, fault);
+  }
 
   // Source text of subexpression `index` (an Instr's `text` or `divisor`): a view into the
   // program's one copy of the formula, so memory stays linear in the formula's length.
@@ -60,6 +85,8 @@ class FormulaProgram {
   const std::vector<Instr>& code() const { return code_; }
   // Bit i set when variable i (FormulaVar) appears; dT/dB also set their two scores' bits.
   uint32_t used_vars() const { return used_vars_; }
+  // The distinct dataset scores the formula names, in order of first appearance.
+  const std::vector<FormulaDatasetRef>& dataset_refs() const { return refs_; }
 
  private:
   friend class FormulaCompiler;
@@ -67,6 +94,7 @@ class FormulaProgram {
   std::string source_;
   std::vector<std::pair<uint32_t, uint32_t>> spans_;  // (offset, length) into source_
   uint32_t used_vars_ = 0;
+  std::vector<FormulaDatasetRef> refs_;
 };
 
 // The longest formula CompileFormula accepts, in bytes.

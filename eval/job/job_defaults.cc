@@ -16,8 +16,13 @@ emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields) {
 }
 
 void ApplyJobDefaults(emar::v1::JobSpec& spec) {
-  *spec.mutable_target()->mutable_fields() = WithDefaultFields(spec.target().fields());
-  *spec.mutable_benchmark()->mutable_fields() = WithDefaultFields(spec.benchmark().fields());
+  if (spec.targets_size() == 0 && spec.benchmarks_size() == 0) {
+    *spec.mutable_target()->mutable_fields() = WithDefaultFields(spec.target().fields());
+    *spec.mutable_benchmark()->mutable_fields() = WithDefaultFields(spec.benchmark().fields());
+  }
+  for (auto* list : {spec.mutable_targets(), spec.mutable_benchmarks()}) {
+    for (emar::v1::DatasetSpec& d : *list) *d.mutable_fields() = WithDefaultFields(d.fields());
+  }
   if (spec.formula().empty()) spec.set_formula(kDefaultEmarPreset);
   const BootstrapOptions defaults;
   emar::v1::BootstrapSpec& bs = *spec.mutable_bootstrap();

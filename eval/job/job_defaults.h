@@ -22,7 +22,7 @@ inline constexpr int64_t kDefaultRowsPerShard = 50000;
 // empty: then a line may have "reference" or "references".
 emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields);
 
-// Fills what `spec` leaves unset: both datasets' field names, the formula and the bootstrap
+// Fills what `spec` leaves unset: every dataset's field names, the formula and the bootstrap
 // settings. Values that are set are kept, valid or not: the planner checks them afterwards.
 void ApplyJobDefaults(emar::v1::JobSpec& spec);
 

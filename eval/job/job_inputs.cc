@@ -1,6 +1,7 @@
 #include "eval/job/job_inputs.h"
 
 #include "absl/strings/str_cat.h"
+#include "eval/job/suite.h"
 
 namespace emar {
 
@@ -16,18 +17,23 @@ std::string ModelField(int model_index) {
 
 std::vector<JobInput> ListJobInputs(const emar::v1::JobSpec& spec) {
   std::vector<JobInput> out;
-  out.push_back({emar::v1::DATASET_ROLE_TARGET, -1, "target.references", "target.references",
-                 spec.target().references()});
-  out.push_back({emar::v1::DATASET_ROLE_BENCHMARK, -1, "benchmark.references",
-                 "benchmark.references", spec.benchmark().references()});
+  const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
+  const bool suite = IsSuiteForm(spec);
+  for (const SuiteDataset& d : datasets) {
+    out.push_back({d.role, d.index, -1, d.field + ".references",
+                   suite ? d.spec->name() + ".references" : d.field + ".references",
+                   d.spec->references()});
+  }
   const std::vector<const emar::v1::ModelSpec*> models = ModelsInOrder(spec);
   for (int m = 0; m < static_cast<int>(models.size()); ++m) {
     const emar::v1::ModelSpec& model = *models[m];
     const std::string field = ModelField(m);
-    out.push_back({emar::v1::DATASET_ROLE_TARGET, m, absl::StrCat(field, ".target_outputs"),
-                   absl::StrCat(model.name(), ".target_outputs"), model.target_outputs()});
-    out.push_back({emar::v1::DATASET_ROLE_BENCHMARK, m, absl::StrCat(field, ".benchmark_outputs"),
-                   absl::StrCat(model.name(), ".benchmark_outputs"), model.benchmark_outputs()});
+    for (const SuiteDataset& d : datasets) {
+      const std::string spec_field = OutputsField(field, d);
+      out.push_back({d.role, d.index, m, spec_field,
+                     absl::StrCat(model.name(), spec_field.substr(field.size())),
+                     OutputsOf(model, d)});
+    }
   }
   return out;
 }

@@ -17,6 +17,11 @@ std::optional<double> Diff(const std::optional<double>& x, const std::optional<d
   return *x - *y;
 }
 
+std::optional<double> Finite(std::optional<double> e) {
+  if (e.has_value() && !std::isfinite(*e)) return std::nullopt;
+  return e;
+}
+
 std::optional<double> EmarOf(const EmarFn& emar, const std::optional<double>& t0,
                              const std::optional<double>& t1, const std::optional<double>& b0,
                              const std::optional<double>& b1) {
@@ -42,23 +47,9 @@ Estimate EstimateOf(std::optional<double> point, const Values& resampled, double
   return Estimate{point, IntervalOf(resampled, confidence)};
 }
 
-// Paired bootstrap p-value of a signed difference whose resampled values are `diffs`.
-PValue BootstrapP(const std::optional<double>& observed, const Values& diffs) {
-  PValue out;
-  out.test = "paired_bootstrap";
-  std::vector<double> defined;
-  for (const std::optional<double>& d : diffs) {
-    if (d.has_value()) defined.push_back(*d);
-  }
-  out.undefined_trials = static_cast<int64_t>(diffs.size() - defined.size());
-  out.trials = static_cast<int64_t>(defined.size());
-  if (observed.has_value() && !defined.empty()) {
-    out.p = PairedBootstrapPValue(*observed, defined).p;
-  }
-  return out;
-}
+}  // namespace
 
-absl::Status ValidateOptions(const BootstrapOptions& options) {
+absl::Status ValidateBootstrapOptions(const BootstrapOptions& options) {
   if (options.resamples < 1 || options.resamples > 10'000'000) {
     return absl::InvalidArgumentError(
         absl::StrCat("bootstrap resamples must be in [1, 10000000], got ", options.resamples));
@@ -74,7 +65,22 @@ absl::Status ValidateOptions(const BootstrapOptions& options) {
   return absl::OkStatus();
 }
 
-// dT or dB p-value of candidate c by the test the options and metric call for.
+PValue BootstrapPValue(const std::optional<double>& observed,
+                       absl::Span<const std::optional<double>> diffs) {
+  PValue out;
+  out.test = "paired_bootstrap";
+  std::vector<double> defined;
+  for (const std::optional<double>& d : diffs) {
+    if (d.has_value()) defined.push_back(*d);
+  }
+  out.undefined_trials = static_cast<int64_t>(diffs.size() - defined.size());
+  out.trials = static_cast<int64_t>(defined.size());
+  if (observed.has_value() && !defined.empty()) {
+    out.p = PairedBootstrapPValue(*observed, defined).p;
+  }
+  return out;
+}
+
 absl::StatusOr<PValue> DeltaPValue(const ValidRows& valid, int c, const BootstrapOptions& options,
                                    uint64_t ar_stream, PValue bootstrap_p) {
   const DatasetRows& rows = valid.rows();
@@ -99,8 +105,6 @@ absl::StatusOr<PValue> DeltaPValue(const ValidRows& valid, int c, const Bootstra
   }
   return bootstrap_p;
 }
-
-}  // namespace
 
 Interval IntervalOf(absl::Span<const std::optional<double>> values, double confidence) {
   Interval out;
@@ -147,6 +151,19 @@ std::vector<int> LeaderboardOrder(absl::Span<const std::optional<double>> emar, 
 absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
                                           const ResampledScores& benchmark, const EmarFn& emar,
                                           double confidence) {
+  const EmarAt emar_at = [&](size_t c, int64_t r) -> std::optional<double> {
+    if (r < 0) {
+      return EmarOf(emar, target.point[0], target.point[c], benchmark.point[0], benchmark.point[c]);
+    }
+    return EmarOf(emar, target.value(r, 0), target.value(r, c), benchmark.value(r, 0),
+                  benchmark.value(r, c));
+  };
+  return SummarizeStudyWith(target, benchmark, emar_at, confidence);
+}
+
+absl::StatusOr<StudyStats> SummarizeStudyWith(const ResampledScores& target,
+                                              const ResampledScores& benchmark,
+                                              const EmarAt& emar_at, double confidence) {
   if (target.num_systems != benchmark.num_systems || target.num_systems < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
         "target has ", target.num_systems, " systems and benchmark ", benchmark.num_systems,
@@ -173,7 +190,7 @@ absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
     const Values dt = Minus(t1, t0);
     const Values db = Minus(b1, b0);
     Values e(b_count);
-    for (size_t r = 0; r < b_count; ++r) e[r] = EmarOf(emar, t0[r], t1[r], b0[r], b1[r]);
+    for (size_t r = 0; r < b_count; ++r) e[r] = Finite(emar_at(c, static_cast<int64_t>(r)));
     CandidateStats s;
     s.system = static_cast<int>(c);
     s.t0 = EstimateOf(target.point[0], t0, confidence);
@@ -182,11 +199,9 @@ absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
     s.b1 = EstimateOf(benchmark.point[c], b1, confidence);
     s.dt = EstimateOf(Diff(target.point[c], target.point[0]), dt, confidence);
     s.db = EstimateOf(Diff(benchmark.point[c], benchmark.point[0]), db, confidence);
-    s.emar = EstimateOf(
-        EmarOf(emar, target.point[0], target.point[c], benchmark.point[0], benchmark.point[c]), e,
-        confidence);
-    s.dt_p = BootstrapP(s.dt.value, dt);
-    s.db_p = BootstrapP(s.db.value, db);
+    s.emar = EstimateOf(Finite(emar_at(c, -1)), e, confidence);
+    s.dt_p = BootstrapPValue(s.dt.value, dt);
+    s.db_p = BootstrapPValue(s.db.value, db);
     emar_point.push_back(s.emar.value);
     emar_r.push_back(std::move(e));
     study.candidates.push_back(std::move(s));
@@ -199,7 +214,7 @@ absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
       pair.b = static_cast<int>(b + 1);
       const Values diff = Minus(emar_r[a], emar_r[b]);
       pair.diff = EstimateOf(Diff(emar_point[a], emar_point[b]), diff, confidence);
-      pair.p = BootstrapP(pair.diff.value, diff);
+      pair.p = BootstrapPValue(pair.diff.value, diff);
       raw_p.push_back(pair.p.p);
       study.pairwise.push_back(std::move(pair));
     }
@@ -212,7 +227,7 @@ absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
 
 absl::StatusOr<StudyStats> RunPairedBootstrap(const ValidRows& target, const ValidRows& benchmark,
                                               const EmarFn& emar, const BootstrapOptions& options) {
-  RETURN_IF_ERROR(ValidateOptions(options));
+  RETURN_IF_ERROR(ValidateBootstrapOptions(options));
   if (target.num_systems() != benchmark.num_systems() || target.num_systems() < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
         "target has ", target.num_systems(), " systems and benchmark ", benchmark.num_systems(),

@@ -121,6 +121,28 @@ absl::StatusOr<StudyStats> SummarizeStudy(const ResampledScores& target,
                                           const ResampledScores& benchmark, const EmarFn& emar,
                                           double confidence);
 
+// SummarizeStudy with EMAR given per (candidate system c, resample r) by `emar_at`, r = -1 for the
+// point value on the full data: suites compute EMAR from more than the four aggregates (see
+// suite_bootstrap.h). A non-finite value counts as undefined.
+using EmarAt = std::function<std::optional<double>(size_t c, int64_t r)>;
+absl::StatusOr<StudyStats> SummarizeStudyWith(const ResampledScores& target,
+                                              const ResampledScores& benchmark,
+                                              const EmarAt& emar_at, double confidence);
+
+// INVALID_ARGUMENT unless 1 <= resamples <= 1e7, 0 < confidence < 1 and ar_trials >= 1.
+absl::Status ValidateBootstrapOptions(const BootstrapOptions& options);
+
+// Paired bootstrap p-value of a signed difference whose resampled values are `diffs`
+// (undefined resamples are dropped and counted).
+PValue BootstrapPValue(const std::optional<double>& observed,
+                       absl::Span<const std::optional<double>> diffs);
+
+// The p-value of candidate system c's delta on `valid` by the test the options and the metric
+// call for: McNemar's exact test for 0/1 metrics, approximate randomization (on `ar_stream`)
+// when asked, else `bootstrap_p`.
+absl::StatusOr<PValue> DeltaPValue(const ValidRows& valid, int c, const BootstrapOptions& options,
+                                   uint64_t ar_stream, PValue bootstrap_p);
+
 // Interval of the given resample values (nullopt = undefined resample), rule as above.
 Interval IntervalOf(absl::Span<const std::optional<double>> values, double confidence);
 

@@ -57,6 +57,7 @@ DatasetResults Dataset(const emar::v1::DatasetSpec& spec, Systems systems) {
   DatasetResults d;
   d.spec = &spec;
   d.metric = *MakeMetric(spec.metric());
+  d.metric_spec.set_name(spec.metric());
   d.n = systems[0].size() / d.metric->stats_width();
   d.systems = std::move(systems);
   return d;
@@ -64,8 +65,9 @@ DatasetResults Dataset(const emar::v1::DatasetSpec& spec, Systems systems) {
 
 AssembledResults Results(const emar::v1::CreateJobRequest& req, Systems target, Systems benchmark) {
   AssembledResults r;
-  r.target = Dataset(req.spec().target(), std::move(target));
-  r.benchmark = Dataset(req.spec().benchmark(), std::move(benchmark));
+  r.results.push_back(Dataset(req.spec().target(), std::move(target)));
+  r.results.push_back(Dataset(req.spec().benchmark(), std::move(benchmark)));
+  r.results[1].dataset = 1;
   return r;
 }
 

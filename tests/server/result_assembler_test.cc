@@ -46,8 +46,8 @@ emar::v1::JobSpec Spec(const std::string& target_metric = "accuracy") {
 
 // Reference row r of the target is id "t<r>" on line r + 2 (the files start with a blank
 // line), so a message naming the line is told apart from one naming the row.
-absl::StatusOr<std::pair<std::string, uint64_t>> Lookup(emar::v1::DatasetRole role, size_t row) {
-  return std::make_pair(absl::StrCat(role == kTarget ? "t" : "b", row), uint64_t{row + 2});
+absl::StatusOr<std::pair<std::string, uint64_t>> Lookup(int dataset, size_t row) {
+  return std::make_pair(absl::StrCat(dataset == 0 ? "t" : "b", row), uint64_t{row + 2});
 }
 
 emar::v1::ShardTask Task(int32_t shard_id, emar::v1::DatasetRole role, const std::string& model) {
@@ -89,7 +89,7 @@ emar::v1::ShardResult FullTarget() {
 
 TEST(ResultAssemblerTest, ShardsInAnyOrderLandInReferencesOrder) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   // The base's outputs file lists the ids out of references order, split over two shards; the
   // later shard arrives first.
   ASSERT_OK(a.Add(Task(1, kTarget, "base"), Result(1, {{3, 3, {0}}, {1, 4, {1}}})));
@@ -100,25 +100,25 @@ TEST(ResultAssemblerTest, ShardsInAnyOrderLandInReferencesOrder) {
   ASSERT_OK(a.Add(Task(3, kBenchmark, "base"), FullBenchmark()));
   ASSERT_OK_AND_ASSIGN(AssembledResults r, std::move(a).Finish());
 
-  EXPECT_EQ(r.target.spec, &spec.target());
-  EXPECT_EQ(r.benchmark.spec, &spec.benchmark());
-  ASSERT_NE(r.target.metric, nullptr);
-  EXPECT_EQ(r.target.metric->name(), "accuracy");
-  EXPECT_EQ(r.benchmark.metric->name(), "macro_f1");
-  EXPECT_EQ(r.target.n, kTargetRows);
-  EXPECT_EQ(r.benchmark.n, kBenchmarkRows);
-  ASSERT_EQ(r.target.systems.size(), 2u);
-  EXPECT_THAT(r.target.systems[0], ElementsAre(0, 1, 1, 0));  // rows 0..3
-  EXPECT_THAT(r.target.systems[1], ElementsAre(1, 0, 1, 1));
-  ASSERT_EQ(r.benchmark.systems.size(), 2u);
-  EXPECT_THAT(r.benchmark.systems[0], ElementsAre(0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(r.results[0].spec, &spec.target());
+  EXPECT_EQ(r.results[1].spec, &spec.benchmark());
+  ASSERT_NE(r.results[0].metric, nullptr);
+  EXPECT_EQ(r.results[0].metric->name(), "accuracy");
+  EXPECT_EQ(r.results[1].metric->name(), "macro_f1");
+  EXPECT_EQ(r.results[0].n, kTargetRows);
+  EXPECT_EQ(r.results[1].n, kBenchmarkRows);
+  ASSERT_EQ(r.results[0].systems.size(), 2u);
+  EXPECT_THAT(r.results[0].systems[0], ElementsAre(0, 1, 1, 0));  // rows 0..3
+  EXPECT_THAT(r.results[0].systems[1], ElementsAre(1, 0, 1, 1));
+  ASSERT_EQ(r.results[1].systems.size(), 2u);
+  EXPECT_THAT(r.results[1].systems[0], ElementsAre(0, 0, 0, 0, 0, 0));
   // Accuracy has no labels; the target's table stays empty.
-  EXPECT_EQ(r.target.labels.size(), 0u);
+  EXPECT_EQ(r.results[0].labels.size(), 0u);
 }
 
 TEST(ResultAssemblerTest, ShardLocalLabelsAreRemappedToOneTablePerDataset) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   ASSERT_OK(a.Add(Task(0, kTarget, "base"), FullTarget()));
   ASSERT_OK(a.Add(Task(1, kTarget, "cand"), FullTarget()));
   // Three shards, three different local tables; rows are {gold id, predicted id}.
@@ -133,7 +133,7 @@ TEST(ResultAssemblerTest, ShardLocalLabelsAreRemappedToOneTablePerDataset) {
                   Result(2, {{0, 1, {1, 1}}, {2, 2, {0, 1}}}, {"neg", "pos"})));
   ASSERT_OK_AND_ASSIGN(AssembledResults r, std::move(a).Finish());
 
-  const LabelTable& labels = r.benchmark.labels;
+  const LabelTable& labels = r.results[1].labels;
   EXPECT_THAT(labels.labels(), UnorderedElementsAre("pos", "neu", "neg"));
   auto names = [&](const std::vector<double>& rows) {
     std::vector<std::string> out;
@@ -144,13 +144,15 @@ TEST(ResultAssemblerTest, ShardLocalLabelsAreRemappedToOneTablePerDataset) {
     }
     return out;
   };
-  EXPECT_THAT(names(r.benchmark.systems[0]), ElementsAre("pos", "pos", "neu", "neg", "neg", "pos"));
-  EXPECT_THAT(names(r.benchmark.systems[1]), ElementsAre("pos", "neu", "neu", "neu", "neg", "neg"));
+  EXPECT_THAT(names(r.results[1].systems[0]),
+              ElementsAre("pos", "pos", "neu", "neg", "neg", "pos"));
+  EXPECT_THAT(names(r.results[1].systems[1]),
+              ElementsAre("pos", "neu", "neu", "neu", "neg", "neg"));
 }
 
 TEST(ResultAssemblerTest, IdAnsweredTwiceAcrossShardsNamesBothLines) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   ASSERT_OK(a.Add(Task(0, kTarget, "base"), Result(1, {{0, 1, {1}}, {1, 2, {1}}})));
   // The candidate answering the same row is no duplicate.
   ASSERT_OK(a.Add(Task(1, kTarget, "cand"), Result(1, {{1, 2, {1}}})));
@@ -162,7 +164,7 @@ TEST(ResultAssemblerTest, IdAnsweredTwiceAcrossShardsNamesBothLines) {
 
 TEST(ResultAssemblerTest, IdAnsweredTwiceWithinOneShardIsRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   EXPECT_THAT(a.Add(Task(5, kBenchmark, "cand"),
                     Result(2, {{2, 4, {0, 0}}, {0, 5, {0, 0}}, {2, 9, {0, 0}}}, {"yes"})),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -172,7 +174,7 @@ TEST(ResultAssemblerTest, IdAnsweredTwiceWithinOneShardIsRejected) {
 
 TEST(ResultAssemblerTest, UnansweredReferenceRowIsNamedByIdFileAndLine) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   ASSERT_OK(a.Add(Task(0, kTarget, "base"), FullTarget()));
   ASSERT_OK(a.Add(Task(1, kTarget, "cand"), Result(1, {{0, 1, {1}}, {1, 2, {1}}, {3, 3, {1}}})));
   ASSERT_OK(a.Add(Task(2, kBenchmark, "base"), FullBenchmark()));
@@ -186,7 +188,7 @@ TEST(ResultAssemblerTest, UnansweredReferenceRowIsNamedByIdFileAndLine) {
 
 TEST(ResultAssemblerTest, SeveralUnansweredRowsNameTheFirstAndCountTheRest) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   ASSERT_OK(a.Add(Task(0, kTarget, "base"), FullTarget()));
   ASSERT_OK(a.Add(Task(1, kTarget, "cand"), FullTarget()));
   ASSERT_OK(a.Add(Task(2, kBenchmark, "base"), Result(2, {{1, 1, {0, 0}}}, {"yes"})));
@@ -199,11 +201,11 @@ TEST(ResultAssemblerTest, SeveralUnansweredRowsNameTheFirstAndCountTheRest) {
 
 TEST(ResultAssemblerTest, UnansweredRowFallsBackToRowNumberWhenLookupFails) {
   const emar::v1::JobSpec spec = Spec();
-  ReferenceLookup failing = [](emar::v1::DatasetRole, size_t) {
+  ReferenceLookup failing = [](int, size_t) {
     return absl::StatusOr<std::pair<std::string, uint64_t>>(absl::NotFoundError("no blob"));
   };
   for (const ReferenceLookup& lookup : {failing, ReferenceLookup()}) {
-    ResultAssembler a(spec, kTargetRows, kBenchmarkRows, lookup);
+    ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, lookup);
     ASSERT_OK(a.Add(Task(0, kTarget, "base"), Result(1, {{0, 1, {1}}, {1, 2, {1}}, {3, 3, {1}}})));
     ASSERT_OK(a.Add(Task(1, kTarget, "cand"), FullTarget()));
     ASSERT_OK(a.Add(Task(2, kBenchmark, "base"), FullBenchmark()));
@@ -217,7 +219,7 @@ TEST(ResultAssemblerTest, UnansweredRowFallsBackToRowNumberWhenLookupFails) {
 
 TEST(ResultAssemblerTest, DuplicateFallsBackToRowNumberWhenLookupFails) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, ReferenceLookup());
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, ReferenceLookup());
   EXPECT_THAT(a.Add(Task(0, kTarget, "cand"), Result(1, {{0, 3, {1}}, {0, 8, {1}}})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("cand_t.jsonl:8: duplicate reference row 1 (first at line 3)")));
@@ -225,7 +227,7 @@ TEST(ResultAssemblerTest, DuplicateFallsBackToRowNumberWhenLookupFails) {
 
 TEST(ResultAssemblerTest, ResultWithWrongStatsWidthIsRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   // Two columns for accuracy, which has one.
   EXPECT_THAT(
       a.Add(Task(7, kTarget, "base"), Result(2, {{0, 1, {1, 0}}})),
@@ -235,7 +237,7 @@ TEST(ResultAssemblerTest, ResultWithWrongStatsWidthIsRejected) {
 
 TEST(ResultAssemblerTest, ResultWithMismatchedCountsIsRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   emar::v1::ShardResult missing_line = Result(1, {{0, 1, {1}}, {1, 2, {1}}});
   missing_line.mutable_line()->RemoveLast();
   EXPECT_THAT(a.Add(Task(1, kTarget, "base"), missing_line),
@@ -251,7 +253,7 @@ TEST(ResultAssemblerTest, ResultWithMismatchedCountsIsRejected) {
 
 TEST(ResultAssemblerTest, ReferenceRowOutOfRangeIsRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   EXPECT_THAT(a.Add(Task(4, kTarget, "cand"), Result(1, {{0, 1, {1}}, {4, 2, {1}}})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("shard 4 result names reference row 4 of 4")));
@@ -261,7 +263,7 @@ TEST(ResultAssemblerTest, ReferenceRowOutOfRangeIsRejected) {
 
 TEST(ResultAssemblerTest, UnknownModelOrRoleIsRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   EXPECT_THAT(a.Add(Task(9, kTarget, "ghost"), FullTarget()),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("shard 9 names unknown model")));
   EXPECT_THAT(a.Add(Task(10, emar::v1::DATASET_ROLE_UNSPECIFIED, "base"), FullTarget()),
@@ -271,7 +273,7 @@ TEST(ResultAssemblerTest, UnknownModelOrRoleIsRejected) {
 
 TEST(ResultAssemblerTest, LabelIdOutsideTheShardTableIsRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   EXPECT_THAT(a.Add(Task(3, kBenchmark, "base"), Result(2, {{0, 1, {0, 2}}}, {"yes", "no"})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("shard 3"),
@@ -295,7 +297,7 @@ TEST(ResultAssemblerTest, LabelIdOutsideTheShardTableIsRejected) {
 
 TEST(ResultAssemblerTest, LineZeroIsRejectedSoItCannotHideADuplicate) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   // Line 0 once marked "not seen yet": the second answer for row 1 slipped past the check.
   EXPECT_THAT(
       a.Add(Task(2, kTarget, "base"), Result(1, {{1, 0, {1}}, {1, 5, {0}}})),
@@ -305,7 +307,7 @@ TEST(ResultAssemblerTest, LineZeroIsRejectedSoItCannotHideADuplicate) {
 
 TEST(ResultAssemblerTest, MoreDistinctLabelsThanTheMetricSupportsAreRejected) {
   const emar::v1::JobSpec spec = Spec();
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   std::vector<std::string> first, second;
   for (size_t i = 0; i < kMaxLabels; ++i) first.push_back(absl::StrCat("l", i));
   second = {"l0", absl::StrCat("l", kMaxLabels)};  // one new label: kMaxLabels + 1 in all
@@ -318,7 +320,7 @@ TEST(ResultAssemblerTest, MoreDistinctLabelsThanTheMetricSupportsAreRejected) {
 
 TEST(ResultAssemblerTest, UnknownMetricFailsAddAndFinish) {
   const emar::v1::JobSpec spec = Spec("no_such_metric");
-  ResultAssembler a(spec, kTargetRows, kBenchmarkRows, Lookup);
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
   EXPECT_THAT(a.Add(Task(0, kTarget, "base"), FullTarget()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no_such_metric")));
   EXPECT_THAT(std::move(a).Finish(),

@@ -142,6 +142,7 @@ DatasetResults Dataset(const emar::v1::DatasetSpec& spec, std::vector<std::vecto
   DatasetResults d;
   d.spec = &spec;
   d.metric = *MakeMetric(spec.metric());
+  d.metric_spec.set_name(spec.metric());
   d.n = rows[0].size();
   d.systems = std::move(rows);
   return d;
@@ -154,8 +155,9 @@ TEST_F(StoredJobReportTest, ReportEqualsBuildReportOnTheHandAssembledRows) {
   // The same report from rows written down by hand from the files above.
   const emar::v1::CreateJobRequest& req = plan_.request;
   AssembledResults rows;
-  rows.target = Dataset(req.spec().target(), {{1, 0, 0, 1}, {1, 1, 1, 0}});
-  rows.benchmark = Dataset(req.spec().benchmark(), {{1, 0, 1}, {1, 1, 0}});
+  rows.results.push_back(Dataset(req.spec().target(), {{1, 0, 0, 1}, {1, 1, 1, 0}}));
+  rows.results.push_back(Dataset(req.spec().benchmark(), {{1, 0, 1}, {1, 1, 0}}));
+  rows.results[1].dataset = 1;
   std::vector<emar::v1::InputFile> inputs = DescribeInputs(req);
   for (emar::v1::InputFile& f : inputs) {
     f.set_size_bytes(static_cast<int64_t>(files_.at(f.path_or_name()).size()));

@@ -1,0 +1,124 @@
+// Suites end to end with real processes: a job of one target (two metrics) and five benchmarks
+// (accuracy, exact_match, token_f1, bleu, chrf) gives the same report embedded (`emarctl run`)
+// and distributed (coordinator + two workers, many shards), and each dataset's numbers equal
+// those of the job of that benchmark alone beside the same target.
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/system/generated_suite.h"
+#include "tests/system/local_cluster.h"
+#include "tests/system/report_json.h"
+
+namespace emar::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The report `emarctl run` prints in JSON; a failed gate (exit 3) still prints it.
+absl::StatusOr<emar::v1::Report> RunReport(const std::string& job_file) {
+  CommandResult r = RunEmarctl({"run", job_file, "--format", "json"}, absl::Seconds(180));
+  if (!r.exit.Exited(0) && !r.exit.Exited(3)) {
+    return absl::InternalError(
+        absl::StrCat("emarctl run ", job_file, ": ", r.exit.ToString(), ": ", r.err));
+  }
+  return ParseReportJson(r.out);
+}
+
+const emar::v1::DatasetComparison* Entry(const emar::v1::CandidateReport& c,
+                                         const std::string& dataset, bool primary = true) {
+  for (const auto& d : c.datasets()) {
+    if (d.dataset() == dataset && d.primary() == primary) return &d;
+  }
+  return nullptr;
+}
+
+void ExpectSameEstimate(const emar::v1::Estimate& a, const emar::v1::Estimate& b,
+                        bool with_interval, const std::string& what) {
+  EXPECT_EQ(a.has_value(), b.has_value()) << what;
+  EXPECT_EQ(a.value(), b.value()) << what;
+  if (with_interval) {
+    EXPECT_EQ(a.ci_low(), b.ci_low()) << what;
+    EXPECT_EQ(a.ci_high(), b.ci_high()) << what;
+  }
+}
+
+// Scores, deltas, n, signature and (for the deterministic McNemar test) p equal; intervals too
+// when both were drawn from the same stream.
+void ExpectSameComparison(const emar::v1::DatasetComparison& suite,
+                          const emar::v1::DatasetComparison& single, bool with_interval) {
+  const std::string what = absl::StrCat("dataset ", suite.dataset());
+  EXPECT_EQ(suite.dataset(), single.dataset());
+  EXPECT_EQ(suite.metric(), single.metric()) << what;
+  EXPECT_EQ(suite.signature(), single.signature()) << what;
+  EXPECT_EQ(suite.n(), single.n()) << what;
+  ExpectSameEstimate(suite.base(), single.base(), with_interval, what + " base");
+  ExpectSameEstimate(suite.candidate(), single.candidate(), with_interval, what + " candidate");
+  ExpectSameEstimate(suite.delta(), single.delta(), with_interval, what + " delta");
+  EXPECT_EQ(suite.delta().test(), single.delta().test()) << what;
+  if (with_interval || suite.delta().test() == "mcnemar_exact") {
+    EXPECT_EQ(suite.delta().p_value(), single.delta().p_value()) << what;
+  }
+}
+
+TEST(SuiteTest, EmbeddedAndDistributedAgreeAndEveryDatasetMatchesItsOwnJob) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("suite"));
+  ASSERT_OK_AND_ASSIGN(GeneratedSuite gen, WriteGeneratedSuite(dir.path(), 3000, 2000));
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report embedded, RunReport(gen.job_file));
+
+  ClusterOptions options;
+  options.workers = 2;
+  options.rows_per_shard = 700;  // several shards per (model, dataset, metric)
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(options));
+  CommandResult r =
+      cluster->Emarctl({"submit", gen.job_file, "--wait", "--format", "json"}, absl::Seconds(180));
+  ASSERT_TRUE(r.exit.Exited(0) || r.exit.Exited(3))
+      << r.exit.ToString() << r.err << cluster->Logs();
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report distributed, ParseReportJson(r.out));
+  EXPECT_EQ(DiffIgnoringJobId(embedded, distributed), "");
+
+  ASSERT_EQ(embedded.candidates_size(), 1);
+  const emar::v1::CandidateReport& c = embedded.candidates(0);
+  ASSERT_EQ(c.datasets_size(), 7);  // tickets: accuracy, macro_f1; five benchmarks
+  EXPECT_EQ(c.datasets(1).dataset(), "tickets");
+  EXPECT_EQ(c.datasets(1).metric(), "macro_f1");
+  EXPECT_FALSE(c.datasets(1).primary());
+  EXPECT_THAT(c.benchmark().dataset(), HasSubstr("weighted mean of 5 benchmarks"));
+  EXPECT_EQ(c.benchmark().n(), 5 * 2000);
+
+  for (size_t k = 0; k < gen.benchmarks.size(); ++k) {
+    SCOPED_TRACE(gen.benchmarks[k]);
+    ASSERT_OK_AND_ASSIGN(emar::v1::Report single, RunReport(gen.single_jobs[k]));
+    const emar::v1::CandidateReport& sc = single.candidates(0);
+    const emar::v1::DatasetComparison* bench = Entry(c, gen.benchmarks[k]);
+    ASSERT_NE(bench, nullptr);
+    EXPECT_EQ(bench->role(), "benchmark");
+    // The first benchmark is dataset 1 in both jobs: the same resampling stream.
+    ExpectSameComparison(*bench, sc.benchmark(), /*with_interval=*/k == 0);
+    ExpectSameComparison(*Entry(c, "tickets"), sc.target(), /*with_interval=*/true);
+    ASSERT_TRUE(bench->delta().has_p_value_holm());
+    EXPECT_GE(bench->delta().p_value_holm(), bench->delta().p_value());
+    // Every benchmark has its own non-inferiority gate, named by dataset.
+    bool gated = false;
+    for (const auto& g : c.gates()) {
+      if (g.dataset() != gen.benchmarks[k]) continue;
+      gated = true;
+      EXPECT_EQ(g.gate(), "max_benchmark_regression");
+      EXPECT_EQ(g.threshold(), gen.benchmarks[k] == "wmt-bleu" ? 0.2 : 0.05);
+    }
+    EXPECT_TRUE(gated);
+  }
+
+  // The text form shows the per-dataset table; the job can be followed per dataset in a series.
+  CommandResult text = RunEmarctl({"run", gen.job_file}, absl::Seconds(180));
+  EXPECT_THAT(text.out, HasSubstr("datasets (* primary metric"));
+  EXPECT_THAT(text.out, HasSubstr("gate max_suite_regression"));
+  // EMAR_SUITE_TEXT=PATH keeps the text report (to show what a suite's report looks like).
+  if (const char* path = std::getenv("EMAR_SUITE_TEXT")) ASSERT_OK(WriteFile(path, text.out));
+}
+
+}  // namespace
+}  // namespace emar::testing
