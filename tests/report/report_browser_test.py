@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -284,6 +285,60 @@ def test_suite_report_in_chromium(tmp_path):
                       ("lora-r8", "max_benchmark_regression", "gsm8k"),
                       ("lora-r8", "max_suite_regression", "")]
     assert page.dom.count('<td class="fail">FAIL</td>') == 1 + 2 + 3  # leaderboard, datasets, gates
+
+
+def test_live_suite_report_in_chromium(tmp_path):
+    """A suite job run by emarctl: the example's target scored by two metrics, its QA benchmark
+    by two, and a generated benchmark that regresses, with its own gate."""
+    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")  # paths relative to the job, as usual
+    example = Path("ex")
+    with open(tmp_path / "arith.jsonl", "w") as refs, \
+            open(tmp_path / "base.arith.jsonl", "w") as base, \
+            open(tmp_path / "r16.arith.jsonl", "w") as r16:
+        for i in range(600):
+            gold = str(i % 7)
+            refs.write(json.dumps({"id": f"a{i:04d}", "reference": gold}) + "\n")
+            right = i % 5 != 0  # 80 % right; the candidate forgets 24 of those
+            base.write(json.dumps({"id": f"a{i:04d}",
+                                   "prediction": gold if right else "x"}) + "\n")
+            r16.write(json.dumps({"id": f"a{i:04d}",
+                                  "prediction": gold if right and i % 25 != 1 else "x"}) + "\n")
+    job = {
+        "name": "restaurant-sentiment suite",
+        "targets": [{"name": "restaurant-reviews", "references": str(example / "data/target.jsonl"),
+                     "metrics": ["accuracy", "macro_f1"]}],
+        "benchmarks": [
+            {"name": "general-qa", "references": str(example / "data/benchmark.jsonl"),
+             "metrics": ["exact_match", "token_f1"]},
+            {"name": "arith", "references": "arith.jsonl", "metrics": ["accuracy"], "weight": 2,
+             "gates": {"max_benchmark_regression": 0.05}}],
+        "base": {"name": "base", "outputs": {
+            "restaurant-reviews": str(example / "out/base.target.jsonl"),
+            "general-qa": str(example / "out/base.benchmark.jsonl"),
+            "arith": "base.arith.jsonl"}},
+        "candidates": [{"name": "lora-r16", "outputs": {
+            "restaurant-reviews": str(example / "out/r16.target.jsonl"),
+            "general-qa": str(example / "out/r16.benchmark.jsonl"),
+            "arith": "r16.arith.jsonl"}}],
+        "gates": {"min_emar": 0.1, "max_benchmark_regression": 0.02, "max_suite_regression": 0.01},
+    }
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps(job))
+    args = (bin_dir() / "emarctl", "run", path, "--progress", "off")
+    html = run(*args, "--format", "html", ok=(0, 3))
+    report = json.loads(run(*args, "--format", "json", ok=(0, 3)))
+    c = report["candidates"][0]
+    assert [(d["dataset"], d["metric"], d["primary"]) for d in c["datasets"]] == [
+        ("restaurant-reviews", "accuracy", True), ("restaurant-reviews", "macro_f1", False),
+        ("general-qa", "exact_match", True), ("general-qa", "token_f1", False),
+        ("arith", "accuracy", True)]
+    page, limits = check_suite_page(tmp_path, html, report, "live-suite-report")
+    assert limits == [-0.01, -0.02, -0.05]  # the suite's, general-qa's, arith's override
+    # arith lost 24 of 600 answers: about -0.04, inside its own 0.05 but the aggregate (weight 2)
+    # falls past max_suite_regression.
+    arith = next(d for d in c["datasets"] if d["dataset"] == "arith")
+    assert arith["delta"]["value"] == pytest.approx(-24 / 600)
+    assert "arith" in page.text and "(aggregate)" in page.text
 
 
 def check_series_page(tmp_path, html: str, series: dict, name: str, keep=False):
