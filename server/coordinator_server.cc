@@ -22,8 +22,7 @@ std::string TlsMetricsText(absl::Time not_after) {
   if (not_after == absl::InfinitePast()) return "";
   PrometheusText out;
   out.Gauge("emar_tls_certificate_expiry_timestamp_seconds",
-            "When the --tls-cert certificate expires (Unix time).",
-            absl::ToUnixSeconds(not_after));
+            "When the --tls-cert certificate expires (Unix time).", absl::ToUnixSeconds(not_after));
   return std::move(out).Take();
 }
 
