@@ -11,6 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/accept_reserve.h"
+#include "common/prometheus_text.h"
+#include "server/reflection_guard.h"
 
 namespace emar {
 namespace {
@@ -18,20 +20,19 @@ namespace {
 // The certificate's expiry as a Prometheus gauge (Unix seconds), "" without TLS.
 std::string TlsMetricsText(absl::Time not_after) {
   if (not_after == absl::InfinitePast()) return "";
-  return absl::StrCat(
-      "# HELP emar_tls_certificate_expiry_timestamp_seconds When the --tls-cert certificate "
-      "expires (Unix time).\n# TYPE emar_tls_certificate_expiry_timestamp_seconds gauge\n"
-      "emar_tls_certificate_expiry_timestamp_seconds ",
-      absl::ToUnixSeconds(not_after), "\n");
+  PrometheusText out;
+  out.Gauge("emar_tls_certificate_expiry_timestamp_seconds",
+            "When the --tls-cert certificate expires (Unix time).", absl::ToUnixSeconds(not_after));
+  return std::move(out).Take();
 }
 
 std::string AcceptMetricsText() {
-  return absl::StrCat(
-      "# HELP emar_connections_dropped_out_of_descriptors_total Connections closed as soon as "
-      "accepted because the process had no file descriptor left.\n"
-      "# TYPE emar_connections_dropped_out_of_descriptors_total counter\n"
-      "emar_connections_dropped_out_of_descriptors_total ",
-      AcceptReserveDrops(), "\n");
+  PrometheusText out;
+  out.Counter("emar_connections_dropped_out_of_descriptors_total",
+              "Connections closed as soon as accepted because the process had no file descriptor "
+              "left.",
+              AcceptReserveDrops());
+  return std::move(out).Take();
 }
 
 }  // namespace
@@ -39,9 +40,17 @@ std::string AcceptMetricsText() {
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptions& options)
     : coordinator_(coordinator),
       auth_(options.tokens),
+      requests_(RequestCounter::ServedMethods()),
       uploads_(options.uploads),
-      evaluation_(coordinator, options.client_api, &uploads_, &auth_),
-      worker_(coordinator, &auth_) {}
+      evaluation_(coordinator, &coordinator->blob_access(), options.client_api, &uploads_, &auth_),
+      worker_(coordinator, &coordinator->blob_access(), &auth_) {}
+
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+CoordinatorServer::Interceptors() {
+  auto factories = requests_.InterceptorFactories();
+  if (auth_.enabled()) factories.push_back(MakeReflectionGuard(&auth_));
+  return factories;
+}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     Coordinator* coordinator, const ServerOptions& options) {
@@ -65,7 +74,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
     if (quota) builder.SetResourceQuota(*quota);
-    builder.experimental().SetInterceptorCreators(s->requests_.InterceptorFactories());
+    builder.experimental().SetInterceptorCreators(s->Interceptors());
     if (options.max_connection_idle != absl::InfiniteDuration()) {
       builder.AddChannelArgument(
           GRPC_ARG_MAX_CONNECTION_IDLE_MS,

@@ -1,5 +1,7 @@
 // Server wiring in one place: both services, the standard health service and reflection, on one
-// listening address (or none, for the embedded default's in-process channel).
+// listening address (or none, for the embedded default's in-process channel). Every call is
+// counted (server/request_counter.h); with tokens, reflection takes them too
+// (server/reflection_guard.h).
 //
 //   ASSIGN_OR_RETURN(auto server, CoordinatorServer::Start(coordinator.get(), {.listen =
 //   "127.0.0.1:0"})); std::cout << server->port();
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/http_endpoint.h"
@@ -69,6 +72,9 @@ class CoordinatorServer {
 
  private:
   CoordinatorServer(Coordinator* coordinator, const ServerOptions& options);
+  // Every server's interceptors: request counting, and with tokens the reflection guard.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  Interceptors();
 
   Coordinator* const coordinator_;
   const Authenticator auth_;

@@ -1,11 +1,15 @@
-// gRPC adapter for emar.v1.EvaluationService over a Coordinator (callback API: no thread is parked
-// per upload or watch).
+// gRPC adapter for emar.v1.EvaluationService over a ClientCore (the Coordinator) and BlobAccess
+// (callback API: no thread is parked per upload or watch). Every handler admits its call through
+// one CallGuard (server/call_guard.h); the streams are reactors of their own files.
 #ifndef EMAR_SERVER_EVALUATION_SERVICE_H_
 #define EMAR_SERVER_EVALUATION_SERVICE_H_
 
 #include "emar/v1/service.grpc.pb.h"
 #include "server/auth.h"
-#include "server/coordinator.h"
+#include "server/blob_access.h"
+#include "server/call_guard.h"
+#include "server/job_planner.h"
+#include "server/service_cores.h"
 #include "server/upload_reactor.h"
 
 namespace emar {
@@ -18,14 +22,18 @@ struct ClientApiLimits {
   int64_t max_request_bytes = int64_t{4} << 20;
 };
 
-// `coordinator` must outlive the service.
+// `core` and `blobs` must outlive the service.
 class EvaluationServiceImpl final : public emar::v1::EvaluationService::CallbackService {
  public:
   // `uploads` (may be null: no limits) bounds the uploads in number and idle time.
   // `auth` (may be null: everyone is the anonymous admin) decides who calls.
-  EvaluationServiceImpl(Coordinator* coordinator, ClientApiLimits limits, UploadLimiter* uploads,
-                        const Authenticator* auth = nullptr)
-      : coordinator_(coordinator), limits_(limits), uploads_(uploads), auth_(auth) {}
+  EvaluationServiceImpl(ClientCore* core, BlobAccess* blobs, ClientApiLimits limits,
+                        UploadLimiter* uploads, const Authenticator* auth = nullptr)
+      : core_(core),
+        blobs_(blobs),
+        limits_(limits),
+        uploads_(uploads),
+        guard_(auth, Api::kClient, limits.max_request_bytes) {}
 
   grpc::ServerUnaryReactor* FindMissingBlobs(grpc::CallbackServerContext* ctx,
                                              const emar::v1::FindMissingBlobsRequest* req,
@@ -57,14 +65,11 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
                                       emar::v1::Series* resp) override;
 
  private:
-  absl::StatusOr<Principal> Caller(const grpc::CallbackServerContext& ctx) const {
-    return auth_ == nullptr ? Principal::Anonymous() : auth_->Authorize(ctx, Api::kClient);
-  }
-
-  Coordinator* const coordinator_;
+  ClientCore* const core_;
+  BlobAccess* const blobs_;
   const ClientApiLimits limits_;
   UploadLimiter* const uploads_;
-  const Authenticator* const auth_;
+  const CallGuard guard_;
 };
 
 }  // namespace emar

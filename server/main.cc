@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -20,6 +22,7 @@
 #include "common/flag_names.h"
 #include "common/help_flag.h"
 #include "common/mutex_checks.h"
+#include "common/status_macros.h"
 #include "common/termination_signals.h"
 #include "common/tls_credentials.h"
 #include "eval/job/job_defaults.h"
@@ -121,42 +124,48 @@ rlim_t RaiseOpenFilesLimit() {
   return rl.rlim_cur;
 }
 
-}  // namespace
+// Every flag error is reported the same way: the message on stderr, exit status 1.
+absl::Status Usage(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
-int main(int argc, char** argv) {
-  emar::UseReleaseMutexChecks();
-  absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
-  emar::NormalizedArgs args(argc, argv);
-  emar::ExitZeroOnHelp(argc, argv, "server/main.cc");
-  absl::ParseCommandLine(args.argc(), args.argv());
-  const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
-
-  int max_uploads = absl::GetFlag(FLAGS_max_uploads);
+// The transport and upload flags, checked; the upload slots bounded by the open files limit.
+absl::Status CheckTransportFlags(int* max_uploads) {
+  *max_uploads = absl::GetFlag(FLAGS_max_uploads);
   const double idle_seconds = absl::GetFlag(FLAGS_upload_idle_seconds);
   if (absl::GetFlag(FLAGS_max_request_kb) < 64 || absl::GetFlag(FLAGS_max_message_mb) < 1 ||
       absl::GetFlag(FLAGS_max_message_mb) > 2047 ||
       (absl::GetFlag(FLAGS_max_request_kb) >> 10) > absl::GetFlag(FLAGS_max_message_mb) ||
       absl::GetFlag(FLAGS_max_grpc_memory_mb) < 0 ||
       !(absl::GetFlag(FLAGS_max_connection_idle_seconds) > 0)) {
-    std::cerr << "emar-coordinator: need --max-request-kb >= 64, 1 <= --max-message-mb <= 2047 "
-                 "and at least --max-request-kb, --max-grpc-memory-mb >= 0 and "
-                 "--max-connection-idle-seconds positive\n";
-    return 1;
+    return Usage(
+        "need --max-request-kb >= 64, 1 <= --max-message-mb <= 2047 and at least "
+        "--max-request-kb, --max-grpc-memory-mb >= 0 and --max-connection-idle-seconds positive");
   }
-  if (max_uploads < 1 || !(idle_seconds > 0)) {
-    std::cerr << "emar-coordinator: --max-uploads must be at least 1 and --upload-idle-seconds "
-                 "positive\n";
-    return 1;
+  if (*max_uploads < 1 || !(idle_seconds > 0)) {
+    return Usage("--max-uploads must be at least 1 and --upload-idle-seconds positive");
   }
   // Uploads may take a quarter of the descriptors (each holds about two), the rest stays for
   // connections, the job store and blob reads.
   const rlim_t open_files = RaiseOpenFilesLimit();
-  if (open_files != RLIM_INFINITY && static_cast<rlim_t>(max_uploads) > open_files / 4) {
-    max_uploads = static_cast<int>(std::max<rlim_t>(1, open_files / 4));
-    std::cerr << "emar-coordinator: --max-uploads lowered to " << max_uploads
+  if (open_files != RLIM_INFINITY && static_cast<rlim_t>(*max_uploads) > open_files / 4) {
+    *max_uploads = static_cast<int>(std::max<rlim_t>(1, open_files / 4));
+    std::cerr << "emar-coordinator: --max-uploads lowered to " << *max_uploads
               << " (a quarter of the open files limit)" << std::endl;
   }
+  return absl::OkStatus();
+}
 
+// --tokens, loaded (nullopt without it).
+absl::StatusOr<std::optional<emar::TokenTable>> LoadTokens() {
+  if (absl::GetFlag(FLAGS_tokens).empty()) return std::nullopt;
+  auto table = emar::TokenTable::Load(absl::GetFlag(FLAGS_tokens));
+  if (!table.ok()) return table.status();
+  std::cerr << "emar-coordinator: " << table->size() << " token(s) from "
+            << absl::GetFlag(FLAGS_tokens) << std::endl;
+  return std::optional<emar::TokenTable>(std::move(*table));
+}
+
+// The coordinator's options from the flags (`with_tokens`: workers' reads need a lease).
+absl::StatusOr<emar::CoordinatorOptions> CoordinatorOptionsFromFlags(bool with_tokens) {
   emar::CoordinatorOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
@@ -169,62 +178,35 @@ int main(int argc, char** argv) {
   options.planner_threads = absl::GetFlag(FLAGS_planner_threads);
   options.scheduler.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_ttl_seconds));
   options.scheduler.max_attempts = absl::GetFlag(FLAGS_max_attempts);
-  {
-    auto log_format = emar::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
-    if (!log_format.ok()) {
-      std::cerr << "emar-coordinator: " << log_format.status().message() << "\n";
-      return 1;
-    }
-    emar::SetLogFormat(*log_format);
-  }
-  std::optional<emar::TokenTable> tokens;
-  if (!absl::GetFlag(FLAGS_tokens).empty()) {
-    auto table = emar::TokenTable::Load(absl::GetFlag(FLAGS_tokens));
-    if (!table.ok()) {
-      std::cerr << "emar-coordinator: " << table.status().message() << "\n";
-      return 1;
-    }
-    std::cerr << "emar-coordinator: " << table->size() << " token(s) from "
-              << absl::GetFlag(FLAGS_tokens) << std::endl;
-    tokens = std::move(*table);
-  }
   const double store_gb = absl::GetFlag(FLAGS_max_store_gb);
   const double retention_days = absl::GetFlag(FLAGS_retention_days);
   if (!(store_gb >= 0) || !(retention_days >= 0) ||
       absl::GetFlag(FLAGS_max_jobs_per_principal) < 1 ||
       !(absl::GetFlag(FLAGS_retention_interval_seconds) > 0)) {
-    std::cerr << "emar-coordinator: --max-store-gb and --retention-days must not be negative, "
-                 "--max-jobs-per-principal at least 1, --retention-interval-seconds positive\n";
-    return 1;
+    return Usage(
+        "--max-store-gb and --retention-days must not be negative, --max-jobs-per-principal at "
+        "least 1, --retention-interval-seconds positive");
   }
   options.max_store_bytes = static_cast<int64_t>(store_gb * 1e9);
   options.max_unfinished_jobs_per_principal = absl::GetFlag(FLAGS_max_jobs_per_principal);
   if (retention_days > 0) options.retention = absl::Hours(24) * retention_days;
   options.retention_interval = absl::Seconds(absl::GetFlag(FLAGS_retention_interval_seconds));
-  options.reads_need_lease = tokens.has_value();
+  options.reads_need_lease = with_tokens;
   options.score_cache = absl::GetFlag(FLAGS_score_cache);
-  auto coordinator = emar::Coordinator::Create(options);
-  if (!coordinator.ok()) {
-    std::cerr << "emar-coordinator: " << coordinator.status().message() << "\n";
-    return 1;
-  }
-  if (int removed = (*coordinator)->blobs().stale_temp_files_removed(); removed > 0) {
-    std::cerr << "emar-coordinator: removed " << removed
-              << " partial upload(s) left in the data dir's tmp/" << std::endl;
-  }
+  return options;
+}
+
+// The server's options from the flags.
+absl::StatusOr<emar::ServerOptions> ServerOptionsFromFlags(std::optional<emar::TokenTable> tokens,
+                                                           int max_uploads) {
   emar::ServerOptions server_options;
-  {
-    const emar::ServerTlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
-                                   .key = absl::GetFlag(FLAGS_tls_key),
-                                   .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
-    auto creds = emar::ServerCredentialsFromFiles(tls);
-    if (!creds.ok()) {
-      std::cerr << "emar-coordinator: " << creds.status().message() << "\n";
-      return 1;
-    }
-    server_options.credentials = *creds;
-    server_options.tls_cert_not_after = emar::WarnOfCertificateDates(tls, absl::Now(), std::cerr);
-  }
+  const emar::ServerTlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
+                                 .key = absl::GetFlag(FLAGS_tls_key),
+                                 .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
+  auto creds = emar::ServerCredentialsFromFiles(tls);
+  if (!creds.ok()) return creds.status();
+  server_options.credentials = *creds;
+  server_options.tls_cert_not_after = emar::WarnOfCertificateDates(tls, absl::Now(), std::cerr);
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.worker_listen = absl::GetFlag(FLAGS_worker_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -236,53 +218,78 @@ int main(int argc, char** argv) {
   server_options.max_connection_idle =
       absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_seconds));
   server_options.uploads.max_concurrent = max_uploads;
-  server_options.uploads.idle_timeout = absl::Seconds(idle_seconds);
-  auto server = emar::CoordinatorServer::Start(coordinator->get(), server_options);
-  if (!server.ok()) {
-    std::cerr << "emar-coordinator: " << server.status().message() << "\n";
-    return 1;
-  }
-  const std::string& listen = server_options.listen;
-  const std::string host = listen.substr(0, listen.rfind(':'));
-  std::cout << "listening on " << host << ":" << (*server)->port() << std::endl;
-  if ((*server)->worker_port() != (*server)->port()) {
-    const std::string& wl = server_options.worker_listen;
-    std::cout << "worker API on " << wl.substr(0, wl.rfind(':')) << ":" << (*server)->worker_port()
+  server_options.uploads.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_upload_idle_seconds));
+  return server_options;
+}
+
+// "HOST:PORT" -> "HOST".
+std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
+
+// Prints where the server listens and writes the port files the flags ask for.
+absl::Status AnnouncePorts(const emar::CoordinatorServer& server,
+                           const emar::ServerOptions& options) {
+  std::cout << "listening on " << HostOf(options.listen) << ":" << server.port() << std::endl;
+  if (server.worker_port() != server.port()) {
+    std::cout << "worker API on " << HostOf(options.worker_listen) << ":" << server.worker_port()
               << std::endl;
   }
-  if ((*server)->metrics_port() != 0) {
-    std::cout << "metrics on http://"
-              << server_options.metrics_listen.substr(0, server_options.metrics_listen.rfind(':'))
-              << ":" << (*server)->metrics_port() << "/metrics" << std::endl;
+  if (server.metrics_port() != 0) {
+    std::cout << "metrics on http://" << HostOf(options.metrics_listen) << ":"
+              << server.metrics_port() << "/metrics" << std::endl;
   }
-  if (!absl::GetFlag(FLAGS_metrics_port_file).empty()) {
-    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_metrics_port_file),
-                                        absl::StrCat((*server)->metrics_port(), "\n"));
-    if (!st.ok()) {
-      std::cerr << "emar-coordinator: " << st.message() << "\n";
-      return 1;
+  for (const auto& [flag, port] : {std::pair{&FLAGS_metrics_port_file, server.metrics_port()},
+                                   {&FLAGS_worker_port_file, server.worker_port()},
+                                   {&FLAGS_port_file, server.port()}}) {
+    const std::string path = absl::GetFlag(*flag);
+    if (path.empty()) continue;
+    if (absl::Status st = emar::WriteFileAtomically(path, absl::StrCat(port, "\n")); !st.ok()) {
+      return st;
     }
   }
-  if (!absl::GetFlag(FLAGS_worker_port_file).empty()) {
-    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_worker_port_file),
-                                        absl::StrCat((*server)->worker_port(), "\n"));
-    if (!st.ok()) {
-      std::cerr << "emar-coordinator: " << st.message() << "\n";
-      return 1;
-    }
+  return absl::OkStatus();
+}
+
+// Sets up, serves until SIGTERM or SIGINT, drains. Any error before serving is returned.
+absl::Status Serve(const sigset_t& sigs) {
+  int max_uploads = 0;
+  RETURN_IF_ERROR(CheckTransportFlags(&max_uploads));
+  ASSIGN_OR_RETURN(emar::LogFormat log_format,
+                   emar::ParseLogFormat(absl::GetFlag(FLAGS_log_format)));
+  emar::SetLogFormat(log_format);
+  ASSIGN_OR_RETURN(std::optional<emar::TokenTable> tokens, LoadTokens());
+  ASSIGN_OR_RETURN(emar::CoordinatorOptions options,
+                   CoordinatorOptionsFromFlags(tokens.has_value()));
+  ASSIGN_OR_RETURN(std::unique_ptr<emar::Coordinator> coordinator,
+                   emar::Coordinator::Create(options));
+  if (int removed = coordinator->blobs().stale_temp_files_removed(); removed > 0) {
+    std::cerr << "emar-coordinator: removed " << removed
+              << " partial upload(s) left in the data dir's tmp/" << std::endl;
   }
-  if (!absl::GetFlag(FLAGS_port_file).empty()) {
-    auto st = emar::WriteFileAtomically(absl::GetFlag(FLAGS_port_file),
-                                        absl::StrCat((*server)->port(), "\n"));
-    if (!st.ok()) {
-      std::cerr << "emar-coordinator: " << st.message() << "\n";
-      return 1;
-    }
-  }
+  ASSIGN_OR_RETURN(emar::ServerOptions server_options,
+                   ServerOptionsFromFlags(std::move(tokens), max_uploads));
+  ASSIGN_OR_RETURN(std::unique_ptr<emar::CoordinatorServer> server,
+                   emar::CoordinatorServer::Start(coordinator.get(), server_options));
+  RETURN_IF_ERROR(AnnouncePorts(*server, server_options));
   const int sig = emar::WaitForTerminationSignal(sigs);
   std::cout << "signal " << sig << ": draining" << std::endl;
-  (*server)->Shutdown(absl::Seconds(10));
-  server->reset();
-  coordinator->reset();
+  server->Shutdown(absl::Seconds(10));
+  server.reset();
+  coordinator.reset();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  emar::UseReleaseMutexChecks();
+  absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
+  emar::NormalizedArgs args(argc, argv);
+  emar::ExitZeroOnHelp(argc, argv, "server/main.cc");
+  absl::ParseCommandLine(args.argc(), args.argv());
+  const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
+  if (absl::Status s = Serve(sigs); !s.ok()) {
+    std::cerr << "emar-coordinator: " << s.message() << "\n";
+    return 1;
+  }
   return 0;
 }

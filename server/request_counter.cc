@@ -3,6 +3,9 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/prometheus_text.h"
+#include "emar/v1/service.grpc.pb.h"
+#include "google/protobuf/descriptor.h"
 
 namespace emar {
 namespace {
@@ -15,8 +18,8 @@ constexpr const char* kCodeNames[] = {
 
 class CountingInterceptor : public grpc::experimental::Interceptor {
  public:
-  CountingInterceptor(RequestCounter* counter, std::string method)
-      : counter_(counter), method_(std::move(method)) {}
+  CountingInterceptor(RequestCounter* counter, const std::string& method)
+      : counter_(counter), method_(method) {}
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -27,7 +30,7 @@ class CountingInterceptor : public grpc::experimental::Interceptor {
 
  private:
   RequestCounter* const counter_;
-  const std::string method_;
+  const std::string& method_;  // one of the counter's labels: lives as long as it
 };
 
 class CountingFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -35,14 +38,44 @@ class CountingFactory : public grpc::experimental::ServerInterceptorFactoryInter
   explicit CountingFactory(RequestCounter* counter) : counter_(counter) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new CountingInterceptor(counter_, info->method() ? info->method() : "unknown");
+    return new CountingInterceptor(counter_, counter_->LabelOf(info->method()));
   }
 
  private:
   RequestCounter* const counter_;
 };
 
+void AddMethodsOf(const char* service_name, std::vector<std::string>* out) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+  if (service == nullptr) return;
+  for (int i = 0; i < service->method_count(); ++i) {
+    out->push_back(absl::StrCat("/", service->full_name(), "/", service->method(i)->name()));
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> RequestCounter::ServedMethods() {
+  std::vector<std::string> methods;
+  AddMethodsOf(emar::v1::EvaluationService::service_full_name(), &methods);
+  AddMethodsOf(emar::v1::WorkerService::service_full_name(), &methods);
+  for (const char* m : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+                        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
+    methods.push_back(m);
+  }
+  return methods;
+}
+
+RequestCounter::RequestCounter(const std::vector<std::string>& methods)
+    : known_(methods.begin(), methods.end()) {}
+
+const std::string& RequestCounter::LabelOf(const char* method) const {
+  if (method == nullptr) return unknown_;
+  auto it = known_.find(absl::string_view(method));
+  return it == known_.end() ? unknown_ : *it;
+}
 
 void RequestCounter::Add(const std::string& method, int code) {
   absl::MutexLock lock(&mu_);
@@ -57,18 +90,17 @@ RequestCounter::InterceptorFactories() {
 }
 
 std::string RequestCounter::MetricsText() const {
-  std::string out =
-      "# HELP emar_grpc_requests_total Finished gRPC calls by method and status code.\n"
-      "# TYPE emar_grpc_requests_total counter\n";
+  PrometheusText out;
+  out.Family("emar_grpc_requests_total", "counter",
+             "Finished gRPC calls by method and status code.");
   absl::MutexLock lock(&mu_);
   for (const auto& [key, n] : counts_) {
     const int code = key.second;
     const char* name =
         code >= 0 && code < static_cast<int>(std::size(kCodeNames)) ? kCodeNames[code] : "UNKNOWN";
-    absl::StrAppend(&out, "emar_grpc_requests_total{method=\"", key.first, "\",code=\"", name,
-                    "\"} ", n, "\n");
+    out.Sample("emar_grpc_requests_total", {{"method", key.first}, {"code", name}}, n);
   }
-  return out;
+  return std::move(out).Take();
 }
 
 }  // namespace emar

@@ -35,9 +35,9 @@ namespace {
 // the constructor has returned.
 class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobRequest> {
  public:
-  UploadReactor(Coordinator* c, UploadLimiter* limiter, int64_t max_bytes,
+  UploadReactor(BlobAccess* blobs, UploadLimiter* limiter, int64_t max_bytes,
                 int64_t max_message_bytes, const Principal& who, emar::v1::UploadBlobResponse* resp)
-      : coordinator_(c),
+      : blobs_(blobs),
         limiter_(limiter),
         who_(who),
         max_bytes_(max_bytes),
@@ -113,11 +113,11 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
                                                          " bytes exceeds --max-blob-mb (",
                                                          max_bytes_ >> 20, " MiB)"));
       }
-      if (coordinator_->HasBlobFor(sha_, who_)) {
+      if (blobs_->HasFor(sha_, who_)) {
         present_ = true;
       } else {
-        RETURN_IF_ERROR(coordinator_->CheckStoreQuota(msg_.size_bytes()));
-        auto w = coordinator_->blobs().StartWrite(sha_, msg_.size_bytes());
+        RETURN_IF_ERROR(blobs_->CheckQuota(msg_.size_bytes()));
+        auto w = blobs_->bytes().StartWrite(sha_, msg_.size_bytes());
         if (!w.ok()) return w.status();
         writer_ = std::move(*w);
       }
@@ -135,7 +135,7 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
       absl::Status s = writer_->Commit();
       if (!s.ok()) return s;
       // Verified content: the uploader may use it (another principal's copy was not enough).
-      s = coordinator_->RecordUpload(sha_, who_);
+      s = blobs_->RecordUpload(sha_, who_);
       if (!s.ok()) return s;
     }
     resp_->set_sha256(sha_);
@@ -144,7 +144,7 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
     return absl::OkStatus();
   }
 
-  Coordinator* const coordinator_;
+  BlobAccess* const blobs_;
   UploadLimiter* const limiter_;  // null: no limits
   const Principal who_;
   const int64_t max_bytes_;
@@ -184,17 +184,14 @@ void EndIdle(const std::vector<std::shared_ptr<UploadCall>>& calls, absl::Durati
 
 UploadLimiter::UploadLimiter(UploadLimits limits) : limits_(limits) {
   if (limits_.idle_timeout != absl::InfiniteDuration()) {
-    scanner_ = std::thread([this] { ScanLoop(); });
+    // The timeout is honoured to within a quarter of itself (at most a second late).
+    scanner_ = std::make_unique<PeriodicTask>(
+        std::clamp(limits_.idle_timeout / 4, absl::Milliseconds(10), absl::Seconds(1)),
+        [this] { Scan(); });
   }
 }
 
-UploadLimiter::~UploadLimiter() {
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  if (scanner_.joinable()) scanner_.join();
-}
+UploadLimiter::~UploadLimiter() { scanner_.reset(); }
 
 int UploadLimiter::in_progress() const {
   absl::MutexLock lock(&mu_);
@@ -214,26 +211,20 @@ void UploadLimiter::Release(const UploadCall* call) {
   active_.erase(call);
 }
 
-void UploadLimiter::ScanLoop() {
-  // The timeout is honoured to within a quarter of itself (at most a second late).
-  const absl::Duration interval =
-      std::clamp(limits_.idle_timeout / 4, absl::Milliseconds(10), absl::Seconds(1));
-  for (;;) {
-    std::vector<std::shared_ptr<UploadCall>> calls;
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval)) return;
-      calls.reserve(active_.size());
-      for (const auto& [key, call] : active_) calls.push_back(call);
-    }
-    EndIdle(calls, limits_.idle_timeout);  // without mu_: call mutexes come first
+void UploadLimiter::Scan() {
+  std::vector<std::shared_ptr<UploadCall>> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    calls.reserve(active_.size());
+    for (const auto& [key, call] : active_) calls.push_back(call);
   }
+  EndIdle(calls, limits_.idle_timeout);  // without mu_: call mutexes come first
 }
 
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
-    Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
-    int64_t max_message_bytes, const Principal& who, emar::v1::UploadBlobResponse* resp) {
-  return new UploadReactor(coordinator, limiter, max_blob_bytes, max_message_bytes, who, resp);
+    BlobAccess* blobs, UploadLimiter* limiter, int64_t max_blob_bytes, int64_t max_message_bytes,
+    const Principal& who, emar::v1::UploadBlobResponse* resp) {
+  return new UploadReactor(blobs, limiter, max_blob_bytes, max_message_bytes, who, resp);
 }
 
 }  // namespace emar

@@ -3,7 +3,7 @@
 // Uploads are bounded in number and in idle time by the UploadLimiter serving their coordinator:
 //
 //   UploadLimiter uploads({.max_concurrent = 64, .idle_timeout = absl::Seconds(60)});
-//   ... serve; EvaluationServiceImpl::UploadBlob calls NewUploadReactor(coordinator, &uploads, ...)
+//   ... serve; EvaluationServiceImpl::UploadBlob calls NewUploadReactor(blobs, &uploads, ...)
 //   server->Shutdown(grace);  // then `uploads` may go
 //
 // Whatever ends an upload (commit, error, cancellation, idle timeout, refusal) removes its
@@ -15,13 +15,14 @@
 
 #include <cstdint>
 #include <memory>
-#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "emar/v1/service.grpc.pb.h"
-#include "server/coordinator.h"
+#include "server/blob_access.h"
+#include "server/principal.h"
 
 namespace emar {
 
@@ -37,7 +38,7 @@ struct UploadLimits {
 struct UploadCall;  // one upload's state, shared by its reactor and the limiter (.cc)
 
 // The uploads in progress into one server: admits at most `max_concurrent` of them and ends idle
-// ones from one background thread (no thread or timer per upload). Thread-safe.
+// ones from one periodic scan (no thread or timer per upload). Thread-safe.
 class UploadLimiter {
  public:
   // Destroy the limiter after the server serving uploads has shut down (no reactor alive).
@@ -56,21 +57,25 @@ class UploadLimiter {
   void Release(const UploadCall* call);
 
  private:
-  void ScanLoop();
+  // Ends the uploads idle for longer than the timeout.
+  void Scan();
 
+  // --- constant after construction ---
   const UploadLimits limits_;
+
+  // --- protected by mu_ ---
   mutable absl::Mutex mu_;  // taken after an UploadCall's mutex, never before
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<const UploadCall*, std::shared_ptr<UploadCall>> active_ ABSL_GUARDED_BY(mu_);
-  std::thread scanner_;
+
+  std::unique_ptr<PeriodicTask> scanner_;  // last: stopped first
 };
 
 // A reactor for one UploadBlob call; it deletes itself when done. Blobs larger than
 // `max_blob_bytes` are refused with RESOURCE_EXHAUSTED. A null `limiter` leaves uploads
 // unlimited in number and time.
 grpc::ServerReadReactor<emar::v1::UploadBlobRequest>* NewUploadReactor(
-    Coordinator* coordinator, UploadLimiter* limiter, int64_t max_blob_bytes,
-    int64_t max_message_bytes, const Principal& who, emar::v1::UploadBlobResponse* resp);
+    BlobAccess* blobs, UploadLimiter* limiter, int64_t max_blob_bytes, int64_t max_message_bytes,
+    const Principal& who, emar::v1::UploadBlobResponse* resp);
 
 }  // namespace emar
 

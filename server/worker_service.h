@@ -1,25 +1,23 @@
-// gRPC adapter for emar.v1.WorkerService over a Coordinator. Lease is a long-poll answered from
-// the coordinator's callback, so a waiting worker parks no server thread.
+// gRPC adapter for emar.v1.WorkerService over a WorkerCore (the Coordinator) and BlobAccess.
+// Lease is a long-poll answered from the core's callback, so a waiting worker parks no server
+// thread. Every handler admits its call through one CallGuard (server/call_guard.h).
 #ifndef EMAR_SERVER_WORKER_SERVICE_H_
 #define EMAR_SERVER_WORKER_SERVICE_H_
 
-#include <deque>
-#include <functional>
-#include <thread>
-#include <vector>
-
-#include "absl/synchronization/mutex.h"
+#include "common/work_queue.h"
 #include "emar/v1/service.grpc.pb.h"
 #include "server/auth.h"
-#include "server/coordinator.h"
+#include "server/blob_access.h"
+#include "server/call_guard.h"
+#include "server/service_cores.h"
 
 namespace emar {
 
-// `coordinator` must outlive the service.
+// `core` and `blobs` must outlive the service.
 class WorkerServiceImpl final : public emar::v1::WorkerService::CallbackService {
  public:
   // `auth` (may be null: no authentication) decides who calls.
-  explicit WorkerServiceImpl(Coordinator* coordinator, const Authenticator* auth = nullptr);
+  WorkerServiceImpl(WorkerCore* core, BlobAccess* blobs, const Authenticator* auth = nullptr);
   // Runs the results still queued, then stops the threads that store them.
   ~WorkerServiceImpl() override;
 
@@ -36,23 +34,13 @@ class WorkerServiceImpl final : public emar::v1::WorkerService::CallbackService 
       grpc::CallbackServerContext* ctx, const emar::v1::ReadBlobRequest* req) override;
 
  private:
-  absl::Status CheckCaller(const grpc::CallbackServerContext& ctx) const {
-    return auth_ == nullptr ? absl::OkStatus() : auth_->Authorize(ctx, Api::kWorker).status();
-  }
-
-  // Runs `fn` on one of the threads that store results.
-  void RunOffGrpcThreads(std::function<void()> fn);
-  void CompleterLoop();
-
-  Coordinator* const coordinator_;
-  const Authenticator* const auth_;
+  WorkerCore* const core_;
+  BlobAccess* const blobs_;
+  const CallGuard guard_;  // no size limit: results are as large as the transport allows
   // Complete blocks until its result is durable (a group commit, one fsync for every result
   // waiting). gRPC has only a few callback threads, so a result is stored on threads of our own:
   // many results wait for the same commit, and leases and heartbeats are answered meanwhile.
-  absl::Mutex completer_mu_;
-  std::deque<std::function<void()>> completer_queue_ ABSL_GUARDED_BY(completer_mu_);
-  bool completer_stop_ ABSL_GUARDED_BY(completer_mu_) = false;
-  std::vector<std::thread> completers_;
+  WorkQueue completers_;
 };
 
 }  // namespace emar

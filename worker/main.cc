@@ -44,6 +44,58 @@ ABSL_FLAG(double, ready_window_seconds, 60,
 ABSL_FLAG(std::string, token_file, "",
           "file holding the worker's bearer token (default $EMAR_TOKEN)");
 
+namespace {
+
+// Probes (--health-listen) and metrics (--metrics-listen): one endpoint when the addresses are
+// equal, two otherwise. False (the error printed) when one cannot listen.
+bool StartEndpoints(emar::WorkerLoop& worker, const std::atomic<bool>& running,
+                    std::vector<std::unique_ptr<emar::HttpEndpoint>>* endpoints) {
+  const absl::Duration window = absl::Seconds(absl::GetFlag(FLAGS_ready_window_seconds));
+  emar::HttpEndpoint::Routes probes = {
+      {"/healthz",
+       [&] {
+         return running.load() ? emar::HttpAnswer{200, "ok\n"}
+                               : emar::HttpAnswer{503, "stopping\n"};
+       }},
+      {"/readyz", [&, window] {
+         const absl::Duration since = absl::Now() - worker.last_contact();
+         if (since <= window) return emar::HttpAnswer{200, "ready\n"};
+         return emar::HttpAnswer{503, absl::StrCat("the coordinator has not answered for ",
+                                                   worker.last_contact() == absl::InfinitePast()
+                                                       ? std::string("ever")
+                                                       : absl::FormatDuration(since),
+                                                   "\n")};
+       }}};
+  emar::HttpEndpoint::Routes metrics = {{"/metrics", [&] {
+                                           return emar::HttpAnswer{
+                                               200, worker.MetricsText(),
+                                               "text/plain; version=0.0.4; charset=utf-8"};
+                                         }}};
+  const std::string health_listen = absl::GetFlag(FLAGS_health_listen);
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  auto serve = [&](const std::string& listen, const char* flag, emar::HttpEndpoint::Routes routes,
+                   const char* what) {
+    auto endpoint = emar::HttpEndpoint::Start(listen, flag, std::move(routes));
+    if (!endpoint.ok()) {
+      std::cerr << "emar-worker: " << endpoint.status().message() << std::endl;
+      return false;
+    }
+    std::cout << what << " on port " << (*endpoint)->port() << std::endl;
+    endpoints->push_back(std::move(*endpoint));
+    return true;
+  };
+  if (!health_listen.empty() && health_listen == metrics_listen) {
+    probes.insert(metrics.begin(), metrics.end());
+    return serve(health_listen, "--health-listen", std::move(probes), "health");
+  }
+  if (!health_listen.empty() && !serve(health_listen, "--health-listen", probes, "health")) {
+    return false;
+  }
+  return metrics_listen.empty() || serve(metrics_listen, "--metrics-listen", metrics, "metrics");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   emar::UseReleaseMutexChecks();
   absl::SetProgramUsageMessage(
@@ -79,54 +131,8 @@ int main(int argc, char** argv) {
   options.lease_wait = absl::Seconds(absl::GetFlag(FLAGS_lease_wait_seconds));
   emar::WorkerLoop worker(*channel, options);
   std::atomic<bool> running{true};
-  // Probes (--health-listen) and metrics (--metrics-listen): one endpoint when the addresses
-  // are equal, two otherwise.
-  const absl::Duration window = absl::Seconds(absl::GetFlag(FLAGS_ready_window_seconds));
-  emar::HttpEndpoint::Routes probes = {
-      {"/healthz",
-       [&] {
-         return running.load() ? emar::HttpAnswer{200, "ok\n"}
-                               : emar::HttpAnswer{503, "stopping\n"};
-       }},
-      {"/readyz", [&, window] {
-         const absl::Duration since = absl::Now() - worker.last_contact();
-         if (since <= window) return emar::HttpAnswer{200, "ready\n"};
-         return emar::HttpAnswer{503, absl::StrCat("the coordinator has not answered for ",
-                                                   worker.last_contact() == absl::InfinitePast()
-                                                       ? std::string("ever")
-                                                       : absl::FormatDuration(since),
-                                                   "\n")};
-       }}};
-  emar::HttpEndpoint::Routes metrics = {{"/metrics", [&] {
-                                           return emar::HttpAnswer{
-                                               200, worker.MetricsText(),
-                                               "text/plain; version=0.0.4; charset=utf-8"};
-                                         }}};
-  const std::string health_listen = absl::GetFlag(FLAGS_health_listen);
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   std::vector<std::unique_ptr<emar::HttpEndpoint>> endpoints;
-  auto serve = [&](const std::string& listen, const char* flag, emar::HttpEndpoint::Routes routes,
-                   const char* what) {
-    auto endpoint = emar::HttpEndpoint::Start(listen, flag, std::move(routes));
-    if (!endpoint.ok()) {
-      std::cerr << "emar-worker: " << endpoint.status().message() << std::endl;
-      return false;
-    }
-    std::cout << what << " on port " << (*endpoint)->port() << std::endl;
-    endpoints.push_back(std::move(*endpoint));
-    return true;
-  };
-  if (!health_listen.empty() && health_listen == metrics_listen) {
-    probes.insert(metrics.begin(), metrics.end());
-    if (!serve(health_listen, "--health-listen", std::move(probes), "health")) return 1;
-  } else {
-    if (!health_listen.empty() && !serve(health_listen, "--health-listen", probes, "health")) {
-      return 1;
-    }
-    if (!metrics_listen.empty() && !serve(metrics_listen, "--metrics-listen", metrics, "metrics")) {
-      return 1;
-    }
-  }
+  if (!StartEndpoints(worker, running, &endpoints)) return 1;
   // Run() returns only after Stop(), which only this thread calls.
   std::thread signals([&] {
     emar::WaitForTerminationSignal(sigs);

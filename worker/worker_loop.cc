@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/prometheus_text.h"
 #include "common/status_macros.h"
 #include "eval/job/field_names.h"
 #include "eval/job/shard_scorer.h"
@@ -136,25 +137,20 @@ absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(
 }
 
 std::string WorkerLoop::MetricsText() const {
-  return absl::StrCat(
-      "# HELP emar_worker_shards_total Shards this worker finished, by outcome.\n"
-      "# TYPE emar_worker_shards_total counter\n",
-      "emar_worker_shards_total{outcome=\"scored\"} ",
-      shards_completed_.load() - shards_failed_.load(), "\n",
-      "emar_worker_shards_total{outcome=\"failed\"} ", shards_failed_.load(), "\n",
-      "emar_worker_shards_total{outcome=\"dropped\"} ", shards_dropped_.load(), "\n",
-      "# HELP emar_worker_examples_scored_total Examples in results the coordinator accepted.\n"
-      "# TYPE emar_worker_examples_scored_total counter\nemar_worker_examples_scored_total ",
-      examples_scored_.load(), "\n",
-      "# HELP emar_worker_busy Shards being scored now (of --threads).\n"
-      "# TYPE emar_worker_busy gauge\nemar_worker_busy ",
-      busy_.load(), "\n",
-      "# HELP emar_worker_threads Shards this worker scores at once.\n"
-      "# TYPE emar_worker_threads gauge\nemar_worker_threads ",
-      options_.threads, "\n",
-      "# HELP emar_worker_lease_errors_total Lease calls that failed (coordinator unreachable or "
-      "refusing).\n# TYPE emar_worker_lease_errors_total counter\nemar_worker_lease_errors_total ",
-      lease_errors_.load(), "\n");
+  PrometheusText out;
+  out.Family("emar_worker_shards_total", "counter", "Shards this worker finished, by outcome.");
+  out.Sample("emar_worker_shards_total", {{"outcome", "scored"}},
+             int64_t{shards_completed_.load() - shards_failed_.load()});
+  out.Sample("emar_worker_shards_total", {{"outcome", "failed"}}, int64_t{shards_failed_.load()});
+  out.Sample("emar_worker_shards_total", {{"outcome", "dropped"}}, int64_t{shards_dropped_.load()});
+  out.Counter("emar_worker_examples_scored_total", "Examples in results the coordinator accepted.",
+              examples_scored_.load());
+  out.Gauge("emar_worker_busy", "Shards being scored now (of --threads).", busy_.load());
+  out.Gauge("emar_worker_threads", "Shards this worker scores at once.", options_.threads);
+  out.Counter("emar_worker_lease_errors_total",
+              "Lease calls that failed (coordinator unreachable or refusing).",
+              lease_errors_.load());
+  return std::move(out).Take();
 }
 
 std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::ShardTask& task) {
