@@ -20,8 +20,9 @@
 #    container is created (not started) and mounted, /proc and the usual /dev nodes are mounted
 #    into it, and each binary runs with `chroot --userspec=10001:10001` (the image's user) and the
 #    image's environment, on the host's network namespace, bound to 127.0.0.1 port 0.
-#    Checks: every library resolves inside the image (ldd), the image's user is 10001 and /data is
-#    its; coordinator + worker from the image score the job submitted by the host's
+#    Checks: every library resolves inside the image (its own loader's --list), each binary's
+#    --version names our version, the commit and a release build, the image holds no shell, apt,
+#    dpkg or perl and is at most 60 MB, the image's user is 10001 and /data is its; coordinator + worker from the image score the job submitted by the host's
 #    build/bin/emarctl; the image's emarctl embedded run and the host's give the same report; the
 #    worker and the coordinator drain and exit 0 on SIGTERM.
 # Exits non-zero on any failure. Processes, mounts, the container and temp files are removed on
@@ -162,8 +163,9 @@ log "base image: $base ($(podman image inspect --format '{{.Id}}' "$base" | cut 
 log "podman build --isolation=chroot -f deploy/Dockerfile -t $IMAGE ."
 t0=$SECONDS
 old_id=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+commit=$(git describe --always --dirty --abbrev=12 --exclude='*' 2>/dev/null || echo unknown)
 podman build --isolation=chroot --layers="${EMAR_LAYERS:-false}" --build-arg "BASE_IMAGE=$base" \
-  -f deploy/Dockerfile -t "$IMAGE" . || die "podman build failed"
+  --build-arg "EMAR_COMMIT=$commit" -f deploy/Dockerfile -t "$IMAGE" . || die "podman build failed"
 build_seconds=$((SECONDS - t0))
 if [ -n "$old_id" ] && [ "$old_id" != "$(podman image inspect --format '{{.Id}}' "$IMAGE")" ]; then
   podman rmi "$old_id" >/dev/null 2>&1 || true # the previous emar:test, now untagged
@@ -195,13 +197,27 @@ done < <(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}
 in_image=(env -i "${image_env[@]}" HOME=/data
   chroot --userspec="$IMAGE_UID:$IMAGE_UID" --groups="$IMAGE_UID" "$mnt")
 
-ldd_out=$(chroot "$mnt" ldd /usr/local/bin/emar-coordinator /usr/local/bin/emar-worker \
-  /usr/local/bin/emarctl)
-if grep -q 'not found' <<<"$ldd_out"; then
-  grep 'not found' <<<"$ldd_out" >&2
-  die "libraries missing in the image: add their packages to deploy/runtime-packages.txt"
-fi
-[ "$("${in_image[@]}" id -u)" = "$IMAGE_UID" ] || die "chroot --userspec did not run as $IMAGE_UID"
+# The image has no ldd (no shell): its own dynamic loader lists what each binary loads.
+for bin in emar-coordinator emar-worker emarctl; do
+  ldd_out=$(chroot "$mnt" /lib64/ld-linux-x86-64.so.2 --list "/usr/local/bin/$bin" 2>&1) ||
+    die "the image's loader cannot load $bin: $ldd_out"
+  if grep -q 'not found' <<<"$ldd_out"; then
+    grep 'not found' <<<"$ldd_out" >&2
+    die "libraries missing in the image: add their packages to deploy/runtime-packages.txt"
+  fi
+  version=$("${in_image[@]}" "/usr/local/bin/$bin" --version)
+  [[ "$version" == "$bin "*"(commit $commit, release build)" ]] ||
+    die "$bin --version printed '$version', not our version, commit $commit and 'release build'"
+done
+log "--version: $version"
+# Lean: nothing but the binaries runs in it.
+for f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash usr/bin/dash usr/bin/apt usr/bin/apt-get \
+  usr/bin/dpkg usr/bin/perl usr/bin/env usr/bin/ls usr/bin/ldd; do
+  [ ! -e "$mnt/$f" ] && [ ! -L "$mnt/$f" ] || die "the image has /$f: the runtime image must hold no shell or tools"
+done
+size_bytes=$(podman image inspect --format '{{.Size}}' "$IMAGE")
+max_bytes=$((60 * 1000 * 1000))
+((size_bytes <= max_bytes)) || die "the image is $size_bytes bytes, over $max_bytes"
 
 log "starting emar-coordinator and emar-worker from the image as uid $IMAGE_UID"
 "${in_image[@]}" /usr/local/bin/emar-coordinator --listen 127.0.0.1:0 --data-dir /data/coordinator \
@@ -218,6 +234,8 @@ for _ in $(seq 300); do
 done
 [ -s "$mnt/data/coordinator.port" ] || die "the coordinator wrote no port file in 30 s"
 port=$(cat "$mnt/data/coordinator.port")
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$coordinator/status")
+[ "$uid" = "$IMAGE_UID" ] || die "the coordinator runs as uid $uid, not $IMAGE_UID"
 "${in_image[@]}" /usr/local/bin/emar-worker --coordinator "127.0.0.1:$port" --threads 2 \
   --worker-id image-worker >"$tmp/worker.log" 2>&1 &
 pids+=("$!") # the worker: pids[1]

@@ -24,9 +24,20 @@ PACKAGES=(
   chromium fonts-dejavu-core  # tests/report/report_browser_test.py renders the HTML reports
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh, scripts/sanitize.sh: sanitizers, symbolizer
 )
+# `--build-only`: just what compiling the three binaries needs (the image's build stage uses it:
+# no browser, compiler toolchain for fuzzing, Prometheus or Kubernetes client).
+BUILD_PACKAGES=(
+  cmake ninja-build g++ pkg-config git binutils
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
+  zlib1g-dev libzstd-dev libcpp-httplib-dev libbrotli-dev libspdlog-dev
+)
+if [ "${1:-}" = --build-only ]; then
+  PACKAGES=("${BUILD_PACKAGES[@]}")
+fi
 # kubectl (for `kubectl kustomize`): Debian's kubernetes-client, unless some kubectl is already
 # installed (another package may own /usr/bin/kubectl; dpkg would refuse to overwrite it).
-command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
+[ "${1:-}" = --build-only ] || command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -829,7 +829,14 @@ def check_prod(r, where, objs, pods, coord, workers, client_pods, promtool):
             r.check("replicas" not in (dep.owner.get("spec") or {}), w,
                     "the scaled Deployment sets spec.replicas: every kubectl apply would reset KEDA's count")
         lo, hi = spec.get("minReplicaCount", 0), spec.get("maxReplicaCount", 100)
-        r.check(isinstance(lo, int) and lo >= 2, w, "minReplicaCount must keep several workers (>= 2)")
+        trig_md = [(t.get("metadata") or {}) for t in spec.get("triggers") or [] if t.get("type") == "prometheus"]
+        # Scale to zero needs an activation threshold, and a query that counts leased shards too:
+        # otherwise the last workers would be taken while they still score.
+        to_zero = bool(trig_md) and all("activationThreshold" in md and "leased" in md.get("query", "")
+                                        for md in trig_md)
+        r.check(isinstance(lo, int) and (lo >= 2 or (lo == 0 and to_zero)), w,
+                "minReplicaCount must keep several workers (>= 2), or be 0 with an activationThreshold and a "
+                "query that counts leased shards")
         r.check(isinstance(hi, int) and hi >= lo, w, "maxReplicaCount below minReplicaCount")
         behavior = ((spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}).get("behavior")
         if behavior is not None:
@@ -868,11 +875,12 @@ def check_query_with_promtool(r, w, promtool, query):
                 "input_series": [
                     {"series": 'emar_shards{state="queued",instance="c:9090",job="emar"}', "values": "7 7"},
                     {"series": 'emar_shards{state="leased",instance="c:9090",job="emar"}', "values": "3 3"}],
-                "promql_expr_test": [{"expr": query, "eval_time": "1m", "exp_samples": [{"labels": "{}", "value": 7}]}],
+                "promql_expr_test": [{"expr": query, "eval_time": "1m",
+                                      "exp_samples": [{"labels": "{}", "value": 10 if "leased" in query else 7}]}],
             }]}, f)
         res = subprocess.run([promtool, "test", "rules", "test.yaml"], cwd=d, capture_output=True, text=True)
         r.check(res.returncode == 0, w, "promtool: the query does not parse or does not count the queued shards "
-                "(7 queued, 3 leased):\n" + (res.stdout + res.stderr).strip())
+                "(and the leased ones when it names them; 7 queued, 3 leased):\n" + (res.stdout + res.stderr).strip())
 
 
 def check_dev(r, where, objs, workers):
@@ -1250,17 +1258,19 @@ MUTATIONS = [
     ("k8s/base/worker-deployment.yaml", "secretName: emar-worker-token", "secretName: emar-worker-tokn", "neither defined nor in the user-created list"),
     ("k8s/base/worker-deployment.yaml", "defaultMode: 288   # 0440\n", "defaultMode: 256   # 0400\n", "unreadable by UID"),
     ("k8s/base/worker-deployment.yaml", "terminationGracePeriodSeconds: 120", "terminationGracePeriodSeconds: 30", "at least 120"),
-    ("k8s/base/worker-deployment.yaml", "--coordinator=emar-coordinator:50052", "--coordinator=emar-coordinator:50051", "worker port 50052"),
+    ("k8s/base/worker-deployment.yaml", "--coordinator=$(EMAR_COORDINATOR_SERVICE):50052",
+     "--coordinator=$(EMAR_COORDINATOR_SERVICE):50051", "worker port 50052"),
     ("k8s/base/emar-config.env", "WORKER_LEASE_WAIT_SECONDS=10\n", "", "undefined variables"),
     ("k8s/base/emar-config.env", "COORDINATOR_MAX_STORE_GB=16", "COORDINATOR_MAX_STORE_GB=40", "below the data volume"),
     ("k8s/overlays/prod/network-policies.yaml", "              emar-client: \"true\"\n", "              app.kubernetes.io/name: emar\n",
      "only pods labelled emar-client"),
     ("k8s/overlays/prod/network-policies.yaml", "          port: 50052\n", "          port: 50051\n", "lets worker pods reach port 50052"),
     ("k8s/overlays/prod/kustomization.yaml", "  - worker-pdb.yaml\n", "", "no PodDisruptionBudget"),
-    ("k8s/overlays/prod/worker-scaledobject.yaml", 'query: sum(emar_shards{state="queued"})', 'query: sum(emar_shards{state="leased"})',
-     'must read emar_shards{state="queued"}'),
-    ("k8s/overlays/prod/worker-scaledobject.yaml", 'query: sum(emar_shards{state="queued"})', 'query: sum(emar_shards{state="queued"}',
-     "promtool: the query does not parse", "promtool"),
+    ("k8s/overlays/prod/worker-scaledobject.yaml", 'query: sum(emar_shards{state=~"queued|leased"})',
+     'query: sum(emar_shards{state="leased"})', 'must read emar_shards{state="queued"}'),
+    ("k8s/overlays/prod/worker-scaledobject.yaml", 'query: sum(emar_shards{state=~"queued|leased"})',
+     'query: sum(emar_shards{state=~"queued|leased"}', "promtool: the query does not parse", "promtool"),
+    ("k8s/overlays/prod/worker-scaledobject.yaml", '        activationThreshold: "0"\n', "", "minReplicaCount must keep"),
     ("k8s/overlays/prod/worker-scaledobject.yaml", "    name: emar-worker\n  minReplicaCount", "    name: emar-workers\n  minReplicaCount",
      "scaleTargetRef"),
     ("k8s/overlays/prod/worker-resources.yaml", "  replicas: null\n", "", "would reset KEDA"),
