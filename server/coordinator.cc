@@ -158,6 +158,7 @@ std::string Coordinator::MetricsText() {
   gauges.queued_shards = static_cast<int64_t>(broker_.pending_count());
   gauges.leased_shards = static_cast<int64_t>(broker_.lease_count());
   gauges.blob_store_bytes = blobs_.used_bytes();
+  gauges.blob_store_limit_bytes = options_.max_store_bytes;
   return metrics_.Text(gauges, clock_->Now());
 }
 
@@ -505,6 +506,7 @@ void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state,
                                   job_id, " (it will be resumed after a restart)"));
   LogEvent("job_finished",
            {{"job", job_id}, {"state", emar::v1::JobState_Name(state)}, {"error", error}});
+  metrics_.Finished(state);
   board_.EndFinish(*job);
 }
 

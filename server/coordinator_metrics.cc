@@ -58,6 +58,12 @@ void CoordinatorMetrics::Reused(int64_t shards, int64_t examples) {
   examples_reused_total_ += examples;
 }
 
+void CoordinatorMetrics::Finished(emar::v1::JobState state) {
+  if (state < 0 || state >= emar::v1::JobState_ARRAYSIZE) return;
+  absl::MutexLock lock(&mu_);
+  ++jobs_finished_total_[state];
+}
+
 void CoordinatorMetrics::Sweep(absl::Time now) {
   absl::MutexLock lock(&mu_);
   if (now < next_sweep_) return;
@@ -103,6 +109,19 @@ std::string CoordinatorMetrics::Text(const CoordinatorGauges& gauges, absl::Time
   out.Counter("emar_examples_reused_total", "Examples in shards reused from the score cache.",
               examples_reused_total_);
   out.Gauge("emar_blob_store_bytes", "Bytes of stored inputs.", gauges.blob_store_bytes);
+  if (gauges.blob_store_limit_bytes > 0) {
+    out.Gauge("emar_blob_store_limit_bytes", "The blob store's limit (--max-store-gb).",
+              gauges.blob_store_limit_bytes);
+  }
+  // A counter, unlike emar_jobs (a gauge of jobs now in each state, which retention lowers):
+  // alert on its increase.
+  out.Family("emar_jobs_finished_total", "counter",
+             "Jobs that reached a terminal state since the coordinator started, by state.");
+  for (auto [state, name] : {std::pair{emar::v1::JOB_STATE_SUCCEEDED, "succeeded"},
+                             {emar::v1::JOB_STATE_FAILED, "failed"},
+                             {emar::v1::JOB_STATE_CANCELLED, "cancelled"}}) {
+    out.Sample("emar_jobs_finished_total", {{"state", name}}, jobs_finished_total_[state]);
+  }
   return std::move(out).Take();
 }
 

@@ -28,6 +28,7 @@ struct CoordinatorGauges {
   int64_t queued_shards = 0;
   int64_t leased_shards = 0;
   int64_t blob_store_bytes = 0;
+  int64_t blob_store_limit_bytes = 0;  // --max-store-gb; 0: no limit (the gauge is left out)
 };
 
 class CoordinatorMetrics {
@@ -48,6 +49,8 @@ class CoordinatorMetrics {
   void Scored(const std::string& lease_id, int64_t rows, absl::Time now);
   // A new job took `shards` shards holding `examples` examples from the score cache.
   void Reused(int64_t shards, int64_t examples);
+  // A job reached a terminal state (succeeded, failed, cancelled) in this process.
+  void Finished(emar::v1::JobState state);
   // At most once a minute: forgets departed workers and leases that never finished.
   void Sweep(absl::Time now);
 
@@ -76,6 +79,7 @@ class CoordinatorMetrics {
   int64_t examples_scored_total_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t shards_reused_total_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t examples_reused_total_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t jobs_finished_total_[emar::v1::JobState_ARRAYSIZE] ABSL_GUARDED_BY(mu_) = {};
   absl::Time next_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/accept_reserve.h"
+#include "common/process_metrics.h"
 #include "common/prometheus_text.h"
 #include "server/reflection_guard.h"
 
@@ -122,7 +123,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
           [p = s.get(), tls = TlsMetricsText(options.tls_cert_not_after)] {
             return HttpAnswer{200,
                               p->coordinator_->MetricsText() + p->requests_.MetricsText() + tls +
-                                  AcceptMetricsText(),
+                                  AcceptMetricsText() + ProcessMetricsText(),
                               "text/plain; version=0.0.4; charset=utf-8"};
           }},
          // Plain-HTTP probes beside the gRPC health service: kubelet's gRPC probe cannot

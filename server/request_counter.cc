@@ -2,7 +2,12 @@
 
 #include <grpcpp/support/status.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/prometheus_text.h"
 #include "emar/v1/service.grpc.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -18,12 +23,14 @@ constexpr const char* kCodeNames[] = {
 
 class CountingInterceptor : public grpc::experimental::Interceptor {
  public:
+  // Made when the call starts: its duration runs from here to the status.
   CountingInterceptor(RequestCounter* counter, const std::string& method)
-      : counter_(counter), method_(method) {}
+      : counter_(counter), method_(method), start_(absl::Now()) {}
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      counter_->Add(method_, static_cast<int>(methods->GetSendStatus().error_code()));
+      counter_->Observe(method_, static_cast<int>(methods->GetSendStatus().error_code()),
+                        absl::ToDoubleSeconds(absl::Now() - start_));
     }
     methods->Proceed();
   }
@@ -31,6 +38,7 @@ class CountingInterceptor : public grpc::experimental::Interceptor {
  private:
   RequestCounter* const counter_;
   const std::string& method_;  // one of the counter's labels: lives as long as it
+  const absl::Time start_;
 };
 
 class CountingFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -82,6 +90,19 @@ void RequestCounter::Add(const std::string& method, int code) {
   ++counts_[{method, code}];
 }
 
+void RequestCounter::Observe(const std::string& method, int code, double seconds) {
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(std::begin(kDurationBuckets), std::end(kDurationBuckets), seconds) -
+      std::begin(kDurationBuckets));
+  absl::MutexLock lock(&mu_);
+  ++counts_[{method, code}];
+  Durations& d = durations_[method];
+  d.buckets.resize(std::size(kDurationBuckets));
+  if (bucket < d.buckets.size()) ++d.buckets[bucket];  // past the last bound: only in +Inf
+  ++d.count;
+  d.sum += seconds;
+}
+
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
 RequestCounter::InterceptorFactories() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> out;
@@ -99,6 +120,21 @@ std::string RequestCounter::MetricsText() const {
     const char* name =
         code >= 0 && code < static_cast<int>(std::size(kCodeNames)) ? kCodeNames[code] : "UNKNOWN";
     out.Sample("emar_grpc_requests_total", {{"method", key.first}, {"code", name}}, n);
+  }
+  out.Family("emar_grpc_request_duration_seconds", "histogram",
+             "Finished gRPC calls from start to status, by method (long-polls and streams "
+             "included).");
+  for (const auto& [method, d] : durations_) {
+    int64_t cumulative = 0;
+    for (size_t b = 0; b < d.buckets.size(); ++b) {
+      cumulative += d.buckets[b];
+      out.Sample("emar_grpc_request_duration_seconds_bucket",
+                 {{"method", method}, {"le", absl::StrCat(kDurationBuckets[b])}}, cumulative);
+    }
+    out.Sample("emar_grpc_request_duration_seconds_bucket", {{"method", method}, {"le", "+Inf"}},
+               d.count);
+    out.Sample("emar_grpc_request_duration_seconds_sum", {{"method", method}}, d.sum);
+    out.Sample("emar_grpc_request_duration_seconds_count", {{"method", method}}, d.count);
   }
   return std::move(out).Take();
 }

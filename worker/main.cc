@@ -22,6 +22,7 @@
 #include "common/help_flag.h"
 #include "common/http_endpoint.h"
 #include "common/mutex_checks.h"
+#include "common/process_metrics.h"
 #include "common/termination_signals.h"
 #include "worker/worker_loop.h"
 
@@ -66,11 +67,11 @@ bool StartEndpoints(emar::WorkerLoop& worker, const std::atomic<bool>& running,
                                                        : absl::FormatDuration(since),
                                                    "\n")};
        }}};
-  emar::HttpEndpoint::Routes metrics = {{"/metrics", [&] {
-                                           return emar::HttpAnswer{
-                                               200, worker.MetricsText(),
-                                               "text/plain; version=0.0.4; charset=utf-8"};
-                                         }}};
+  emar::HttpEndpoint::Routes metrics = {
+      {"/metrics", [&] {
+         return emar::HttpAnswer{200, worker.MetricsText() + emar::ProcessMetricsText(),
+                                 "text/plain; version=0.0.4; charset=utf-8"};
+       }}};
   const std::string health_listen = absl::GetFlag(FLAGS_health_listen);
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   auto serve = [&](const std::string& listen, const char* flag, emar::HttpEndpoint::Routes routes,

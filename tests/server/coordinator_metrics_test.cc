@@ -9,6 +9,7 @@ namespace emar {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 constexpr absl::Duration kTtl = absl::Seconds(30);
@@ -53,7 +54,13 @@ TEST(CoordinatorMetricsTest, EmptyPageIsComplete) {
             "# HELP emar_examples_reused_total Examples in shards reused from the score cache.\n"
             "# TYPE emar_examples_reused_total counter\nemar_examples_reused_total 0\n"
             "# HELP emar_blob_store_bytes Bytes of stored inputs.\n"
-            "# TYPE emar_blob_store_bytes gauge\nemar_blob_store_bytes 1234\n");
+            "# TYPE emar_blob_store_bytes gauge\nemar_blob_store_bytes 1234\n"
+            "# HELP emar_jobs_finished_total Jobs that reached a terminal state since the "
+            "coordinator started, by state.\n"
+            "# TYPE emar_jobs_finished_total counter\n"
+            "emar_jobs_finished_total{state=\"succeeded\"} 0\n"
+            "emar_jobs_finished_total{state=\"failed\"} 0\n"
+            "emar_jobs_finished_total{state=\"cancelled\"} 0\n");
 }
 
 TEST(CoordinatorMetricsTest, ShardDurationsAndExamples) {
@@ -74,6 +81,20 @@ TEST(CoordinatorMetricsTest, ShardDurationsAndExamples) {
   EXPECT_THAT(text, HasSubstr("emar_examples_scored_total 200\n"));
   EXPECT_THAT(text, HasSubstr("emar_shards_reused_total 3\n"));
   EXPECT_THAT(text, HasSubstr("emar_examples_reused_total 30\n"));
+}
+
+TEST(CoordinatorMetricsTest, FinishedJobsAreCountedByStateAndTheStoreLimitShownWhenSet) {
+  CoordinatorMetrics m(absl::Seconds(30));
+  m.Finished(emar::v1::JOB_STATE_FAILED);
+  m.Finished(emar::v1::JOB_STATE_FAILED);
+  m.Finished(emar::v1::JOB_STATE_SUCCEEDED);
+  CoordinatorGauges g;
+  const std::string without_limit = m.Text(g, absl::UnixEpoch());
+  EXPECT_THAT(without_limit, HasSubstr("emar_jobs_finished_total{state=\"failed\"} 2\n"));
+  EXPECT_THAT(without_limit, HasSubstr("emar_jobs_finished_total{state=\"succeeded\"} 1\n"));
+  EXPECT_THAT(without_limit, Not(HasSubstr("emar_blob_store_limit_bytes")));
+  g.blob_store_limit_bytes = 4096;
+  EXPECT_THAT(m.Text(g, absl::UnixEpoch()), HasSubstr("emar_blob_store_limit_bytes 4096\n"));
 }
 
 TEST(CoordinatorMetricsTest, WorkersAreProcessesLiveWithinALeaseTtl) {

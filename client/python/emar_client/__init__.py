@@ -31,10 +31,5 @@ __all__ = [
     "load_job_file", "job_from_dict", "JobInput", "DEFAULT_ADDRESS", "CHUNK_BYTES",
     "TERMINAL_STATES", "__version__", "Report", "CandidateResult", "DatasetResult", "Estimate",
     "Gate", "Job", "Progress", "Pairwise", "Formula", "InputFile", "Provenance", "Bootstrap",
-    "message_to_dict", "to_dict", "canonical_jsonl",
-    "Client", "EmarError", "NotFound", "InvalidArgument", "AlreadyExists", "Unauthenticated", "PermissionDenied",
-    "ResourceExhausted", "FailedPrecondition", "Unavailable", "DeadlineExceeded", "JobFailed",
-    "JobCancelled", "gates_passed", "failed_gates", "to_dict", "load_job_file", "job_from_dict",
-    "JobInput", "DEFAULT_ADDRESS", "CHUNK_BYTES", "TERMINAL_STATES", "__version__",
-    "dataset_results", "dataset_result",
+    "message_to_dict", "to_dict", "canonical_jsonl", "dataset_results", "dataset_result",
 ]

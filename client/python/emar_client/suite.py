@@ -1,4 +1,5 @@
-"""A suite report's per-dataset results, from the report dict (`emarctl --format json` shape).
+"""A suite report's per-dataset results, from a report: the typed `Report` that `evaluate` and
+`report` return, or its dict (`Report.to_dict()`, `emarctl --format json` shape).
 
 Every candidate of a report lists `datasets`: one entry per (dataset, metric) of the job, targets
 first, each {"dataset", "metric", "role", "weight", "primary", "n", "base", "candidate", "delta",
@@ -11,22 +12,31 @@ target and one benchmark has two entries. These helpers pick them out:
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Union, cast
 
 from .errors import NotFound
 
 __all__ = ["dataset_results", "dataset_result"]
 
 
-def _candidate(report: Mapping[str, Any], candidate: str) -> Mapping[str, Any]:
-    for c in report.get("candidates", []):
+ReportLike = Union[Mapping[str, Any], Any]  # a dict, or a typed Report (anything with to_dict())
+
+
+def _as_dict(report: ReportLike) -> Mapping[str, Any]:
+    to_dict = getattr(report, "to_dict", None)
+    return cast(Mapping[str, Any], to_dict() if callable(to_dict) else report)
+
+
+def _candidate(report: ReportLike, candidate: str) -> Mapping[str, Any]:
+    candidates = _as_dict(report).get("candidates", [])
+    for c in candidates:
         if c.get("name") == candidate:
-            return c
-    names = ", ".join(c.get("name", "") for c in report.get("candidates", []))
+            return cast(Mapping[str, Any], c)
+    names = ", ".join(c.get("name", "") for c in candidates)
     raise NotFound(f"the report has no candidate '{candidate}' (its candidates: {names})")
 
 
-def dataset_results(report: Mapping[str, Any], candidate: str, role: Optional[str] = None,
+def dataset_results(report: ReportLike, candidate: str, role: Optional[str] = None,
                     primary: Optional[bool] = None) -> List[Dict[str, Any]]:
     """The candidate's (dataset, metric) entries in report order, optionally only those of `role`
     ("target" or "benchmark") and only primary (True) or secondary (False) metrics."""
@@ -40,7 +50,7 @@ def dataset_results(report: Mapping[str, Any], candidate: str, role: Optional[st
     return out
 
 
-def dataset_result(report: Mapping[str, Any], candidate: str, dataset: str,
+def dataset_result(report: ReportLike, candidate: str, dataset: str,
                    metric: Optional[str] = None) -> Dict[str, Any]:
     """One dataset's entry for the candidate: its primary metric's, or `metric`'s. NotFound
     naming what the report holds when there is none."""

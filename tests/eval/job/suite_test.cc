@@ -134,8 +134,12 @@ TEST(SuiteTest, ValidationNamesTheDatasetAndMetricAtFault) {
   emar::v1::MetricSpec* bleu = spec.mutable_benchmarks(0)->add_metrics();
   bleu->set_name("bleu");
   bleu->set_tokenize("intl");
-  ExpectInvalid(spec, {"'benchmarks[0].metrics[1]'", "dataset 'mmlu'", "metric 'bleu'",
-                       "tokenize: \"intl\"", "default options only"});
+  EXPECT_OK(ValidateSuite(spec, SuiteLimits()));  // options are applied by the metric factory
+  bleu->set_tokenize("13b");
+  ExpectInvalid(spec, {"'benchmarks[0].metrics[1]'", "dataset 'mmlu'", "bleu", "tokenize", "13b"});
+  bleu->set_tokenize("");
+  bleu->set_word_order(2);  // a chrF option
+  ExpectInvalid(spec, {"'benchmarks[0].metrics[1]'", "dataset 'mmlu'", "bleu", "word_order"});
 
   spec = Suite();
   spec.mutable_targets(0)->add_metrics()->set_name("accuracy");
