@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/status_matchers.h"
 #include "server/coordinator.h"
+#include "tests/server/fake_clock.h"
 #include "tests/server/temp_dir.h"
 
 namespace emar {
@@ -16,23 +17,6 @@ namespace {
 
 using ::emar::testing::StatusIs;
 using ::testing::HasSubstr;
-
-// Time that moves only when the test says so. Thread-safe.
-class FakeClock : public Clock {
- public:
-  absl::Time Now() override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
-};
 
 // The answer to one LeaseAsync: set once, from whichever thread runs the callback.
 class LeaseAnswer {
