@@ -5,14 +5,15 @@
 #     closure, symlinks resolved) at the same path, with the dynamic loader;
 #   - CA certificates, time zones and gRPC's default roots (when installed);
 #   - /etc/passwd, /etc/group (root and emar, UID/GID 10001, no login shell), a nsswitch.conf
-#     (files, then DNS), /data owned by emar (0750) and /tmp (1777).
+#     (files, then DNS), /data owned by emar (0750), /tmp (1777), and empty /proc, /dev, /sys.
 # No shell, package manager, coreutils or perl: nothing runs in the image but the binaries.
 #
 #   bash deploy/make-rootfs.sh ROOTFS BINARY...
 set -euo pipefail
 rootfs=${1:?usage: make-rootfs.sh ROOTFS BINARY...}
 shift
-mkdir -p "$rootfs"/{usr/local/bin,etc,tmp,data}
+# proc, dev and sys stay empty: they are the mount points the container runtime fills.
+mkdir -p "$rootfs"/{usr/local/bin,etc,tmp,data,proc,dev,sys}
 
 copy() { # copy PATH with its directories; a symlink is copied as a link and its target too
   local path=$1
