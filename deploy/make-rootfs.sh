@@ -14,6 +14,16 @@ rootfs=${1:?usage: make-rootfs.sh ROOTFS BINARY...}
 shift
 # proc, dev and sys stay empty: they are the mount points the container runtime fills.
 mkdir -p "$rootfs"/{usr/local/bin,etc,tmp,data,proc,dev,sys}
+# Debian 12's merged /usr first: /lib, /lib64, /bin and /sbin are links into /usr, as on the
+# build system, so a library copied by either path lands once and every relative link (soname
+# -> file) and the loader path in each binary (/lib64/ld-linux-x86-64.so.2) resolve.
+for link in lib lib64 bin sbin; do
+  if [ -L "/$link" ]; then
+    target=$(readlink "/$link")
+    mkdir -p "$rootfs/$(dirname "$link")/$target"
+    ln -sfn "$target" "$rootfs/$link"
+  fi
+done
 
 copy() { # copy PATH with its directories; a symlink is copied as a link and its target too
   local path=$1
@@ -35,14 +45,6 @@ for bin in "$@"; do
   while read -r lib; do
     copy "$lib"
   done < <(ldd "$bin" | awk '/=> \// {print $3} /^\t\// {print $1}')
-done
-# /lib, /lib64 and /bin are symlinks into /usr on Debian 12 (merged /usr): keep them so the
-# loader path written in every binary (/lib64/ld-linux-x86-64.so.2) resolves.
-for link in /lib /lib64 /bin /sbin; do
-  if [ -L "$link" ] && [ ! -e "$rootfs$link" ]; then cp -P "$link" "$rootfs$link"; fi
-done
-for dir in /usr/lib/x86_64-linux-gnu /usr/lib64; do
-  [ -d "$rootfs$dir" ] || [ ! -d "$dir" ] || mkdir -p "$rootfs$dir"
 done
 
 copy /etc/ssl/certs/ca-certificates.crt
