@@ -194,8 +194,9 @@ while IFS= read -r kv; do
   [ -z "$kv" ] || image_env+=("$kv")
 done < <(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE")
 # An array, not a function: `"${in_image[@]}" CMD &` then execs in the child, so $! is CMD's pid.
+# chroot by its host path: the image's PATH (its ENV) does not hold the host's tools.
 in_image=(env -i "${image_env[@]}" HOME=/data
-  chroot --userspec="$IMAGE_UID:$IMAGE_UID" --groups="$IMAGE_UID" "$mnt")
+  "$(command -v chroot)" --userspec="$IMAGE_UID:$IMAGE_UID" --groups="$IMAGE_UID" "$mnt")
 
 # The image has no ldd (no shell): its own dynamic loader lists what each binary loads.
 for bin in emar-coordinator emar-worker emarctl; do
