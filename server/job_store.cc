@@ -2,12 +2,12 @@
 
 #include <sqlite3.h>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "server/job_store_schema.h"
+#include "server/sqlite_statement.h"
 
 namespace emar {
 namespace {
@@ -17,100 +17,6 @@ namespace {
 std::string RequestKey(const std::string& owner, const std::string& request_id) {
   return owner.empty() ? request_id : absl::StrCat(owner, "/", request_id);
 }
-
-}  // namespace
-
-// Statements of the hot path (storing a shard's result, the group commit's savepoints), prepared
-// once per connection and reused: compiling them for every write cost about as much as the rest
-// of the write. Keyed by the address of their SQL literal; used under JobStore::mu_.
-class StmtCache {
- public:
-  ~StmtCache() {
-    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
-  }
-  // The statement for `sql` (a string literal), prepared on first use; rc as sqlite3_prepare.
-  sqlite3_stmt* Get(sqlite3* db, const char* sql, int* rc) {
-    auto it = stmts_.find(sql);
-    if (it != stmts_.end()) {
-      *rc = SQLITE_OK;
-      return it->second;
-    }
-    sqlite3_stmt* stmt = nullptr;
-    *rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (*rc == SQLITE_OK) stmts_[sql] = stmt;
-    return stmt;
-  }
-
- private:
-  absl::flat_hash_map<const char*, sqlite3_stmt*> stmts_;
-};
-
-namespace {
-
-// A prepared statement that finalizes itself, or, taken from a StmtCache, is reset for its next
-// use.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  Stmt(sqlite3* db, const char* sql, StmtCache& cache) : db_(db), cached_(true) {
-    stmt_ = cache.Get(db, sql, &rc_);
-  }
-  ~Stmt() {
-    if (!cached_) {
-      sqlite3_finalize(stmt_);
-    } else if (stmt_ != nullptr) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-  absl::Status status() const {
-    if (rc_ == SQLITE_OK) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("sqlite prepare: ", sqlite3_errmsg(db_)));
-  }
-  Stmt& Bind(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindBlob(int i, const std::string& s) {
-    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Stmt& BindNull(int i) {
-    sqlite3_bind_null(stmt_, i);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return sqlite3_step(stmt_); }
-  absl::Status Run() {
-    const int rc = Step();
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
-    if (rc == SQLITE_CONSTRAINT) {
-      return absl::AlreadyExistsError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
-    }
-    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
-  std::string Blob(int col) {
-    const void* p = sqlite3_column_blob(stmt_, col);
-    return std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
-  }
-  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  absl::Status StepError() {
-    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-  bool cached_ = false;
-};
 
 template <typename Msg>
 absl::StatusOr<Msg> ParseBlob(const std::string& bytes, const char* what) {

@@ -31,7 +31,7 @@ struct sqlite3;
 
 namespace emar {
 
-class StmtCache;  // job_store.cc
+class StmtCache;  // server/sqlite_statement.h
 
 struct StoredShard {
   emar::v1::ShardTask task;  // without lease fields
