@@ -34,10 +34,6 @@ using emar::v1::CreateJobRequest;
 using emar::v1::JobSpec;
 using emar::v1::ModelSpec;
 
-absl::Status Invalid(const std::string& field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("job spec field '", field, "': ", what));
-}
-
 // An input's content: the digest of its (decompressed) bytes, and the bytes, mapped from the
 // blob store or, for a compressed upload, expanded in memory.
 struct LoadedInput {
@@ -59,11 +55,12 @@ class InputResolver {
   // The digest of the (decompressed) content and its bytes. Thread-safe: two threads may Load
   // different paths at once.
   absl::StatusOr<LoadedInput> Load(const std::string& field, const std::string& path) {
-    if (path.empty()) return Invalid(field, "missing (a path to a JSONL file)");
+    if (path.empty()) return InvalidSpecField(field, "missing (a path to a JSONL file)");
     auto it = request_.input_digests().find(path);
     if (it == request_.input_digests().end()) {
-      return Invalid(field, absl::StrCat("input '", path,
-                                         "' has no digest in input_digests (was it uploaded?)"));
+      return InvalidSpecField(
+          field,
+          absl::StrCat("input '", path, "' has no digest in input_digests (was it uploaded?)"));
     }
     const std::string& sha = it->second;
     const absl::StatusOr<int64_t> size = blobs_.Size(sha);
@@ -166,9 +163,9 @@ uint64_t RowsPerShard(const Metric& metric, int64_t requested) {
 
 // Names end up in every listing, report and error message: they stay short.
 absl::Status CheckName(const std::string& field, const std::string& name) {
-  if (name.empty()) return Invalid(field, "missing");
+  if (name.empty()) return InvalidSpecField(field, "missing");
   if (name.size() > kMaxNameBytes) {
-    return Invalid(field, absl::StrCat(name.size(), " bytes, limit ", kMaxNameBytes));
+    return InvalidSpecField(field, absl::StrCat(name.size(), " bytes, limit ", kMaxNameBytes));
   }
   return absl::OkStatus();
 }
@@ -188,18 +185,19 @@ absl::Status CheckShape(const JobSpec& spec, const SuiteLimits& limits) {
     }
   }
   RETURN_IF_ERROR(CheckName("base.name", spec.base().name()));
-  if (spec.candidates().empty()) return Invalid("candidates", "at least one candidate is required");
+  if (spec.candidates().empty())
+    return InvalidSpecField("candidates", "at least one candidate is required");
   if (spec.candidates_size() > kMaxCandidates) {
-    return Invalid("candidates",
-                   absl::StrCat(spec.candidates_size(), " candidates, limit ", kMaxCandidates));
+    return InvalidSpecField(
+        "candidates", absl::StrCat(spec.candidates_size(), " candidates, limit ", kMaxCandidates));
   }
   std::set<std::string> names = {spec.base().name()};
   for (int i = 0; i < spec.candidates_size(); ++i) {
     const std::string& n = spec.candidates(i).name();
     RETURN_IF_ERROR(CheckName(absl::StrCat("candidates[", i, "].name"), n));
     if (!names.insert(n).second) {
-      return Invalid(absl::StrCat("candidates[", i, "].name"),
-                     absl::StrCat("model name '", n, "' is used twice"));
+      return InvalidSpecField(absl::StrCat("candidates[", i, "].name"),
+                              absl::StrCat("model name '", n, "' is used twice"));
     }
   }
   return ValidateSuite(spec, limits);
@@ -209,26 +207,27 @@ absl::Status CheckShape(const JobSpec& spec, const SuiteLimits& limits) {
 // needs one direction, and every `T1[name]` names a dataset of the right side.
 absl::Status CheckFormula(const JobSpec& spec, const std::vector<SuiteDataset>& datasets) {
   auto formula = EmarFormula::Parse(spec.formula());
-  if (!formula.ok()) return Invalid("formula", formula.status().message());
+  if (!formula.ok()) return InvalidSpecField("formula", formula.status().message());
   std::optional<Direction> side[2];
   for (const SuiteDataset& d : datasets) {
     auto metric = MakeMetricFromSpec(d.metrics[0]);  // validated by ValidateSuite
-    if (!metric.ok()) return Invalid(d.field + ".metrics", metric.status().message());
+    if (!metric.ok()) return InvalidSpecField(d.field + ".metrics", metric.status().message());
     const Direction dir = (*metric)->direction();
     if (formula->is_preset() && dir == Direction::kLowerIsBetter) {
-      return Invalid("formula",
-                     absl::StrCat("preset '", formula->name(),
+      return InvalidSpecField(
+          "formula", absl::StrCat("preset '", formula->name(),
                                   "' assumes higher-is-better scores but metric '",
                                   d.metrics[0].name(), "' of dataset '", d.spec->name(),
                                   "' is lower-is-better; write an explicit expression instead"));
     }
     std::optional<Direction>& s = side[d.role == emar::v1::DATASET_ROLE_TARGET ? 0 : 1];
     if (s && *s != dir) {
-      return Invalid(d.field + ".metrics",
-                     absl::StrCat("the primary metric '", d.metrics[0].name(), "' of dataset '",
-                                  d.spec->name(), "' is ", DirectionName(dir),
-                                  " but an earlier dataset of the same side is not; a weighted "
-                                  "mean of both kinds has no direction"));
+      return InvalidSpecField(
+          d.field + ".metrics",
+          absl::StrCat("the primary metric '", d.metrics[0].name(), "' of dataset '",
+                       d.spec->name(), "' is ", DirectionName(dir),
+                       " but an earlier dataset of the same side is not; a weighted "
+                       "mean of both kinds has no direction"));
     }
     s = dir;
   }
@@ -237,16 +236,18 @@ absl::Status CheckFormula(const JobSpec& spec, const std::vector<SuiteDataset>& 
     auto it = std::find_if(datasets.begin(), datasets.end(),
                            [&](const SuiteDataset& d) { return d.spec->name() == ref.dataset; });
     if (it == datasets.end()) {
-      return Invalid("formula", absl::StrCat("'", FormulaVarName(ref.var), "[", ref.dataset,
-                                             "]' names no dataset of the job"));
+      return InvalidSpecField("formula",
+                              absl::StrCat("'", FormulaVarName(ref.var), "[", ref.dataset,
+                                           "]' names no dataset of the job"));
     }
     if ((it->role == emar::v1::DATASET_ROLE_TARGET) != wants_target) {
       const std::string& n = ref.dataset;
       const char* side = wants_target ? "B" : "T";
-      return Invalid("formula", absl::StrCat("'", FormulaVarName(ref.var), "[", n, "]': '", n,
-                                             "' is a ", wants_target ? "benchmark" : "target",
-                                             " dataset; its scores are ", side, "0[", n, "], ",
-                                             side, "1[", n, "], d", side, "[", n, "]"));
+      return InvalidSpecField(
+          "formula",
+          absl::StrCat("'", FormulaVarName(ref.var), "[", n, "]': '", n, "' is a ",
+                       wants_target ? "benchmark" : "target", " dataset; its scores are ", side,
+                       "0[", n, "], ", side, "1[", n, "], d", side, "[", n, "]"));
     }
   }
   return absl::OkStatus();
@@ -257,16 +258,16 @@ absl::Status CheckSettings(const JobSpec& spec, const std::vector<SuiteDataset>&
   RETURN_IF_ERROR(CheckFormula(spec, datasets));
   const emar::v1::BootstrapSpec* bs = &spec.bootstrap();
   if (bs->resamples() < 0 || bs->resamples() > 100000)
-    return Invalid("bootstrap.resamples", "must be in 1..100000");
+    return InvalidSpecField("bootstrap.resamples", "must be in 1..100000");
   if (!(bs->confidence() > 0 && bs->confidence() < 1))
-    return Invalid("bootstrap.confidence", "must be in (0, 1)");
+    return InvalidSpecField("bootstrap.confidence", "must be in (0, 1)");
   if (bs->test() != kPairedBootstrapTest && bs->test() != kApproximateRandomizationTest) {
-    return Invalid("bootstrap.test",
-                   absl::StrCat("'", bs->test(), "' is not ", kPairedBootstrapTest, " or ",
-                                kApproximateRandomizationTest));
+    return InvalidSpecField("bootstrap.test",
+                            absl::StrCat("'", bs->test(), "' is not ", kPairedBootstrapTest, " or ",
+                                         kApproximateRandomizationTest));
   }
   if (bs->ar_trials() < 0 || bs->ar_trials() > 1000000)
-    return Invalid("bootstrap.ar_trials", "must be in 1..1000000");
+    return InvalidSpecField("bootstrap.ar_trials", "must be in 1..1000000");
   const emar::v1::GateSpec& g = spec.gates();
   for (auto [name, present, v] :
        {std::tuple{"gates.min_emar", g.has_min_emar(), g.min_emar()},
@@ -275,7 +276,7 @@ absl::Status CheckSettings(const JobSpec& spec, const std::vector<SuiteDataset>&
         std::tuple{"gates.min_target_gain", g.has_min_target_gain(), g.min_target_gain()},
         std::tuple{"gates.max_suite_regression", g.has_max_suite_regression(),
                    g.max_suite_regression()}}) {
-    if (present && !std::isfinite(v)) return Invalid(name, "must be a finite number");
+    if (present && !std::isfinite(v)) return InvalidSpecField(name, "must be a finite number");
   }
   return absl::OkStatus();
 }
@@ -379,14 +380,15 @@ absl::Status CheckCost(const JobSpec& spec, const std::vector<PlannedDataset>& d
   for (const PlannedDataset& d : datasets) examples += d.rows * d.metrics.size();
   const double work = draws * (spec.candidates_size() + 1) * static_cast<double>(examples);
   if (work <= max_bootstrap_work) return absl::OkStatus();
-  return Invalid(ar ? "bootstrap.ar_trials" : "bootstrap.resamples",
-                 absl::StrCat(bs.resamples(), " resamples",
-                              ar ? absl::StrCat(" + 100 x ", bs.ar_trials(), " trials") : "", " x ",
-                              spec.candidates_size() + 1, " models x ", examples, " examples = ",
-                              absl::SixDigits(work), " exceeds the coordinator's limit of ",
-                              absl::SixDigits(max_bootstrap_work),
-                              " (emar-coordinator --max-bootstrap-work); use fewer resamples or "
-                              "trials"));
+  return InvalidSpecField(
+      ar ? "bootstrap.ar_trials" : "bootstrap.resamples",
+      absl::StrCat(bs.resamples(), " resamples",
+                   ar ? absl::StrCat(" + 100 x ", bs.ar_trials(), " trials") : "", " x ",
+                   spec.candidates_size() + 1, " models x ", examples,
+                   " examples = ", absl::SixDigits(work), " exceeds the coordinator's limit of ",
+                   absl::SixDigits(max_bootstrap_work),
+                   " (emar-coordinator --max-bootstrap-work); use fewer resamples or "
+                   "trials"));
 }
 
 // Phase 5: one shard per (model, dataset, metric, line range), in input order. Each metric of a
@@ -463,8 +465,8 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
   const std::vector<JobInput> job_inputs = ListJobInputs(spec);
   for (const JobInput& in : job_inputs) {
     if (in.path.size() > kMaxPathBytes) {
-      return Invalid(in.field,
-                     absl::StrCat("path of ", in.path.size(), " bytes, limit ", kMaxPathBytes));
+      return InvalidSpecField(
+          in.field, absl::StrCat("path of ", in.path.size(), " bytes, limit ", kMaxPathBytes));
     }
   }
   std::vector<SplitOutput> outputs;

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "emar/v1/job.pb.h"
 #include "emar/v1/service.pb.h"
 #include "eval/metrics/metric.h"
@@ -53,6 +54,10 @@ struct SuiteLimits {
   int max_metrics_per_dataset = 8;  // --max-metrics-per-dataset
   int max_scores = 16384;           // --max-suite-scores: candidates x datasets x metrics
 };
+
+// INVALID_ARGUMENT "job spec field 'FIELD': WHAT": how the suite checks and the planner name the
+// job spec field at fault.
+absl::Status InvalidSpecField(const std::string& field, absl::string_view what);
 
 // Checks the suite's shape: one form only, at least one target and one benchmark, names present
 // and unique across targets and benchmarks, known metrics without duplicates (and, until the
