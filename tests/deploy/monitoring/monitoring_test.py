@@ -30,20 +30,8 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 PACK = os.path.join(REPO, "deploy", "k8s", "monitoring")
-KUBECTL = os.environ.get("KUBECTL", "kubectl")
-failures = []
-
-
-def check(ok, what):
-    print(("ok: " if ok else "FAIL: ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def render(path):
-    out = subprocess.run([KUBECTL, "kustomize", path], check=True, capture_output=True, text=True).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from kustomize_checks import KUBECTL, check, failures, render  # noqa: E402  (tests/deploy/)
 
 
 def matches(selector, labels):
