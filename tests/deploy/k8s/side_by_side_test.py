@@ -21,7 +21,7 @@ import yaml
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 K8S = os.path.join(REPO, "deploy", "k8s")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from kustomize_checks import KUBECTL, check, failures, render  # noqa: E402  (tests/deploy/)
+from kustomize_checks import check, failures, render  # noqa: E402  (tests/deploy/)
 
 
 def pod_templates(objs):
