@@ -5,7 +5,7 @@
 #   worker/   includes none of server/, client/, embedded/;
 #   server/   includes none of worker/, client/, embedded/;
 #   client/   includes neither server/ nor worker/, with no exception; embedded/ only from
-#             emarctl (client/emarctl*.cc), never from the client library;
+#             emarctl (client/emarctl*.cc, client/commands/), never from the client library;
 #   embedded/ (the embedded mode: server/ + worker/ in one process) may include server/,
 #             worker/, eval/, common/, proto/, never client/.
 # Prints every offending line (file:line: include) and exits 1 when there is one.
@@ -30,7 +30,7 @@ check worker 'server/|client/|embedded/' 'worker/ must not include server/, clie
 check server 'worker/|client/|embedded/' 'server/ must not include worker/, client/ or embedded/'
 check client 'server/|worker/' 'client/ must not include server/ or worker/ (embedded/ does)'
 check client 'embedded/' 'only emarctl includes embedded/, never the client library' \
-  '^client/emarctl[^/]*\.(cc|h):'
+  '^client/(emarctl[^/]*|commands/[^/]*)\.(cc|h):'
 check embedded 'client/' 'embedded/ must not include client/'
 if [ "$bad" = 0 ]; then
   echo "layout: include directions hold (eval <- server, worker, client; server + worker <- embedded <- emarctl)"

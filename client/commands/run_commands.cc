@@ -1,0 +1,123 @@
+// emarctl run and submit: evaluate a job file in this process, or send it to a coordinator.
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "client/commands/cli.h"
+#include "client/commands/commands.h"
+#include "client/job_file.h"
+#include "common/json_string.h"
+#include "embedded/embedded_coordinator.h"
+#include "eval/job/job_defaults.h"
+
+ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
+ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
+ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
+ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
+          "run: rows per shard in the embedded coordinator");
+ABSL_FLAG(std::string, data_dir, "",
+          "run: keep the embedded coordinator's state here (default: a temp dir)");
+ABSL_FLAG(std::optional<double>, min_emar, std::nullopt,
+          "run/submit: gate: lower CI bound of EMAR >= x");
+ABSL_FLAG(std::optional<double>, max_benchmark_regression, std::nullopt,
+          "run/submit: gate: lower CI bound of the benchmark delta >= -x");
+ABSL_FLAG(std::optional<double>, min_target_gain, std::nullopt,
+          "run/submit: gate: lower CI bound of the target delta >= x");
+
+namespace emar {
+namespace {
+
+// Submit's hashing and upload progress, for the display (if any).
+EvaluationClient::TransferCallback TransferTo(ProgressDisplay* progress) {
+  if (progress == nullptr) return nullptr;
+  return [progress](const std::string& phase, int64_t done, int64_t total) {
+    progress->Transfer(phase, done, total);
+  };
+}
+
+// Waits for the job, then prints its report (or fails with the job's error).
+int FollowAndReport(Session& session, const std::string& job_id, ProgressDisplay* progress) {
+  auto done = session.client.Watch(
+      job_id,
+      [&](const emar::v1::Job& j) {
+        if (progress) progress->Update(j);
+      },
+      WaitDeadline());
+  if (progress) progress->Finish();
+  if (!done.ok()) return FailCall(session, done.status());
+  if (done->state() != emar::v1::JOB_STATE_SUCCEEDED) {
+    std::string state = absl::AsciiStrToLower(emar::v1::JobState_Name(done->state()));
+    absl::StrReplaceAll({{"job_state_", ""}}, &state);
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " ", state, done->error().empty() ? "" : ": ", done->error())));
+  }
+  auto report = session.client.GetReport(job_id);
+  if (!report.ok()) return FailCall(session, report.status());
+  return PrintReport(*report);
+}
+
+// Loads a job file and applies the gate flags over its `gates`, and --label over its labels.
+absl::StatusOr<JobFile> LoadJob(const std::string& path) {
+  auto job = LoadJobFile(path);
+  if (!job.ok()) return job.status();
+  emar::v1::GateSpec* g = job->spec.mutable_gates();
+  if (auto v = absl::GetFlag(FLAGS_min_emar)) g->set_min_emar(*v);
+  if (auto v = absl::GetFlag(FLAGS_max_benchmark_regression)) g->set_max_benchmark_regression(*v);
+  if (auto v = absl::GetFlag(FLAGS_min_target_gain)) g->set_min_target_gain(*v);
+  for (const auto& [key, value] : Labels()) (*job->spec.mutable_labels())[key] = value;
+  return job;
+}
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args) {
+  if (args.size() != 1) return Usage("run takes one job file");
+  auto job = LoadJob(args[0]);
+  if (!job.ok()) return Fail(job.status());
+  EmbeddedOptions opts;
+  opts.worker_threads = absl::GetFlag(FLAGS_workers);
+  opts.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
+  opts.data_dir = absl::GetFlag(FLAGS_data_dir);
+  auto embedded = EmbeddedCoordinator::Start(opts);
+  if (!embedded.ok()) return Fail(embedded.status());
+  Session session{.client = EvaluationClient((*embedded)->channel())};
+  std::unique_ptr<ProgressDisplay> progress = MakeProgress();
+  auto created =
+      session.client.Submit(*job, absl::GetFlag(FLAGS_request_id), TransferTo(progress.get()));
+  if (!created.ok()) {
+    progress.reset();
+    return Fail(created.status());
+  }
+  return FollowAndReport(session, created->job_id(), progress.get());
+}
+
+int SubmitCommand(const std::vector<std::string>& args) {
+  if (args.size() != 1) return Usage("submit takes one job file");
+  auto job = LoadJob(args[0]);
+  if (!job.ok()) return Fail(job.status());
+  auto session = Connect();
+  if (!session.ok()) return Fail(session.status());
+  std::unique_ptr<ProgressDisplay> progress = MakeProgress();
+  auto created =
+      session->client.Submit(*job, absl::GetFlag(FLAGS_request_id), TransferTo(progress.get()));
+  if (!created.ok()) {
+    progress.reset();
+    return FailCall(*session, created.status());
+  }
+  if (absl::GetFlag(FLAGS_wait))
+    return FollowAndReport(*session, created->job_id(), progress.get());
+  progress.reset();
+  if (Json()) {
+    std::cout << "{\"job_id\": " << JsonString(created->job_id()) << "}" << std::endl;
+  } else {
+    std::cout << created->job_id() << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace emar
