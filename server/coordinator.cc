@@ -274,6 +274,9 @@ absl::StatusOr<emar::v1::ListJobsResponse> Coordinator::ListJobs(
   if (!who.admin()) query.owner = who.name;
   for (const auto& [key, value] : request.labels()) query.labels.emplace_back(key, value);
   std::sort(query.labels.begin(), query.labels.end());  // map order is unspecified
+  for (int state : request.states()) {
+    query.states.push_back(static_cast<emar::v1::JobState>(state));
+  }
   query.page_token = request.page_token();
   ASSIGN_OR_RETURN(JobPage page, store_->QueryJobs(query));
   board_.Refresh(&page.jobs);  // live progress of unfinished jobs (the store's copy lags)

@@ -243,6 +243,11 @@ absl::StatusOr<JobPage> JobStore::QueryJobs(const JobQuery& query) {
   for (size_t i = 0; i < query.labels.size(); ++i) {
     sql += " AND job_id IN (SELECT job_id FROM job_labels WHERE key = ? AND value = ?)";
   }
+  if (!query.states.empty()) {
+    sql += " AND state IN (?";
+    for (size_t i = 1; i < query.states.size(); ++i) sql += ", ?";
+    sql += ")";
+  }
   sql += " ORDER BY created_ms DESC, rowid DESC LIMIT ?";
   const int limit = std::max(query.limit, 1);
   absl::MutexLock lock(&mu_);
@@ -258,6 +263,7 @@ absl::StatusOr<JobPage> JobStore::QueryJobs(const JobQuery& query) {
     q.Bind(i, key).Bind(i + 1, value);
     i += 2;
   }
+  for (emar::v1::JobState state : query.states) q.Bind(i++, static_cast<int64_t>(state));
   q.Bind(i++, static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
   JobPage page;
   int64_t last_ms = 0, last_rowid = 0;

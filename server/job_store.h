@@ -55,7 +55,8 @@ struct JobQuery {
   int limit = 50;
   std::optional<std::string> owner;  // only this principal's jobs
   std::vector<std::pair<std::string, std::string>> labels;
-  std::string page_token;  // from a previous JobPage
+  std::vector<emar::v1::JobState> states;  // only jobs in one of these (empty: any)
+  std::string page_token;                  // from a previous JobPage
 };
 struct JobPage {
   std::vector<emar::v1::Job> jobs;

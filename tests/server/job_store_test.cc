@@ -271,6 +271,30 @@ TEST(JobStoreTest, JobsAreFilteredByEveryLabelAndPagedNewestFirst) {
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("page_token")));
 }
 
+// A state filter keeps the jobs in one of its states, as they were last written.
+TEST(JobStoreTest, JobsAreFilteredByState) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_OK(store->CreateJob(MakeJob(absl::StrCat("j", i), "", 100 + i), {}, Shards(1)));
+  }
+  emar::v1::Job done = MakeJob("j1", "", 101);
+  done.set_state(emar::v1::JOB_STATE_SUCCEEDED);
+  ASSERT_OK(store->UpdateJob(done));
+  emar::v1::Job failed = MakeJob("j2", "", 102);
+  failed.set_state(emar::v1::JOB_STATE_FAILED);
+  ASSERT_OK(store->UpdateJob(failed));
+  JobQuery q;
+  q.states = {emar::v1::JOB_STATE_SUCCEEDED, emar::v1::JOB_STATE_FAILED};
+  ASSERT_OK_AND_ASSIGN(JobPage p, store->QueryJobs(q));
+  std::vector<std::string> ids;
+  for (const auto& j : p.jobs) ids.push_back(j.job_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"j2", "j1"}));
+  q.states = {emar::v1::JOB_STATE_CANCELLED};
+  ASSERT_OK_AND_ASSIGN(JobPage none, store->QueryJobs(q));
+  EXPECT_TRUE(none.jobs.empty());
+}
+
 // The request's fingerprint is kept with its id.
 TEST(JobStoreTest, RequestIdsKeepTheirRequestsFingerprint) {
   TempDir dir;
