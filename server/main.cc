@@ -25,6 +25,7 @@
 #include "common/status_macros.h"
 #include "common/termination_signals.h"
 #include "common/tls_credentials.h"
+#include "console/console.h"
 #include "eval/job/job_defaults.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
@@ -87,6 +88,9 @@ ABSL_FLAG(std::string, worker_port_file, "", "write the worker API's bound port 
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT serving Prometheus metrics at GET /metrics (port 0: a free one)");
 ABSL_FLAG(std::string, metrics_port_file, "", "write the metrics port here");
+ABSL_FLAG(std::string, console_listen, "",
+          "HOST:PORT serving the read-only web console (docs/console.md); empty: none");
+ABSL_FLAG(std::string, console_port_file, "", "write the console's port here");
 ABSL_FLAG(double, max_store_gb, 0,
           "blob store size limit, GB; an upload past it is refused (0: no limit)");
 ABSL_FLAG(int32_t, max_jobs_per_principal,
@@ -249,6 +253,29 @@ absl::Status AnnouncePorts(const emar::CoordinatorServer& server,
   return absl::OkStatus();
 }
 
+// The web console when --console-listen asks for it (null otherwise): the same tokens and TLS
+// certificate as the gRPC port.
+absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(
+    emar::ClientCore* core, const std::optional<emar::TokenTable>& tokens) {
+  const std::string listen = absl::GetFlag(FLAGS_console_listen);
+  if (listen.empty()) return nullptr;
+  emar::ConsoleOptions options{.listen = listen};
+  const emar::ServerTlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
+                                 .key = absl::GetFlag(FLAGS_tls_key),
+                                 .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
+  if (tls.enabled()) {
+    ASSIGN_OR_RETURN(options.tls, emar::TlsContext::FromFiles(tls));
+  }
+  ASSIGN_OR_RETURN(auto console,
+                   emar::Console::Start(std::move(options), core, emar::Authenticator(tokens)));
+  std::cout << "console on " << (tls.enabled() ? "https://" : "http://") << HostOf(listen) << ":"
+            << console->port() << "/" << std::endl;
+  if (const std::string path = absl::GetFlag(FLAGS_console_port_file); !path.empty()) {
+    RETURN_IF_ERROR(emar::WriteFileAtomically(path, absl::StrCat(console->port(), "\n")));
+  }
+  return console;
+}
+
 // Sets up, serves until SIGTERM or SIGINT, drains. Any error before serving is returned.
 absl::Status Serve(const sigset_t& sigs) {
   int max_uploads = 0;
@@ -265,13 +292,17 @@ absl::Status Serve(const sigset_t& sigs) {
     std::cerr << "emar-coordinator: removed " << removed
               << " partial upload(s) left in the data dir's tmp/" << std::endl;
   }
+  const std::optional<emar::TokenTable> console_tokens = tokens;
   ASSIGN_OR_RETURN(emar::ServerOptions server_options,
                    ServerOptionsFromFlags(std::move(tokens), max_uploads));
   ASSIGN_OR_RETURN(std::unique_ptr<emar::CoordinatorServer> server,
                    emar::CoordinatorServer::Start(coordinator.get(), server_options));
-  RETURN_IF_ERROR(AnnouncePorts(*server, server_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<emar::Console> console,
+                   StartConsole(coordinator.get(), console_tokens));
+  RETURN_IF_ERROR(AnnouncePorts(*server, server_options));  // --port-file last: all is up
   const int sig = emar::WaitForTerminationSignal(sigs);
   std::cout << "signal " << sig << ": draining" << std::endl;
+  console.reset();
   server->Shutdown(absl::Seconds(10));
   server.reset();
   coordinator.reset();

@@ -1,0 +1,291 @@
+// The console against a real coordinator (SQLite store, gRPC on loopback with tokens, a worker
+// loop), over real HTTP on 127.0.0.1:0: logging in and out, tenancy (another principal's job is
+// 404 and never listed), filters and pages, the report's formats, runs and comparisons.
+#include "console/console.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "client/evaluation_client.h"
+#include "common/client_channel.h"
+#include "common/sha256.h"
+#include "common/status_matchers.h"
+#include "server/coordinator_server.h"
+#include "tests/console/http_client.h"
+#include "tests/server/small_job.h"
+#include "tests/server/temp_dir.h"
+#include "worker/worker_loop.h"
+
+namespace emar {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kAlice[] = "alice-token", kBob[] = "bob-token", kRoot[] = "root-token",
+               kWorker[] = "worker-token";
+
+std::string Bearer(const std::string& token) {
+  return absl::StrCat("Authorization: Bearer ", token, "\r\n");
+}
+
+// A coordinator with tokens, its gRPC server on loopback, the console, and (once started) a
+// worker loop.
+class Service {
+ public:
+  Service() {
+    CoordinatorOptions o;
+    o.data_dir = data_.path();
+    o.tick = absl::Milliseconds(10);
+    coordinator_ = *Coordinator::Create(o);
+    TokenTable tokens = *TokenTable::Parse(
+        absl::StrCat("client alice ", Sha256Hex(kAlice), "\nclient bob ", Sha256Hex(kBob),
+                     "\nadmin root ", Sha256Hex(kRoot), "\nworker w ", Sha256Hex(kWorker), "\n"),
+        "tokens");
+    ServerOptions so;
+    so.listen = "127.0.0.1:0";
+    so.tokens = tokens;
+    server_ = *CoordinatorServer::Start(coordinator_.get(), so);
+    console_ = *Console::Start({.listen = "127.0.0.1:0", .page_size = 2}, coordinator_.get(),
+                               Authenticator(tokens));
+  }
+  ~Service() {
+    if (worker_) worker_->Stop();
+    if (thread_.joinable()) thread_.join();
+    console_.reset();
+    server_->Shutdown(absl::Seconds(2));
+  }
+  std::shared_ptr<grpc::Channel> Channel(const std::string& token) {
+    return *OpenChannel({.target = absl::StrCat("127.0.0.1:", server_->port()), .token = token},
+                        grpc::ChannelArguments());
+  }
+  void StartWorker() {
+    worker_ = std::make_unique<WorkerLoop>(
+        Channel(kWorker), WorkerOptions{.threads = 2, .lease_wait = absl::Seconds(1)});
+    thread_ = std::thread([this] { worker_->Run(); });
+  }
+  // Submits the small job as `token`'s principal with `labels`; returns its id.
+  std::string Submit(const std::string& token, const std::string& name,
+                     std::vector<std::pair<std::string, std::string>> labels = {}) {
+    SmallJob small(inputs_.path());
+    JobFile job = small.Load();
+    job.spec.set_name(name);
+    for (const auto& [k, v] : labels) (*job.spec.mutable_labels())[k] = v;
+    EvaluationClient client(Channel(token));
+    absl::StatusOr<emar::v1::Job> created = client.Submit(job, "");
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? created->job_id() : "";
+  }
+  emar::v1::Job Finish(const std::string& token, const std::string& id) {
+    EvaluationClient client(Channel(token));
+    return *client.Watch(id, nullptr);
+  }
+  int port() const { return console_->port(); }
+
+ private:
+  TempDir data_, inputs_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<CoordinatorServer> server_;
+  std::unique_ptr<Console> console_;
+  std::unique_ptr<WorkerLoop> worker_;
+  std::thread thread_;
+};
+
+// The session cookie a login sets ("emar_session=ID"), checked for its attributes.
+std::string LogIn(int port, const std::string& token) {
+  HttpReply r = Post(port, "/login", absl::StrCat("token=", token, "&next=%2F"));
+  EXPECT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(r.Header("location"), "/");
+  const std::string cookie = r.Header("set-cookie").value_or("");
+  EXPECT_THAT(cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(cookie, HasSubstr("Path=/"));
+  EXPECT_THAT(cookie, Not(HasSubstr("Secure")));  // plaintext
+  return cookie.substr(0, cookie.find(';'));
+}
+
+std::string Cookie(const std::string& c) { return absl::StrCat("Cookie: ", c, "\r\n"); }
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    service_ = new Service();
+    queued_ = service_->Submit(kAlice, "alice-queued");  // no worker yet: it stays queued
+    // Before the worker starts, the job waits: no report, and its status says so.
+    HttpReply status = Get(service_->port(), "/jobs/" + queued_ + "/status", Bearer(kAlice));
+    EXPECT_EQ(status.status, 200);
+    EXPECT_EQ(status.Header("content-type"), "application/json");
+    EXPECT_THAT(status.body, HasSubstr("\"state\": \"queued\""));
+    EXPECT_THAT(status.body, HasSubstr("\"done\": false"));
+    EXPECT_EQ(Get(service_->port(), "/jobs/" + queued_ + "/report.json", Bearer(kAlice)).status,
+              409);
+    service_->StartWorker();
+    alice_ = {queued_, service_->Submit(kAlice, "alice-1", {{"run", "exp"}, {"step", "1"}}),
+              service_->Submit(kAlice, "alice-2", {{"run", "exp"}, {"step", "2"}})};
+    bob_ = service_->Submit(kBob, "bob-secret", {{"run", "exp"}, {"step", "3"}});
+    for (const std::string& id : alice_) service_->Finish(kAlice, id);
+    service_->Finish(kBob, bob_);
+  }
+  static void TearDownTestSuite() { delete service_; }
+
+  static Service* service_;
+  static std::string queued_, bob_;
+  static std::vector<std::string> alice_;  // oldest first
+};
+Service* ConsoleTest::service_ = nullptr;
+std::string ConsoleTest::queued_, ConsoleTest::bob_;
+std::vector<std::string> ConsoleTest::alice_;
+
+TEST_F(ConsoleTest, WithoutCredentialsPagesSendToTheLoginFormAndDataIsRefused) {
+  const int port = service_->port();
+  HttpReply page = Get(port, "/jobs/x?y=1");
+  EXPECT_EQ(page.status, 303);
+  EXPECT_EQ(page.Header("location"), "/login?next=%2Fjobs%2Fx%3Fy%3D1");
+  EXPECT_EQ(Get(port, "/jobs/x/status").status, 401);
+  EXPECT_EQ(Get(port, "/", Bearer("wrong")).status, 401);
+  EXPECT_EQ(Get(port, "/", Bearer(kWorker)).status, 403);
+  EXPECT_EQ(Get(port, "/", Cookie("emar_session=forged")).status, 303);
+  HttpReply form = Get(port, "/login?next=%2Fruns");
+  EXPECT_EQ(form.status, 200);
+  EXPECT_THAT(form.body, HasSubstr("name=\"next\" value=\"/runs\""));
+  EXPECT_THAT(form.body, HasSubstr("type=\"password\" name=\"token\""));
+}
+
+TEST_F(ConsoleTest, LoginRefusesBadTokensForeignOriginsAndOffsiteRedirects) {
+  const int port = service_->port();
+  HttpReply bad = Post(port, "/login", "token=nope");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_THAT(bad.body, HasSubstr("That token is not accepted."));
+  EXPECT_FALSE(bad.Header("set-cookie").has_value());
+  EXPECT_EQ(Post(port, "/login", absl::StrCat("token=", kWorker)).status, 403);
+  EXPECT_EQ(Post(port, "/login", absl::StrCat("token=", kAlice), "Origin: http://evil.example\r\n")
+                .status,
+            403);
+  HttpReply same = Post(port, "/login", absl::StrCat("token=", kAlice, "&next=%2F%2Fevil.example"),
+                        absl::StrCat("Origin: http://127.0.0.1:", port, "\r\n"));
+  EXPECT_EQ(same.status, 303);
+  EXPECT_EQ(same.Header("location"), "/");  // never another site
+}
+
+TEST_F(ConsoleTest, APrincipalSeesItsOwnJobsOnlyAndAnothersIsNotFound) {
+  const int port = service_->port();
+  const std::string alice = Cookie(LogIn(port, kAlice));
+  HttpReply list = Get(port, "/", alice);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_THAT(list.body, HasSubstr(alice_[2]));  // newest first, two a page
+  EXPECT_THAT(list.body, HasSubstr(alice_[1]));
+  EXPECT_THAT(list.body, Not(HasSubstr(bob_)));
+  EXPECT_THAT(list.body, Not(HasSubstr("bob-secret")));
+  EXPECT_LT(list.body.find(alice_[2]), list.body.find(alice_[1]));
+  EXPECT_THAT(list.body, HasSubstr(">alice<"));       // who is logged in
+  EXPECT_THAT(list.body, HasSubstr("cand: 0.5000"));  // EMAR of the small job: 0.25 / 0.5
+  HttpReply mine = Get(port, "/jobs/" + alice_[1], alice);
+  EXPECT_EQ(mine.status, 200);
+  EXPECT_THAT(mine.body, HasSubstr("EMAR report: alice-1"));
+  for (const std::string& path : {"", "/status", "/report.json", "/report.md", "/report.html"}) {
+    EXPECT_EQ(Get(port, "/jobs/" + bob_ + path, alice).status, 404) << path;
+  }
+  EXPECT_EQ(Get(port, "/jobs/no-such-job", alice).status, 404);
+  EXPECT_EQ(Get(port, absl::StrCat("/compare?a=", alice_[1], "&b=", bob_), alice).status, 404);
+  // Bob by bearer token sees his job; the admin sees everyone's.
+  HttpReply bob = Get(port, "/jobs/" + bob_, Bearer(kBob));
+  EXPECT_EQ(bob.status, 200);
+  EXPECT_THAT(bob.body, HasSubstr("bob-secret"));
+  HttpReply all = Get(port, "/?label=run%3Dexp", Bearer(kRoot));
+  EXPECT_THAT(all.body, HasSubstr(bob_));
+}
+
+TEST_F(ConsoleTest, FiltersAndPagesTheList) {
+  const int port = service_->port();
+  const std::string alice = Bearer(kAlice);
+  HttpReply first = Get(port, "/", alice);
+  std::smatch next;
+  ASSERT_TRUE(std::regex_search(first.body, next, std::regex("href=\"/\\?page=([0-9.]+)\"")))
+      << first.body;
+  HttpReply second = Get(port, "/?page=" + next[1].str(), alice);
+  EXPECT_THAT(second.body, HasSubstr(alice_[0]));
+  EXPECT_THAT(second.body, Not(HasSubstr(alice_[2])));
+  EXPECT_THAT(second.body, Not(HasSubstr("Older jobs")));
+  HttpReply step = Get(port, "/?label=step%3D2", alice);
+  EXPECT_THAT(step.body, HasSubstr(alice_[2]));
+  EXPECT_THAT(step.body, Not(HasSubstr(alice_[1])));
+  HttpReply done = Get(port, "/?state=succeeded&label=run%3Dexp", alice);
+  EXPECT_THAT(done.body, HasSubstr(alice_[1]));
+  EXPECT_THAT(done.body, Not(HasSubstr(alice_[0])));  // no run label
+  HttpReply none = Get(port, "/?state=cancelled", alice);
+  EXPECT_THAT(none.body, HasSubstr("No jobs match."));
+  HttpReply bogus = Get(port, "/?state=bogus", alice);
+  EXPECT_EQ(bogus.status, 400);
+  EXPECT_THAT(bogus.body, HasSubstr("state &#39;bogus&#39; is not one of"));
+  EXPECT_EQ(Get(port, "/?label=nokey", alice).status, 400);
+}
+
+TEST_F(ConsoleTest, TheReportComesInEveryFormatAndStatusSaysDone) {
+  const int port = service_->port();
+  const std::string alice = Bearer(kAlice);
+  const std::string job = "/jobs/" + alice_[1];
+  HttpReply json = Get(port, job + "/report.json", alice);
+  EXPECT_EQ(json.Header("content-type"), "application/json");
+  EXPECT_THAT(json.body, HasSubstr("\"job_id\": \"" + alice_[1] + "\""));
+  EXPECT_THAT(Get(port, job + "/report.md", alice).body, HasSubstr("| candidate |"));
+  HttpReply html = Get(port, job + "/report.html", alice);
+  EXPECT_THAT(html.body, HasSubstr("<!DOCTYPE html>"));
+  HttpReply part = Get(port, job + "/report.part", alice);
+  EXPECT_THAT(part.body, Not(HasSubstr("<body>")));
+  EXPECT_THAT(part.body, HasSubstr("<svg"));
+  HttpReply status = Get(port, job + "/status", alice);
+  EXPECT_THAT(status.body, HasSubstr("\"done\": true, \"has_report\": true"));
+  EXPECT_EQ(Get(port, job + "/nothing", alice).status, 404);
+  // Every answer carries the policy and refuses sniffing and framing.
+  EXPECT_THAT(html.Header("content-security-policy").value_or(""), HasSubstr("default-src 'none'"));
+  EXPECT_EQ(html.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(html.Header("x-frame-options"), "DENY");
+}
+
+TEST_F(ConsoleTest, RunsShowTheSeriesOfTheCallersJobs) {
+  const int port = service_->port();
+  HttpReply runs = Get(port, "/runs?label=run%3Dexp&by=step", Bearer(kAlice));
+  ASSERT_EQ(runs.status, 200);
+  EXPECT_THAT(runs.body, HasSubstr("data-part=\"/runs/part?label=run%3Dexp&amp;by=step\""));
+  EXPECT_THAT(runs.body, HasSubstr(alice_[1]));
+  EXPECT_THAT(runs.body, Not(HasSubstr(bob_)));
+  EXPECT_THAT(runs.body, HasSubstr("<script>"));
+  HttpReply part = Get(port, "/runs/part?label=run%3Dexp&by=step", Bearer(kRoot));
+  EXPECT_THAT(part.body, HasSubstr(bob_));
+  EXPECT_THAT(part.body, Not(HasSubstr("<script")));
+  EXPECT_THAT(Get(port, "/runs", Bearer(kAlice)).body, Not(HasSubstr("data-part")));
+}
+
+TEST_F(ConsoleTest, CompareShowsBothJobsCandidates) {
+  const int port = service_->port();
+  HttpReply c = Get(port, absl::StrCat("/compare?a=", alice_[1], "&b=", alice_[2]), Bearer(kAlice));
+  ASSERT_EQ(c.status, 200);
+  EXPECT_THAT(c.body, HasSubstr("alice-1"));
+  EXPECT_THAT(c.body, HasSubstr("alice-2"));
+  EXPECT_THAT(c.body, HasSubstr("<td>cand</td><td>A</td>"));
+  EXPECT_THAT(c.body, HasSubstr("<td>cand</td><td>B</td>"));
+  EXPECT_THAT(c.body, HasSubstr("0.5000"));  // EMAR of the small job: 0.25 / 0.5
+}
+
+TEST_F(ConsoleTest, LogoutNeedsTheSessionsCsrfTokenAndEndsTheSession) {
+  const int port = service_->port();
+  const std::string cookie = LogIn(port, kAlice);
+  HttpReply page = Get(port, "/", Cookie(cookie));
+  std::smatch csrf;
+  ASSERT_TRUE(
+      std::regex_search(page.body, csrf, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
+  EXPECT_EQ(Post(port, "/logout", "csrf=0000", Cookie(cookie)).status, 403);
+  EXPECT_EQ(Get(port, "/logout", Cookie(cookie)).status, 405);
+  EXPECT_EQ(Get(port, "/", Cookie(cookie)).status, 200);  // still logged in
+  HttpReply out = Post(port, "/logout", "csrf=" + csrf[1].str(), Cookie(cookie));
+  EXPECT_EQ(out.status, 303);
+  EXPECT_THAT(out.Header("set-cookie").value_or(""), HasSubstr("Max-Age=0"));
+  EXPECT_EQ(Get(port, "/", Cookie(cookie)).status, 303);  // the session is gone
+}
+
+}  // namespace
+}  // namespace emar
