@@ -9,7 +9,8 @@
    overlay defines (the coordinator's higher), ephemeral-storage requests and limits; KEDA scales
    the workers to zero with an activation threshold, counting leased shards.
 3. The optional gateway (deploy/k8s/gateway) routes to the coordinator Service's client port,
-   with TLS passed through, as does the ingress-nginx alternative.
+   and the console's host to its console port, with TLS passed through, as does the
+   ingress-nginx alternative.
 
   /usr/bin/python3 tests/deploy/k8s/side_by_side_test.py
 """
@@ -93,7 +94,7 @@ def check_prod():
 
 def check_gateway():
     objs = render(os.path.join(K8S, "gateway"))
-    route = next(o for o in objs if o["kind"] == "TLSRoute")
+    route = next(o for o in objs if o["kind"] == "TLSRoute" and o["metadata"]["name"] == "emar-coordinator")
     gw = next(o for o in objs if o["kind"] == "Gateway")
     check(all(l["tls"]["mode"] == "Passthrough" for l in gw["spec"]["listeners"]),
           "gateway: TLS is passed through to the coordinator (tokens and mTLS end to end)")
@@ -102,11 +103,19 @@ def check_gateway():
     svc = next(o for o in base if o["kind"] == "Service" and o["metadata"]["name"] == ref["name"])
     client = next(p for p in svc["spec"]["ports"] if p["name"] == "grpc")
     check(ref["port"] == client["port"], "gateway: the TLSRoute reaches the Service's client port %d" % client["port"])
+    console = next(p for p in svc["spec"]["ports"] if p["name"] == "console")
+    console_route = next(o for o in objs if o["kind"] == "TLSRoute" and o["metadata"]["name"] == "emar-console")
+    console_ref = console_route["spec"]["rules"][0]["backendRefs"][0]
+    check(console_ref["name"] == svc["metadata"]["name"] and console_ref["port"] == console["port"],
+          "gateway: the console's TLSRoute reaches the Service's console port %d" % console["port"])
     ing = yaml.safe_load(open(os.path.join(K8S, "gateway", "ingress-nginx.yaml")))
     backend = ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     check(backend["name"] == svc["metadata"]["name"] and backend["port"]["number"] == client["port"] and
           ing["metadata"]["annotations"].get("nginx.ingress.kubernetes.io/ssl-passthrough") == "true",
           "ingress-nginx: passthrough to the Service's client port")
+    backend = ing["spec"]["rules"][1]["http"]["paths"][0]["backend"]["service"]
+    check(backend["name"] == svc["metadata"]["name"] and backend["port"]["number"] == console["port"],
+          "ingress-nginx: passthrough of the console's host to the Service's console port")
 
 
 def main():
