@@ -88,7 +88,9 @@ HttpResponse Console::Handle(const HttpRequest& request) {
   HttpResponse r = Route(request);
   r.headers.emplace_back("Content-Security-Policy", ConsoleContentSecurityPolicy());
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with the
+  // login form, which Login could not tell from a foreign page.
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;

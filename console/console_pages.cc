@@ -337,13 +337,15 @@ std::string CompareMain(const Job& a, const Report& ra, const Job& b, const Repo
 std::string LoginPage(const std::string& next, const std::string& message) {
   std::string main = "<h1>Log in</h1>\n";
   if (!message.empty()) absl::StrAppend(&main, "<p class=\"error\">", Esc(message), "</p>\n");
-  absl::StrAppend(&main,
-                  "<form class=\"filters\" method=\"post\" action=\"/login\"><input "
-                  "type=\"hidden\" name=\"next\" value=\"",
-                  Esc(next),
-                  "\"><label>Token <input type=\"password\" name=\"token\" required "
-                  "autocomplete=\"current-password\"></label><button>Log in</button></form>\n"
-                  "<p class=\"meta\">The bearer token you give emarctl (EMAR_TOKEN).</p>\n");
+  absl::StrAppend(
+      &main,
+      "<form class=\"filters\" method=\"post\" action=\"/login\"><input "
+      "type=\"hidden\" name=\"next\" value=\"",
+      Esc(next),
+      "\"><input type=\"text\" name=\"principal\" autocomplete=\"username\" "
+      "value=\"emar\" hidden><label>Token <input type=\"password\" name=\"token\" required "
+      "autocomplete=\"current-password\"></label><button>Log in</button></form>\n"
+      "<p class=\"meta\">The bearer token you give emarctl (EMAR_TOKEN).</p>\n");
   return ConsolePage("EMAR: log in", Viewer{}, main);
 }
 

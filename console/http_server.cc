@@ -334,15 +334,15 @@ void HttpServer::ServeConnection(int fd) {
   std::string in;
   size_t head_end = std::string::npos;
   char buf[4096];
-  while (head_end == std::string::npos) {
-    if (in.size() > options_.max_header_bytes) {
-      stream.WriteAll(Serialize(Plain(431, "request headers too large")));
-      return;
-    }
+  while (head_end == std::string::npos && in.size() <= options_.max_header_bytes) {
     const size_t n = stream.Read(buf, sizeof(buf));
     if (n == 0) return;  // closed or too slow
     in.append(buf, n);
     head_end = in.find("\r\n\r\n");
+  }
+  if (head_end == std::string::npos || head_end > options_.max_header_bytes) {
+    stream.WriteAll(Serialize(Plain(431, "request headers too large")));
+    return;
   }
   HttpRequest request;
   request.tls = stream.tls();

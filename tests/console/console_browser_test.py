@@ -157,7 +157,7 @@ def run_console_checks(console):
         browser.open(f"{console.url}/jobs/{job}", 1280)
         assert "/login?next=" in browser.evaluate("location.href")
         browser.submit_form("form[action='/login']", {"token": ALICE})
-        assert browser.evaluate("location.pathname") == f"/jobs/{job}"
+        assert browser.evaluate("location.pathname") == f"/jobs/{job}", browser.text()
         assert browser.console() == [], browser.console()
         assert browser.text(".state") == "queued"
         total = (2000 + 1500) * 2 // ROWS_PER_SHARD
@@ -182,10 +182,12 @@ def run_console_checks(console):
         assert f"{emar['value']:.4f} [{emar['ci_low']:.4f}, {emar['ci_high']:.4f}]" in shown
         assert browser.console() == [], browser.console()
         check_page(browser, f"{console.url}/jobs/{job}", "console-job", keep=True)
-        for link in ("report.html", "report.json", "report.md"):  # the report's links work
-            href = browser.evaluate(f"document.querySelector('#report-links a[href$=\"{link}\"]')"
-                                    f".href")
-            browser.open(href, 1280)
+        links = browser.evaluate("[...document.querySelectorAll('#report-links a')]"
+                                 ".map(a => a.href)")
+        assert [h.rsplit("/", 1)[1] for h in links[:3]] == ["report.json", "report.md",
+                                                            "report.html"], links
+        for link in links[:3]:  # the report's links work
+            browser.open(link, 1280)
             assert browser.status() == 200, link
             assert browser.console() == [], (link, browser.console())
 
