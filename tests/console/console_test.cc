@@ -85,6 +85,7 @@ class Service {
     return *client.Watch(id, nullptr);
   }
   int port() const { return console_->port(); }
+  Console& console() { return *console_; }
 
  private:
   TempDir data_, inputs_;
@@ -285,6 +286,29 @@ TEST_F(ConsoleTest, LogoutNeedsTheSessionsCsrfTokenAndEndsTheSession) {
   EXPECT_EQ(out.status, 303);
   EXPECT_THAT(out.Header("set-cookie").value_or(""), HasSubstr("Max-Age=0"));
   EXPECT_EQ(Get(port, "/", Cookie(cookie)).status, 303);  // the session is gone
+}
+
+// Under TLS the cookie is Secure, with the __Host- prefix (no Domain, Path=/), and only that
+// cookie name opens a session there. (The server's TLS itself: http_server_test.)
+TEST_F(ConsoleTest, OverTlsTheSessionCookieIsSecureAndHostOnly) {
+  HttpRequest login{.method = "POST", .path = "/login", .body = absl::StrCat("token=", kAlice)};
+  login.tls = true;
+  HttpResponse r = service_->console().Handle(login);
+  ASSERT_EQ(r.status, 303);
+  std::string cookie;
+  for (const auto& [name, value] : r.headers) {
+    if (name == "Set-Cookie") cookie = value;
+  }
+  EXPECT_THAT(cookie, ::testing::StartsWith("__Host-emar_session="));
+  EXPECT_THAT(cookie, HasSubstr("; Secure"));
+  EXPECT_THAT(cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, HasSubstr("SameSite=Strict"));
+  HttpRequest page{.method = "GET", .path = "/"};
+  page.tls = true;
+  page.headers = {{"cookie", cookie.substr(0, cookie.find(';'))}};
+  EXPECT_EQ(service_->console().Handle(page).status, 200);
+  page.headers = {{"cookie", "emar_session=" + cookie.substr(20, cookie.find(';') - 20)}};
+  EXPECT_EQ(service_->console().Handle(page).status, 303);  // under TLS only the __Host- name
 }
 
 }  // namespace

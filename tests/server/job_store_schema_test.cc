@@ -202,6 +202,38 @@ TEST(JobStoreSchemaTest, ANewStoreIsAtTheNewestVersion) {
   EXPECT_GE(JobStoreSchemaVersion(), 3);
 }
 
+// The query plan of `sql` on the store at `path`: one detail line per step.
+std::vector<std::string> QueryPlan(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  std::vector<std::string> plan;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    plan.push_back(sqlite3_errmsg(db));
+  }
+  while (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
+    plan.push_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return plan;
+}
+
+// A page of jobs, newest first (all, a principal's, in a state), is read in order from an index,
+// never sorted whole.
+TEST(JobStoreSchemaTest, PagesOfNewestJobsUseTheirIndexes) {
+  TempDir dir;
+  const std::string path = dir.path() + "/jobs.db";
+  { ASSERT_OK(JobStore::Open(path).status()); }
+  const std::string order = " ORDER BY created_ms DESC, rowid DESC LIMIT 51";
+  EXPECT_EQ(QueryPlan(path, "SELECT job FROM jobs WHERE 1" + order),
+            (std::vector<std::string>{"SCAN jobs USING INDEX jobs_by_created"}));
+  EXPECT_EQ(QueryPlan(path, "SELECT job FROM jobs WHERE owner = 'a'" + order),
+            (std::vector<std::string>{"SEARCH jobs USING INDEX jobs_by_owner (owner=?)"}));
+  EXPECT_EQ(QueryPlan(path, "SELECT job FROM jobs WHERE state IN (4)" + order),
+            (std::vector<std::string>{"SEARCH jobs USING INDEX jobs_by_state (state=?)"}));
+}
+
 TEST(JobStoreSchemaTest, TheFirstBuildsStoreKeepsItsJobsAndGetsJobBlobsBackfilled) {
   TempDir dir;
   const std::string path = dir.path() + "/jobs.db";
