@@ -350,6 +350,11 @@ void HttpServer::ServeConnection(int fd) {
     stream.WriteAll(Serialize(*bad));
     return;
   }
+  if (request.Header("transfer-encoding")) {  // never guess where a chunked body ends
+    stream.WriteAll(
+        Serialize(Plain(400, "Transfer-Encoding is not accepted; send Content-Length")));
+    return;
+  }
   size_t length = 0;
   if (std::optional<std::string> cl = request.Header("content-length")) {
     if (!absl::SimpleAtoi(*cl, &length)) {

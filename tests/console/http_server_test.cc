@@ -56,6 +56,8 @@ TEST(HttpServerTest, RefusesWhatItDoesNotServe) {
   EXPECT_EQ(Get(port, "/", absl::StrCat("X-Big: ", std::string(2000, 'x'), "\r\n")).status, 431);
   EXPECT_EQ(Post(port, "/", std::string(65, 'x')).status, 413);
   EXPECT_EQ(Exchange(port, "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n").status, 400);
+  EXPECT_EQ(Exchange(port, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").status,
+            400);
 }
 
 TEST(HttpServerTest, ASlowPeerDoesNotHoldUpTheOthersAndIsCutOff) {
