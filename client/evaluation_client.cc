@@ -3,26 +3,18 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <deque>
-#include <future>
 #include <map>
-#include <mutex>
 #include <random>
-#include <set>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/job_state.h"
-#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace emar {
@@ -91,168 +83,36 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
   return absl::OkStatus();
 }
 
-absl::Status EvaluationClient::UploadRetryingForASlot(
-    const std::string& local_path, const std::string& sha256,
-    const std::shared_future<absl::Status>& previous, std::atomic<int64_t>& sent,
-    const std::function<void()>& report, const std::function<void()>& on_sent) {
-  int64_t reported = 0;
-  auto on_chunk = [&](int64_t sent_in_file) {
-    sent += sent_in_file - reported;
-    reported = sent_in_file;
-    report();
-  };
-  absl::Status s = Upload(local_path, sha256, on_chunk, on_sent);
-  // Refused for want of a slot: the previous upload holds one until it is acknowledged, and
-  // the next may take the one it frees (it starts when this one's few bytes seem sent). So:
-  // once that one has ended, then a few times more, briefly. A coordinator kept busy by others
-  // is still an error at once, as with one upload at a time.
-  absl::Duration backoff = absl::Milliseconds(10);
-  for (int attempt = 0; attempt < 6 && previous.valid() && absl::IsResourceExhausted(s) &&
-                        absl::StrContains(s.message(), kUploadSlotsBusy);
-       ++attempt) {
-    if (attempt == 0) {
-      previous.wait();
-    } else {
-      absl::SleepFor(backoff);
-      backoff *= 2;
-    }
-    sent -= reported;
-    reported = 0;
-    s = Upload(local_path, sha256, on_chunk, on_sent);
-  }
-  return s;
-}
-
 absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::string request_id,
                                                        const TransferCallback& on_transfer) {
   emar::v1::CreateJobRequest req;
   *req.mutable_spec() = job.spec;
   req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
   // The distinct local files in input order, with the first spec field naming each.
-  struct File {
-    std::string path, field;
-    int64_t size = 0;
-  };
-  std::vector<File> files;
+  std::vector<UploadFile> files;
   std::map<std::string, size_t> file_of_path;
-  int64_t total = 0;
   for (const JobFileInput& in : job.inputs) {
     if (!file_of_path.emplace(in.local_path, files.size()).second) continue;
     files.push_back({in.local_path, in.field, FileSize(in.local_path)});
-    total += files.back().size;
   }
-
-  // A pipeline: one thread hashes the files in order while this one asks the coordinator about
-  // each digest as it comes and starts its upload, so file k+1 is hashed while file k is sent.
-  // Upload k+1 starts once upload k has sent its last byte: the coordinator makes k durable
-  // (fsync) before acknowledging it, and that wait overlaps k+1's transfer instead of idling
-  // the link. So at most two uploads hold coordinator slots (--max-uploads) at once, one of
-  // them only briefly; if the second is refused for want of a slot, it is retried once the
-  // first has finished.
-  absl::Mutex mu;
-  std::vector<absl::StatusOr<std::string>> digests(files.size(), absl::UnknownError("not hashed"));
-  size_t hashed_files = 0;  // guarded by mu
-  std::atomic<bool> stop_hashing{false}, hashing_done{false};
-  std::atomic<int64_t> hashed{0}, sent{0}, to_send{0};
-  // Bytes of the files not yet asked about: the coordinator may lack them. Hashing usually ends
-  // before the first answer, so "uploading" counts them as still to send until they are asked
-  // about, and only a total of 0 once every file was found present means nothing to send.
-  std::atomic<int64_t> unasked{total};
-  // Progress: "hashing" until every file is hashed, then "uploading" (bytes sent of those the
-  // coordinator lacks, or may lack). Called from this thread, the hasher and the uploads.
-  auto report = [&] {
-    if (!on_transfer) return;
-    if (hashing_done.load()) {
-      on_transfer("uploading", sent.load(), to_send.load() + unasked.load());
-    } else {
-      on_transfer("hashing", hashed.load(), total);
-    }
-  };
-  std::thread hasher([&] {
-    for (size_t k = 0; k < files.size() && !stop_hashing.load(); ++k) {
-      report();
-      absl::StatusOr<std::string> sha = Sha256OfFile(files[k].path);
-      hashed += files[k].size;
-      absl::MutexLock lock(&mu);
-      digests[k] = std::move(sha);
-      hashed_files = k + 1;
-    }
-    hashing_done = true;
-    report();
-    absl::MutexLock lock(&mu);
-    hashed_files = files.size();  // stopped early: the rest stay "not hashed", never read
-  });
-  struct InFlight {
-    std::shared_future<absl::Status> done;
-    std::shared_future<void> sent;  // its last byte is sent (or it failed)
-  };
-  std::deque<InFlight> uploads;
-  absl::Status failed;
-  auto settle_oldest = [&] {
-    absl::Status s = uploads.front().done.get();
-    uploads.pop_front();
-    if (failed.ok()) failed = s;
-  };
-  auto start_upload = [&](size_t k, const std::string& sha) {
-    auto all_sent = std::make_shared<std::promise<void>>();
-    InFlight u;
-    u.sent = all_sent->get_future().share();
-    std::shared_future<absl::Status> previous =
-        uploads.empty() ? std::shared_future<absl::Status>() : uploads.back().done;
-    u.done = std::async(std::launch::async, [&, k, sha, all_sent, previous] {
-               std::once_flag once;
-               auto signal_sent = [&] { std::call_once(once, [&] { all_sent->set_value(); }); };
-               absl::Status s =
-                   UploadRetryingForASlot(files[k].path, sha, previous, sent, report, signal_sent);
-               signal_sent();
-               return s;
-             }).share();
-    uploads.push_back(std::move(u));
-  };
-  std::set<std::string> asked;  // two files with the same content are one blob
-  for (size_t k = 0; k < files.size() && failed.ok(); ++k) {
-    {
-      absl::MutexLock lock(&mu);
-      auto hashed_k = [&] { return hashed_files > k; };
-      mu.Await(absl::Condition(&hashed_k));
-    }
-    if (!digests[k].ok()) {
-      failed = absl::Status(
-          digests[k].status().code(),
-          absl::StrCat("job spec field '", files[k].field, "': ", digests[k].status().message()));
-      break;
-    }
-    const std::string sha = *digests[k];
-    if (!asked.insert(sha).second) {
-      unasked -= files[k].size;  // the same content as an earlier file
-      continue;
-    }
+  UploadCalls calls;
+  calls.is_missing = [this](const std::string& sha256) -> absl::StatusOr<bool> {
     emar::v1::FindMissingBlobsRequest find;
-    find.add_sha256(sha);
+    find.add_sha256(sha256);
     absl::StatusOr<emar::v1::FindMissingBlobsResponse> missing =
         Unary(&emar::v1::EvaluationService::Stub::FindMissingBlobs, find);
-    if (!missing.ok()) {
-      failed = missing.status();
-      break;
-    }
-    if (missing->missing_sha256_size() == 0) {
-      unasked -= files[k].size;
-      report();
-      continue;
-    }
-    if (!uploads.empty()) uploads.back().sent.wait();  // one transfer at a time
-    while (uploads.size() >= 2) settle_oldest();       // and one more awaiting its fsync
-    if (!failed.ok()) break;
-    to_send += files[k].size;  // before unasked shrinks: the total never dips below the truth
-    unasked -= files[k].size;
-    start_upload(k, sha);
-  }
-  while (!uploads.empty()) settle_oldest();
-  stop_hashing = true;
-  hasher.join();
-  if (!failed.ok()) return failed;
+    if (!missing.ok()) return missing.status();
+    return missing->missing_sha256_size() > 0;
+  };
+  calls.upload = [this](const std::string& path, const std::string& sha256,
+                        const std::function<void(int64_t)>& on_chunk,
+                        const std::function<void()>& on_sent) {
+    return Upload(path, sha256, on_chunk, on_sent);
+  };
+  absl::StatusOr<std::vector<std::string>> digests = UploadInputs(files, calls, on_transfer);
+  if (!digests.ok()) return digests.status();
   for (const JobFileInput& in : job.inputs) {
-    (*req.mutable_input_digests())[in.spec_path] = *digests[file_of_path.at(in.local_path)];
+    (*req.mutable_input_digests())[in.spec_path] = (*digests)[file_of_path.at(in.local_path)];
   }
   grpc::ClientContext ctx;
   SetDeadline(ctx, 10 * options_.rpc_timeout);

@@ -11,10 +11,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/job_file.h"
+#include "client/upload_pipeline.h"
 #include "emar/v1/service.grpc.pb.h"
 
 namespace emar {
@@ -38,13 +37,13 @@ struct EvaluationClientOptions {
 class EvaluationClient {
  public:
   // Submit's progress before the job exists: phase "hashing" or "uploading", bytes done of total.
-  using TransferCallback =
-      std::function<void(const std::string& phase, int64_t done, int64_t total)>;
+  using TransferCallback = ::emar::TransferCallback;
 
   explicit EvaluationClient(std::shared_ptr<grpc::Channel> channel,
                             EvaluationClientOptions options = {});
 
-  // Hashes every input, uploads the ones the coordinator lacks, creates the job. An empty
+  // Hashes every input, uploads the ones the coordinator lacks (client/upload_pipeline.h),
+  // creates the job. An empty
   // request_id gets a fresh random one (so a retried CreateJob never makes two jobs).
   absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id,
                                        const TransferCallback& on_transfer = nullptr);
@@ -77,13 +76,6 @@ class EvaluationClient {
   absl::StatusOr<Response> Unary(grpc::Status (emar::v1::EvaluationService::Stub::*method)(
                                      grpc::ClientContext*, const Request&, Response*),
                                  const Request& request);
-  // Upload, counting bytes into `sent`, retried when refused for want of a slot while
-  // `previous` (this submission's upload before it, if any) may hold one.
-  absl::Status UploadRetryingForASlot(const std::string& local_path, const std::string& sha256,
-                                      const std::shared_future<absl::Status>& previous,
-                                      std::atomic<int64_t>& sent,
-                                      const std::function<void()>& report,
-                                      const std::function<void()>& on_sent);
 
   std::unique_ptr<emar::v1::EvaluationService::Stub> stub_;
   const EvaluationClientOptions options_;
