@@ -63,6 +63,39 @@ def wait_until(prom_port, promql, predicate, what, timeout=90):
     raise AssertionError(f"{what}: {promql} never held within {timeout} s (last: {last})")
 
 
+def check_worker_metrics(tmp):
+    """The worker's own counters agree with the coordinator's."""
+    log = open(os.path.join(tmp, "worker.log")).read()
+    worker_port = int(log[log.index("metrics on port ") + len("metrics on port "):].split()[0])
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker_port}/metrics", timeout=5) as r:
+        worker_metrics = r.read().decode()
+    assert "emar_worker_examples_scored_total 7000" in worker_metrics, worker_metrics
+    assert 'emar_worker_shards_total{outcome="scored"} 4' in worker_metrics, worker_metrics
+    print("ok: the worker's /metrics counts the same 4 shards and 7000 examples")
+
+
+def check_event_log(tmp, job_id):
+    """--log-format json: one JSON object per lifecycle event, with job and shard ids."""
+    events = [json.loads(line) for line in open(os.path.join(tmp, "coordinator.log"))
+              if line.startswith("{")]
+    kinds = [e["event"] for e in events]
+    assert kinds.count("job_created") == 1, kinds
+    assert kinds.count("shard_leased") == 4 and kinds.count("shard_completed") == 4, kinds
+    finished = [e for e in events if e["event"] == "job_finished"]
+    assert len(finished) == 1 and finished[0]["state"] == "JOB_STATE_SUCCEEDED", finished
+    assert all(e["job"] == job_id and e["level"] == "info" and e["ts"].endswith("Z")
+               for e in events), events
+    assert sorted(int(e["shard"]) for e in events if e["event"] == "shard_completed") == [0, 1, 2, 3]
+    print("ok: JSON lifecycle log:", ", ".join(sorted(set(kinds))))
+
+
+def print_log_tails(tmp):
+    for name in ("coordinator", "prometheus", "worker"):
+        path = os.path.join(tmp, name + ".log")
+        if os.path.exists(path):
+            print(f"--- {name} log (tail) ---\n" + open(path).read()[-3000:], file=sys.stderr)
+
+
 def main():
     bin_dir = sys.argv[1]
     prometheus = shutil.which("prometheus")
@@ -126,33 +159,11 @@ scrape_configs:
                    lambda v: v == 1, "CreateJob counted")
         wait_until(prom_port, "emar_shard_duration_seconds_count", lambda v: v >= queued,
                    "every shard's duration observed")
-        # The worker's own counters agree with the coordinator's.
-        log = open(os.path.join(tmp, "worker.log")).read()
-        worker_port = int(log[log.index("metrics on port ") + len("metrics on port "):].split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{worker_port}/metrics", timeout=5) as r:
-            worker_metrics = r.read().decode()
-        assert "emar_worker_examples_scored_total 7000" in worker_metrics, worker_metrics
-        assert 'emar_worker_shards_total{outcome="scored"} 4' in worker_metrics, worker_metrics
-        print("ok: the worker's /metrics counts the same 4 shards and 7000 examples")
-
-        # --log-format json: one JSON object per lifecycle event, with job and shard ids.
-        events = [json.loads(line) for line in open(os.path.join(tmp, "coordinator.log"))
-                  if line.startswith("{")]
-        kinds = [e["event"] for e in events]
-        assert kinds.count("job_created") == 1, kinds
-        assert kinds.count("shard_leased") == 4 and kinds.count("shard_completed") == 4, kinds
-        finished = [e for e in events if e["event"] == "job_finished"]
-        assert len(finished) == 1 and finished[0]["state"] == "JOB_STATE_SUCCEEDED", finished
-        assert all(e["job"] == job_id and e["level"] == "info" and e["ts"].endswith("Z")
-                   for e in events), events
-        assert sorted(int(e["shard"]) for e in events if e["event"] == "shard_completed") == [0, 1, 2, 3]
-        print("ok: JSON lifecycle log:", ", ".join(sorted(set(kinds))))
+        check_worker_metrics(tmp)
+        check_event_log(tmp, job_id)
         print("PASS")
     except Exception:
-        for name in ("coordinator", "prometheus", "worker"):
-            path = os.path.join(tmp, name + ".log")
-            if os.path.exists(path):
-                print(f"--- {name} log (tail) ---\n" + open(path).read()[-3000:], file=sys.stderr)
+        print_log_tails(tmp)
         raise
     finally:
         for p in procs:

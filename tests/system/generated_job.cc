@@ -56,26 +56,12 @@ class LineWriter {
   std::ofstream out_;
 };
 
-}  // namespace
-
-absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_target,
-                                               size_t n_benchmark, int bootstrap_resamples) {
-  for (const char* sub : {"/data", "/out"}) {
-    if (::mkdir(absl::StrCat(dir, sub).c_str(), 0755) != 0) {
-      return absl::InternalError(absl::StrCat("mkdir ", dir, sub));
-    }
-  }
-  GeneratedJob job;
-  job.job_file = absl::StrCat(dir, "/job.yaml");
-  job.n_target = n_target;
-  job.n_benchmark = n_benchmark;
-  Rng rng(20261128);
-
-  // Target: labels; base right on ~70 %, candidate on ~85 %. Base outputs in reverse order,
-  // candidate outputs with stray whitespace that accuracy trims.
+// Target: labels; base right on ~70 %, candidate on ~85 %. Base outputs in reverse order,
+// candidate outputs with stray whitespace that accuracy trims. Counts the right answers.
+absl::Status WriteTarget(const std::string& dir, size_t n_target, Rng& rng, size_t& t0,
+                         size_t& t1) {
   std::vector<int> gold(n_target);
   std::vector<bool> base_right(n_target), cand_right(n_target);
-  size_t t0 = 0, t1 = 0;
   LineWriter refs(absl::StrCat(dir, "/data/target.jsonl"));
   for (size_t i = 0; i < n_target; ++i) {
     gold[i] = static_cast<int>(rng.Below(3));
@@ -99,9 +85,13 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
     cand_t.Line(absl::StrFormat(R"({"id": "t%07d", "prediction": "%s%s"})", i,
                                 i % 5 == 0 ? " " : "", label(i, cand_right[i])));
   }
-  if (absl::Status s = cand_t.Close(); !s.ok()) return s;
+  return cand_t.Close();
+}
 
-  // Benchmark: two references each; right answers in surface forms SQuAD normalization accepts.
+// Benchmark: two references each; right answers in surface forms SQuAD normalization accepts.
+// Counts the right answers of base (b0) and candidate (b1).
+absl::Status WriteBenchmark(const std::string& dir, size_t n_benchmark, Rng& rng, size_t& b0,
+                            size_t& b1) {
   std::vector<size_t> question(n_benchmark);
   LineWriter bench(absl::StrCat(dir, "/data/benchmark.jsonl"));
   for (size_t i = 0; i < n_benchmark; ++i) {
@@ -111,7 +101,6 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
                                q.answers[1]));
   }
   if (absl::Status s = bench.Close(); !s.ok()) return s;
-  size_t b0 = 0, b1 = 0;
   for (int model = 0; model < 2; ++model) {
     LineWriter out(
         absl::StrCat(dir, model == 0 ? "/out/base.benchmark.jsonl" : "/out/cand.benchmark.jsonl"));
@@ -138,6 +127,27 @@ absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_
     }
     if (absl::Status s = out.Close(); !s.ok()) return s;
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<GeneratedJob> WriteGeneratedJob(const std::string& dir, size_t n_target,
+                                               size_t n_benchmark, int bootstrap_resamples) {
+  for (const char* sub : {"/data", "/out"}) {
+    if (::mkdir(absl::StrCat(dir, sub).c_str(), 0755) != 0) {
+      return absl::InternalError(absl::StrCat("mkdir ", dir, sub));
+    }
+  }
+  GeneratedJob job;
+  job.job_file = absl::StrCat(dir, "/job.yaml");
+  job.n_target = n_target;
+  job.n_benchmark = n_benchmark;
+  Rng rng(20261128);
+
+  size_t t0 = 0, t1 = 0, b0 = 0, b1 = 0;
+  if (absl::Status s = WriteTarget(dir, n_target, rng, t0, t1); !s.ok()) return s;
+  if (absl::Status s = WriteBenchmark(dir, n_benchmark, rng, b0, b1); !s.ok()) return s;
   job.t0 = static_cast<double>(t0) / static_cast<double>(n_target);
   job.t1 = static_cast<double>(t1) / static_cast<double>(n_target);
   job.b0 = static_cast<double>(b0) / static_cast<double>(n_benchmark);

@@ -84,28 +84,8 @@ Benchmark Make(const std::string& name, const std::string& metric, size_t n, Rng
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
 
-}  // namespace
-
-absl::StatusOr<GeneratedSuite> WriteGeneratedSuite(const std::string& dir, size_t n_target,
-                                                   size_t n_benchmark, int bootstrap_resamples) {
-  for (const char* sub : {"/data", "/out"}) {
-    if (::mkdir(absl::StrCat(dir, sub).c_str(), 0755) != 0) {
-      return absl::InternalError(absl::StrCat("mkdir ", dir, sub));
-    }
-  }
-  Rng rng(20261207);
-  GeneratedSuite suite;
-  suite.job_file = absl::StrCat(dir, "/suite.yaml");
-  suite.target = "tickets";
-  Benchmark target = Make("tickets", "accuracy", n_target, rng, 0.70, 0.85);
-  std::vector<Benchmark> benches;
-  benches.push_back(Make("qa", "exact_match", n_benchmark, rng, 0.75, 0.74));
-  benches.push_back(Make("squad", "token_f1", n_benchmark, rng, 0.60, 0.62));
-  benches.push_back(Make("wmt-bleu", "bleu", n_benchmark, rng, 0.50, 0.48));
-  benches.push_back(Make("wmt-chrf", "chrf", n_benchmark, rng, 0.50, 0.52));
-  benches.push_back(Make("mmlu", "accuracy", n_benchmark, rng, 0.65, 0.64));
-  std::vector<Benchmark*> all = {&target};
-  for (Benchmark& b : benches) all.push_back(&b);
+// Every dataset's references, and the base's and candidate's outputs on it.
+absl::Status WriteInputs(const std::string& dir, const std::vector<Benchmark*>& all) {
   for (Benchmark* b : all) {
     if (absl::Status s = WriteLines(absl::StrCat(dir, "/data/", b->name, ".jsonl"), b->refs.size(),
                                     [&](size_t i) {
@@ -130,6 +110,68 @@ absl::StatusOr<GeneratedSuite> WriteGeneratedSuite(const std::string& dir, size_
       }
     }
   }
+  return absl::OkStatus();
+}
+
+// The metric entry of a benchmark in the suite file: the text metrics with options are BLEU with
+// the intl tokenizer and chrF++ (word order 2).
+std::string MetricEntry(const Benchmark& b) {
+  if (b.name == "wmt-bleu") return "{name: bleu, tokenize: intl}";
+  if (b.name == "wmt-chrf") return "{name: chrf, word_order: 2}";
+  return b.metric;
+}
+
+// One benchmark alone beside the same target: in the older form, or as a suite of one where the
+// metric has options (the older form names a metric only).
+std::string SingleJobYaml(const Benchmark& bench, const std::string& settings) {
+  const std::string& b = bench.name;
+  const std::string entry = MetricEntry(bench);
+  return entry == bench.metric
+             ? absl::StrCat(
+                   "name: single-", b, "\n",
+                   "target:    {name: tickets, references: data/tickets.jsonl, metric: accuracy}\n",
+                   "benchmark: {name: ", b, ", references: data/", b,
+                   ".jsonl, metric: ", bench.metric, "}\n",
+                   "base: {name: base, target_outputs: out/base.tickets.jsonl, "
+                   "benchmark_outputs: out/base.",
+                   b, ".jsonl}\n",
+                   "candidates:\n  - {name: cand, target_outputs: out/cand.tickets.jsonl, "
+                   "benchmark_outputs: out/cand.",
+                   b, ".jsonl}\n", settings)
+             : absl::StrCat(
+                   "name: single-", b, "\n",
+                   "targets: [{name: tickets, references: data/tickets.jsonl, metrics: "
+                   "[accuracy]}]\n",
+                   "benchmarks: [{name: ", b, ", references: data/", b, ".jsonl, metrics: [", entry,
+                   "]}]\n", "base: {name: base, outputs: {tickets: out/base.tickets.jsonl, ", b,
+                   ": out/base.", b, ".jsonl}}\n",
+                   "candidates:\n  - {name: cand, outputs: {tickets: out/cand.tickets.jsonl, ", b,
+                   ": out/cand.", b, ".jsonl}}\n", settings);
+}
+
+}  // namespace
+
+absl::StatusOr<GeneratedSuite> WriteGeneratedSuite(const std::string& dir, size_t n_target,
+                                                   size_t n_benchmark, int bootstrap_resamples) {
+  for (const char* sub : {"/data", "/out"}) {
+    if (::mkdir(absl::StrCat(dir, sub).c_str(), 0755) != 0) {
+      return absl::InternalError(absl::StrCat("mkdir ", dir, sub));
+    }
+  }
+  Rng rng(20261207);
+  GeneratedSuite suite;
+  suite.job_file = absl::StrCat(dir, "/suite.yaml");
+  suite.target = "tickets";
+  Benchmark target = Make("tickets", "accuracy", n_target, rng, 0.70, 0.85);
+  std::vector<Benchmark> benches;
+  benches.push_back(Make("qa", "exact_match", n_benchmark, rng, 0.75, 0.74));
+  benches.push_back(Make("squad", "token_f1", n_benchmark, rng, 0.60, 0.62));
+  benches.push_back(Make("wmt-bleu", "bleu", n_benchmark, rng, 0.50, 0.48));
+  benches.push_back(Make("wmt-chrf", "chrf", n_benchmark, rng, 0.50, 0.52));
+  benches.push_back(Make("mmlu", "accuracy", n_benchmark, rng, 0.65, 0.64));
+  std::vector<Benchmark*> all = {&target};
+  for (Benchmark& b : benches) all.push_back(&b);
+  if (absl::Status s = WriteInputs(dir, all); !s.ok()) return s;
   const std::string settings = absl::StrCat("bootstrap: {resamples: ", bootstrap_resamples,
                                             ", confidence: 0.95, seed: 7}\n");
   // The suite.
@@ -137,16 +179,10 @@ absl::StatusOr<GeneratedSuite> WriteGeneratedSuite(const std::string& dir, size_
       "name: generated-suite\n", "targets:\n",
       "  - {name: tickets, references: data/tickets.jsonl, metrics: [accuracy, macro_f1]}\n",
       "benchmarks:\n");
-  // The text metrics with options: BLEU with the intl tokenizer, chrF++ (word order 2).
-  auto metric_entry = [](const Benchmark& b) -> std::string {
-    if (b.name == "wmt-bleu") return "{name: bleu, tokenize: intl}";
-    if (b.name == "wmt-chrf") return "{name: chrf, word_order: 2}";
-    return b.metric;
-  };
   for (const Benchmark& b : benches) {
     absl::StrAppend(
         &yaml, "  - {name: ", b.name, ", references: data/", b.name, ".jsonl, metrics: [",
-        metric_entry(b), "]",
+        MetricEntry(b), "]",
         b.name == "wmt-bleu" ? ", weight: 2, gates: {max_benchmark_regression: 0.2}" : "", "}\n");
     suite.benchmarks.push_back(b.name);
     suite.metrics.push_back(b.metric);
@@ -165,33 +201,9 @@ absl::StatusOr<GeneratedSuite> WriteGeneratedSuite(const std::string& dir, size_
                   "gates: {min_emar: 0.05, max_benchmark_regression: 0.05, "
                   "max_suite_regression: 0.03}\n");
   if (absl::Status s = WriteFile(suite.job_file, yaml); !s.ok()) return s;
-  // Each benchmark alone beside the same target: in the older form, or as a suite of one each
-  // where the metric has options (the older form names a metric only).
+  // Each benchmark alone beside the same target.
   for (size_t k = 0; k < benches.size(); ++k) {
-    const std::string& b = benches[k].name;
-    const std::string entry = metric_entry(benches[k]);
-    const std::string single =
-        entry == benches[k].metric
-            ? absl::StrCat(
-                  "name: single-", b, "\n",
-                  "target:    {name: tickets, references: data/tickets.jsonl, metric: accuracy}\n",
-                  "benchmark: {name: ", b, ", references: data/", b,
-                  ".jsonl, metric: ", benches[k].metric, "}\n",
-                  "base: {name: base, target_outputs: out/base.tickets.jsonl, "
-                  "benchmark_outputs: out/base.",
-                  b, ".jsonl}\n",
-                  "candidates:\n  - {name: cand, target_outputs: out/cand.tickets.jsonl, "
-                  "benchmark_outputs: out/cand.",
-                  b, ".jsonl}\n", settings)
-            : absl::StrCat(
-                  "name: single-", b, "\n",
-                  "targets: [{name: tickets, references: data/tickets.jsonl, metrics: "
-                  "[accuracy]}]\n",
-                  "benchmarks: [{name: ", b, ", references: data/", b, ".jsonl, metrics: [", entry,
-                  "]}]\n", "base: {name: base, outputs: {tickets: out/base.tickets.jsonl, ", b,
-                  ": out/base.", b, ".jsonl}}\n",
-                  "candidates:\n  - {name: cand, outputs: {tickets: out/cand.tickets.jsonl, ", b,
-                  ": out/cand.", b, ".jsonl}}\n", settings);
+    const std::string single = SingleJobYaml(benches[k], settings);
     suite.single_jobs.push_back(absl::StrCat(dir, "/single-", k, ".yaml"));
     if (absl::Status s = WriteFile(suite.single_jobs.back(), single); !s.ok()) return s;
   }

@@ -107,6 +107,154 @@ class HostileRequestsTest : public ::testing::Test {
     return client_->CreateJob(&ctx, req, &job);
   }
 
+  // Decompression bombs named as references: a 21-byte zstd frame declaring 2 GiB (the
+  // coordinator once died of it: 134), then a gzip bomb.
+  void ExpectDecompressionBombsRefused(const std::string& refs, const std::string& outs) {
+    const std::string frame = absl::HexStringToBytes("28b52ffde0000000e00000000029000068656c6c6f");
+    ASSERT_TRUE(Upload(frame).ok());
+    emar::v1::CreateJobRequest req = Request(refs, outs);
+    (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(frame);
+    grpc::Status st = Create(req);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_THAT(st.error_message(), HasSubstr("refs.jsonl"));
+
+    // A gzip bomb (64 MiB of zeros) as references: refused, and its expansion not kept.
+    const std::string zeros(64 << 20, '\0');
+    const std::string bomb = Gzip(zeros);
+    ASSERT_TRUE(Upload(bomb).ok());
+    req = Request(refs, outs);
+    (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(bomb);
+    st = Create(req);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    {
+      grpc::ClientContext ctx;
+      emar::v1::FindMissingBlobsRequest find;
+      find.add_sha256(Sha256Hex(zeros));
+      emar::v1::FindMissingBlobsResponse missing;
+      ASSERT_TRUE(client_->FindMissingBlobs(&ctx, find, &missing).ok());
+      EXPECT_EQ(missing.missing_sha256_size(), 1)
+          << "the refused expansion was kept; CreateJob said: " << st.error_message();
+    }
+  }
+
+  // Complete with a lease nobody was given, and a forged input error.
+  void ExpectForgedCompletesRefused(const std::string& good_id) {
+    grpc::Status st;
+    emar::v1::CompleteRequest complete;
+    complete.set_job_id(good_id);
+    complete.set_shard_id(0);
+    complete.set_lease_id("lease-1-" + good_id + "-0");
+    complete.mutable_result()->set_stats_width(1);
+    {
+      grpc::ClientContext ctx;
+      emar::v1::CompleteResponse resp;
+      st = worker_->Complete(&ctx, complete, &resp);
+      EXPECT_TRUE(st.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+                  st.error_code() == grpc::StatusCode::NOT_FOUND)
+          << st.error_code() << ": " << st.error_message();
+    }
+    complete.mutable_failure()->set_message("made up");
+    complete.mutable_failure()->set_input_error(true);
+    {
+      grpc::ClientContext ctx;
+      emar::v1::CompleteResponse resp;
+      st = worker_->Complete(&ctx, complete, &resp);
+      EXPECT_FALSE(st.ok()) << "a forged failure was accepted";
+    }
+    complete.set_job_id("job-0000000000000000");
+    {
+      grpc::ClientContext ctx;
+      emar::v1::CompleteResponse resp;
+      st = worker_->Complete(&ctx, complete, &resp);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+    }
+  }
+
+  // A 10 MB job name (past the client API's request limit); a 3 KB one (past the name limit);
+  // a 1 MB formula whose error must still reach the client.
+  void ExpectOversizedSpecsRefused(const std::string& refs, const std::string& outs) {
+    grpc::Status st;
+    emar::v1::CreateJobRequest req;
+    req = Request(refs, outs);
+    req.mutable_spec()->set_name(std::string(10 << 20, 'n'));
+    st = Create(req);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+    EXPECT_THAT(st.error_message(), HasSubstr("exceeds --max-request-kb (4096 KiB)"));
+    req.mutable_spec()->set_name(std::string(3000, 'n'));
+    st = Create(req);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_THAT(st.error_message(), HasSubstr("limit 256"));
+    req = Request(refs, outs);
+    std::string formula = "T0";
+    while (formula.size() < (1 << 20)) formula += "+T0";
+    req.mutable_spec()->set_formula(formula);
+    st = Create(req);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_THAT(st.error_message(), HasSubstr("'formula'"));
+    EXPECT_LT(st.error_message().size(), 1000u);
+  }
+
+  // ReadBlob with a range whose end overflows 64 bits.
+  void ExpectOverflowingReadRefused(const std::string& refs) {
+    grpc::Status st;
+    {
+      grpc::ClientContext ctx;
+      emar::v1::ReadBlobRequest rb;
+      rb.mutable_range()->set_sha256(Sha256Hex(refs));
+      rb.mutable_range()->set_offset(10);
+      rb.mutable_range()->set_length(std::numeric_limits<int64_t>::max() - 4);
+      auto reader = worker_->ReadBlob(&ctx, rb);
+      emar::v1::ReadBlobResponse chunk;
+      while (reader->Read(&chunk)) {
+      }
+      st = reader->Finish();
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE) << st.error_message();
+    }
+  }
+
+  // A 512 MiB message (gRPC's limit check comes only once a message is whole): the memory
+  // quota cuts it while it arrives, so the coordinator never holds it.
+  void ExpectHugeMessageCutWhileArriving(const std::string& refs, const std::string& outs) {
+    grpc::Status st;
+    emar::v1::CreateJobRequest req;
+    {
+      grpc::ChannelArguments args;
+      args.SetMaxSendMessageSize(-1);
+      auto big_channel =
+          grpc::CreateCustomChannel(cluster_->server(), grpc::InsecureChannelCredentials(), args);
+      auto big_client = emar::v1::EvaluationService::NewStub(big_channel);
+      // The steps above peak higher (a 64 MiB expansion is checked): measure from here.
+      ASSERT_TRUE(ResetPeakRss(cluster_->coordinator().pid()));
+      req = Request(refs, outs);
+      req.mutable_spec()->set_name(std::string(512 << 20, 'n'));
+      grpc::ClientContext ctx;
+      emar::v1::Job job;
+      st = big_client->CreateJob(&ctx, req, &job);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+      req.Clear();
+      const int64_t peak_kb = PeakRssKb(cluster_->coordinator().pid());
+      EXPECT_GT(peak_kb, 0);
+      EXPECT_LT(peak_kb, 256 << 10) << "the coordinator held the oversized message";
+    }
+  }
+
+  // The coordinator still serves, and the good job got its right report.
+  void ExpectGoodJobsReport(const std::string& good_id, const GeneratedJob& good) {
+    CommandResult watched = cluster_->Emarctl({"watch", good_id}, absl::Seconds(120));
+    ASSERT_TRUE(watched.exit.Exited(0)) << watched.err << cluster_->Logs();
+    watched = cluster_->Emarctl({"report", good_id, "--format", "json"});
+    ASSERT_TRUE(watched.exit.Exited(0)) << watched.err << cluster_->Logs();
+    ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(watched.out));
+    ASSERT_EQ(report.candidates_size(), 1);
+    EXPECT_NEAR(report.candidates(0).target().base().value(), good.t0, 1e-12);
+    EXPECT_NEAR(report.candidates(0).target().candidate().value(), good.t1, 1e-12);
+    EXPECT_NEAR(report.candidates(0).benchmark().base().value(), good.b0, 1e-12);
+    EXPECT_NEAR(report.candidates(0).benchmark().candidate().value(), good.b1, 1e-12);
+    CommandResult listed = cluster_->Emarctl({"list"});
+    EXPECT_TRUE(listed.exit.Exited(0)) << listed.err;
+    EXPECT_THAT(listed.out, HasSubstr(good_id));
+  }
+
   std::unique_ptr<LocalCluster> cluster_;
   std::unique_ptr<emar::v1::EvaluationService::Stub> client_;
   std::unique_ptr<emar::v1::WorkerService::Stub> worker_;
@@ -125,134 +273,12 @@ TEST_F(HostileRequestsTest, EachIsRefusedPreciselyAndAGoodJobRunsMeanwhile) {
   const std::string outs =
       "{\"id\": 1, \"prediction\": \"a\"}\n{\"id\": 2, \"prediction\": \"a\"}\n";
 
-  // 1. A 21-byte zstd frame declaring 2 GiB, named as references (the coordinator died: 134).
-  const std::string frame = absl::HexStringToBytes("28b52ffde0000000e00000000029000068656c6c6f");
-  ASSERT_TRUE(Upload(frame).ok());
-  emar::v1::CreateJobRequest req = Request(refs, outs);
-  (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(frame);
-  grpc::Status st = Create(req);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  EXPECT_THAT(st.error_message(), HasSubstr("refs.jsonl"));
-
-  // 1. A gzip bomb (64 MiB of zeros) as references: refused, and its expansion not kept.
-  const std::string zeros(64 << 20, '\0');
-  const std::string bomb = Gzip(zeros);
-  ASSERT_TRUE(Upload(bomb).ok());
-  req = Request(refs, outs);
-  (*req.mutable_input_digests())["refs.jsonl"] = Sha256Hex(bomb);
-  st = Create(req);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  {
-    grpc::ClientContext ctx;
-    emar::v1::FindMissingBlobsRequest find;
-    find.add_sha256(Sha256Hex(zeros));
-    emar::v1::FindMissingBlobsResponse missing;
-    ASSERT_TRUE(client_->FindMissingBlobs(&ctx, find, &missing).ok());
-    EXPECT_EQ(missing.missing_sha256_size(), 1)
-        << "the refused expansion was kept; CreateJob said: " << st.error_message();
-  }
-
-  // 2. Complete with a lease nobody was given, and a forged input error.
-  emar::v1::CompleteRequest complete;
-  complete.set_job_id(good_id);
-  complete.set_shard_id(0);
-  complete.set_lease_id("lease-1-" + good_id + "-0");
-  complete.mutable_result()->set_stats_width(1);
-  {
-    grpc::ClientContext ctx;
-    emar::v1::CompleteResponse resp;
-    st = worker_->Complete(&ctx, complete, &resp);
-    EXPECT_TRUE(st.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-                st.error_code() == grpc::StatusCode::NOT_FOUND)
-        << st.error_code() << ": " << st.error_message();
-  }
-  complete.mutable_failure()->set_message("made up");
-  complete.mutable_failure()->set_input_error(true);
-  {
-    grpc::ClientContext ctx;
-    emar::v1::CompleteResponse resp;
-    st = worker_->Complete(&ctx, complete, &resp);
-    EXPECT_FALSE(st.ok()) << "a forged failure was accepted";
-  }
-  complete.set_job_id("job-0000000000000000");
-  {
-    grpc::ClientContext ctx;
-    emar::v1::CompleteResponse resp;
-    st = worker_->Complete(&ctx, complete, &resp);
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
-  }
-
-  // 3. A 10 MB job name (past the client API's request limit); a 3 KB one (past the name limit);
-  // a 1 MB formula whose error must still reach the client.
-  req = Request(refs, outs);
-  req.mutable_spec()->set_name(std::string(10 << 20, 'n'));
-  st = Create(req);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
-  EXPECT_THAT(st.error_message(), HasSubstr("exceeds --max-request-kb (4096 KiB)"));
-  req.mutable_spec()->set_name(std::string(3000, 'n'));
-  st = Create(req);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  EXPECT_THAT(st.error_message(), HasSubstr("limit 256"));
-  req = Request(refs, outs);
-  std::string formula = "T0";
-  while (formula.size() < (1 << 20)) formula += "+T0";
-  req.mutable_spec()->set_formula(formula);
-  st = Create(req);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  EXPECT_THAT(st.error_message(), HasSubstr("'formula'"));
-  EXPECT_LT(st.error_message().size(), 1000u);
-
-  // 3. ReadBlob with a range whose end overflows 64 bits.
-  {
-    grpc::ClientContext ctx;
-    emar::v1::ReadBlobRequest rb;
-    rb.mutable_range()->set_sha256(Sha256Hex(refs));
-    rb.mutable_range()->set_offset(10);
-    rb.mutable_range()->set_length(std::numeric_limits<int64_t>::max() - 4);
-    auto reader = worker_->ReadBlob(&ctx, rb);
-    emar::v1::ReadBlobResponse chunk;
-    while (reader->Read(&chunk)) {
-    }
-    st = reader->Finish();
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE) << st.error_message();
-  }
-
-  // 3. A 512 MiB message (gRPC's limit check comes only once a message is whole): the memory
-  // quota cuts it while it arrives, so the coordinator never holds it.
-  {
-    grpc::ChannelArguments args;
-    args.SetMaxSendMessageSize(-1);
-    auto big_channel =
-        grpc::CreateCustomChannel(cluster_->server(), grpc::InsecureChannelCredentials(), args);
-    auto big_client = emar::v1::EvaluationService::NewStub(big_channel);
-    // The steps above peak higher (a 64 MiB expansion is checked): measure from here.
-    ASSERT_TRUE(ResetPeakRss(cluster_->coordinator().pid()));
-    req = Request(refs, outs);
-    req.mutable_spec()->set_name(std::string(512 << 20, 'n'));
-    grpc::ClientContext ctx;
-    emar::v1::Job job;
-    st = big_client->CreateJob(&ctx, req, &job);
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
-    req.Clear();
-    const int64_t peak_kb = PeakRssKb(cluster_->coordinator().pid());
-    EXPECT_GT(peak_kb, 0);
-    EXPECT_LT(peak_kb, 256 << 10) << "the coordinator held the oversized message";
-  }
-
-  // The coordinator still serves, and the good job got its right report.
-  CommandResult watched = cluster_->Emarctl({"watch", good_id}, absl::Seconds(120));
-  ASSERT_TRUE(watched.exit.Exited(0)) << watched.err << cluster_->Logs();
-  watched = cluster_->Emarctl({"report", good_id, "--format", "json"});
-  ASSERT_TRUE(watched.exit.Exited(0)) << watched.err << cluster_->Logs();
-  ASSERT_OK_AND_ASSIGN(emar::v1::Report report, ParseReportJson(watched.out));
-  ASSERT_EQ(report.candidates_size(), 1);
-  EXPECT_NEAR(report.candidates(0).target().base().value(), good.t0, 1e-12);
-  EXPECT_NEAR(report.candidates(0).target().candidate().value(), good.t1, 1e-12);
-  EXPECT_NEAR(report.candidates(0).benchmark().base().value(), good.b0, 1e-12);
-  EXPECT_NEAR(report.candidates(0).benchmark().candidate().value(), good.b1, 1e-12);
-  CommandResult listed = cluster_->Emarctl({"list"});
-  EXPECT_TRUE(listed.exit.Exited(0)) << listed.err;
-  EXPECT_THAT(listed.out, HasSubstr(good_id));
+  ASSERT_NO_FATAL_FAILURE(ExpectDecompressionBombsRefused(refs, outs));
+  ASSERT_NO_FATAL_FAILURE(ExpectForgedCompletesRefused(good_id));
+  ASSERT_NO_FATAL_FAILURE(ExpectOversizedSpecsRefused(refs, outs));
+  ASSERT_NO_FATAL_FAILURE(ExpectOverflowingReadRefused(refs));
+  ASSERT_NO_FATAL_FAILURE(ExpectHugeMessageCutWhileArriving(refs, outs));
+  ASSERT_NO_FATAL_FAILURE(ExpectGoodJobsReport(good_id, good));
 }
 
 // An idle client connection is closed by the coordinator after --max-connection-idle-seconds
