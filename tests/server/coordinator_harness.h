@@ -58,6 +58,7 @@ class Harness {
   std::unique_ptr<EvaluationClient> client_;
   std::unique_ptr<WorkerLoop> workers_;
   std::thread thread_;
+};
 
 }  // namespace emar
 
