@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <random>
+#include <system_error>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -46,7 +46,9 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
                                       const std::function<void()>& on_sent) {
   FILE* f = std::fopen(local_path.c_str(), "rb");
   if (f == nullptr)
-    return absl::NotFoundError(absl::StrCat(local_path, ": ", std::strerror(errno)));
+    // Not strerror: uploads run on several threads at once (client/upload_pipeline.h).
+    return absl::NotFoundError(
+        absl::StrCat(local_path, ": ", std::generic_category().message(errno)));
   std::fseek(f, 0, SEEK_END);
   const int64_t size = std::ftell(f);
   std::fseek(f, 0, SEEK_SET);

@@ -106,7 +106,8 @@ namespace {
 std::string ServerAddress() {
   std::string s = absl::GetFlag(FLAGS_server);
   if (!s.empty()) return s;
-  const char* env = std::getenv("EMAR_SERVER");
+  // On emarctl's main thread, before any other thread starts.
+  const char* env = std::getenv("EMAR_SERVER");  // NOLINT(concurrency-mt-unsafe)
   return env && *env ? env : "127.0.0.1:50051";
 }
 
