@@ -230,6 +230,14 @@ absl::StatusOr<emar::v1::DeleteJobResponse> EvaluationClient::DeleteJob(const st
   return Unary(&emar::v1::EvaluationService::Stub::DeleteJob, req);
 }
 
+absl::StatusOr<emar::v1::DropCacheResponse> EvaluationClient::DropCache(const std::string& job_id,
+                                                                        const std::string& digest) {
+  emar::v1::DropCacheRequest req;
+  req.set_job_id(job_id);
+  req.set_digest(digest);
+  return Unary(&emar::v1::EvaluationService::Stub::DropCache, req);
+}
+
 absl::StatusOr<emar::v1::Report> EvaluationClient::GetReport(const std::string& job_id) {
   emar::v1::GetReportRequest req;
   req.set_job_id(job_id);

@@ -68,6 +68,10 @@ class EvaluationClient {
   absl::StatusOr<emar::v1::Report> GetReport(const std::string& job_id);
   // Removes a finished job, its results and the blobs no other job reads.
   absl::StatusOr<emar::v1::DeleteJobResponse> DeleteJob(const std::string& job_id);
+  // Admin only: forgets the score cache entries of a job, or of a blob digest or cache key
+  // (exactly one of the two non-empty).
+  absl::StatusOr<emar::v1::DropCacheResponse> DropCache(const std::string& job_id,
+                                                        const std::string& digest);
 
  private:
   void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;

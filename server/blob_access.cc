@@ -29,13 +29,33 @@ std::vector<std::string> BlobAccess::FindMissing(const std::vector<std::string>&
 }
 
 absl::Status BlobAccess::CheckQuota(int64_t size) const {
+  absl::MutexLock lock(&quota_mu_);
+  return CheckQuotaLocked(size);
+}
+
+absl::Status BlobAccess::CheckQuotaLocked(int64_t size) const {
   if (options_.max_store_bytes <= 0) return absl::OkStatus();
-  const int64_t used = blobs_->used_bytes();
+  const int64_t used = blobs_->used_bytes() + reserved_bytes_;
   if (size <= options_.max_store_bytes - used) return absl::OkStatus();
   return absl::ResourceExhaustedError(absl::StrFormat(
-      "the store is full: it holds %.3f GB of its %.3f GB limit (--max-store-gb) and this upload "
-      "needs %.3f GB more; delete finished jobs (emarctl delete JOB_ID) or wait for retention",
+      "the store is full: it holds %.3f GB of its %.3f GB limit (--max-store-gb, uploads in "
+      "progress included) and this upload needs %.3f GB more; delete finished jobs (emarctl "
+      "delete JOB_ID) or wait for retention",
       used / 1e9, options_.max_store_bytes / 1e9, size / 1e9));
+}
+
+absl::StatusOr<BlobAccess::Reservation> BlobAccess::ReserveQuota(int64_t size) {
+  absl::MutexLock lock(&quota_mu_);
+  RETURN_IF_ERROR(CheckQuotaLocked(size));
+  reserved_bytes_ += size;
+  return Reservation(this, size);
+}
+
+void BlobAccess::Reservation::Release() {
+  if (access_ == nullptr) return;
+  absl::MutexLock lock(&access_->quota_mu_);
+  access_->reserved_bytes_ -= bytes_;
+  access_ = nullptr;
 }
 
 absl::Status BlobAccess::RecordUpload(const std::string& sha256, const Principal& who) {
@@ -55,8 +75,27 @@ absl::Status BlobAccess::CheckInputs(const emar::v1::CreateJobRequest& request,
   return absl::OkStatus();
 }
 
-absl::Status BlobAccess::CheckRead(const std::string& lease_id, const std::string& sha256) {
+namespace {
+
+// Whether `want` lies within `allowed` (same blob; a negative length runs to the blob's end).
+bool Within(const emar::v1::BlobRange& want, const emar::v1::BlobRange& allowed) {
+  if (want.sha256() != allowed.sha256() || want.offset() < allowed.offset()) return false;
+  if (allowed.length() < 0) return true;
+  // Without overflow: offsets and lengths come from the caller.
+  return want.length() >= 0 && want.offset() - allowed.offset() <= allowed.length() &&
+         want.length() <= allowed.length() - (want.offset() - allowed.offset());
+}
+
+std::string Describe(const emar::v1::BlobRange& r) {
+  return r.length() < 0 ? absl::StrCat("bytes ", r.offset(), " to the end")
+                        : absl::StrCat("bytes ", r.offset(), "..", r.offset() + r.length());
+}
+
+}  // namespace
+
+absl::Status BlobAccess::CheckRead(const std::string& lease_id, const emar::v1::BlobRange& range) {
   if (!options_.reads_need_lease) return absl::OkStatus();
+  const std::string& sha256 = range.sha256();
   const std::optional<emar::v1::ShardTask> task = leased_task_(lease_id);
   if (!task) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -67,6 +106,13 @@ absl::Status BlobAccess::CheckRead(const std::string& lease_id, const std::strin
     return absl::PermissionDeniedError(absl::StrCat("lease '", lease_id, "' (shard ",
                                                     task->shard_id(), " of ", task->job_id(),
                                                     ") does not read blob ", sha256));
+  }
+  if (!Within(range, task->outputs()) && !Within(range, task->references())) {
+    const emar::v1::BlobRange& leased =
+        task->outputs().sha256() == sha256 ? task->outputs() : task->references();
+    return absl::PermissionDeniedError(
+        absl::StrCat("lease '", lease_id, "' (shard ", task->shard_id(), " of ", task->job_id(),
+                     ") reads ", Describe(leased), " of blob ", sha256, ", not ", Describe(range)));
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -59,8 +60,33 @@ class BlobAccess {
   bool HasFor(const std::string& sha256, const Principal& who);
   std::vector<std::string> FindMissing(const std::vector<std::string>& sha256,
                                        const Principal& who);
-  // RESOURCE_EXHAUSTED when `size` more bytes would pass --max-store-gb.
+  // RESOURCE_EXHAUSTED when `size` more bytes would pass --max-store-gb, counting the bytes
+  // reserved by uploads in progress.
   absl::Status CheckQuota(int64_t size) const;
+  // Bytes of the store reserved for one upload from its start until it is stored or abandoned:
+  // concurrent uploads cannot together pass --max-store-gb. Released when it goes (a committed
+  // blob is counted by the store by then).
+  class Reservation {
+   public:
+    Reservation() = default;
+    Reservation(BlobAccess* access, int64_t bytes) : access_(access), bytes_(bytes) {}
+    Reservation(Reservation&& o) noexcept
+        : access_(std::exchange(o.access_, nullptr)), bytes_(o.bytes_) {}
+    Reservation& operator=(Reservation&& o) noexcept {
+      Release();
+      access_ = std::exchange(o.access_, nullptr);
+      bytes_ = o.bytes_;
+      return *this;
+    }
+    ~Reservation() { Release(); }
+    void Release();
+
+   private:
+    BlobAccess* access_ = nullptr;
+    int64_t bytes_ = 0;
+  };
+  // Checks the quota and reserves `size` bytes in one step (RESOURCE_EXHAUSTED as CheckQuota).
+  absl::StatusOr<Reservation> ReserveQuota(int64_t size);
   // `who` uploaded the verified blob (it may now use it in jobs).
   absl::Status RecordUpload(const std::string& sha256, const Principal& who);
 
@@ -79,8 +105,9 @@ class BlobAccess {
 
   // --- workers ---
   // With reads_need_lease: PERMISSION_DENIED unless `lease_id` is a current lease of a shard
-  // that reads blob `sha256`.
-  absl::Status CheckRead(const std::string& lease_id, const std::string& sha256);
+  // that reads `range`: within its outputs range, or within its references range (the whole
+  // references file, which the shard needs to join its rows).
+  absl::Status CheckRead(const std::string& lease_id, const emar::v1::BlobRange& range);
 
   // --- garbage collection ---
   // Deletes the job's rows (JobStore::DeleteJob) and the blob files no remaining job reads.
@@ -100,6 +127,10 @@ class BlobAccess {
 
   // Shared while a job is planned and stored (Pin), exclusive while blob files are deleted.
   absl::Mutex gc_mu_;
+  // Bytes reserved by uploads in progress (Reservation).
+  mutable absl::Mutex quota_mu_;
+  int64_t reserved_bytes_ ABSL_GUARDED_BY(quota_mu_) = 0;
+  absl::Status CheckQuotaLocked(int64_t size) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(quota_mu_);
 };
 
 }  // namespace emar

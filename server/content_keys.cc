@@ -32,8 +32,9 @@ std::string Deterministic(const google::protobuf::Message& m) {
 
 }  // namespace
 
-std::string ScoreCacheKey(const emar::v1::ShardTask& task) {
+std::string ScoreCacheKey(const emar::v1::ShardTask& task, const std::string& principal) {
   std::string s = "emar-score-cache-v1;";
+  if (!principal.empty()) Field(&s, absl::StrCat("principal:", principal));
   Field(&s, EmarVersion());  // a new scorer may score differently: never reuse across versions
   Field(&s, task.metric());
   // A metric with options is another scorer; a bare name keeps the key it always had.

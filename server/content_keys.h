@@ -15,7 +15,9 @@ namespace emar {
 
 // sha256 (hex) over the scorer's version, the metric, the field names, and the sha256, byte
 // range and first line of the outputs and the references the shard reads. Never empty.
-std::string ScoreCacheKey(const emar::v1::ShardTask& task);
+// With a non-empty `principal`, the key is that principal's alone: entries are shared only
+// between jobs of one principal (emar-coordinator --share-score-cache passes "" for all).
+std::string ScoreCacheKey(const emar::v1::ShardTask& task, const std::string& principal = "");
 
 // sha256 (hex) over the spec and the input digests (deterministically serialized), without the
 // request id itself.

@@ -9,10 +9,12 @@
 #include "common/event_log.h"
 #include "common/file_util.h"
 #include "common/job_state.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/content_keys.h"
 #include "server/job_intake.h"
 #include "server/series_builder.h"
+#include "server/storage_full.h"
 #include "server/stored_job_report.h"
 
 namespace emar {
@@ -118,6 +120,7 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Recover() {
       } else {
         attempts[s.task.shard_id()] = s.attempts;
         s.task.set_job_id(id);  // stored tasks of older versions may lack it
+        s.task.set_rows(s.rows);
         pending.push_back(std::move(s.task));
       }
     }
@@ -134,7 +137,11 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Recover() {
 
 void Coordinator::Tick() {
   metrics_.Sweep(clock_->Now());
-  for (const SchedulerEvent& e : broker_.Tick()) {
+  // While the disk is full no result can be stored: leases stay as they are (their workers hold
+  // the results and retry), and no attempt is spent on the outage.
+  const bool full = StorageFull();
+  if (full) ProbeStorage();
+  for (const SchedulerEvent& e : broker_.Tick(/*expire_leases=*/!full)) {
     if (e.job_failed) {
       FinishJob(e.job_id, emar::v1::JOB_STATE_FAILED, e.message);
     } else {
@@ -144,6 +151,55 @@ void Coordinator::Tick() {
 }
 
 void Coordinator::WaitForIdle() { finalizers_->WaitIdle(); }
+
+void Coordinator::NoteStoreWrite(const absl::Status& s) {
+  if (!s.ok() && !IsStorageFull(s)) return;
+  if (s.ok()) {
+    absl::Duration lasted;
+    {
+      absl::MutexLock lock(&outage_mu_);
+      if (storage_full_.empty()) return;
+      lasted = clock_->Now() - storage_full_since_;
+    }
+    // Leases were kept through the outage; their workers may have waited on results the whole
+    // time without heartbeating: a full TTL from now for each, before expiry resumes.
+    broker_.RenewLeases();
+    {
+      absl::MutexLock lock(&outage_mu_);
+      storage_full_.clear();
+    }
+    LogEvent("storage_recovered", {{"seconds", absl::StrCat(absl::ToDoubleSeconds(lasted))}});
+    return;
+  }
+  absl::MutexLock lock(&outage_mu_);
+  if (storage_full_.empty()) {
+    storage_full_since_ = last_probe_ = clock_->Now();
+    LogEvent("storage_full", {{"error", std::string(s.message())}});
+  }
+  storage_full_ = std::string(s.message());
+}
+
+bool Coordinator::StorageFull() const {
+  absl::MutexLock lock(&outage_mu_);
+  return !storage_full_.empty();
+}
+
+void Coordinator::ProbeStorage() {
+  {
+    absl::MutexLock lock(&outage_mu_);
+    if (clock_->Now() - last_probe_ < absl::Seconds(1)) return;
+    last_probe_ = clock_->Now();
+  }
+  NoteStoreWrite(store_->ProbeWrite(absl::ToUnixMillis(clock_->Now())));
+}
+
+std::string Coordinator::NotReadyReason() {
+  absl::MutexLock lock(&outage_mu_);
+  if (storage_full_.empty()) return "";
+  return absl::StrCat("job store out of space since ", absl::FormatTime(storage_full_since_), " (",
+                      storage_full_,
+                      "): results, reports and new jobs wait for space; free some in --data-dir");
+}
 
 std::string Coordinator::MetricsText() {
   CoordinatorGauges gauges;
@@ -188,14 +244,18 @@ absl::StatusOr<std::optional<emar::v1::Job>> Coordinator::FindRetry(
   return GetJob(existing->job_id, who);
 }
 
-absl::Status Coordinator::CheckAdmission(const emar::v1::CreateJobRequest& request,
-                                         const Principal& who) {
+absl::StatusOr<Coordinator::JobSlot> Coordinator::CheckAdmission(
+    const emar::v1::CreateJobRequest& request, const Principal& who) {
   RETURN_IF_ERROR(CheckLabels(request.spec().labels()));
-  if (who.admin()) return absl::OkStatus();
-  const int unfinished = board_.UnfinishedOf(who.name);
-  if (unfinished < options_.max_unfinished_jobs_per_principal) return absl::OkStatus();
+  if (who.admin()) return JobSlot(nullptr, "");
+  // Reserved under the board's lock before planning starts (and released by the slot when the
+  // job is on the board or was refused): concurrent CreateJobs cannot all pass the check.
+  int held = 0;
+  if (board_.ReserveJobSlot(who.name, options_.max_unfinished_jobs_per_principal, &held)) {
+    return JobSlot(&board_, who.name);
+  }
   return absl::ResourceExhaustedError(
-      absl::StrCat("principal '", who.name, "' has ", unfinished,
+      absl::StrCat("principal '", who.name, "' has ", held,
                    " unfinished jobs, the limit per "
                    "principal (--max-jobs-per-principal); wait for some to finish or cancel them"));
 }
@@ -205,15 +265,18 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
   const std::string fingerprint = RequestFingerprint(request);
   ASSIGN_OR_RETURN(std::optional<emar::v1::Job> retried, FindRetry(request, fingerprint, who));
   if (retried) return *std::move(retried);
-  RETURN_IF_ERROR(CheckAdmission(request, who));
+  ASSIGN_OR_RETURN(const JobSlot slot, CheckAdmission(request, who));
   BlobAccess::Pin pin(&blobs_);  // no blob file is deleted until the job's row is stored
   RETURN_IF_ERROR(blobs_.CheckInputs(request, who));
   ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blob_store_, options_.rows_per_shard,
                                          options_.max_input_bytes, options_.max_bootstrap_work,
                                          options_.parsed_references, options_.suite_limits));
-  emar::v1::Job job = NewQueuedJob(&plan, request, who, clock_->Now(), options_.score_cache);
+  emar::v1::Job job =
+      NewQueuedJob(&plan, request, who, clock_->Now(),
+                   {.enabled = options_.score_cache, .shared = options_.share_score_cache});
   absl::StatusOr<std::vector<int32_t>> reused =
       store_->CreateJob(job, plan.request, plan.shards, fingerprint);
+  NoteStoreWrite(reused.status());
   if (absl::IsAlreadyExists(reused.status()) && !request.request_id().empty()) {
     // Lost a race with a request under the same id: answer as if it had come first.
     ASSIGN_OR_RETURN(retried, FindRetry(request, fingerprint, who));
@@ -341,6 +404,31 @@ absl::StatusOr<emar::v1::DeleteJobResponse> Coordinator::DeleteJob(const std::st
   return resp;
 }
 
+absl::StatusOr<emar::v1::DropCacheResponse> Coordinator::DropCache(
+    const emar::v1::DropCacheRequest& request, const Principal& who) {
+  if (!who.admin()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("principal '", who.name, "' has a ", RoleName(who.role),
+                     " token; dropping score cache entries needs an admin token"));
+  }
+  if (request.job_id().empty() == request.digest().empty()) {
+    return absl::InvalidArgumentError("name exactly one of job_id and digest");
+  }
+  if (!request.digest().empty() && !IsSha256Hex(request.digest())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "digest '", request.digest(), "' is not 64 lowercase hex characters (a sha256)"));
+  }
+  ASSIGN_OR_RETURN(const int64_t dropped,
+                   store_->DropCacheEntries(request.job_id(), request.digest()));
+  LogEvent("cache_dropped", {{"job", request.job_id()},
+                             {"digest", request.digest()},
+                             {"by", who.name},
+                             {"entries", absl::StrCat(dropped)}});
+  emar::v1::DropCacheResponse resp;
+  resp.set_entries_dropped(dropped);
+  return resp;
+}
+
 absl::StatusOr<int> Coordinator::RunRetention() {
   if (options_.retention == absl::InfiniteDuration()) return 0;
   const absl::Time cutoff = clock_->Now() - options_.retention;
@@ -381,95 +469,6 @@ absl::StatusOr<uint64_t> Coordinator::Watch(const std::string& job_id, WatchCall
 void Coordinator::Unwatch(uint64_t handle) { board_.Unwatch(handle); }
 
 // ---------------------------------------------------------------------------------------------
-// Workers: leases, heartbeats, results
-
-uint64_t Coordinator::LeaseAsync(const std::string& worker_id, absl::Duration wait,
-                                 LeaseCallback cb) {
-  return broker_.LeaseAsync(worker_id, wait, std::move(cb));
-}
-
-bool Coordinator::CancelLeaseWait(uint64_t handle) { return broker_.CancelLeaseWait(handle); }
-
-absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
-    const emar::v1::HeartbeatRequest& req) {
-  return broker_.Heartbeat(req);
-}
-
-void Coordinator::OnLeased(const emar::v1::ShardTask& task, absl::Time now) {
-  // Best effort: QUEUED vs RUNNING is re-derived on recovery, and the store never lets this late
-  // write overwrite a terminal state.
-  if (std::optional<emar::v1::Job> running = board_.MarkRunning(task.job_id(), now)) {
-    LogIfFailed(store_->UpdateJob(*running), "saving RUNNING state of " + running->job_id());
-  }
-}
-
-absl::StatusOr<emar::v1::CompleteResponse> Coordinator::Complete(
-    const emar::v1::CompleteRequest& req) {
-  if (req.job_id().empty()) return absl::InvalidArgumentError("job_id is required");
-  if (req.lease_id().empty()) return absl::InvalidArgumentError("lease_id is required");
-  // Only the shard's current lease may complete or fail it. A stale lease's late answer is
-  // acknowledged as a duplicate and ignored; anything else is refused.
-  if (req.has_failure()) return CompleteFailure(req);
-  if (!req.has_result()) return absl::InvalidArgumentError("complete needs a result or a failure");
-  const emar::v1::ShardResult& r = req.result();
-  if (r.stats_width() <= 0 || r.line_size() != r.reference_row_size() ||
-      static_cast<int64_t>(r.stats_size()) !=
-          static_cast<int64_t>(r.reference_row_size()) * r.stats_width()) {
-    // Refused before it is stored: a malformed result must not poison the job.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "shard ", req.shard_id(), " result is malformed: ", r.reference_row_size(), " rows, ",
-        r.line_size(), " lines, ", r.stats_size(), " values of width ", r.stats_width()));
-  }
-  return CompleteResult(req);
-}
-
-absl::StatusOr<emar::v1::CompleteResponse> Coordinator::CompleteFailure(
-    const emar::v1::CompleteRequest& req) {
-  ASSIGN_OR_RETURN(LeaseBroker::FailOutcome outcome, broker_.Fail(req));
-  emar::v1::CompleteResponse resp;
-  resp.set_duplicate(outcome.duplicate);
-  if (outcome.event && outcome.event->job_failed) {
-    FinishJob(outcome.event->job_id, emar::v1::JOB_STATE_FAILED, outcome.event->message);
-  } else if (outcome.event) {
-    SaveAttempts(req.job_id(), req.shard_id(), outcome.event->attempts);
-  }
-  return resp;
-}
-
-absl::StatusOr<emar::v1::CompleteResponse> Coordinator::CompleteResult(
-    const emar::v1::CompleteRequest& req) {
-  emar::v1::CompleteResponse resp;
-  ASSIGN_OR_RETURN(const bool stale, broker_.IsStale(req));
-  if (stale) {
-    resp.set_duplicate(true);
-    return resp;
-  }
-  // Durable before acknowledged; the store itself refuses a second result for a shard. A result
-  // once stored counts even if its lease expired since (results are deterministic).
-  ASSIGN_OR_RETURN(bool fresh,
-                   store_->RecordShardResult(req.job_id(), req.shard_id(), req.result()));
-  const LeaseBroker::AcceptOutcome accepted = broker_.Accept(req.job_id(), req.shard_id());
-  resp.set_duplicate(!fresh || accepted.verdict != CompleteVerdict::kAccepted);
-  if (!fresh) return resp;
-  const int64_t rows = req.result().reference_row_size();
-  const absl::Time now = clock_->Now();
-  LogEvent("shard_completed", {{"job", req.job_id()},
-                               {"shard", absl::StrCat(req.shard_id())},
-                               {"worker", req.worker_id()},
-                               {"rows", absl::StrCat(rows)}});
-  metrics_.Scored(req.lease_id(), rows, now);
-  if (board_.ShardDone(req.job_id(), accepted.done_shards, rows, now) && accepted.job_complete) {
-    QueueFinalize(req.job_id());
-  }
-  return resp;
-}
-
-void Coordinator::SaveAttempts(const std::string& job_id, int32_t shard_id, int32_t attempts) {
-  LogIfFailed(store_->RecordShardAttempt(job_id, shard_id, attempts),
-              absl::StrCat("saving attempts of shard ", shard_id, " of ", job_id));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Finishing jobs
 
 void Coordinator::QueueFinalize(const std::string& job_id) {
@@ -486,6 +485,15 @@ void Coordinator::Finalize(const std::string& job_id) {
     return;
   }
   absl::Status saved = store_->SaveReport(job_id, *report);
+  NoteStoreWrite(saved);
+  // Out of space: the report waits for it (the job stays RUNNING; after a restart it is
+  // rebuilt), instead of failing a job whose every result is stored.
+  while (IsStorageFull(saved) && !shutdown_) {
+    absl::SleepFor(absl::Seconds(1));
+    saved = store_->SaveReport(job_id, *report);
+    NoteStoreWrite(saved);
+  }
+  if (IsStorageFull(saved)) return;  // shutting down
   if (!saved.ok()) {
     FinishJob(job_id, emar::v1::JOB_STATE_FAILED,
               absl::StrCat("saving the report: ", saved.message()));

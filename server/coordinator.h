@@ -22,9 +22,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/periodic_task.h"
 #include "common/work_queue.h"
@@ -80,6 +82,11 @@ struct CoordinatorOptions {
   // Reuse a shard's statistics from an earlier job that read the same bytes with the same metric
   // and fields (server/content_keys.h) instead of scoring it again.
   bool score_cache = true;
+  // Whether one principal's jobs reuse another's cached statistics. Off: each principal's entries
+  // are its own (a principal's worker results never reach another's report), at the cost of
+  // scoring shared inputs (a common base model) once per principal. Without --tokens every job
+  // is the same anonymous principal's, so all entries are shared either way.
+  bool share_score_cache = false;
 };
 
 class Coordinator final : public ClientCore, public WorkerCore {
@@ -100,6 +107,8 @@ class Coordinator final : public ClientCore, public WorkerCore {
   BlobAccess& blob_access() { return blobs_; }
   // The blob bytes themselves.
   BlobStore& blobs() { return blob_store_; }
+  // The durable state (tests and inspection read the score cache's entries through it).
+  JobStore& job_store() { return *store_; }
 
   // --- client side ---
   // Every client call names its caller: a principal sees only its own jobs and uploads (another
@@ -131,6 +140,11 @@ class Coordinator final : public ClientCore, public WorkerCore {
   // FAILED_PRECONDITION while it is queued or running.
   absl::StatusOr<emar::v1::DeleteJobResponse> DeleteJob(
       const std::string& job_id, const Principal& who = Principal::Anonymous()) override;
+  // Admin only (PERMISSION_DENIED otherwise): forgets the score cache entries of a job, or of a
+  // blob digest or cache key (JobStore::DropCacheEntries). Reports already built stay.
+  absl::StatusOr<emar::v1::DropCacheResponse> DropCache(
+      const emar::v1::DropCacheRequest& request,
+      const Principal& who = Principal::Anonymous()) override;
   // Applies --retention-days now: deletes finished jobs and unread uploads older than it.
   // Returns the jobs deleted. (A background thread calls it every retention_interval.)
   absl::StatusOr<int> RunRetention();
@@ -160,6 +174,11 @@ class Coordinator final : public ClientCore, public WorkerCore {
   // examples scored, blob store bytes.
   std::string MetricsText();
 
+  // Why the coordinator should get no traffic now (its /readyz), empty when ready: while the job
+  // store's disk is full (from a write that failed for lack of space until one succeeds; a probe
+  // write is tried every second meanwhile).
+  std::string NotReadyReason();
+
   // Runs lease expiry and long-poll timeouts now (the ticker thread calls this every tick).
   void Tick();
   // Blocks until no report is being built or queued (tests).
@@ -178,8 +197,23 @@ class Coordinator final : public ClientCore, public WorkerCore {
   absl::StatusOr<std::optional<emar::v1::Job>> FindRetry(const emar::v1::CreateJobRequest& request,
                                                          const std::string& fingerprint,
                                                          const Principal& who);
-  // Labels and the per-principal cap on unfinished jobs.
-  absl::Status CheckAdmission(const emar::v1::CreateJobRequest& request, const Principal& who);
+  // A reservation of one of a principal's unfinished-job slots, released when it goes.
+  class JobSlot {
+   public:
+    JobSlot(JobBoard* board, std::string owner) : board_(board), owner_(std::move(owner)) {}
+    JobSlot(JobSlot&& other) : board_(std::exchange(other.board_, nullptr)), owner_(other.owner_) {}
+    JobSlot(const JobSlot&) = delete;
+    ~JobSlot() {
+      if (board_ != nullptr) board_->ReleaseJobSlot(owner_);
+    }
+
+   private:
+    JobBoard* board_;  // null: nothing reserved (admins)
+    std::string owner_;
+  };
+  // Labels, and a slot under the per-principal cap on unfinished jobs.
+  absl::StatusOr<JobSlot> CheckAdmission(const emar::v1::CreateJobRequest& request,
+                                         const Principal& who);
   // Puts a stored job on the board and its shards in the broker; returns it as created.
   emar::v1::Job Admit(const emar::v1::Job& job, JobPlan* plan, const std::vector<int32_t>& reused);
 
@@ -192,6 +226,12 @@ class Coordinator final : public ClientCore, public WorkerCore {
   // Builds the job's report on a finalizer thread.
   void QueueFinalize(const std::string& job_id);
   void Finalize(const std::string& job_id);
+  // Records a job store write's outcome: a full disk starts an outage (leases do not expire, and
+  // results, reports and new jobs wait for space), any successful write ends it.
+  void NoteStoreWrite(const absl::Status& s);
+  bool StorageFull() const;
+  // During an outage, at most every second: a small write, which ends it once space is back.
+  void ProbeStorage();
   // Persists a shard's attempt count; a failure is logged.
   void SaveAttempts(const std::string& job_id, int32_t shard_id, int32_t attempts);
   // Moves a job to a terminal state, persists it and tells watchers.
@@ -208,6 +248,12 @@ class Coordinator final : public ClientCore, public WorkerCore {
   JobBoard board_;
   LeaseBroker broker_;
   BlobAccess blobs_;
+
+  // --- a full disk (see NoteStoreWrite) ---
+  mutable absl::Mutex outage_mu_;
+  std::string storage_full_ ABSL_GUARDED_BY(outage_mu_);  // the error; empty: none
+  absl::Time storage_full_since_ ABSL_GUARDED_BY(outage_mu_);
+  absl::Time last_probe_ ABSL_GUARDED_BY(outage_mu_);
 
   // --- threads: started by Create, stopped by Shutdown, joined by the destructor ---
   std::atomic<bool> shutdown_{false};

@@ -133,8 +133,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
             return HttpAnswer{200, "ok\n"};
           }},
          {"/readyz", [p = s.get()] {
-            return p->shut_down_.load() ? HttpAnswer{503, "shutting down\n"}
-                                        : HttpAnswer{200, "serving\n"};
+            if (p->shut_down_.load()) return HttpAnswer{503, "shutting down\n"};
+            const std::string why = p->coordinator_->NotReadyReason();
+            return why.empty() ? HttpAnswer{200, "serving\n"} : HttpAnswer{503, why + "\n"};
           }}});
     if (!metrics.ok()) {
       s->Shutdown(absl::ZeroDuration());

@@ -104,6 +104,13 @@ ServerUnaryReactor* EvaluationServiceImpl::DeleteJob(CallbackServerContext* ctx,
                     [&](const Principal& who) { return core_->DeleteJob(req->job_id(), who); });
 }
 
+ServerUnaryReactor* EvaluationServiceImpl::DropCache(CallbackServerContext* ctx,
+                                                     const emar::v1::DropCacheRequest* req,
+                                                     emar::v1::DropCacheResponse* resp) {
+  return ServeUnary(ctx, guard_, req, resp,
+                    [&](const Principal& who) { return core_->DropCache(*req, who); });
+}
+
 grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(
     CallbackServerContext* ctx, const emar::v1::WatchJobRequest* req) {
   const absl::StatusOr<Principal> who = guard_.Admit(*ctx, req);

@@ -60,6 +60,9 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
   grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* ctx,
                                       const emar::v1::DeleteJobRequest* req,
                                       emar::v1::DeleteJobResponse* resp) override;
+  grpc::ServerUnaryReactor* DropCache(grpc::CallbackServerContext* ctx,
+                                      const emar::v1::DropCacheRequest* req,
+                                      emar::v1::DropCacheResponse* resp) override;
   grpc::ServerUnaryReactor* GetSeries(grpc::CallbackServerContext* ctx,
                                       const emar::v1::GetSeriesRequest* req,
                                       emar::v1::Series* resp) override;

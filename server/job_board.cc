@@ -42,6 +42,24 @@ int JobBoard::UnfinishedOf(const std::string& owner) const {
   return n;
 }
 
+bool JobBoard::ReserveJobSlot(const std::string& owner, int cap, int* held) {
+  absl::MutexLock lock(&mu_);
+  int n = 0;
+  for (const auto& [id, j] : active_) n += j.owner() == owner;
+  auto it = reserved_.find(owner);
+  if (it != reserved_.end()) n += it->second;
+  *held = n;
+  if (n >= cap) return false;
+  ++reserved_[owner];
+  return true;
+}
+
+void JobBoard::ReleaseJobSlot(const std::string& owner) {
+  absl::MutexLock lock(&mu_);
+  auto it = reserved_.find(owner);
+  if (it != reserved_.end() && --it->second <= 0) reserved_.erase(it);
+}
+
 void JobBoard::CountUnfinished(int64_t* jobs) const {
   absl::MutexLock lock(&mu_);
   for (const auto& [id, j] : active_) ++jobs[j.state()];

@@ -48,6 +48,12 @@ class JobBoard {
   void Refresh(std::vector<emar::v1::Job>* jobs) const;
   // Unfinished jobs owned by `owner`.
   int UnfinishedOf(const std::string& owner) const;
+  // Reserves one of `owner`'s `cap` unfinished-job slots for a job about to be planned, so that
+  // concurrent CreateJobs cannot all pass the check: false (with `*held` the unfinished and
+  // reserved jobs) when they already reach the cap. Every reservation is released once, after
+  // the job is on the board (Add) or was not created.
+  bool ReserveJobSlot(const std::string& owner, int cap, int* held);
+  void ReleaseJobSlot(const std::string& owner);
   // Adds the unfinished jobs by state into `jobs` (indexed by JobState).
   void CountUnfinished(int64_t* jobs) const;
 
@@ -90,6 +96,8 @@ class JobBoard {
   // Jobs in their terminal state while the caller writes it to the store.
   absl::flat_hash_map<std::string, emar::v1::Job> finishing_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, Watcher> watchers_ ABSL_GUARDED_BY(mu_);
+  // Jobs being created, by owner (ReserveJobSlot).
+  absl::flat_hash_map<std::string, int> reserved_ ABSL_GUARDED_BY(mu_);
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -47,7 +47,7 @@ std::string NewJobId() {
 }
 
 emar::v1::Job NewQueuedJob(JobPlan* plan, const emar::v1::CreateJobRequest& request,
-                           const Principal& who, absl::Time now, bool score_cache) {
+                           const Principal& who, absl::Time now, CacheScope cache) {
   emar::v1::Job job;
   job.set_owner(who.name);
   job.set_job_id(NewJobId());
@@ -61,7 +61,8 @@ emar::v1::Job NewQueuedJob(JobPlan* plan, const emar::v1::CreateJobRequest& requ
   job.mutable_progress()->set_shards_total(static_cast<int32_t>(plan->shards.size()));
   for (StoredShard& s : plan->shards) {
     s.task.set_job_id(job.job_id());
-    if (score_cache) s.cache_key = ScoreCacheKey(s.task);
+    s.task.set_rows(s.rows);
+    if (cache.enabled) s.cache_key = ScoreCacheKey(s.task, cache.shared ? "" : who.name);
   }
   return job;
 }

@@ -3,7 +3,7 @@
 // cache answered. No store, no lock: the coordinator sequences them.
 //
 //   RETURN_IF_ERROR(CheckLabels(request.spec().labels()));
-//   emar::v1::Job job = NewQueuedJob(&plan, request, who, now, /*score_cache=*/true);
+//   emar::v1::Job job = NewQueuedJob(&plan, request, who, now, {.enabled = true});
 //   ... store the job, which says which shards it reused ...
 //   IntakeShards todo = SplitReused(&plan, reused, &job);
 #ifndef EMAR_SERVER_JOB_INTAKE_H_
@@ -29,10 +29,18 @@ absl::Status CheckLabels(const google::protobuf::Map<std::string, std::string>& 
 // "job-" and 16 random hex digits.
 std::string NewJobId();
 
+// How shards are keyed for the score cache (server/content_keys.h).
+struct CacheScope {
+  bool enabled = true;
+  // Keys shared by every principal; otherwise each principal's jobs reuse only its own entries.
+  bool shared = false;
+};
+
 // The job row for `plan`: a new id, QUEUED, owned by `who`, created `now`, with its shard count.
-// Names every shard's task after the job and, with `score_cache`, keys it for the cache.
+// Names every shard's task after the job, records its row count in it and, when `cache` is
+// enabled, keys it for the cache.
 emar::v1::Job NewQueuedJob(JobPlan* plan, const emar::v1::CreateJobRequest& request,
-                           const Principal& who, absl::Time now, bool score_cache);
+                           const Principal& who, absl::Time now, CacheScope cache);
 
 // The shards left to score once those in `reused` came from the score cache.
 struct IntakeShards {

@@ -57,10 +57,10 @@ JobStore::~JobStore() {
 
 absl::Status JobStore::Exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return absl::InternalError(absl::StrCat("sqlite: ", msg));
+    return SqliteError(db_, rc, msg);
   }
   return absl::OkStatus();
 }
@@ -143,11 +143,17 @@ absl::StatusOr<std::vector<int32_t>> JobStore::CreateJob(const emar::v1::Job& jo
       l.Bind(1, job.job_id()).Bind(2, key).Bind(3, value);
       RETURN_IF_ERROR(l.Run());
     }
+    const bool no_cache = request.spec().no_cache();
     for (const StoredShard& s : shards) {
       const int64_t shard_id = s.task.shard_id();
       bool done = s.done;
       bool from_cache = false;
-      if (!done && !s.cache_key.empty()) {
+      if (no_cache && !s.cache_key.empty()) {
+        Stmt drop(db_, "DELETE FROM score_cache WHERE key = ?");
+        RETURN_IF_ERROR(drop.status());
+        drop.Bind(1, s.cache_key);
+        RETURN_IF_ERROR(drop.Run());
+      } else if (!done && !s.cache_key.empty()) {
         // A result with the same key, copied row to row (no bytes through this process).
         Stmt copy(db_,
                   "INSERT INTO shard_results(job_id, shard_id, result) "
@@ -338,7 +344,8 @@ absl::StatusOr<std::vector<StoredShard>> JobStore::GetShards(const std::string& 
 }
 
 absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int32_t shard_id,
-                                                 const emar::v1::ShardResult& result) {
+                                                 const emar::v1::ShardResult& result,
+                                                 const CacheSource& source) {
   bool fresh = false;
   const std::string serialized = result.SerializeAsString();  // outside the connection's lock
   RETURN_IF_ERROR(Write([&]() -> absl::Status {
@@ -355,12 +362,17 @@ absl::StatusOr<bool> JobStore::RecordShardResult(const std::string& job_id, int3
     fresh = true;
     // The first result for a key stays the cache's (equal keys, equal results).
     Stmt cache(db_,
-               "INSERT OR IGNORE INTO score_cache(key, job_id, shard_id) SELECT cache_key, "
-               "job_id, shard_id FROM shards WHERE job_id = ? AND shard_id = ? AND cache_key "
-               "IS NOT NULL",
+               "INSERT OR IGNORE INTO score_cache(key, job_id, shard_id, principal, worker, "
+               "outputs_sha256, references_sha256, created_ms) SELECT s.cache_key, s.job_id, "
+               "s.shard_id, j.owner, ?, ?, ?, ? FROM shards s JOIN jobs j ON j.job_id = s.job_id "
+               "WHERE s.job_id = ? AND s.shard_id = ? AND s.cache_key IS NOT NULL",
                *stmts_);
     RETURN_IF_ERROR(cache.status());
-    cache.Bind(1, job_id).Bind(2, static_cast<int64_t>(shard_id));
+    cache.Bind(1, source.worker)
+        .Bind(2, source.outputs_sha256)
+        .Bind(3, source.references_sha256)
+        .Bind(4, source.unix_ms);
+    cache.Bind(5, job_id).Bind(6, static_cast<int64_t>(shard_id));
     return cache.Run();
   }));
   return fresh;

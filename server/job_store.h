@@ -44,6 +44,14 @@ struct StoredShard {
   bool reused = false;  // done by copying a cached result, not by scoring
 };
 
+// Who produced a shard's result, recorded with its score cache entry (with the job's owner).
+struct CacheSource {
+  std::string worker;
+  std::string outputs_sha256;  // the blobs the shard read: DropCache by digest finds them
+  std::string references_sha256;
+  int64_t unix_ms = 0;
+};
+
 // What CreateJob found when it was given a request id already taken.
 struct ExistingRequest {
   std::string job_id;
@@ -71,7 +79,9 @@ class JobStore {
   // Inserts the job, its request and its shards atomically. ALREADY_EXISTS if the job id or the
   // request id is taken. `fingerprint` identifies the request's content (for request-id
   // conflicts). Shards with a cache key whose result the score cache holds are stored done, with
-  // a copy of that result, in the same transaction; their shard ids are returned.
+  // a copy of that result, in the same transaction; their shard ids are returned. A request with
+  // spec.no_cache reuses nothing and drops the entries of its shards' keys (its fresh results
+  // take their place).
   absl::StatusOr<std::vector<int32_t>> CreateJob(const emar::v1::Job& job,
                                                  const emar::v1::CreateJobRequest& request,
                                                  const std::vector<StoredShard>& shards,
@@ -93,9 +103,21 @@ class JobStore {
   absl::StatusOr<std::vector<StoredShard>> GetShards(const std::string& job_id);
   // Stores a shard's result and marks it done, unless it already was: returns false then, and
   // the stored result is left untouched (completion is idempotent). A fresh result with a cache
-  // key enters the score cache.
+  // key enters the score cache (unless the key has an entry), recorded with the job's owner and
+  // `source`.
   absl::StatusOr<bool> RecordShardResult(const std::string& job_id, int32_t shard_id,
-                                         const emar::v1::ShardResult& result);
+                                         const emar::v1::ShardResult& result,
+                                         const CacheSource& source = {});
+  // Forgets score cache entries (server/job_store_cache.cc): with `job_id`, those of the keys
+  // of that job's shards (what it stored or reused); with `digest`, the entry under that key
+  // and those computed from that blob (entries older than their provenance: those of any job
+  // that read it). Returns how many were dropped; stored results and reports stay.
+  absl::StatusOr<int64_t> DropCacheEntries(const std::string& job_id, const std::string& digest);
+  // A small write (one row of its own table), to learn whether the disk has space again.
+  absl::Status ProbeWrite(int64_t unix_ms);
+  // The entry under a cache key, for tests and inspection: its principal and worker.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> CacheEntrySource(
+      const std::string& key);
   absl::Status RecordShardAttempt(const std::string& job_id, int32_t shard_id, int32_t attempts);
   // Results of every done shard, in shard order.
   absl::StatusOr<std::vector<std::pair<int32_t, emar::v1::ShardResult>>> GetShardResults(

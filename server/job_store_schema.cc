@@ -196,6 +196,23 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, created_ms);
 )sql");
 }
 
+// 5: where each score cache entry came from: the principal whose job stored it, the worker that
+// scored it, the blobs it read (for dropping entries by input digest) and when (older entries
+// have none of these); and a one-row table the coordinator writes to learn whether a full disk
+// has space again.
+absl::Status AddScoreCacheProvenance(sqlite3* db) {
+  RETURN_IF_ERROR(AddColumnIfMissing(db, "score_cache", "principal", "TEXT"));
+  RETURN_IF_ERROR(AddColumnIfMissing(db, "score_cache", "worker", "TEXT"));
+  RETURN_IF_ERROR(AddColumnIfMissing(db, "score_cache", "outputs_sha256", "TEXT"));
+  RETURN_IF_ERROR(AddColumnIfMissing(db, "score_cache", "references_sha256", "TEXT"));
+  RETURN_IF_ERROR(AddColumnIfMissing(db, "score_cache", "created_ms", "INTEGER"));
+  return Exec(db, R"sql(
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, unix_ms INTEGER);
+CREATE INDEX IF NOT EXISTS score_cache_by_outputs ON score_cache(outputs_sha256);
+CREATE INDEX IF NOT EXISTS score_cache_by_references ON score_cache(references_sha256);
+)sql");
+}
+
 struct Migration {
   const char* what;
   absl::Status (*apply)(sqlite3* db);
@@ -208,6 +225,7 @@ constexpr Migration kMigrations[] = {
     {"owners and job blobs", AddOwnersAndJobBlobs},
     {"labels, score cache and request fingerprints", AddLabelsScoreCacheAndFingerprints},
     {"jobs by creation time, owner and state", AddJobListIndexes},
+    {"score cache provenance", AddScoreCacheProvenance},
 };
 
 // Runs migration number `version` (1-based) and records it, in one transaction.

@@ -137,6 +137,18 @@ absl::StatusOr<bool> LeaseBroker::IsStale(const emar::v1::CompleteRequest& req) 
   return false;
 }
 
+absl::StatusOr<std::optional<emar::v1::ShardTask>> LeaseBroker::CurrentTask(
+    const emar::v1::CompleteRequest& req) {
+  absl::MutexLock lock(&mu_);
+  const LeaseCheck check = scheduler_.CheckLease(req.job_id(), req.shard_id(), req.lease_id());
+  if (check == LeaseCheck::kStale) return std::nullopt;
+  const emar::v1::ShardTask* task = scheduler_.TaskOf(req.job_id(), req.shard_id());
+  if (check != LeaseCheck::kCurrent || task == nullptr) {
+    return LeaseError(check, req.job_id(), req.shard_id(), req.lease_id());
+  }
+  return *task;
+}
+
 absl::StatusOr<LeaseBroker::FailOutcome> LeaseBroker::Fail(const emar::v1::CompleteRequest& req) {
   FailOutcome outcome;
   Calls calls;
@@ -183,13 +195,13 @@ std::optional<emar::v1::ShardTask> LeaseBroker::LeasedTask(const std::string& le
   return *task;
 }
 
-std::vector<SchedulerEvent> LeaseBroker::Tick() {
+std::vector<SchedulerEvent> LeaseBroker::Tick(bool expire_leases) {
   Calls calls;
   std::vector<SchedulerEvent> events;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
-    events = scheduler_.ExpireLeases(now);
+    if (expire_leases) events = scheduler_.ExpireLeases(now);
     for (const SchedulerEvent& e : events) {
       calls.push_back([job_id = e.job_id, shard = e.shard_id, attempts = e.attempts] {
         LogEvent("lease_expired", {{"job", job_id},
@@ -211,6 +223,11 @@ std::vector<SchedulerEvent> LeaseBroker::Tick() {
   }
   RunAll(calls);
   return events;
+}
+
+void LeaseBroker::RenewLeases() {
+  absl::MutexLock lock(&mu_);
+  scheduler_.RenewLeases(clock_->Now());
 }
 
 void LeaseBroker::Shutdown() {

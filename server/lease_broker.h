@@ -76,6 +76,9 @@ class LeaseBroker {
   // Only the shard's current lease may complete or fail it: true for an earlier lease of the
   // shard (a duplicate to acknowledge and ignore), an error for anything that is not its lease.
   absl::StatusOr<bool> IsStale(const emar::v1::CompleteRequest& req);
+  // The same check, giving the shard's task when the lease is current (nullopt when stale).
+  absl::StatusOr<std::optional<emar::v1::ShardTask>> CurrentTask(
+      const emar::v1::CompleteRequest& req);
   // The current lease's worker reports a failure: requeues the shard (and dispatches it) or
   // fails the job (the event says which; the job is then out of the scheduler).
   absl::StatusOr<FailOutcome> Fail(const emar::v1::CompleteRequest& req);
@@ -84,9 +87,13 @@ class LeaseBroker {
   // The task of a current, unexpired lease (what its worker may read), or nullopt.
   std::optional<emar::v1::ShardTask> LeasedTask(const std::string& lease_id);
 
-  // Expires leases (jobs whose shard ran out of attempts leave the scheduler at once),
-  // dispatches, and answers long-polls past their deadline. Returns one event per expired lease.
-  std::vector<SchedulerEvent> Tick();
+  // Expires leases (jobs whose shard ran out of attempts leave the scheduler at once; not with
+  // `expire_leases` false: the coordinator's disk is full), dispatches, and answers long-polls
+  // past their deadline. Returns one event per expired lease.
+  std::vector<SchedulerEvent> Tick(bool expire_leases = true);
+  // Renews every current lease (ShardScheduler::RenewLeases): the coordinator's disk has space
+  // again after an outage that kept them.
+  void RenewLeases();
   // Answers every waiting long-poll with nothing; later ones are answered at once. Idempotent.
   void Shutdown();
 

@@ -102,6 +102,9 @@ ABSL_FLAG(double, retention_days, 0,
 ABSL_FLAG(bool, score_cache, emar::CoordinatorOptions{}.score_cache,
           "reuse a shard's statistics when an earlier job scored the same outputs and references "
           "with the same metric and fields (--score-cache=false: score everything every time)");
+ABSL_FLAG(bool, share_score_cache, emar::CoordinatorOptions{}.share_score_cache,
+          "let a principal's jobs reuse statistics another principal's jobs stored (default: "
+          "each principal's cache entries are its own; without --tokens all jobs share)");
 ABSL_FLAG(double, retention_interval_seconds,
           absl::ToDoubleSeconds(emar::CoordinatorOptions{}.retention_interval),
           "how often retention runs");
@@ -197,6 +200,7 @@ absl::StatusOr<emar::CoordinatorOptions> CoordinatorOptionsFromFlags(bool with_t
   options.retention_interval = absl::Seconds(absl::GetFlag(FLAGS_retention_interval_seconds));
   options.reads_need_lease = with_tokens;
   options.score_cache = absl::GetFlag(FLAGS_score_cache);
+  options.share_score_cache = absl::GetFlag(FLAGS_share_score_cache);
   return options;
 }
 

@@ -42,6 +42,11 @@ class ClientCore {
                                          std::function<void()> on_shutdown,
                                          const Principal& who) = 0;
   virtual void Unwatch(uint64_t handle) = 0;
+  // Admin only: forgets score cache entries (see DropCacheRequest).
+  virtual absl::StatusOr<emar::v1::DropCacheResponse> DropCache(
+      const emar::v1::DropCacheRequest& request, const Principal& who) {
+    return absl::UnimplementedError("DropCache is not served here");
+  }
 };
 
 // The worker API (WorkerService) but for blob reads (server/blob_access.h).

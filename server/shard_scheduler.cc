@@ -1,5 +1,6 @@
 #include "server/shard_scheduler.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,18 @@ LeaseCheck ShardScheduler::CheckLease(const std::string& job_id, int32_t shard_i
   const bool ours =
       past != retired_.end() && past->second.first == job_id && past->second.second == shard_id;
   return ours ? LeaseCheck::kStale : LeaseCheck::kUnknownLease;
+}
+
+void ShardScheduler::RenewLeases(absl::Time now) {
+  for (auto& [id, lease] : leases_) lease.expiry = std::max(lease.expiry, now + options_.lease_ttl);
+}
+
+const emar::v1::ShardTask* ShardScheduler::TaskOf(const std::string& job_id,
+                                                  int32_t shard_id) const {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return nullptr;
+  auto shard = job->second.shards.find(shard_id);
+  return shard == job->second.shards.end() ? nullptr : &shard->second.task;
 }
 
 CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shard_id) {

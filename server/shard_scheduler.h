@@ -78,6 +78,8 @@ class ShardScheduler {
   // What `lease_id` is for that shard of that job. Only kCurrent may complete or fail it.
   LeaseCheck CheckLease(const std::string& job_id, int32_t shard_id,
                         const std::string& lease_id) const;
+  // The task of a shard the scheduler holds (pending, leased or done since it was added), or null.
+  const emar::v1::ShardTask* TaskOf(const std::string& job_id, int32_t shard_id) const;
   // The task of a current, unexpired lease (for checking what its worker may read), or null.
   const emar::v1::ShardTask* LeasedTask(const std::string& lease_id, absl::Time now) const;
   // Marks the shard done and ends its lease. The caller has checked the lease (CheckLease)
@@ -91,6 +93,9 @@ class ShardScheduler {
   // Requeues shards whose lease expired. Returns one event per expired lease (its attempts to
   // persist); job_failed is set on those whose shard ran out of attempts.
   std::vector<SchedulerEvent> ExpireLeases(absl::Time now);
+  // Gives every current lease at least a full TTL from `now`, as a heartbeat would: after an
+  // outage during which leases were not expired (workers held their results meanwhile).
+  void RenewLeases(absl::Time now);
   // Forgets a job (cancelled, failed or finished): its pending shards vanish, its leases die.
   void RemoveJob(const std::string& job_id);
 

@@ -13,14 +13,29 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/storage_full.h"
 
 namespace emar {
+
+// The status of a failed SQLite call on `db` that returned `rc`: a full disk is marked as such
+// (server/storage_full.h), a constraint violation is ALREADY_EXISTS, anything else INTERNAL.
+inline absl::Status SqliteError(sqlite3* db, int rc, absl::string_view message) {
+  const int primary = rc & 0xff;
+  const int err = primary == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+  if (primary == SQLITE_FULL || err == ENOSPC || err == EDQUOT) {
+    return StorageFullError(absl::StrCat("sqlite: ", message));
+  }
+  if (primary == SQLITE_CONSTRAINT)
+    return absl::AlreadyExistsError(absl::StrCat("sqlite: ", message));
+  return absl::InternalError(absl::StrCat("sqlite: ", message));
+}
 
 // Statements of the hot path (storing a shard's result, the group commit's savepoints), prepared
 // once per connection and reused: compiling them for every write cost about as much as the rest
@@ -90,10 +105,7 @@ class Stmt {
   absl::Status Run() {
     const int rc = Step();
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
-    if (rc == SQLITE_CONSTRAINT) {
-      return absl::AlreadyExistsError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
-    }
-    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
+    return SqliteError(db_, rc, sqlite3_errmsg(db_));
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   std::string Blob(int col) {
@@ -101,9 +113,7 @@ class Stmt {
     return std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
   }
   bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  absl::Status StepError() {
-    return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
-  }
+  absl::Status StepError() { return SqliteError(db_, sqlite3_errcode(db_), sqlite3_errmsg(db_)); }
 
  private:
   sqlite3* db_;

@@ -16,6 +16,7 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 class UploadReactor;
+void EndCall(const std::shared_ptr<UploadCall>& call, const absl::Status& status);
 
 }  // namespace
 
@@ -26,6 +27,9 @@ struct UploadCall {
   bool finished ABSL_GUARDED_BY(mu) = false;             // Finish is called, or about to be
   UploadReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once done
   SteadyClock::time_point last_message ABSL_GUARDED_BY(mu);
+  // Bytes received since window_start (the span the idle timeout measures progress over).
+  int64_t window_bytes ABSL_GUARDED_BY(mu) = 0;
+  SteadyClock::time_point window_start ABSL_GUARDED_BY(mu);
 };
 
 namespace {
@@ -45,19 +49,32 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
         resp_(resp),
         call_(std::make_shared<UploadCall>()) {
     grpc::Status refused;
+    bool admitted = false;
+    std::shared_ptr<UploadCall> preempted;
     {
       absl::MutexLock lock(&call_->mu);
       call_->reactor = this;
-      call_->last_message = SteadyClock::now();
-      if (limiter_ == nullptr || limiter_->TryAdmit(call_)) {
+      call_->last_message = call_->window_start = SteadyClock::now();
+      admitted = limiter_ == nullptr || limiter_->TryAdmit(call_, who_.name, &preempted);
+      if (admitted) {
         StartRead(&msg_);
-        return;
+      } else {
+        refused = EndLocked(absl::ResourceExhaustedError(absl::StrCat(
+            kUploadSlotsBusy, ": the coordinator takes at most ", limiter_->limits().max_concurrent,
+            " at once (--max-uploads), and this principal holds its share of them; retry when "
+            "one ends")));
       }
-      refused = EndLocked(absl::ResourceExhaustedError(absl::StrCat(
-          kUploadSlotsBusy, ": the coordinator takes at most ", limiter_->limits().max_concurrent,
-          " at once (--max-uploads); retry when one ends")));
     }
-    Finish(refused);
+    // Without this call's mutex (no two call mutexes are ever held together).
+    if (preempted) {
+      EndCall(preempted, absl::ResourceExhaustedError(
+                             absl::StrCat(kUploadSlotsBusy,
+                                          ": this upload's slot went to another principal: "
+                                          "its principal held more than its share of "
+                                          "--max-uploads; retry (the partial upload was "
+                                          "discarded)")));
+    }
+    if (!admitted) Finish(refused);
   }
 
   void OnReadDone(bool ok) override {
@@ -67,6 +84,7 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
       if (call_->finished) return;  // ended meanwhile by the idle scan
       if (ok) {
         call_->last_message = SteadyClock::now();
+        call_->window_bytes += static_cast<int64_t>(msg_.chunk().size());
         absl::Status s = Consume();
         if (s.ok()) {
           StartRead(&msg_);
@@ -95,6 +113,7 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
     call_->finished = true;
     if (limiter_ != nullptr) limiter_->Release(call_.get());
     writer_.reset();
+    quota_.Release();  // committed bytes are the store's now; others are gone
     return ToGrpcStatus(s);
   }
 
@@ -116,7 +135,8 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
       if (blobs_->HasFor(sha_, who_)) {
         present_ = true;
       } else {
-        RETURN_IF_ERROR(blobs_->CheckQuota(msg_.size_bytes()));
+        // Reserved, not only checked: uploads starting together cannot pass the quota together.
+        ASSIGN_OR_RETURN(quota_, blobs_->ReserveQuota(msg_.size_bytes()));
         auto w = blobs_->bytes().StartWrite(sha_, msg_.size_bytes());
         if (!w.ok()) return w.status();
         writer_ = std::move(*w);
@@ -157,26 +177,54 @@ class UploadReactor final : public grpc::ServerReadReactor<emar::v1::UploadBlobR
   std::string sha_;
   int64_t size_ = 0;
   std::unique_ptr<BlobStore::Writer> writer_;
+  BlobAccess::Reservation quota_;
 };
 
-// Ends those of `calls` that have received no message for `timeout`.
-void EndIdle(const std::vector<std::shared_ptr<UploadCall>>& calls, absl::Duration timeout) {
+// Ends the upload `call` with `status`, unless it has ended already.
+void EndCall(const std::shared_ptr<UploadCall>& call, const absl::Status& status) {
+  UploadReactor* reactor = nullptr;
+  grpc::Status end;
+  {
+    absl::MutexLock lock(&call->mu);
+    if (call->finished || call->reactor == nullptr) return;
+    reactor = call->reactor;
+    end = reactor->EndLocked(status);
+  }
+  // Not yet deleted: a reactor is deleted only after its Finish, and only this call makes it.
+  reactor->Finish(end);
+}
+
+// Why `call` is idle: no message for `timeout`, or too few bytes in the last `timeout` (a trickle
+// holding a slot); empty when it is not. Starts a new progress window when one is over.
+std::string IdleReason(UploadCall& call, absl::Duration timeout)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(call.mu) {
+  const auto now = SteadyClock::now();
   const auto chrono_timeout = absl::ToChronoNanoseconds(timeout);
+  if (now - call.last_message >= chrono_timeout) return "no message received";
+  if (now - call.window_start < chrono_timeout) return "";
+  if (call.window_bytes < kMinUploadProgressBytes) {
+    return absl::StrCat("only ", call.window_bytes, " bytes received, fewer than ",
+                        kMinUploadProgressBytes, " (a trickle holding its slot)");
+  }
+  call.window_start = now;
+  call.window_bytes = 0;
+  return "";
+}
+
+// Ends those of `calls` that are idle (IdleReason).
+void EndIdle(const std::vector<std::shared_ptr<UploadCall>>& calls, absl::Duration timeout) {
   for (const std::shared_ptr<UploadCall>& call : calls) {
-    UploadReactor* reactor = nullptr;
-    grpc::Status end;
+    std::string why;
     {
       absl::MutexLock lock(&call->mu);
       if (call->finished || call->reactor == nullptr) continue;
-      if (SteadyClock::now() - call->last_message < chrono_timeout) continue;
-      reactor = call->reactor;
-      end = reactor->EndLocked(absl::DeadlineExceededError(
-          absl::StrCat("upload idle for ", absl::FormatDuration(timeout),
-                       " (--upload-idle-seconds): no message received; the partial upload was "
-                       "discarded")));
+      why = IdleReason(*call, timeout);
     }
-    // Not yet deleted: a reactor is deleted only after its Finish, and only this call makes it.
-    reactor->Finish(end);
+    if (why.empty()) continue;
+    // Ended since? EndCall checks again under the call's mutex.
+    EndCall(call, absl::DeadlineExceededError(absl::StrCat(
+                      "upload idle for ", absl::FormatDuration(timeout),
+                      " (--upload-idle-seconds): ", why, "; the partial upload was discarded")));
   }
 }
 
@@ -198,11 +246,35 @@ int UploadLimiter::in_progress() const {
   return static_cast<int>(active_.size());
 }
 
-bool UploadLimiter::TryAdmit(std::shared_ptr<UploadCall> call) {
+bool UploadLimiter::TryAdmit(std::shared_ptr<UploadCall> call, const std::string& principal,
+                             std::shared_ptr<UploadCall>* preempted) {
   absl::MutexLock lock(&mu_);
-  if (static_cast<int>(active_.size()) >= limits_.max_concurrent) return false;
+  if (static_cast<int>(active_.size()) >= limits_.max_concurrent) {
+    absl::flat_hash_map<std::string, int> held;
+    for (const auto& [key, slot] : active_) ++held[slot.principal];
+    const int holders = static_cast<int>(held.size()) + (held.contains(principal) ? 0 : 1);
+    const int share = std::max(1, limits_.max_concurrent / holders);
+    if (held[principal] >= share) return false;
+    std::string top;
+    int most = 0;
+    for (const auto& [who, n] : held) {
+      if (n > most) {
+        top = who;
+        most = n;
+      }
+    }
+    if (most <= share) return false;  // everyone within their share: wait for a slot
+    const Slot* oldest = nullptr;
+    for (const auto& [key, slot] : active_) {
+      if (slot.principal == top && (oldest == nullptr || slot.admitted < oldest->admitted)) {
+        oldest = &slot;
+      }
+    }
+    *preempted = oldest->call;
+    active_.erase(oldest->call.get());
+  }
   const UploadCall* key = call.get();
-  active_.emplace(key, std::move(call));
+  active_.emplace(key, Slot{std::move(call), principal, admissions_++});
   return true;
 }
 
@@ -216,7 +288,7 @@ void UploadLimiter::Scan() {
   {
     absl::MutexLock lock(&mu_);
     calls.reserve(active_.size());
-    for (const auto& [key, call] : active_) calls.push_back(call);
+    for (const auto& [key, slot] : active_) calls.push_back(slot.call);
   }
   EndIdle(calls, limits_.idle_timeout);  // without mu_: call mutexes come first
 }

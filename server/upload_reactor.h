@@ -30,15 +30,23 @@ struct UploadLimits {
   // Uploads in progress at once; one more is refused at once with RESOURCE_EXHAUSTED naming the
   // limit and --max-uploads.
   int max_concurrent = 64;
-  // An upload that receives no message for this long ends with DEADLINE_EXCEEDED (naming
+  // An upload that receives no message for this long, or fewer than kMinUploadProgressBytes in
+  // any such span (a trickle holding its slot), ends with DEADLINE_EXCEEDED (naming
   // --upload-idle-seconds) and its partial file is removed. InfiniteDuration: never.
   absl::Duration idle_timeout = absl::Seconds(60);
 };
 
+// What an upload must send per --upload-idle-seconds to keep its slot: 1 KiB a minute (by
+// default) is far below any real link, and far above a slot-holding trickle.
+inline constexpr int64_t kMinUploadProgressBytes = 1024;
+
 struct UploadCall;  // one upload's state, shared by its reactor and the limiter (.cc)
 
 // The uploads in progress into one server: admits at most `max_concurrent` of them and ends idle
-// ones from one periodic scan (no thread or timer per upload). Thread-safe.
+// ones from one periodic scan (no thread or timer per upload). Slots are shared fairly: when all
+// are taken, a principal holding fewer than its share (max_concurrent / the principals holding
+// or asking for slots) takes the oldest slot of the principal holding the most, if that one
+// holds more than its share. Thread-safe.
 class UploadLimiter {
  public:
   // Destroy the limiter after the server serving uploads has shut down (no reactor alive).
@@ -51,9 +59,12 @@ class UploadLimiter {
   // Uploads holding a slot now.
   int in_progress() const;
 
-  // For the upload reactor: takes a slot for `call` (false when all are taken) and frees it
-  // (idempotent).
-  bool TryAdmit(std::shared_ptr<UploadCall> call);
+  // For the upload reactor: takes a slot for `call` of `principal` (false when all are taken
+  // and none can be reclaimed for it), and frees it (idempotent). A slot reclaimed from another
+  // principal's upload is put in `*preempted`: the caller ends that upload once it no longer
+  // holds its own call's mutex.
+  bool TryAdmit(std::shared_ptr<UploadCall> call, const std::string& principal,
+                std::shared_ptr<UploadCall>* preempted);
   void Release(const UploadCall* call);
 
  private:
@@ -64,8 +75,14 @@ class UploadLimiter {
   const UploadLimits limits_;
 
   // --- protected by mu_ ---
+  struct Slot {
+    std::shared_ptr<UploadCall> call;
+    std::string principal;
+    uint64_t admitted = 0;  // order of admission
+  };
   mutable absl::Mutex mu_;  // taken after an UploadCall's mutex, never before
-  absl::flat_hash_map<const UploadCall*, std::shared_ptr<UploadCall>> active_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const UploadCall*, Slot> active_ ABSL_GUARDED_BY(mu_);
+  uint64_t admissions_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::unique_ptr<PeriodicTask> scanner_;  // last: stopped first
 };

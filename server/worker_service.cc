@@ -54,7 +54,7 @@ ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx,
 grpc::ServerWriteReactor<emar::v1::ReadBlobResponse>* WorkerServiceImpl::ReadBlob(
     CallbackServerContext* ctx, const emar::v1::ReadBlobRequest* req) {
   absl::Status allowed = guard_.Admit(*ctx, req).status();
-  if (allowed.ok()) allowed = blobs_->CheckRead(req->lease_id(), req->range().sha256());
+  if (allowed.ok()) allowed = blobs_->CheckRead(req->lease_id(), req->range());
   if (!allowed.ok()) {
     return RefusedStream<grpc::ServerWriteReactor<emar::v1::ReadBlobResponse>>(allowed);
   }

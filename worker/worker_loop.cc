@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -106,7 +107,10 @@ void WorkerLoop::Loop(int index) {
     std::optional<emar::v1::CompleteRequest> outcome = Process(resp.task());
     if (completing.joinable()) completing.join();
     if (outcome) {
-      completing = std::thread([this, req = std::move(*outcome)] { CompleteWithRetry(req); });
+      completing = std::thread(
+          [this, req = std::move(*outcome), ttl = absl::Milliseconds(resp.task().lease_ttl_ms())] {
+            CompleteWithRetry(req, ttl);
+          });
     }
   }
   if (completing.joinable()) completing.join();
@@ -220,10 +224,14 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   return req;
 }
 
-void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
-  // Complete is idempotent, so retrying a call whose answer was lost is safe.
+void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl) {
+  // Complete is idempotent, so retrying a call whose answer was lost is safe. A coordinator that
+  // restarted meanwhile answers NOT_FOUND or FAILED_PRECONDITION (the lease is gone): that ends it.
+  const absl::Duration max_backoff =
+      std::clamp(lease_ttl / 3, absl::Milliseconds(100), absl::Seconds(5));
   absl::Duration backoff = absl::Milliseconds(100);
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  std::string last_error;
+  while (true) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
     emar::v1::CompleteResponse resp;
@@ -248,8 +256,14 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req) {
                 << " refused: " << st.error_message() << std::endl;
       return;
     }
+    if (st.error_message() != last_error) {
+      last_error = st.error_message();
+      std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
+                << ": " << last_error << "; keeping the result and retrying" << std::endl;
+    }
+    if (stopping()) return;  // the lease expires and the shard is scored again
     absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(2));
+    backoff = std::min(backoff * 2, max_backoff);
   }
 }
 

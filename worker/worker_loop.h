@@ -66,7 +66,10 @@ class WorkerLoop {
   // `lease_id`: the lease of the shard the range belongs to (the coordinator may require it).
   absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range, const std::string& lease_id);
   absl::StatusOr<std::shared_ptr<const ReferenceTable>> References(const emar::v1::ShardTask& task);
-  void CompleteWithRetry(const emar::v1::CompleteRequest& req);
+  // Sends a result until the coordinator takes or refuses it: while it is unreachable or out of
+  // disk (UNAVAILABLE) the result is kept and resent, with backoff up to a third of the lease's
+  // TTL (each try renews the lease), until the worker stops.
+  void CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl);
   bool stopping();
 
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;

@@ -74,6 +74,10 @@ def test_in_memory_inputs_give_the_files_report_and_hit_the_score_cache(service)
     assert [i.sha256 for i in second.provenance.inputs] == \
         [i.sha256 for i in first.provenance.inputs]
     assert second.candidates == first.candidates
+    # Asked not to reuse scores, the same data is scored again, to the same report.
+    third = client.evaluate(in_memory_job(), reuse_scores=False)
+    assert third.progress.shards_reused == 0 and third.progress.examples_scored == 7000
+    assert third.candidates == first.candidates
 
 
 def test_a_dataframe_is_an_input_too(service):

@@ -90,18 +90,37 @@ TEST_F(BlobAccessTest, QuotaCountsStoredBytes) {
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("--max-store-gb")));
 }
 
+emar::v1::BlobRange Range(const std::string& sha, int64_t offset, int64_t length) {
+  emar::v1::BlobRange r;
+  r.set_sha256(sha);
+  r.set_offset(offset);
+  r.set_length(length);
+  return r;
+}
+
 TEST_F(BlobAccessTest, ReadsNeedACurrentLeaseOfAShardReadingTheBlob) {
-  EXPECT_OK(access_->CheckRead("anything", "sha"));  // without reads_need_lease: open
+  EXPECT_OK(access_->CheckRead("anything", Range("sha", 0, -1)));  // without reads_need_lease
   Open({.reads_need_lease = true});
   leased_.set_job_id("j1");
-  leased_.mutable_references()->set_sha256("refs");
-  leased_.mutable_outputs()->set_sha256("outs");
-  EXPECT_OK(access_->CheckRead("lease-1", "refs"));
-  EXPECT_OK(access_->CheckRead("lease-1", "outs"));
-  EXPECT_THAT(access_->CheckRead("lease-1", "other"),
+  *leased_.mutable_references() = Range("refs", 0, -1);
+  *leased_.mutable_outputs() = Range("outs", 100, 50);
+  EXPECT_OK(access_->CheckRead("lease-1", Range("refs", 0, -1)));
+  EXPECT_OK(access_->CheckRead("lease-1", Range("refs", 7, 3)));
+  EXPECT_OK(access_->CheckRead("lease-1", Range("outs", 100, 50)));
+  EXPECT_OK(access_->CheckRead("lease-1", Range("outs", 120, 30)));
+  EXPECT_THAT(access_->CheckRead("lease-1", Range("other", 0, -1)),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("does not read blob other")));
-  EXPECT_THAT(access_->CheckRead("lease-2", "refs"),
+  EXPECT_THAT(access_->CheckRead("lease-2", Range("refs", 0, -1)),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is not current")));
+  // Outside the leased range of the outputs: before, after, to the end, or overflowing.
+  for (const emar::v1::BlobRange& r :
+       {Range("outs", 0, -1), Range("outs", 99, 10), Range("outs", 140, 11), Range("outs", 100, -1),
+        Range("outs", 149, INT64_MAX)}) {
+    EXPECT_THAT(access_->CheckRead("lease-1", r),
+                StatusIs(absl::StatusCode::kPermissionDenied,
+                         HasSubstr("reads bytes 100..150 of blob outs")))
+        << r.ShortDebugString();
+  }
 }
 
 TEST_F(BlobAccessTest, DeletingAJobRemovesOnlyBlobsNoOtherJobReads) {

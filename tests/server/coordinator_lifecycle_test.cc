@@ -247,7 +247,23 @@ TEST(CoordinatorTest, DuplicateCompleteIsAcknowledgedNotCounted) {
   emar::v1::CompleteRequest malformed = req;
   malformed.mutable_result()->add_stats(1.0);  // a value without its row
   EXPECT_THAT(h.coordinator().Complete(malformed),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("malformed")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("result refused")));
+  // Refused, the shard was requeued at once (behind the others, an attempt spent) and its lease
+  // retired: a late answer on it is acknowledged and ignored. The next shard is leased to send
+  // a result of its shape.
+  ASSERT_OK_AND_ASSIGN(auto late, h.coordinator().Complete(req));
+  EXPECT_TRUE(late.duplicate());
+  task.reset();
+  h.coordinator().LeaseAsync("w", absl::Seconds(1),
+                             [&](std::optional<emar::v1::ShardTask> t) { task = t; });
+  ASSERT_TRUE(task);
+  req.set_shard_id(task->shard_id());
+  req.set_lease_id(task->lease_id());
+  for (int64_t i = 0; i < task->rows(); ++i) {  // a result of the shard's shape
+    req.mutable_result()->add_reference_row(static_cast<uint32_t>(i));
+    req.mutable_result()->add_line(static_cast<uint64_t>(task->first_line() + i));
+    req.mutable_result()->add_stats(1.0);
+  }
   ASSERT_OK_AND_ASSIGN(auto r1, h.coordinator().Complete(req));
   ASSERT_OK_AND_ASSIGN(auto r2, h.coordinator().Complete(req));
   EXPECT_FALSE(r1.duplicate());

@@ -105,6 +105,24 @@ TEST(JobBoardTest, AnotherPrincipalsJobIsNotFound) {
   EXPECT_EQ(board.UnfinishedOf("bob"), 0);
 }
 
+// Slots reserved for jobs being created count with the unfinished ones until released.
+TEST(JobBoardTest, JobSlotsCountReservationsUntilReleased) {
+  JobBoard board;
+  emar::v1::Job job;
+  job.set_job_id("j1");
+  job.set_owner("alice");
+  board.Add(job);
+  int held = 0;
+  EXPECT_TRUE(board.ReserveJobSlot("alice", 3, &held));
+  EXPECT_TRUE(board.ReserveJobSlot("alice", 3, &held));
+  EXPECT_FALSE(board.ReserveJobSlot("alice", 3, &held));
+  EXPECT_EQ(held, 3);  // one unfinished, two being created
+  EXPECT_TRUE(board.ReserveJobSlot("bob", 3, &held));
+  board.ReleaseJobSlot("alice");
+  EXPECT_TRUE(board.ReserveJobSlot("alice", 3, &held));
+  EXPECT_EQ(held, 2);
+}
+
 TEST(JobBoardTest, UnknownJobHasNoSnapshot) {
   JobBoard board;
   ASSERT_OK_AND_ASSIGN(JobBoard::WatchStart start,

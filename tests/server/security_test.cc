@@ -17,6 +17,7 @@
 #include "server/auth.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
+#include "tests/server/secured_coordinator.h"
 #include "tests/server/small_job.h"
 #include "tests/server/temp_dir.h"
 #include "worker/worker_loop.h"
@@ -26,19 +27,6 @@ namespace {
 
 using ::emar::testing::StatusIs;
 using ::testing::HasSubstr;
-
-constexpr char kAlice[] = "alice-secret-token";
-constexpr char kBob[] = "bob-secret-token";
-constexpr char kWorker[] = "worker-secret-token";
-constexpr char kRoot[] = "root-secret-token";
-
-std::string TokensFile() {
-  return absl::StrCat("# role principal sha256\n",                //
-                      "client alice ", Sha256Hex(kAlice), "\n",   //
-                      "client bob   ", Sha256Hex(kBob), "\n",     //
-                      "worker pool  ", Sha256Hex(kWorker), "\n",  //
-                      "admin  root  ", Sha256Hex(kRoot), "  # operators\n");
-}
 
 TEST(TokenTableTest, ParsesRolesAndPrincipalsAndFindsTokensByDigest) {
   ASSERT_OK_AND_ASSIGN(TokenTable t, TokenTable::Parse(TokensFile(), "tokens"));
@@ -71,74 +59,7 @@ TEST(TokenTableTest, BadLinesAreNamedByFileAndLine) {
   }
 }
 
-// A clock that can run ahead of the files' times (retention). It must outlive the coordinator
-// using it: the fixture owns it.
-class ShiftedClock : public Clock {
- public:
-  absl::Time Now() override { return absl::Now() + shift.load(); }
-  std::atomic<absl::Duration> shift{absl::ZeroDuration()};
-};
-
-class SecurityTest : public ::testing::Test {
- protected:
-  void Start(CoordinatorOptions o = {}, ServerOptions s = {}) {
-    o.data_dir = data_.path();
-    o.tick = absl::Milliseconds(10);
-    o.reads_need_lease = true;
-    auto c = Coordinator::Create(o, clock_);
-    ASSERT_OK(c.status());
-    coordinator_ = std::move(*c);
-    s.listen = "127.0.0.1:0";
-    s.worker_listen = "127.0.0.1:0";
-    ASSERT_OK_AND_ASSIGN(s.tokens, TokenTable::Parse(TokensFile(), "tokens"));
-    auto server = CoordinatorServer::Start(coordinator_.get(), s);
-    ASSERT_OK(server.status());
-    server_ = std::move(*server);
-    client_address_ = absl::StrCat("127.0.0.1:", server_->port());
-    worker_address_ = absl::StrCat("127.0.0.1:", server_->worker_port());
-    ASSERT_NE(server_->port(), server_->worker_port());
-  }
-  void TearDown() override {
-    if (worker_) worker_->Stop();
-    if (worker_thread_.joinable()) worker_thread_.join();
-    if (server_) server_->Shutdown(absl::Seconds(2));
-    server_.reset();
-    coordinator_.reset();
-  }
-
-  std::shared_ptr<grpc::Channel> Channel(const std::string& address, const std::string& token) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return *OpenChannel({.target = address, .tls = {}, .token = token}, args);
-  }
-  std::unique_ptr<EvaluationClient> Client(const std::string& token) {
-    return std::make_unique<EvaluationClient>(Channel(client_address_, token));
-  }
-  std::unique_ptr<emar::v1::EvaluationService::Stub> ClientStub(const std::string& token,
-                                                                bool on_worker_port = false) {
-    return emar::v1::EvaluationService::NewStub(
-        Channel(on_worker_port ? worker_address_ : client_address_, token));
-  }
-  std::unique_ptr<emar::v1::WorkerService::Stub> WorkerStub(const std::string& token) {
-    return emar::v1::WorkerService::NewStub(Channel(worker_address_, token));
-  }
-  void StartWorker(const std::string& token) {
-    WorkerOptions w;
-    w.threads = 1;
-    w.lease_wait = absl::Seconds(1);
-    worker_ = std::make_unique<WorkerLoop>(Channel(worker_address_, token), w);
-    worker_thread_ = std::thread([this] { worker_->Run(); });
-  }
-
-  TempDir data_, inputs_;
-  ShiftedClock shifted_clock_;
-  Clock* clock_ = Clock::Real();
-  std::unique_ptr<Coordinator> coordinator_;
-  std::unique_ptr<CoordinatorServer> server_;
-  std::string client_address_, worker_address_;
-  std::unique_ptr<WorkerLoop> worker_;
-  std::thread worker_thread_;
-};
+class SecurityTest : public SecuredCoordinatorTest {};
 
 grpc::Status ListWith(emar::v1::EvaluationService::Stub& stub) {
   grpc::ClientContext ctx;
@@ -271,11 +192,14 @@ TEST_F(SecurityTest, AWorkerReadsOnlyBlobsOfShardsItHoldsALeaseOn) {
   SmallJob job(inputs_.path());
   ASSERT_OK_AND_ASSIGN(emar::v1::Job created, Client(kAlice)->Submit(job.Load(), ""));
   auto worker = WorkerStub(kWorker);
+  emar::v1::ShardTask task;
+  // The whole blob, but the leased shard's range of its outputs (one shard: the whole file).
   auto read = [&](const std::string& sha, const std::string& lease) {
     grpc::ClientContext ctx;
     emar::v1::ReadBlobRequest req;
     req.mutable_range()->set_sha256(sha);
     req.mutable_range()->set_length(-1);
+    if (sha == task.outputs().sha256()) *req.mutable_range() = task.outputs();
     req.set_lease_id(lease);
     auto reader = worker->ReadBlob(&ctx, req);
     emar::v1::ReadBlobResponse chunk;
@@ -290,7 +214,7 @@ TEST_F(SecurityTest, AWorkerReadsOnlyBlobsOfShardsItHoldsALeaseOn) {
   emar::v1::LeaseResponse leased;
   ASSERT_TRUE(worker->Lease(&ctx, lreq, &leased).ok());
   ASSERT_TRUE(leased.has_task());
-  const emar::v1::ShardTask& task = leased.task();
+  task = leased.task();
   EXPECT_TRUE(read(task.outputs().sha256(), task.lease_id()).ok());
   EXPECT_TRUE(read(task.references().sha256(), task.lease_id()).ok());
   // No lease, a made-up lease, or a blob the leased shard does not read.
@@ -302,6 +226,51 @@ TEST_F(SecurityTest, AWorkerReadsOnlyBlobsOfShardsItHoldsALeaseOn) {
   const grpc::Status foreign = read(other, task.lease_id());
   EXPECT_EQ(foreign.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(foreign.error_message(), HasSubstr("does not read blob"));
+}
+
+// A lease lets its worker read its shard's range of the outputs (and the whole references
+// file), nothing else of the blob: not the whole file, not another shard's lines.
+TEST_F(SecurityTest, AWorkerReadsOnlyItsLeasesRangeOfTheOutputs) {
+  CoordinatorOptions o;
+  o.rows_per_shard = 2;  // each four-line output file is two shards
+  Start(o);
+  SmallJob job(inputs_.path());
+  ASSERT_OK(Client(kAlice)->Submit(job.Load(), "").status());
+  auto worker = WorkerStub(kWorker);
+  grpc::ClientContext ctx;
+  emar::v1::LeaseRequest lreq;
+  lreq.set_worker_id("w");
+  lreq.set_wait_ms(5000);
+  emar::v1::LeaseResponse leased;
+  ASSERT_TRUE(worker->Lease(&ctx, lreq, &leased).ok());
+  ASSERT_TRUE(leased.has_task());
+  const emar::v1::ShardTask& task = leased.task();
+  ASSERT_EQ(task.outputs().offset(), 0);
+  ASSERT_GT(task.outputs().length(), 0);
+  auto read = [&](int64_t offset, int64_t length, const std::string& sha) {
+    grpc::ClientContext rctx;
+    emar::v1::ReadBlobRequest req;
+    req.mutable_range()->set_sha256(sha);
+    req.mutable_range()->set_offset(offset);
+    req.mutable_range()->set_length(length);
+    req.set_lease_id(task.lease_id());
+    auto reader = worker->ReadBlob(&rctx, req);
+    emar::v1::ReadBlobResponse chunk;
+    while (reader->Read(&chunk)) {
+    }
+    return reader->Finish();
+  };
+  const std::string& outs = task.outputs().sha256();
+  const int64_t len = task.outputs().length();
+  EXPECT_TRUE(read(0, len, outs).ok());
+  EXPECT_TRUE(read(1, len - 1, outs).ok());
+  EXPECT_TRUE(read(0, -1, task.references().sha256()).ok());
+  for (const auto& [offset, length] :
+       std::vector<std::pair<int64_t, int64_t>>{{0, -1}, {0, len + 1}, {len, 10}}) {
+    const grpc::Status s = read(offset, length, outs);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << offset << " " << length;
+    EXPECT_THAT(s.error_message(), HasSubstr(absl::StrCat("reads bytes 0..", len)));
+  }
 }
 
 TEST_F(SecurityTest, StoreQuotaAndJobsPerPrincipal) {

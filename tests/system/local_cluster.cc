@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const ClusterO
   auto dir = TempDir::Create("cluster");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<LocalCluster> cluster(new LocalCluster(std::move(*dir), options));
-  cluster->data_dir_ = cluster->dir_.Join("data");
+  cluster->data_dir_ = options.data_dir.empty() ? cluster->dir_.Join("data") : options.data_dir;
   if (absl::Status s = cluster->StartCoordinator("127.0.0.1:0"); !s.ok()) return s;
   for (int i = 0; i < options.workers; ++i) {
     if (absl::Status s = cluster->AddWorker(); !s.ok()) return s;

@@ -40,6 +40,7 @@ struct ClusterOptions {
   int lease_ttl_seconds = 0;                   // 0: the coordinator's default
   std::vector<std::string> coordinator_flags;  // appended to emar-coordinator's command line
   std::vector<std::string> worker_flags;       // appended to each emar-worker's command line
+  std::string data_dir;                        // empty: a directory in the cluster's temp dir
 };
 
 class LocalCluster {

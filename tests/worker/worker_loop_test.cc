@@ -281,6 +281,21 @@ TEST_F(WorkerLoopTest, AnUnavailableCompleteIsRetried) {
   EXPECT_EQ(worker_->shards_completed(), 1);
 }
 
+// A coordinator out of disk answers UNAVAILABLE for as long as the outage lasts: the worker keeps
+// its result and resends it, backing off no longer than a third of the lease TTL (each try
+// renews the lease), however many tries it takes.
+TEST_F(WorkerLoopTest, AResultIsKeptAndResentThroughALongOutage) {
+  service_.set_unavailable_completes(20);
+  emar::v1::ShardTask t = Task(0, "{\"id\": \"a\", \"prediction\": \"pos\"}\n");
+  t.set_lease_ttl_ms(300);  // backoff capped at 100 ms: 20 tries in about 2 s
+  service_.Queue(t);
+  StartWorker();
+  EXPECT_EQ(service_.AwaitCompleted(1).size(), 1u);
+  EXPECT_EQ(service_.complete_calls(), 21);
+  StopWorker();
+  EXPECT_EQ(worker_->shards_completed(), 1);
+}
+
 TEST_F(WorkerLoopTest, StopEndsRunWithoutWaitingOutTheLongPoll) {
   WorkerOptions o;
   o.lease_wait = absl::Seconds(30);

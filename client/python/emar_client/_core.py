@@ -203,14 +203,17 @@ def _source(inp: JobInput, memory: Mapping[str, Tuple[str, Any]], deadline: Dead
 
 
 def prepare(job: JobLike, labels: Optional[Mapping[str, Any]], request_id: Optional[str],
-            base_dir: Any, deadline: Deadline) -> Prepared:
-    """Loads and hashes the job's inputs (no call to the coordinator)."""
+            base_dir: Any, deadline: Deadline, reuse_scores: bool = True) -> Prepared:
+    """Loads and hashes the job's inputs (no call to the coordinator). `reuse_scores` False
+    sets the spec's no_cache: every shard is scored afresh."""
     deadline.enter("hashing")
     spec, sources = load_job(job, base_dir, deadline)
-    if labels:
+    if labels or not reuse_scores:
         spec = job_pb2.JobSpec.FromString(spec.SerializeToString())  # the caller's stays
-        for key, value in labels.items():
+        for key, value in (labels or {}).items():
             spec.labels[str(key)] = str(value)
+        if not reuse_scores:
+            spec.no_cache = True
     request = service_pb2.CreateJobRequest(spec=spec, request_id=request_id or str(uuid.uuid4()))
     by_sha: Dict[str, Tuple[Source, int]] = {}
     total = sum(_size(s) for s in sources)

@@ -113,9 +113,10 @@ class Client:
         return await self._submit(job, labels, request_id, base_dir, deadline)
 
     async def _submit(self, job: JobLike, labels: Optional[Mapping[str, Any]],
-                      request_id: Optional[str], base_dir: Any, deadline: Deadline) -> Job:
+                      request_id: Optional[str], base_dir: Any, deadline: Deadline,
+                      reuse_scores: bool = True) -> Job:
         prepared = await asyncio.get_running_loop().run_in_executor(
-            None, _core.prepare, job, labels, request_id, base_dir, deadline)
+            None, _core.prepare, job, labels, request_id, base_dir, deadline, reuse_scores)
         deadline.enter("uploading", "FindMissingBlobs")
         missing = await self._call(self._stub.FindMissingBlobs,
                                    service_pb2.FindMissingBlobsRequest(
@@ -209,11 +210,12 @@ class Client:
     async def evaluate(self, job: JobLike, labels: Optional[Mapping[str, Any]] = None,
                        timeout: Optional[float] = None, *, request_id: Optional[str] = None,
                        base_dir: Any = None,
-                       on_progress: Optional[ProgressCallback] = None) -> Report:
+                       on_progress: Optional[ProgressCallback] = None,
+                       reuse_scores: bool = True) -> Report:
         """As Client.evaluate; `on_progress` is called on the event loop's thread, except during
         hashing (on the executor's)."""
         deadline = Deadline(timeout, "evaluate", on_progress)
-        created = await self._submit(job, labels, request_id, base_dir, deadline)
+        created = await self._submit(job, labels, request_id, base_dir, deadline, reuse_scores)
         final = await self._wait(created.job_id, deadline)
         if final.state == "JOB_STATE_CANCELLED":
             raise JobCancelled(final)

@@ -126,8 +126,9 @@ class Client:
         return self._submit(job, labels, request_id, base_dir, deadline)
 
     def _submit(self, job: JobLike, labels: Optional[Mapping[str, Any]],
-                request_id: Optional[str], base_dir: Any, deadline: Deadline) -> Job:
-        prepared = _core.prepare(job, labels, request_id, base_dir, deadline)
+                request_id: Optional[str], base_dir: Any, deadline: Deadline,
+                reuse_scores: bool = True) -> Job:
+        prepared = _core.prepare(job, labels, request_id, base_dir, deadline, reuse_scores)
         deadline.enter("uploading", "FindMissingBlobs")
         missing = self._call(self._stub.FindMissingBlobs, service_pb2.FindMissingBlobsRequest(
             sha256=list(prepared.sources)), deadline=deadline)
@@ -226,15 +227,18 @@ class Client:
 
     def evaluate(self, job: JobLike, labels: Optional[Mapping[str, Any]] = None,
                  timeout: Optional[float] = None, *, request_id: Optional[str] = None,
-                 base_dir: Any = None, on_progress: Optional[ProgressCallback] = None) -> Report:
+                 base_dir: Any = None, on_progress: Optional[ProgressCallback] = None,
+                 reuse_scores: bool = True) -> Report:
         """submit + wait + report: the Report, its `job` the final job watched (progress and
         reuse counts). A failed gate is in the report (`gates_passed` False), not an error.
+        `reuse_scores=False` scores every shard afresh, reusing nothing from the coordinator's
+        score cache (JobSpec.no_cache; its fresh results replace the cache's entries).
         JobFailed / JobCancelled when the job does not succeed. `timeout` bounds the whole call
         (hashing, upload, CreateJob, the wait and GetReport): DeadlineExceeded says the timeout
         and the phase reached; a job already created goes on (its id is the error's job_id).
         `on_progress(Progress)` is called at each phase and job snapshot, on this thread."""
         deadline = Deadline(timeout, "evaluate", on_progress)
-        created = self._submit(job, labels, request_id, base_dir, deadline)
+        created = self._submit(job, labels, request_id, base_dir, deadline, reuse_scores)
         final = self._wait(created.job_id, deadline)
         if final.state == "JOB_STATE_CANCELLED":
             raise JobCancelled(final)
