@@ -23,13 +23,13 @@ const std::vector<Command>& Commands() {
       {"run",
        "run JOB.yaml",
        "evaluate a job file in this process (embedded coordinator) and print the report",
-       {"format", "workers", "rows_per_shard", "data_dir", "request_id", "label", EMAR_GATE_FLAGS,
-        "timeout", "progress", "progress_every"},
+       {"format", "workers", "rows_per_shard", "data_dir", "request_id", "label", "no_cache",
+        EMAR_GATE_FLAGS, "timeout", "progress", "progress_every"},
        RunCommand},
       {"submit",
        "submit JOB.yaml [--wait]",
        "send a job to a coordinator; prints the job id, or the report with --wait",
-       {"format", "wait", "request_id", "label", EMAR_GATE_FLAGS, "timeout", "progress",
+       {"format", "wait", "request_id", "label", "no_cache", EMAR_GATE_FLAGS, "timeout", "progress",
         "progress_every", EMAR_CONNECTION_FLAGS},
        SubmitCommand},
       {"status",
@@ -58,6 +58,11 @@ const std::vector<Command>& Commands() {
        "delete a finished job, its results and the inputs no other job reads",
        {"format", EMAR_CONNECTION_FLAGS},
        DeleteCommand},
+      {"cache",
+       "cache drop --job J | --digest D",
+       "(admin) forget score cache entries: a job's, or an input's",
+       {"job", "digest", "format", EMAR_CONNECTION_FLAGS},
+       CacheCommand},
       {"series",
        "series --label K=V --by L",
        "a run's finished jobs (those with every --label) side by side,\n"
@@ -115,6 +120,7 @@ constexpr char kCommonFlags[] = R"(
 Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), --format text|json
 (reports and series also markdown|html; other output is text for those).
   --label K=V (repeatable)   run/submit: add labels to the job's; list/series: only jobs with them
+  --no-cache                 run/submit: score every shard afresh, reusing no cached statistics
   --timeout DURATION         run, submit --wait, watch: give up waiting (exit 1), e.g. 30s, 10m
   --limit N --page-token T   list: page size, and the page after the one that printed T
 Connecting to a coordinator (submit, status, watch, list, cancel, report, delete; run needs none):

@@ -19,6 +19,9 @@ int CancelCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
 int DeleteCommand(const std::vector<std::string>& args);
 
+// cache_commands.cc: the coordinator's score cache (admin).
+int CacheCommand(const std::vector<std::string>& args);
+
 // list_commands.cc: jobs of a coordinator, by label.
 int ListCommand(const std::vector<std::string>& args);
 int SeriesCommand(const std::vector<std::string>& args);

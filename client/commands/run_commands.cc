@@ -16,6 +16,8 @@
 #include "eval/job/job_defaults.h"
 
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
+ABSL_FLAG(bool, no_cache, false,
+          "run, submit: score every shard afresh, reusing no statistics from the score cache");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
 ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
 ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
@@ -70,6 +72,7 @@ absl::StatusOr<JobFile> LoadJob(const std::string& path) {
   if (auto v = absl::GetFlag(FLAGS_max_benchmark_regression)) g->set_max_benchmark_regression(*v);
   if (auto v = absl::GetFlag(FLAGS_min_target_gain)) g->set_min_target_gain(*v);
   for (const auto& [key, value] : Labels()) (*job->spec.mutable_labels())[key] = value;
+  if (absl::GetFlag(FLAGS_no_cache)) job->spec.set_no_cache(true);
   return job;
 }
 

@@ -56,7 +56,7 @@ std::string JobState(LocalCluster& cluster, const std::string& job_id) {
 
 TEST(FullDiskTest, AFullDiskIsAnOutageAndTheJobFinishesOnceSpaceReturns) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("full-disk"));
-  const std::string data = dir.Join("data");
+  const std::string data = dir.Join("store");
   ASSERT_EQ(::mkdir(data.c_str(), 0700), 0);
   CommandResult mounted =
       RunCommand({"/bin/mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", data}, absl::Seconds(10));
@@ -69,7 +69,7 @@ TEST(FullDiskTest, AFullDiskIsAnOutageAndTheJobFinishesOnceSpaceReturns) {
     ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
   } unmount{data};
 
-  ASSERT_OK_AND_ASSIGN(GeneratedJob gen, WriteGeneratedJob(dir.Join("job"), 4000, 2000, 100));
+  ASSERT_OK_AND_ASSIGN(GeneratedJob gen, WriteGeneratedJob(dir.path(), 4000, 2000, 100));
   ClusterOptions options;
   options.workers = 0;  // the job waits, queued, until the disk is full
   options.rows_per_shard = 1000;
