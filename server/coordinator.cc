@@ -141,7 +141,12 @@ void Coordinator::Tick() {
   // the results and retry), and no attempt is spent on the outage.
   const bool full = StorageFull();
   if (full) ProbeStorage();
-  for (const SchedulerEvent& e : broker_.Tick(/*expire_leases=*/!full)) {
+  bool expire = !full;
+  {
+    absl::MutexLock lock(&outage_mu_);
+    expire = expire && clock_->Now() >= expire_after_;
+  }
+  for (const SchedulerEvent& e : broker_.Tick(/*expire_leases=*/expire)) {
     if (e.job_failed) {
       FinishJob(e.job_id, emar::v1::JOB_STATE_FAILED, e.message);
     } else {
@@ -167,6 +172,8 @@ void Coordinator::NoteStoreWrite(const absl::Status& s) {
     {
       absl::MutexLock lock(&outage_mu_);
       storage_full_.clear();
+      // And no lease expires within a TTL of the outage's end, however the workers' beats fell.
+      expire_after_ = clock_->Now() + options_.scheduler.lease_ttl;
     }
     LogEvent("storage_recovered", {{"seconds", absl::StrCat(absl::ToDoubleSeconds(lasted))}});
     return;

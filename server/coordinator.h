@@ -254,6 +254,7 @@ class Coordinator final : public ClientCore, public WorkerCore {
   std::string storage_full_ ABSL_GUARDED_BY(outage_mu_);  // the error; empty: none
   absl::Time storage_full_since_ ABSL_GUARDED_BY(outage_mu_);
   absl::Time last_probe_ ABSL_GUARDED_BY(outage_mu_);
+  absl::Time expire_after_ ABSL_GUARDED_BY(outage_mu_) = absl::InfinitePast();
 
   // --- threads: started by Create, stopped by Shutdown, joined by the destructor ---
   std::atomic<bool> shutdown_{false};
