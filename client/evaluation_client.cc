@@ -244,4 +244,15 @@ absl::StatusOr<emar::v1::Report> EvaluationClient::GetReport(const std::string& 
   return Unary(&emar::v1::EvaluationService::Stub::GetReport, req);
 }
 
+absl::Status EvaluationClient::ListFlips(
+    const emar::v1::ListFlipsRequest& request,
+    const std::function<void(const emar::v1::FlipItem&)>& on_item) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, options_.rpc_timeout);
+  std::unique_ptr<grpc::ClientReader<emar::v1::FlipItem>> reader = stub_->ListFlips(&ctx, request);
+  emar::v1::FlipItem item;
+  while (reader->Read(&item)) on_item(item);
+  return FromGrpcStatus(reader->Finish());
+}
+
 }  // namespace emar

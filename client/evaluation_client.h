@@ -72,6 +72,9 @@ class EvaluationClient {
   // (exactly one of the two non-empty).
   absl::StatusOr<emar::v1::DropCacheResponse> DropCache(const std::string& job_id,
                                                         const std::string& digest);
+  // Streams a finished job's flips (ListFlipsRequest) to `on_item` as they arrive.
+  absl::Status ListFlips(const emar::v1::ListFlipsRequest& request,
+                         const std::function<void(const emar::v1::FlipItem&)>& on_item);
 
  private:
   void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;

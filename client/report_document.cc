@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/report_flips.h"
+#include "client/report_slices.h"
 #include "client/svg_plot.h"
 
 namespace emar {
@@ -388,6 +390,7 @@ std::string ReportToMarkdown(const Report& r) {
     MdTable(Scores(*c, suite), &out);
     if (suite) MdTable(DatasetsTable(*c), &out);
     if (c->gates_size() > 0) MdTable(GatesTable(*c, suite), &out);
+    absl::StrAppend(&out, SlicesMarkdown(*c), FlipsMarkdown(*c));
   }
   if (r.pairwise_size() > 0) {
     absl::StrAppend(&out, "## Pairwise comparisons\n\n");
@@ -505,6 +508,7 @@ std::string ReportToHtml(const Report& r) {
     HtmlTable(Scores(*c, suite), &out);
     if (suite) WideHtmlTable(DatasetsTable(*c), &out);
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c, suite), &out);
+    absl::StrAppend(&out, SlicesHtml(*c, ColorOf(r, *c)), FlipsHtml(*c));
   }
   if (r.pairwise_size() > 0) {
     absl::StrAppend(&out, "<h2>Pairwise comparisons</h2>\n");

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/report_flips.h"
+#include "client/report_slices.h"
 
 namespace emar {
 namespace {
@@ -145,6 +147,7 @@ std::string ReportToText(const emar::v1::Report& report) {
                     g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
                     g.threshold()));
     }
+    absl::StrAppend(&out, SlicesText(c), FlipsText(c));
   }
   if (report.pairwise_size() > 0) {
     absl::StrAppend(&out, "\npairwise EMAR comparisons (Holm-adjusted p):\n");

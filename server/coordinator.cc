@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "server/content_keys.h"
 #include "server/job_intake.h"
+#include "server/report_flips.h"
 #include "server/series_builder.h"
 #include "server/storage_full.h"
 #include "server/stored_job_report.h"
@@ -393,6 +394,19 @@ absl::StatusOr<emar::v1::Report> Coordinator::GetReport(const std::string& job_i
         job.error().empty() ? "" : absl::StrCat(" (", job.error(), ")")));
   }
   return store_->GetReport(job_id);
+}
+
+absl::StatusOr<std::vector<emar::v1::FlipItem>> Coordinator::ListFlips(
+    const emar::v1::ListFlipsRequest& request, const Principal& who) {
+  RETURN_IF_ERROR(GetReport(request.job_id(), who).status());  // SUCCEEDED and the caller's
+  ASSIGN_OR_RETURN(StoredJobResults stored,
+                   AssembleStoredJob(request.job_id(), *store_, blob_store_));
+  std::vector<emar::v1::FlipItem> items;
+  RETURN_IF_ERROR(ListStoredFlips(stored, request, blob_store_, [&](emar::v1::FlipItem item) {
+    items.push_back(std::move(item));
+    return absl::OkStatus();
+  }));
+  return items;
 }
 
 absl::StatusOr<emar::v1::DeleteJobResponse> Coordinator::DeleteJob(const std::string& job_id,

@@ -156,6 +156,11 @@ class Coordinator final : public ClientCore, public WorkerCore {
                                  std::function<void()> on_shutdown = nullptr,
                                  const Principal& who = Principal::Anonymous()) override;
   void Unwatch(uint64_t handle) override;
+  // The items a candidate learned or forgot (server/report_flips.h), from the stored per-example
+  // statistics of a SUCCEEDED job (FAILED_PRECONDITION otherwise).
+  absl::StatusOr<std::vector<emar::v1::FlipItem>> ListFlips(
+      const emar::v1::ListFlipsRequest& request,
+      const Principal& who = Principal::Anonymous()) override;
 
   // --- worker side ---
   // Answers `cb` with a shard as soon as one is available, or with nothing after `wait`

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/sha256.h"
+#include "server/flips_reactor.h"
 #include "server/watch_reactor.h"
 
 namespace emar {
@@ -116,6 +117,13 @@ grpc::ServerWriteReactor<emar::v1::JobEvent>* EvaluationServiceImpl::WatchJob(
   const absl::StatusOr<Principal> who = guard_.Admit(*ctx, req);
   if (!who.ok()) return RefusedStream<grpc::ServerWriteReactor<emar::v1::JobEvent>>(who.status());
   return NewWatchReactor(core_, req->job_id(), *who);
+}
+
+grpc::ServerWriteReactor<emar::v1::FlipItem>* EvaluationServiceImpl::ListFlips(
+    CallbackServerContext* ctx, const emar::v1::ListFlipsRequest* req) {
+  const absl::StatusOr<Principal> who = guard_.Admit(*ctx, req);
+  if (!who.ok()) return RefusedStream<grpc::ServerWriteReactor<emar::v1::FlipItem>>(who.status());
+  return NewFlipsReactor(core_, *req, *who);
 }
 
 }  // namespace emar

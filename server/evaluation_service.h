@@ -66,6 +66,8 @@ class EvaluationServiceImpl final : public emar::v1::EvaluationService::Callback
   grpc::ServerUnaryReactor* GetSeries(grpc::CallbackServerContext* ctx,
                                       const emar::v1::GetSeriesRequest* req,
                                       emar::v1::Series* resp) override;
+  grpc::ServerWriteReactor<emar::v1::FlipItem>* ListFlips(
+      grpc::CallbackServerContext* ctx, const emar::v1::ListFlipsRequest* req) override;
 
  private:
   ClientCore* const core_;

@@ -20,6 +20,7 @@
 #include "eval/input/decompress.h"
 #include "eval/input/reference_table.h"
 #include "eval/input/shard_splitter.h"
+#include "eval/input/slice_reader.h"
 #include "eval/job/field_names.h"
 #include "eval/job/job_defaults.h"
 #include "eval/job/job_inputs.h"
@@ -327,6 +328,10 @@ absl::Status ReadInputs(InputResolver& inputs, const std::vector<JobInput>& job_
                                            ToFieldConfig(d.suite.spec->fields()), /*threads=*/2));
     d.refs_digest = loaded.digest;
     d.rows = table.size();
+    if (const std::string& slice = d.suite.spec->fields().slice_field(); !slice.empty()) {
+      // Every line must name its slice: a missing one fails CreateJob, not the finished job.
+      RETURN_IF_ERROR(ReadSlices(in.path, loaded.bytes(), slice).status());
+    }
     if (parsed_references) {
       loaded = LoadedInput();  // the text is not needed any more; the table is
       parsed_references(d.refs_digest, d.suite.spec->fields(),

@@ -12,6 +12,8 @@
 #include "eval/job/suite.h"
 #include "eval/stats/paired_bootstrap.h"
 #include "eval/stats/suite_bootstrap.h"
+#include "server/report_flips.h"
+#include "server/report_slices.h"
 
 namespace emar {
 namespace {
@@ -315,6 +317,14 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
   ASSIGN_OR_RETURN(SuiteStats stats, RunSuiteBootstrap(rows, emar_fn, opts));
   const StudyStats& study = stats.study;
 
+  std::vector<const ValidRows*> valid;
+  for (const Scored& s : scored) valid.push_back(&s.rows);
+  ASSIGN_OR_RETURN(
+      const ReportSlices slices,
+      ReportSlices::Compute(results, valid, opts,
+                            spec.gates().has_min_slice_items() ? spec.gates().min_slice_items()
+                                                               : kDefaultMinSliceItems));
+
   report.set_gates_passed(true);
   for (int c = 0; c < spec.candidates_size(); ++c) {
     const size_t sys = static_cast<size_t>(c) + 1;
@@ -348,7 +358,8 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
       emar->set_undefined_reason("a score it depends on is undefined");
     }
     SetInterval(st.emar.ci, emar);
-    for (const Scored& s : scored) {
+    for (size_t i = 0; i < scored.size(); ++i) {
+      const Scored& s = scored[i];
       const DatasetResults& d = *s.results;
       const MetricComparison& mc =
           stats.datasets[static_cast<size_t>(d.dataset)].metrics[d.metric_index][sys - 1];
@@ -360,8 +371,11 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
       dc->set_primary(d.metric_index == 0);
       if (d.metric_index == 0) dc->set_weight(sd.weight);
       if (suite && mc.p_holm) dc->mutable_delta()->set_p_value_holm(*mc.p_holm);
+      RETURN_IF_ERROR(AddFlipCounts(d, sys, dc));
+      slices.Fill(i, sys, dc);
     }
     EvaluateGates(spec, datasets, cr);
+    AddSliceGates(spec, cr);
     if (!cr->gates_passed()) report.set_gates_passed(false);
   }
   for (size_t r = 0; r < study.leaderboard.size(); ++r) {

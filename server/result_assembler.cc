@@ -197,6 +197,11 @@ absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
       }
     }
   }
+  for (size_t i = 0; i < out_.results.size(); ++i) {
+    for (size_t m = 0; m < models; ++m) {
+      out_.results[i].lines.push_back(std::move(coverage_[i * models + m].line));
+    }
+  }
   return std::move(out_);
 }
 

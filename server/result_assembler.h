@@ -11,6 +11,7 @@
 #define EMAR_SERVER_RESULT_ASSEMBLER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
+#include "eval/input/slice_reader.h"
 #include "eval/metrics/metric.h"
 
 namespace emar {
@@ -33,11 +35,16 @@ struct DatasetResults {
   LabelTable labels;
   // systems[0] is the base model, systems[k] candidate k-1; each n * stats_width values.
   std::vector<std::vector<double>> systems;
+  // lines[s][i]: the 1-based outputs line system s answered reference row i with (flips list
+  // the predictions of those lines).
+  std::vector<std::vector<uint64_t>> lines;
 };
 
 struct AssembledResults {
   // Every (dataset, metric) in suite order, the metrics of a dataset in spec order.
   std::vector<DatasetResults> results;
+  // Datasets with `fields.slice_field`, by index: each row's slice (filled by AssembleStoredJob).
+  std::map<int, SliceColumn> slices;
   // The entry of dataset `dataset`'s metric `metric_index`.
   const DatasetResults& at(int dataset, int metric_index = 0) const;
 };

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -46,6 +47,11 @@ class ClientCore {
   virtual absl::StatusOr<emar::v1::DropCacheResponse> DropCache(
       const emar::v1::DropCacheRequest& request, const Principal& who) {
     return absl::UnimplementedError("DropCache is not served here");
+  }
+  // The flips of a finished job (ListFlipsRequest), in the order they are streamed.
+  virtual absl::StatusOr<std::vector<emar::v1::FlipItem>> ListFlips(
+      const emar::v1::ListFlipsRequest& request, const Principal& who) {
+    return absl::UnimplementedError("ListFlips is not served here");
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -60,11 +61,14 @@ class ResultQueue {
 
 }  // namespace
 
-absl::StatusOr<emar::v1::Report> BuildStoredJobReport(const std::string& job_id, JobStore& store,
-                                                      BlobStore& blobs) {
-  ASSIGN_OR_RETURN(emar::v1::CreateJobRequest request, store.GetRequest(job_id));
-  ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store.GetShards(job_id));
-  const emar::v1::JobSpec& spec = request.spec();
+absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, JobStore& store,
+                                                   BlobStore& blobs) {
+  StoredJobResults out;
+  ASSIGN_OR_RETURN(emar::v1::CreateJobRequest stored, store.GetRequest(job_id));
+  out.request = std::make_unique<emar::v1::CreateJobRequest>(std::move(stored));
+  ASSIGN_OR_RETURN(out.shards, store.GetShards(job_id));
+  const std::vector<StoredShard>& shards = out.shards;
+  const emar::v1::JobSpec& spec = out.request->spec();
   // Row counts come from the plan; the references are parsed again only if an error message
   // has to name an id.
   const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
@@ -127,13 +131,30 @@ absl::StatusOr<emar::v1::Report> BuildStoredJobReport(const std::string& job_id,
   adder.join();
   RETURN_IF_ERROR(added);
   RETURN_IF_ERROR(read);
-  ASSIGN_OR_RETURN(AssembledResults assembled, std::move(assembler).Finish());
-  std::vector<emar::v1::InputFile> inputs = DescribeInputs(request);
+  ASSIGN_OR_RETURN(out.assembled, std::move(assembler).Finish());
+  for (const SuiteDataset& d : datasets) {
+    const std::string& field = d.spec->fields().slice_field();
+    if (field.empty()) continue;
+    ASSIGN_OR_RETURN(std::string data, blobs.Read(ref_sha[d.index], 0, -1));
+    ASSIGN_OR_RETURN(SliceColumn column, ReadSlices(d.spec->references(), data, field));
+    if (column.of_row.size() != rows[d.index]) {
+      return absl::InternalError(absl::StrCat(d.spec->references(), ": ", column.of_row.size(),
+                                              " slice values for ", rows[d.index], " rows"));
+    }
+    out.assembled.slices.emplace(d.index, std::move(column));
+  }
+  return out;
+}
+
+absl::StatusOr<emar::v1::Report> BuildStoredJobReport(const std::string& job_id, JobStore& store,
+                                                      BlobStore& blobs) {
+  ASSIGN_OR_RETURN(StoredJobResults stored, AssembleStoredJob(job_id, store, blobs));
+  std::vector<emar::v1::InputFile> inputs = DescribeInputs(*stored.request);
   for (emar::v1::InputFile& f : inputs) {
     auto size = blobs.Size(f.sha256());
     if (size.ok()) f.set_size_bytes(*size);
   }
-  return BuildReport(job_id, request, assembled, std::move(inputs));
+  return BuildReport(job_id, *stored.request, stored.assembled, std::move(inputs));
 }
 
 }  // namespace emar

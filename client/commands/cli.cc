@@ -133,7 +133,10 @@ absl::StatusOr<Session> Connect() {
                  .has_client_cert = !options.tls.cert.empty()};
 }
 
-int PrintReport(const emar::v1::Report& report) {
+int PrintReport(Session& session, emar::v1::Report report) {
+  if (absl::Status listed = ListReportFlips(session, &report); !listed.ok()) {
+    return FailCall(session, listed);
+  }
   const std::string format = absl::GetFlag(FLAGS_format);
   std::cout << (format == "json"       ? ReportToJson(report)
                 : format == "markdown" ? ReportToMarkdown(report)

@@ -61,8 +61,12 @@ int FailCall(const Session& session, const absl::Status& s);
 // The remote coordinator per --server ($EMAR_SERVER), --tls-* and --token-file / $EMAR_TOKEN.
 absl::StatusOr<Session> Connect();
 
-// Prints the report in --format; returns 0, or kExitGateFailed (naming the gates on stderr).
-int PrintReport(const emar::v1::Report& report);
+// Prints the report in --format, with the flips --flips asks for (ListReportFlips); returns 0,
+// or kExitGateFailed (naming the gates on stderr).
+int PrintReport(Session& session, emar::v1::Report report);
+
+// Fills the first --flips N flips of each kind into the report (flips_commands.cc).
+absl::Status ListReportFlips(Session& session, emar::v1::Report* report);
 
 // The progress display --progress asks for (null: off).
 std::unique_ptr<ProgressDisplay> MakeProgress();

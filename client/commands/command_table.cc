@@ -24,13 +24,13 @@ const std::vector<Command>& Commands() {
        "run JOB.yaml",
        "evaluate a job file in this process (embedded coordinator) and print the report",
        {"format", "workers", "rows_per_shard", "data_dir", "request_id", "label", "no_cache",
-        EMAR_GATE_FLAGS, "timeout", "progress", "progress_every"},
+        EMAR_GATE_FLAGS, "timeout", "progress", "progress_every", "flips"},
        RunCommand},
       {"submit",
        "submit JOB.yaml [--wait]",
        "send a job to a coordinator; prints the job id, or the report with --wait",
        {"format", "wait", "request_id", "label", "no_cache", EMAR_GATE_FLAGS, "timeout", "progress",
-        "progress_every", EMAR_CONNECTION_FLAGS},
+        "progress_every", "flips", EMAR_CONNECTION_FLAGS},
        SubmitCommand},
       {"status",
        "status JOB_ID",
@@ -51,8 +51,13 @@ const std::vector<Command>& Commands() {
       {"report",
        "report JOB_ID",
        "the report of a finished job",
-       {"format", EMAR_CONNECTION_FLAGS},
+       {"format", "flips", EMAR_CONNECTION_FLAGS},
        ReportCommand},
+      {"flips",
+       "flips JOB_ID --dataset D [--candidate C] [--kind learned|forgot]",
+       "the items a candidate learned / forgot on a dataset (text, json, html)",
+       {"format", "dataset", "candidate", "kind", "metric", "flips", EMAR_CONNECTION_FLAGS},
+       FlipsCommand},
       {"delete",
        "delete JOB_ID",
        "delete a finished job, its results and the inputs no other job reads",
@@ -123,7 +128,7 @@ Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), -
   --no-cache                 run/submit: score every shard afresh, reusing no cached statistics
   --timeout DURATION         run, submit --wait, watch: give up waiting (exit 1), e.g. 30s, 10m
   --limit N --page-token T   list: page size, and the page after the one that printed T
-Connecting to a coordinator (submit, status, watch, list, cancel, report, delete; run needs none):
+Connecting to a coordinator (submit, status, watch, list, cancel, report, delete, flips; run needs none):
   --tls-ca FILE                    TLS, trusting the CA (PEM) that signed the coordinator's certificate
   --tls-cert FILE --tls-key FILE   a client certificate, for a coordinator requiring mutual TLS
   --token-file FILE                the bearer token (default $EMAR_TOKEN)

@@ -32,6 +32,9 @@ int EmarCommand(const std::vector<std::string>& args);
 int PlanCommand(const std::vector<std::string>& args);
 int JobCommand(const std::vector<std::string>& args);
 
+// flips_commands.cc: the items a candidate learned and forgot on a dataset.
+int FlipsCommand(const std::vector<std::string>& args);
+
 // command_table.cc: the usage text, or one command's synopsis and flags.
 int HelpCommand(const std::vector<std::string>& args);
 

@@ -45,7 +45,7 @@ int ReportCommand(const std::vector<std::string>& args) {
   return WithJobId("report", args, [](Session& session, const std::string& id) {
     auto report = session.client.GetReport(id);
     if (!report.ok()) return FailCall(session, report.status());
-    return PrintReport(*report);
+    return PrintReport(session, *std::move(report));
   });
 }
 

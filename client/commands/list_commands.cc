@@ -14,7 +14,7 @@ ABSL_FLAG(std::string, page_token, "", "list: the page after the one that printe
 ABSL_FLAG(std::string, by, "", "series: the label whose value orders the points, e.g. step");
 ABSL_FLAG(std::string, dataset, "",
           "series: follow this dataset's primary scores (a suite's target or benchmark) instead "
-          "of the target and benchmark aggregates");
+          "of the target and benchmark aggregates; flips: the dataset to list");
 
 namespace emar {
 

@@ -14,7 +14,8 @@
 #include "common/json_string.h"
 #include "eval/formula/emar_formula.h"
 
-ABSL_FLAG(std::string, metric, "", "score, plan: metric name");
+ABSL_FLAG(std::string, metric, "",
+          "score, plan: metric name; flips: the dataset's metric (default its primary)");
 ABSL_FLAG(std::string, predictions, "", "score: predictions JSONL");
 ABSL_FLAG(std::string, references, "", "score: references JSONL");
 ABSL_FLAG(std::string, id_field, "", "score: id field (default id)");

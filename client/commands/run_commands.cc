@@ -60,7 +60,7 @@ int FollowAndReport(Session& session, const std::string& job_id, ProgressDisplay
   }
   auto report = session.client.GetReport(job_id);
   if (!report.ok()) return FailCall(session, report.status());
-  return PrintReport(*report);
+  return PrintReport(session, *std::move(report));
 }
 
 // Loads a job file and applies the gate flags over its `gates`, and --label over its labels.

@@ -1,0 +1,42 @@
+// Flips in the rendered reports and in `emarctl flips`: the items a candidate learned (base
+// wrong, candidate right) and forgot (base right, candidate wrong) on each dataset.
+//
+// Every report carries the counts (DatasetComparison.flips); `emarctl report --flips N` first
+// fetches the first N items of each kind with FillReportFlips, and the renderers below list them
+// (id, references, both predictions, cut to a readable length). The HTML report's counts link
+// to a per-dataset flips table in the page.
+//
+//   RETURN_IF_ERROR(FillReportFlips(client, 5, kFlipsReadableChars, &report));
+//   out += FlipsText(candidate);
+#ifndef EMAR_CLIENT_REPORT_FLIPS_H_
+#define EMAR_CLIENT_REPORT_FLIPS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/evaluation_client.h"
+#include "emar/v1/report.pb.h"
+
+namespace emar {
+
+// Where listed references and predictions are cut in reports and text listings.
+inline constexpr int kFlipsReadableChars = 80;
+
+// Fetches the first `n` learned and forgot items of every (dataset, metric) entry with counts,
+// for every candidate, into the entries' flip_items. n <= 0 does nothing.
+absl::Status FillReportFlips(EvaluationClient& client, int n, int max_chars,
+                             emar::v1::Report* report);
+
+// The report's flips sections for one candidate (empty when no entry has counts).
+std::string FlipsText(const emar::v1::CandidateReport& c);
+std::string FlipsMarkdown(const emar::v1::CandidateReport& c);
+std::string FlipsHtml(const emar::v1::CandidateReport& c);
+
+// `emarctl flips`: one item as a text line block, and a whole listing as an HTML page.
+std::string FlipItemText(const emar::v1::FlipItem& item);
+std::string FlipsPage(const std::string& title, const std::vector<emar::v1::FlipItem>& items);
+
+}  // namespace emar
+
+#endif  // EMAR_CLIENT_REPORT_FLIPS_H_
