@@ -341,6 +341,55 @@ def test_live_suite_report_in_chromium(tmp_path):
     assert "arith" in page.text and "(aggregate)" in page.text
 
 
+SLICED_SUITE = REPO / "examples" / "sliced-suite" / "job.yaml"
+
+
+def test_sliced_suite_report_in_chromium(tmp_path):
+    """examples/sliced-suite run by emarctl with --flips 5: per dataset a slice forest plot (dots
+    at each slice's delta, worst first, the max_slice_regression mark on gated rows only), the
+    slice table, the flip counts linking to each dataset's flips table, and the listed flips."""
+    args = (bin_dir() / "emarctl", "run", SLICED_SUITE, "--progress", "off", "--flips", "5")
+    html = run(*args, "--format", "html", ok=(0, 3))
+    report = json.loads(run(*args, "--format", "json", ok=(0, 3)))
+    assert_self_contained(html)
+    page = in_browser(tmp_path, html, "sliced-suite-report", 1280, keep=True)
+    assert page.overflow == 0, f"the page is {page.overflow}px wider than the window"
+    assert page.console == [], "\n".join(page.console)
+    assert page.problems == [], "\n".join(page.problems)
+    assert_not_blank(page.png)
+    shown = page.text
+    c = report["candidates"][0]
+    gate = next(g for g in c["gates"] if g["gate"] == "max_slice_regression")
+    svgs = {svg.get("aria-label"): svg for svg in charts(html)}
+    for d in c["datasets"]:
+        slices = d["slices"]
+        assert len(slices) >= 5, d["dataset"]
+        deltas = [s["delta"]["value"] for s in slices]
+        assert deltas == sorted(deltas), "worst slice first"
+        forest = next(svg for label, svg in svgs.items()
+                      if label.startswith(f"Δ per slice of {d['dataset']}"))
+        x = axis(forest, horizontal=True)
+        dots = [float(e.get("cx")) for e in forest.iter(f"{SVG}circle")]
+        assert dots == pytest.approx([x(v) for v in deltas], abs=1)
+        marks = [float(e.get("x1")) for e in forest.iter(f"{SVG}line")
+                 if e.get("stroke") == "#B00020" and e.get("stroke-dasharray")]
+        gated = [s for s in slices if s["gated"]]
+        assert marks == pytest.approx([x(-gate["threshold"])] * len(gated), abs=1)
+        for s in slices:
+            assert f"[{s['delta']['ci_low']:.4f}, {s['delta']['ci_high']:.4f}]" in shown
+        # The counts link to this dataset's flips table, which lists the first 5 of each kind.
+        anchor = re.sub(r"[^A-Za-z0-9]", "-", f"flips-{c['name']}-{d['dataset']}-{d['metric']}")
+        assert f'href="#{anchor}"' in page.dom and f'id="{anchor}"' in page.dom
+        learned, forgot = int(d["flips"]["learned"]), int(d["flips"]["forgot"])  # int64: strings
+        assert learned > 0 and forgot > 0
+        listed = d["flip_items"]
+        assert len(listed) == min(5, learned) + min(5, forgot)
+        for item in listed:
+            assert item["id"] in shown and item["candidate_prediction"] in shown
+    small = [s for d in c["datasets"] for s in d["slices"] if not s["gated"]]
+    assert [s["slice"] for s in small] == ["ja"]  # 24 tickets, under min_slice_items
+
+
 def check_series_page(tmp_path, html: str, series: dict, name: str, keep=False):
     """What every series page must satisfy, whatever the series; returns (svgs, page)."""
     assert_self_contained(html)

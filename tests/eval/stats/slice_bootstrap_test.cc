@@ -71,14 +71,14 @@ TEST(SliceBootstrapTest, PointValuesAreEachSlicesOwnScores) {
     EXPECT_EQ(s[j].n, static_cast<size_t>(n));
     EXPECT_DOUBLE_EQ(*s[j].systems[0].value, b / n);
     EXPECT_DOUBLE_EQ(*s[j].systems[1].value, c / n);
-    EXPECT_DOUBLE_EQ(*s[j].delta[0].value, (c - b) / n);
+    EXPECT_NEAR(*s[j].delta[0].value, (c - b) / n, 1e-12);  // c/n - b/n
     ASSERT_TRUE(s[j].delta[0].ci.low && s[j].delta[0].ci.high);
     EXPECT_LE(*s[j].delta[0].ci.low, *s[j].delta[0].value);
     EXPECT_GE(*s[j].delta[0].ci.high, *s[j].delta[0].value);
   }
   // Slice 0 lost 30 of 400 net, slice 1 gained 30 of 300.
-  EXPECT_DOUBLE_EQ(*s[0].delta[0].value, -30.0 / 400);
-  EXPECT_DOUBLE_EQ(*s[1].delta[0].value, 30.0 / 300);
+  EXPECT_NEAR(*s[0].delta[0].value, -30.0 / 400, 1e-12);
+  EXPECT_NEAR(*s[1].delta[0].value, 30.0 / 300, 1e-12);
 }
 
 TEST(SliceBootstrapTest, StandardErrorsMatchThePairedVarianceOfEachSlice) {
