@@ -9,17 +9,21 @@ import json
 import math
 
 import pytest
+from google.protobuf import json_format
 
 import emar_client
 from emar_client import InvalidArgument, Report, Unauthenticated, Unavailable
 from emar_client._proto import job_pb2, report_pb2
 from emar_client.hints import Connection, connection_hint
-from emar_client.results import (Bootstrap, CandidateResult, DatasetResult, Estimate, Formula,
-                                 Gate, InputFile, Job, Pairwise, Progress, Provenance)
+from emar_client.results import (Bootstrap, CandidateResult, DatasetResult, Estimate, FlipCounts,
+                                 FlipItem, Formula, Gate, InputFile, Job, Pairwise, Progress,
+                                 Provenance, SliceResult)
 
 from conftest import EXAMPLE
 
 MIRRORS = [(Estimate, report_pb2.Estimate), (DatasetResult, report_pb2.DatasetComparison),
+           (FlipCounts, report_pb2.FlipCounts), (FlipItem, report_pb2.FlipItem),
+           (SliceResult, report_pb2.SliceComparison),
            (Gate, report_pb2.GateResult), (CandidateResult, report_pb2.CandidateReport),
            (Pairwise, report_pb2.PairwiseComparison), (Formula, report_pb2.FormulaInfo),
            (InputFile, report_pb2.InputFile), (Provenance, report_pb2.Provenance),
@@ -132,6 +136,27 @@ def test_flat_names_every_number_once():
     flat = report.with_job(job).flat()
     assert flat["job/shards_reused"] == 2.0 and flat["job/examples_scored"] == 2.0**40
     assert report.with_job(job).progress.examples_scored == 2**40
+
+
+def test_flips_and_slices_are_typed_and_flat():
+    d = report_pb2.DatasetComparison(
+        dataset="mmlu", metric="exact_match", primary=True, role="benchmark",
+        flips=report_pb2.FlipCounts(learned=7, forgot=2**33, items=2**34, right_at=0.5),
+        flip_items=[report_pb2.FlipItem(kind="forgot", id="q3", references=["a", "b"],
+                                        base_line=2**40)],
+        slices=[report_pb2.SliceComparison(slice="law", n=100, delta=estimate(-0.1, -0.2, 0.0),
+                                           gated=True)])
+    typed = DatasetResult.from_proto(d)
+    assert typed.flips.forgot == 2**33 and typed.flip_items[0].references == ("a", "b")
+    assert typed.slices[0].delta.ci_low == -0.2 and typed.slices[0].gated
+    assert typed.to_dict() == json_format.MessageToDict(
+        d, preserving_proto_field_name=True, **{emar_client.results._DEFAULTS_FLAG: True})
+    report = Report.from_proto(report_pb2.Report(candidates=[report_pb2.CandidateReport(
+        name="c", datasets=[d])]))
+    flat = report.flat()
+    assert flat["c/benchmark/mmlu/exact_match/flips/forgot"] == 2.0**33
+    assert flat["c/benchmark/mmlu/exact_match/slice/law/delta/ci_low"] == -0.2
+    assert "c/target/flips/learned" not in flat  # a comparison without counts has no key
 
 
 def test_a_job_is_typed_and_to_dict_is_emarctls_json():

@@ -19,7 +19,8 @@ from google.protobuf.message import Message
 
 from ._proto import job_pb2, report_pb2
 
-__all__ = ["Estimate", "DatasetResult", "Gate", "CandidateResult", "Pairwise", "Formula",
+__all__ = ["Estimate", "FlipCounts", "FlipItem", "SliceResult", "DatasetResult", "Gate",
+           "CandidateResult", "Pairwise", "Formula",
            "InputFile", "Provenance", "Bootstrap", "Report", "Progress", "Job", "message_to_dict",
            "TERMINAL_STATES"]
 
@@ -138,12 +139,60 @@ class Estimate(_Mirror):
 
 
 @dataclasses.dataclass(frozen=True)
+class FlipCounts(_Mirror):
+    """How many items a candidate learned (base wrong, candidate right) and forgot."""
+
+    _MESSAGE = report_pb2.FlipCounts
+    learned: int = 0
+    forgot: int = 0
+    items: int = 0
+    right_at: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class FlipItem(_Mirror):
+    """One flipped item with its references and both predictions (ListFlips, --flips N)."""
+
+    _MESSAGE = report_pb2.FlipItem
+    candidate: str = ""
+    dataset: str = ""
+    metric: str = ""
+    kind: str = ""
+    id: str = ""
+    references: Tuple[str, ...] = ()
+    base_prediction: str = ""
+    candidate_prediction: str = ""
+    base_value: float = 0.0
+    candidate_value: float = 0.0
+    reference_line: int = 0
+    base_line: int = 0
+    candidate_line: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceResult(_Mirror):
+    """One slice of a dataset (SliceComparison); `gated` is false under min_slice_items."""
+
+    _MESSAGE = report_pb2.SliceComparison
+    _NESTED = {"base": lambda: Estimate, "candidate": lambda: Estimate,
+               "delta": lambda: Estimate}
+    slice: str = ""
+    n: int = 0
+    base: Estimate = Estimate()
+    candidate: Estimate = Estimate()
+    delta: Estimate = Estimate()
+    gated: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class DatasetResult(_Mirror):
-    """One dataset and metric: base and candidate scores and their delta (DatasetComparison)."""
+    """One dataset and metric: base and candidate scores and their delta (DatasetComparison),
+    with its flip counts (per-example metrics) and slices (a dataset with slice_field)."""
 
     _MESSAGE = report_pb2.DatasetComparison
     _NESTED = {"base": lambda: Estimate, "candidate": lambda: Estimate,
-               "delta": lambda: Estimate}
+               "delta": lambda: Estimate, "flips": lambda: FlipCounts,
+               "flip_items": lambda: FlipItem, "slices": lambda: SliceResult}
     dataset: str = ""
     metric: str = ""
     direction: str = ""
@@ -155,6 +204,9 @@ class DatasetResult(_Mirror):
     role: str = ""
     weight: float = 0.0
     primary: bool = False
+    flips: FlipCounts = FlipCounts()
+    flip_items: Tuple[FlipItem, ...] = ()
+    slices: Tuple[SliceResult, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,6 +380,13 @@ def _put_dataset(out: Dict[str, float], key: str, d: DatasetResult) -> None:
     out[f"{key}/n"] = float(d.n)
     for part in ("base", "candidate", "delta"):
         _put_estimate(out, f"{key}/{part}", getattr(d, part))
+    if "flips" not in getattr(d, "_absent", ()):
+        out[f"{key}/flips/learned"] = float(d.flips.learned)
+        out[f"{key}/flips/forgot"] = float(d.flips.forgot)
+    for sl in d.slices:
+        out[f"{key}/slice/{sl.slice}/n"] = float(sl.n)
+        for part in ("base", "candidate", "delta"):
+            _put_estimate(out, f"{key}/slice/{sl.slice}/{part}", getattr(sl, part))
 
 
 @dataclasses.dataclass(frozen=True)
