@@ -106,6 +106,26 @@ absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::str
   return absl::OkStatus();
 }
 
+absl::StatusOr<ReferenceTable> ReferenceTable::FromIds(
+    absl::string_view display_name, const std::vector<std::pair<std::string, uint64_t>>& ids) {
+  ReferenceTable table;
+  table.rows_.reserve(ids.size());
+  size_t capacity = 16;
+  while (capacity < 2 * ids.size()) capacity *= 2;
+  table.slots_.assign(capacity, 0);
+  table.mask_ = capacity - 1;
+  std::vector<uint64_t> hashes;
+  hashes.reserve(ids.size());
+  for (const auto& [id, line] : ids) {
+    Row& row = table.rows_.emplace_back();
+    row.id = id;
+    row.line = line;
+    hashes.push_back(HashId(id));
+  }
+  RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+  return table;
+}
+
 absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_name,
                                                      absl::string_view data,
                                                      const FieldConfig& config, int threads) {

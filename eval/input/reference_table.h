@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,12 @@ class ReferenceTable {
   static absl::StatusOr<ReferenceTable> Parse(absl::string_view display_name,
                                               absl::string_view data, const FieldConfig& config,
                                               int threads = 1);
+
+  // A table of ids without reference texts, e.g. the ids a base model answered when a dataset
+  // (a `score` dataset) has no references file: row i is ids[i] with its 1-based `line`. The
+  // ids must be distinct (INVALID_ARGUMENT naming `display_name` otherwise).
+  static absl::StatusOr<ReferenceTable> FromIds(
+      absl::string_view display_name, const std::vector<std::pair<std::string, uint64_t>>& ids);
 
   size_t size() const { return rows_.size(); }
   const std::string& id(size_t row) const { return rows_[row].id; }

@@ -12,12 +12,23 @@ namespace emar {
 
 SampleGrouper::SampleGrouper(const ReferenceTable& references, std::string outputs_name,
                              size_t width)
-    : references_(references),
+    : SampleGrouper(
+          references.size(),
+          [&references](uint32_t item) {
+            return std::make_pair(references.id(item), references.line(item));
+          },
+          std::move(outputs_name), width) {
+  references_ = &references;
+}
+
+SampleGrouper::SampleGrouper(size_t items, ItemNamer namer, std::string outputs_name, size_t width)
+    : references_(nullptr),
+      namer_(std::move(namer)),
       outputs_name_(std::move(outputs_name)),
       width_(width),
-      sums_(references.size() * width, 0.0),
-      counts_(references.size(), 0),
-      first_line_(references.size(), 0) {}
+      sums_(items * width, 0.0),
+      counts_(items, 0),
+      first_line_(items, 0) {}
 
 absl::Status SampleGrouper::Add(uint32_t item, uint64_t sample, uint64_t line,
                                 absl::Span<const double> row) {
@@ -29,7 +40,7 @@ absl::Status SampleGrouper::Add(uint32_t item, uint64_t sample, uint64_t line,
   const auto [it, inserted] = seen_.try_emplace(std::make_pair(item, sample), line);
   if (!inserted) {
     return absl::InvalidArgumentError(
-        absl::StrCat(outputs_name_, ":", line, ": id '", references_.id(item), "': sample ", sample,
+        absl::StrCat(outputs_name_, ":", line, ": id '", namer_(item).first, "': sample ", sample,
                      " appears twice (first at line ", it->second, ")"));
   }
   ++counts_[item];
@@ -42,6 +53,9 @@ absl::Status SampleGrouper::Add(uint32_t item, uint64_t sample, uint64_t line,
 absl::Status SampleGrouper::AddShard(absl::string_view data, uint64_t first_line,
                                      const FieldConfig& config, absl::string_view sample_field,
                                      const Metric& metric) {
+  if (references_ == nullptr) {
+    return absl::FailedPreconditionError("a grouper without references cannot read outputs");
+  }
   if (metric.uses_labels() || metric.stats_width() != width_) {
     return absl::InvalidArgumentError(
         absl::StrCat("metric '", metric.name(),
@@ -54,14 +68,14 @@ absl::Status SampleGrouper::AddShard(absl::string_view data, uint64_t first_line
   for (;;) {
     ASSIGN_OR_RETURN(const bool more, reader.Next(&rec));
     if (!more) return absl::OkStatus();
-    const std::optional<uint32_t> item = references_.Find(rec.id);
+    const std::optional<uint32_t> item = references_->Find(rec.id);
     if (!item) {
       return absl::InvalidArgumentError(absl::StrCat(outputs_name_, ":", rec.line, ": field '",
                                                      config.id_field, "': unknown id '", rec.id,
                                                      "' (not in the references)"));
     }
     std::fill(row.begin(), row.end(), 0.0);
-    const absl::Status scored = metric.ScoreExample(rec.prediction, references_.reference(*item),
+    const absl::Status scored = metric.ScoreExample(rec.prediction, references_->reference(*item),
                                                     nullptr, absl::MakeSpan(row));
     if (!scored.ok()) {
       return absl::Status(scored.code(),
@@ -96,13 +110,14 @@ absl::StatusOr<SampleGroups> SampleGrouper::Finish() && {
   if (k == 0) return absl::InvalidArgumentError(absl::StrCat(outputs_name_, ": no samples"));
   for (uint32_t item = 0; item < counts_.size(); ++item) {
     if (counts_[item] == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          outputs_name_, ": no sample for id '", references_.id(item), "' (references line ",
-          references_.line(item), "); every item needs ", k, " samples"));
+      const auto [id, line] = namer_(item);
+      return absl::InvalidArgumentError(absl::StrCat(outputs_name_, ": no sample for id '", id,
+                                                     "' (references line ", line,
+                                                     "); every item needs ", k, " samples"));
     }
     if (counts_[item] != k) {
       return absl::InvalidArgumentError(absl::StrCat(
-          outputs_name_, ":", first_line_[item], ": id '", references_.id(item), "' has ",
+          outputs_name_, ":", first_line_[item], ": id '", namer_(item).first, "' has ",
           counts_[item], " samples (lines ", ItemLines(item), ") but the other items have ", k,
           "; every item needs the same number of samples"));
     }

@@ -15,11 +15,13 @@
 // the references is INVALID_ARGUMENT naming the id, the outputs file and the line. The sample
 // indices themselves need not be 0..k-1; only their distinctness per item is checked.
 //
-// Not thread-safe; the ReferenceTable must outlive the grouper.
+// Not thread-safe; the ReferenceTable must outlive the grouper. The coordinator, which has no
+// references table, builds a grouper from an ItemNamer and Adds the workers' sample rows.
 #ifndef EMAR_EVAL_INPUT_SAMPLE_GROUPS_H_
 #define EMAR_EVAL_INPUT_SAMPLE_GROUPS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,8 +47,14 @@ struct SampleGroups {
 
 class SampleGrouper {
  public:
+  // An item's id and its 1-based references line, for error messages.
+  using ItemNamer = std::function<std::pair<std::string, uint64_t>(uint32_t item)>;
+
   // `outputs_name` is how errors name the outputs file.
   SampleGrouper(const ReferenceTable& references, std::string outputs_name, size_t width);
+  // Without the references' texts (the coordinator puts workers' sample rows together): `items`
+  // reference rows, named in errors by `namer`. AddShard is then FAILED_PRECONDITION.
+  SampleGrouper(size_t items, ItemNamer namer, std::string outputs_name, size_t width);
 
   // One sample of reference row `item`. INVALID_ARGUMENT for a (item, sample) seen before,
   // naming both lines; `row` must hold `width` values.
@@ -65,7 +73,8 @@ class SampleGrouper {
  private:
   std::string ItemLines(uint32_t item) const;
 
-  const ReferenceTable& references_;
+  const ReferenceTable* references_;  // null when built from an ItemNamer
+  ItemNamer namer_;
   std::string outputs_name_;
   size_t width_;
   std::vector<double> sums_;

@@ -2,6 +2,8 @@
 
 #include "eval/formula/emar_formula.h"
 #include "eval/input/field_config.h"
+#include "eval/input/sample_reader.h"
+#include "eval/job/field_names.h"
 #include "eval/stats/paired_bootstrap.h"
 
 namespace emar {
@@ -15,13 +17,26 @@ emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields) {
   return out;
 }
 
+namespace {
+
+// Field defaults of one dataset: WithDefaultFields, and the sample field "sample" when its
+// outputs hold several samples per item without naming the field (pass_at_k).
+void ApplyDatasetDefaults(emar::v1::DatasetSpec& d) {
+  *d.mutable_fields() = WithDefaultFields(d.fields());
+  if (UsesSamples(d) && d.fields().sample_field().empty()) {
+    d.mutable_fields()->set_sample_field(kDefaultSampleField);
+  }
+}
+
+}  // namespace
+
 void ApplyJobDefaults(emar::v1::JobSpec& spec) {
   if (spec.targets_size() == 0 && spec.benchmarks_size() == 0) {
-    *spec.mutable_target()->mutable_fields() = WithDefaultFields(spec.target().fields());
-    *spec.mutable_benchmark()->mutable_fields() = WithDefaultFields(spec.benchmark().fields());
+    ApplyDatasetDefaults(*spec.mutable_target());
+    ApplyDatasetDefaults(*spec.mutable_benchmark());
   }
   for (auto* list : {spec.mutable_targets(), spec.mutable_benchmarks()}) {
-    for (emar::v1::DatasetSpec& d : *list) *d.mutable_fields() = WithDefaultFields(d.fields());
+    for (emar::v1::DatasetSpec& d : *list) ApplyDatasetDefaults(d);
   }
   if (spec.formula().empty()) spec.set_formula(kDefaultEmarPreset);
   const BootstrapOptions defaults;
@@ -31,6 +46,8 @@ void ApplyJobDefaults(emar::v1::JobSpec& spec) {
   if (!bs.has_seed()) bs.set_seed(defaults.seed);
   if (bs.test().empty()) bs.set_test(kPairedBootstrapTest);
   if (bs.ar_trials() == 0) bs.set_ar_trials(defaults.ar_trials);
+  if (!bs.has_power()) bs.set_power(kDefaultPower);
+  if (!bs.has_small_dataset_items()) bs.set_small_dataset_items(kDefaultSmallDatasetItems);
 }
 
 }  // namespace emar

@@ -15,6 +15,12 @@ namespace emar {
 inline constexpr char kPairedBootstrapTest[] = "paired_bootstrap";
 inline constexpr char kApproximateRandomizationTest[] = "approximate_randomization";
 
+// Power analysis and small datasets (bootstrap.power, bootstrap.small_dataset_items): every
+// delta's minimum detectable effect is reported at this power, and 0/1 datasets with fewer items
+// also get Wilson intervals.
+inline constexpr double kDefaultPower = 0.8;
+inline constexpr int32_t kDefaultSmallDatasetItems = 100;
+
 // Rows of a model output file per shard (emar-coordinator --rows_per_shard, emarctl run).
 inline constexpr int64_t kDefaultRowsPerShard = 50000;
 
@@ -23,7 +29,8 @@ inline constexpr int64_t kDefaultRowsPerShard = 50000;
 emar::v1::FieldNames WithDefaultFields(const emar::v1::FieldNames& fields);
 
 // Fills what `spec` leaves unset: every dataset's field names, the formula and the bootstrap
-// settings. Values that are set are kept, valid or not: the planner checks them afterwards.
+// settings (with power and small_dataset_items); a dataset with pass_at_k and no sample field
+// gets "sample". Values that are set are kept, valid or not: the planner checks them afterwards.
 void ApplyJobDefaults(emar::v1::JobSpec& spec);
 
 }  // namespace emar

@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "eval/input/prediction_reader.h"
 #include "eval/job/field_names.h"
+#include "eval/job/sample_shard_scorer.h"
 
 namespace emar {
 namespace {
@@ -32,7 +33,7 @@ struct PendingRecord {
 uint64_t FirstLineOf(const std::string& id, const emar::v1::ShardTask& task,
                      absl::string_view outputs) {
   PredictionReader reader(task.outputs().display_name(), outputs,
-                          static_cast<uint64_t>(task.first_line()), ToFieldConfig(task.fields()));
+                          static_cast<uint64_t>(task.first_line()), TaskFieldConfig(task));
   PredictionRecord rec;
   for (;;) {
     absl::StatusOr<bool> more = reader.Next(&rec);
@@ -47,6 +48,9 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
                                                  absl::string_view outputs,
                                                  const ReferenceTable& references,
                                                  const Metric& metric) {
+  if (!task.fields().sample_field().empty()) {
+    return ScoreSampleShard(task, outputs, references, metric);
+  }
   const std::string& file = task.outputs().display_name();
   const size_t width = metric.stats_width();
   emar::v1::ShardResult result;
@@ -60,7 +64,7 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
   LabelTable* const label_table = metric.uses_labels() ? &labels : nullptr;
   std::vector<uint64_t> seen((references.size() + 63) / 64, 0);  // bit per reference row
   PredictionReader reader(file, outputs, static_cast<uint64_t>(task.first_line()),
-                          ToFieldConfig(task.fields()));
+                          TaskFieldConfig(task));
 
   std::vector<PendingRecord> ring(kRing);
   size_t num_read = 0, num_row = 0, num_found = 0, num_data = 0, num_done = 0;
@@ -108,9 +112,10 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
     uint64_t& word = seen[ref / 64];
     const uint64_t bit = uint64_t{1} << (ref % 64);
     if (word & bit) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ":", rec.line, ": duplicate id '",
-                                                     rec.id, "' (first at line ",
-                                                     FirstLineOf(rec.id, task, outputs), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ":", rec.line, ": duplicate id '", rec.id, "' (first at line ",
+                       FirstLineOf(rec.id, task, outputs),
+                       "); for several samples per item set the dataset's fields.sample_field"));
     }
     word |= bit;
     auto* stats = result.mutable_stats();

@@ -30,6 +30,25 @@ struct ProportionInterval {
 // INVALID_ARGUMENT unless 0 <= successes <= n, n >= 1 and 0 < confidence < 1.
 absl::StatusOr<ProportionInterval> WilsonInterval(int64_t successes, int64_t n, double confidence);
 
+// The paired counts of two 0/1 systems on the same n items: both right, only the first (base)
+// right, only the second (candidate) right, neither.
+struct PairedCounts {
+  int64_t both = 0, only_base = 0, only_candidate = 0, neither = 0;
+  int64_t n() const { return both + only_base + only_candidate + neither; }
+};
+
+// Newcombe's hybrid score interval for the paired difference p_candidate − p_base (Newcombe
+// 1998, "Improved confidence intervals for the difference between binomial proportions based on
+// paired data", Statistics in Medicine 17, method 10), built from the two Wilson intervals:
+//   θ = (c − b)/n,  (l1, u1) Wilson of the candidate, (l2, u2) of the base,
+//   φ = (a·d − b·c) / √((a+b)(c+d)(a+c)(b+d))  (0 when a margin is empty),
+//   low  = θ − √((p1 − l1)² − 2φ (p1 − l1)(u2 − p2) + (u2 − p2)²),
+//   high = θ + √((u1 − p1)² − 2φ (u1 − p1)(p2 − l2) + (p2 − l2)²),
+// with a = both, b = only_base, c = only_candidate, d = neither, p1 / p2 the candidate's / base's
+// proportion. INVALID_ARGUMENT for a negative count, n = 0 or a confidence outside (0, 1).
+absl::StatusOr<ProportionInterval> PairedDifferenceInterval(const PairedCounts& counts,
+                                                            double confidence);
+
 // Datasets with fewer items than this get the conservative bound below by default.
 inline constexpr int64_t kSmallDatasetItems = 100;
 

@@ -6,7 +6,8 @@ numpy (Debian's python3-statsmodels, python3-numpy), run with /usr/bin/python3.
       (statsmodels proportion_confint method="wilson"), minimum detectable effects from a
       standard error (statsmodels NormalIndPower, one-sample), McNemar items and MDE (statsmodels
       normal_sample_size_one_tail and normal_power_het with std_null = sqrt(psi),
-      std_alternative = sqrt(psi - delta^2)), and binary plans.
+      std_alternative = sqrt(psi - delta^2)), binary plans, and Newcombe's (1998, method 10)
+      paired-difference interval, written out here from statsmodels' Wilson intervals.
   stats_reference.py cluster REFERENCES OUTPUTS RESAMPLES SEED CONFIDENCE INDICES_OUT
       a numpy cluster bootstrap of accuracy over several samples per item: items are resampled
       with replacement, a resample's score is the mean over all samples of the picked items.
@@ -72,6 +73,23 @@ def power_cases():
                                             std_alternative=math.sqrt(psi - margin * margin))
         emit("plan", baseline=p0, margin=margin, alpha=alpha, power=pw, sides=sides,
              items=math.ceil(n - 1e-9 * n))
+    newcombe_cases()
+
+
+def newcombe_cases():
+    for a, b, c, d, conf in ((12, 5, 1, 2, 0.95), (40, 3, 9, 8, 0.95), (50, 0, 0, 0, 0.95),
+                             (0, 2, 5, 13, 0.9), (30, 10, 10, 30, 0.99), (5, 0, 4, 1, 0.95)):
+        n = a + b + c + d
+        p1, p2 = (a + c) / n, (a + b) / n
+        l1, u1 = proportion_confint(a + c, n, alpha=1 - conf, method="wilson")
+        l2, u2 = proportion_confint(a + b, n, alpha=1 - conf, method="wilson")
+        denom = (a + b) * (c + d) * (a + c) * (b + d)
+        phi = (a * d - b * c) / math.sqrt(denom) if denom > 0 else 0.0
+        low = p1 - p2 - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                                      + (u2 - p2) ** 2))
+        high = p1 - p2 + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
+                                       + (p2 - l2) ** 2))
+        emit("newcombe", a=a, b=b, c=c, d=d, conf=conf, low=low, high=high)
 
 
 def read_jsonl(path):

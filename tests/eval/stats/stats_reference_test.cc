@@ -1,9 +1,9 @@
 // The statistics of this branch against independent implementations run by /usr/bin/python3
 // (tests/eval/stats/stats_reference.py): the normal quantile against scipy, Wilson intervals
-// against statsmodels' proportion_confint, MDEs and items against statsmodels' power functions,
-// and the cluster bootstrap of several samples per item — through the real reader, grouping and
-// resampler — against a numpy cluster bootstrap: exactly on numpy's own resample indices, and
-// within Monte-Carlo tolerance on our own resamples.
+// against statsmodels' proportion_confint (and Newcombe's paired interval built from them), MDEs
+// and items against statsmodels' power functions, and the cluster bootstrap of several samples per
+// item — through the real reader, grouping and resampler — against a numpy cluster bootstrap:
+// exactly on numpy's own resample indices, and within Monte-Carlo tolerance on our own resamples.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -99,6 +99,15 @@ TEST(StatsReferenceTest, QuantilesWilsonAndPowerMatchScipyAndStatsmodels) {
           double mde,
           McNemarMinimumDetectableEffect(c.at("psi"), static_cast<int64_t>(c.at("n")), Options(c)));
       EXPECT_NEAR(mde, c.at("mde"), 1e-9 * c.at("mde")) << what;
+    } else if (kind == "newcombe") {
+      PairedCounts counts;
+      counts.both = static_cast<int64_t>(c.at("a"));
+      counts.only_base = static_cast<int64_t>(c.at("b"));
+      counts.only_candidate = static_cast<int64_t>(c.at("c"));
+      counts.neither = static_cast<int64_t>(c.at("d"));
+      ASSERT_OK_AND_ASSIGN(ProportionInterval w, PairedDifferenceInterval(counts, c.at("conf")));
+      EXPECT_NEAR(w.low, c.at("low"), 1e-12) << what;
+      EXPECT_NEAR(w.high, c.at("high"), 1e-12) << what;
     } else if (kind == "plan") {
       ASSERT_OK_AND_ASSIGN(BinaryPlan plan,
                            PlanBinary(c.at("baseline"), c.at("margin"), std::nullopt, Options(c)));
@@ -108,7 +117,7 @@ TEST(StatsReferenceTest, QuantilesWilsonAndPowerMatchScipyAndStatsmodels) {
     }
   }
   for (const char* kind :
-       {"quantile", "wilson", "mde_se", "mcnemar_items", "mcnemar_mde", "plan"}) {
+       {"quantile", "wilson", "mde_se", "mcnemar_items", "mcnemar_mde", "plan", "newcombe"}) {
     EXPECT_GE(seen[kind], 3) << kind;  // the script ran its whole grid
   }
 }
