@@ -49,6 +49,10 @@ std::string ScoreCacheKey(const emar::v1::ShardTask& task, const std::string& pr
   Field(&s, absl::StrCat(task.first_line()));
   Range(&s, task.references());
   Field(&s, absl::StrCat(task.reference_rows()));
+  // Several samples per item and references from the outputs' ids score other rows; a shard
+  // without either keeps the key it always had.
+  if (!task.fields().sample_field().empty()) Field(&s, "sample:" + task.fields().sample_field());
+  if (task.ids_from_outputs()) Field(&s, "ids_from_outputs");
   return Sha256Hex(s);
 }
 

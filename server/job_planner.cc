@@ -24,6 +24,7 @@
 #include "eval/job/field_names.h"
 #include "eval/job/job_defaults.h"
 #include "eval/job/job_inputs.h"
+#include "eval/job/output_ids.h"
 #include "eval/job/suite.h"
 #include "eval/metrics/metric.h"
 #include "eval/metrics/metric_registry.h"
@@ -269,6 +270,24 @@ absl::Status CheckSettings(const JobSpec& spec, const std::vector<SuiteDataset>&
   }
   if (bs->ar_trials() < 0 || bs->ar_trials() > 1000000)
     return InvalidSpecField("bootstrap.ar_trials", "must be in 1..1000000");
+  if (!(bs->power() > 0 && bs->power() < 1))
+    return InvalidSpecField("bootstrap.power", "must be in (0, 1)");
+  if (bs->small_dataset_items() < 0)
+    return InvalidSpecField("bootstrap.small_dataset_items", "must be >= 0 (0: never)");
+  for (const SuiteDataset& d : datasets) {
+    if (d.spec->fields().sample_field().empty()) continue;
+    for (size_t m = 0; m < d.metrics.size(); ++m) {
+      auto metric = MakeMetricFromSpec(d.metrics[m]);
+      if (metric.ok() && (*metric)->uses_labels()) {
+        return InvalidSpecField(
+            absl::StrCat(d.field, ".metrics[", m, "]"),
+            absl::StrCat("metric '", d.metrics[m].name(), "' of dataset '", d.spec->name(),
+                         "' counts labels and cannot average several samples per item "
+                         "(fields.sample_field '",
+                         d.spec->fields().sample_field(), "')"));
+      }
+    }
+  }
   const emar::v1::GateSpec& g = spec.gates();
   for (auto [name, present, v] :
        {std::tuple{"gates.min_emar", g.has_min_emar(), g.min_emar()},
@@ -306,6 +325,10 @@ struct PlannedDataset {
   uint64_t rows_per_shard = 0;  // the narrowest cap of its metrics
   std::string refs_digest;
   size_t rows = 0;
+  // No references file (a score dataset): the rows are the base outputs' ids, read from
+  // `refs_path`, the base model's outputs.
+  bool ids_from_outputs = false;
+  std::string refs_path;
 };
 
 // Phase 3: every input is one work item, taken in turn by two threads: the references (the
@@ -320,6 +343,23 @@ absl::Status ReadInputs(InputResolver& inputs, const std::vector<JobInput>& job_
   auto check_references = [&](int i) -> absl::Status {
     const JobInput& in = job_inputs[i];
     PlannedDataset& d = datasets[in.dataset_index];
+    d.refs_path = in.path;
+    if (in.path.empty()) {
+      RETURN_IF_ERROR(CheckReferencesOptional(*d.suite.spec, d.suite.field));
+      auto base = std::find_if(job_inputs.begin(), job_inputs.end(), [&](const JobInput& o) {
+        return o.model_index == 0 && o.dataset_index == in.dataset_index;
+      });
+      if (base == job_inputs.end()) return absl::InternalError("a dataset has no base outputs");
+      ASSIGN_OR_RETURN(auto loaded, inputs.Load(base->field, base->path));
+      ASSIGN_OR_RETURN(
+          ReferenceTable ids,
+          IdsOfOutputs(base->path, loaded.bytes(), d.suite.spec->fields(), d.suite.metrics[0]));
+      d.refs_digest = loaded.digest;
+      d.rows = ids.size();
+      d.ids_from_outputs = true;
+      d.refs_path = base->path;
+      return absl::OkStatus();
+    }
     ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
     // Each file on two threads too: files differ in size, and the smaller one's thread would
     // otherwise idle at the end while the larger one is parsed alone.
@@ -428,7 +468,8 @@ absl::Status MakeShards(const JobSpec& spec, const std::vector<JobInput>& job_in
         t.mutable_outputs()->set_length(static_cast<int64_t>(range.length));
         t.set_first_line(static_cast<int64_t>(range.first_line));
         t.mutable_references()->set_sha256(d.refs_digest);
-        t.mutable_references()->set_display_name(d.suite.spec->references());
+        t.mutable_references()->set_display_name(d.refs_path);
+        t.set_ids_from_outputs(d.ids_from_outputs);
         t.mutable_references()->set_offset(0);
         t.mutable_references()->set_length(-1);
         t.set_reference_rows(static_cast<int64_t>(d.rows));

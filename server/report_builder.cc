@@ -14,6 +14,7 @@
 #include "eval/stats/suite_bootstrap.h"
 #include "server/report_flips.h"
 #include "server/report_slices.h"
+#include "server/report_statistics.h"
 
 namespace emar {
 namespace {
@@ -107,9 +108,6 @@ void AddGate(const std::string& gate, double threshold, const std::string& bound
 std::optional<double> Low(const emar::v1::Estimate& e) {
   return e.has_ci_low() ? std::optional<double>(e.ci_low()) : std::nullopt;
 }
-std::optional<double> High(const emar::v1::Estimate& e) {
-  return e.has_ci_high() ? std::optional<double>(e.ci_high()) : std::nullopt;
-}
 
 // min_target_gain (gain) or a regression bound (max_benchmark_regression,
 // max_suite_regression) on one comparison's delta; `prefix` names it in the bound
@@ -120,8 +118,15 @@ void DeltaGate(const std::string& gate, double threshold, bool gain, const std::
   const bool lower = d.direction() == "lower_is_better";
   // gain: delta >= x (lower-is-better: delta <= -x); regression: delta >= -x (lower: <= x).
   const double limit = gain == !lower ? threshold : -threshold;
-  AddGate(gate, threshold, absl::StrCat(prefix, ".delta.", lower ? "ci_high" : "ci_low"),
-          lower ? High(d.delta()) : Low(d.delta()), !lower, limit, c, dataset);
+  std::string source;  // small 0/1 datasets: the more conservative of bootstrap and Wilson
+  const std::optional<double> bound = GateDeltaBound(d, lower, &source);
+  AddGate(
+      gate, threshold,
+      absl::StrCat(prefix, ".delta.", source.empty() ? "ci_" : "wilson_", lower ? "high" : "low"),
+      bound, !lower, limit, c, dataset);
+  emar::v1::GateResult* g = c->mutable_gates(c->gates_size() - 1);
+  g->set_bound_source(source);
+  if (!gain) MarkPower(d, g);
 }
 
 void EvaluateGates(const emar::v1::JobSpec& spec, const std::vector<SuiteDataset>& datasets,
@@ -195,7 +200,7 @@ absl::StatusOr<std::vector<Scored>> ScoreAll(const AssembledResults& assembled, 
 // side has one dataset (a suite of one reads as before), else the weighted mean.
 void FillSide(bool target, const std::vector<SuiteDataset>& datasets,
               const std::vector<const Scored*>& primaries, const CandidateStats& st, size_t sys,
-              emar::v1::DatasetComparison* out) {
+              const ReportStatsSettings& settings, emar::v1::DatasetComparison* out) {
   std::vector<size_t> ks;
   for (const SuiteDataset& d : datasets) {
     if ((d.role == emar::v1::DATASET_ROLE_TARGET) == target) ks.push_back(d.index);
@@ -207,6 +212,7 @@ void FillSide(bool target, const std::vector<SuiteDataset>& datasets,
   if (ks.size() == 1) {
     const Scored& s = *primaries[ks[0]];
     FillComparison(HeaderOf(*s.results), s.scores[0], s.scores[sys], e0, e1, ed, p, out);
+    AddComparisonStatistics(*s.results, sys, ed, settings, out);
     return;
   }
   Header h;
@@ -226,6 +232,7 @@ void FillSide(bool target, const std::vector<SuiteDataset>& datasets,
     }
   }
   FillComparison(h, ValueOf(e0.value, why_base), ValueOf(e1.value, why_cand), e0, e1, ed, p, out);
+  AddAggregateStatistics(ed, settings, out);
 }
 
 }  // namespace
@@ -235,6 +242,7 @@ const char* EmarVersion() { return "emar-0.1.0"; }
 std::vector<emar::v1::InputFile> DescribeInputs(const emar::v1::CreateJobRequest& request) {
   std::vector<emar::v1::InputFile> out;
   for (const JobInput& in : ListJobInputs(request.spec())) {
+    if (in.path.empty()) continue;  // a score dataset without references
     emar::v1::InputFile f;
     f.set_role(in.report_role);
     f.set_path_or_name(in.path);
@@ -259,6 +267,9 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
   report.mutable_bootstrap()->set_resamples(spec.bootstrap().resamples());
   report.mutable_bootstrap()->set_confidence(spec.bootstrap().confidence());
   report.mutable_bootstrap()->set_seed(spec.bootstrap().seed());
+  const ReportStatsSettings stats_settings = ReportStatsSettingsOf(spec);
+  report.mutable_bootstrap()->set_power(stats_settings.power);
+  report.mutable_bootstrap()->set_small_dataset_items(stats_settings.small_dataset_items);
   for (auto& f : inputs) *report.mutable_provenance()->add_inputs() = std::move(f);
   report.mutable_provenance()->set_version(EmarVersion());
 
@@ -331,8 +342,8 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
     const CandidateStats& st = study.candidates[static_cast<size_t>(c)];
     emar::v1::CandidateReport* cr = report.add_candidates();
     cr->set_name(spec.candidates(c).name());
-    FillSide(true, datasets, primaries, st, sys, cr->mutable_target());
-    FillSide(false, datasets, primaries, st, sys, cr->mutable_benchmark());
+    FillSide(true, datasets, primaries, st, sys, stats_settings, cr->mutable_target());
+    FillSide(false, datasets, primaries, st, sys, stats_settings, cr->mutable_benchmark());
     std::vector<double> base(datasets.size()), cand(datasets.size());
     bool defined = cr->target().base().has_value() && cr->target().candidate().has_value() &&
                    cr->benchmark().base().has_value() && cr->benchmark().candidate().has_value();
@@ -366,6 +377,7 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
       emar::v1::DatasetComparison* dc = cr->add_datasets();
       FillComparison(HeaderOf(d), s.scores[0], s.scores[sys], mc.base, mc.candidate, mc.delta, mc.p,
                      dc);
+      AddComparisonStatistics(d, sys, mc.delta, stats_settings, dc);
       const SuiteDataset& sd = datasets[static_cast<size_t>(d.dataset)];
       dc->set_role(sd.role == emar::v1::DATASET_ROLE_TARGET ? "target" : "benchmark");
       dc->set_primary(d.metric_index == 0);

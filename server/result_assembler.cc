@@ -6,6 +6,8 @@
 #include "common/status_macros.h"
 #include "eval/job/job_inputs.h"
 #include "eval/job/suite.h"
+#include "eval/metrics/pass_at_k.h"
+#include "eval/metrics/sample_mean_metric.h"
 
 namespace emar {
 
@@ -40,10 +42,18 @@ absl::Status ResultAssembler::Init() {
       ASSIGN_OR_RETURN(d.metric, MakeMetricFromSpec(sd.metrics[m]));
       d.n = rows_[static_cast<size_t>(sd.index)];
       d.systems.assign(models, std::vector<double>(d.n * d.metric->stats_width(), 0.0));
+      const bool samples = !sd.spec->fields().sample_field().empty();
       for (size_t k = 0; k < models; ++k) {
         Coverage& c = coverage_.emplace_back();
         c.display_name = OutputsOf(*model_specs[k], sd);
-        c.line.assign(d.n, 0);
+        if (!samples) c.line.assign(d.n, 0);
+        groupers_.push_back(samples ? std::make_unique<SampleGrouper>(
+                                          d.n,
+                                          [this, dataset = sd.index](uint32_t item) {
+                                            return ItemName(dataset, item);
+                                          },
+                                          c.display_name, d.metric->stats_width())
+                                    : nullptr);
       }
     }
   }
@@ -75,6 +85,13 @@ std::string ResultAssembler::Describe(int dataset, size_t row, bool with_locatio
   if (!with_location) return absl::StrCat("id '", ref->first, "'");
   const emar::v1::DatasetSpec& ds = *SuiteDatasets(spec_)[static_cast<size_t>(dataset)].spec;
   return absl::StrCat("id '", ref->first, "' (", ds.references(), ":", ref->second, ")");
+}
+
+std::pair<std::string, uint64_t> ResultAssembler::ItemName(int dataset, size_t row) const {
+  absl::StatusOr<std::pair<std::string, uint64_t>> ref =
+      lookup_ ? lookup_(dataset, row) : absl::UnavailableError("no lookup");
+  if (!ref.ok()) return {absl::StrCat("reference row ", row + 1), 0};
+  return *ref;
 }
 
 int ResultAssembler::ModelIndex(const std::string& model) const {
@@ -122,7 +139,9 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
                        "' supports; for free-text answers use exact_match or token_f1"));
     }
   }
-  Coverage& cov = coverage_[index * (1 + spec_.candidates_size()) + static_cast<size_t>(model)];
+  const size_t slot = index * (1 + spec_.candidates_size()) + static_cast<size_t>(model);
+  if (groupers_[slot] != nullptr) return AddSamples(task, result, *groupers_[slot], d.n);
+  Coverage& cov = coverage_[slot];
   std::vector<double>& dest = d.systems[static_cast<size_t>(model)];
   // A refused result leaves nothing behind: the rows it marked are unmarked again (values it
   // wrote sit in unmarked rows, which a later result overwrites).
@@ -178,10 +197,58 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
   return absl::OkStatus();
 }
 
+absl::Status ResultAssembler::AddSamples(const emar::v1::ShardTask& task,
+                                         const emar::v1::ShardResult& result,
+                                         SampleGrouper& grouper, size_t n) {
+  const size_t width = static_cast<size_t>(result.stats_width());
+  if (result.sample_size() != result.reference_row_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", task.shard_id(), " result is malformed: ", result.reference_row_size(),
+        " rows but ", result.sample_size(), " sample indices (the dataset has several samples)"));
+  }
+  for (int i = 0; i < result.reference_row_size(); ++i) {
+    const uint32_t ref_row = result.reference_row(i);
+    if (ref_row >= n || result.line(i) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("shard ", task.shard_id(),
+                                                     " result names reference row ", ref_row,
+                                                     " of ", n, " or line 0"));
+    }
+    RETURN_IF_ERROR(grouper.Add(
+        ref_row, result.sample(i), result.line(i),
+        absl::MakeConstSpan(result.stats().data() + static_cast<size_t>(i) * width, width)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResultAssembler::FinishSamples(size_t index) {
+  DatasetResults& d = out_.results[index];
+  const size_t models = 1 + spec_.candidates_size();
+  bool one_each = true;
+  for (size_t m = 0; m < models; ++m) {
+    ASSIGN_OR_RETURN(SampleGroups groups, std::move(*groupers_[index * models + m]).Finish());
+    ASSIGN_OR_RETURN(d.systems[m], ItemRows(groups, *d.metric));
+    d.samples_per_item.push_back(groups.samples_per_item);
+    one_each = one_each && groups.samples_per_item == 1;
+  }
+  // pass@k scores its own item rows; one sample per item keeps the metric (and McNemar's test
+  // for 0/1 rows); otherwise item rows are sample means, scored by the wrapper.
+  if (dynamic_cast<const PassAtKMetric*>(d.metric.get()) != nullptr || one_each) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<SampleMeanMetric> items, SampleMeanMetric::Create(*d.metric));
+  d.sample_metric = std::move(d.metric);
+  d.metric = std::move(items);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AssembledResults> ResultAssembler::Finish() && {
   RETURN_IF_ERROR(init_status_);
   const size_t models = 1 + spec_.candidates_size();
   for (size_t i = 0; i < out_.results.size(); ++i) {
+    if (groupers_[i * models] != nullptr) {
+      RETURN_IF_ERROR(FinishSamples(i));
+      continue;
+    }
     for (size_t m = 0; m < models; ++m) {
       const Coverage& cov = coverage_[i * models + m];
       size_t missing = 0;

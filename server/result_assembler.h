@@ -2,7 +2,9 @@
 // matrix per model in references-file order (row i of every model is the same item, which is
 // what pairing and resampling need), with classification labels remapped from shard-local tables
 // to one table per dataset and metric. Checks the join: every reference row must be answered
-// exactly once per model and metric.
+// exactly once per model and metric. A dataset with several samples per item gets one row per
+// item, from its samples (eval/input/sample_groups.h): every item needs the same number of
+// distinct samples per model, so the bootstrap resamples items.
 //
 //   ResultAssembler a(spec, {target_rows, benchmark_rows}, lookup);   // rows per dataset
 //   for (...) RETURN_IF_ERROR(a.Add(task, result));
@@ -21,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
 #include "eval/input/slice_reader.h"
+#include "eval/input/sample_groups.h"
 #include "eval/metrics/metric.h"
 
 namespace emar {
@@ -38,6 +41,11 @@ struct DatasetResults {
   // lines[s][i]: the 1-based outputs line system s answered reference row i with (flips list
   // the predictions of those lines).
   std::vector<std::vector<uint64_t>> lines;
+  // Several samples per item (the dataset names a sample field): each system's samples per item
+  // k, and the per-sample metric when `metric` wraps it to score item rows (each row the mean of
+  // the item's samples, or its pass@k). Empty / null for one output per item.
+  std::vector<int64_t> samples_per_item;
+  std::unique_ptr<Metric> sample_metric;
 };
 
 struct AssembledResults {
@@ -77,6 +85,13 @@ class ResultAssembler {
   // "id 'r17' (data/target.jsonl:17)", or "reference row 16" when the lookup fails.
   std::string Describe(int dataset, size_t row, bool with_location) const;
   int ModelIndex(const std::string& model) const;
+  // The id and references line of a row, or "reference row N" and 0 when the lookup fails.
+  std::pair<std::string, uint64_t> ItemName(int dataset, size_t row) const;
+  // A shard of a dataset with several samples per item: its rows go to the item's grouper.
+  absl::Status AddSamples(const emar::v1::ShardTask& task, const emar::v1::ShardResult& result,
+                          SampleGrouper& grouper, size_t n);
+  // Turns result `index`'s groupers into item rows and sets its samples per item and metric.
+  absl::Status FinishSamples(size_t index);
 
   const emar::v1::JobSpec& spec_;
   const std::vector<size_t> rows_;
@@ -85,6 +100,8 @@ class ResultAssembler {
   absl::Status init_status_;
   // coverage_[result index * models + model index]
   std::vector<Coverage> coverage_;
+  // The same index; set for datasets with several samples per item (they use no coverage).
+  std::vector<std::unique_ptr<SampleGrouper>> groupers_;
 };
 
 }  // namespace emar

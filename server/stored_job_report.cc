@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "eval/input/reference_table.h"
 #include "eval/job/field_names.h"
+#include "eval/job/output_ids.h"
 #include "eval/job/suite.h"
 #include "server/report_builder.h"
 #include "server/result_assembler.h"
@@ -74,6 +75,7 @@ absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, Jo
   const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
   std::vector<size_t> rows(datasets.size(), 0);
   std::vector<std::string> ref_sha(datasets.size());
+  std::vector<const emar::v1::ShardTask*> ref_task(datasets.size(), nullptr);
   for (const StoredShard& s : shards) {
     // Shards stored before suites name no dataset: their role is the dataset.
     int k = -1;
@@ -87,6 +89,7 @@ absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, Jo
     }
     rows[k] = static_cast<size_t>(s.task.reference_rows());
     ref_sha[k] = s.task.references().sha256();
+    ref_task[k] = &s.task;
   }
   std::map<int, ReferenceTable> parsed;
   ReferenceLookup lookup = [&](int k,
@@ -95,8 +98,13 @@ absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, Jo
     if (it == parsed.end()) {
       const emar::v1::DatasetSpec& d = *datasets[static_cast<size_t>(k)].spec;
       ASSIGN_OR_RETURN(std::string data, blobs.Read(ref_sha[k], 0, -1));
-      ASSIGN_OR_RETURN(ReferenceTable table,
-                       ReferenceTable::Parse(d.references(), data, ToFieldConfig(d.fields())));
+      const emar::v1::ShardTask* task = ref_task[static_cast<size_t>(k)];
+      ASSIGN_OR_RETURN(
+          ReferenceTable table,
+          task != nullptr && task->ids_from_outputs()
+              ? IdsOfOutputs(task->references().display_name(), data, d.fields(),
+                             task->metrics_size() > 0 ? task->metrics(0) : emar::v1::MetricSpec())
+              : ReferenceTable::Parse(d.references(), data, ToFieldConfig(d.fields())));
       it = parsed.emplace(k, std::move(table)).first;
     }
     if (row >= it->second.size()) return absl::OutOfRangeError("reference row out of range");

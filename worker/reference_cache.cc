@@ -5,7 +5,9 @@
 namespace emar {
 
 std::string ReferenceCache::KeyOf(const emar::v1::ShardTask& task) {
-  return KeyOf(task.references().sha256(), task.fields());
+  // A table of the outputs' ids is not the parse of the same bytes as references.
+  return absl::StrCat(KeyOf(task.references().sha256(), task.fields()),
+                      task.ids_from_outputs() ? "|ids" : "");
 }
 
 std::string ReferenceCache::KeyOf(const std::string& sha256, const emar::v1::FieldNames& fields) {

@@ -12,6 +12,7 @@
 #include "common/prometheus_text.h"
 #include "common/status_macros.h"
 #include "eval/job/field_names.h"
+#include "eval/job/output_ids.h"
 #include "eval/job/shard_scorer.h"
 #include "eval/job/suite.h"
 #include "eval/metrics/metric.h"
@@ -135,6 +136,10 @@ absl::StatusOr<std::shared_ptr<const ReferenceTable>> WorkerLoop::References(
     const emar::v1::ShardTask& task) {
   return references_.Get(ReferenceCache::KeyOf(task), [&]() -> absl::StatusOr<ReferenceTable> {
     ASSIGN_OR_RETURN(std::string data, Fetch(task.references(), task.lease_id()));
+    if (task.ids_from_outputs()) {
+      return IdsOfOutputs(task.references().display_name(), data, task.fields(),
+                          task.metrics_size() > 0 ? task.metrics(0) : emar::v1::MetricSpec());
+    }
     return ReferenceTable::Parse(task.references().display_name(), data,
                                  ToFieldConfig(task.fields()));
   });
