@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "client/report_flips.h"
 #include "client/report_slices.h"
+#include "client/report_power.h"
 #include "client/svg_plot.h"
 
 namespace emar {
@@ -67,17 +68,18 @@ bool IsSuite(const Report& r) {
 }
 
 DocumentTable Scores(const CandidateReport& c, bool suite) {
-  DocumentTable t{
-      {"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval", "p (test)"},
-      {}};
+  DocumentTable t{{"", "dataset", "metric", "n", "base", "candidate", "delta", "delta interval",
+                   "p (test)", "MDE"},
+                  {}};
   const std::pair<const char*, const DatasetComparison*> datasets[] = {
       {suite ? "targets (aggregate)" : "target", &c.target()},
       {suite ? "benchmarks (aggregate)" : "benchmark", &c.benchmark()}};
   for (const auto& [label, d] : datasets) {
-    t.rows.push_back({label, d->dataset(), d->metric(), absl::StrCat(d->n()),
+    t.rows.push_back({label, d->dataset(), d->metric(), ItemsText(*d),
                       absl::StrCat(Value(d->base()), " ", Interval(d->base())),
                       absl::StrCat(Value(d->candidate()), " ", Interval(d->candidate())),
-                      Value(d->delta(), true), Interval(d->delta()), PValue(d->delta())});
+                      Value(d->delta(), true), Interval(d->delta()), PValue(d->delta()),
+                      MdeText(*d)});
   }
   return t;
 }
@@ -88,7 +90,7 @@ DocumentTable GatesTable(const CandidateReport& c, bool suite) {
   for (const auto& g : c.gates()) {
     t.rows.push_back({g.gate(), absl::StrFormat("%g", g.threshold()), g.bound(),
                       g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
-                      g.passed() ? "pass" : "FAIL"});
+                      GateResultText(g)});
     if (suite)
       t.rows.back().insert(t.rows.back().begin() + 1,
                            g.dataset().empty() ? "(aggregate)" : g.dataset());
@@ -122,18 +124,18 @@ std::string HolmPValue(const Estimate& e) {
 // judged the dataset (on its primary metric's row).
 DocumentTable DatasetsTable(const CandidateReport& c) {
   DocumentTable t{{"role", "dataset", "metric", "weight", "n", "base", "candidate",
-                   "delta (interval)", "p (test)", "p (Holm)", "gates"},
+                   "delta (interval)", "p (test)", "p (Holm)", "gates", "MDE"},
                   {}};
   for (const DatasetComparison& d : c.datasets()) {
     const bool several = MetricsOf(c, d.dataset()) > 1;
     t.rows.push_back({d.role(), d.dataset(),
                       several && d.primary() ? absl::StrCat(d.metric(), " (primary)") : d.metric(),
-                      d.primary() ? absl::StrFormat("%g", d.weight()) : "", absl::StrCat(d.n()),
+                      d.primary() ? absl::StrFormat("%g", d.weight()) : "", ItemsText(d),
                       absl::StrCat(Value(d.base()), " ", Interval(d.base())),
                       absl::StrCat(Value(d.candidate()), " ", Interval(d.candidate())),
                       absl::StrCat(Value(d.delta(), true), " ", Interval(d.delta())),
                       PValue(d.delta()), HolmPValue(d.delta()),
-                      d.primary() ? DatasetGates(c, d.dataset()) : ""});
+                      d.primary() ? DatasetGates(c, d.dataset()) : "", MdeText(d)});
   }
   return t;
 }
@@ -390,6 +392,9 @@ std::string ReportToMarkdown(const Report& r) {
     MdTable(Scores(*c, suite), &out);
     if (suite) MdTable(DatasetsTable(*c), &out);
     if (c->gates_size() > 0) MdTable(GatesTable(*c, suite), &out);
+    const std::vector<std::string> stats = StatisticsNotes(*c, r.bootstrap());
+    for (const std::string& note : stats) absl::StrAppend(&out, "- ", note, "\n");
+    if (!stats.empty()) absl::StrAppend(&out, "\n");
     absl::StrAppend(&out, SlicesMarkdown(*c), FlipsMarkdown(*c));
   }
   if (r.pairwise_size() > 0) {
@@ -508,6 +513,11 @@ std::string ReportToHtml(const Report& r) {
     HtmlTable(Scores(*c, suite), &out);
     if (suite) WideHtmlTable(DatasetsTable(*c), &out);
     if (c->gates_size() > 0) HtmlTable(GatesTable(*c, suite), &out);
+    if (const std::vector<std::string> stats = StatisticsNotes(*c, r.bootstrap()); !stats.empty()) {
+      absl::StrAppend(&out, "<ul class=\"statistics\">\n");
+      for (const std::string& note : stats) absl::StrAppend(&out, "<li>", Html(note), "</li>\n");
+      absl::StrAppend(&out, "</ul>\n");
+    }
     absl::StrAppend(&out, SlicesHtml(*c, ColorOf(r, *c)), FlipsHtml(*c));
   }
   if (r.pairwise_size() > 0) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "client/report_flips.h"
 #include "client/report_slices.h"
+#include "client/report_power.h"
 
 namespace emar {
 namespace {
@@ -30,14 +31,16 @@ std::string PValue(const emar::v1::Estimate& e) {
   return absl::StrFormat("  p=%.4g (%s)", e.p_value(), e.test());
 }
 
-void DatasetLines(const char* label, const emar::v1::DatasetComparison& d, std::string* out) {
-  absl::StrAppend(out,
-                  absl::StrFormat("  %-9s %s (%s, n=%d)\n", label, d.dataset(), d.metric(), d.n()));
+void DatasetLines(const char* label, const emar::v1::DatasetComparison& d,
+                  const emar::v1::BootstrapSettings& settings, std::string* out) {
+  absl::StrAppend(
+      out, absl::StrFormat("  %-9s %s (%s, n=%s)\n", label, d.dataset(), d.metric(), ItemsText(d)));
   absl::StrAppend(out, "    base      ", Num(d.base()), Interval(d.base()), "\n");
   absl::StrAppend(out, "    candidate ", Num(d.candidate()), Interval(d.candidate()), "\n");
   absl::StrAppend(out, "    delta     ",
                   d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
                   Interval(d.delta()), PValue(d.delta()), "\n");
+  absl::StrAppend(out, DeltaStatisticsLines(d, settings));
 }
 
 // A suite's per-dataset table: every (dataset, metric), its role and weight, base, candidate,
@@ -52,18 +55,19 @@ void DatasetTable(const emar::v1::CandidateReport& c, std::string* out) {
   absl::StrAppend(out,
                   absl::StrFormat("    %-*s %-9s %6s %-*s %7s %8s %9s %8s %-18s %s\n", name_width,
                                   "dataset", "role", "weight", metric_width, "metric", "n", "base",
-                                  "candidate", "delta", "interval", "p (test)  p_holm"));
+                                  "candidate", "delta", "interval", "p (test)  p_holm  MDE"));
   for (const auto& d : c.datasets()) {
     const std::string p = d.delta().has_p_value()
                               ? absl::StrFormat("%.4g (%s)", d.delta().p_value(), d.delta().test())
                               : "-";
-    const std::string holm =
-        d.delta().has_p_value_holm() ? absl::StrFormat("  %.4g", d.delta().p_value_holm()) : "";
+    const std::string holm = absl::StrCat(
+        d.delta().has_p_value_holm() ? absl::StrFormat("  %.4g", d.delta().p_value_holm()) : "",
+        d.has_mde() ? absl::StrFormat("  MDE %.4f", d.mde()) : "");
     absl::StrAppend(
         out, absl::StrFormat(
-                 "    %-*s %-9s %6s %-*s %7d %8s %9s %8s %-18s %s%s\n", name_width, d.dataset(),
+                 "    %-*s %-9s %6s %-*s %7s %8s %9s %8s %-18s %s%s\n", name_width, d.dataset(),
                  d.role(), d.primary() ? absl::StrFormat("%g", d.weight()) : "", metric_width,
-                 absl::StrCat(d.metric(), d.primary() ? "*" : ""), d.n(), Num(d.base()),
+                 absl::StrCat(d.metric(), d.primary() ? "*" : ""), ItemsCell(d), Num(d.base()),
                  Num(d.candidate()),
                  d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
                  absl::StripLeadingAsciiWhitespace(Interval(d.delta())), p, holm));
@@ -135,17 +139,21 @@ std::string ReportToText(const emar::v1::Report& report) {
       absl::StrAppend(&out, "  [undefined in ", c.emar().undefined_resamples(), " resamples]");
     }
     absl::StrAppend(&out, "\n");
-    DatasetLines("target", c.target(), &out);
-    DatasetLines("benchmark", c.benchmark(), &out);
+    DatasetLines("target", c.target(), report.bootstrap(), &out);
+    DatasetLines("benchmark", c.benchmark(), report.bootstrap(), &out);
     // A job of one target and one benchmark keeps its two-dataset layout.
     if (c.datasets_size() > 2) DatasetTable(c, &out);
     for (const emar::v1::GateResult& g : c.gates()) {
       absl::StrAppend(
           &out, absl::StrFormat(
-                    "  gate %-26s %s  (%s = %s, threshold %g)\n", g.gate(),
+                    "  gate %-26s %s  (%s = %s, threshold %g)%s\n", g.gate(),
                     g.passed() ? "PASS" : "FAIL", g.bound(),
                     g.has_bound_value() ? absl::StrFormat("%.4f", g.bound_value()) : "undefined",
-                    g.threshold()));
+                    g.threshold(),
+                    g.underpowered() ? absl::StrFormat("  UNDERPOWERED (MDE %.4f)", g.mde()) : ""));
+    }
+    for (const std::string& note : StatisticsNotes(c, report.bootstrap())) {
+      absl::StrAppend(&out, "  note: ", note, "\n");
     }
     absl::StrAppend(&out, SlicesText(c), FlipsText(c));
   }
