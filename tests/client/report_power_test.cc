@@ -57,6 +57,7 @@ emar::v1::Report SampleReport() {
   g->set_bound("benchmark.delta.wilson_low");
   g->set_bound_value(-0.147);
   g->set_bound_source("wilson");
+  g->set_passed(true);
   g->set_underpowered(true);
   g->set_mde(0.1234);
   return r;

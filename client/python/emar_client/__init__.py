@@ -17,7 +17,8 @@ from .errors import (AlreadyExists, DeadlineExceeded, EmarError, FailedPrecondit
 from .inputs import canonical_jsonl
 from .job_file import JobInput, job_from_dict, load_job_file
 from .results import (Bootstrap, CandidateResult, DatasetResult, Estimate, Formula, Gate,
-                      InputFile, Job, Pairwise, Progress, Provenance, Report, message_to_dict)
+                      InputFile, Job, Pairwise, Progress, Provenance, Report, SmallSample,
+                      message_to_dict)
 from .suite import dataset_result, dataset_results
 
 to_dict = message_to_dict  # the 0.1 name
@@ -32,4 +33,5 @@ __all__ = [
     "TERMINAL_STATES", "__version__", "Report", "CandidateResult", "DatasetResult", "Estimate",
     "Gate", "Job", "Progress", "Pairwise", "Formula", "InputFile", "Provenance", "Bootstrap",
     "message_to_dict", "to_dict", "canonical_jsonl", "dataset_results", "dataset_result",
+    "SmallSample",
 ]

@@ -185,14 +185,33 @@ class SliceResult(_Mirror):
 
 
 @dataclasses.dataclass(frozen=True)
+class SmallSample(_Mirror):
+    """Wilson intervals (Newcombe's for the delta) of a small 0/1 dataset
+    (SmallSampleIntervals); `applies` is False for every other dataset."""
+
+    _MESSAGE = report_pb2.SmallSampleIntervals
+    applies: bool = False
+    base_low: float = 0.0
+    base_high: float = 0.0
+    candidate_low: float = 0.0
+    candidate_high: float = 0.0
+    delta_low: float = 0.0
+    delta_high: float = 0.0
+    warning: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class DatasetResult(_Mirror):
     """One dataset and metric: base and candidate scores and their delta (DatasetComparison),
-    with its flip counts (per-example metrics) and slices (a dataset with slice_field)."""
+    with its flip counts (per-example metrics), slices (a dataset with slice_field), the samples
+    per item, the delta's minimum detectable effect (`mde`) and, on a small 0/1 dataset, Wilson
+    intervals (`small_sample`)."""
 
     _MESSAGE = report_pb2.DatasetComparison
     _NESTED = {"base": lambda: Estimate, "candidate": lambda: Estimate,
                "delta": lambda: Estimate, "flips": lambda: FlipCounts,
-               "flip_items": lambda: FlipItem, "slices": lambda: SliceResult}
+               "flip_items": lambda: FlipItem, "slices": lambda: SliceResult,
+               "small_sample": lambda: SmallSample}
     dataset: str = ""
     metric: str = ""
     direction: str = ""
@@ -207,6 +226,11 @@ class DatasetResult(_Mirror):
     flips: FlipCounts = FlipCounts()
     flip_items: Tuple[FlipItem, ...] = ()
     slices: Tuple[SliceResult, ...] = ()
+    base_samples_per_item: int = 0
+    candidate_samples_per_item: int = 0
+    mde: Optional[float] = None
+    mde_method: str = ""
+    small_sample: SmallSample = SmallSample()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,6 +245,9 @@ class Gate(_Mirror):
     passed: bool = False
     detail: str = ""
     dataset: str = ""
+    underpowered: bool = False  # margin below the delta's minimum detectable effect `mde`
+    mde: Optional[float] = None
+    bound_source: str = ""  # "wilson" when the small-sample bound was the conservative one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,6 +315,8 @@ class Bootstrap(_Mirror):
     resamples: int = 0
     confidence: float = 0.0
     seed: int = 0
+    power: float = 0.0
+    small_dataset_items: int = 0
 
 
 _PHASES = {"JOB_STATE_QUEUED": "queued", "JOB_STATE_SUCCEEDED": "done",
