@@ -77,7 +77,9 @@ absl::StatusOr<LocalScore> ScoreFiles(const std::string& metric_name,
   out.n = result.reference_row_size();
   out.value = metric->Finalize(acc, labels, static_cast<double>(out.n));
   out.direction = std::string(DirectionName(metric->direction()));
-  out.signature = metric->signature();
+  ReferenceCounts nrefs;
+  nrefs.MergeNrefs(result.nrefs());
+  out.signature = metric->signature_for(nrefs);
   return out;
 }
 

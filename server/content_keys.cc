@@ -45,6 +45,10 @@ std::string ScoreCacheKey(const emar::v1::ShardTask& task, const std::string& pr
   Field(&s, task.fields().reference_field());
   Field(&s, task.fields().prediction_field());
   Field(&s, task.fields().logprobs_field());
+  // Where multiple-choice texts come from changes acc_norm; unset keeps the key it always had.
+  if (!task.fields().choices_field().empty()) {
+    Field(&s, absl::StrCat("choices_field=", task.fields().choices_field()));
+  }
   Range(&s, task.outputs());
   Field(&s, absl::StrCat(task.first_line()));
   Range(&s, task.references());

@@ -59,7 +59,7 @@ struct Header {
 
 Header HeaderOf(const DatasetResults& d) {
   return {d.spec->name(), d.metric_spec.name(), std::string(DirectionName(d.metric->direction())),
-          d.metric->signature(), d.n};
+          d.metric->signature_for(d.nrefs), d.n};
 }
 
 void FillComparison(const Header& h, const MetricValue& base, const MetricValue& cand,

@@ -194,6 +194,7 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
       dest[ref_row * width + k] = v;
     }
   }
+  if (rows > 0) d.nrefs.MergeNrefs(result.nrefs());
   return absl::OkStatus();
 }
 

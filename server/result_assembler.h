@@ -36,6 +36,7 @@ struct DatasetResults {
   std::unique_ptr<Metric> metric;
   size_t n = 0;
   LabelTable labels;
+  ReferenceCounts nrefs;  // over every model's results: sacrebleu's nrefs for the signature
   // systems[0] is the base model, systems[k] candidate k-1; each n * stats_width values.
   std::vector<std::vector<double>> systems;
   // lines[s][i]: the 1-based outputs line system s answered reference row i with (flips list

@@ -23,6 +23,13 @@ struct FieldConfig {
   std::string reference_field;
   // Optional in every line; absent or null means "no log-probs".
   std::string logprobs_field = "token_logprobs";
+
+  // Multiple-choice metrics (mc_acc, mc_acc_norm; Metric::reads_choices): each output line is an
+  // lm-evaluation-harness sample, read by eval/input/harness_samples.h. prediction_field names
+  // its responses (one [loglikelihood, is_greedy] per choice, e.g. "filtered_resps") and
+  // choices_field the choices' texts (empty: the continuations in `arguments`).
+  bool multiple_choice = false;
+  std::string choices_field;
 };
 
 }  // namespace emar

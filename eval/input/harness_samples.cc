@@ -238,8 +238,9 @@ absl::Status ReadId(dom::element root, const std::string& path, std::string* id)
 
 }  // namespace
 
-absl::Status ParseHarnessSample(dom::parser& parser, absl::string_view line,
-                                const HarnessSampleFields& fields, HarnessSample* out) {
+namespace {
+
+absl::StatusOr<dom::element> ParseObject(dom::parser& parser, absl::string_view line) {
   dom::element root;
   if (auto e = parser.parse(line.data(), line.size()).get(root)) {
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", simdjson::error_message(e)));
@@ -248,14 +249,31 @@ absl::Status ParseHarnessSample(dom::parser& parser, absl::string_view line,
     return absl::InvalidArgumentError(
         absl::StrCat("expected a JSON object, got ", TypeName(root.type())));
   }
-  RETURN_IF_ERROR(ReadId(root, fields.id_field, &out->id));
-  RETURN_IF_ERROR(ReadResponses(root, fields.responses_field, &out->prediction));
-  out->prediction.choices.clear();
-  if (fields.choices_field.empty()) {
-    RETURN_IF_ERROR(ReadChoicesFromArguments(root, &out->prediction));
-  } else {
-    RETURN_IF_ERROR(ReadChoiceArray(root, fields.choices_field, &out->prediction));
-  }
+  return root;
+}
+
+absl::Status ReadPrediction(dom::element root, const HarnessSampleFields& fields, std::string* id,
+                            Prediction* prediction) {
+  RETURN_IF_ERROR(ReadId(root, fields.id_field, id));
+  RETURN_IF_ERROR(ReadResponses(root, fields.responses_field, prediction));
+  prediction->choices.clear();
+  if (fields.choices_field.empty()) return ReadChoicesFromArguments(root, prediction);
+  return ReadChoiceArray(root, fields.choices_field, prediction);
+}
+
+}  // namespace
+
+absl::Status ParseHarnessPrediction(dom::parser& parser, absl::string_view line,
+                                    const HarnessSampleFields& fields, std::string* id,
+                                    Prediction* prediction) {
+  ASSIGN_OR_RETURN(dom::element root, ParseObject(parser, line));
+  return ReadPrediction(root, fields, id, prediction);
+}
+
+absl::Status ParseHarnessSample(dom::parser& parser, absl::string_view line,
+                                const HarnessSampleFields& fields, HarnessSample* out) {
+  ASSIGN_OR_RETURN(dom::element root, ParseObject(parser, line));
+  RETURN_IF_ERROR(ReadPrediction(root, fields, &out->id, &out->prediction));
   return ReadTarget(root, fields.target_field, &out->reference);
 }
 

@@ -52,6 +52,13 @@ struct HarnessSample {
   Reference reference;    // the target, as text(s)
 };
 
+// The model's side of one line (a JSON object): its id, and its responses and choices into
+// *prediction (choice_loglikelihoods and choices). The target is not read. This is how a job
+// reads a multiple-choice outputs file (PredictionReader with FieldConfig::multiple_choice).
+absl::Status ParseHarnessPrediction(simdjson::dom::parser& parser, absl::string_view line,
+                                    const HarnessSampleFields& fields, std::string* id,
+                                    Prediction* prediction);
+
 // One line (a JSON object) into *out.
 absl::Status ParseHarnessSample(simdjson::dom::parser& parser, absl::string_view line,
                                 const HarnessSampleFields& fields, HarnessSample* out);

@@ -10,6 +10,10 @@ PredictionReader::PredictionReader(absl::string_view display_name, absl::string_
       cursor_(data, first_line),
       extractor_(JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kPredictions)) {
   if (!extractor_.ok()) status_ = extractor_.status();
+  if (config.multiple_choice) {
+    harness_ =
+        HarnessSampleFields{config.id_field, config.prediction_field, "", config.choices_field};
+  }
 }
 
 absl::StatusOr<bool> PredictionReader::Next(PredictionRecord* out) {
@@ -18,7 +22,9 @@ absl::StatusOr<bool> PredictionReader::Next(PredictionRecord* out) {
   uint64_t line;
   if (!cursor_.Next(&text, &line)) return false;
   const absl::Status s =
-      extractor_->Extract(parser_, cursor_.Padded(text), &out->id, &out->prediction, nullptr);
+      harness_
+          ? ParseHarnessPrediction(dom_parser_, text, *harness_, &out->id, &out->prediction)
+          : extractor_->Extract(parser_, cursor_.Padded(text), &out->id, &out->prediction, nullptr);
   if (!s.ok()) {
     status_ = absl::InvalidArgumentError(absl::StrCat(display_name_, ":", line, ": ", s.message()));
     return status_;

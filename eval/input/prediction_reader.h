@@ -15,6 +15,9 @@
 //   out/base.target.jsonl:17: field 'prediction': expected a string, number or boolean, got object
 // After an error the reader stays failed and returns the same error.
 //
+// With FieldConfig::multiple_choice each line is an lm-evaluation-harness sample instead
+// (ParseHarnessPrediction): the record's prediction holds the choices' log-likelihoods and texts.
+//
 // The reader borrows `data` (it must outlive the reader), does not copy lines except the few
 // within SIMDJSON_PADDING bytes of its end, and is not thread-safe. It does not detect
 // duplicate ids: a shard sees only part of the file, so the joiner must.
@@ -22,12 +25,14 @@
 #define EMAR_EVAL_INPUT_PREDICTION_READER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eval/input/field_config.h"
+#include "eval/input/harness_samples.h"
 #include "eval/input/json_field_extractor.h"
 #include "eval/input/jsonl_line_cursor.h"
 #include "eval/metrics/metric.h"
@@ -62,6 +67,8 @@ class PredictionReader {
   JsonlLineCursor cursor_;
   absl::StatusOr<JsonFieldExtractor> extractor_;
   simdjson::ondemand::parser parser_;
+  std::optional<HarnessSampleFields> harness_;  // set: multiple-choice samples
+  simdjson::dom::parser dom_parser_;
   absl::Status status_;
   uint64_t rows_ = 0;
 };

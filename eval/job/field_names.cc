@@ -8,6 +8,7 @@ FieldConfig ToFieldConfig(const emar::v1::FieldNames& fields) {
   if (!fields.prediction_field().empty()) c.prediction_field = fields.prediction_field();
   if (!fields.reference_field().empty()) c.reference_field = fields.reference_field();
   if (!fields.logprobs_field().empty()) c.logprobs_field = fields.logprobs_field();
+  c.choices_field = fields.choices_field();
   return c;
 }
 

@@ -29,11 +29,18 @@ struct PendingRecord {
   std::optional<uint32_t> ref;
 };
 
+// How the metric reads the task's outputs: text predictions, or harness multiple-choice samples.
+FieldConfig OutputsConfig(const emar::v1::ShardTask& task, const Metric& metric) {
+  FieldConfig config = TaskFieldConfig(task);
+  config.multiple_choice = metric.reads_choices();
+  return config;
+}
+
 // The line of the first record of the shard with `id` (an error path: rescans the shard).
 uint64_t FirstLineOf(const std::string& id, const emar::v1::ShardTask& task,
-                     absl::string_view outputs) {
+                     absl::string_view outputs, const Metric& metric) {
   PredictionReader reader(task.outputs().display_name(), outputs,
-                          static_cast<uint64_t>(task.first_line()), TaskFieldConfig(task));
+                          static_cast<uint64_t>(task.first_line()), OutputsConfig(task, metric));
   PredictionRecord rec;
   for (;;) {
     absl::StatusOr<bool> more = reader.Next(&rec);
@@ -61,10 +68,11 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
   result.mutable_line()->Reserve(static_cast<int>(expected_rows));
   result.mutable_stats()->Reserve(static_cast<int>(expected_rows * width));
   LabelTable labels;
+  ReferenceCounts nrefs;
   LabelTable* const label_table = metric.uses_labels() ? &labels : nullptr;
   std::vector<uint64_t> seen((references.size() + 63) / 64, 0);  // bit per reference row
   PredictionReader reader(file, outputs, static_cast<uint64_t>(task.first_line()),
-                          TaskFieldConfig(task));
+                          OutputsConfig(task, metric));
 
   std::vector<PendingRecord> ring(kRing);
   size_t num_read = 0, num_row = 0, num_found = 0, num_data = 0, num_done = 0;
@@ -114,7 +122,7 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
     if (word & bit) {
       return absl::InvalidArgumentError(
           absl::StrCat(file, ":", rec.line, ": duplicate id '", rec.id, "' (first at line ",
-                       FirstLineOf(rec.id, task, outputs),
+                       FirstLineOf(rec.id, task, outputs, metric),
                        "); for several samples per item set the dataset's fields.sample_field"));
     }
     word |= bit;
@@ -129,6 +137,7 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
     }
     result.add_reference_row(ref);
     result.add_line(rec.line);
+    nrefs.Add(references.reference(ref).texts.size());
   }
   if (!read_error.ok()) return read_error;
   if (labels.size() > kMaxLabels) {
@@ -137,6 +146,7 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
         metric.name(), "' supports; for free-text answers use exact_match or token_f1"));
   }
   for (const std::string& l : labels.labels()) result.add_labels(l);
+  if (!nrefs.empty()) result.set_nrefs(nrefs.nrefs());
   return result;
 }
 

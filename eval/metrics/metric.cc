@@ -1,5 +1,7 @@
 #include "eval/metrics/metric.h"
 
+#include "absl/strings/numbers.h"
+
 namespace emar {
 
 absl::string_view DirectionName(Direction d) {
@@ -31,6 +33,15 @@ void ReferenceCounts::Merge(const ReferenceCounts& other) {
     return;
   }
   Add(other.count_);
+}
+
+void ReferenceCounts::MergeNrefs(absl::string_view nrefs) {
+  size_t count = 0;
+  if (absl::SimpleAtoi(nrefs, &count)) {
+    Add(count);
+  } else {
+    state_ = State::kVariable;
+  }
 }
 
 std::string ReferenceCounts::nrefs() const {

@@ -43,7 +43,7 @@ struct Prediction {
   bool has_logprobs = false;
   std::vector<double> token_logprobs;
   // Multiple-choice outputs (lm-evaluation-harness loglikelihood requests, read by
-  // eval/input/harness_multiple_choice.h): one log-likelihood per choice and the choices' texts,
+  // eval/input/harness_samples.h): one log-likelihood per choice and the choices' texts,
   // in the same order. Empty for every other metric.
   std::vector<double> choice_loglikelihoods;
   std::vector<std::string> choices;
@@ -81,6 +81,10 @@ class ReferenceCounts {
  public:
   void Add(size_t count);
   void Merge(const ReferenceCounts& other);
+  // Adds a tally written by nrefs() elsewhere (a shard's): "N" as N references, anything else
+  // ("var", or a value from before tallies were kept) as varying.
+  void MergeNrefs(absl::string_view nrefs);
+  bool empty() const { return state_ == State::kEmpty; }
   std::string nrefs() const;
 
  private:
@@ -125,6 +129,9 @@ class Metric {
   // True when row columns hold LabelTable ids rather than additive numbers (classification
   // metrics). Then Accumulate expands ids into confusion counts and needs `num_labels`.
   virtual bool uses_labels() const { return false; }
+  // True when the metric scores multiple-choice log-likelihoods (Prediction::choices), so its
+  // outputs are lm-evaluation-harness samples rather than text predictions (FieldConfig).
+  virtual bool reads_choices() const { return false; }
 
   // Scores one example into `row` (stats_width() values). `labels` is used only when
   // uses_labels(); it may be null otherwise. Errors (e.g. perplexity without token_logprobs)

@@ -41,6 +41,7 @@ class MultipleChoiceMetric final : public PerExampleMeanMetric {
   absl::string_view name() const override { return normalized_ ? "mc_acc_norm" : "mc_acc"; }
   std::string signature() const override;
   bool is_binary() const override { return true; }
+  bool reads_choices() const override { return true; }
   // INVALID_ARGUMENT when the prediction has no log-likelihoods, or when its choices' count
   // differs from them.
   absl::Status ScoreExample(const Prediction& prediction, const Reference& reference,
