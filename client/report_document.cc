@@ -32,7 +32,7 @@ std::string Interval(const Estimate& e) {
 
 std::string PValue(const Estimate& e) {
   if (!e.has_p_value()) return "–";
-  return absl::StrFormat("%.3g (%s)", e.p_value(), e.test());
+  return absl::StrCat(PValueText(e.p_value(), 3), " (", e.test(), ")");
 }
 
 std::string Gates(const CandidateReport& c) {
@@ -117,7 +117,7 @@ std::string DatasetGates(const CandidateReport& c, const std::string& dataset) {
 }
 
 std::string HolmPValue(const Estimate& e) {
-  return e.has_p_value_holm() ? absl::StrFormat("%.3g", e.p_value_holm()) : "–";
+  return e.has_p_value_holm() ? PValueText(e.p_value_holm(), 3) : "–";
 }
 
 // Every (dataset, metric) of a suite, in the report's order: scores, delta, tests, the gates that
@@ -154,8 +154,8 @@ DocumentTable Pairwise(const Report& r) {
     t.rows.push_back(
         {p.a(), p.b(),
          p.has_emar_difference() ? absl::StrFormat("%+.4f", p.emar_difference()) : "undefined",
-         p.has_p_value() ? absl::StrFormat("%.3g", p.p_value()) : "–",
-         p.has_p_value_holm() ? absl::StrFormat("%.3g", p.p_value_holm()) : "–", p.test()});
+         p.has_p_value() ? PValueText(p.p_value(), 3) : "–",
+         p.has_p_value_holm() ? PValueText(p.p_value_holm(), 3) : "–", p.test()});
   }
   return t;
 }
@@ -222,13 +222,23 @@ void MdTable(const DocumentTable& t, std::string* out) {
 constexpr char kNoFetching[] =
     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
     "'unsafe-inline'; img-src data:\">\n";
+// Every screen: tables and chart rows scroll sideways in their own box (.scroll, .charts) rather
+// than widen the page, and charts keep their drawn size (never scaled down, so their text stays
+// 11-13 px on a phone). A dark theme follows prefers-color-scheme; the charts stay on a light card
+// there, as the palette (Okabe-Ito) and the gate colours are chosen for a light background.
 constexpr char kStyle[] =
-    "body{font-family:sans-serif;margin:2em;max-width:76em}"
-    "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;"
+    ":root{color-scheme:light dark}"
+    "body{font-family:sans-serif;margin:2em;max-width:76em;background:#fff;color:#111}"
+    ".scroll{overflow-x:auto;max-width:100%;margin:0.5em 0 1.5em}"
+    "table{border-collapse:collapse}th,td{border:1px solid #ccc;"
     "padding:0.3em 0.6em;text-align:left}th{background:#f3f3f3}.ci{white-space:nowrap}"
-    ".fail{color:#b00;font-weight:bold}.undefined{color:#a00}"
-    ".charts{display:flex;flex-wrap:wrap;gap:1em 2em;margin:0.5em 0 1em}"
-    "svg.chart{max-width:100%;height:auto}";
+    ".fail{color:#b00;font-weight:bold}.undefined{color:#a00}.wide{font-size:0.92em}"
+    ".charts{display:flex;flex-wrap:wrap;gap:1em 2em;margin:0.5em 0 1em;overflow-x:auto}"
+    "svg.chart{flex:none;background:#fff}"
+    "@media (max-width:40em){body{margin:0.75em}}"
+    "@media (prefers-color-scheme:dark){body{background:#16181c;color:#e8e8e8}"
+    "th{background:#2a2d33}th,td{border-color:#4a4d55}.fail{color:#ff7b7b}"
+    ".undefined{color:#ff9e9e}a{color:#8ab4f8}svg.chart{border-radius:4px}}";
 
 // Text for HTML content and attribute values (the charts' escaping: & < > " ' and control
 // characters).
@@ -243,7 +253,7 @@ std::string Note(const Estimate& e, bool signed_value = false) {
   }
   std::string s = Value(e, signed_value);
   if (e.has_ci_low() && e.has_ci_high()) absl::StrAppend(&s, " ", Interval(e));
-  if (e.has_p_value()) absl::StrAppend(&s, absl::StrFormat("  p=%.3g", e.p_value()));
+  if (e.has_p_value()) absl::StrAppend(&s, "  p", PValueEquals(e.p_value(), 3));
   return s;
 }
 
@@ -312,7 +322,7 @@ std::optional<double> RegressionLimit(const CandidateReport& c, const std::strin
 std::string ForestNote(const Estimate& e) {
   std::string s = Note(e, true);
   if (e.has_value() && e.has_p_value_holm()) {
-    absl::StrAppend(&s, absl::StrFormat(", Holm %.3g", e.p_value_holm()));
+    absl::StrAppend(&s, ", Holm ", PValueText(e.p_value_holm(), 3));
   }
   return s;
 }
@@ -353,7 +363,7 @@ void ForestPlot(const Report& r, std::string* out) {
     }
   }
   const std::vector<svg::RefLine> zero = {
-      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+      {.at = 0, .label = "no change", .dashed = false, .color = "#6b6b6b"}};
   absl::StrAppend(out, "<div class=\"charts\">\n",
                   svg::WhiskerChart("Benchmark Δ per dataset, aggregate first (red marks: each "
                                     "row's regression gate)",
@@ -407,6 +417,16 @@ std::string ReportToMarkdown(const Report& r) {
   return out;
 }
 
+std::string PValueText(double p, int digits) {
+  if (p < 1e-300) return "<1e-300";
+  return absl::StrFormat("%.*g", digits, p);
+}
+
+std::string PValueEquals(double p, int digits) {
+  const std::string text = PValueText(p, digits);
+  return text[0] == '<' ? text : absl::StrCat("=", text);
+}
+
 std::string MdCell(const std::string& s) {
   std::string out;
   for (char ch : s) {
@@ -420,8 +440,8 @@ std::string MdCell(const std::string& s) {
   return out;
 }
 
-void HtmlTable(const DocumentTable& t, std::string* out) {
-  absl::StrAppend(out, "<table>\n<tr>");
+void HtmlTable(const DocumentTable& t, std::string* out, absl::string_view box_class) {
+  absl::StrAppend(out, "<div class=\"", box_class, "\">\n<table>\n<tr>");
   for (const auto& c : t.header) absl::StrAppend(out, "<th>", Html(c), "</th>");
   absl::StrAppend(out, "</tr>\n");
   for (const auto& row : t.rows) {
@@ -430,7 +450,7 @@ void HtmlTable(const DocumentTable& t, std::string* out) {
       absl::StrAppend(out, c == "FAIL" ? "<td class=\"fail\">" : "<td>", HtmlCell(c), "</td>");
     absl::StrAppend(out, "</tr>\n");
   }
-  absl::StrAppend(out, "</table>\n");
+  absl::StrAppend(out, "</table>\n</div>\n");
 }
 
 std::string HtmlCell(const std::string& text) {
@@ -467,7 +487,7 @@ std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::G
 std::vector<svg::RefLine> DeltaReferenceLines(const std::vector<const emar::v1::GateResult*>& gates,
                                               const std::vector<std::string>& gate_names) {
   std::vector<svg::RefLine> out = {
-      {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+      {.at = 0, .label = "no change", .dashed = false, .color = "#6b6b6b"}};
   for (const std::string& gate : gate_names) {
     for (svg::RefLine& l : GateThresholdLines(gates, gate)) out.push_back(std::move(l));
   }
@@ -476,18 +496,15 @@ std::vector<svg::RefLine> DeltaReferenceLines(const std::vector<const emar::v1::
 
 std::string HtmlPageHead(const std::string& title) {
   return absl::StrCat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
                       kNoFetching, "<title>", Html(title), "</title>\n<style>", kStyle,
                       "</style>\n</head>\n<body>\n");
 }
 
 namespace {
 
-// A wide table (a suite's): a smaller font, and it scrolls rather than widen the page.
-void WideHtmlTable(const DocumentTable& t, std::string* out) {
-  absl::StrAppend(out, "<div style=\"overflow-x:auto;font-size:0.92em\">\n");
-  HtmlTable(t, out);
-  absl::StrAppend(out, "</div>\n");
-}
+// A wide table (a suite's): a smaller font; it scrolls in its box like every table.
+void WideHtmlTable(const DocumentTable& t, std::string* out) { HtmlTable(t, out, "scroll wide"); }
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "client/svg_plot.h"
 #include "emar/v1/report.pb.h"
 
@@ -39,10 +40,17 @@ std::vector<svg::RefLine> GateThresholdLines(const std::vector<const emar::v1::G
 // a chart of deltas.
 std::vector<svg::RefLine> DeltaReferenceLines(const std::vector<const emar::v1::GateResult*>& gates,
                                               const std::vector<std::string>& gate_names);
+// A p-value with `digits` significant digits ("0.0123", "3.151e-53"), or "<1e-300" below 1e-300:
+// an exact test's tail that underflows a double is tiny, not 0.
+std::string PValueText(double p, int digits);
+// What follows "p" when a p-value is printed: "=0.0123", or "<1e-300".
+std::string PValueEquals(double p, int digits);
 // A Markdown table cell's text: pipes escaped, newlines as spaces.
 std::string MdCell(const std::string& s);
-// Appends `t` as an HTML table: cells escaped (HtmlCell), a "FAIL" cell marked class="fail".
-void HtmlTable(const DocumentTable& t, std::string* out);
+// Appends `t` as an HTML table: cells escaped (HtmlCell), a "FAIL" cell marked class="fail",
+// inside a <div class="`box_class`"> (.scroll: it scrolls sideways in its box on a narrow screen
+// instead of widening the page).
+void HtmlTable(const DocumentTable& t, std::string* out, absl::string_view box_class = "scroll");
 // A table cell's text, escaped, with each bracketed interval ("[0.1839, 0.2482]") kept on one
 // line when the cell wraps.
 std::string HtmlCell(const std::string& text);

@@ -9,9 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/report_document.h"
 #include "client/report_flips.h"
-#include "client/report_slices.h"
 #include "client/report_power.h"
+#include "client/report_slices.h"
 
 namespace emar {
 namespace {
@@ -28,7 +29,7 @@ std::string Interval(const emar::v1::Estimate& e) {
 
 std::string PValue(const emar::v1::Estimate& e) {
   if (!e.has_p_value()) return "";
-  return absl::StrFormat("  p=%.4g (%s)", e.p_value(), e.test());
+  return absl::StrCat("  p", PValueEquals(e.p_value(), 4), " (", e.test(), ")");
 }
 
 void DatasetLines(const char* label, const emar::v1::DatasetComparison& d,
@@ -57,11 +58,12 @@ void DatasetTable(const emar::v1::CandidateReport& c, std::string* out) {
                                   "dataset", "role", "weight", metric_width, "metric", "n", "base",
                                   "candidate", "delta", "interval", "p (test)  p_holm  MDE"));
   for (const auto& d : c.datasets()) {
-    const std::string p = d.delta().has_p_value()
-                              ? absl::StrFormat("%.4g (%s)", d.delta().p_value(), d.delta().test())
-                              : "-";
+    const std::string p = d.delta().has_p_value() ? absl::StrCat(PValueText(d.delta().p_value(), 4),
+                                                                 " (", d.delta().test(), ")")
+                                                  : "-";
     const std::string holm = absl::StrCat(
-        d.delta().has_p_value_holm() ? absl::StrFormat("  %.4g", d.delta().p_value_holm()) : "",
+        d.delta().has_p_value_holm() ? absl::StrCat("  ", PValueText(d.delta().p_value_holm(), 4))
+                                     : "",
         d.has_mde() ? absl::StrFormat("  MDE %.4f", d.mde()) : "");
     absl::StrAppend(
         out, absl::StrFormat(
@@ -163,10 +165,10 @@ std::string ReportToText(const emar::v1::Report& report) {
       absl::StrAppend(
           &out,
           absl::StrFormat(
-              "  %s vs %s: diff %s  p=%s  p_holm=%s\n", p.a(), p.b(),
+              "  %s vs %s: diff %s  p%s  p_holm%s\n", p.a(), p.b(),
               p.has_emar_difference() ? absl::StrFormat("%+.4f", p.emar_difference()) : "undefined",
-              p.has_p_value() ? absl::StrFormat("%.4g", p.p_value()) : "-",
-              p.has_p_value_holm() ? absl::StrFormat("%.4g", p.p_value_holm()) : "-"));
+              p.has_p_value() ? PValueEquals(p.p_value(), 4) : "=-",
+              p.has_p_value_holm() ? PValueEquals(p.p_value_holm(), 4) : "=-"));
     }
   }
   absl::StrAppend(&out, "\ninputs:\n");

@@ -91,6 +91,21 @@ std::vector<const emar::v1::GateResult*> ChartGates(const Series& s, const std::
   return gates;
 }
 
+// "lora-r16 at step 2500 failed max_benchmark_regression (mmlu)" when the candidate failed a gate
+// at the point, else empty.
+std::string FailedGates(const SeriesCandidate& c, const std::string& name, const std::string& by,
+                        const std::string& value) {
+  if (c.gates_passed() || c.gates_size() == 0) return "";
+  std::vector<std::string> failed;
+  for (const auto& g : c.gates()) {
+    if (g.passed()) continue;
+    failed.push_back(g.dataset().empty() ? g.gate()
+                                         : absl::StrCat(g.gate(), " (", g.dataset(), ")"));
+  }
+  return absl::StrCat(name, " at ", by, " ", value, " failed ",
+                      failed.empty() ? "a gate" : absl::StrJoin(failed, ", "));
+}
+
 // One chart of `which` (an Estimate of each candidate) across the points.
 std::string Chart(const Series& s, const std::string& title,
                   const Estimate& (*which)(const SeriesCandidate&),
@@ -118,6 +133,7 @@ std::string Chart(const Series& s, const std::string& title,
           point.low = e.ci_low();
           point.high = e.ci_high();
         }
+        point.failed = FailedGates(c, names[n], s.by(), p.value());
       }
       line.points.push_back(point);
     }

@@ -236,7 +236,7 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
     if (w.value) note_width = std::max(note_width, TextWidth(w.note));
   }
   label_width = std::min(label_width, width * 0.3);
-  note_width = std::min(note_width, width * 0.35);
+  note_width = std::min(note_width, width * 0.42);  // the p-value ends the note: keep it whole
   const double left = label_width + 12, right = width - note_width - 12;
   const int height = static_cast<int>(kTop + rows.size() * kRow + kBottom + 14 * lines.size());
   Extent e;
@@ -402,6 +402,13 @@ std::string LineBand(const LineFrame& f, const std::vector<double>& xs, const Li
   return out;
 }
 
+// The open tag of a failed point's mark: a red square around (cx, cy).
+std::string FailedMark(double cx, double cy) {
+  return absl::StrCat("<rect class=\"failed\" x=\"", Num(cx - 7), "\" y=\"", Num(cy - 7),
+                      "\" width=\"14\" height=\"14\" fill=\"none\" stroke=\"#B00020\" "
+                      "stroke-width=\"2\">");
+}
+
 // The line, broken where a value is undefined, and its points.
 std::string LinePathAndDots(const LineFrame& f, const std::vector<double>& xs, const Line& l) {
   const char* color = Color(l.color);
@@ -422,10 +429,24 @@ std::string LinePathAndDots(const LineFrame& f, const std::vector<double>& xs, c
   }
   for (size_t i = 0; i < l.points.size() && i < xs.size(); ++i) {
     if (!l.points[i].value) continue;
-    absl::StrAppend(&out, "<circle cx=\"", Num(f.x(xs[i])), "\" cy=\"",
-                    Num(f.y(*l.points[i].value)), "\" r=\"3.5\" fill=\"", color, "\"/>\n");
+    const double cx = f.x(xs[i]), cy = f.y(*l.points[i].value);
+    absl::StrAppend(&out, "<circle cx=\"", Num(cx), "\" cy=\"", Num(cy), "\" r=\"3.5\" fill=\"",
+                    color, "\"/>\n");
+    if (!l.points[i].failed.empty()) {
+      absl::StrAppend(&out, FailedMark(cx, cy), "<title>", Escape(l.points[i].failed),
+                      "</title></rect>\n");
+    }
   }
   return out;
+}
+
+bool AnyFailed(const std::vector<Line>& lines) {
+  for (const Line& l : lines) {
+    for (const LinePoint& p : l.points) {
+      if (!p.failed.empty()) return true;
+    }
+  }
+  return false;
 }
 
 // The legend: the lines, then the reference lines' labels spread to their own heights.
@@ -436,6 +457,12 @@ std::string LineLegend(const LineFrame& f, const std::vector<Line>& lines,
   for (const Line& l : lines) {
     out += LineEl(f.right + 14, ly, f.right + 30, ly, Color(l.color), 3);
     out += FittedText(f.right + 34, ly + 4, l.name, width - f.right - 36);
+    ly += 18;
+  }
+  if (AnyFailed(lines)) {
+    absl::StrAppend(&out, FailedMark(f.right + 22, ly), "</rect>\n");
+    out += FittedText(f.right + 34, ly + 4, "failed a gate", width - f.right - 36, "start",
+                      "fill=\"#B00020\"");
     ly += 18;
   }
   std::vector<double> wanted;

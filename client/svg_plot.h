@@ -86,6 +86,10 @@ std::string WhiskerChart(const std::string& title, const std::vector<Whisker>& r
 struct LinePoint {
   std::optional<double> value, low, high;
   std::string note;
+  // Non-empty: the point failed a gate (say "lora-r16 at step 2500 failed
+  // max_benchmark_regression"). Its dot gets a red square, this text as its tooltip, and the
+  // legend a "failed a gate" entry.
+  std::string failed;
 };
 struct Line {
   std::string name;

@@ -134,6 +134,26 @@ TEST(ReportDocumentTest, DeltaChartDrawsGateThresholdsWhereTheirBoundsAreCompare
 
 // A job of one target and one benchmark carries both as `datasets` entries too: its pages stay
 // byte for byte what they were without them.
+// Phones: a viewport tag, every table in a box that scrolls sideways, a dark theme. An exact
+// test's p-value that underflowed to 0 reads "p<1e-300" on every page and in the text form.
+TEST(ReportDocumentTest, PagesFitPhonesAndAnUnderflowingPValueIsNotZero) {
+  emar::v1::Report r = TwoCandidates();
+  r.mutable_candidates(0)->mutable_target()->mutable_delta()->set_p_value(0);
+  const std::string html = ReportToHtml(r);
+  EXPECT_THAT(html, HasSubstr("<meta name=\"viewport\" content=\"width=device-width, "
+                              "initial-scale=1\">"));
+  EXPECT_THAT(html, HasSubstr("@media (prefers-color-scheme:dark)"));
+  EXPECT_GT(Count(html, "<table>"), 2);
+  EXPECT_EQ(Count(html, "<table>"), Count(html, "<div class=\"scroll\">\n<table>"));
+  EXPECT_THAT(html, HasSubstr("p<1e-300"));
+  EXPECT_THAT(html, Not(HasSubstr("p=0 ")));
+  EXPECT_THAT(ReportToMarkdown(r), HasSubstr("<1e-300 (mcnemar_exact)"));
+  EXPECT_EQ(PValueText(0, 4), "<1e-300");
+  EXPECT_EQ(PValueText(4e-301, 4), "<1e-300");
+  EXPECT_EQ(PValueText(3.1514e-53, 4), "3.151e-53");
+  EXPECT_EQ(PValueEquals(1, 3), "=1");
+}
+
 TEST(ReportDocumentTest, OneTargetAndOneBenchmarkKeepTheirPages) {
   const emar::v1::Report plain = TwoCandidates();
   emar::v1::Report with_entries = plain;

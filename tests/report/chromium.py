@@ -123,11 +123,17 @@ class Chromium:
                 raise RuntimeError(f"chromium exited while waiting for {what}:\n{self.stderr()}")
             self._buffer += chunk
 
-    def open(self, url, width):
-        """Loads `url` in a window `width` pixels wide and waits for its load event."""
+    def open(self, url, width, mobile=False, dark=False):
+        """Loads `url` in a window `width` pixels wide and waits for its load event. `mobile`
+        emulates a phone (the page's viewport meta tag decides its layout width, as on one);
+        `dark` a system in dark mode (prefers-color-scheme: dark)."""
+        self._mobile = mobile
         self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+                  {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": mobile},
                   self.session)
+        self.call("Emulation.setEmulatedMedia",
+                  {"features": [{"name": "prefers-color-scheme",
+                                 "value": "dark" if dark else "light"}]}, self.session)
         self.events.clear()
         self.call("Page.navigate", {"url": url}, self.session)
         if not any(e.get("method") == "Page.loadEventFired" for e in self.events):
@@ -164,7 +170,7 @@ class Chromium:
         """A PNG of the whole page, `width` pixels wide."""
         height = int(self.evaluate("document.documentElement.scrollHeight"))
         self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                  self.session)
+                  {"width": width, "height": height, "deviceScaleFactor": 1,
+                   "mobile": getattr(self, "_mobile", False)}, self.session)
         data = self.call("Page.captureScreenshot", {"format": "png"}, self.session)["data"]
         return base64.b64decode(data)
