@@ -116,6 +116,8 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
   for (const JobFileInput& in : job.inputs) {
     (*req.mutable_input_digests())[in.spec_path] = (*digests)[file_of_path.at(in.local_path)];
   }
+  // CreateJob reads, checks and shards every input on the coordinator: seconds for large ones.
+  if (on_transfer) on_transfer("planning", 0, 0);
   grpc::ClientContext ctx;
   SetDeadline(ctx, 10 * options_.rpc_timeout);
   emar::v1::Job created;

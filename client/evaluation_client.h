@@ -36,7 +36,8 @@ struct EvaluationClientOptions {
 
 class EvaluationClient {
  public:
-  // Submit's progress before the job exists: phase "hashing" or "uploading", bytes done of total.
+  // Submit's progress before the job exists: phase "hashing" or "uploading", bytes done of total,
+  // then "planning" (0, 0) while CreateJob runs.
   using TransferCallback = ::emar::TransferCallback;
 
   explicit EvaluationClient(std::shared_ptr<grpc::Channel> channel,

@@ -1,5 +1,6 @@
 #include "client/progress_display.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -66,16 +67,22 @@ ProgressDisplay::~ProgressDisplay() { Finish(); }
 
 void ProgressDisplay::Loop() {
   absl::MutexLock lock(&mu_);
-  const absl::Duration every = options_.terminal ? options_.redraw_every : options_.plain_every;
+  const absl::Duration every = options_.terminal
+                                   ? std::min(options_.min_redraw, options_.redraw_every)
+                                   : options_.plain_every;
   auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return finished_; };
   while (!mu_.AwaitWithTimeout(absl::Condition(&finished), every)) {
-    if (!phase_.empty()) DrawLocked(/*force=*/false);
+    if (phase_.empty()) continue;
+    if (!options_.terminal || pending_ || options_.now() - last_draw_ >= options_.redraw_every) {
+      DrawLocked(/*force=*/false);
+    }
   }
 }
 
 void ProgressDisplay::Transfer(const std::string& phase, int64_t done, int64_t total) {
   absl::MutexLock lock(&mu_);
   const bool changed = phase != phase_;
+  if (changed) phase_since_ = options_.now();
   phase_ = phase;
   bytes_done_ = done;
   bytes_total_ = total;
@@ -108,6 +115,10 @@ void ProgressDisplay::Finish() {
   {
     absl::MutexLock lock(&mu_);
     if (!finished_) {
+      if (options_.terminal && pending_) {  // the last change, however soon after the last draw
+        last_draw_ = absl::InfinitePast();
+        DrawLocked(/*force=*/true);
+      }
       finished_ = true;
       if (options_.terminal && drawn_width_ > 0) {
         std::fputs("\n", out_);
@@ -127,12 +138,17 @@ std::string ProgressDisplay::LineLocked() {
   const absl::Time now = options_.now();
   std::string line = absl::StrCat("[", phase_, "]");
   if (!have_job_) {
+    if (phase_ == "planning") {
+      return absl::StrCat(line, " the coordinator is checking and sharding the inputs  elapsed ",
+                          Clock(now - start_));
+    }
     if (phase_ == "uploading" && bytes_total_ == 0) {
       return absl::StrCat(line, " nothing to send: the coordinator has every input");
     }
     absl::StrAppend(&line, " ", Bytes(bytes_done_), " of ", Bytes(bytes_total_));
-    const double seconds = absl::ToDoubleSeconds(now - start_);
-    if (seconds > 0.05 && bytes_done_ > 0) {
+    // The phase's own rate (hashing and uploading differ), once it has run a second.
+    const double seconds = absl::ToDoubleSeconds(now - phase_since_);
+    if (seconds >= 1 && bytes_done_ > 0) {
       absl::StrAppend(&line, absl::StrFormat("  %.1f MiB/s", bytes_done_ / 1048576.0 / seconds));
     }
     absl::StrAppend(&line, "  elapsed ", Clock(now - start_));
@@ -146,11 +162,12 @@ std::string ProgressDisplay::LineLocked() {
     const double seconds = absl::ToDoubleSeconds(now - scoring_since_);
     const int64_t examples = p.examples_scored() - examples_at_start_;
     const int shards = p.shards_done() - p.shards_reused() - shards_at_start_;
-    if (seconds > 0.05 && examples > 0) {
+    if (seconds >= 1 && examples > 0) {
       absl::StrAppend(&line, "  ", Grouped(std::llround(examples / seconds)), " ex/s");
     }
     const int remaining = p.shards_total() - p.shards_done();
-    if (phase_ == "scoring" && shards > 0 && remaining > 0) {
+    if (phase_ == "scoring" && shards > 0 && remaining > 0 &&
+        seconds >= absl::ToDoubleSeconds(kEtaAfter)) {
       absl::StrAppend(&line, "  ETA ", Clock(absl::Seconds(seconds * remaining / shards)));
     }
   }
@@ -162,8 +179,15 @@ std::string ProgressDisplay::LineLocked() {
 
 void ProgressDisplay::DrawLocked(bool force) {
   if (finished_) return;
-  const std::string line = LineLocked();
   if (options_.terminal) {
+    const absl::Time now = options_.now();
+    if (now - last_draw_ < options_.min_redraw) {
+      pending_ = true;  // drawn by the loop once min_redraw has passed, or by Finish
+      return;
+    }
+    last_draw_ = now;
+    pending_ = false;
+    const std::string line = LineLocked();
     // Back to the line's start, the new text, then blanks over what the old text left.
     std::string padded = line;
     if (padded.size() < drawn_width_) padded.append(drawn_width_ - padded.size(), ' ');
@@ -172,6 +196,7 @@ void ProgressDisplay::DrawLocked(bool force) {
     std::fflush(out_);
     return;
   }
+  const std::string line = LineLocked();
   const absl::Time now = options_.now();
   if (!force && now - last_plain_ < options_.plain_every) return;
   last_plain_ = now;

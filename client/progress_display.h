@@ -1,11 +1,15 @@
 // What a waiting emarctl shows on stderr while a job is uploaded, scored and finalized.
 //
-// On a terminal: one line, redrawn in place every second and at every change:
-//   [scoring] 3/8 shards (2 reused)  1,200 examples  950 ex/s  elapsed 0:04  ETA 0:07  job-…
+// On a terminal: one line, redrawn in place at most every 200 ms (a change drawn late by up to
+// that), and every second so the clock moves:
+//   [scoring] 3/8 shards (2 reused)  1,200 examples  950 ex/s  ETA 0:07  elapsed 0:04  job-…
 // Elsewhere (a pipeline's log): the same text as plain lines, at every phase change and every
 // `plain_every` (5 s) in between, so a log shows life without drowning in it. Phases: hashing,
-// uploading (before the job exists), queued (no worker has leased a shard), scoring, bootstrap
-// (every shard is in: the report's intervals and tests are being computed), then the end.
+// uploading (bytes of every file the coordinator may lack, known before the first is sent),
+// planning (CreateJob: the coordinator checks and shards the inputs), queued (no worker has
+// leased a shard), scoring, bootstrap (every shard is in: the report's intervals and tests are
+// being computed), then the end. Rates appear after a second of their phase, the ETA after
+// kEtaAfter of scoring: an ETA from the first shard or two is noise.
 //
 //   ProgressDisplay progress(stderr, {.terminal = isatty(2)});
 //   client.Submit(job, id, [&](auto phase, auto done, auto total) { progress.Transfer(...); });
@@ -31,9 +35,13 @@ namespace emar {
 struct ProgressOptions {
   bool terminal = false;  // redraw one line in place (else plain lines)
   absl::Duration plain_every = absl::Seconds(5);
-  absl::Duration redraw_every = absl::Seconds(1);
+  absl::Duration redraw_every = absl::Seconds(1);                // terminal: at least this often
+  absl::Duration min_redraw = absl::Milliseconds(200);           // terminal: at most this often
   std::function<absl::Time()> now = [] { return absl::Now(); };  // tests pass their own clock
 };
+
+// Scoring must have run this long before an ETA is shown.
+inline constexpr absl::Duration kEtaAfter = absl::Seconds(3);
 
 class ProgressDisplay {
  public:
@@ -42,7 +50,8 @@ class ProgressDisplay {
   ProgressDisplay(const ProgressDisplay&) = delete;
   ProgressDisplay& operator=(const ProgressDisplay&) = delete;
 
-  // Before the job exists: `phase` is "hashing" or "uploading", bytes done of total.
+  // Before the job exists: `phase` is "hashing" or "uploading", bytes done of total, or
+  // "planning" (no bytes).
   void Transfer(const std::string& phase, int64_t done, int64_t total);
   // A job snapshot (from Watch).
   void Update(const emar::v1::Job& job);
@@ -72,7 +81,10 @@ class ProgressDisplay {
   int64_t examples_at_start_ ABSL_GUARDED_BY(mu_) = 0;
   int shards_at_start_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_plain_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time phase_since_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   size_t drawn_width_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_draw_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // terminal
+  bool pending_ ABSL_GUARDED_BY(mu_) = false;  // terminal: a change not drawn yet
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

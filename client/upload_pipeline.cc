@@ -29,7 +29,7 @@ class Pipeline {
         on_transfer_(on_transfer),
         digests_(files.size(), absl::UnknownError("not hashed")) {
     for (const UploadFile& f : files_) total_ += f.size;
-    unasked_ = total_;
+    upload_total_ = total_;
   }
 
   absl::StatusOr<std::vector<std::string>> Run() {
@@ -56,7 +56,7 @@ class Pipeline {
   void Report() {
     if (!on_transfer_) return;
     if (hashing_done_.load()) {
-      on_transfer_("uploading", sent_.load(), to_send_.load() + unasked_.load());
+      on_transfer_("uploading", sent_.load(), upload_total_.load());
     } else {
       on_transfer_("hashing", hashed_.load(), total_);
     }
@@ -95,7 +95,7 @@ class Pipeline {
     }
     const std::string sha = *digest;
     if (!asked.insert(sha).second) {
-      unasked_ -= files_[k].size;  // the same content as an earlier file
+      upload_total_ -= files_[k].size;  // the same content as an earlier file
       return;
     }
     absl::StatusOr<bool> missing = calls_.is_missing(sha);
@@ -104,15 +104,13 @@ class Pipeline {
       return;
     }
     if (!*missing) {
-      unasked_ -= files_[k].size;
+      upload_total_ -= files_[k].size;
       Report();
       return;
     }
     if (!uploads_.empty()) uploads_.back().sent.wait();  // one transfer at a time
     while (uploads_.size() >= 2) SettleOldest();         // and one more awaiting its fsync
     if (!failed_.ok()) return;
-    to_send_ += files_[k].size;  // before unasked_ shrinks: the total never dips below the truth
-    unasked_ -= files_[k].size;
     StartUpload(k, sha);
   }
 
@@ -180,11 +178,11 @@ class Pipeline {
   size_t hashed_files_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::atomic<bool> stop_hashing_{false}, hashing_done_{false};
-  std::atomic<int64_t> hashed_{0}, sent_{0}, to_send_{0};
-  // Bytes of the files not yet asked about: the coordinator may lack them. Hashing usually ends
-  // before the first answer, so "uploading" counts them as still to send until they are asked
-  // about, and only a total of 0 once every file was found present means nothing to send.
-  std::atomic<int64_t> unasked_{0};
+  std::atomic<int64_t> hashed_{0}, sent_{0};
+  // Bytes to send: every file the coordinator lacks or may lack (not asked about yet). It starts
+  // at the whole and only shrinks, as files are found present or are duplicates, so the total is
+  // known before the first byte goes up; only a total of 0 means nothing to send.
+  std::atomic<int64_t> upload_total_{0};
 
   // The caller's thread only.
   std::deque<InFlight> uploads_;

@@ -106,7 +106,9 @@ TEST(ProgressDisplayTest, TerminalRedrawsOneLineInPlaceAndEndsItWithANewline) {
   {
     ProgressDisplay p(f, {.terminal = true, .redraw_every = absl::Hours(1), .now = clock.fn()});
     p.Update(Job(emar::v1::JOB_STATE_QUEUED, 0, 3, 0));
+    clock.now += absl::Milliseconds(200);
     p.Update(Job(emar::v1::JOB_STATE_RUNNING, 1, 3, 100));
+    clock.now += absl::Milliseconds(200);
     p.Update(Job(emar::v1::JOB_STATE_SUCCEEDED, 3, 3, 300));
   }
   const std::string out = ReadAll(f);
@@ -120,6 +122,49 @@ TEST(ProgressDisplayTest, TerminalRedrawsOneLineInPlaceAndEndsItWithANewline) {
   const std::string queued = out.substr(1, out.find('\r', 1) - 1);
   EXPECT_GE(last.size() - 1, std::string("[done] 3/3 shards  300 examples").size());
   EXPECT_THAT(queued, HasSubstr("waiting for a worker"));
+}
+
+// A flood of events (an upload's every chunk, a fast job's every snapshot) redraws the line at
+// most every 200 ms; the last state is drawn at the end however soon it came.
+TEST(ProgressDisplayTest, TerminalRedrawsAtMostEvery200Milliseconds) {
+  FakeClock clock;
+  FILE* f = std::tmpfile();
+  {
+    ProgressDisplay p(f, {.terminal = true, .redraw_every = absl::Hours(1), .now = clock.fn()});
+    for (int i = 0; i <= 100; ++i) {  // 101 chunks over 1 s
+      p.Transfer("uploading", int64_t{i} << 20, int64_t{100} << 20);
+      if (i < 100) clock.now += absl::Milliseconds(10);
+    }
+    p.Transfer("planning", 0, 0);
+  }
+  const std::string out = ReadAll(f);
+  std::fclose(f);
+  // At 0, 200, 400, 600, 800 and 1000 ms, then the final state (planning).
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\r'), 7) << out;
+  const std::string last = out.substr(out.rfind('\r') + 1);
+  EXPECT_THAT(last, HasSubstr("[planning] the coordinator is checking and sharding the inputs"));
+  EXPECT_THAT(out, HasSubstr("[uploading] 100.0 MiB of 100.0 MiB"));
+}
+
+// No ETA, and no rate, from the first moments of scoring: they would be noise.
+TEST(ProgressDisplayTest, NoEtaUntilScoringHasRunAFewSeconds) {
+  FakeClock clock;
+  FILE* f = std::tmpfile();
+  ProgressDisplay p(f, {.terminal = false, .redraw_every = absl::Hours(1), .now = clock.fn()});
+  p.Update(Job(emar::v1::JOB_STATE_RUNNING, 0, 100, 0));
+  clock.now += absl::Milliseconds(500);
+  p.Update(Job(emar::v1::JOB_STATE_RUNNING, 1, 100, 100));
+  EXPECT_THAT(p.Line(), Not(HasSubstr("ETA")));
+  EXPECT_THAT(p.Line(), Not(HasSubstr("ex/s")));
+  clock.now += absl::Seconds(2);
+  p.Update(Job(emar::v1::JOB_STATE_RUNNING, 3, 100, 300));
+  EXPECT_THAT(p.Line(), HasSubstr("120 ex/s"));
+  EXPECT_THAT(p.Line(), Not(HasSubstr("ETA")));
+  clock.now += absl::Milliseconds(500);
+  p.Update(Job(emar::v1::JOB_STATE_RUNNING, 3, 100, 300));
+  EXPECT_THAT(p.Line(), HasSubstr("ETA 1:37"));  // 3 shards in 3 s, 97 to go
+  p.Finish();
+  std::fclose(f);
 }
 
 }  // namespace
