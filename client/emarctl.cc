@@ -4,6 +4,9 @@
 //
 // Exit codes: 0 success, 1 error (bad input, failed job, unreachable server), 2 usage error,
 // 3 a gate failed (the report is still printed in full).
+#include <grpc/support/log.h>
+
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -27,7 +30,8 @@ int Main(int argc, char** argv) {
   const std::string usage = UsageText();
   absl::SetProgramUsageMessage(usage);
   NormalizedArgs flags(argc, argv);
-  ExitZeroOnHelp(argc, argv, "client/");
+  // The usage text is the curated help; --helpfull lists every flag.
+  ExitZeroOnHelp(argc, argv, "client/", /*list_flags=*/false);
   for (const std::string& label : flags.TakeRepeated("label")) {
     const size_t eq = label.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -53,5 +57,8 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   emar::UseReleaseMutexChecks();
+  // gRPC's own log lines ("E1207 ... Handshake failed") would precede emarctl's error, which
+  // says the same in the user's terms with a hint; GRPC_VERBOSITY set brings them back.
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_function([](gpr_log_func_args*) {});
   return emar::Main(argc, argv);
 }

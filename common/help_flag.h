@@ -1,5 +1,9 @@
 // `--help` (or `-h`) prints the program's usage and its own flags and exits 0. Abseil's parser
-// would print the same but exit 1, which scripts and image checks read as a failure.
+// would print the same but exit 1, which scripts and image checks read as a failure. A program
+// whose usage message is curated help (emarctl) passes `list_flags = false`: --help is then the
+// usage alone. `--helpfull` prints the usage and every flag of every library. Flag listings name
+// flags as users type them (--token-file, which the programs accept like --token_file) and their
+// files from the source tree ("Flags from client/emarctl.cc"), not the build machine's path.
 // `--version` prints our version, commit and build type (common/build_info.h) and exits 0;
 // Abseil's own would print only "Debug build (NDEBUG not #defined)" for Debian's Abseil.
 //
@@ -9,6 +13,8 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
+#include <string>
 
 #include "absl/flags/internal/program_name.h"
 #include "absl/flags/internal/usage.h"
@@ -18,9 +24,35 @@
 
 namespace emar {
 
+// Abseil's flag listing as users read it: each "--flag_name" as "--flag-name", each "Flags from
+// /any/where/dir/file.cc:" as "Flags from dir/file.cc:".
+inline std::string NormalizedFlagsHelp(const std::string& listing) {
+  std::istringstream in(listing);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    const size_t from = line.find("Flags from ");
+    const size_t dash = line.find("--");
+    if (from != std::string::npos && !line.empty() && line.back() == ':') {
+      const std::string path = line.substr(from + 11, line.size() - from - 12);
+      const size_t last = path.rfind('/');
+      const size_t dir =
+          last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
+      line = line.substr(0, from + 11) + (dir == std::string::npos ? path : path.substr(dir + 1)) +
+             ":";
+    } else if (dash != std::string::npos && line.find_first_not_of(' ') == dash) {
+      for (size_t i = dash + 2; i < line.size() && line[i] != ' '; ++i) {
+        if (line[i] == '_') line[i] = '-';
+      }
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
 // `flags_file`: the source file defining the program's flags (a substring of its path), so the
 // listing shows those and not every library's.
-inline void ExitZeroOnHelp(int argc, char** argv, absl::string_view flags_file) {
+inline void ExitZeroOnHelp(int argc, char** argv, absl::string_view flags_file,
+                           bool list_flags = true) {
   for (int i = 1; i < argc; ++i) {
     const absl::string_view a = argv[i];
     if (a == "--") return;
@@ -31,11 +63,18 @@ inline void ExitZeroOnHelp(int argc, char** argv, absl::string_view flags_file) 
                 << "\n";
       std::exit(0);
     }
-    if (a == "--help" || a == "-help" || a == "-h") {
+    const bool full = a == "--helpfull" || a == "-helpfull";
+    if (full || a == "--help" || a == "-help" || a == "-h") {
       absl::flags_internal::SetProgramInvocationName(argv[0]);
-      absl::flags_internal::FlagsHelp(std::cout, flags_file,
+      if (!full && !list_flags) {
+        std::cout << absl::ProgramUsageMessage() << "\n\nEvery flag: --helpfull\n";
+        std::exit(0);
+      }
+      std::ostringstream listing;
+      absl::flags_internal::FlagsHelp(listing, full ? "" : flags_file,
                                       absl::flags_internal::HelpFormat::kHumanReadable,
                                       absl::ProgramUsageMessage());
+      std::cout << NormalizedFlagsHelp(listing.str());
       std::exit(0);
     }
   }

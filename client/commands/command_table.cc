@@ -132,7 +132,7 @@ Connecting to a coordinator (submit, status, watch, list, cancel, report, delete
   --tls-ca FILE                    TLS, trusting the CA (PEM) that signed the coordinator's certificate
   --tls-cert FILE --tls-key FILE   a client certificate, for a coordinator requiring mutual TLS
   --token-file FILE                the bearer token (default $EMAR_TOKEN)
-Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed.)";
+Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed (report: as text or json only).)";
 
 // Where a help text starts after a synopsis too long for kHelpColumn, or 0 when it would pass
 // kUsageWidth (its help then goes on the next line).

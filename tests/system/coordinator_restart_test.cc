@@ -18,6 +18,7 @@ namespace emar::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kExampleJob =
     absl::StrCat(EMAR_SOURCE_DIR, "/examples/restaurant-sentiment/job.yaml");
@@ -143,14 +144,24 @@ TEST(CommandLineTest, CoordinatorAcceptsTheDocumentedDashedFlags) {
 
 TEST(CommandLineTest, HelpExitsZeroAndListsEachProgramsOwnFlags) {
   const std::pair<const char*, const char*> cases[] = {{"emar-coordinator", "--tokens"},
-                                                       {"emar-worker", "--health_listen"},
-                                                       {"emarctl", "--token_file"}};
+                                                       {"emar-worker", "--health-listen"},
+                                                       {"emarctl", "--token-file"}};
   for (const auto& [binary, flag] : cases) {
     CommandResult r = RunCommand({BinPath(binary), "--help"}, absl::Seconds(30));
     EXPECT_TRUE(r.exit.Exited(0)) << binary << ": " << r.exit.ToString();
     EXPECT_THAT(r.out, HasSubstr(flag)) << binary;
     EXPECT_THAT(r.out, HasSubstr(std::string(binary) + ":")) << binary;
   }
+  // emarctl's --help is its curated usage; --helpfull lists every flag as users type it, under
+  // the source file's name in the tree (not the build machine's path).
+  CommandResult help = RunCommand({BinPath("emarctl"), "--help"}, absl::Seconds(30));
+  EXPECT_THAT(help.out, Not(HasSubstr("Flags from")));
+  CommandResult full = RunCommand({BinPath("emarctl"), "--helpfull"}, absl::Seconds(30));
+  EXPECT_TRUE(full.exit.Exited(0)) << full.exit.ToString();
+  EXPECT_THAT(full.out, HasSubstr("\n  Flags from client/emarctl.cc:\n"));
+  EXPECT_THAT(full.out, HasSubstr("    --token-file ("));
+  EXPECT_THAT(full.out, HasSubstr("    --max-benchmark-regression ("));
+  EXPECT_THAT(full.out, Not(HasSubstr("--token_file")));
 }
 
 }  // namespace

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -157,6 +159,11 @@ TEST_F(TlsTest, ClientTrustingTheWrongCaIsToldTheCertificateIsNotTrusted) {
   // routines::certificate verify failed".
   EXPECT_THAT(r.err, HasSubstr("certificate verify failed"));
   EXPECT_THAT(r.err, HasSubstr("emarctl: hint: certificate not trusted: pass --tls-ca"));
+  // gRPC's own log lines ("E1207 12:00:00.000 ... Handshake failed") stay out of it: every line
+  // is emarctl's.
+  for (absl::string_view line : absl::StrSplit(r.err, '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(absl::StartsWith(line, "emarctl: ")) << line;
+  }
   // The same through submit --wait, the path most users take.
   r = cluster->Emarctl({"submit",
                         absl::StrCat(EMAR_SOURCE_DIR, "/examples/restaurant-sentiment/job.yaml"),
