@@ -4,11 +4,15 @@
 // those of the job of that benchmark alone beside the same target.
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "simdjson.h"
 #include "tests/system/generated_suite.h"
 #include "tests/system/local_cluster.h"
 #include "tests/system/report_json.h"
@@ -118,6 +122,66 @@ TEST(SuiteTest, EmbeddedAndDistributedAgreeAndEveryDatasetMatchesItsOwnJob) {
   EXPECT_THAT(text.out, HasSubstr("gate max_suite_regression"));
   // EMAR_SUITE_TEXT=PATH keeps the text report (to show what a suite's report looks like).
   if (const char* path = std::getenv("EMAR_SUITE_TEXT")) ASSERT_OK(WriteFile(path, text.out));
+}
+
+// The harness's acc and acc_norm of a samples file, computed here from its fields: argmax of the
+// log-likelihoods (first maximum), and of each divided by its choice's length in code points.
+std::pair<double, double> HarnessAccuracy(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  simdjson::dom::parser parser;
+  double n = 0, acc = 0, norm = 0;
+  for (absl::string_view line : absl::StrSplit(text.value_or(""), '\n', absl::SkipEmpty())) {
+    simdjson::dom::element doc = parser.parse(line.data(), line.size());
+    std::vector<double> ll;
+    for (simdjson::dom::element r : doc["filtered_resps"].get_array()) {
+      ll.push_back(std::stod(std::string(std::string_view(r.at(0)))));
+    }
+    std::vector<double> len;
+    for (simdjson::dom::element c : doc["doc"]["choices"]["text"].get_array()) {
+      double chars = 0;
+      for (unsigned char ch : std::string_view(c)) chars += (ch & 0xC0) != 0x80;
+      len.push_back(chars);
+    }
+    const int gold = std::stoi(std::string(std::string_view(doc["target"])));
+    size_t best = 0, best_norm = 0;
+    for (size_t k = 1; k < ll.size(); ++k) {
+      if (ll[k] > ll[best]) best = k;
+      if (ll[k] / len[k] > ll[best_norm] / len[best_norm]) best_norm = k;
+    }
+    ++n;
+    acc += static_cast<int>(best) == gold;
+    norm += static_cast<int>(best_norm) == gold;
+  }
+  return {acc / n, norm / n};
+}
+
+// examples/support-suite, as a user runs it: every dataset and metric in the job's order, the
+// options in the signatures (with sacrebleu's nrefs:1), and the harness-sample benchmark scored
+// as the harness would.
+TEST(SuiteTest, TheSuiteExampleRuns) {
+  const std::string dir = absl::StrCat(EMAR_SOURCE_DIR, "/examples/support-suite");
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report r, RunReport(dir + "/job.yaml"));
+  ASSERT_EQ(r.candidates_size(), 1);
+  const emar::v1::CandidateReport& c = r.candidates(0);
+  std::vector<std::string> entries;
+  for (const auto& d : c.datasets()) entries.push_back(absl::StrCat(d.dataset(), "/", d.metric()));
+  EXPECT_THAT(entries, ::testing::ElementsAre("tickets/accuracy", "tickets/macro_f1",
+                                              "general-qa/exact_match", "general-qa/token_f1",
+                                              "news-de-en/bleu", "news-de-en/chrf",
+                                              "summaries/rougeL", "summaries/rougeLsum",
+                                              "arc-mini/mc_acc", "arc-mini/mc_acc_norm"));
+  EXPECT_THAT(c.datasets(4).signature(), HasSubstr("nrefs:1|"));
+  EXPECT_THAT(c.datasets(4).signature(), HasSubstr("tok:intl"));
+  EXPECT_THAT(c.datasets(5).signature(), HasSubstr("nrefs:1|"));
+  EXPECT_THAT(c.datasets(5).signature(), HasSubstr("nw:2"));
+  EXPECT_THAT(c.datasets(7).signature(), HasSubstr("stem:nltk-porter"));
+  for (const auto& [model, base] : {std::pair{"base", true}, std::pair{"lora-r16", false}}) {
+    const auto [acc, norm] =
+        HarnessAccuracy(absl::StrCat(dir, "/out/", model, "/samples_arc-mini.jsonl"));
+    EXPECT_DOUBLE_EQ(base ? c.datasets(8).base().value() : c.datasets(8).candidate().value(), acc);
+    EXPECT_DOUBLE_EQ(base ? c.datasets(9).base().value() : c.datasets(9).candidate().value(), norm);
+  }
 }
 
 }  // namespace
