@@ -238,7 +238,7 @@ constexpr char kStyle[] =
     "@media (max-width:40em){body{margin:0.75em}}"
     "@media (prefers-color-scheme:dark){body{background:#16181c;color:#e8e8e8}"
     "th{background:#2a2d33}th,td{border-color:#4a4d55}.fail{color:#ff7b7b}"
-    ".undefined{color:#ff9e9e}a{color:#8ab4f8}svg.chart{border-radius:4px}}";
+    ".undefined{color:#ff9e9e}a{color:#8ab4f8}svg.chart{border-radius:4px;padding:4px}}";
 
 // Text for HTML content and attribute values (the charts' escaping: & < > " ' and control
 // characters).
