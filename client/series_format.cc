@@ -92,13 +92,14 @@ std::vector<const emar::v1::GateResult*> ChartGates(const Series& s, const std::
 }
 
 // "lora-r16 at step 2500 failed max_benchmark_regression (mmlu)" when the candidate failed a gate
-// at the point, else empty.
+// at the point, else empty. A series following one dataset leaves the suite's aggregate gate out
+// of the list, as out of its charts.
 std::string FailedGates(const SeriesCandidate& c, const std::string& name, const std::string& by,
-                        const std::string& value) {
+                        const std::string& value, const std::string& dataset) {
   if (c.gates_passed() || c.gates_size() == 0) return "";
   std::vector<std::string> failed;
   for (const auto& g : c.gates()) {
-    if (g.passed()) continue;
+    if (g.passed() || (!dataset.empty() && g.gate() == "max_suite_regression")) continue;
     failed.push_back(g.dataset().empty() ? g.gate()
                                          : absl::StrCat(g.gate(), " (", g.dataset(), ")"));
   }
@@ -108,8 +109,8 @@ std::string FailedGates(const SeriesCandidate& c, const std::string& name, const
 
 // One chart of `which` (an Estimate of each candidate) across the points.
 std::string Chart(const Series& s, const std::string& title,
-                  const Estimate& (*which)(const SeriesCandidate&),
-                  std::vector<svg::RefLine> lines) {
+                  const Estimate& (*which)(const SeriesCandidate&), std::vector<svg::RefLine> lines,
+                  const std::string& dataset) {
   std::vector<double> xs;
   std::vector<std::string> labels;
   for (int i = 0; i < s.points_size(); ++i) {
@@ -133,7 +134,7 @@ std::string Chart(const Series& s, const std::string& title,
           point.low = e.ci_low();
           point.high = e.ci_high();
         }
-        point.failed = FailedGates(c, names[n], s.by(), p.value());
+        point.failed = FailedGates(c, names[n], s.by(), p.value(), dataset);
       }
       line.points.push_back(point);
     }
@@ -269,11 +270,12 @@ std::string SeriesToHtml(const Series& s, const std::string& dataset) {
                   "thresholds.</p>\n<div class=\"charts\">\n");
   const std::vector<const emar::v1::GateResult*> gates = ChartGates(s, dataset);
   absl::StrAppend(
-      &out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(gates, "min_emar")),
+      &out, Chart(s, "EMAR", &EmarOf, GateThresholdLines(gates, "min_emar"), dataset),
       Chart(s, "Gained on the target (target Δ)", &TargetDeltaOf,
-            DeltaReferenceLines(gates, {"min_target_gain"})),
+            DeltaReferenceLines(gates, {"min_target_gain"}), dataset),
       Chart(s, "Forgotten on the benchmark (benchmark Δ)", &BenchmarkDeltaOf,
-            DeltaReferenceLines(gates, {"max_benchmark_regression", "max_suite_regression"})),
+            DeltaReferenceLines(gates, {"max_benchmark_regression", "max_suite_regression"}),
+            dataset),
       "</div>\n");
   HtmlTable(Table(s), &out);
   const std::vector<std::string> notes = UndefinedNotes(s);

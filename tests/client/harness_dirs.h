@@ -68,7 +68,7 @@ struct ChoiceScores {
 };
 
 // A multiple-choice sample over `choices` with gold index id % size. The log-likelihoods vary
-// with the doc and the choice; a right model adds 2 to the gold choice's, a wrong one to the next
+// with the doc and the choice; a right model adds 4 to the gold choice's, a wrong one to the next
 // choice's. They are written as harness 0.4 writes them (str of each [ll, is_greedy] pair) and
 // the scores are computed from the values as written.
 inline std::string ChoiceSample(int id, bool right, const std::vector<std::string>& choices,
@@ -78,7 +78,7 @@ inline std::string ChoiceSample(int id, bool right, const std::vector<std::strin
   std::vector<double> ll(n), chars(n), bytes(n), ones(n, 1.0);
   std::vector<std::string> written(n);
   for (int k = 0; k < n; ++k) {
-    const double raw = -(2.0 + ((id * 7 + k * 5) % 11) * 0.75) + (k == favoured ? 2.0 : 0.0);
+    const double raw = -(2.0 + ((id * 7 + k * 5) % 11) * 0.75) + (k == favoured ? 4.0 : 0.0);
     written[k] = absl::StrCat(raw);
     ll[k] = std::strtod(written[k].c_str(), nullptr);
     chars[k] = PythonLen(choices[k]);

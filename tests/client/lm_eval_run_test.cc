@@ -37,15 +37,13 @@ Scores PerTaskScores(const std::string& json) {
 }
 
 // The tasks of a typical forgetting check: MMLU's lettered choices (length 1, so acc_norm is
-// acc), HellaSwag's endings of several lengths with non-ASCII letters (code points and UTF-8
-// bytes differ, and so would acc_norm by bytes), ARC's short answers.
+// acc), endings of several lengths with non-ASCII letters as HellaSwag's can have (code points
+// and UTF-8 bytes differ, and so would acc_norm by bytes), ARC's short answers.
 std::vector<HarnessTask> Tasks() {
   return {{"gsm8k", "generate_until"},
           {"triviaqa", "generate_until"},
           {"mmlu", "multiple_choice", {"A", "B", "C", "D"}},
-          {"hellaswag",
-           "multiple_choice",
-           {"crème brûlée à l'orange", "a plain pancake", "œufs", "an omelette with chives"}},
+          {"hellaswag", "multiple_choice", {"ça va", "tea", "été", "coffee"}},
           {"arc_easy", "multiple_choice", {"sunlight", "soil", "water vapor"}}};
 }
 

@@ -145,7 +145,7 @@ TEST(ReportDocumentTest, PagesFitPhonesAndAnUnderflowingPValueIsNotZero) {
   EXPECT_THAT(html, HasSubstr("@media (prefers-color-scheme:dark)"));
   EXPECT_GT(Count(html, "<table>"), 2);
   EXPECT_EQ(Count(html, "<table>"), Count(html, "<div class=\"scroll\">\n<table>"));
-  EXPECT_THAT(html, HasSubstr("p<1e-300"));
+  EXPECT_THAT(html, HasSubstr("p&lt;1e-300"));
   EXPECT_THAT(html, Not(HasSubstr("p=0 ")));
   EXPECT_THAT(ReportToMarkdown(r), HasSubstr("<1e-300 (mcnemar_exact)"));
   EXPECT_EQ(PValueText(0, 4), "<1e-300");
