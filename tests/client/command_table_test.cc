@@ -51,7 +51,8 @@ TEST(CommandTableTest, EveryListedFlagIsDefinedOnce) {
 TEST(CommandTableTest, UsageTextHasOneEntryPerRowWithHelpInItsColumn) {
   const std::string usage = UsageText();
   EXPECT_THAT(usage, StartsWith("emarctl COMMAND [flags]\n\n"));
-  EXPECT_THAT(usage, HasSubstr("Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed."));
+  EXPECT_THAT(usage, HasSubstr("Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed (report: "
+                               "as text or json only)."));
   const std::vector<std::string> lines = absl::StrSplit(usage, '\n');
   for (const Command& c : Commands()) {
     SCOPED_TRACE(c.name);
