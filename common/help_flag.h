@@ -11,6 +11,7 @@
 #ifndef EMAR_COMMON_HELP_FLAG_H_
 #define EMAR_COMMON_HELP_FLAG_H_
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -25,7 +26,8 @@
 namespace emar {
 
 // Abseil's flag listing as users read it: each "--flag_name" as "--flag-name", each "Flags from
-// /any/where/dir/file.cc:" as "Flags from dir/file.cc:".
+// /any/where/client/commands/cli.cc:" as "Flags from client/commands/cli.cc:" (from the source
+// tree's top directory, or Abseil's; else the last two parts of the path).
 inline std::string NormalizedFlagsHelp(const std::string& listing) {
   std::istringstream in(listing);
   std::string out, line;
@@ -33,12 +35,17 @@ inline std::string NormalizedFlagsHelp(const std::string& listing) {
     const size_t from = line.find("Flags from ");
     const size_t dash = line.find("--");
     if (from != std::string::npos && !line.empty() && line.back() == ':') {
-      const std::string path = line.substr(from + 11, line.size() - from - 12);
-      const size_t last = path.rfind('/');
-      const size_t dir =
-          last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
-      line = line.substr(0, from + 11) + (dir == std::string::npos ? path : path.substr(dir + 1)) +
-             ":";
+      const std::string path = "/" + line.substr(from + 11, line.size() - from - 12);
+      size_t top = std::string::npos;
+      for (const char* dir :
+           {"/client/", "/server/", "/worker/", "/common/", "/eval/", "/embedded/", "/absl/"}) {
+        top = std::min(top, path.rfind(dir));
+      }
+      if (top == std::string::npos) {
+        const size_t last = path.rfind('/');
+        top = last == 0 ? 0 : path.rfind('/', last - 1);
+      }
+      line = line.substr(0, from + 11) + path.substr(top + 1) + ":";
     } else if (dash != std::string::npos && line.find_first_not_of(' ') == dash) {
       for (size_t i = dash + 2; i < line.size() && line[i] != ' '; ++i) {
         if (line[i] == '_') line[i] = '-';
@@ -67,7 +74,10 @@ inline void ExitZeroOnHelp(int argc, char** argv, absl::string_view flags_file,
     if (full || a == "--help" || a == "-help" || a == "-h") {
       absl::flags_internal::SetProgramInvocationName(argv[0]);
       if (!full && !list_flags) {
-        std::cout << absl::ProgramUsageMessage() << "\n\nEvery flag: --helpfull\n";
+        const absl::string_view path = argv[0];
+        const size_t slash = path.rfind('/');
+        std::cout << (slash == absl::string_view::npos ? path : path.substr(slash + 1)) << ": "
+                  << absl::ProgramUsageMessage() << "\n\nEvery flag: --helpfull\n";
         std::exit(0);
       }
       std::ostringstream listing;

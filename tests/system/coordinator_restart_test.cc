@@ -158,7 +158,7 @@ TEST(CommandLineTest, HelpExitsZeroAndListsEachProgramsOwnFlags) {
   EXPECT_THAT(help.out, Not(HasSubstr("Flags from")));
   CommandResult full = RunCommand({BinPath("emarctl"), "--helpfull"}, absl::Seconds(30));
   EXPECT_TRUE(full.exit.Exited(0)) << full.exit.ToString();
-  EXPECT_THAT(full.out, HasSubstr("\n  Flags from client/emarctl.cc:\n"));
+  EXPECT_THAT(full.out, HasSubstr("\n  Flags from client/commands/cli.cc:\n"));
   EXPECT_THAT(full.out, HasSubstr("    --token-file ("));
   EXPECT_THAT(full.out, HasSubstr("    --max-benchmark-regression ("));
   EXPECT_THAT(full.out, Not(HasSubstr("--token_file")));
