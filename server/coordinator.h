@@ -107,8 +107,10 @@ class Coordinator final : public ClientCore, public WorkerCore {
   BlobAccess& blob_access() { return blobs_; }
   // The blob bytes themselves.
   BlobStore& blobs() { return blob_store_; }
-  // The durable state (tests and inspection read the score cache's entries through it).
+  // The durable state (tests and inspection read the score cache's entries through it; online
+  // backups copy it, server/admin_service.h), and the data dir.
   JobStore& job_store() { return *store_; }
+  const std::string& data_dir() const { return options_.data_dir; }
 
   // --- client side ---
   // Every client call names its caller: a principal sees only its own jobs and uploads (another

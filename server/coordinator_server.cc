@@ -44,7 +44,8 @@ CoordinatorServer::CoordinatorServer(Coordinator* coordinator, const ServerOptio
       requests_(RequestCounter::ServedMethods()),
       uploads_(options.uploads),
       evaluation_(coordinator, &coordinator->blob_access(), options.client_api, &uploads_, &auth_),
-      worker_(coordinator, &coordinator->blob_access(), &auth_) {}
+      worker_(coordinator, &coordinator->blob_access(), &auth_),
+      admin_(&coordinator->job_store(), &coordinator->blobs(), coordinator->data_dir(), &auth_) {}
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
 CoordinatorServer::Interceptors() {
@@ -107,6 +108,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     builder.AddListeningPort(options.listen, credentials, &s->port_);
   }
   builder.RegisterService(&s->evaluation_);
+  builder.RegisterService(&s->admin_);
   if (!separate_worker_port) builder.RegisterService(&s->worker_);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || (!options.listen.empty() && s->port_ == 0)) {

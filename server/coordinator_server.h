@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http_endpoint.h"
+#include "server/admin_service.h"
 #include "server/auth.h"
 #include "server/coordinator.h"
 #include "server/evaluation_service.h"
@@ -82,6 +83,7 @@ class CoordinatorServer {
   UploadLimiter uploads_;    // declared before server_: outlives every upload reactor
   EvaluationServiceImpl evaluation_;
   WorkerServiceImpl worker_;
+  AdminServiceImpl admin_;  // main port only: the worker port never serves backups
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> worker_server_;  // with worker_listen only
   int port_ = 0;

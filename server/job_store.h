@@ -149,6 +149,12 @@ class JobStore {
   absl::Status AddBlobOwner(const std::string& sha256, const std::string& owner);
   absl::StatusOr<bool> OwnsBlob(const std::string& owner, const std::string& sha256);
 
+  // --- backup (server/job_store_backup.cc) ---
+  // Copies the store to a new SQLite file at `path` with SQLite's online backup API, a few
+  // pages at a time between other writes: the copy is the store as of one moment, and writers
+  // wait at most one step. FAILED_PRECONDITION if `path` exists.
+  absl::Status CopyTo(const std::string& path);
+
  private:
   struct PendingWrite;
 

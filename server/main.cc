@@ -29,6 +29,7 @@
 #include "eval/job/job_defaults.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
+#include "server/job_store_backup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "HOST:PORT to serve on; port 0 picks a free port");
@@ -105,6 +106,9 @@ ABSL_FLAG(bool, score_cache, emar::CoordinatorOptions{}.score_cache,
 ABSL_FLAG(bool, share_score_cache, emar::CoordinatorOptions{}.share_score_cache,
           "let a principal's jobs reuse statistics another principal's jobs stored (default: "
           "each principal's cache entries are its own; without --tokens all jobs share)");
+ABSL_FLAG(std::string, restore, "",
+          "restore the backup in this directory (emarctl admin backup DIR) into --data-dir, "
+          "which must hold no job store yet, then exit; start the coordinator again without it");
 ABSL_FLAG(double, retention_interval_seconds,
           absl::ToDoubleSeconds(emar::CoordinatorOptions{}.retention_interval),
           "how often retention runs");
@@ -313,6 +317,18 @@ absl::Status Serve(const sigset_t& sigs) {
   return absl::OkStatus();
 }
 
+// --restore DIR: copies a backup into --data-dir, checking every file against its manifest.
+absl::Status Restore() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) return Usage("--restore needs --data-dir, the directory to restore into");
+  const std::string from = absl::GetFlag(FLAGS_restore);
+  ASSIGN_OR_RETURN(emar::RestoreSummary restored, emar::RestoreBackup(from, data_dir));
+  std::cout << "restored " << restored.jobs << " job(s) and " << restored.blobs << " blob(s), "
+            << restored.bytes << " bytes, from " << from << " into " << data_dir
+            << "; start emar-coordinator without --restore to serve them" << std::endl;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -321,6 +337,13 @@ int main(int argc, char** argv) {
   emar::NormalizedArgs args(argc, argv);
   emar::ExitZeroOnHelp(argc, argv, "server/main.cc");
   absl::ParseCommandLine(args.argc(), args.argv());
+  if (!absl::GetFlag(FLAGS_restore).empty()) {
+    if (absl::Status s = Restore(); !s.ok()) {
+      std::cerr << "emar-coordinator: " << s.message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
   const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
   if (absl::Status s = Serve(sigs); !s.ok()) {
     std::cerr << "emar-coordinator: " << s.message() << "\n";

@@ -68,6 +68,7 @@ std::vector<std::string> RequestCounter::ServedMethods() {
   std::vector<std::string> methods;
   AddMethodsOf(emar::v1::EvaluationService::service_full_name(), &methods);
   AddMethodsOf(emar::v1::WorkerService::service_full_name(), &methods);
+  AddMethodsOf(emar::v1::AdminService::service_full_name(), &methods);
   for (const char* m : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
                         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                         "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {

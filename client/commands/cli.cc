@@ -130,7 +130,8 @@ absl::StatusOr<Session> Connect() {
                  .remote = true,
                  .has_token = !options.token.empty(),
                  .uses_tls = options.tls.enabled(),
-                 .has_client_cert = !options.tls.cert.empty()};
+                 .has_client_cert = !options.tls.cert.empty(),
+                 .channel = *channel};
 }
 
 int PrintReport(Session& session, emar::v1::Report report) {

@@ -4,6 +4,8 @@
 #ifndef EMAR_CLIENT_COMMANDS_CLI_H_
 #define EMAR_CLIENT_COMMANDS_CLI_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +55,7 @@ struct Session {
   bool has_token = false;
   bool uses_tls = false;
   bool has_client_cert = false;
+  std::shared_ptr<grpc::Channel> channel;  // for the services beside EvaluationService
 };
 
 // Fail(s), then a hint on its own line when the failure looks like a TLS or token problem.

@@ -92,6 +92,12 @@ const std::vector<Command>& Commands() {
        {"format", "metric", "baseline", "margin", "discordance", "sd", "items", "alpha", "power",
         "one_sided"},
        PlanCommand},
+      {"admin",
+       "admin backup DIR",
+       "an online backup of the coordinator's jobs and inputs into DIR (admin token;\n"
+       "--timestamped: into DIR/emar-backup-TIME, --keep N: keep the newest N)",
+       {"format", "timestamped", "keep", EMAR_CONNECTION_FLAGS},
+       AdminCommand},
       {"job",
        "job from-lm-eval --base DIR --candidate NAME=DIR --target T --benchmarks T1,T2",
        "a suite job file from lm-evaluation-harness outputs (job --help)",
@@ -128,7 +134,7 @@ Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), -
   --no-cache                 run/submit: score every shard afresh, reusing no cached statistics
   --timeout DURATION         run, submit --wait, watch: give up waiting (exit 1), e.g. 30s, 10m
   --limit N --page-token T   list: page size, and the page after the one that printed T
-Connecting to a coordinator (submit, status, watch, list, cancel, report, delete, flips; run needs none):
+Connecting to a coordinator (submit, status, watch, list, cancel, report, delete, flips, admin; run needs none):
   --tls-ca FILE                    TLS, trusting the CA (PEM) that signed the coordinator's certificate
   --tls-cert FILE --tls-key FILE   a client certificate, for a coordinator requiring mutual TLS
   --token-file FILE                the bearer token (default $EMAR_TOKEN)

@@ -34,6 +34,8 @@ int JobCommand(const std::vector<std::string>& args);
 
 // flips_commands.cc: the items a candidate learned and forgot on a dataset.
 int FlipsCommand(const std::vector<std::string>& args);
+// admin_commands.cc: operations that need an admin token.
+int AdminCommand(const std::vector<std::string>& args);
 
 // command_table.cc: the usage text, or one command's synopsis and flags.
 int HelpCommand(const std::vector<std::string>& args);

@@ -88,7 +88,7 @@ def run_checks(repo, kubectl, bins, promtool, loopback=True):
     readme_text = open(readme).read() if os.path.exists(readme) else ""
     r.check(readme_text, "deploy/k8s/README.md", "missing")
     flag_sets = {}
-    bool_flags = {"wait"}
+    bool_flags = {"wait", "timestamped"}
     for who, b in bins.items():
         flag_sets[who] = known_flags(b)
         bool_flags |= flag_sets[who][1]
@@ -133,7 +133,8 @@ def run_checks(repo, kubectl, bins, promtool, loopback=True):
     clients = []
     if base is not None:
         clients = check_clients(r, "deploy/examples", examples, example_pods, base, results["base"][1], bool_flags)
-        r.check(clients, "deploy/examples", "no pod runs emarctl submit")
+        r.check([cl for cl in clients if not cl.get("backup")], "deploy/examples", "no pod runs emarctl submit")
+        r.check([cl for cl in clients if cl.get("backup")], "deploy/examples", "no pod runs emarctl admin backup")
         if "emarctl" in flag_sets:
             for cl in clients:
                 check_flag_names(r, cl["pod"].id(cl["container"]), "emarctl", cl["flags"], flag_sets["emarctl"][0])
@@ -151,7 +152,8 @@ def run_checks(repo, kubectl, bins, promtool, loopback=True):
             if run_dev_secrets(r, repo, kubectl, d) and not r.failures:
                 if "prod" in results and results["prod"][2] and results["prod"][3] and clients:
                     try:
-                        loopback_run(r, repo, bins, results["prod"][2], results["prod"][3][0], clients[0], d)
+                        submit = next(cl for cl in clients if not cl.get("backup"))
+                        loopback_run(r, repo, bins, results["prod"][2], results["prod"][3][0], submit, d)
                     except (OSError, subprocess.SubprocessError) as e:
                         r.fail("loopback run of overlays/prod", "could not run the binaries: %s" % e)
     return r
@@ -196,6 +198,9 @@ MUTATIONS = [
     ("k8s/overlays/prod/worker-scaledobject.yaml", "    name: emar-worker\n  minReplicaCount", "    name: emar-workers\n  minReplicaCount",
      "scaleTargetRef"),
     ("k8s/overlays/prod/worker-resources.yaml", "  replicas: null\n", "", "would reset KEDA"),
+    ("examples/emar-backup-cronjob.yaml", "concurrencyPolicy: Forbid", "concurrencyPolicy: Allow", "must be Forbid"),
+    ("examples/emar-backup-cronjob.yaml", "secretName: emar-admin-token", "secretName: emar-client-token", "--token-file"),
+    ("examples/emar-backup-cronjob.yaml", "                - --timestamped\n", "", "--timestamped"),
     ("k8s/overlays/prod/kustomization.yaml", 'newTag: "0.1.0"', "newTag: latest", "is not pinned"),
     ("examples/emar-eval-job.yaml", "          values: [2, 3]", "          values: [2]", "FailJob on exit 3"),
     ("examples/emar-eval-job.yaml", "        emar-client: \"true\"", "        emar-client: true", "must be a string"),

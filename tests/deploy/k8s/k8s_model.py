@@ -59,6 +59,7 @@ USER_CREATED = {
         "emar-tokens": {"tokens"},
         "emar-worker-token": {"token"},
         "emar-client-token": {"token"},
+        "emar-admin-token": {"token"},
     },
     "PersistentVolumeClaim": {"emar-eval-inputs": None},
 }
@@ -277,6 +278,12 @@ def pods_of(where, objs):
         kind, spec = o.get("kind"), o.get("spec") or {}
         if kind in WORKLOAD_KINDS:
             t = spec.get("template") or {}
+            ps = t.get("spec") or {}
+            out.append(Pod(where, o, ps, (t.get("metadata") or {}).get("labels"),
+                           (ps.get("initContainers") or []) + (ps.get("containers") or []),
+                           ps.get("volumes"), ps.get("securityContext")))
+        elif kind == "CronJob":
+            t = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
             ps = t.get("spec") or {}
             out.append(Pod(where, o, ps, (t.get("metadata") or {}).get("labels"),
                            (ps.get("initContainers") or []) + (ps.get("containers") or []),

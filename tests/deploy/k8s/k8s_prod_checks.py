@@ -166,6 +166,10 @@ def check_clients(r, where, objs, pods, base_objs, base_pods, bool_flags):
             w = pod.id(c)
             argv = container_argv(r, pod, c, objs)
             pos, flags = parse_flags(argv[1:], bool_flags)
+            if pos[:2] == ["admin", "backup"]:
+                if check_backup_client(r, pod, c, pos, flags, base_objs, base_pods):
+                    clients.append({"pod": pod, "container": c, "flags": flags, "argv": argv, "backup": True})
+                continue
             if not r.check(pos[:1] == ["submit"] and len(pos) == 2, w, "expected `emarctl submit JOB_FILE ...`"):
                 continue
             r.check(flags.get("wait") == "true", w, "submit needs --wait (the step's exit code is the verdict)")
@@ -214,6 +218,30 @@ def check_clients(r, where, objs, pods, base_objs, base_pods, bool_flags):
     return clients
 
 
+def check_backup_client(r, pod, c, pos, flags, base_objs, base_pods):
+    """`emarctl admin backup DIR`: an admin token, DIR on a volume of its own, one run at a time."""
+    w = pod.id(c)
+    if not r.check(len(pos) == 3, w, "expected `emarctl admin backup DIR ...`"):
+        return False
+    t = service_port_target(base_objs, base_pods, flags.get("server", ""))
+    r.check(t is not None and t[1] == CLIENT_PORT, w,
+            "--server %r must be the coordinator Service's client port" % flags.get("server"))
+    check_file_flag(r, pod, c, flags, "tls-ca", CLIENT_FILES["tls-ca"])
+    check_file_flag(r, pod, c, flags, "token-file", ("/etc/emar/token/token", "emar-admin-token", "token"))
+    ca_only(r, pod)
+    r.check(pod.labels.get("emar-client") == "true", w, "pod needs the label emar-client: \"true\"")
+    dest = resolve_file(pod, c, pos[2])
+    r.check(dest is not None and dest["kind"] == "PersistentVolumeClaim" and not dest["mount"].get("readOnly"), w,
+            "backup dir %s must be on a writable PersistentVolumeClaim (the second volume)" % pos[2])
+    r.check(flags.get("timestamped") == "true", w,
+            "--timestamped: without a shell in the image, each run needs a directory of its own")
+    owner = pod.owner
+    if owner.get("kind") == "CronJob":
+        r.check((owner.get("spec") or {}).get("concurrencyPolicy") == "Forbid", w,
+                "concurrencyPolicy must be Forbid: the coordinator takes one backup at a time")
+    return True
+
+
 def validate_workflow(r, where, o):
     spec = o.get("spec") or {}
     w = "%s %s" % (where, ident(o))
@@ -234,7 +262,13 @@ def validate_workflow(r, where, o):
 def known_flags(binary):
     out = subprocess.run([binary, "--helpfull"], capture_output=True, text=True).stdout
     names = set(re.findall(r"^\s+--([A-Za-z0-9_]+) \(", out, re.M))
-    bools = set(re.findall(r"^\s+--([A-Za-z0-9_]+) \((?:[^;]|;(?! default:))*; default: (?:true|false);", out, re.M | re.S))
+    # One block per flag (a description may span lines; a pattern across blocks would give a
+    # flag the default of the boolean after it).
+    bools = set()
+    for block in re.split(r"\n(?=\s+--[A-Za-z0-9_]+ \()", out):
+        m = re.match(r"\s+--([A-Za-z0-9_]+) \(", block)
+        if m and re.search(r"; default: (?:true|false);", block):
+            bools.add(m.group(1))
     return {n.replace("_", "-") for n in names}, {n.replace("_", "-") for n in bools}
 
 
