@@ -1,5 +1,7 @@
 #include "common/tls_credentials.h"
 
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -142,14 +144,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFi
       !s.ok()) {
     return s;
   }
-  grpc::SslServerCredentialsOptions options(
+  const grpc_ssl_client_certificate_request_type request =
       files.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  std::string client_ca;
   if (!files.client_ca.empty()) {
     absl::StatusOr<std::string> ca = ReadPem("--tls-client-ca", files.client_ca, "CERTIFICATE");
     if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
+    client_ca = *ca;
   }
+  if (files.reload_seconds > 0) {
+    // The files were checked above; from now on gRPC's watcher re-reads them. Replace key and
+    // certificate together (as Kubernetes swaps a mounted Secret's files, or by rename).
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        files.key, files.cert, files.client_ca, files.reload_seconds);
+    grpc::experimental::TlsServerCredentialsOptions options(provider);
+    options.watch_identity_key_cert_pairs();
+    if (!files.client_ca.empty()) options.watch_root_certs();
+    options.set_cert_request_type(request);
+    return grpc::experimental::TlsServerCredentials(options);
+  }
+  grpc::SslServerCredentialsOptions options(request);
+  options.pem_root_certs = client_ca;
   options.pem_key_cert_pairs.push_back({*key, *cert});
   return grpc::SslServerCredentials(options);
 }

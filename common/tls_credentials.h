@@ -31,6 +31,10 @@ struct ServerTlsFiles {
   std::string cert;       // certificate chain (PEM) presented to clients and workers
   std::string key;        // its private key (PEM)
   std::string client_ca;  // when set: mutual TLS, peers must present a certificate signed by it
+  // > 0: gRPC's FileWatcherCertificateProvider reads the three files again this often, and new
+  // connections get what it read (a renewed certificate, a rotated CA) while existing ones keep
+  // theirs. 0: read once.
+  int reload_seconds = 0;
   bool enabled() const { return !cert.empty() || !key.empty() || !client_ca.empty(); }
 };
 

@@ -96,9 +96,20 @@ std::optional<Principal> TokenTable::Find(absl::string_view token) const {
   return it->second;
 }
 
+void Authenticator::Replace(TokenTable tokens) {
+  auto table = std::make_shared<const TokenTable>(std::move(tokens));
+  absl::MutexLock lock(&mu_);
+  if (enabled_) tokens_ = std::move(table);
+}
+
+std::shared_ptr<const TokenTable> Authenticator::Tokens() const {
+  absl::MutexLock lock(&mu_);
+  return tokens_;
+}
+
 absl::StatusOr<Principal> Authenticator::Authorize(const grpc::ServerContextBase& ctx,
                                                    Api api) const {
-  if (!tokens_) return Principal::Anonymous();
+  if (!enabled_) return Principal::Anonymous();
   const auto& md = ctx.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) return Authorize(std::nullopt, api);
@@ -107,7 +118,7 @@ absl::StatusOr<Principal> Authenticator::Authorize(const grpc::ServerContextBase
 
 absl::StatusOr<Principal> Authenticator::Authorize(std::optional<absl::string_view> authorization,
                                                    Api api) const {
-  if (!tokens_) return Principal::Anonymous();
+  if (!enabled_) return Principal::Anonymous();
   if (!authorization) {
     return absl::UnauthenticatedError(
         "no token: this coordinator requires 'authorization: Bearer TOKEN' (emarctl and "
@@ -117,7 +128,7 @@ absl::StatusOr<Principal> Authenticator::Authorize(std::optional<absl::string_vi
   if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
     return absl::UnauthenticatedError("the authorization header must be 'Bearer TOKEN'");
   }
-  std::optional<Principal> p = tokens_->Find(absl::StripAsciiWhitespace(value.substr(7)));
+  std::optional<Principal> p = Tokens()->Find(absl::StripAsciiWhitespace(value.substr(7)));
   if (!p) return absl::UnauthenticatedError("the token is not one this coordinator accepts");
   const bool allowed =
       p->admin() || (api == Api::kClient ? p->role == Role::kClient : p->role == Role::kWorker);

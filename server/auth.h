@@ -18,11 +18,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "server/principal.h"
 
 namespace emar {
@@ -49,9 +51,13 @@ class Authenticator {
  public:
   // nullopt: no authentication, every caller is Principal::Anonymous().
   explicit Authenticator(std::optional<TokenTable> tokens = std::nullopt)
-      : tokens_(std::move(tokens)) {}
+      : enabled_(tokens.has_value()),
+        tokens_(tokens ? std::make_shared<const TokenTable>(std::move(*tokens)) : nullptr) {}
 
-  bool enabled() const { return tokens_.has_value(); }
+  bool enabled() const { return enabled_; }
+  // A reload (server/token_reloader.h): every call admitted after it is checked against
+  // `tokens`; calls and streams admitted before keep going. Only for an enabled authenticator.
+  void Replace(TokenTable tokens);
   // UNAUTHENTICATED without a token or with an unknown one; PERMISSION_DENIED when the token's
   // role may not call `api`.
   absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& ctx, Api api) const;
@@ -60,7 +66,11 @@ class Authenticator {
                                       Api api) const;
 
  private:
-  std::optional<TokenTable> tokens_;
+  std::shared_ptr<const TokenTable> Tokens() const;
+
+  const bool enabled_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const TokenTable> tokens_ ABSL_GUARDED_BY(mu_);  // null when not enabled
 };
 
 }  // namespace emar

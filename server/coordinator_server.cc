@@ -13,14 +13,20 @@
 #include "common/accept_reserve.h"
 #include "common/process_metrics.h"
 #include "common/prometheus_text.h"
+#include "common/tls_credentials.h"
 #include "server/reflection_guard.h"
 
 namespace emar {
 namespace {
 
-// The certificate's expiry as a Prometheus gauge (Unix seconds), "" without TLS.
-std::string TlsMetricsText(absl::Time not_after) {
+// The certificate's expiry as a Prometheus gauge (Unix seconds), "" without TLS. `cert_file`
+// (when set) is read again: after a reload the gauge gives the new certificate's date.
+std::string TlsMetricsText(absl::Time not_after, const std::string& cert_file) {
   if (not_after == absl::InfinitePast()) return "";
+  if (!cert_file.empty()) {
+    absl::StatusOr<CertificateDates> dates = ReadCertificateDates("--tls-cert", cert_file);
+    if (dates.ok()) not_after = dates->not_after;
+  }
   PrometheusText out;
   out.Gauge("emar_tls_certificate_expiry_timestamp_seconds",
             "When the --tls-cert certificate expires (Unix time).", absl::ToUnixSeconds(not_after));
@@ -122,10 +128,11 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     auto metrics = HttpEndpoint::Start(
         options.metrics_listen, "--metrics-listen",
         {{"/metrics",
-          [p = s.get(), tls = TlsMetricsText(options.tls_cert_not_after)] {
+          [p = s.get(), not_after = options.tls_cert_not_after, cert = options.tls_cert_file] {
             return HttpAnswer{200,
-                              p->coordinator_->MetricsText() + p->requests_.MetricsText() + tls +
-                                  AcceptMetricsText() + ProcessMetricsText(),
+                              p->coordinator_->MetricsText() + p->requests_.MetricsText() +
+                                  TlsMetricsText(not_after, cert) + AcceptMetricsText() +
+                                  ProcessMetricsText(),
                               "text/plain; version=0.0.4; charset=utf-8"};
           }},
          // Plain-HTTP probes beside the gRPC health service: kubelet's gRPC probe cannot

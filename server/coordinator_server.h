@@ -34,6 +34,9 @@ struct ServerOptions {
   // When the certificate of `credentials` expires (WarnOfCertificateDates), exported at /metrics
   // as emar_tls_certificate_expiry_timestamp_seconds; InfinitePast: not exported.
   absl::Time tls_cert_not_after = absl::InfinitePast();
+  // The certificate file, re-read at every scrape so that the metric follows a reloaded
+  // certificate (tls_cert_not_after stays in force while it cannot be read). Empty: not re-read.
+  std::string tls_cert_file;
   ClientApiLimits client_api;  // --max-blob-mb, --max-request-kb
   // The transport's limit for any message (the worker API's shard results are the largest).
   int max_message_bytes = 64 << 20;  // --max-message-mb
@@ -66,6 +69,8 @@ class CoordinatorServer {
   int worker_port() const { return worker_server_ ? worker_port_ : port_; }
   // The metrics port (0 without metrics_listen).
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  // Who may call: its tokens may be replaced while serving (server/token_reloader.h).
+  Authenticator& authenticator() { return auth_; }
   // A channel to this server that skips the network (embedded default, tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Stops accepting calls, waits up to `grace` for running ones, then cancels the rest.
@@ -78,7 +83,7 @@ class CoordinatorServer {
   Interceptors();
 
   Coordinator* const coordinator_;
-  const Authenticator auth_;
+  Authenticator auth_;       // its tokens may be replaced (server/token_reloader.h)
   RequestCounter requests_;  // outlives both servers (their interceptors count into it)
   UploadLimiter uploads_;    // declared before server_: outlives every upload reactor
   EvaluationServiceImpl evaluation_;

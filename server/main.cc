@@ -30,6 +30,7 @@
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
 #include "server/job_store_backup.h"
+#include "server/token_reloader.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "HOST:PORT to serve on; port 0 picks a free port");
@@ -78,6 +79,12 @@ ABSL_FLAG(std::string, tls_key, "", "private key (PEM) of --tls-cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "mutual TLS: refuse peers without a certificate signed by this CA (PEM)");
 
+ABSL_FLAG(int32_t, tls_reload_seconds, 60,
+          "read --tls-cert, --tls-key and --tls-client-ca again this often: new connections get "
+          "a renewed certificate without a restart (0: read once)");
+ABSL_FLAG(int32_t, tokens_reload_seconds, 10,
+          "read --tokens again this often (and on SIGHUP): later calls are checked against the "
+          "new tokens, calls in progress go on (0: on SIGHUP only)");
 ABSL_FLAG(std::string, log_format, "text",
           "lifecycle events on stderr, one line each: text, json (JSON lines) or off");
 ABSL_FLAG(std::string, tokens, "",
@@ -214,11 +221,13 @@ absl::StatusOr<emar::ServerOptions> ServerOptionsFromFlags(std::optional<emar::T
   emar::ServerOptions server_options;
   const emar::ServerTlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
                                  .key = absl::GetFlag(FLAGS_tls_key),
-                                 .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
+                                 .client_ca = absl::GetFlag(FLAGS_tls_client_ca),
+                                 .reload_seconds = absl::GetFlag(FLAGS_tls_reload_seconds)};
   auto creds = emar::ServerCredentialsFromFiles(tls);
   if (!creds.ok()) return creds.status();
   server_options.credentials = *creds;
   server_options.tls_cert_not_after = emar::WarnOfCertificateDates(tls, absl::Now(), std::cerr);
+  if (tls.reload_seconds > 0) server_options.tls_cert_file = tls.cert;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.worker_listen = absl::GetFlag(FLAGS_worker_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -308,7 +317,23 @@ absl::Status Serve(const sigset_t& sigs) {
   ASSIGN_OR_RETURN(std::unique_ptr<emar::Console> console,
                    StartConsole(coordinator.get(), console_tokens));
   RETURN_IF_ERROR(AnnouncePorts(*server, server_options));  // --port-file last: all is up
-  const int sig = emar::WaitForTerminationSignal(sigs);
+  std::unique_ptr<emar::TokenReloader> reloader;
+  if (!absl::GetFlag(FLAGS_tokens).empty()) {
+    reloader = std::make_unique<emar::TokenReloader>(
+        &server->authenticator(), absl::GetFlag(FLAGS_tokens),
+        absl::Seconds(absl::GetFlag(FLAGS_tokens_reload_seconds)));
+  }
+  int sig = 0;
+  while ((sig = emar::WaitForTerminationSignal(sigs)) == SIGHUP) {
+    if (reloader == nullptr) continue;
+    absl::StatusOr<bool> reloaded = reloader->Reload();
+    std::cerr << "emar-coordinator: SIGHUP: "
+              << (!reloaded.ok() ? absl::StrCat("tokens kept: ", reloaded.status().message())
+                  : *reloaded    ? "tokens reloaded"
+                                 : "tokens unchanged")
+              << std::endl;
+  }
+  reloader.reset();
   std::cout << "signal " << sig << ": draining" << std::endl;
   console.reset();
   server->Shutdown(absl::Seconds(10));
@@ -344,7 +369,9 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  const sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
+  sigset_t sigs = emar::BlockTerminationSignals();  // before any thread starts
+  sigaddset(&sigs, SIGHUP);                         // reloads the tokens file
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   if (absl::Status s = Serve(sigs); !s.ok()) {
     std::cerr << "emar-coordinator: " << s.message() << "\n";
     return 1;
