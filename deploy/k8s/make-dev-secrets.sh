@@ -14,8 +14,8 @@
 #   --apply          also `kubectl apply -n NS` the Secrets (otherwise: only DIR/secrets.yaml)
 #
 # DIR then holds ca.crt, ca.key, tls.crt, tls.key, tokens, client.token, worker.token,
-# admin.token and secrets.yaml (the Secrets emar-tls, emar-tokens, emar-worker-token and
-# emar-client-token, made by `kubectl create secret ... --dry-run=client`, no cluster needed).
+# admin.token and secrets.yaml (the Secrets emar-tls, emar-tokens, emar-worker-token,
+# emar-client-token and emar-admin-token, made by `kubectl create secret ... --dry-run=client`, no cluster needed).
 # Use client.token with emarctl (--token-file or EMAR_TOKEN) and ca.crt as its --tls-ca.
 # For production, use your PKI (cert-manager, a CA you run) and your secret manager instead.
 set -euo pipefail
@@ -97,6 +97,8 @@ create() { "$kubectl" create secret generic --namespace "$ns" --dry-run=client -
   create emar-worker-token --from-file=token=worker.token
   echo ---
   create emar-client-token --from-file=token=client.token
+  echo ---
+  create emar-admin-token --from-file=token=admin.token   # the backup CronJob's (deploy/examples)
 } >secrets.yaml
 
 if ((apply)); then
