@@ -9,7 +9,6 @@ PACKAGES=(
   zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl  # tests/system/tls_test.cc makes its certificates with the openssl binary
-  libcpp-httplib-dev libbrotli-dev  # the coordinator's /metrics (cpp-httplib)
   libspdlog-dev  # the lifecycle event log (--log-format)
   prometheus python3  # tests/metrics/prometheus_test.py scrapes a live coordinator
   python3-yaml python3-kubernetes  # tests/deploy/k8s: manifests parsed and checked offline
@@ -30,7 +29,7 @@ BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config git binutils
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
-  zlib1g-dev libzstd-dev libcpp-httplib-dev libbrotli-dev libspdlog-dev
+  zlib1g-dev libzstd-dev libspdlog-dev
 )
 if [ "${1:-}" = --build-only ]; then
   PACKAGES=("${BUILD_PACKAGES[@]}")
