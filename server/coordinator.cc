@@ -104,8 +104,10 @@ void Coordinator::Shutdown() {
 }
 
 absl::StatusOr<std::vector<std::string>> Coordinator::Recover() {
+  const absl::Time started = absl::Now();
   ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ActiveJobIds());
   std::vector<std::string> complete;
+  int64_t shards_pending = 0;
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(emar::v1::Job job, store_->GetJob(id));
     ASSIGN_OR_RETURN(std::vector<StoredShard> shards, store_->GetShards(id));
@@ -130,9 +132,16 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Recover() {
     job.mutable_progress()->set_shards_reused(reused);
     job.mutable_progress()->set_examples_reused(examples_reused);
     board_.Add(job);
+    shards_pending += static_cast<int64_t>(pending.size());
     broker_.AddJob(id, std::move(pending), static_cast<int>(shards.size()), done, attempts);
     if (done == static_cast<int>(shards.size())) complete.push_back(id);
   }
+  // What a restarted coordinator picked up, logged whether or not there was anything.
+  LogEvent("jobs_resumed",
+           {{"jobs", absl::StrCat(ids.size())},
+            {"shards_pending", absl::StrCat(shards_pending)},
+            {"jobs_to_finalize", absl::StrCat(complete.size())},
+            {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - started))}});
   return complete;
 }
 

@@ -84,6 +84,10 @@ TEST(BackupRestoreTest, BackedUpMidJobDataDirDestroyedRestoredTheReportsAreTheSa
   std::cout << "emar-coordinator --restore: " << restored.out;
   EXPECT_THAT(restored.out, HasSubstr("restored 2 job(s)"));
   ASSERT_OK(cluster->RestartCoordinator(/*same_address=*/true));
+  ASSERT_TRUE(PollUntil(
+      [&] { return absl::StrContains(cluster->coordinator().ReadStderr(), "jobs_resumed"); },
+      absl::Seconds(30)));
+  EXPECT_THAT(cluster->coordinator().ReadStderr(), HasSubstr("jobs=1"));
 
   CommandResult again = cluster->Emarctl({"report", finished_report.job_id(), "--format", "json"});
   ASSERT_TRUE(again.exit.Exited(0)) << again.err << cluster->Logs();
