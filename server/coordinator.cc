@@ -136,12 +136,14 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Recover() {
     broker_.AddJob(id, std::move(pending), static_cast<int>(shards.size()), done, attempts);
     if (done == static_cast<int>(shards.size())) complete.push_back(id);
   }
-  // What a restarted coordinator picked up, logged whether or not there was anything.
-  LogEvent("jobs_resumed",
-           {{"jobs", absl::StrCat(ids.size())},
-            {"shards_pending", absl::StrCat(shards_pending)},
-            {"jobs_to_finalize", absl::StrCat(complete.size())},
-            {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - started))}});
+  // What a restarted coordinator picked up (nothing to say on a fresh or idle store).
+  if (!ids.empty()) {
+    LogEvent("jobs_resumed",
+             {{"jobs", absl::StrCat(ids.size())},
+              {"shards_pending", absl::StrCat(shards_pending)},
+              {"jobs_to_finalize", absl::StrCat(complete.size())},
+              {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - started))}});
+  }
   return complete;
 }
 
