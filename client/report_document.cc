@@ -8,8 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/report_flips.h"
-#include "client/report_slices.h"
 #include "client/report_power.h"
+#include "client/report_slices.h"
 #include "client/svg_plot.h"
 
 namespace emar {

@@ -22,8 +22,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "emar/v1/service.pb.h"
-#include "eval/input/slice_reader.h"
 #include "eval/input/sample_groups.h"
+#include "eval/input/slice_reader.h"
 #include "eval/metrics/metric.h"
 
 namespace emar {
