@@ -69,8 +69,8 @@ absl::StatusOr<std::pair<std::string, std::string>> LabelParam(const std::string
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Console>> Console::Start(ConsoleOptions options, ClientCore* core,
-                                                        Authenticator auth) {
-  std::unique_ptr<Console> c(new Console(std::move(options), core, std::move(auth)));
+                                                        const Authenticator* auth) {
+  std::unique_ptr<Console> c(new Console(std::move(options), core, auth));
   HttpServerOptions http{.listen = c->options_.listen,
                          .flag = "--console-listen",
                          .tls = c->options_.tls,
@@ -103,12 +103,12 @@ std::string Console::CookieName(bool tls) const {
 std::optional<Console::Caller> Console::Identify(const HttpRequest& request,
                                                  HttpResponse* refusal) {
   Caller caller;
-  if (!auth_.enabled()) {
+  if (!auth_->enabled()) {
     caller.who = Principal::Anonymous();
     return caller;
   }
   if (std::optional<std::string> bearer = request.Header("authorization")) {
-    absl::StatusOr<Principal> who = auth_.Authorize(*bearer, Api::kClient);
+    absl::StatusOr<Principal> who = auth_->Authorize(*bearer, Api::kClient);
     if (!who.ok()) {
       *refusal = Text(who.status().code() == absl::StatusCode::kPermissionDenied ? 403 : 401,
                       std::string(who.status().message()));
@@ -144,7 +144,7 @@ std::optional<Console::Caller> Console::Identify(const HttpRequest& request,
 HttpResponse Console::Route(const HttpRequest& request) {
   if (request.path == "/login") {
     if (request.method == "POST") return Login(request);
-    if (!auth_.enabled()) return Redirect("/");
+    if (!auth_->enabled()) return Redirect("/");
     const std::string next = FirstParam(ParseQuery(request.query), "next").value_or("/");
     return HttpResponse{200, "text/html; charset=utf-8", {}, LoginPage(SafeNext(next), "")};
   }
@@ -175,13 +175,13 @@ HttpResponse Console::Login(const HttpRequest& request) {
         absl::StrCat(request.tls ? "https://" : "http://", request.Header("host").value_or(""));
     if (*origin != self) return Text(403, "a login must come from the console's own form");
   }
-  if (!auth_.enabled()) return Redirect("/");
+  if (!auth_->enabled()) return Redirect("/");
   const QueryParams form = ParseQuery(request.body);
   const std::string next = SafeNext(FirstParam(form, "next").value_or("/"));
   const std::string token = FirstParam(form, "token").value_or("");
   absl::StatusOr<Principal> who =
       token.empty() ? absl::UnauthenticatedError("no token")
-                    : auth_.Authorize(absl::StrCat("Bearer ", token), Api::kClient);
+                    : auth_->Authorize(absl::StrCat("Bearer ", token), Api::kClient);
   if (!who.ok()) {
     const bool denied = who.status().code() == absl::StatusCode::kPermissionDenied;
     return HttpResponse{denied ? 403 : 401,

@@ -49,9 +49,10 @@ struct ConsoleOptions {
 
 class Console {
  public:
-  // `core` must outlive the console.
+  // `core` and `auth` must outlive the console. `auth` is the gRPC port's own authenticator, so a
+  // token reload (server/token_reloader.h) reaches the console's logins too.
   static absl::StatusOr<std::unique_ptr<Console>> Start(ConsoleOptions options, ClientCore* core,
-                                                        Authenticator auth);
+                                                        const Authenticator* auth);
   ~Console();
 
   int port() const { return http_ ? http_->port() : 0; }
@@ -59,11 +60,8 @@ class Console {
   HttpResponse Handle(const HttpRequest& request);
 
  private:
-  Console(ConsoleOptions options, ClientCore* core, Authenticator auth)
-      : options_(std::move(options)),
-        core_(core),
-        auth_(std::move(auth)),
-        sessions_(options_.sessions) {}
+  Console(ConsoleOptions options, ClientCore* core, const Authenticator* auth)
+      : options_(std::move(options)), core_(core), auth_(auth), sessions_(options_.sessions) {}
 
   // Who is asking; nullopt with `refusal` set when nobody (or a bad token) is.
   struct Caller {
@@ -88,7 +86,7 @@ class Console {
 
   const ConsoleOptions options_;
   ClientCore* const core_;
-  const Authenticator auth_;
+  const Authenticator* const auth_;
   SessionStore sessions_;
   absl::Mutex summaries_mu_;
   // Finished jobs' summaries (a report never changes once built).

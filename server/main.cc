@@ -272,8 +272,8 @@ absl::Status AnnouncePorts(const emar::CoordinatorServer& server,
 
 // The web console when --console-listen asks for it (null otherwise): the same tokens and TLS
 // certificate as the gRPC port.
-absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(
-    emar::ClientCore* core, const std::optional<emar::TokenTable>& tokens) {
+absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(emar::ClientCore* core,
+                                                            const emar::Authenticator* auth) {
   const std::string listen = absl::GetFlag(FLAGS_console_listen);
   if (listen.empty()) return nullptr;
   emar::ConsoleOptions options{.listen = listen};
@@ -283,8 +283,7 @@ absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(
   if (tls.enabled()) {
     ASSIGN_OR_RETURN(options.tls, emar::TlsContext::FromFiles(tls));
   }
-  ASSIGN_OR_RETURN(auto console,
-                   emar::Console::Start(std::move(options), core, emar::Authenticator(tokens)));
+  ASSIGN_OR_RETURN(auto console, emar::Console::Start(std::move(options), core, auth));
   std::cout << "console on " << (tls.enabled() ? "https://" : "http://") << HostOf(listen) << ":"
             << console->port() << "/" << std::endl;
   if (const std::string path = absl::GetFlag(FLAGS_console_port_file); !path.empty()) {
@@ -309,13 +308,12 @@ absl::Status Serve(const sigset_t& sigs) {
     std::cerr << "emar-coordinator: removed " << removed
               << " partial upload(s) left in the data dir's tmp/" << std::endl;
   }
-  const std::optional<emar::TokenTable> console_tokens = tokens;
   ASSIGN_OR_RETURN(emar::ServerOptions server_options,
                    ServerOptionsFromFlags(std::move(tokens), max_uploads));
   ASSIGN_OR_RETURN(std::unique_ptr<emar::CoordinatorServer> server,
                    emar::CoordinatorServer::Start(coordinator.get(), server_options));
   ASSIGN_OR_RETURN(std::unique_ptr<emar::Console> console,
-                   StartConsole(coordinator.get(), console_tokens));
+                   StartConsole(coordinator.get(), &server->authenticator()));
   RETURN_IF_ERROR(AnnouncePorts(*server, server_options));  // --port-file last: all is up
   std::unique_ptr<emar::TokenReloader> reloader;
   if (!absl::GetFlag(FLAGS_tokens).empty()) {

@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
   const int have = CountJobs(*coordinator);
   emar::ConsoleOptions console_options;
   console_options.listen = "127.0.0.1:0";
-  auto console = *emar::Console::Start(console_options, coordinator.get(), emar::Authenticator());
+  const emar::Authenticator no_tokens;  // no --tokens: every caller is anonymous
+  auto console = *emar::Console::Start(console_options, coordinator.get(), &no_tokens);
   emar::v1::ListJobsRequest newest;
   newest.set_limit(1);
   const std::string job_id =

@@ -51,7 +51,7 @@ class Service {
     so.tokens = tokens;
     server_ = *CoordinatorServer::Start(coordinator_.get(), so);
     console_ = *Console::Start({.listen = "127.0.0.1:0", .page_size = 2}, coordinator_.get(),
-                               Authenticator(tokens));
+                               &server_->authenticator());
   }
   ~Service() {
     if (worker_) worker_->Stop();
