@@ -149,7 +149,7 @@ std::string FlipsHtml(const CandidateReport& c) {
   if (!HasFlips(c)) return "";
   std::string out = absl::StrCat("<h3>Flips</h3>\n<p>", svg::Escape(kWhy), "</p>\n");
   // The counts table, each dataset linking to its flips table below.
-  absl::StrAppend(&out, "<table class=\"flips\">\n<tr>");
+  absl::StrAppend(&out, "<div class=\"scroll\">\n<table class=\"flips\">\n<tr>");
   const DocumentTable counts = CountsTable(c);
   for (const std::string& h : counts.header) absl::StrAppend(&out, "<th>", svg::Escape(h), "</th>");
   absl::StrAppend(&out, "</tr>\n");
@@ -164,7 +164,7 @@ std::string FlipsHtml(const CandidateReport& c) {
     }
     absl::StrAppend(&out, "</tr>\n");
   }
-  absl::StrAppend(&out, "</table>\n");
+  absl::StrAppend(&out, "</table>\n</div>\n");
   for (const DatasetComparison& d : c.datasets()) {
     if (!d.has_flips()) continue;
     absl::StrAppend(&out, "<h4 id=\"", Anchor(c.name(), d), "\">Flips of ", svg::Escape(c.name()),

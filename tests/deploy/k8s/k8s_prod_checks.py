@@ -261,12 +261,12 @@ def validate_workflow(r, where, o):
 
 def known_flags(binary):
     out = subprocess.run([binary, "--helpfull"], capture_output=True, text=True).stdout
-    names = set(re.findall(r"^\s+--([A-Za-z0-9_]+) \(", out, re.M))
+    names = set(re.findall(r"^\s+--([A-Za-z0-9_-]+) \(", out, re.M))
     # One block per flag (a description may span lines; a pattern across blocks would give a
     # flag the default of the boolean after it).
     bools = set()
-    for block in re.split(r"\n(?=\s+--[A-Za-z0-9_]+ \()", out):
-        m = re.match(r"\s+--([A-Za-z0-9_]+) \(", block)
+    for block in re.split(r"\n(?=\s+--[A-Za-z0-9_-]+ \()", out):
+        m = re.match(r"\s+--([A-Za-z0-9_-]+) \(", block)
         if m and re.search(r"; default: (?:true|false);", block):
             bools.add(m.group(1))
     return {n.replace("_", "-") for n in names}, {n.replace("_", "-") for n in bools}
