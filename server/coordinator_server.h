@@ -71,6 +71,8 @@ class CoordinatorServer {
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // Who may call: its tokens may be replaced while serving (server/token_reloader.h).
   Authenticator& authenticator() { return auth_; }
+  // Uploads holding a slot now (--max-uploads).
+  int uploads_in_progress() const { return uploads_.in_progress(); }
   // A channel to this server that skips the network (embedded default, tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Stops accepting calls, waits up to `grace` for running ones, then cancels the rest.

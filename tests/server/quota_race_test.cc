@@ -109,6 +109,13 @@ TEST_F(SecuredCoordinatorTest, ATricklingPrincipalCannotHoldEveryUploadSlot) {
     ASSERT_TRUE(t->writer->Write(header));
     trickles.push_back(std::move(t));
   }
+  // A Write returns once the message is sent: wait until the server has admitted all four, so
+  // her fifth upload below meets them (not a race with their headers).
+  for (const absl::Time until = absl::Now() + absl::Seconds(20);
+       server_->uploads_in_progress() < 4 && absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(server_->uploads_in_progress(), 4);
   // One byte every two seconds on each, until the server ends them (a write then fails).
   std::atomic<int> alive{4};
   std::thread trickler([&] {
