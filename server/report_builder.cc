@@ -469,6 +469,7 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
   ASSIGN_OR_RETURN(const SuiteStats stats, RunSuiteBootstrap(groups.rows, emar_fn, opts));
 
   std::vector<const ValidRows*> valid;
+  valid.reserve(scored.size());
   for (const Scored& s : scored) valid.push_back(&s.rows);
   ASSIGN_OR_RETURN(
       const ReportSlices slices,

@@ -147,8 +147,7 @@ absl::Status AddStoredResults(const std::string& job_id, JobStore& store,
       });
   queue.Close();
   adder.join();
-  RETURN_IF_ERROR(added);
-  return read;
+  return added.ok() ? read : added;
 }
 
 // Each row's slice, for the datasets with `fields.slice_field`.
