@@ -56,18 +56,31 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG
   -DCMAKE_C_FLAGS="$FLAGS" -DCMAKE_CXX_FLAGS="$FLAGS" \
   -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" "${launcher[@]}" >/dev/null
 
-# Only what the chosen tests need: their gtest binaries, and the programs some of them start.
+# Only what the chosen tests need: their gtest binaries, and the three programs when a chosen
+# test may start them (an integration or system test, or a script test such as
+# runtime_packages_test); unit gtest binaries start none, so `-L unit` builds no program.
 select=(-N)
 [ -n "$LABELS" ] && select+=(-L "$LABELS")
 [ -n "$TESTS" ] && select+=(-R "$TESTS")
 select+=("$@")  # e.g. -R worker_test: build and run only those
-mapfile -t tests < <(ctest --test-dir "$BUILD" "${select[@]}" 2>/dev/null |
-  sed -nE 's/^ *Test +#[0-9]+: ([A-Za-z0-9_]+)$/\1/p')
+list_tests() {
+  ctest --test-dir "$BUILD" "$@" 2>/dev/null | sed -nE 's/^ *Test +#[0-9]+: ([A-Za-z0-9_]+)$/\1/p'
+}
+mapfile -t tests < <(list_tests "${select[@]}")
 mapfile -t all_targets < <(ninja -C "$BUILD" -t targets all | sed -nE 's/^([A-Za-z0-9_-]+): .*/\1/p')
+mapfile -t starting < <(list_tests -N -L 'integration|system')
+is_in() {  # is_in WORD LIST...
+  local w=$1
+  shift
+  printf '%s\n' "$@" | grep -qx "$w"
+}
 targets=()
-for t in "${tests[@]}" emarctl emar-coordinator emar-worker; do
-  if printf '%s\n' "${all_targets[@]}" | grep -qx "$t"; then targets+=("$t"); fi
+programs=0
+for t in "${tests[@]}"; do
+  if is_in "$t" "${all_targets[@]}"; then targets+=("$t"); else programs=1; fi
+  if is_in "$t" "${starting[@]}"; then programs=1; fi
 done
+if ((programs)); then targets+=(emarctl emar-coordinator emar-worker); fi
 cmake --build "$BUILD" -j "$(nproc)" --target "${targets[@]}"
 echo "sanitize $MODE: build took $(($(date +%s) - start)) s (${targets[*]})"
 
