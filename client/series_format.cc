@@ -178,10 +178,13 @@ std::vector<std::string> UndefinedNotes(const Series& s) {
     std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
     for (const auto& [what, e] : quantities) {
       if (e->has_value()) continue;
+      // A named reference, not the binding: C++17 lambdas cannot capture structured bindings
+      // (clang refuses it).
+      const std::string& reason = e->undefined_reason();
       auto it = std::find_if(by_reason.begin(), by_reason.end(),
-                             [&](const auto& r) { return r.first == e->undefined_reason(); });
+                             [&reason](const auto& r) { return r.first == reason; });
       if (it == by_reason.end()) {
-        by_reason.push_back({e->undefined_reason(), {what}});
+        by_reason.push_back({reason, {what}});
       } else {
         it->second.push_back(what);
       }
