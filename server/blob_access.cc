@@ -1,6 +1,7 @@
 #include "server/blob_access.h"
 
 #include <iostream>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -87,8 +88,12 @@ bool Within(const emar::v1::BlobRange& want, const emar::v1::BlobRange& allowed)
 }
 
 std::string Describe(const emar::v1::BlobRange& r) {
-  return r.length() < 0 ? absl::StrCat("bytes ", r.offset(), " to the end")
-                        : absl::StrCat("bytes ", r.offset(), "..", r.offset() + r.length());
+  if (r.length() < 0) return absl::StrCat("bytes ", r.offset(), " to the end");
+  // The caller's offset and length: their end may not fit in an int64 (UBSan found the sum).
+  if (r.offset() > 0 && r.length() > std::numeric_limits<int64_t>::max() - r.offset()) {
+    return absl::StrCat(r.length(), " bytes from byte ", r.offset());
+  }
+  return absl::StrCat("bytes ", r.offset(), "..", r.offset() + r.length());
 }
 
 }  // namespace

@@ -121,6 +121,10 @@ TEST_F(BlobAccessTest, ReadsNeedACurrentLeaseOfAShardReadingTheBlob) {
                          HasSubstr("reads bytes 100..150 of blob outs")))
         << r.ShortDebugString();
   }
+  // The refusal names an overflowing request without computing its end (undefined behaviour).
+  EXPECT_THAT(access_->CheckRead("lease-1", Range("outs", 149, INT64_MAX)),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("not 9223372036854775807 bytes from byte 149")));
 }
 
 TEST_F(BlobAccessTest, DeletingAJobRemovesOnlyBlobsNoOtherJobReads) {
