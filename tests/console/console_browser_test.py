@@ -4,6 +4,8 @@ against a live emar-coordinator (--tokens, --console-listen) and emar-worker sta
   - a job's page shows its progress changing while it runs, without a reload (the worker is
     paused mid-job with SIGSTOP so the running state is seen), then its report;
   - a three-checkpoint run's series page, refreshed without a reload when the third arrives;
+  - the job page's flips counts open a dataset's flips page, which lists what `emarctl flips`
+    lists and links back;
   - another principal's job is neither listed nor reachable (404);
   - every page logs nothing (no console message, no blocked load or script: the console's policy
     would log any) and fits 390 px and 1280 px windows (no horizontal overflow).
@@ -48,6 +50,15 @@ class Browser(Chromium):
             f"document.querySelector({json.dumps(form_selector + ' [name=' + k + ']')}).value = "
             f"{json.dumps(v)};" for k, v in fields.items()) +
             f"document.querySelector({json.dumps(form_selector)}).requestSubmit();}})()")
+        if not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(self._wait(lambda m: m.get("method") == "Page.loadEventFired",
+                                          "load event"))
+
+    def click(self, selector):
+        """Clicks the first element `selector` matches (as a user would) and waits for the page
+        it leads to."""
+        self.events.clear()
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
         if not any(e.get("method") == "Page.loadEventFired" for e in self.events):
             self.events.append(self._wait(lambda m: m.get("method") == "Page.loadEventFired",
                                           "load event"))
@@ -140,6 +151,29 @@ def wait_for_partial_progress(console, job_id, worker):
     raise AssertionError("no shard was scored within 60 s")
 
 
+def check_flips(console, browser, job):
+    """From the job page, the first dataset's flips: the items `emarctl flips` lists (first page
+    of 200), nothing logged; the page links back to the job."""
+    browser.open(f"{console.url}/jobs/{job}", 1280)
+    browser.click("#report table.flips a")
+    url = browser.evaluate("location.href")
+    assert browser.status() == 200 and "/flips?dataset=" in url, (url, browser.text())
+    assert browser.console() == [], browser.console()
+    dataset = browser.evaluate("new URL(location.href).searchParams.get('dataset')")
+    code, out, err = console.service.emarctl("flips", job, "--dataset", dataset, "--format",
+                                             "json", token=ALICE)
+    assert code == 0, err
+    listed = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert len(listed) > 0, f"no flips on {dataset}"
+    rows = browser.evaluate("[...document.querySelectorAll('main table tr')].slice(1)"
+                            ".map(r => [...r.cells].slice(1, 3).map(c => c.textContent))")
+    assert rows == [[i["kind"], i["id"]] for i in listed[:200]], rows[:5]
+    assert f"of {len(listed)}" in browser.text(".pager"), browser.text(".pager")
+    check_page(browser, url, "console-flips", keep=True)
+    browser.click("main p.meta a")
+    assert browser.evaluate("location.pathname") == f"/jobs/{job}"
+
+
 def test_console_in_chromium(tmp_path):
     console = Console(tmp_path)
     try:
@@ -190,6 +224,8 @@ def run_console_checks(console):
             browser.open(link, 1280)
             assert browser.status() == 200, link
             assert browser.console() == [], (link, browser.console())
+
+        check_flips(console, browser, job)
 
         # A three-checkpoint run: the page shows two, then the third without a reload.
         steps = [console.submit(ALICE, "run=exp-42", f"step={s}") for s in (500, 1000)]
