@@ -190,9 +190,11 @@ std::string FlipsHtml(const CandidateReport& c, const FlipsLinker& link) {
   return out;
 }
 
-std::string FlipsPage(const std::string& title, const std::vector<FlipItem>& items) {
+std::string FlipsPage(const std::string& title, const std::vector<FlipItem>& items,
+                      const std::string& intro) {
   std::string out = HtmlPageHead(title);
-  absl::StrAppend(&out, "<h1>", svg::Escape(title), "</h1>\n<p>", svg::Escape(kWhy), "</p>\n");
+  absl::StrAppend(&out, "<h1>", svg::Escape(title), "</h1>\n<p>", svg::Escape(kWhy), "</p>\n",
+                  intro);
   DocumentTable t{{"candidate", "kind", "id", "references", "base", "candidate prediction"}, {}};
   for (const FlipItem& item : items) {
     t.rows.push_back({item.candidate(), item.kind(), item.id(), References(item),

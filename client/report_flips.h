@@ -36,9 +36,12 @@ std::string FlipsMarkdown(const emar::v1::CandidateReport& c);
 // tables are left out.
 std::string FlipsHtml(const emar::v1::CandidateReport& c, const FlipsLinker& link = nullptr);
 
-// `emarctl flips`: one item as a text line block, and a whole listing as an HTML page.
+// `emarctl flips`: one item as a text line block, and a whole listing as an HTML page. `intro`
+// (HTML, the caller's to escape) goes between the page's heading and its table: the console's
+// counts and links.
 std::string FlipItemText(const emar::v1::FlipItem& item);
-std::string FlipsPage(const std::string& title, const std::vector<emar::v1::FlipItem>& items);
+std::string FlipsPage(const std::string& title, const std::vector<emar::v1::FlipItem>& items,
+                      const std::string& intro = "");
 
 }  // namespace emar
 

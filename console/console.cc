@@ -424,8 +424,8 @@ HttpResponse Console::Flips(const std::string& id, const HttpRequest& request,
   }
   const auto begin = items->begin() + std::min<int64_t>(first, items->size());
   const auto end = items->begin() + std::min<int64_t>(first + view.page_size, items->size());
-  const std::string listing = BodyOf(
-      FlipsPage(absl::StrCat("Flips of job ", id, " on ", q.dataset), std::vector(begin, end)));
+  const std::string listing = BodyOf(FlipsPage(absl::StrCat("Flips of job ", id, " on ", q.dataset),
+                                               std::vector(begin, end), FlipsIntro(view)));
   return Page(absl::StrCat("EMAR flips: ", job->name(), " on ", q.dataset), caller,
               FlipsMain(view, listing));
 }

@@ -267,10 +267,36 @@ std::string FlipsUrl(const std::string& job_id, const FlipsQuery& q) {
   return out;
 }
 
-std::string FlipsMain(const FlipsView& v, const std::string& listing) {
+namespace {
+
+// "Items 201–400 of 523 · ← Previous · Next →" (empty without items).
+std::string FlipsPager(const FlipsView& v) {
+  if (v.total == 0) return "";
   const FlipsQuery& q = v.query;
-  std::string out = absl::StrCat("<p class=\"meta\"><a href=\"/jobs/", PercentEncode(v.job_id),
-                                 "\">← ", Esc(v.job_name), "</a> · ", Esc(v.job_id), "</p>\n");
+  const int64_t first = static_cast<int64_t>(q.page - 1) * v.page_size;
+  const int64_t last = std::min<int64_t>(first + v.page_size, v.total);
+  std::string out =
+      absl::StrCat("<p class=\"pager\">Items ", first + 1, "–", last, " of ", v.total);
+  FlipsQuery other = q;
+  if (q.page > 1) {
+    other.page = q.page - 1;
+    absl::StrAppend(&out, " · <a rel=\"prev\" href=\"", Esc(FlipsUrl(v.job_id, other)),
+                    "\">← Previous</a>");
+  }
+  if (last < v.total) {
+    other.page = q.page + 1;
+    absl::StrAppend(&out, " · <a rel=\"next\" href=\"", Esc(FlipsUrl(v.job_id, other)),
+                    "\">Next →</a>");
+  }
+  absl::StrAppend(&out, "</p>\n");
+  return out;
+}
+
+}  // namespace
+
+std::string FlipsIntro(const FlipsView& v) {
+  const FlipsQuery& q = v.query;
+  std::string out;
   for (const std::string& line : v.counts) absl::StrAppend(&out, "<p>", Esc(line), "</p>\n");
   absl::StrAppend(&out, "<p class=\"kinds\">Show ");
   for (const auto& [kind, label] : {std::pair{"", "both kinds"}, std::pair{"learned", "learned"},
@@ -285,27 +311,14 @@ std::string FlipsMain(const FlipsView& v, const std::string& listing) {
       absl::StrAppend(&out, "<a href=\"", Esc(FlipsUrl(v.job_id, other)), "\">", label, "</a>");
     }
   }
-  absl::StrAppend(&out, "</p>\n", listing);
-  const int64_t first = static_cast<int64_t>(q.page - 1) * v.page_size;
-  const int64_t last = std::min<int64_t>(first + v.page_size, v.total);
-  if (v.total == 0) {
-    absl::StrAppend(&out, "<p>No flipped items.</p>\n");
-    return out;
-  }
-  absl::StrAppend(&out, "<p class=\"pager\">Items ", first + 1, "–", last, " of ", v.total);
-  FlipsQuery other = q;
-  if (q.page > 1) {
-    other.page = q.page - 1;
-    absl::StrAppend(&out, " · <a rel=\"prev\" href=\"", Esc(FlipsUrl(v.job_id, other)),
-                    "\">← Previous</a>");
-  }
-  if (last < v.total) {
-    other.page = q.page + 1;
-    absl::StrAppend(&out, " · <a rel=\"next\" href=\"", Esc(FlipsUrl(v.job_id, other)),
-                    "\">Next →</a>");
-  }
-  absl::StrAppend(&out, "</p>\n");
+  absl::StrAppend(&out, "</p>\n", FlipsPager(v));
   return out;
+}
+
+std::string FlipsMain(const FlipsView& v, const std::string& listing) {
+  return absl::StrCat("<p class=\"meta\"><a href=\"/jobs/", PercentEncode(v.job_id), "\">← ",
+                      Esc(v.job_name), "</a> · ", Esc(v.job_id), "</p>\n", listing,
+                      v.total == 0 ? "<p>No flipped items.</p>\n" : FlipsPager(v));
 }
 
 std::string JobMain(const Job& job, const std::string& report_part) {

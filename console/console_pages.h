@@ -75,9 +75,9 @@ struct FlipsQuery {
 };
 // "/jobs/ID/flips?dataset=D..." (empty parameters and page 1 left out), not yet HTML-escaped.
 std::string FlipsUrl(const std::string& job_id, const FlipsQuery& q);
-// A flips page around `listing` (the body of emarctl flips --format html's page for this page's
-// items): a link back to the job, the counts (one line per candidate), links to both kinds,
-// learned and forgot, and the pager ("items 201-400 of 523", previous, next).
+// A flips page: `listing` (the body of emarctl flips --format html's page for this page's items,
+// drawn with FlipsIntro as its intro) between a link back to the job and the pager ("Items
+// 201-400 of 523", previous, next).
 struct FlipsView {
   std::string job_id;
   std::string job_name;
@@ -86,6 +86,9 @@ struct FlipsView {
   int64_t total = 0;  // items of the whole listing, every page
   std::vector<std::string> counts;
 };
+// What goes under the listing's heading: the counts (a line per candidate) and links to both
+// kinds, learned and forgot.
+std::string FlipsIntro(const FlipsView& view);
 std::string FlipsMain(const FlipsView& view, const std::string& listing);
 
 // The series page: its form (labels, by, dataset) and the live part at `part_url`.

@@ -12,6 +12,7 @@ against a live emar-coordinator (--tokens, --console-listen) and emar-worker sta
 EMAR_SCREENSHOT_DIR=docs keeps the screenshots (docs/console-*.png). Run by ctest as
 console_browser_test.
 """
+import base64
 import importlib.util
 import json
 import os
@@ -62,6 +63,14 @@ class Browser(Chromium):
         if not any(e.get("method") == "Page.loadEventFired" for e in self.events):
             self.events.append(self._wait(lambda m: m.get("method") == "Page.loadEventFired",
                                           "load event"))
+
+    def screenshot_top(self, width, height):
+        """A PNG of the window's first `height` pixels (a long page's top, for the docs)."""
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                  self.session)
+        data = self.call("Page.captureScreenshot", {"format": "png"}, self.session)["data"]
+        return base64.b64decode(data)
 
     def text(self, selector="body"):
         return self.evaluate(f"document.querySelector({json.dumps(selector)})?.textContent ?? ''"
@@ -169,7 +178,10 @@ def check_flips(console, browser, job):
                             ".map(r => [...r.cells].slice(1, 3).map(c => c.textContent))")
     assert rows == [[i["kind"], i["id"]] for i in listed[:200]], rows[:5]
     assert f"of {len(listed)}" in browser.text(".pager"), browser.text(".pager")
-    check_page(browser, url, "console-flips", keep=True)
+    check_page(browser, url, "console-flips")
+    if os.environ.get("EMAR_SCREENSHOT_DIR"):  # 200 items are 6,000 px: the docs show the top
+        Path(os.environ["EMAR_SCREENSHOT_DIR"], "console-flips.png").write_bytes(
+            browser.screenshot_top(1280, 1000))
     browser.click("main p.meta a")
     assert browser.evaluate("location.pathname") == f"/jobs/{job}"
 

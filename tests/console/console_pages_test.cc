@@ -127,7 +127,7 @@ TEST(ConsolePagesTest, FlipsPageLinksKindsPagesAndTheJob) {
   v.page_size = 200;
   v.total = 523;
   v.counts = {"r16 on a&b: 3 learned"};
-  const std::string html = FlipsMain(v, "<table></table>");
+  const std::string html = FlipsMain(v, FlipsIntro(v) + "<table></table>");
   EXPECT_THAT(html, HasSubstr("<a href=\"/jobs/job-1\">← &lt;lora&gt;</a>"));
   EXPECT_THAT(html, HasSubstr("<p>r16 on a&amp;b: 3 learned</p>"));
   EXPECT_THAT(html, HasSubstr("<strong>forgot</strong>"));
