@@ -46,8 +46,9 @@ struct ConsoleOptions {
   std::shared_ptr<TlsContext> tls;  // the coordinator's certificate; null: plaintext
   int threads = 4;                  // requests served at once
   SessionLimits sessions;
-  int page_size = 50;         // jobs per page of the list
-  int flips_page_size = 200;  // items per flips page
+  SessionTable* session_table = nullptr;  // where logins survive a restart; null: memory only
+  int page_size = 50;                     // jobs per page of the list
+  int flips_page_size = 200;              // items per flips page
 };
 
 class Console {
@@ -64,7 +65,11 @@ class Console {
 
  private:
   Console(ConsoleOptions options, ClientCore* core, const Authenticator* auth)
-      : options_(std::move(options)), core_(core), auth_(auth), sessions_(options_.sessions) {}
+      : options_(std::move(options)),
+        core_(core),
+        auth_(auth),
+        sessions_(
+            options_.sessions, [] { return absl::Now(); }, options_.session_table) {}
 
   // Who is asking; nullopt with `refusal` set when nobody (or a bad token) is.
   struct Caller {

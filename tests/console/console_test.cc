@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <thread>
 
@@ -17,6 +19,7 @@
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "server/coordinator_server.h"
+#include "server/session_table.h"
 #include "tests/console/http_client.h"
 #include "tests/server/small_job.h"
 #include "tests/server/temp_dir.h"
@@ -458,6 +461,70 @@ TEST_F(ConsoleTest, OverTlsTheSessionCookieIsSecureAndHostOnly) {
   EXPECT_EQ(service_->console().Handle(page).status, 200);
   page.headers = {{"cookie", "emar_session=" + cookie.substr(20, cookie.find(';') - 20)}};
   EXPECT_EQ(service_->console().Handle(page).status, 303);  // under TLS only the __Host- name
+}
+
+// A coordinator, its gRPC server with tokens and the console with its logins in the job store's
+// file, on `data_dir`; destroying it is a restart's first half.
+struct Instance {
+  explicit Instance(const std::string& data_dir) {
+    CoordinatorOptions o;
+    o.data_dir = data_dir;
+    coordinator = *Coordinator::Create(o);
+    ServerOptions so;
+    so.listen = "127.0.0.1:0";
+    so.tokens =
+        *TokenTable::Parse(absl::StrCat("client alice ", Sha256Hex(kAlice), "\n"), "tokens");
+    server = *CoordinatorServer::Start(coordinator.get(), so);
+    sessions = *SessionTable::Open(data_dir + "/jobs.db");
+    console = *Console::Start({.listen = "127.0.0.1:0", .session_table = sessions.get()},
+                              coordinator.get(), &server->authenticator());
+  }
+  ~Instance() {
+    console.reset();
+    server->Shutdown(absl::Seconds(2));
+  }
+  std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<CoordinatorServer> server;
+  std::unique_ptr<SessionTable> sessions;
+  std::unique_ptr<Console> console;
+};
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A login survives a restart of the coordinator on the same data dir, with the same CSRF token;
+// the store's files hold the session's sha256, never its id; a logout survives a restart too.
+TEST(ConsoleRestartTest, ALoginSurvivesARestartAndTheStoreNeverHoldsTheSessionId) {
+  TempDir data;
+  std::string cookie, csrf;
+  {
+    Instance first(data.path());
+    cookie = LogIn(first.console->port(), kAlice);
+    HttpReply page = Get(first.console->port(), "/", Cookie(cookie));
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(page.body, m, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
+    csrf = m[1].str();
+  }
+  const std::string id = cookie.substr(cookie.find('=') + 1);
+  ASSERT_EQ(id.size(), 64u);
+  const std::string files =
+      FileBytes(data.path() + "/jobs.db") + FileBytes(data.path() + "/jobs.db-wal");
+  EXPECT_EQ(files.find(id), std::string::npos);
+  EXPECT_NE(files.find(Sha256Hex(id)), std::string::npos);
+  {
+    Instance second(data.path());
+    const int port = second.console->port();
+    HttpReply page = Get(port, "/", Cookie(cookie));
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_THAT(page.body, HasSubstr(">alice<"));
+    EXPECT_THAT(page.body, HasSubstr("name=\"csrf\" value=\"" + csrf + "\""));
+    EXPECT_EQ(Get(port, "/", Cookie("emar_session=" + std::string(64, 'a'))).status, 303);
+    EXPECT_EQ(Post(port, "/logout", "csrf=" + csrf, Cookie(cookie)).status, 303);
+  }
+  Instance third(data.path());
+  EXPECT_EQ(Get(third.console->port(), "/", Cookie(cookie)).status, 303);  // logged out for good
 }
 
 }  // namespace
