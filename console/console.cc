@@ -415,12 +415,13 @@ HttpResponse Console::Flips(const std::string& id, const HttpRequest& request,
   if (!items.ok()) return Failure(items.status(), caller);
   if (view.total == 0) view.total = static_cast<int64_t>(items->size());
   if (first > 0 && first >= view.total) {
-    return Page(
-        "Not found", caller,
-        MessageMain("Not found", absl::StrCat("Page ", q.page, " is past the last page (",
-                                              (view.total + view.page_size - 1) / view.page_size,
-                                              ") of these flips.")),
-        false, 404);
+    return Page("Not found", caller,
+                MessageMain("Not found",
+                            absl::StrCat("Page ", q.page, " is past the last page (",
+                                         std::max<int64_t>(
+                                             1, (view.total + view.page_size - 1) / view.page_size),
+                                         ") of these flips.")),
+                false, 404);
   }
   const auto begin = items->begin() + std::min<int64_t>(first, items->size());
   const auto end = items->begin() + std::min<int64_t>(first + view.page_size, items->size());

@@ -7,6 +7,7 @@ against a live emar-coordinator (--tokens, --console-listen) and emar-worker sta
   - the job page's flips counts open a dataset's flips page, which lists what `emarctl flips`
     lists and links back;
   - another principal's job is neither listed nor reachable (404);
+  - the login outlives a crash of the coordinator (SIGKILL, then a restart on the same data dir);
   - every page logs nothing (no console message, no blocked load or script: the console's policy
     would log any) and fits 390 px and 1280 px windows (no horizontal overflow).
 EMAR_SCREENSHOT_DIR=docs keeps the screenshots (docs/console-*.png). Run by ctest as
@@ -103,6 +104,13 @@ class Console:
              "--console-port-file", str(self.port_file)])
         self.url = f"http://127.0.0.1:{int(self.port_file.read_text())}"
 
+    def restart(self):
+        """Kills the coordinator (no draining) and starts it again on the same data dir."""
+        self.service.kill_coordinator()
+        self.port_file.unlink()
+        self.service.start_coordinator()
+        self.url = f"http://127.0.0.1:{int(self.port_file.read_text())}"
+
     def submit(self, token, *labels):
         args = ["submit", str(EXAMPLE), "--format", "json", "--progress", "off"]
         for label in labels:
@@ -184,6 +192,16 @@ def check_flips(console, browser, job):
             browser.screenshot_top(1280, 1000))
     browser.click("main p.meta a")
     assert browser.evaluate("location.pathname") == f"/jobs/{job}"
+
+
+def check_login_outlives_a_crash(console, browser, job):
+    """The session is in the job store: a coordinator killed and started again (a new console
+    port; cookies ignore ports) still knows the browser's login."""
+    console.restart()
+    browser.open(f"{console.url}/jobs/{job}", 1280)
+    assert browser.evaluate("location.pathname") == f"/jobs/{job}", browser.text()
+    assert browser.text("header .who") == "alice"
+    assert browser.console() == [], browser.console()
 
 
 def test_console_in_chromium(tmp_path):
@@ -268,3 +286,4 @@ def run_console_checks(console):
         assert console.get(f"/jobs/{secret}", ALICE)[0] == 404
         assert console.get(f"/jobs/{secret}", BOB)[0] == 200
         check_page(browser, f"{console.url}/compare?a={steps[0]}&b={job}", "console-compare")
+        check_login_outlives_a_crash(console, browser, job)
