@@ -167,7 +167,12 @@ std::optional<Console::Caller> Console::Identify(const HttpRequest& request,
   }
   if (std::optional<std::string> cookies = request.Header("cookie")) {
     if (std::optional<std::string> id = CookieValue(*cookies, CookieName(request.tls))) {
-      if (std::optional<Session> s = sessions_.Find(*id)) {
+      std::optional<Session> s = sessions_.Find(*id);
+      if (s && !auth_->Holds(s->who)) {  // its token was removed (a reload, or a restart)
+        sessions_.Remove(*id);
+        s.reset();
+      }
+      if (s) {
         caller.who = s->who;
         caller.viewer = Viewer{s->who.name, s->csrf};
         caller.session_id = *id;

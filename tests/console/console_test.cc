@@ -464,16 +464,16 @@ TEST_F(ConsoleTest, OverTlsTheSessionCookieIsSecureAndHostOnly) {
 }
 
 // A coordinator, its gRPC server with tokens and the console with its logins in the job store's
-// file, on `data_dir`; destroying it is a restart's first half.
+// file, on `data_dir`, kAlice being `principal`'s token; destroying it is a restart's first half.
 struct Instance {
-  explicit Instance(const std::string& data_dir) {
+  explicit Instance(const std::string& data_dir, const std::string& principal = "alice") {
     CoordinatorOptions o;
     o.data_dir = data_dir;
     coordinator = *Coordinator::Create(o);
     ServerOptions so;
     so.listen = "127.0.0.1:0";
-    so.tokens =
-        *TokenTable::Parse(absl::StrCat("client alice ", Sha256Hex(kAlice), "\n"), "tokens");
+    so.tokens = *TokenTable::Parse(absl::StrCat("client ", principal, " ", Sha256Hex(kAlice), "\n"),
+                                   "tokens");
     server = *CoordinatorServer::Start(coordinator.get(), so);
     sessions = *SessionTable::Open(data_dir + "/jobs.db");
     console = *Console::Start({.listen = "127.0.0.1:0", .session_table = sessions.get()},
@@ -525,6 +525,23 @@ TEST(ConsoleRestartTest, ALoginSurvivesARestartAndTheStoreNeverHoldsTheSessionId
   }
   Instance third(data.path());
   EXPECT_EQ(Get(third.console->port(), "/", Cookie(cookie)).status, 303);  // logged out for good
+}
+
+// A stored session ends with its principal's token: after a restart whose tokens no longer name
+// alice, her cookie opens nothing, and its row is deleted (it stays closed when she is back).
+TEST(ConsoleRestartTest, AStoredSessionEndsWithItsPrincipalsToken) {
+  TempDir data;
+  std::string cookie;
+  {
+    Instance first(data.path());
+    cookie = LogIn(first.console->port(), kAlice);
+  }
+  {
+    Instance renamed(data.path(), "alice2");
+    EXPECT_EQ(Get(renamed.console->port(), "/", Cookie(cookie)).status, 303);
+  }
+  Instance back(data.path());
+  EXPECT_EQ(Get(back.console->port(), "/", Cookie(cookie)).status, 303);
 }
 
 }  // namespace
