@@ -509,7 +509,7 @@ void WideHtmlTable(const DocumentTable& t, std::string* out) { HtmlTable(t, out,
 
 }  // namespace
 
-std::string ReportToHtml(const Report& r) {
+std::string ReportToHtml(const Report& r, const HtmlReportOptions& options) {
   std::string out = HtmlPageHead(absl::StrCat("EMAR report: ", r.name()));
   absl::StrAppend(&out, "<h1>EMAR report: ", Html(r.name()), "</h1>\n<p>", Html(Subtitle(r)),
                   "</p>\n");
@@ -536,7 +536,7 @@ std::string ReportToHtml(const Report& r) {
       for (const std::string& note : stats) absl::StrAppend(&out, "<li>", Html(note), "</li>\n");
       absl::StrAppend(&out, "</ul>\n");
     }
-    absl::StrAppend(&out, SlicesHtml(*c, ColorOf(r, *c)), FlipsHtml(*c));
+    absl::StrAppend(&out, SlicesHtml(*c, ColorOf(r, *c)), FlipsHtml(*c, options.flips_link));
   }
   if (r.pairwise_size() > 0) {
     absl::StrAppend(&out, "<h2>Pairwise comparisons</h2>\n");

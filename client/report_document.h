@@ -11,6 +11,7 @@
 #ifndef EMAR_CLIENT_REPORT_DOCUMENT_H_
 #define EMAR_CLIENT_REPORT_DOCUMENT_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,21 @@ struct DocumentTable {
   std::vector<std::vector<std::string>> rows;
 };
 
+// Where the HTML report's flips counts link for candidate `c` on `d` (`kind`: "learned",
+// "forgot", or "" for both): a URL, escaped by the renderer.
+using FlipsLinker =
+    std::function<std::string(const emar::v1::CandidateReport& c,
+                              const emar::v1::DatasetComparison& d, const std::string& kind)>;
+
+struct HtmlReportOptions {
+  // Unset (emarctl): each dataset's counts link to its flips table further down the page. Set
+  // (the console): the dataset and its learned and forgot counts link to `flips_link`'s pages,
+  // and the page lists no flips itself.
+  FlipsLinker flips_link;
+};
+
 std::string ReportToMarkdown(const emar::v1::Report& report);
-std::string ReportToHtml(const emar::v1::Report& report);
+std::string ReportToHtml(const emar::v1::Report& report, const HtmlReportOptions& options = {});
 // A self-contained page's start, up to and including <body>: charset, a Content-Security-Policy
 // that lets it load nothing from anywhere, the reports' inline style, the escaped title.
 std::string HtmlPageHead(const std::string& title);

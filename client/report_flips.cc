@@ -145,10 +145,10 @@ std::string FlipsMarkdown(const CandidateReport& c) {
   return out;
 }
 
-std::string FlipsHtml(const CandidateReport& c) {
+std::string FlipsHtml(const CandidateReport& c, const FlipsLinker& link) {
   if (!HasFlips(c)) return "";
   std::string out = absl::StrCat("<h3>Flips</h3>\n<p>", svg::Escape(kWhy), "</p>\n");
-  // The counts table, each dataset linking to its flips table below.
+  // The counts table, each dataset linking to its flips table below (or to `link`'s pages).
   absl::StrAppend(&out, "<div class=\"scroll\">\n<table class=\"flips\">\n<tr>");
   const DocumentTable counts = CountsTable(c);
   for (const std::string& h : counts.header) absl::StrAppend(&out, "<th>", svg::Escape(h), "</th>");
@@ -157,14 +157,22 @@ std::string FlipsHtml(const CandidateReport& c) {
   for (const DatasetComparison& d : c.datasets()) {
     if (!d.has_flips()) continue;
     const std::vector<std::string>& cells = counts.rows[row++];
-    absl::StrAppend(&out, "<tr><td><a href=\"#", Anchor(c.name(), d), "\">", svg::Escape(cells[0]),
+    const std::string href = link ? link(c, d, "") : absl::StrCat("#", Anchor(c.name(), d));
+    absl::StrAppend(&out, "<tr><td><a href=\"", svg::Escape(href), "\">", svg::Escape(cells[0]),
                     "</a></td>");
     for (size_t i = 1; i < cells.size(); ++i) {
-      absl::StrAppend(&out, "<td>", svg::Escape(cells[i]), "</td>");
+      const char* kind = i == 3 ? "learned" : i == 4 ? "forgot" : nullptr;
+      if (link && kind != nullptr && cells[i] != "0") {
+        absl::StrAppend(&out, "<td><a href=\"", svg::Escape(link(c, d, kind)), "\">",
+                        svg::Escape(cells[i]), "</a></td>");
+      } else {
+        absl::StrAppend(&out, "<td>", svg::Escape(cells[i]), "</td>");
+      }
     }
     absl::StrAppend(&out, "</tr>\n");
   }
   absl::StrAppend(&out, "</table>\n</div>\n");
+  if (link) return out;
   for (const DatasetComparison& d : c.datasets()) {
     if (!d.has_flips()) continue;
     absl::StrAppend(&out, "<h4 id=\"", Anchor(c.name(), d), "\">Flips of ", svg::Escape(c.name()),
@@ -182,9 +190,11 @@ std::string FlipsHtml(const CandidateReport& c) {
   return out;
 }
 
-std::string FlipsPage(const std::string& title, const std::vector<FlipItem>& items) {
+std::string FlipsPage(const std::string& title, const std::vector<FlipItem>& items,
+                      const std::string& intro) {
   std::string out = HtmlPageHead(title);
-  absl::StrAppend(&out, "<h1>", svg::Escape(title), "</h1>\n<p>", svg::Escape(kWhy), "</p>\n");
+  absl::StrAppend(&out, "<h1>", svg::Escape(title), "</h1>\n<p>", svg::Escape(kWhy), "</p>\n",
+                  intro);
   DocumentTable t{{"candidate", "kind", "id", "references", "base", "candidate prediction"}, {}};
   for (const FlipItem& item : items) {
     t.rows.push_back({item.candidate(), item.kind(), item.id(), References(item),

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "client/evaluation_client.h"
+#include "client/report_document.h"
 #include "emar/v1/report.pb.h"
 
 namespace emar {
@@ -31,11 +32,16 @@ absl::Status FillReportFlips(EvaluationClient& client, int n, int max_chars,
 // The report's flips sections for one candidate (empty when no entry has counts).
 std::string FlipsText(const emar::v1::CandidateReport& c);
 std::string FlipsMarkdown(const emar::v1::CandidateReport& c);
-std::string FlipsHtml(const emar::v1::CandidateReport& c);
+// With `link` (HtmlReportOptions::flips_link), the counts link to its pages and the per-dataset
+// tables are left out.
+std::string FlipsHtml(const emar::v1::CandidateReport& c, const FlipsLinker& link = nullptr);
 
-// `emarctl flips`: one item as a text line block, and a whole listing as an HTML page.
+// `emarctl flips`: one item as a text line block, and a whole listing as an HTML page. `intro`
+// (HTML, the caller's to escape) goes between the page's heading and its table: the console's
+// counts and links.
 std::string FlipItemText(const emar::v1::FlipItem& item);
-std::string FlipsPage(const std::string& title, const std::vector<emar::v1::FlipItem>& items);
+std::string FlipsPage(const std::string& title, const std::vector<emar::v1::FlipItem>& items,
+                      const std::string& intro = "");
 
 }  // namespace emar
 

@@ -2,13 +2,16 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/report_document.h"
+#include "client/report_flips.h"
 #include "client/report_format.h"
 #include "client/series_format.h"
 #include "console/console_script.h"
@@ -66,6 +69,50 @@ absl::StatusOr<std::pair<std::string, std::string>> LabelParam(const std::string
   return std::pair{text.substr(0, eq), text.substr(eq + 1)};
 }
 
+// The flips page's parameters, each checked: an error naming the parameter otherwise.
+absl::StatusOr<FlipsQuery> ParseFlipsQuery(const QueryParams& params) {
+  FlipsQuery q;
+  q.dataset = FirstParam(params, "dataset").value_or("");
+  q.metric = FirstParam(params, "metric").value_or("");
+  q.candidate = FirstParam(params, "candidate").value_or("");
+  q.kind = FirstParam(params, "kind").value_or("");
+  if (q.dataset.empty()) {
+    return absl::InvalidArgumentError(
+        "the flips page needs dataset=NAME: one of the job's datasets (its report lists them)");
+  }
+  if (!q.kind.empty() && q.kind != "learned" && q.kind != "forgot") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind '", q.kind, "' is not learned or forgot (leave it out for both)"));
+  }
+  const std::string page = FirstParam(params, "page").value_or("1");
+  if (!absl::SimpleAtoi(page, &q.page) || q.page < 1 || q.page > 1000000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page '", page, "' is not a page number (1, 2, ...)"));
+  }
+  return q;
+}
+
+// The report's flips counts for `q`: one line per candidate into `lines`; returns how many items
+// the listing has (0 when the report has no counts for them).
+int64_t CountFlips(const emar::v1::Report& report, const FlipsQuery& q,
+                   std::vector<std::string>* lines) {
+  int64_t total = 0;
+  for (const emar::v1::CandidateReport& c : report.candidates()) {
+    if (!q.candidate.empty() && c.name() != q.candidate) continue;
+    for (const emar::v1::DatasetComparison& d : c.datasets()) {
+      if (d.dataset() != q.dataset || !d.has_flips()) continue;
+      if (q.metric.empty() ? !d.primary() : d.metric() != q.metric) continue;
+      const emar::v1::FlipCounts& f = d.flips();
+      if (q.kind != "forgot") total += f.learned();
+      if (q.kind != "learned") total += f.forgot();
+      lines->push_back(absl::StrCat(c.name(), " on ", d.dataset(), " (", d.metric(),
+                                    "): ", f.learned(), " learned, ", f.forgot(), " forgot, of ",
+                                    f.items(), " items"));
+    }
+  }
+  return total;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Console>> Console::Start(ConsoleOptions options, ClientCore* core,
@@ -120,7 +167,12 @@ std::optional<Console::Caller> Console::Identify(const HttpRequest& request,
   }
   if (std::optional<std::string> cookies = request.Header("cookie")) {
     if (std::optional<std::string> id = CookieValue(*cookies, CookieName(request.tls))) {
-      if (std::optional<Session> s = sessions_.Find(*id)) {
+      std::optional<Session> s = sessions_.Find(*id);
+      if (s && !auth_->Holds(s->who)) {  // its token was removed (a reload, or a restart)
+        sessions_.Remove(*id);
+        s.reset();
+      }
+      if (s) {
         caller.who = s->who;
         caller.viewer = Viewer{s->who.name, s->csrf};
         caller.session_id = *id;
@@ -164,6 +216,7 @@ HttpResponse Console::Route(const HttpRequest& request) {
     const std::vector<std::string> parts =
         absl::StrSplit(request.path.substr(6), absl::MaxSplits('/', 1));
     const std::string what = parts.size() > 1 ? parts[1] : "";
+    if (IsJobId(parts[0]) && what == "flips") return Flips(parts[0], request, *caller);
     if (IsJobId(parts[0])) return JobRoute(parts[0], what, *caller);
   }
   return Page("Not found", *caller, MessageMain("Not found", "There is no such page."), false, 404);
@@ -326,6 +379,61 @@ HttpResponse Console::JobRoute(const std::string& id, const std::string& what,
     return HttpResponse{200, "text/plain; charset=utf-8", {}, ReportToMarkdown(*report)};
   }
   return HttpResponse{200, "text/html; charset=utf-8", {}, ReportToHtml(*report)};
+}
+
+HttpResponse Console::Flips(const std::string& id, const HttpRequest& request,
+                            const Caller& caller) {
+  absl::StatusOr<emar::v1::Job> job = core_->GetJob(id, caller.who);
+  if (!job.ok()) return Failure(job.status(), caller);  // another's job: 404 before anything
+  const QueryParams params = ParseQuery(request.query);
+  FlipsView view;
+  view.job_id = id;
+  view.job_name = job->name();
+  view.page_size = std::max(options_.flips_page_size, 1);
+  absl::StatusOr<FlipsQuery> query = ParseFlipsQuery(params);
+  if (!query.ok()) return Failure(query.status(), caller);
+  view.query = *query;
+  const FlipsQuery& q = view.query;
+  if (job->state() != emar::v1::JOB_STATE_SUCCEEDED) {
+    return Failure(absl::FailedPreconditionError(
+                       absl::StrCat("job '", id, "' is ", StateName(job->state()),
+                                    Done(*job) ? ": it has no report, so no flips"
+                                               : ": its flips are listed once it has succeeded")),
+                   caller);
+  }
+  absl::StatusOr<emar::v1::Report> report = core_->GetReport(id, caller.who);
+  if (!report.ok()) return Failure(report.status(), caller);
+  const int64_t first = static_cast<int64_t>(q.page - 1) * view.page_size;
+  view.total = CountFlips(*report, q, &view.counts);
+  emar::v1::ListFlipsRequest list;
+  list.set_job_id(id);
+  list.set_dataset(q.dataset);
+  list.set_metric(q.metric);
+  list.set_candidate(q.candidate);
+  list.set_kind(q.kind);
+  // The first `first + page_size` items of the listing are among each (candidate, kind)'s first
+  // that many: the store is read once either way, but fewer items are built. Without counts in
+  // the report (a metric without flips: ListFlips says why), everything.
+  if (view.total > 0) list.set_limit(static_cast<int32_t>(first + view.page_size));
+  list.set_max_chars(kFlipsReadableChars);
+  absl::StatusOr<std::vector<emar::v1::FlipItem>> items = core_->ListFlips(list, caller.who);
+  if (!items.ok()) return Failure(items.status(), caller);
+  if (view.total == 0) view.total = static_cast<int64_t>(items->size());
+  if (first > 0 && first >= view.total) {
+    return Page("Not found", caller,
+                MessageMain("Not found",
+                            absl::StrCat("Page ", q.page, " is past the last page (",
+                                         std::max<int64_t>(
+                                             1, (view.total + view.page_size - 1) / view.page_size),
+                                         ") of these flips.")),
+                false, 404);
+  }
+  const auto begin = items->begin() + std::min<int64_t>(first, items->size());
+  const auto end = items->begin() + std::min<int64_t>(first + view.page_size, items->size());
+  const std::string listing = BodyOf(FlipsPage(absl::StrCat("Flips of job ", id, " on ", q.dataset),
+                                               std::vector(begin, end), FlipsIntro(view)));
+  return Page(absl::StrCat("EMAR flips: ", job->name(), " on ", q.dataset), caller,
+              FlipsMain(view, listing));
 }
 
 HttpResponse Console::Runs(const HttpRequest& request, const Caller& caller, bool part_only) {

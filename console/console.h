@@ -5,6 +5,8 @@
 //   /jobs/ID                       state and progress, live while it runs, then the report
 //   /jobs/ID/status                the small JSON that page polls
 //   /jobs/ID/report.{json,md,html} the report as emarctl prints it (--format json|markdown|html)
+//   /jobs/ID/flips?dataset=D[&kind=learned|forgot&candidate=C&metric=M&page=N]
+//                                  what a candidate learned and forgot (emarctl flips, paged)
 //   /runs?label=K=V&by=L[&dataset=D]  a run's series, refreshed as checkpoints finish
 //   /compare?a=ID&b=ID             two jobs' candidates side by side
 //   /login (GET form, POST token), /logout (POST with the session's CSRF token)
@@ -44,7 +46,9 @@ struct ConsoleOptions {
   std::shared_ptr<TlsContext> tls;  // the coordinator's certificate; null: plaintext
   int threads = 4;                  // requests served at once
   SessionLimits sessions;
-  int page_size = 50;  // jobs per page of the list
+  SessionTable* session_table = nullptr;  // where logins survive a restart; null: memory only
+  int page_size = 50;                     // jobs per page of the list
+  int flips_page_size = 200;              // items per flips page
 };
 
 class Console {
@@ -61,7 +65,11 @@ class Console {
 
  private:
   Console(ConsoleOptions options, ClientCore* core, const Authenticator* auth)
-      : options_(std::move(options)), core_(core), auth_(auth), sessions_(options_.sessions) {}
+      : options_(std::move(options)),
+        core_(core),
+        auth_(auth),
+        sessions_(
+            options_.sessions, [] { return absl::Now(); }, options_.session_table) {}
 
   // Who is asking; nullopt with `refusal` set when nobody (or a bad token) is.
   struct Caller {
@@ -75,6 +83,7 @@ class Console {
   HttpResponse Logout(const HttpRequest& request, const Caller& caller);
   HttpResponse Jobs(const HttpRequest& request, const Caller& caller);
   HttpResponse JobRoute(const std::string& id, const std::string& what, const Caller& caller);
+  HttpResponse Flips(const std::string& id, const HttpRequest& request, const Caller& caller);
   HttpResponse Runs(const HttpRequest& request, const Caller& caller, bool part_only);
   HttpResponse Compare(const HttpRequest& request, const Caller& caller);
   HttpResponse Page(const std::string& title, const Caller& caller, const std::string& main,

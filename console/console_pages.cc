@@ -240,7 +240,87 @@ std::string BodyOf(const std::string& page) {
   return page.substr(open + 6, close - open - 6);
 }
 
-std::string ReportPart(const Report& report) { return BodyOf(ReportToHtml(report)); }
+std::string ReportPart(const Report& report) {
+  HtmlReportOptions options;
+  const bool several = report.candidates_size() > 1;
+  options.flips_link = [&report, several](const emar::v1::CandidateReport& c,
+                                          const emar::v1::DatasetComparison& d,
+                                          const std::string& kind) {
+    FlipsQuery q;
+    q.dataset = d.dataset();
+    if (!d.primary()) q.metric = d.metric();
+    if (several) q.candidate = c.name();
+    q.kind = kind;
+    return FlipsUrl(report.job_id(), q);
+  };
+  return BodyOf(ReportToHtml(report, options));
+}
+
+std::string FlipsUrl(const std::string& job_id, const FlipsQuery& q) {
+  std::string out =
+      absl::StrCat("/jobs/", PercentEncode(job_id), "/flips?dataset=", PercentEncode(q.dataset));
+  for (const auto& [name, value] :
+       {std::pair{"metric", &q.metric}, std::pair{"candidate", &q.candidate},
+        std::pair{"kind", &q.kind}}) {
+    if (!value->empty()) absl::StrAppend(&out, "&", name, "=", PercentEncode(*value));
+  }
+  if (q.page > 1) absl::StrAppend(&out, "&page=", q.page);
+  return out;
+}
+
+namespace {
+
+// "Items 201–400 of 523 · ← Previous · Next →" (empty without items).
+std::string FlipsPager(const FlipsView& v) {
+  if (v.total == 0) return "";
+  const FlipsQuery& q = v.query;
+  const int64_t first = static_cast<int64_t>(q.page - 1) * v.page_size;
+  const int64_t last = std::min<int64_t>(first + v.page_size, v.total);
+  std::string out =
+      absl::StrCat("<p class=\"pager\">Items ", first + 1, "–", last, " of ", v.total);
+  FlipsQuery other = q;
+  if (q.page > 1) {
+    other.page = q.page - 1;
+    absl::StrAppend(&out, " · <a rel=\"prev\" href=\"", Esc(FlipsUrl(v.job_id, other)),
+                    "\">← Previous</a>");
+  }
+  if (last < v.total) {
+    other.page = q.page + 1;
+    absl::StrAppend(&out, " · <a rel=\"next\" href=\"", Esc(FlipsUrl(v.job_id, other)),
+                    "\">Next →</a>");
+  }
+  absl::StrAppend(&out, "</p>\n");
+  return out;
+}
+
+}  // namespace
+
+std::string FlipsIntro(const FlipsView& v) {
+  const FlipsQuery& q = v.query;
+  std::string out;
+  for (const std::string& line : v.counts) absl::StrAppend(&out, "<p>", Esc(line), "</p>\n");
+  absl::StrAppend(&out, "<p class=\"kinds\">Show ");
+  for (const auto& [kind, label] : {std::pair{"", "both kinds"}, std::pair{"learned", "learned"},
+                                    std::pair{"forgot", "forgot"}}) {
+    if (kind[0] != '\0') absl::StrAppend(&out, " · ");
+    FlipsQuery other = q;
+    other.kind = kind;
+    other.page = 1;
+    if (q.kind == kind) {
+      absl::StrAppend(&out, "<strong>", label, "</strong>");
+    } else {
+      absl::StrAppend(&out, "<a href=\"", Esc(FlipsUrl(v.job_id, other)), "\">", label, "</a>");
+    }
+  }
+  absl::StrAppend(&out, "</p>\n", FlipsPager(v));
+  return out;
+}
+
+std::string FlipsMain(const FlipsView& v, const std::string& listing) {
+  return absl::StrCat("<p class=\"meta\"><a href=\"/jobs/", PercentEncode(v.job_id), "\">← ",
+                      Esc(v.job_name), "</a> · ", Esc(v.job_id), "</p>\n", listing,
+                      v.total == 0 ? "<p>No flipped items.</p>\n" : FlipsPager(v));
+}
 
 std::string JobMain(const Job& job, const std::string& report_part) {
   const std::string link = JobLink(job);

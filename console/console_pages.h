@@ -7,6 +7,7 @@
 #ifndef EMAR_CONSOLE_CONSOLE_PAGES_H_
 #define EMAR_CONSOLE_CONSOLE_PAGES_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -60,8 +61,35 @@ std::string StateName(emar::v1::JobState state);
 
 // The body of a self-contained page (between <body> and </body>), to frame in a console page.
 std::string BodyOf(const std::string& page);
-// The report drawn as emarctl draws it (--format html), without its page.
+// The report drawn as emarctl draws it (--format html), without its page, its flips counts
+// linking to the flips pages (FlipsUrl).
 std::string ReportPart(const emar::v1::Report& report);
+
+// What a flips page (/jobs/ID/flips) lists: its query parameters.
+struct FlipsQuery {
+  std::string dataset;    // dataset=D, required
+  std::string metric;     // metric=M; empty: the dataset's primary metric
+  std::string candidate;  // candidate=NAME; empty: every candidate
+  std::string kind;       // kind=learned|forgot; empty: both
+  int page = 1;           // page=N, from 1
+};
+// "/jobs/ID/flips?dataset=D..." (empty parameters and page 1 left out), not yet HTML-escaped.
+std::string FlipsUrl(const std::string& job_id, const FlipsQuery& q);
+// A flips page: `listing` (the body of emarctl flips --format html's page for this page's items,
+// drawn with FlipsIntro as its intro) between a link back to the job and the pager ("Items
+// 201-400 of 523", previous, next).
+struct FlipsView {
+  std::string job_id;
+  std::string job_name;
+  FlipsQuery query;
+  int page_size = 0;
+  int64_t total = 0;  // items of the whole listing, every page
+  std::vector<std::string> counts;
+};
+// What goes under the listing's heading: the counts (a line per candidate) and links to both
+// kinds, learned and forgot.
+std::string FlipsIntro(const FlipsView& view);
+std::string FlipsMain(const FlipsView& view, const std::string& listing);
 
 // The series page: its form (labels, by, dataset) and the live part at `part_url`.
 std::string RunsMain(const std::string& labels_text, const std::string& by,

@@ -1,6 +1,7 @@
 // The console's logins: a random session id (the cookie's value) bound to the principal whose
 // token opened it, with a CSRF token for the forms that change something (logging out). Kept in
-// memory only: a restarted coordinator asks everyone to log in again.
+// memory and, given a SessionTable (server/session_table.h: the job store's file, keyed by the
+// sha256 of the id), on disk: a restarted coordinator still knows its logins until they expire.
 //
 //   SessionStore sessions;
 //   std::string id = sessions.Create(who);           // Set-Cookie: ...=id
@@ -18,12 +19,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/principal.h"
+#include "server/session_table.h"
 
 namespace emar {
 
 struct Session {
   Principal who;
-  std::string csrf;  // hidden in the console's POST forms, checked on their submission
+  // Hidden in the console's POST forms, checked on their submission: the sha256 of a fixed
+  // prefix and the session id, so that the disk needs to hold neither.
+  std::string csrf;
   absl::Time expires;
 };
 
@@ -34,10 +38,12 @@ struct SessionLimits {
 
 class SessionStore {
  public:
+  // With `table` (it must outlive the store), sessions are written through to it and found in it
+  // when memory lacks them (after a restart).
   explicit SessionStore(
       SessionLimits limits = SessionLimits(),
-      std::function<absl::Time()> now = [] { return absl::Now(); })
-      : limits_(limits), now_(std::move(now)) {}
+      std::function<absl::Time()> now = [] { return absl::Now(); }, SessionTable* table = nullptr)
+      : limits_(limits), now_(std::move(now)), table_(table) {}
 
   // A new session for `who`; returns its id (256 random bits, hex).
   std::string Create(const Principal& who);
@@ -48,8 +54,12 @@ class SessionStore {
   absl::Duration lifetime() const { return limits_.lifetime; }
 
  private:
+  // A session of the table that memory lacks (after a restart), now kept in memory too.
+  std::optional<Session> FindStored(absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const SessionLimits limits_;
   const std::function<absl::Time()> now_;
+  SessionTable* const table_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
 };

@@ -96,6 +96,19 @@ std::optional<Principal> TokenTable::Find(absl::string_view token) const {
   return it->second;
 }
 
+bool TokenTable::Holds(const Principal& who) const {
+  for (const auto& [digest, p] : by_digest_) {
+    if (p.name == who.name && p.role == who.role) return true;
+  }
+  return false;
+}
+
+bool Authenticator::Holds(const Principal& who) const {
+  if (!enabled_) return true;
+  const std::shared_ptr<const TokenTable> tokens = Tokens();
+  return tokens != nullptr && tokens->Holds(who);
+}
+
 void Authenticator::Replace(TokenTable tokens) {
   auto table = std::make_shared<const TokenTable>(std::move(tokens));
   absl::MutexLock lock(&mu_);

@@ -38,6 +38,8 @@ class TokenTable {
   // The principal holding `token`, if any.
   std::optional<Principal> Find(absl::string_view token) const;
   size_t size() const { return by_digest_.size(); }
+  // Does some token still name `who` (its principal, with its role)?
+  bool Holds(const Principal& who) const;
 
  private:
   absl::flat_hash_map<std::string, Principal> by_digest_;  // sha256 hex -> principal
@@ -64,6 +66,9 @@ class Authenticator {
   // The same, from the value of the `authorization` header (absent: nullopt).
   absl::StatusOr<Principal> Authorize(std::optional<absl::string_view> authorization,
                                       Api api) const;
+  // Does a token of the current table still name `who` with its role (always, when not enabled)?
+  // A console session opened with a token that a reload removed ends with it.
+  bool Holds(const Principal& who) const;
 
  private:
   std::shared_ptr<const TokenTable> Tokens() const;

@@ -213,6 +213,20 @@ CREATE INDEX IF NOT EXISTS score_cache_by_references ON score_cache(references_s
 )sql");
 }
 
+// 6: the web console's logins (server/session_table.h), so that a restart keeps them: keyed by
+// the sha256 of the session id, never the id.
+absl::Status AddConsoleSessions(sqlite3* db) {
+  return Exec(db, R"sql(
+CREATE TABLE IF NOT EXISTS console_sessions (
+  id_sha256 TEXT PRIMARY KEY,
+  principal TEXT NOT NULL,
+  role INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_sessions_by_expiry ON console_sessions(expires_ms);
+)sql");
+}
+
 struct Migration {
   const char* what;
   absl::Status (*apply)(sqlite3* db);
@@ -226,6 +240,7 @@ constexpr Migration kMigrations[] = {
     {"labels, score cache and request fingerprints", AddLabelsScoreCacheAndFingerprints},
     {"jobs by creation time, owner and state", AddJobListIndexes},
     {"score cache provenance", AddScoreCacheProvenance},
+    {"console sessions", AddConsoleSessions},
 };
 
 // Runs migration number `version` (1-based) and records it, in one transaction.

@@ -30,6 +30,7 @@
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
 #include "server/job_store_backup.h"
+#include "server/session_table.h"
 #include "server/token_reloader.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -271,12 +272,14 @@ absl::Status AnnouncePorts(const emar::CoordinatorServer& server,
 }
 
 // The web console when --console-listen asks for it (null otherwise): the same tokens and TLS
-// certificate as the gRPC port.
+// certificate as the gRPC port, its logins kept in `sessions` (the job store's file).
 absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(emar::ClientCore* core,
-                                                            const emar::Authenticator* auth) {
+                                                            const emar::Authenticator* auth,
+                                                            emar::SessionTable* sessions) {
   const std::string listen = absl::GetFlag(FLAGS_console_listen);
   if (listen.empty()) return nullptr;
   emar::ConsoleOptions options{.listen = listen};
+  options.session_table = sessions;
   const emar::ServerTlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
                                  .key = absl::GetFlag(FLAGS_tls_key),
                                  .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
@@ -312,8 +315,13 @@ absl::Status Serve(const sigset_t& sigs) {
                    ServerOptionsFromFlags(std::move(tokens), max_uploads));
   ASSIGN_OR_RETURN(std::unique_ptr<emar::CoordinatorServer> server,
                    emar::CoordinatorServer::Start(coordinator.get(), server_options));
+  std::unique_ptr<emar::SessionTable> sessions;  // outlives the console
+  if (!absl::GetFlag(FLAGS_console_listen).empty()) {
+    ASSIGN_OR_RETURN(sessions,
+                     emar::SessionTable::Open(absl::StrCat(options.data_dir, "/jobs.db")));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<emar::Console> console,
-                   StartConsole(coordinator.get(), &server->authenticator()));
+                   StartConsole(coordinator.get(), &server->authenticator(), sessions.get()));
   RETURN_IF_ERROR(AnnouncePorts(*server, server_options));  // --port-file last: all is up
   std::unique_ptr<emar::TokenReloader> reloader;
   if (!absl::GetFlag(FLAGS_tokens).empty()) {

@@ -4,12 +4,16 @@ against a live emar-coordinator (--tokens, --console-listen) and emar-worker sta
   - a job's page shows its progress changing while it runs, without a reload (the worker is
     paused mid-job with SIGSTOP so the running state is seen), then its report;
   - a three-checkpoint run's series page, refreshed without a reload when the third arrives;
+  - the job page's flips counts open a dataset's flips page, which lists what `emarctl flips`
+    lists and links back;
   - another principal's job is neither listed nor reachable (404);
+  - the login outlives a crash of the coordinator (SIGKILL, then a restart on the same data dir);
   - every page logs nothing (no console message, no blocked load or script: the console's policy
     would log any) and fits 390 px and 1280 px windows (no horizontal overflow).
 EMAR_SCREENSHOT_DIR=docs keeps the screenshots (docs/console-*.png). Run by ctest as
 console_browser_test.
 """
+import base64
 import importlib.util
 import json
 import os
@@ -52,6 +56,23 @@ class Browser(Chromium):
             self.events.append(self._wait(lambda m: m.get("method") == "Page.loadEventFired",
                                           "load event"))
 
+    def click(self, selector):
+        """Clicks the first element `selector` matches (as a user would) and waits for the page
+        it leads to."""
+        self.events.clear()
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+        if not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(self._wait(lambda m: m.get("method") == "Page.loadEventFired",
+                                          "load event"))
+
+    def screenshot_top(self, width, height):
+        """A PNG of the window's first `height` pixels (a long page's top, for the docs)."""
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                  self.session)
+        data = self.call("Page.captureScreenshot", {"format": "png"}, self.session)["data"]
+        return base64.b64decode(data)
+
     def text(self, selector="body"):
         return self.evaluate(f"document.querySelector({json.dumps(selector)})?.textContent ?? ''"
                              ).replace("\xa0", " ")
@@ -81,6 +102,13 @@ class Console:
         self.service.start_coordinator(
             ["--rows-per-shard", str(ROWS_PER_SHARD), "--console-listen", "127.0.0.1:0",
              "--console-port-file", str(self.port_file)])
+        self.url = f"http://127.0.0.1:{int(self.port_file.read_text())}"
+
+    def restart(self):
+        """Kills the coordinator (no draining) and starts it again on the same data dir."""
+        self.service.kill_coordinator()
+        self.port_file.unlink()
+        self.service.start_coordinator()
         self.url = f"http://127.0.0.1:{int(self.port_file.read_text())}"
 
     def submit(self, token, *labels):
@@ -140,6 +168,42 @@ def wait_for_partial_progress(console, job_id, worker):
     raise AssertionError("no shard was scored within 60 s")
 
 
+def check_flips(console, browser, job):
+    """From the job page, the first dataset's flips: the items `emarctl flips` lists (first page
+    of 200), nothing logged; the page links back to the job."""
+    browser.open(f"{console.url}/jobs/{job}", 1280)
+    browser.click("#report table.flips a")
+    url = browser.evaluate("location.href")
+    assert browser.status() == 200 and "/flips?dataset=" in url, (url, browser.text())
+    assert browser.console() == [], browser.console()
+    dataset = browser.evaluate("new URL(location.href).searchParams.get('dataset')")
+    code, out, err = console.service.emarctl("flips", job, "--dataset", dataset, "--format",
+                                             "json", token=ALICE)
+    assert code == 0, err
+    listed = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert len(listed) > 0, f"no flips on {dataset}"
+    rows = browser.evaluate("[...document.querySelectorAll('main table tr')].slice(1)"
+                            ".map(r => [...r.cells].slice(1, 3).map(c => c.textContent))")
+    assert rows == [[i["kind"], i["id"]] for i in listed[:200]], rows[:5]
+    assert f"of {len(listed)}" in browser.text(".pager"), browser.text(".pager")
+    check_page(browser, url, "console-flips")
+    if os.environ.get("EMAR_SCREENSHOT_DIR"):  # 200 items are 6,000 px: the docs show the top
+        Path(os.environ["EMAR_SCREENSHOT_DIR"], "console-flips.png").write_bytes(
+            browser.screenshot_top(1280, 1000))
+    browser.click("main p.meta a")
+    assert browser.evaluate("location.pathname") == f"/jobs/{job}"
+
+
+def check_login_outlives_a_crash(console, browser, job):
+    """The session is in the job store: a coordinator killed and started again (a new console
+    port; cookies ignore ports) still knows the browser's login."""
+    console.restart()
+    browser.open(f"{console.url}/jobs/{job}", 1280)
+    assert browser.evaluate("location.pathname") == f"/jobs/{job}", browser.text()
+    assert browser.text("header .who") == "alice"
+    assert browser.console() == [], browser.console()
+
+
 def test_console_in_chromium(tmp_path):
     console = Console(tmp_path)
     try:
@@ -191,6 +255,8 @@ def run_console_checks(console):
             assert browser.status() == 200, link
             assert browser.console() == [], (link, browser.console())
 
+        check_flips(console, browser, job)
+
         # A three-checkpoint run: the page shows two, then the third without a reload.
         steps = [console.submit(ALICE, "run=exp-42", f"step={s}") for s in (500, 1000)]
         for j in steps:
@@ -220,3 +286,4 @@ def run_console_checks(console):
         assert console.get(f"/jobs/{secret}", ALICE)[0] == 404
         assert console.get(f"/jobs/{secret}", BOB)[0] == 200
         check_page(browser, f"{console.url}/compare?a={steps[0]}&b={job}", "console-compare")
+        check_login_outlives_a_crash(console, browser, job)

@@ -109,5 +109,38 @@ TEST(ConsolePagesTest, RunningJobPagePollsAndAFinishedOneDoesNot) {
   EXPECT_THAT(JobStatusJson(job), HasSubstr("\"done\": true, \"has_report\": false"));
 }
 
+// The flips page's links carry its parameters percent-encoded, HTML-escaped in the page; the
+// pager says where it is and links the pages around it.
+TEST(ConsolePagesTest, FlipsPageLinksKindsPagesAndTheJob) {
+  FlipsQuery q;
+  q.dataset = "a&b <c>";
+  q.candidate = "r16";
+  q.kind = "forgot";
+  q.page = 2;
+  EXPECT_EQ(FlipsUrl("job-1", q),
+            "/jobs/job-1/flips?dataset=a%26b%20%3Cc%3E&candidate=r16"
+            "&kind=forgot&page=2");
+  FlipsView v;
+  v.job_id = "job-1";
+  v.job_name = "<lora>";
+  v.query = q;
+  v.page_size = 200;
+  v.total = 523;
+  v.counts = {"r16 on a&b: 3 learned"};
+  const std::string html = FlipsMain(v, FlipsIntro(v) + "<table></table>");
+  EXPECT_THAT(html, HasSubstr("<a href=\"/jobs/job-1\">← &lt;lora&gt;</a>"));
+  EXPECT_THAT(html, HasSubstr("<p>r16 on a&amp;b: 3 learned</p>"));
+  EXPECT_THAT(html, HasSubstr("<strong>forgot</strong>"));
+  EXPECT_THAT(html, HasSubstr("href=\"/jobs/job-1/flips?dataset=a%26b%20%3Cc%3E&amp;"
+                              "candidate=r16&amp;kind=learned\">learned</a>"));
+  EXPECT_THAT(html, HasSubstr("Items 201–400 of 523"));
+  EXPECT_THAT(html, HasSubstr("rel=\"prev\" href=\"/jobs/job-1/flips?dataset=a%26b%20%3Cc%3E&amp;"
+                              "candidate=r16&amp;kind=forgot\""));
+  EXPECT_THAT(html, HasSubstr("&amp;kind=forgot&amp;page=3\">Next →</a>"));
+  v.total = 0;
+  v.query.page = 1;
+  EXPECT_THAT(FlipsMain(v, ""), HasSubstr("No flipped items."));
+}
+
 }  // namespace
 }  // namespace emar

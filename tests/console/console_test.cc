@@ -1,20 +1,25 @@
 // The console against a real coordinator (SQLite store, gRPC on loopback with tokens, a worker
 // loop), over real HTTP on 127.0.0.1:0: logging in and out, tenancy (another principal's job is
-// 404 and never listed), filters and pages, the report's formats, runs and comparisons.
+// 404 and never listed), filters and pages, the report's formats, runs and comparisons, and the
+// flips pages against ListFlips.
 #include "console/console.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "client/evaluation_client.h"
 #include "common/client_channel.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "server/coordinator_server.h"
+#include "server/session_table.h"
 #include "tests/console/http_client.h"
 #include "tests/server/small_job.h"
 #include "tests/server/temp_dir.h"
@@ -50,8 +55,8 @@ class Service {
     so.listen = "127.0.0.1:0";
     so.tokens = tokens;
     server_ = *CoordinatorServer::Start(coordinator_.get(), so);
-    console_ = *Console::Start({.listen = "127.0.0.1:0", .page_size = 2}, coordinator_.get(),
-                               &server_->authenticator());
+    console_ = *Console::Start({.listen = "127.0.0.1:0", .page_size = 2, .flips_page_size = 2},
+                               coordinator_.get(), &server_->authenticator());
   }
   ~Service() {
     if (worker_) worker_->Stop();
@@ -75,6 +80,9 @@ class Service {
     JobFile job = small.Load();
     job.spec.set_name(name);
     for (const auto& [k, v] : labels) (*job.spec.mutable_labels())[k] = v;
+    return SubmitFile(token, job);
+  }
+  std::string SubmitFile(const std::string& token, const JobFile& job) {
     EvaluationClient client(Channel(token));
     absl::StatusOr<emar::v1::Job> created = client.Submit(job, "");
     EXPECT_TRUE(created.ok()) << created.status();
@@ -124,21 +132,56 @@ class ConsoleTest : public ::testing::Test {
     EXPECT_THAT(status.body, HasSubstr("\"done\": false"));
     EXPECT_EQ(Get(service_->port(), "/jobs/" + queued_ + "/report.json", Bearer(kAlice)).status,
               409);
+    HttpReply flips =
+        Get(service_->port(), "/jobs/" + queued_ + "/flips?dataset=t", Bearer(kAlice));
+    EXPECT_EQ(flips.status, 409);
+    EXPECT_THAT(flips.body, HasSubstr("is queued: its flips are listed once it has succeeded"));
     service_->StartWorker();
     alice_ = {queued_, service_->Submit(kAlice, "alice-1", {{"run", "exp"}, {"step", "1"}}),
               service_->Submit(kAlice, "alice-2", {{"run", "exp"}, {"step", "2"}})};
     bob_ = service_->Submit(kBob, "bob-secret", {{"run", "exp"}, {"step", "3"}});
+    markup_ = SubmitMarkup();
     for (const std::string& id : alice_) service_->Finish(kAlice, id);
     service_->Finish(kBob, bob_);
+    service_->Finish(kBob, markup_);
   }
-  static void TearDownTestSuite() { delete service_; }
+  static void TearDownTestSuite() {
+    delete service_;
+    delete markup_dir_;
+  }
+  // Bob's job (no labels: no list or run shows it) whose name, dataset and ids are markup.
+  static std::string SubmitMarkup() {
+    markup_dir_ = new TempDir();
+    SmallJob small(markup_dir_->path());
+    Write(small.dir + "/t.jsonl",
+          "{\"id\": \"<i>a&'\\\"\", \"reference\": \"pos\"}\n"
+          "{\"id\": \"<i>b&'\\\"\", \"reference\": \"neg\"}\n");
+    Write(small.dir + "/base.t.jsonl",
+          "{\"id\": \"<i>a&'\\\"\", \"prediction\": \"neg\"}\n"
+          "{\"id\": \"<i>b&'\\\"\", \"prediction\": \"<script>x</script>\"}\n");
+    Write(small.dir + "/cand.t.jsonl",
+          "{\"id\": \"<i>a&'\\\"\", \"prediction\": \"pos\"}\n"
+          "{\"id\": \"<i>b&'\\\"\", \"prediction\": \"neg\"}\n");
+    small.yaml = absl::StrReplaceAll(
+        small.yaml, {{"name: small", "name: \"<b>job</b>\""}, {"{name: t,", "{name: \"<t>&'\","}});
+    return service_->SubmitFile(kBob, small.Load());
+  }
+  static std::vector<emar::v1::FlipItem> ListFlips(const std::string& token,
+                                                   emar::v1::ListFlipsRequest req) {
+    EvaluationClient client(service_->Channel(token));
+    std::vector<emar::v1::FlipItem> items;
+    EXPECT_OK(client.ListFlips(req, [&](const emar::v1::FlipItem& i) { items.push_back(i); }));
+    return items;
+  }
 
   static Service* service_;
-  static std::string queued_, bob_;
+  static TempDir* markup_dir_;
+  static std::string queued_, bob_, markup_;
   static std::vector<std::string> alice_;  // oldest first
 };
 Service* ConsoleTest::service_ = nullptr;
-std::string ConsoleTest::queued_, ConsoleTest::bob_;
+TempDir* ConsoleTest::markup_dir_ = nullptr;
+std::string ConsoleTest::queued_, ConsoleTest::bob_, ConsoleTest::markup_;
 std::vector<std::string> ConsoleTest::alice_;
 
 TEST_F(ConsoleTest, WithoutCredentialsPagesSendToTheLoginFormAndDataIsRefused) {
@@ -272,6 +315,115 @@ TEST_F(ConsoleTest, CompareShowsBothJobsCandidates) {
   EXPECT_THAT(c.body, HasSubstr("0.5000"));  // EMAR of the small job: 0.25 / 0.5
 }
 
+// The ids, in order, of the flips table rows in a flips page ("<td>KIND</td><td>ID</td>").
+std::vector<std::string> ListedIds(const std::string& body) {
+  std::vector<std::string> ids;
+  const std::regex row("<tr><td>[^<]*</td><td>(learned|forgot)</td><td>([^<]*)</td>");
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), row); it != std::sregex_iterator();
+       ++it) {
+    ids.push_back((*it)[2].str());
+  }
+  return ids;
+}
+
+std::vector<std::string> IdsOf(const std::vector<emar::v1::FlipItem>& items) {
+  std::vector<std::string> ids;
+  for (const emar::v1::FlipItem& item : items) ids.push_back(item.id());
+  return ids;
+}
+
+// The flips pages list what ListFlips streams for the same job: the same ids in the same order,
+// page after page, with the report's counts; the job page links them and they link back.
+TEST_F(ConsoleTest, FlipsPagesListWhatListFlipsLists) {
+  const int port = service_->port();
+  const std::string alice = Bearer(kAlice);
+  const std::string job = "/jobs/" + alice_[1];
+  emar::v1::ListFlipsRequest req;
+  req.set_job_id(alice_[1]);
+  req.set_dataset("t");
+  const std::vector<emar::v1::FlipItem> all = ListFlips(kAlice, req);
+  ASSERT_EQ(all.size(), 3u);  // learned b, c; forgot a
+  HttpReply first = Get(port, job + "/flips?dataset=t", alice);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_THAT(first.body, HasSubstr("cand on t (accuracy): 2 learned, 1 forgot, of 4 items"));
+  EXPECT_THAT(first.body, HasSubstr("Items 1–2 of 3"));
+  EXPECT_THAT(first.body, HasSubstr("<a href=\"" + job + "\">← alice-1</a>"));  // back
+  std::smatch next;
+  ASSERT_TRUE(std::regex_search(first.body, next, std::regex("rel=\"next\" href=\"([^\"]+)\"")));
+  EXPECT_EQ(next[1].str(), job + "/flips?dataset=t&amp;page=2");
+  HttpReply second = Get(port, job + "/flips?dataset=t&page=2", alice);
+  EXPECT_THAT(second.body, HasSubstr("Items 3–3 of 3"));
+  EXPECT_THAT(second.body, Not(HasSubstr("rel=\"next\"")));
+  std::vector<std::string> paged = ListedIds(first.body);
+  for (const std::string& id : ListedIds(second.body)) paged.push_back(id);
+  EXPECT_EQ(paged, IdsOf(all));
+  for (const char* kind : {"learned", "forgot"}) {
+    req.set_kind(kind);
+    HttpReply page = Get(port, absl::StrCat(job, "/flips?dataset=t&kind=", kind), alice);
+    EXPECT_EQ(ListedIds(page.body), IdsOf(ListFlips(kAlice, req))) << kind;
+  }
+  req.set_dataset("b");
+  req.set_kind("");
+  HttpReply bench = Get(port, job + "/flips?dataset=b&candidate=cand", alice);
+  EXPECT_EQ(ListedIds(bench.body), IdsOf(ListFlips(kAlice, req)));  // forgot 2
+  EXPECT_THAT(bench.body, HasSubstr("Items 1–1 of 1"));
+  // The job page's flips counts link to these pages.
+  HttpReply page = Get(port, job, alice);
+  EXPECT_THAT(page.body, HasSubstr("<a href=\"" + job + "/flips?dataset=t\">t</a>"));
+  EXPECT_THAT(page.body,
+              HasSubstr("<a href=\"" + job + "/flips?dataset=t&amp;kind=learned\">2</a>"));
+  EXPECT_THAT(page.body,
+              HasSubstr("<a href=\"" + job + "/flips?dataset=b&amp;kind=forgot\">1</a>"));
+  EXPECT_THAT(Get(port, job + "/report.part", alice).body, HasSubstr(job + "/flips?dataset=b"));
+  // emarctl's own HTML report keeps its in-page links.
+  EXPECT_THAT(Get(port, job + "/report.html", alice).body, HasSubstr("href=\"#flips-cand-t-"));
+}
+
+TEST_F(ConsoleTest, FlipsPagesSayWhatIsWrongAndAnothersJobIsNotFound) {
+  const int port = service_->port();
+  const std::string alice = Bearer(kAlice);
+  const std::string job = "/jobs/" + alice_[1];
+  EXPECT_EQ(Get(port, "/jobs/" + bob_ + "/flips?dataset=t", alice).status, 404);
+  EXPECT_EQ(Get(port, "/jobs/" + bob_ + "/flips?dataset=t", Bearer(kBob)).status, 200);
+  EXPECT_EQ(Get(port, "/jobs/no-such-job/flips?dataset=t", alice).status, 404);
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "the flips page needs dataset=NAME"},
+      {"?dataset=nope", "unknown dataset &#39;nope&#39;; the job&#39;s datasets: t, b"},
+      {"?dataset=t&kind=sideways", "kind &#39;sideways&#39; is not learned or forgot"},
+      {"?dataset=t&candidate=nobody", "unknown candidate &#39;nobody&#39;"},
+      {"?dataset=t&metric=bleu", "dataset has no metric &#39;bleu&#39;"},
+      {"?dataset=t&page=0", "page &#39;0&#39; is not a page number"},
+      {"?dataset=t&page=x", "page &#39;x&#39; is not a page number"}};
+  for (const auto& [query, message] : cases) {
+    HttpReply r = Get(port, job + "/flips" + query, alice);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_THAT(r.body, HasSubstr(message)) << query;
+  }
+  HttpReply past = Get(port, job + "/flips?dataset=t&page=3", alice);
+  EXPECT_EQ(past.status, 404);
+  EXPECT_THAT(past.body, HasSubstr("Page 3 is past the last page (2)"));
+}
+
+// A job's name, dataset and ids are the user's: escaped in the page, percent-encoded in links.
+TEST_F(ConsoleTest, FlipsPagesEscapeNamesAndIds) {
+  const int port = service_->port();
+  HttpReply job = Get(port, "/jobs/" + markup_, Bearer(kBob));
+  ASSERT_EQ(job.status, 200) << job.body;
+  const std::string link = "/jobs/" + markup_ + "/flips?dataset=%3Ct%3E%26%27";
+  EXPECT_THAT(job.body, HasSubstr("<a href=\"" + link + "\">&lt;t&gt;&amp;&#39;</a>"));
+  HttpReply flips = Get(port, link, Bearer(kBob));
+  ASSERT_EQ(flips.status, 200) << flips.body;
+  EXPECT_THAT(flips.body, Not(HasSubstr("<i>")));
+  EXPECT_THAT(flips.body, Not(HasSubstr("<b>")));
+  EXPECT_THAT(flips.body, Not(HasSubstr("<t>")));
+  EXPECT_THAT(flips.body, Not(HasSubstr("<script>x")));
+  EXPECT_THAT(flips.body, HasSubstr("&lt;script&gt;x&lt;/script&gt;"));
+  EXPECT_THAT(flips.body, HasSubstr("← &lt;b&gt;job&lt;/b&gt;"));
+  EXPECT_EQ(ListedIds(flips.body),
+            (std::vector<std::string>{"&lt;i&gt;a&amp;&#39;&quot;", "&lt;i&gt;b&amp;&#39;&quot;"}));
+  EXPECT_EQ(flips.body.find("<script"), std::string::npos);
+}
+
 TEST_F(ConsoleTest, LogoutNeedsTheSessionsCsrfTokenAndEndsTheSession) {
   const int port = service_->port();
   const std::string cookie = LogIn(port, kAlice);
@@ -309,6 +461,87 @@ TEST_F(ConsoleTest, OverTlsTheSessionCookieIsSecureAndHostOnly) {
   EXPECT_EQ(service_->console().Handle(page).status, 200);
   page.headers = {{"cookie", "emar_session=" + cookie.substr(20, cookie.find(';') - 20)}};
   EXPECT_EQ(service_->console().Handle(page).status, 303);  // under TLS only the __Host- name
+}
+
+// A coordinator, its gRPC server with tokens and the console with its logins in the job store's
+// file, on `data_dir`, kAlice being `principal`'s token; destroying it is a restart's first half.
+struct Instance {
+  explicit Instance(const std::string& data_dir, const std::string& principal = "alice") {
+    CoordinatorOptions o;
+    o.data_dir = data_dir;
+    coordinator = *Coordinator::Create(o);
+    ServerOptions so;
+    so.listen = "127.0.0.1:0";
+    so.tokens = *TokenTable::Parse(absl::StrCat("client ", principal, " ", Sha256Hex(kAlice), "\n"),
+                                   "tokens");
+    server = *CoordinatorServer::Start(coordinator.get(), so);
+    sessions = *SessionTable::Open(data_dir + "/jobs.db");
+    console = *Console::Start({.listen = "127.0.0.1:0", .session_table = sessions.get()},
+                              coordinator.get(), &server->authenticator());
+  }
+  ~Instance() {
+    console.reset();
+    server->Shutdown(absl::Seconds(2));
+  }
+  std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<CoordinatorServer> server;
+  std::unique_ptr<SessionTable> sessions;
+  std::unique_ptr<Console> console;
+};
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A login survives a restart of the coordinator on the same data dir, with the same CSRF token;
+// the store's files hold the session's sha256, never its id; a logout survives a restart too.
+TEST(ConsoleRestartTest, ALoginSurvivesARestartAndTheStoreNeverHoldsTheSessionId) {
+  TempDir data;
+  std::string cookie, csrf;
+  {
+    Instance first(data.path());
+    cookie = LogIn(first.console->port(), kAlice);
+    HttpReply page = Get(first.console->port(), "/", Cookie(cookie));
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(page.body, m, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
+    csrf = m[1].str();
+  }
+  const std::string id = cookie.substr(cookie.find('=') + 1);
+  ASSERT_EQ(id.size(), 64u);
+  const std::string files =
+      FileBytes(data.path() + "/jobs.db") + FileBytes(data.path() + "/jobs.db-wal");
+  EXPECT_EQ(files.find(id), std::string::npos);
+  EXPECT_NE(files.find(Sha256Hex(id)), std::string::npos);
+  {
+    Instance second(data.path());
+    const int port = second.console->port();
+    HttpReply page = Get(port, "/", Cookie(cookie));
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_THAT(page.body, HasSubstr(">alice<"));
+    EXPECT_THAT(page.body, HasSubstr("name=\"csrf\" value=\"" + csrf + "\""));
+    EXPECT_EQ(Get(port, "/", Cookie("emar_session=" + std::string(64, 'a'))).status, 303);
+    EXPECT_EQ(Post(port, "/logout", "csrf=" + csrf, Cookie(cookie)).status, 303);
+  }
+  Instance third(data.path());
+  EXPECT_EQ(Get(third.console->port(), "/", Cookie(cookie)).status, 303);  // logged out for good
+}
+
+// A stored session ends with its principal's token: after a restart whose tokens no longer name
+// alice, her cookie opens nothing, and its row is deleted (it stays closed when she is back).
+TEST(ConsoleRestartTest, AStoredSessionEndsWithItsPrincipalsToken) {
+  TempDir data;
+  std::string cookie;
+  {
+    Instance first(data.path());
+    cookie = LogIn(first.console->port(), kAlice);
+  }
+  {
+    Instance renamed(data.path(), "alice2");
+    EXPECT_EQ(Get(renamed.console->port(), "/", Cookie(cookie)).status, 303);
+  }
+  Instance back(data.path());
+  EXPECT_EQ(Get(back.console->port(), "/", Cookie(cookie)).status, 303);
 }
 
 }  // namespace

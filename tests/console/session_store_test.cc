@@ -4,6 +4,11 @@
 
 #include <set>
 
+#include "common/sha256.h"
+#include "server/job_store.h"
+#include "server/session_table.h"
+#include "tests/server/temp_dir.h"
+
 namespace emar {
 namespace {
 
@@ -59,6 +64,54 @@ TEST(SessionStoreTest, RandomHexIsNeverRepeated) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) seen.insert(RandomHex(16));
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+// With a SessionTable, a second store over the same file (a restarted coordinator) finds the
+// first one's sessions, with the same CSRF token, until they expire; a removal reaches the file.
+TEST(SessionStoreTest, StoredSessionsOutliveTheStoreUntilTheyExpire) {
+  TempDir dir;
+  const std::string path = dir.path() + "/jobs.db";
+  ASSERT_TRUE(JobStore::Open(path).ok());  // the schema, with console_sessions
+  absl::StatusOr<std::unique_ptr<SessionTable>> table = SessionTable::Open(path);
+  ASSERT_TRUE(table.ok()) << table.status();
+  absl::Time now = absl::FromUnixSeconds(1000);
+  const SessionLimits limits{.lifetime = absl::Hours(1), .max_sessions = 100};
+  std::string alice, root, csrf;
+  {
+    SessionStore before(
+        limits, [&] { return now; }, table->get());
+    alice = before.Create(Principal{Role::kClient, "alice"});
+    root = before.Create(Principal{Role::kAdmin, "root"});
+    csrf = before.Find(alice)->csrf;
+  }
+  SessionStore after(
+      limits, [&] { return now; }, table->get());
+  ASSERT_TRUE(after.Find(alice).has_value());
+  EXPECT_EQ(after.Find(alice)->who.name, "alice");
+  EXPECT_FALSE(after.Find(alice)->who.admin());
+  EXPECT_EQ(after.Find(alice)->csrf, csrf);
+  EXPECT_TRUE(after.Find(root)->who.admin());
+  EXPECT_FALSE(after.Find(std::string(64, '0')).has_value());
+  // The file knows the sessions by the sha256 of their ids only.
+  EXPECT_TRUE((*table)->Find(Sha256Hex(alice), now)->has_value());
+  EXPECT_FALSE((*table)->Find(alice, now)->has_value());
+  after.Remove(root);
+  EXPECT_FALSE(SessionStore(
+                   limits, [&] { return now; }, table->get())
+                   .Find(root)
+                   .has_value());
+  now += absl::Hours(1);
+  EXPECT_FALSE(SessionStore(
+                   limits, [&] { return now; }, table->get())
+                   .Find(alice)
+                   .has_value());
+  EXPECT_FALSE((*table)->Find(Sha256Hex(alice), now - absl::Hours(1))->has_value());  // deleted
+}
+
+TEST(SessionStoreTest, ASessionTableNeedsTheJobStoresSchema) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<SessionTable>> table = SessionTable::Open(dir.path() + "/none.db");
+  EXPECT_FALSE(table.ok());
 }
 
 }  // namespace
