@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Generates the support-suite example: one target and four benchmarks in one job.
+"""Generates the support-suite example: one target and six benchmarks in one job.
 
 A model fine-tuned to route support tickets (the target, scored by accuracy and macro-F1) is
-checked for forgetting on four benchmarks, each with the metrics its field uses:
+checked for forgetting on six benchmarks, each with the metrics its field uses:
 
     general-qa   exact_match, token_f1          (SQuAD-style short answers)
     news-de-en   bleu {tokenize: intl}, chrF++  (translations, one reference each)
