@@ -15,6 +15,7 @@
 #include "eval/job/field_names.h"
 #include "eval/job/output_ids.h"
 #include "eval/job/suite.h"
+#include "eval/metrics/multiple_choice_scorer.h"
 
 namespace emar {
 namespace {
@@ -28,9 +29,15 @@ bool ShardOfDataset(const emar::v1::ShardTask& task, const SuiteDataset& d) {
 // A model's outputs on one dataset, read once, and the prediction of any of its lines.
 class OutputsFile {
  public:
-  static absl::StatusOr<OutputsFile> Load(const emar::v1::ShardTask& task, BlobStore& blobs) {
+  // `metric` reads the lines (a multiple-choice metric reads a harness line's choices).
+  static absl::StatusOr<OutputsFile> Load(const emar::v1::ShardTask& task, BlobStore& blobs,
+                                          const Metric& metric) {
     OutputsFile f;
     f.task_ = task;
+    f.config_ = ToFieldConfig(task.fields());
+    f.config_.multiple_choice = metric.reads_choices();
+    const auto* choice = dynamic_cast<const MultipleChoiceMetric*>(&metric);
+    f.normalized_ = choice != nullptr && choice->normalized();
     ASSIGN_OR_RETURN(f.data_, blobs.Read(task.outputs().sha256(), 0, -1));
     f.starts_.push_back(0);
     for (size_t nl = f.data_.find('\n'); nl != std::string::npos; nl = f.data_.find('\n', nl + 1)) {
@@ -38,23 +45,30 @@ class OutputsFile {
     }
     return f;
   }
-  // The line's prediction text; the raw line when it does not parse as a prediction (e.g. a
-  // harness line a multiple-choice metric reads another way).
+  // The line's prediction text, or for a multiple-choice line the choice the metric picks
+  // ("choice 2 (water vapour)"); the raw line when it does not parse as a prediction.
   std::string Prediction(uint64_t line) const {
     if (line == 0 || line > starts_.size()) return "";
     const size_t begin = starts_[line - 1];
     const size_t end = line < starts_.size() ? starts_[line] - 1 : data_.size();
     const std::string padded = data_.substr(begin, end - begin);
-    PredictionReader reader(task_.outputs().display_name(), padded, line,
-                            ToFieldConfig(task_.fields()));
+    PredictionReader reader(task_.outputs().display_name(), padded, line, config_);
     PredictionRecord record;
     absl::StatusOr<bool> more = reader.Next(&record);
     if (!more.ok() || !*more) return padded;
-    return record.prediction.text;
+    const emar::Prediction& p = record.prediction;
+    if (config_.multiple_choice && !p.choices.empty() &&
+        p.choices.size() == p.choice_loglikelihoods.size()) {
+      const size_t pick = HarnessPick(p, normalized_);
+      return absl::StrCat("choice ", pick, " (", p.choices[pick], ")");
+    }
+    return p.text;
   }
 
  private:
   emar::v1::ShardTask task_;
+  FieldConfig config_;
+  bool normalized_ = false;  // mc_acc_norm picks by log-likelihood per character
   std::string data_;
   std::vector<size_t> starts_;  // byte offset of each line
 };
@@ -231,7 +245,8 @@ absl::Status ListStoredFlips(const StoredJobResults& job, const emar::v1::ListFl
     if (it == task_of_model.end()) {
       return absl::InternalError(absl::StrCat("model '", model, "' has no stored shard"));
     }
-    return OutputsFile::Load(*it->second, blobs);
+    return OutputsFile::Load(*it->second, blobs,
+                             d->sample_metric != nullptr ? *d->sample_metric : *d->metric);
   };
   ASSIGN_OR_RETURN(const OutputsFile base_out, load(spec.base().name()));
   const bool no_references = task_of_model.begin()->second->ids_from_outputs();

@@ -435,6 +435,20 @@ def test_support_suite_report_in_chromium(tmp_path):
         assert item["references"] == [] and item["base_samples"] == 3
         assert f"mean {item['base_value']:.4g} of 3 samples; first sample" in page.text
         assert item["candidate_prediction"][:60] in page.text
+    # arc-mini's harness lines are listed as the choice each model picked (numpy's argmax of the
+    # log-likelihoods, per character for mc_acc_norm), not as raw lines.
+    path = SUPPORT_SUITE.parent / "out" / "lora-r16" / "samples_arc-mini.jsonl"
+    rows = {r["doc_id"]: r for r in map(json.loads, path.read_text().splitlines())}
+    for metric in ("mc_acc", "mc_acc_norm"):
+        arc = next(d for d in c["datasets"] if d["dataset"] == "arc-mini" and d["metric"] == metric)
+        assert len(arc["flip_items"]) == 6
+        for item in arc["flip_items"]:
+            row = rows[int(item["id"])]
+            texts = row["doc"]["choices"]["text"]
+            scores = [float(ll) / (len(t) if metric == "mc_acc_norm" else 1)
+                      for (ll, _), t in zip(row["filtered_resps"], texts)]
+            pick = scores.index(max(scores))
+            assert item["candidate_prediction"] == f"choice {pick} ({texts[pick]})", item
     # docs/suites.md quotes the example's text output: every quoted run of lines is printed.
     text = run(*args, "--format", "text", ok=(3,))
     docs = (REPO / "docs" / "suites.md").read_text(encoding="utf-8")
