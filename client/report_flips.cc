@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 #include "client/report_document.h"
 #include "client/svg_plot.h"
 
@@ -25,6 +27,27 @@ bool HasFlips(const CandidateReport& c) {
 }
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
+
+// One side of a flipped item: the prediction, after the per-item value when that is not a plain
+// 0/1 outcome (a judge's grade), and for several samples per item the mean over the k samples
+// and which prediction is shown (the first sample's).
+std::string Side(const FlipItem& item, double value, int samples, const std::string& prediction) {
+  if (samples > 1) {
+    return absl::StrFormat("%s %.4g of %d samples; first sample %s",
+                           item.metric() == "pass_at_k" ? "pass@k" : "mean", value, samples,
+                           Quoted(prediction));
+  }
+  if (value != 0 && value != 1) return absl::StrFormat("%.4g %s", value, Quoted(prediction));
+  return Quoted(prediction);
+}
+
+std::string BaseSide(const FlipItem& item) {
+  return Side(item, item.base_value(), item.base_samples(), item.base_prediction());
+}
+
+std::string CandidateSide(const FlipItem& item) {
+  return Side(item, item.candidate_value(), item.candidate_samples(), item.candidate_prediction());
+}
 
 std::string References(const FlipItem& item) {
   std::vector<std::string> quoted;
@@ -58,10 +81,19 @@ DocumentTable CountsTable(const CandidateReport& c) {
 DocumentTable ItemsTable(const DatasetComparison& d) {
   DocumentTable t{{"kind", "id", "references", "base", "candidate"}, {}};
   for (const FlipItem& item : d.flip_items()) {
-    t.rows.push_back({item.kind(), item.id(), References(item), Quoted(item.base_prediction()),
-                      Quoted(item.candidate_prediction())});
+    t.rows.push_back(
+        {item.kind(), item.id(), References(item), BaseSide(item), CandidateSide(item)});
   }
   return t;
+}
+
+// One item as a block of text lines at `indent`: a text's own line breaks are written as \n so
+// the block keeps its shape.
+std::string ItemBlock(const FlipItem& item, absl::string_view indent) {
+  auto line = [](const std::string& s) { return absl::StrReplaceAll(s, {{"\n", "\\n"}}); };
+  return absl::StrCat(indent, item.kind(), "  ", item.id(), "  reference ", line(References(item)),
+                      "\n", indent, "  base      ", line(BaseSide(item)), "\n", indent,
+                      "  candidate ", line(CandidateSide(item)), "\n");
 }
 
 constexpr char kWhy[] = "learned: base wrong, candidate right; forgot: base right, candidate wrong";
@@ -96,11 +128,7 @@ absl::Status FillReportFlips(EvaluationClient& client, int n, int max_chars,
   return absl::OkStatus();
 }
 
-std::string FlipItemText(const FlipItem& item) {
-  return absl::StrCat("    ", item.kind(), "  ", item.id(), "  reference ", References(item),
-                      "\n      base      ", Quoted(item.base_prediction()), "\n      candidate ",
-                      Quoted(item.candidate_prediction()), "\n");
-}
+std::string FlipItemText(const FlipItem& item) { return ItemBlock(item, "    "); }
 
 std::string FlipsText(const CandidateReport& c) {
   if (!HasFlips(c)) return "";
@@ -111,7 +139,7 @@ std::string FlipsText(const CandidateReport& c) {
                                           d.dataset(), d.metric(), d.flips().learned(),
                                           d.flips().forgot(), d.flips().items()));
     for (const FlipItem& item : d.flip_items()) {
-      absl::StrAppend(&out, "  ", FlipItemText(item));
+      absl::StrAppend(&out, ItemBlock(item, "      "));
     }
   }
   return out;
@@ -197,8 +225,8 @@ std::string FlipsPage(const std::string& title, const std::vector<FlipItem>& ite
                   intro);
   DocumentTable t{{"candidate", "kind", "id", "references", "base", "candidate prediction"}, {}};
   for (const FlipItem& item : items) {
-    t.rows.push_back({item.candidate(), item.kind(), item.id(), References(item),
-                      Quoted(item.base_prediction()), Quoted(item.candidate_prediction())});
+    t.rows.push_back({item.candidate(), item.kind(), item.id(), References(item), BaseSide(item),
+                      CandidateSide(item)});
   }
   HtmlTable(t, &out);
   absl::StrAppend(&out, "</body>\n</html>\n");

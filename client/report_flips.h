@@ -3,8 +3,11 @@
 //
 // Every report carries the counts (DatasetComparison.flips); `emarctl report --flips N` first
 // fetches the first N items of each kind with FillReportFlips, and the renderers below list them
-// (id, references, both predictions, cut to a readable length). The HTML report's counts link
-// to a per-dataset flips table in the page.
+// (id, references, both predictions, cut to a readable length; before a prediction, the per-item
+// value when it is not a plain 0/1 outcome, and for several samples per item the per-item mean,
+// the number of samples and which prediction is shown: "mean 2.667 of 3 samples; first sample
+// "..."", the item's first line in the outputs). The HTML report's counts link to a per-dataset
+// flips table in the page.
 //
 //   RETURN_IF_ERROR(FillReportFlips(client, 5, kFlipsReadableChars, &report));
 //   out += FlipsText(candidate);

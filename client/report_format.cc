@@ -32,6 +32,14 @@ std::string PValue(const emar::v1::Estimate& e) {
   return absl::StrCat("  p", PValueEquals(e.p_value(), 4), " (", e.test(), ")");
 }
 
+// Characters a cell takes on a terminal: UTF-8 code points ("×" in "150 items × 4/5 samples" is
+// one character of two bytes).
+size_t TextWidth(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
 void DatasetLines(const char* label, const emar::v1::DatasetComparison& d,
                   const emar::v1::BootstrapSettings& settings, std::string* out) {
   absl::StrAppend(
@@ -45,34 +53,39 @@ void DatasetLines(const char* label, const emar::v1::DatasetComparison& d,
 }
 
 // A suite's per-dataset table: every (dataset, metric), its role and weight, base, candidate,
-// the delta with its interval, the p-value with its test, and Holm's p for benchmark primaries.
+// the delta with its interval, the p-value with its test, Holm's p for benchmark primaries and
+// the delta's MDE. Every cell starts at its column's start: columns are as wide as their widest
+// cell, and a cell without a value ("-": targets have no Holm p) keeps its place.
 void DatasetTable(const emar::v1::CandidateReport& c, std::string* out) {
-  int name_width = 7, metric_width = 6;
+  std::vector<std::vector<std::string>> rows = {{"dataset", "role", "weight", "metric", "n", "base",
+                                                 "candidate", "delta", "interval", "p (test)",
+                                                 "p_holm", "MDE"}};
   for (const auto& d : c.datasets()) {
-    name_width = std::max(name_width, static_cast<int>(d.dataset().size()));
-    metric_width = std::max(metric_width, static_cast<int>(d.metric().size()) + 1);
+    const std::string interval(absl::StripLeadingAsciiWhitespace(Interval(d.delta())));
+    rows.push_back(
+        {d.dataset(), d.role(), d.primary() ? absl::StrFormat("%g", d.weight()) : "",
+         absl::StrCat(d.metric(), d.primary() ? "*" : ""), ItemsCell(d), Num(d.base()),
+         Num(d.candidate()),
+         d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
+         interval.empty() ? "-" : interval,
+         d.delta().has_p_value()
+             ? absl::StrCat(PValueText(d.delta().p_value(), 4), " (", d.delta().test(), ")")
+             : "-",
+         d.delta().has_p_value_holm() ? PValueText(d.delta().p_value_holm(), 4) : "-",
+         d.has_mde() ? absl::StrFormat("%.4f", d.mde()) : "-"});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], TextWidth(row[i]));
   }
   absl::StrAppend(out, "  datasets (* primary metric: enters the aggregate with its weight)\n");
-  absl::StrAppend(out,
-                  absl::StrFormat("    %-*s %-9s %6s %-*s %7s %8s %9s %8s %-18s %s\n", name_width,
-                                  "dataset", "role", "weight", metric_width, "metric", "n", "base",
-                                  "candidate", "delta", "interval", "p (test)  p_holm  MDE"));
-  for (const auto& d : c.datasets()) {
-    const std::string p = d.delta().has_p_value() ? absl::StrCat(PValueText(d.delta().p_value(), 4),
-                                                                 " (", d.delta().test(), ")")
-                                                  : "-";
-    const std::string holm = absl::StrCat(
-        d.delta().has_p_value_holm() ? absl::StrCat("  ", PValueText(d.delta().p_value_holm(), 4))
-                                     : "",
-        d.has_mde() ? absl::StrFormat("  MDE %.4f", d.mde()) : "");
-    absl::StrAppend(
-        out, absl::StrFormat(
-                 "    %-*s %-9s %6s %-*s %7s %8s %9s %8s %-18s %s%s\n", name_width, d.dataset(),
-                 d.role(), d.primary() ? absl::StrFormat("%g", d.weight()) : "", metric_width,
-                 absl::StrCat(d.metric(), d.primary() ? "*" : ""), ItemsCell(d), Num(d.base()),
-                 Num(d.candidate()),
-                 d.delta().has_value() ? absl::StrFormat("%+.4f", d.delta().value()) : "undefined",
-                 absl::StripLeadingAsciiWhitespace(Interval(d.delta())), p, holm));
+  for (const auto& row : rows) {
+    std::string line = "    ";
+    for (size_t i = 0; i < row.size(); ++i) {
+      absl::StrAppend(&line, row[i]);
+      if (i + 1 < row.size()) line.append(width[i] - TextWidth(row[i]) + 2, ' ');
+    }
+    absl::StrAppend(out, line, "\n");
   }
 }
 

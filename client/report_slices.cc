@@ -110,7 +110,7 @@ std::string SlicesHtml(const CandidateReport& c, int color) {
       rows.push_back(std::move(w));
     }
     const std::vector<svg::RefLine> zero = {
-        {.at = 0, .label = "no change", .dashed = false, .color = "#888888"}};
+        {.at = 0, .label = "no change", .dashed = false, .color = "#6b6b6b"}};
     absl::StrAppend(
         &out, "<div class=\"charts\">\n",
         svg::WhiskerChart(absl::StrCat("Δ per slice of ", d.dataset(),

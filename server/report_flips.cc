@@ -13,7 +13,9 @@
 #include "eval/input/prediction_reader.h"
 #include "eval/input/reference_table.h"
 #include "eval/job/field_names.h"
+#include "eval/job/output_ids.h"
 #include "eval/job/suite.h"
+#include "eval/metrics/multiple_choice_scorer.h"
 
 namespace emar {
 namespace {
@@ -27,9 +29,15 @@ bool ShardOfDataset(const emar::v1::ShardTask& task, const SuiteDataset& d) {
 // A model's outputs on one dataset, read once, and the prediction of any of its lines.
 class OutputsFile {
  public:
-  static absl::StatusOr<OutputsFile> Load(const emar::v1::ShardTask& task, BlobStore& blobs) {
+  // `metric` reads the lines (a multiple-choice metric reads a harness line's choices).
+  static absl::StatusOr<OutputsFile> Load(const emar::v1::ShardTask& task, BlobStore& blobs,
+                                          const Metric& metric) {
     OutputsFile f;
     f.task_ = task;
+    f.config_ = ToFieldConfig(task.fields());
+    f.config_.multiple_choice = metric.reads_choices();
+    const auto* choice = dynamic_cast<const MultipleChoiceMetric*>(&metric);
+    f.normalized_ = choice != nullptr && choice->normalized();
     ASSIGN_OR_RETURN(f.data_, blobs.Read(task.outputs().sha256(), 0, -1));
     f.starts_.push_back(0);
     for (size_t nl = f.data_.find('\n'); nl != std::string::npos; nl = f.data_.find('\n', nl + 1)) {
@@ -37,23 +45,30 @@ class OutputsFile {
     }
     return f;
   }
-  // The line's prediction text; the raw line when it does not parse as a prediction (e.g. a
-  // harness line a multiple-choice metric reads another way).
+  // The line's prediction text, or for a multiple-choice line the choice the metric picks
+  // ("choice 2 (water vapour)"); the raw line when it does not parse as a prediction.
   std::string Prediction(uint64_t line) const {
     if (line == 0 || line > starts_.size()) return "";
     const size_t begin = starts_[line - 1];
     const size_t end = line < starts_.size() ? starts_[line] - 1 : data_.size();
     const std::string padded = data_.substr(begin, end - begin);
-    PredictionReader reader(task_.outputs().display_name(), padded, line,
-                            ToFieldConfig(task_.fields()));
+    PredictionReader reader(task_.outputs().display_name(), padded, line, config_);
     PredictionRecord record;
     absl::StatusOr<bool> more = reader.Next(&record);
     if (!more.ok() || !*more) return padded;
-    return record.prediction.text;
+    const emar::Prediction& p = record.prediction;
+    if (config_.multiple_choice && !p.choices.empty() &&
+        p.choices.size() == p.choice_loglikelihoods.size()) {
+      const size_t pick = HarnessPick(p, normalized_);
+      return absl::StrCat("choice ", pick, " (", p.choices[pick], ")");
+    }
+    return p.text;
   }
 
  private:
   emar::v1::ShardTask task_;
+  FieldConfig config_;
+  bool normalized_ = false;  // mc_acc_norm picks by log-likelihood per character
   std::string data_;
   std::vector<size_t> starts_;  // byte offset of each line
 };
@@ -98,6 +113,61 @@ absl::StatusOr<std::vector<size_t>> FindCandidates(const emar::v1::JobSpec& spec
         "unknown candidate '", name, "'; the job's candidates: ", absl::StrJoin(names, ", ")));
   }
   return out;
+}
+
+// The dataset's items: its references, or for a dataset without a references file (a `score`
+// dataset) the ids of the base outputs the planner read them from.
+absl::StatusOr<ReferenceTable> ItemTable(const emar::v1::ShardTask& task,
+                                         const emar::v1::DatasetSpec& dataset, BlobStore& blobs) {
+  ASSIGN_OR_RETURN(const std::string data, blobs.Read(task.references().sha256(), 0, -1));
+  if (task.ids_from_outputs()) {
+    return IdsOfOutputs(task.references().display_name(), data, dataset.fields(),
+                        task.metrics_size() > 0 ? task.metrics(0) : emar::v1::MetricSpec());
+  }
+  return ReferenceTable::Parse(dataset.references(), data, ToFieldConfig(dataset.fields()));
+}
+
+// What one candidate's flips are read from.
+struct FlipSource {
+  const emar::v1::ListFlipsRequest& request;
+  const DatasetResults& d;
+  const ReferenceTable& refs;
+  bool no_references;  // refs are the base outputs' ids: no texts, no references line
+  size_t sys;
+  const OutputsFile& base_out;
+  const OutputsFile& cand_out;
+};
+
+absl::StatusOr<emar::v1::FlipItem> MakeFlipItem(const FlipSource& src, const std::string& name,
+                                                const char* kind, const Flip& f) {
+  const DatasetResults& d = src.d;
+  if (f.row >= src.refs.size() || f.row >= d.lines[0].size() || f.row >= d.lines[src.sys].size()) {
+    return absl::InternalError("flip row past the references or the outputs' lines");
+  }
+  const int max_chars = src.request.max_chars();
+  emar::v1::FlipItem item;
+  item.set_candidate(name);
+  item.set_dataset(src.request.dataset());
+  item.set_metric(d.metric_spec.name());
+  item.set_kind(kind);
+  item.set_id(src.refs.id(f.row));
+  if (!src.no_references) {
+    for (const std::string& r : src.refs.reference(f.row).texts) {
+      item.add_references(CutText(r, max_chars));
+    }
+    item.set_reference_line(src.refs.line(f.row));
+  }
+  item.set_base_value(f.base);
+  item.set_candidate_value(f.candidate);
+  item.set_base_line(d.lines[0][f.row]);
+  item.set_candidate_line(d.lines[src.sys][f.row]);
+  if (src.sys < d.samples_per_item.size()) {
+    item.set_base_samples(static_cast<int32_t>(d.samples_per_item[0]));
+    item.set_candidate_samples(static_cast<int32_t>(d.samples_per_item[src.sys]));
+  }
+  item.set_base_prediction(CutText(src.base_out.Prediction(item.base_line()), max_chars));
+  item.set_candidate_prediction(CutText(src.cand_out.Prediction(item.candidate_line()), max_chars));
+  return item;
 }
 
 }  // namespace
@@ -168,45 +238,27 @@ absl::Status ListStoredFlips(const StoredJobResults& job, const emar::v1::ListFl
     if (ShardOfDataset(s.task, datasets[k])) task_of_model.emplace(s.task.model(), &s.task);
   }
   if (task_of_model.empty()) return absl::InternalError("the dataset has no stored shards");
-  const emar::v1::ShardTask& any = *task_of_model.begin()->second;
-  ASSIGN_OR_RETURN(const std::string ref_data, blobs.Read(any.references().sha256(), 0, -1));
   ASSIGN_OR_RETURN(const ReferenceTable refs,
-                   ReferenceTable::Parse(datasets[k].spec->references(), ref_data,
-                                         ToFieldConfig(datasets[k].spec->fields())));
+                   ItemTable(*task_of_model.begin()->second, *datasets[k].spec, blobs));
   auto load = [&](const std::string& model) -> absl::StatusOr<OutputsFile> {
     auto it = task_of_model.find(model);
     if (it == task_of_model.end()) {
       return absl::InternalError(absl::StrCat("model '", model, "' has no stored shard"));
     }
-    return OutputsFile::Load(*it->second, blobs);
+    return OutputsFile::Load(*it->second, blobs,
+                             d->sample_metric != nullptr ? *d->sample_metric : *d->metric);
   };
   ASSIGN_OR_RETURN(const OutputsFile base_out, load(spec.base().name()));
-  const int max_chars = request.max_chars();
+  const bool no_references = task_of_model.begin()->second->ids_from_outputs();
   for (const size_t sys : systems) {
     const std::string& name = spec.candidates(static_cast<int>(sys) - 1).name();
     ASSIGN_OR_RETURN(const Flips flips, ListFlips(d->systems[0], d->systems[sys], *rule));
     ASSIGN_OR_RETURN(const OutputsFile cand_out, load(name));
+    const FlipSource source{request, *d, refs, no_references, sys, base_out, cand_out};
     for (const char* what : {"learned", "forgot"}) {
       if (!kind.empty() && kind != what) continue;
       for (const Flip& f : std::strcmp(what, "learned") == 0 ? flips.learned : flips.forgot) {
-        if (f.row >= refs.size()) return absl::InternalError("flip row past the references");
-        emar::v1::FlipItem item;
-        item.set_candidate(name);
-        item.set_dataset(request.dataset());
-        item.set_metric(d->metric_spec.name());
-        item.set_kind(what);
-        item.set_id(refs.id(f.row));
-        for (const std::string& r : refs.reference(f.row).texts) {
-          item.add_references(CutText(r, max_chars));
-        }
-        item.set_base_value(f.base);
-        item.set_candidate_value(f.candidate);
-        item.set_reference_line(refs.line(f.row));
-        item.set_base_line(d->lines[0][f.row]);
-        item.set_candidate_line(d->lines[sys][f.row]);
-        item.set_base_prediction(CutText(base_out.Prediction(item.base_line()), max_chars));
-        item.set_candidate_prediction(
-            CutText(cand_out.Prediction(item.candidate_line()), max_chars));
+        ASSIGN_OR_RETURN(emar::v1::FlipItem item, MakeFlipItem(source, name, what, f));
         RETURN_IF_ERROR(emit(std::move(item)));
       }
     }

@@ -10,7 +10,11 @@
 // token_f1, ROUGE, mc_acc, score, pass_at_k, and their means over several samples); an item is
 // right at a value >= 0.5, or for `score` with a range at >= the range's midpoint (<= for a
 // lower-is-better score). Corpus metrics (BLEU, chrF, F1, MCC, perplexity) have no per-item
-// outcome and get no flips.
+// outcome and get no flips. A `score` dataset without a references file lists its items by the
+// base outputs' ids, with no references (reference_line 0); with several samples per item an
+// item's values are its per-item means (or pass@k), base_samples / candidate_samples say how many
+// samples each model gave, and the predictions are each model's first sample of the item (its
+// first line in the outputs file).
 #ifndef EMAR_SERVER_REPORT_FLIPS_H_
 #define EMAR_SERVER_REPORT_FLIPS_H_
 

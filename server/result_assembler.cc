@@ -250,6 +250,8 @@ absl::Status ResultAssembler::FinishSamples(size_t index) {
     ASSIGN_OR_RETURN(SampleGroups groups, std::move(*groupers_[index * models + m]).Finish());
     ASSIGN_OR_RETURN(d.systems[m], ItemRows(groups, *d.metric));
     d.samples_per_item.push_back(groups.samples_per_item);
+    // Flips list an item's first sample: its line stands for the item's line.
+    coverage_[index * models + m].line = std::move(groups.first_lines);
     one_each = one_each && groups.samples_per_item == 1;
   }
   // pass@k scores its own item rows; one sample per item keeps the metric (and McNemar's test

@@ -40,7 +40,7 @@ struct DatasetResults {
   // systems[0] is the base model, systems[k] candidate k-1; each n * stats_width values.
   std::vector<std::vector<double>> systems;
   // lines[s][i]: the 1-based outputs line system s answered reference row i with (flips list
-  // the predictions of those lines).
+  // the predictions of those lines); with several samples per item, the item's first sample's.
   std::vector<std::vector<uint64_t>> lines;
   // Several samples per item (the dataset names a sample field): each system's samples per item
   // k, and the per-sample metric when `metric` wraps it to score item rows (each row the mean of

@@ -127,6 +127,7 @@ absl::StatusOr<SampleGroups> SampleGrouper::Finish() && {
   groups.samples_per_item = k;
   groups.outputs_name = std::move(outputs_name_);
   groups.sums = std::move(sums_);
+  groups.first_lines = std::move(first_line_);
   return groups;
 }
 

@@ -38,10 +38,11 @@ namespace emar {
 
 // One model's samples on one dataset, summed per item in reference-row order.
 struct SampleGroups {
-  std::string outputs_name;      // how errors name the outputs file
-  size_t width = 0;              // the sample metric's stats_width
-  int64_t samples_per_item = 0;  // k
-  std::vector<double> sums;      // items x width: the sum of the item's sample rows
+  std::string outputs_name;           // how errors name the outputs file
+  size_t width = 0;                   // the sample metric's stats_width
+  int64_t samples_per_item = 0;       // k
+  std::vector<double> sums;           // items x width: the sum of the item's sample rows
+  std::vector<uint64_t> first_lines;  // per item: the 1-based line of its first sample
   size_t items() const { return width == 0 ? 0 : sums.size() / width; }
 };
 

@@ -48,6 +48,16 @@ size_t CodePoints(absl::string_view s) {
 
 }  // namespace
 
+size_t HarnessPick(const Prediction& prediction, bool normalized) {
+  const std::vector<double>& lls = prediction.choice_loglikelihoods;
+  if (!normalized) return HarnessArgmax(lls);
+  std::vector<double> scaled(lls.size());
+  for (size_t i = 0; i < lls.size(); ++i) {
+    scaled[i] = lls[i] / static_cast<double>(CodePoints(prediction.choices[i]));
+  }
+  return HarnessArgmax(scaled);
+}
+
 size_t HarnessArgmax(absl::Span<const double> values) {
   size_t best = 0;
   for (size_t i = 0; i < values.size(); ++i) {
@@ -93,16 +103,7 @@ absl::Status MultipleChoiceMetric::ScoreExample(const Prediction& prediction,
         absl::StrCat("choices: ", prediction.choices.size(), " choice texts for ", lls.size(),
                      " log-likelihoods; they must pair up one to one"));
   }
-  size_t pred;
-  if (normalized_) {
-    std::vector<double> normalized(lls.size());
-    for (size_t i = 0; i < lls.size(); ++i) {
-      normalized[i] = lls[i] / static_cast<double>(CodePoints(prediction.choices[i]));
-    }
-    pred = HarnessArgmax(normalized);
-  } else {
-    pred = HarnessArgmax(lls);
-  }
+  const size_t pred = HarnessPick(prediction, normalized_);
   bool correct = false;
   for (const std::string& target : reference.texts) {
     for (int64_t gold : HarnessGoldIndices(target, prediction.choices)) {

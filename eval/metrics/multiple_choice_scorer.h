@@ -35,9 +35,15 @@ size_t HarnessArgmax(absl::Span<const double> values);
 std::vector<int64_t> HarnessGoldIndices(absl::string_view target,
                                         absl::Span<const std::string> choices);
 
+// The index of the choice the model picks: HarnessArgmax of the log-likelihoods, each divided by
+// its choice's length in code points when `normalized` (acc_norm). Precondition: as many choices
+// as log-likelihoods, at least one.
+size_t HarnessPick(const Prediction& prediction, bool normalized);
+
 class MultipleChoiceMetric final : public PerExampleMeanMetric {
  public:
   explicit MultipleChoiceMetric(bool normalized) : normalized_(normalized) {}
+  bool normalized() const { return normalized_; }
   absl::string_view name() const override { return normalized_ ? "mc_acc_norm" : "mc_acc"; }
   std::string signature() const override;
   bool is_binary() const override { return true; }

@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
-"""Generates the support-suite example: one target and four benchmarks in one job.
+"""Generates the support-suite example: one target and six benchmarks in one job.
 
 A model fine-tuned to route support tickets (the target, scored by accuracy and macro-F1) is
-checked for forgetting on four benchmarks, each with the metrics its field uses:
+checked for forgetting on six benchmarks, each with the metrics its field uses:
 
     general-qa   exact_match, token_f1          (SQuAD-style short answers)
     news-de-en   bleu {tokenize: intl}, chrF++  (translations, one reference each)
     summaries    rougeL, rougeLsum + stemmer    (newline-separated summary sentences)
     arc-mini     mc_acc, mc_acc_norm            (lm-evaluation-harness multiple-choice samples)
+    mmlu-mini    exact_match, sliced by subject (MMLU-style questions in six subjects)
+    helpfulness  score: an LLM judge's 1-5 grade of each of 3 sampled answers per prompt, with no
+                 references file (the ids come from the base outputs)
+
+The judge data is drawn from a model of how such grades vary: each prompt has its own
+difficulty (shared by both models: base and fine-tune stay paired by item), each model its own
+affinity for the prompt, and each sampled answer its own noise, rounded to a grade and clipped
+to 1-5. The intra-prompt correlation is what makes the cluster bootstrap (over prompts) wider
+than a bootstrap over single answers.
 
 Fixed seed, standard library only, so the committed files regenerate byte for byte:
 
@@ -146,6 +155,57 @@ def arc_samples(rng, golds, model):
     return rows
 
 
+SUBJECT_SKILL = {  # subject: (base exact match, share the fine-tune forgets, share it learns)
+    "anatomy": (0.62, 0.05, 0.05), "astronomy": (0.70, 0.03, 0.04),
+    "economics": (0.58, 0.04, 0.05), "law": (0.56, 0.16, 0.02),
+    "math": (0.48, 0.03, 0.10), "virology": (0.64, 0.05, 0.04)}
+
+
+def mmlu(rng, per_subject):
+    """MMLU-style questions with a `subject` to slice by; right and wrong paired per question."""
+    refs, outs = [], {m: [] for m in MODELS}
+    for subject, (p0, forget, learn) in SUBJECT_SKILL.items():
+        for i in range(per_subject):
+            qid = f"m-{subject[:4]}-{i}"
+            answer = f"{'ABCD'[rng.randrange(4)]}"
+            refs.append({"id": qid, "subject": subject, "question": f"{subject} question {i}?",
+                         "references": [answer]})
+            right0 = rng.random() < p0
+            u = rng.random()
+            right1 = (right0 and u >= forget / p0) or (not right0 and u < learn / (1 - p0))
+            wrong = "ABCD"[("ABCD".index(answer) + 1 + rng.randrange(3)) % 4]
+            outs["base"].append({"id": qid, "prediction": answer if right0 else wrong})
+            outs["lora-r16"].append({"id": qid, "prediction": answer if right1 else wrong})
+    return refs, outs
+
+
+PROMPTS = ["reset my router", "cancel an order", "change my delivery address",
+           "get a copy of my invoice", "update my card", "return a gift",
+           "merge two accounts", "turn off email alerts"]
+# What an answer of each grade reads like (the judge's 1-5 helpfulness scale).
+ANSWERS = {1: "Please contact support.", 2: "You can do that in your account.",
+           3: "Open Settings and look for the option to {p}.",
+           4: "Open Settings > Account, choose the option to {p} and confirm.",
+           5: "Open Settings > Account, choose the option to {p}, confirm, then check your email."}
+
+
+def helpfulness(rng, prompts, samples):
+    """Judge grades: 3 sampled answers per prompt and model, graded 1-5 each."""
+    outs = {m: [] for m in MODELS}
+    level = {"base": 3.3, "lora-r16": 3.2}  # the fine-tune answers a little more tersely
+    for i in range(prompts):
+        task = PROMPTS[i % len(PROMPTS)]
+        difficulty = rng.gauss(0, 0.8)  # shared by both models: the pairing
+        for model in MODELS:
+            affinity = rng.gauss(0, 0.4)  # this model on this prompt
+            for s in range(samples):
+                grade = min(5, max(1, round(level[model] + difficulty + affinity +
+                                            rng.gauss(0, 0.7))))
+                outs[model].append({"id": f"h{i}", "sample": s,
+                                    "prediction": ANSWERS[grade].format(p=task), "grade": grade})
+    return outs
+
+
 def main():
     rng = random.Random(SEED)
     for name, make, n in [("tickets", tickets, 400), ("general-qa", general_qa, 300),
@@ -158,6 +218,15 @@ def main():
     for model in MODELS:
         write_jsonl(os.path.join(HERE, "out", model, "samples_arc-mini.jsonl"),
                     arc_samples(rng, golds, model))
+    # The sliced and the judged benchmarks draw from their own generator, so adding them left
+    # the files above as they were.
+    rng = random.Random(SEED + 1)
+    refs, outs = mmlu(rng, 40)
+    write_jsonl(os.path.join(HERE, "data", "mmlu-mini.jsonl"), refs)
+    for model, rows in outs.items():
+        write_jsonl(os.path.join(HERE, "out", model, "mmlu-mini.jsonl"), rows)
+    for model, rows in helpfulness(rng, 120, 3).items():
+        write_jsonl(os.path.join(HERE, "out", model, "helpfulness.jsonl"), rows)
 
 
 if __name__ == "__main__":

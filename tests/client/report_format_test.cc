@@ -3,7 +3,10 @@
 #include "client/report_format.h"
 
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "client/report_flips.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -118,6 +121,137 @@ TEST(ReportFormatTest, AnUndefinedEmarSaysWhy) {
               HasSubstr("  EMAR      undefined  (T0 is 0)  [undefined in 12 resamples]\n"));
   // JSON leaves an undefined value out instead of writing a number.
   EXPECT_THAT(ReportToJson(r), HasSubstr("\"undefined_reason\": \"T0 is 0\""));
+}
+
+// A suite's candidate with every kind of row: a target (no Holm p), benchmarks with long and
+// short names and metrics, samples (a two-byte "×" in n), an undefined delta, a missing MDE.
+emar::v1::CandidateReport MixedSuite() {
+  emar::v1::CandidateReport c;
+  auto add = [&](const std::string& dataset, const std::string& role, const std::string& metric,
+                 bool primary) {
+    emar::v1::DatasetComparison* d = c.add_datasets();
+    d->set_dataset(dataset);
+    d->set_role(role);
+    d->set_metric(metric);
+    d->set_primary(primary);
+    if (primary) d->set_weight(role == "target" ? 1 : 0.25);
+    d->set_n(1500);
+    d->mutable_base()->set_value(0.7);
+    d->mutable_candidate()->set_value(0.72);
+    d->mutable_delta()->set_value(0.02);
+    d->mutable_delta()->set_ci_low(-0.0011);
+    d->mutable_delta()->set_ci_high(0.041);
+    d->mutable_delta()->set_p_value(0.0123);
+    d->mutable_delta()->set_test(role == "target" ? "mcnemar_exact" : "paired_bootstrap");
+    d->set_mde(0.0309);
+    return d;
+  };
+  add("tickets", "target", "accuracy", true);
+  add("tickets", "target", "macro_f1", false)->clear_mde();
+  emar::v1::DatasetComparison* b =
+      add("a-benchmark-with-a-rather-long-name", "benchmark", "rougeLsum|use_stemmer:yes", true);
+  b->mutable_delta()->set_p_value_holm(0.049);
+  emar::v1::DatasetComparison* s = add("qa", "benchmark", "score", true);
+  s->set_n(120);
+  s->set_base_samples_per_item(3);
+  s->set_candidate_samples_per_item(3);
+  s->mutable_delta()->set_p_value_holm(1);
+  emar::v1::DatasetComparison* u = add("mt", "benchmark", "bleu", true);
+  u->mutable_delta()->Clear();
+  u->mutable_delta()->set_undefined_reason("no items");
+  u->clear_mde();
+  return c;
+}
+
+// A line as a terminal shows it: one string per character (UTF-8 sequences kept whole).
+std::vector<std::string> Characters(const std::string& line) {
+  std::vector<std::string> out;
+  for (unsigned char ch : line) {
+    if ((ch & 0xC0) == 0x80 && !out.empty()) {
+      out.back() += static_cast<char>(ch);
+    } else {
+      out.emplace_back(1, static_cast<char>(ch));
+    }
+  }
+  return out;
+}
+
+TEST(ReportFormatTest, TheSuiteDatasetTableLinesUpEveryColumn) {
+  emar::v1::Report r = SmallReport();
+  *r.mutable_candidates(0)->mutable_datasets() = MixedSuite().datasets();
+  const std::string text = ReportToText(r);
+  const size_t at = text.find("  datasets (* primary metric");
+  ASSERT_NE(at, std::string::npos) << text;
+  std::vector<std::string> lines;
+  for (size_t pos = text.find('\n', at) + 1; text.compare(pos, 4, "    ") == 0;) {
+    const size_t nl = text.find('\n', pos);
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 6u) << text;  // the header and five rows
+  std::vector<size_t> starts;           // where each header starts (the header is ASCII)
+  size_t from = 0;
+  for (const std::string h : {"dataset", "role", "weight", "metric", "n", "base", "candidate",
+                              "delta", "interval", "p (test)", "p_holm", "MDE"}) {
+    const size_t pos = lines[0].find(" " + h, from);
+    ASSERT_NE(pos, std::string::npos) << h << " in " << lines[0];
+    starts.push_back(pos + 1);
+    from = pos + 1 + h.size();
+  }
+  // Every row, cut at the header's column starts (in characters), gives cells that each start
+  // at their column's start and end in a space before the next, or are empty.
+  for (size_t row = 1; row < lines.size(); ++row) {
+    const std::vector<std::string> chars = Characters(lines[row]);
+    ASSERT_GT(chars.size(), starts.back()) << lines[row];
+    for (size_t col = 0; col < starts.size(); ++col) {
+      const size_t end = col + 1 < starts.size() ? starts[col + 1] : chars.size();
+      std::string cell;
+      for (size_t i = starts[col]; i < end; ++i) cell += chars[i];
+      EXPECT_EQ(chars[starts[col] - 1], " ") << "column " << col << " of: " << lines[row];
+      if (cell.find_first_not_of(' ') == std::string::npos) continue;
+      EXPECT_NE(cell[0], ' ') << "column " << col << " starts late in: " << lines[row];
+      if (col + 1 < starts.size()) {
+        EXPECT_EQ(cell.back(), ' ') << "column " << col << " runs on in: " << lines[row];
+      }
+    }
+    EXPECT_THAT(lines[row], Not(HasSubstr("MDE"))) << "the header says MDE once";
+  }
+  // Targets have no Holm p, and rows without an MDE or interval keep their places.
+  EXPECT_THAT(lines[1], HasSubstr("0.0123 (mcnemar_exact)     -       0.0309"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith("(mcnemar_exact)     -       -"));
+  EXPECT_THAT(lines[3], HasSubstr("0.0123 (paired_bootstrap)  0.049   0.0309"));
+  EXPECT_THAT(lines[4], HasSubstr("120×3"));
+  EXPECT_THAT(lines[5], HasSubstr("undefined  -"));
+}
+
+TEST(ReportFormatTest, FlipsOfSampledItemsShowTheMeansTheSamplesAndTheFirstSample) {
+  emar::v1::FlipItem item;
+  item.set_kind("learned");
+  item.set_id("h7");
+  item.set_metric("score");
+  item.set_base_value(2.0 / 3 + 2);
+  item.set_candidate_value(11.0 / 3);
+  item.set_base_samples(3);
+  item.set_candidate_samples(3);
+  item.set_base_prediction("Please contact support.");
+  item.set_candidate_prediction("Open Settings.");
+  EXPECT_EQ(FlipItemText(item),
+            "    learned  h7  reference –\n"
+            "      base      mean 2.667 of 3 samples; first sample \"Please contact support.\"\n"
+            "      candidate mean 3.667 of 3 samples; first sample \"Open Settings.\"\n");
+  // One output per item: a judge's grade before the prediction, a 0/1 outcome left out.
+  item.set_base_samples(0);
+  item.set_candidate_samples(0);
+  item.set_base_value(2);
+  item.set_candidate_value(4);
+  EXPECT_THAT(FlipItemText(item), HasSubstr("base      2 \"Please contact support.\"\n"));
+  item.add_references("yes");
+  item.set_base_value(0);
+  item.set_candidate_value(1);
+  EXPECT_EQ(FlipItemText(item),
+            "    learned  h7  reference \"yes\"\n"
+            "      base      \"Please contact support.\"\n"
+            "      candidate \"Open Settings.\"\n");
 }
 
 }  // namespace

@@ -5,11 +5,15 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/evaluation_client.h"
+#include "client/flips_command.h"
 #include "client/job_file.h"
 #include "client/report_document.h"
 #include "client/report_flips.h"
@@ -273,6 +277,130 @@ TEST(SliceFieldTest, AReferenceWithoutItsSliceFailsCreateJobNamingFileLineAndFie
   EXPECT_THAT(client.Submit(file, ""),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("t.jsonl:3: field 'lang' (slice_field): missing")));
+}
+
+// A judge's 1-5 grades of 3 samples per item on a dataset without references: the report counts
+// flips of the per-item means (right at the range's midpoint 3), and ListFlips and `emarctl
+// flips` list each item with both means, the samples per item and the first sample's answer
+// (the item's first line in each outputs file), and an empty reference.
+constexpr int kJudgeItems = 20, kJudgeSamples = 3;
+
+int JudgeGrade(bool cand, int i, int s) {
+  return cand ? 1 + (i * 11 + s * 2 + 1) % 5 : 1 + (i * 7 + s * 3) % 5;
+}
+
+std::string JudgeAnswer(bool cand, int i, int s) {
+  return absl::StrCat(cand ? "cand" : "base", " answer ", i, "/", s);
+}
+
+class JudgeFlipsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteDataset(dir_.path(), "reviews", Reviews());
+    std::string base, cand;
+    for (int line = 1; line <= kJudgeItems * kJudgeSamples; ++line) {
+      const int b = line - 1, c = kJudgeItems * kJudgeSamples - line;  // the candidate reversed
+      for (const auto& [is_cand, k, out] :
+           {std::tuple{false, b, &base}, std::tuple{true, c, &cand}}) {
+        const int i = k / kJudgeSamples, s = k % kJudgeSamples;
+        absl::StrAppend(out, "{\"id\": \"j", i, "\", \"sample\": ", s, ", \"prediction\": \"",
+                        JudgeAnswer(is_cand, i, s), "\", \"grade\": ", JudgeGrade(is_cand, i, s),
+                        "}\n");
+        uint64_t& first = first_line_[absl::StrCat("j", i)][is_cand ? 1 : 0];
+        if (first == 0) first = static_cast<uint64_t>(line);
+      }
+    }
+    Write(dir_.path() + "/base.judge.jsonl", base);
+    Write(dir_.path() + "/cand.judge.jsonl", cand);
+    Write(dir_.path() + "/job.yaml", R"(name: judge-flips
+targets: [{name: reviews, references: reviews.jsonl, metrics: [accuracy]}]
+benchmarks:
+  - {name: judge, fields: {sample_field: sample}, metrics: [{name: score, field: grade, range: [1, 5]}]}
+base: {name: base, outputs: {reviews: base.reviews.jsonl, judge: base.judge.jsonl}}
+candidates: [{name: cand, outputs: {reviews: cand.reviews.jsonl, judge: cand.judge.jsonl}}]
+bootstrap: {resamples: 200}
+)");
+    // Brute force: per-item means, right at >= 3.
+    for (int i = 0; i < kJudgeItems; ++i) {
+      const std::string id = absl::StrCat("j", i);
+      for (const bool is_cand : {false, true}) {
+        double sum = 0;
+        for (int s = 0; s < kJudgeSamples; ++s) sum += JudgeGrade(is_cand, i, s);
+        mean_[id][is_cand] = sum / kJudgeSamples;
+      }
+      const bool b = mean_[id][0] >= 3, c = mean_[id][1] >= 3;
+      if (!b && c) learned_.push_back(id);
+      if (b && !c) forgot_.push_back(id);
+    }
+    ASSERT_OK_AND_ASSIGN(embedded_,
+                         EmbeddedCoordinator::Start({.worker_threads = 2, .rows_per_shard = 7}));
+    client_ = std::make_unique<EvaluationClient>(embedded_->channel());
+    ASSERT_OK_AND_ASSIGN(JobFile job, LoadJobFile(dir_.path() + "/job.yaml"));
+    ASSERT_OK_AND_ASSIGN(emar::v1::Job created, client_->Submit(job, ""));
+    ASSERT_OK_AND_ASSIGN(emar::v1::Job done, client_->Watch(created.job_id(), nullptr));
+    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+    job_id_ = done.job_id();
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::array<uint64_t, 2>> first_line_;  // id -> base, cand line
+  std::map<std::string, std::array<double, 2>> mean_;          // id -> base, cand mean grade
+  std::vector<std::string> learned_, forgot_;
+  std::unique_ptr<EmbeddedCoordinator> embedded_;
+  std::unique_ptr<EvaluationClient> client_;
+  std::string job_id_;
+};
+
+TEST_F(JudgeFlipsTest, ListFlipsListsTheMeansSamplesAndFirstSampleOfEachItem) {
+  ASSERT_FALSE(learned_.empty());
+  ASSERT_FALSE(forgot_.empty());
+  ASSERT_OK_AND_ASSIGN(emar::v1::Report report, client_->GetReport(job_id_));
+  const emar::v1::DatasetComparison& d = report.candidates(0).datasets(1);
+  ASSERT_EQ(d.dataset(), "judge");
+  ASSERT_TRUE(d.has_flips());
+  EXPECT_EQ(d.flips().learned(), static_cast<int64_t>(learned_.size()));
+  EXPECT_EQ(d.flips().forgot(), static_cast<int64_t>(forgot_.size()));
+  EXPECT_EQ(d.flips().items(), kJudgeItems);
+  EXPECT_EQ(d.flips().right_at(), 3);
+  emar::v1::ListFlipsRequest req;
+  req.set_job_id(job_id_);
+  req.set_dataset("judge");
+  std::vector<std::string> ids;
+  ASSERT_OK(client_->ListFlips(req, [&](const emar::v1::FlipItem& f) {
+    ids.push_back(f.id());
+    const int i = std::stoi(f.id().substr(1));
+    EXPECT_EQ(f.references_size(), 0) << f.id();
+    EXPECT_EQ(f.reference_line(), 0u) << f.id();
+    EXPECT_EQ(f.base_samples(), kJudgeSamples);
+    EXPECT_EQ(f.candidate_samples(), kJudgeSamples);
+    EXPECT_DOUBLE_EQ(f.base_value(), mean_[f.id()][0]) << f.id();
+    EXPECT_DOUBLE_EQ(f.candidate_value(), mean_[f.id()][1]) << f.id();
+    EXPECT_EQ(f.base_line(), first_line_[f.id()][0]) << f.id();
+    EXPECT_EQ(f.candidate_line(), first_line_[f.id()][1]) << f.id();
+    EXPECT_EQ(f.base_prediction(), JudgeAnswer(false, i, 0));  // the base's first line: sample 0
+    EXPECT_EQ(f.candidate_prediction(), JudgeAnswer(true, i, kJudgeSamples - 1));  // reversed
+  }));
+  std::vector<std::string> expected = learned_;
+  expected.insert(expected.end(), forgot_.begin(), forgot_.end());
+  EXPECT_EQ(ids, expected);
+}
+
+TEST_F(JudgeFlipsTest, EmarctlFlipsShowsBothMeansTheSamplesAndTheFirstSample) {
+  ASSERT_FALSE(forgot_.empty());
+  std::ostringstream out, err;  // emarctl flips JOB --dataset judge --kind forgot
+  ASSERT_EQ(RunFlipsCommand(*client_, {.job_id = job_id_, .dataset = "judge", .kind = "forgot"},
+                            out, err),
+            0)
+      << err.str();
+  const std::string& first = forgot_.front();
+  const int i = std::stoi(first.substr(1));
+  EXPECT_THAT(out.str(), HasSubstr("cand forgot on judge (score):\n"));
+  EXPECT_THAT(out.str(),
+              HasSubstr(absl::StrFormat("    forgot  %s  reference –\n      base      mean %.4g of "
+                                        "3 samples; first sample \"%s\"\n      candidate mean "
+                                        "%.4g of 3 samples; first sample \"%s\"\n",
+                                        first, mean_[first][0], JudgeAnswer(false, i, 0),
+                                        mean_[first][1], JudgeAnswer(true, i, kJudgeSamples - 1))));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 """The HTML reports in a real browser. Debian's headless Chromium (chromium.py: the
-DevTools protocol on a pipe) renders the example job's report, a fixed suite report
+DevTools protocol on a pipe) renders the example job's report, the suite examples
+(examples/support-suite, examples/sliced-suite), a fixed suite report
 (testdata/suite-report.json: two candidates, a target with two metrics, four benchmarks with a
 per-dataset gate override and failing gates), a fixed five-checkpoint series
 (testdata/series.json: two candidates, an undefined EMAR, a failing gate at the last checkpoint)
@@ -227,8 +228,10 @@ def check_suite_page(tmp_path, html: str, report: dict, name: str, keep=False):
     benchmark deltas, each row with its own gate threshold, the aggregate first. Returns the page."""
     assert_self_contained(html)
     svgs = charts(html)
-    # EMAR, the aggregate deltas, the forest plot, then T0 T1 and B0 B1 per candidate.
-    assert len(svgs) == 3 + 2 * len(report["candidates"])
+    # EMAR, the aggregate deltas, the forest plot, then T0 T1 and B0 B1 per candidate, and a
+    # forest plot per sliced dataset.
+    sliced = sum(1 for c in report["candidates"] for d in c["datasets"] if d.get("slices"))
+    assert len(svgs) == 3 + 2 * len(report["candidates"]) + sliced
     page = in_browser(tmp_path, html, name, 1280, keep=keep)
     assert page.overflow == 0, f"the page is {page.overflow}px wider than the window"
     assert page.console == [], "\n".join(page.console)
@@ -388,6 +391,72 @@ def test_sliced_suite_report_in_chromium(tmp_path):
             assert item["id"] in shown and item["candidate_prediction"] in shown
     small = [s for d in c["datasets"] for s in d["slices"] if not s["gated"]]
     assert [s["slice"] for s in small] == ["ja"]  # 24 tickets, under min_slice_items
+
+
+SUPPORT_SUITE = REPO / "examples" / "support-suite" / "job.yaml"
+
+
+def test_support_suite_report_in_chromium(tmp_path):
+    """examples/support-suite (the README's suite example) run by emarctl with --flips 3: the
+    suite page's tables and forest plot, the judge-scored dataset's row as n items × k samples,
+    the sliced benchmark's slice table and forest plot, and the listed flips, the judge's with
+    their per-item means, samples and first sample."""
+    args = (bin_dir() / "emarctl", "run", SUPPORT_SUITE, "--progress", "off", "--flips", "3")
+    html = run(*args, "--format", "html", ok=(3,))  # general-qa, arc-mini and the suite fail
+    report = json.loads(run(*args, "--format", "json", ok=(3,)))
+    page, limits = check_suite_page(tmp_path, html, report, "support-suite-report", keep=True)
+    assert -0.5 in limits and -0.05 in limits  # helpfulness's and news-de-en's own bounds
+    c = report["candidates"][0]
+    judge = next(d for d in c["datasets"] if d["dataset"] == "helpfulness")
+    n, k = judge["n"], judge["base_samples_per_item"]
+    assert (n, k, judge["candidate_samples_per_item"]) == (120, 3, 3)
+    row = re.search(r"<tr><td>benchmark</td><td>helpfulness</td><td>score</td><td>0.25</td>"
+                    r"<td>([^<]*)</td>", page.dom)
+    assert row and row.group(1) == f"{n} items × {k} samples", row
+    assert f"helpfulness (score): {n} items, {k} samples per item" in page.text
+    # The sliced benchmark: its slice table (every slice, worst first) and forest plot.
+    mmlu = next(d for d in c["datasets"] if d["dataset"] == "mmlu-mini")
+    slices = mmlu["slices"]
+    assert len(slices) == 6
+    assert [s["delta"]["value"] for s in slices] == sorted(s["delta"]["value"] for s in slices)
+    assert "slices of mmlu-mini (exact_match), worst delta first" in page.text
+    table = re.search(r"<tr><th>slice</th>.*?</table>", page.dom, re.S).group(0)
+    assert re.findall(r"<tr><td>([^<]*)</td>", table) == [s["slice"] for s in slices]
+    for s in slices:
+        assert f"[{s['delta']['ci_low']:.4f}, {s['delta']['ci_high']:.4f}]" in table
+    assert any(svg.get("aria-label").startswith("Δ per slice of mmlu-mini") for svg in charts(html))
+    # Flips: the judge's counts link to its table; each listed item shows both per-item means
+    # over 3 samples and the first sample's answer.
+    anchor = "flips-lora-r16-helpfulness-score"
+    assert f'href="#{anchor}"' in page.dom and f'id="{anchor}"' in page.dom
+    listed = judge["flip_items"]
+    assert len(listed) == 6 and int(judge["flips"]["learned"]) >= 3
+    for item in listed:
+        assert item["references"] == [] and item["base_samples"] == 3
+        assert f"mean {item['base_value']:.4g} of 3 samples; first sample" in page.text
+        assert item["candidate_prediction"][:60] in page.text
+    # arc-mini's harness lines are listed as the choice each model picked (numpy's argmax of the
+    # log-likelihoods, per character for mc_acc_norm), not as raw lines.
+    path = SUPPORT_SUITE.parent / "out" / "lora-r16" / "samples_arc-mini.jsonl"
+    rows = {r["doc_id"]: r for r in map(json.loads, path.read_text().splitlines())}
+    for metric in ("mc_acc", "mc_acc_norm"):
+        arc = next(d for d in c["datasets"] if d["dataset"] == "arc-mini" and d["metric"] == metric)
+        assert len(arc["flip_items"]) == 6
+        for item in arc["flip_items"]:
+            row = rows[int(item["id"])]
+            texts = row["doc"]["choices"]["text"]
+            scores = [float(ll) / (len(t) if metric == "mc_acc_norm" else 1)
+                      for (ll, _), t in zip(row["filtered_resps"], texts)]
+            pick = scores.index(max(scores))
+            assert item["candidate_prediction"] == f"choice {pick} ({texts[pick]})", item
+    # docs/suites.md quotes the example's text output: every quoted run of lines is printed.
+    text = run(*args, "--format", "text", ok=(3,))
+    docs = (REPO / "docs" / "suites.md").read_text(encoding="utf-8")
+    quoted = re.search(r"It prints, among the rest.*?```\n(.*?)```", docs, re.S).group(1)
+    chunks = quoted.split("...\n")
+    assert len(chunks) == 4 and all(chunks), quoted
+    for chunk in chunks:
+        assert chunk in text, chunk
 
 
 def check_series_page(tmp_path, html: str, series: dict, name: str, keep=False):

@@ -1,5 +1,6 @@
 """The HTML pages on every screen, in Debian's headless Chromium (chromium.py): the example job's
-report, the fixed suite report (testdata/suite-report.json) and the fixed series
+report, the suite example (examples/support-suite, with --flips 3), the fixed suite report
+(testdata/suite-report.json) and the fixed series
 (testdata/series.json), each at 1280 px (a laptop) and 390 px (a phone, emulated as one, so the
 page's viewport meta tag decides its layout), in the light and the dark colour scheme. At each:
   - the layout is as wide as the screen (a phone page without a viewport tag is laid out 980 px
@@ -28,6 +29,7 @@ from chromium import Chromium  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "restaurant-sentiment" / "job.yaml"
+SUPPORT_SUITE = REPO / "examples" / "support-suite" / "job.yaml"
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 WIDTHS = (1280, 390)
 
@@ -118,6 +120,9 @@ def pages():
                               "--progress", "off"))
         yield {
             "report": run(tool("render_report"), "html", report),
+            # The suite example with slices, a judge dataset and flips (its gates fail: exit 3).
+            "support-suite": run(bin_dir / "emarctl", "run", SUPPORT_SUITE, "--format", "html",
+                                 "--flips", "3", "--progress", "off", ok=(3,)),
             "suite-report": run(tool("render_report"), "html", TESTDATA / "suite-report.json"),
             "series": run(tool("render_series"), "html", TESTDATA / "series.json"),
         }
@@ -141,7 +146,7 @@ def show(browser, tmp_path, html, name, width, dark):
     return facts
 
 
-@pytest.mark.parametrize("name", ["report", "suite-report", "series"])
+@pytest.mark.parametrize("name", ["report", "suite-report", "support-suite", "series"])
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_page_reads_well(browser, pages, tmp_path, name, width, dark):

@@ -3,6 +3,7 @@
 // and distributed (coordinator + two workers, many shards), and each dataset's numbers equal
 // those of the job of that benchmark alone beside the same target.
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -166,11 +167,11 @@ TEST(SuiteTest, TheSuiteExampleRuns) {
   const emar::v1::CandidateReport& c = r.candidates(0);
   std::vector<std::string> entries;
   for (const auto& d : c.datasets()) entries.push_back(absl::StrCat(d.dataset(), "/", d.metric()));
-  EXPECT_THAT(entries, ::testing::ElementsAre("tickets/accuracy", "tickets/macro_f1",
-                                              "general-qa/exact_match", "general-qa/token_f1",
-                                              "news-de-en/bleu", "news-de-en/chrf",
-                                              "summaries/rougeL", "summaries/rougeLsum",
-                                              "arc-mini/mc_acc", "arc-mini/mc_acc_norm"));
+  EXPECT_THAT(entries, ::testing::ElementsAre(
+                           "tickets/accuracy", "tickets/macro_f1", "general-qa/exact_match",
+                           "general-qa/token_f1", "news-de-en/bleu", "news-de-en/chrf",
+                           "summaries/rougeL", "summaries/rougeLsum", "arc-mini/mc_acc",
+                           "arc-mini/mc_acc_norm", "mmlu-mini/exact_match", "helpfulness/score"));
   EXPECT_THAT(c.datasets(4).signature(), HasSubstr("nrefs:1|"));
   EXPECT_THAT(c.datasets(4).signature(), HasSubstr("tok:intl"));
   EXPECT_THAT(c.datasets(5).signature(), HasSubstr("nrefs:1|"));
@@ -181,6 +182,26 @@ TEST(SuiteTest, TheSuiteExampleRuns) {
         HarnessAccuracy(absl::StrCat(dir, "/out/", model, "/samples_arc-mini.jsonl"));
     EXPECT_DOUBLE_EQ(base ? c.datasets(8).base().value() : c.datasets(8).candidate().value(), acc);
     EXPECT_DOUBLE_EQ(base ? c.datasets(9).base().value() : c.datasets(9).candidate().value(), norm);
+  }
+  // mmlu-mini is sliced by subject; helpfulness is a judge's grades of 3 samples per prompt with
+  // no references file: n counts prompts, the score is the mean grade (every prompt has 3).
+  EXPECT_EQ(c.datasets(10).slices_size(), 6);
+  const emar::v1::DatasetComparison& judge = c.datasets(11);
+  EXPECT_EQ(judge.n(), 120);
+  EXPECT_EQ(judge.base_samples_per_item(), 3);
+  EXPECT_EQ(judge.candidate_samples_per_item(), 3);
+  EXPECT_TRUE(judge.has_flips());
+  for (const auto& [model, base] : {std::pair{"base", true}, std::pair{"lora-r16", false}}) {
+    std::ifstream in(absl::StrCat(dir, "/out/", model, "/helpfulness.jsonl"));
+    double sum = 0;
+    int lines = 0;
+    for (std::string line; std::getline(in, line); ++lines) {
+      const size_t at = line.find("\"grade\": ");
+      ASSERT_NE(at, std::string::npos) << line;
+      sum += std::stod(line.substr(at + 9));
+    }
+    ASSERT_EQ(lines, 360);
+    EXPECT_NEAR(base ? judge.base().value() : judge.candidate().value(), sum / lines, 1e-12);
   }
 }
 

@@ -164,9 +164,11 @@ class FlipItem(_Mirror):
     candidate_prediction: str = ""
     base_value: float = 0.0
     candidate_value: float = 0.0
-    reference_line: int = 0
+    reference_line: int = 0  # 0: the dataset has no references file
     base_line: int = 0
     candidate_line: int = 0
+    base_samples: int = 0  # several samples per item: k (values are per-item means); else 0
+    candidate_samples: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

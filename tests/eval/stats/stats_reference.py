@@ -7,7 +7,8 @@ numpy (Debian's python3-statsmodels, python3-numpy), run with /usr/bin/python3.
       standard error (statsmodels NormalIndPower, one-sample), McNemar items and MDE (statsmodels
       normal_sample_size_one_tail and normal_power_het with std_null = sqrt(psi),
       std_alternative = sqrt(psi - delta^2)), binary plans, and Newcombe's (1998, method 10)
-      paired-difference interval, written out here from statsmodels' Wilson intervals.
+      paired-difference interval, written out here from statsmodels' Wilson intervals, and
+      Holm's (1979) step-down adjustment (statsmodels multipletests method="holm").
   stats_reference.py cluster REFERENCES OUTPUTS RESAMPLES SEED CONFIDENCE INDICES_OUT
       a numpy cluster bootstrap of accuracy over several samples per item: items are resampled
       with replacement, a resample's score is the mean over all samples of the picked items.
@@ -22,6 +23,7 @@ import sys
 import numpy as np
 from scipy import optimize, stats
 from statsmodels.stats import power as smp
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 
@@ -74,6 +76,16 @@ def power_cases():
         emit("plan", baseline=p0, margin=margin, alpha=alpha, power=pw, sides=sides,
              items=math.ceil(n - 1e-9 * n))
     newcombe_cases()
+    holm_cases()
+
+
+def holm_cases():
+    """Holm's step-down adjustment (statsmodels multipletests method="holm"): p0.. in, a0.. out."""
+    for ps in ((0.01, 0.04, 0.03, 0.005), (0.6, 0.5), (0.001, 0.001, 0.2, 0.04, 0.9, 0.013),
+               (0.02, 0.02, 0.02), (1e-9, 0.5, 0.049, 0.051, 0.3, 0.7, 0.012, 0.0004)):
+        adjusted = multipletests(ps, method="holm")[1]
+        emit("holm", **{f"p{i}": p for i, p in enumerate(ps)},
+             **{f"a{i}": a for i, a in enumerate(adjusted)})
 
 
 def newcombe_cases():

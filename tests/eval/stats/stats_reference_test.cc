@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,12 +113,22 @@ TEST(StatsReferenceTest, QuantilesWilsonAndPowerMatchScipyAndStatsmodels) {
       ASSERT_OK_AND_ASSIGN(BinaryPlan plan,
                            PlanBinary(c.at("baseline"), c.at("margin"), std::nullopt, Options(c)));
       EXPECT_EQ(plan.items, static_cast<int64_t>(c.at("items"))) << what;
+    } else if (kind == "holm") {
+      std::vector<std::optional<double>> p;
+      while (c.count(absl::StrCat("p", p.size())) > 0)
+        p.push_back(c.at(absl::StrCat("p", p.size())));
+      const std::vector<std::optional<double>> adjusted = HolmBonferroni(p);
+      ASSERT_EQ(adjusted.size(), p.size()) << what;
+      for (size_t i = 0; i < p.size(); ++i) {
+        ASSERT_TRUE(adjusted[i].has_value()) << what;
+        EXPECT_NEAR(*adjusted[i], c.at(absl::StrCat("a", i)), 1e-15) << what << ", p" << i;
+      }
     } else {
       ADD_FAILURE() << "unknown case kind " << kind;
     }
   }
-  for (const char* kind :
-       {"quantile", "wilson", "mde_se", "mcnemar_items", "mcnemar_mde", "plan", "newcombe"}) {
+  for (const char* kind : {"quantile", "wilson", "mde_se", "mcnemar_items", "mcnemar_mde", "plan",
+                           "newcombe", "holm"}) {
     EXPECT_GE(seen[kind], 3) << kind;  // the script ran its whole grid
   }
 }
