@@ -224,5 +224,44 @@ TEST(JobFileTest, MissingFileNamesThePath) {
   EXPECT_THAT(std::string(job.status().message()), HasSubstr("/nonexistent/dir/job.yaml"));
 }
 
+TEST(JobFileTest, InputsByReferenceBecomeUrisWithStatedContentAndAreNotRead) {
+  const std::string sha(64, 'a');
+  const std::string yaml = absl::StrCat(
+      "target: {name: t, metric: accuracy, references: {uri: \"https://h/t.jsonl?sig=x\", "
+      "sha256: ",
+      sha, ", size: 12}}\n", "benchmark: {name: b, metric: accuracy, references: data/b.jsonl}\n",
+      "base: {name: base, target_outputs: {uri: \"file:///shared/o.jsonl\", sha256: ", sha,
+      ", size: 3}, benchmark_outputs: out/b.jsonl}\n",
+      "candidates:\n  - name: c\n    target_outputs: {uri: \"https://h/t.jsonl?sig=x\", sha256: ",
+      sha, ", size: 12}\n    benchmark_outputs: out/c.jsonl\n");
+  ASSERT_OK_AND_ASSIGN(JobFile job, ParseJobFile(yaml, "job.yaml", "/jobs"));
+  EXPECT_EQ(job.spec.target().references(), "https://h/t.jsonl?sig=x");
+  EXPECT_EQ(job.spec.base().target_outputs(), "file:///shared/o.jsonl");
+  EXPECT_EQ(job.spec.candidates(0).target_outputs(), "https://h/t.jsonl?sig=x");
+  ASSERT_EQ(job.spec.input_references().size(), 2u);
+  EXPECT_EQ(job.spec.input_references().at("https://h/t.jsonl?sig=x").sha256(), sha);
+  EXPECT_EQ(job.spec.input_references().at("file:///shared/o.jsonl").size(), 3);
+  // Only the local files are inputs to upload.
+  std::vector<std::string> paths;
+  for (const JobFileInput& in : job.inputs) paths.push_back(in.spec_path);
+  EXPECT_THAT(paths, ::testing::ElementsAre("data/b.jsonl", "out/b.jsonl", "out/c.jsonl"));
+}
+
+TEST(JobFileTest, AReferenceNeedsUriDigestAndSizeAndNothingElse) {
+  EXPECT_THAT(ParseJobFile("target: {references: {uri: \"https://h/t\"}}\n", "job.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("job.yaml:1:22: `references` by reference needs uri, sha256 "
+                                 "and size")));
+  EXPECT_THAT(
+      ParseJobFile("target: {references: {uri: x, sha256: y, size: 1, path: z}}\n", "job.yaml",
+                   "."),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("takes uri, sha256 and size, not "
+                                                             "'path'")));
+  EXPECT_THAT(ParseJobFile("target: {references: \"https://h/t\"}\n", "job.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("target.references: an input by reference is {uri: ..., "
+                                 "sha256: ..., size: ...}")));
+}
+
 }  // namespace
 }  // namespace emar
