@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -245,6 +246,24 @@ TEST(JobFileTest, InputsByReferenceBecomeUrisWithStatedContentAndAreNotRead) {
   std::vector<std::string> paths;
   for (const JobFileInput& in : job.inputs) paths.push_back(in.spec_path);
   EXPECT_THAT(paths, ::testing::ElementsAre("data/b.jsonl", "out/b.jsonl", "out/c.jsonl"));
+}
+
+TEST(JobFileTest, SuiteOutputsAndReferencesTakeReferencesToo) {
+  const std::string sha(64, 'b');
+  const std::string ref =
+      absl::StrCat("{uri: \"file:///shared/run42/", "X", "\", sha256: ", sha, ", size: 7}");
+  auto at = [&](const std::string& name) { return absl::StrReplaceAll(ref, {{"X", name}}); };
+  const std::string yaml = absl::StrCat(
+      "targets: [{name: t, metrics: [accuracy], references: ", at("t.jsonl"), "}]\n",
+      "benchmarks: [{name: b, metrics: [accuracy], references: data/b.jsonl}]\n",
+      "base: {name: base, outputs: {t: ", at("base.t.jsonl"), ", b: out/base.b.jsonl}}\n",
+      "candidates: [{name: c, outputs: {t: ", at("c.t.jsonl"), ", b: out/c.b.jsonl}}]\n");
+  ASSERT_OK_AND_ASSIGN(JobFile job, ParseJobFile(yaml, "job.yaml", "/jobs"));
+  EXPECT_EQ(job.spec.targets(0).references(), "file:///shared/run42/t.jsonl");
+  EXPECT_EQ(job.spec.base().outputs().at("t"), "file:///shared/run42/base.t.jsonl");
+  EXPECT_EQ(job.spec.candidates(0).outputs().at("t"), "file:///shared/run42/c.t.jsonl");
+  EXPECT_EQ(job.spec.input_references().size(), 3u);
+  EXPECT_EQ(job.inputs.size(), 3u);  // data/b.jsonl and the two local outputs
 }
 
 TEST(JobFileTest, AReferenceNeedsUriDigestAndSizeAndNothingElse) {
