@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -209,6 +210,80 @@ absl::Status NormalizeMetricEntries(YAML::Node root, const std::string& display_
   return absl::OkStatus();
 }
 
+// `references: {uri: "https://...", sha256: "...", size: 123}` (any input path field): an input
+// named by reference (docs/inputs.md). The field keeps the URI, which becomes a key of the
+// spec's `input_references` map with the stated sha256 and size; the client reads no file.
+absl::Status NormalizeReferenceAt(YAML::Node parent, const std::string& key, YAML::Node root,
+                                  const std::string& display_name) {
+  const YAML::Node& cparent = parent;
+  if (!cparent.IsMap() || !cparent[key] || !cparent[key].IsMap()) return absl::OkStatus();
+  YAML::Node ref = cparent[key];
+  const YAML::Node& cref = ref;
+  for (const auto& kv : cref) {
+    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    if (name != "uri" && name != "sha256" && name != "size") {
+      return ErrorAt(
+          display_name, kv.first.Mark(),
+          absl::StrCat("`", key, "` by reference takes uri, sha256 and size, not '", name, "'"));
+    }
+  }
+  if (!cref["uri"] || !cref["uri"].IsScalar() || !cref["sha256"] || !cref["size"]) {
+    return ErrorAt(display_name, ref.Mark(),
+                   absl::StrCat("`", key,
+                                "` by reference needs uri, sha256 and size (emarctl hash FILE "
+                                "prints the last two)"));
+  }
+  const std::string uri = cref["uri"].Scalar();
+  YAML::Node content(YAML::NodeType::Map);
+  content["sha256"] = YAML::Clone(cref["sha256"]);
+  content["size"] = YAML::Clone(cref["size"]);
+  const YAML::Node& croot = root;
+  if (!croot["input_references"]) root["input_references"] = YAML::Node(YAML::NodeType::Map);
+  YAML::Node refs = croot["input_references"];
+  const YAML::Node& crefs = refs;
+  if (crefs[uri] &&
+      (crefs[uri]["sha256"].as<std::string>() != content["sha256"].as<std::string>() ||
+       crefs[uri]["size"].as<std::string>() != content["size"].as<std::string>())) {
+    return ErrorAt(display_name, ref.Mark(),
+                   "the same uri is named twice with different sha256 or size");
+  }
+  refs[uri] = content;
+  parent[key] = uri;
+  return absl::OkStatus();
+}
+
+absl::Status NormalizeInputReferences(YAML::Node root, const std::string& display_name) {
+  const YAML::Node& croot = root;
+  std::vector<YAML::Node> datasets, models;
+  for (const char* one : {"target", "benchmark"}) {
+    if (croot[one]) datasets.push_back(croot[one]);
+  }
+  if (croot["base"]) models.push_back(croot["base"]);
+  for (const char* list : {"targets", "benchmarks", "candidates"}) {
+    if (!croot[list] || !croot[list].IsSequence()) continue;
+    for (const YAML::Node& d : croot[list]) (list[0] == 'c' ? models : datasets).push_back(d);
+  }
+  for (YAML::Node d : datasets) {
+    RETURN_IF_ERROR(NormalizeReferenceAt(d, "references", root, display_name));
+  }
+  for (YAML::Node m : models) {
+    for (const char* key : {"target_outputs", "benchmark_outputs"}) {
+      RETURN_IF_ERROR(NormalizeReferenceAt(m, key, root, display_name));
+    }
+    const YAML::Node& cm = m;
+    if (!cm.IsMap() || !cm["outputs"] || !cm["outputs"].IsMap()) continue;
+    YAML::Node outputs = cm["outputs"];
+    std::vector<std::string> names;
+    for (const auto& kv : outputs) {
+      if (kv.first.IsScalar()) names.push_back(kv.first.Scalar());
+    }
+    for (const std::string& name : names) {
+      RETURN_IF_ERROR(NormalizeReferenceAt(outputs, name, root, display_name));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string& display_name,
@@ -225,6 +300,7 @@ absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string&
           ": a job file is a mapping (name, target, benchmark, base, candidates, formula)"));
     }
     RETURN_IF_ERROR(NormalizeMetricEntries(root, display_name));
+    RETURN_IF_ERROR(NormalizeInputReferences(root, display_name));
     RETURN_IF_ERROR(ToJson(root, display_name, /*depth=*/0, &json));
   } catch (const YAML::Exception& e) {
     return ErrorAt(display_name, e.mark, absl::StrCat("not valid YAML or JSON: ", e.msg));
@@ -240,6 +316,13 @@ absl::StatusOr<JobFile> ParseJobFile(const std::string& text, const std::string&
   std::set<std::string> seen;
   for (const JobInput& in : ListJobInputs(out.spec)) {
     if (in.path.empty() || !seen.insert(in.path).second) continue;
+    if (out.spec.input_references().contains(in.path)) continue;  // read by the coordinator
+    if (absl::StartsWith(in.path, "https://") || absl::StartsWith(in.path, "file://")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          display_name, ": ", in.field,
+          ": an input by reference is {uri: ..., sha256: ..., size: ...} (emarctl hash FILE "
+          "prints sha256 and size), not a bare URI"));
+    }
     out.inputs.push_back(JobFileInput{in.field, in.path, JoinPath(base_dir, in.path)});
   }
   return out;

@@ -7,6 +7,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
   zlib1g-dev libzstd-dev
+  libcurl4-openssl-dev  # the coordinator fetches https:// inputs (server/input_fetch.h)
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl  # tests/system/tls_test.cc makes its certificates with the openssl binary
   libspdlog-dev  # the lifecycle event log (--log-format)
@@ -29,7 +30,7 @@ BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config git binutils
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
-  zlib1g-dev libzstd-dev libspdlog-dev
+  zlib1g-dev libzstd-dev libspdlog-dev libcurl4-openssl-dev
 )
 if [ "${1:-}" = --build-only ]; then
   PACKAGES=("${BUILD_PACKAGES[@]}")

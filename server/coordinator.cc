@@ -12,6 +12,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/content_keys.h"
+#include "server/input_references.h"
 #include "server/job_intake.h"
 #include "server/report_flips.h"
 #include "server/series_builder.h"
@@ -279,12 +280,17 @@ absl::StatusOr<Coordinator::JobSlot> Coordinator::CheckAdmission(
                    "principal (--max-jobs-per-principal); wait for some to finish or cancel them"));
 }
 
-absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& request,
+absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& original,
                                                      const Principal& who) {
+  // Inputs named by reference become URIs without their query and stated digests: the request
+  // the job is made of, fingerprinted and stored (docs/inputs.md).
+  ASSIGN_OR_RETURN(ReferencedInputs referenced, ResolveInputReferences(original));
+  const emar::v1::CreateJobRequest& request = referenced.request;
   const std::string fingerprint = RequestFingerprint(request);
   ASSIGN_OR_RETURN(std::optional<emar::v1::Job> retried, FindRetry(request, fingerprint, who));
   if (retried) return *std::move(retried);
   ASSIGN_OR_RETURN(const JobSlot slot, CheckAdmission(request, who));
+  RETURN_IF_ERROR(FetchReferencedInputs(referenced.refs, options_.input_fetch, &blobs_, who));
   BlobAccess::Pin pin(&blobs_);  // no blob file is deleted until the job's row is stored
   RETURN_IF_ERROR(blobs_.CheckInputs(request, who));
   ASSIGN_OR_RETURN(JobPlan plan, PlanJob(request, blob_store_, options_.rows_per_shard,

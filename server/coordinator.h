@@ -36,6 +36,7 @@
 #include "server/blob_store.h"
 #include "server/clock.h"
 #include "server/coordinator_metrics.h"
+#include "server/input_fetch.h"
 #include "server/job_board.h"
 #include "server/job_planner.h"
 #include "server/job_store.h"
@@ -66,6 +67,8 @@ struct CoordinatorOptions {
   // Receives the references tables CreateJob's planner parses (see PlanJob); the embedded mode's
   // worker threads take them. Empty: they are dropped.
   ParsedReferencesSink parsed_references;
+  // Inputs named by reference (file:// under input_roots, https://), read at CreateJob.
+  InputFetchOptions input_fetch;
 
   // --- quotas and retention ---
   // Unfinished jobs one principal may have at once (admins and the anonymous caller: no cap).

@@ -6,12 +6,15 @@
 // and, with --port-file, writes the port there. SIGTERM/SIGINT drain and exit 0.
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -69,6 +72,17 @@ ABSL_FLAG(int32_t, planner_threads, emar::CoordinatorOptions{}.planner_threads,
           "CreateJob requests checked and sharded at once");
 ABSL_FLAG(int64_t, max_input_mb, static_cast<int64_t>(emar::kDefaultMaxInputBytes >> 20),
           "largest input file after decompression, MiB; larger inputs are refused at CreateJob");
+ABSL_FLAG(std::vector<std::string>, input_root, {},
+          "a directory whose files jobs may name as file:// inputs (repeatable; symlinks and "
+          "'..' are resolved before the check; default none: file:// inputs are off)");
+ABSL_FLAG(double, url_timeout_seconds, absl::ToDoubleSeconds(emar::InputFetchOptions{}.timeout),
+          "bound of connecting to and of reading a whole https:// input; a transfer under 1 KiB/s "
+          "for 30 s is stopped too");
+ABSL_FLAG(bool, allow_private_urls, false,
+          "let https:// inputs connect to loopback, link-local (cloud metadata), private and "
+          "unspecified addresses");
+ABSL_FLAG(std::string, url_ca_file, "",
+          "PEM CA bundle for https:// inputs, instead of the system's (a private CA)");
 
 ABSL_FLAG(int32_t, max_uploads, emar::UploadLimits{}.max_concurrent,
           "uploads in progress at once; one more is refused with RESOURCE_EXHAUSTED");
@@ -183,6 +197,31 @@ absl::StatusOr<std::optional<emar::TokenTable>> LoadTokens() {
   return std::optional<emar::TokenTable>(std::move(*table));
 }
 
+// Inputs by reference (docs/inputs.md): --input-root (every occurrence, taken from the command
+// line by main), --url-timeout-seconds, --allow-private-urls, --url-ca-file.
+std::vector<std::string>* InputRoots() {
+  static auto* roots = new std::vector<std::string>();
+  return roots;
+}
+
+absl::Status InputFetchOptionsFromFlags(emar::InputFetchOptions* fetch) {
+  fetch->input_roots = *InputRoots();
+  for (const std::string& root : absl::GetFlag(FLAGS_input_root)) {
+    fetch->input_roots.push_back(root);
+  }
+  RETURN_IF_ERROR(fetch->Resolve());
+  const double timeout = absl::GetFlag(FLAGS_url_timeout_seconds);
+  if (!(timeout >= 1)) return Usage("--url-timeout-seconds must be at least 1");
+  fetch->timeout = absl::Seconds(timeout);
+  fetch->low_speed_time = std::min(fetch->low_speed_time, fetch->timeout);
+  fetch->allow_private_urls = absl::GetFlag(FLAGS_allow_private_urls);
+  fetch->ca_file = absl::GetFlag(FLAGS_url_ca_file);
+  if (!fetch->ca_file.empty() && ::access(fetch->ca_file.c_str(), R_OK) != 0) {
+    return Usage(absl::StrCat("--url-ca-file '", fetch->ca_file, "' does not exist"));
+  }
+  return absl::OkStatus();
+}
+
 // The coordinator's options from the flags (`with_tokens`: workers' reads need a lease).
 absl::StatusOr<emar::CoordinatorOptions> CoordinatorOptionsFromFlags(bool with_tokens) {
   emar::CoordinatorOptions options;
@@ -213,6 +252,8 @@ absl::StatusOr<emar::CoordinatorOptions> CoordinatorOptionsFromFlags(bool with_t
   options.reads_need_lease = with_tokens;
   options.score_cache = absl::GetFlag(FLAGS_score_cache);
   options.share_score_cache = absl::GetFlag(FLAGS_share_score_cache);
+  RETURN_IF_ERROR(InputFetchOptionsFromFlags(&options.input_fetch));
+  options.input_fetch.max_bytes = static_cast<int64_t>(options.max_input_bytes);
   return options;
 }
 
@@ -366,6 +407,7 @@ int main(int argc, char** argv) {
   emar::UseReleaseMutexChecks();
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
   emar::NormalizedArgs args(argc, argv);
+  *InputRoots() = args.TakeRepeated("input_root");  // repeatable: every occurrence counts
   emar::ExitZeroOnHelp(argc, argv, "server/main.cc");
   absl::ParseCommandLine(args.argc(), args.argv());
   if (!absl::GetFlag(FLAGS_restore).empty()) {

@@ -92,6 +92,12 @@ const std::vector<Command>& Commands() {
        {"format", "metric", "baseline", "margin", "discordance", "sd", "items", "alpha", "power",
         "one_sided"},
        PlanCommand},
+      {"hash",
+       "hash FILE...",
+       "the sha256 and size of each file: what a job naming an input by reference\n"
+       "({uri: ..., sha256: ..., size: ...}, docs/inputs.md) states",
+       {"format"},
+       HashCommand},
       {"admin",
        "admin backup DIR",
        "an online backup of the coordinator's jobs and inputs into DIR (admin token;\n"

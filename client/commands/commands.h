@@ -30,6 +30,7 @@ int SeriesCommand(const std::vector<std::string>& args);
 int ScoreCommand(const std::vector<std::string>& args);
 int EmarCommand(const std::vector<std::string>& args);
 int PlanCommand(const std::vector<std::string>& args);
+int HashCommand(const std::vector<std::string>& args);
 int JobCommand(const std::vector<std::string>& args);
 
 // flips_commands.cc: the items a candidate learned and forgot on a dataset.

@@ -1,10 +1,12 @@
-// emarctl score, emar, plan and job: commands that run locally, with no coordinator.
+// emarctl score, emar, plan, hash and job: commands that run locally, with no coordinator.
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/commands/cli.h"
 #include "client/commands/commands.h"
@@ -12,6 +14,7 @@
 #include "client/local_scorer.h"
 #include "client/plan_command.h"
 #include "common/json_string.h"
+#include "common/sha256.h"
 #include "eval/formula/emar_formula.h"
 
 ABSL_FLAG(std::string, metric, "",
@@ -92,6 +95,24 @@ int EmarCommand(const std::vector<std::string>& args) {
 int PlanCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Usage("plan takes flags only");
   return RunPlanCommand(absl::GetFlag(FLAGS_metric), Json(), std::cout, std::cerr);
+}
+
+int HashCommand(const std::vector<std::string>& args) {
+  if (args.empty()) return Usage("hash needs at least one FILE");
+  for (const std::string& path : args) {
+    absl::StatusOr<std::string> sha = Sha256OfFile(path);
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!sha.ok()) return Fail(sha.status());
+    if (ec) return Fail(absl::NotFoundError(absl::StrCat(path, ": ", ec.message())));
+    if (Json()) {
+      std::cout << "{\"path\": " << JsonString(path) << ", \"sha256\": " << JsonString(*sha)
+                << ", \"size\": " << size << "}" << std::endl;
+    } else {  // the two keys a job's {uri: ..., sha256: ..., size: ...} needs
+      std::cout << path << ": {sha256: " << *sha << ", size: " << size << "}" << std::endl;
+    }
+  }
+  return 0;
 }
 
 int JobCommand(const std::vector<std::string>& args) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -222,6 +223,63 @@ TEST(JobFileTest, MissingFileNamesThePath) {
   auto job = LoadJobFile("/nonexistent/dir/job.yaml");
   ASSERT_FALSE(job.ok());
   EXPECT_THAT(std::string(job.status().message()), HasSubstr("/nonexistent/dir/job.yaml"));
+}
+
+TEST(JobFileTest, InputsByReferenceBecomeUrisWithStatedContentAndAreNotRead) {
+  const std::string sha(64, 'a');
+  const std::string yaml = absl::StrCat(
+      "target: {name: t, metric: accuracy, references: {uri: \"https://h/t.jsonl?sig=x\", "
+      "sha256: ",
+      sha, ", size: 12}}\n", "benchmark: {name: b, metric: accuracy, references: data/b.jsonl}\n",
+      "base: {name: base, target_outputs: {uri: \"file:///shared/o.jsonl\", sha256: ", sha,
+      ", size: 3}, benchmark_outputs: out/b.jsonl}\n",
+      "candidates:\n  - name: c\n    target_outputs: {uri: \"https://h/t.jsonl?sig=x\", sha256: ",
+      sha, ", size: 12}\n    benchmark_outputs: out/c.jsonl\n");
+  ASSERT_OK_AND_ASSIGN(JobFile job, ParseJobFile(yaml, "job.yaml", "/jobs"));
+  EXPECT_EQ(job.spec.target().references(), "https://h/t.jsonl?sig=x");
+  EXPECT_EQ(job.spec.base().target_outputs(), "file:///shared/o.jsonl");
+  EXPECT_EQ(job.spec.candidates(0).target_outputs(), "https://h/t.jsonl?sig=x");
+  ASSERT_EQ(job.spec.input_references().size(), 2u);
+  EXPECT_EQ(job.spec.input_references().at("https://h/t.jsonl?sig=x").sha256(), sha);
+  EXPECT_EQ(job.spec.input_references().at("file:///shared/o.jsonl").size(), 3);
+  // Only the local files are inputs to upload.
+  std::vector<std::string> paths;
+  for (const JobFileInput& in : job.inputs) paths.push_back(in.spec_path);
+  EXPECT_THAT(paths, ::testing::ElementsAre("data/b.jsonl", "out/b.jsonl", "out/c.jsonl"));
+}
+
+TEST(JobFileTest, SuiteOutputsAndReferencesTakeReferencesToo) {
+  const std::string sha(64, 'b');
+  const std::string ref =
+      absl::StrCat("{uri: \"file:///shared/run42/", "X", "\", sha256: ", sha, ", size: 7}");
+  auto at = [&](const std::string& name) { return absl::StrReplaceAll(ref, {{"X", name}}); };
+  const std::string yaml = absl::StrCat(
+      "targets: [{name: t, metrics: [accuracy], references: ", at("t.jsonl"), "}]\n",
+      "benchmarks: [{name: b, metrics: [accuracy], references: data/b.jsonl}]\n",
+      "base: {name: base, outputs: {t: ", at("base.t.jsonl"), ", b: out/base.b.jsonl}}\n",
+      "candidates: [{name: c, outputs: {t: ", at("c.t.jsonl"), ", b: out/c.b.jsonl}}]\n");
+  ASSERT_OK_AND_ASSIGN(JobFile job, ParseJobFile(yaml, "job.yaml", "/jobs"));
+  EXPECT_EQ(job.spec.targets(0).references(), "file:///shared/run42/t.jsonl");
+  EXPECT_EQ(job.spec.base().outputs().at("t"), "file:///shared/run42/base.t.jsonl");
+  EXPECT_EQ(job.spec.candidates(0).outputs().at("t"), "file:///shared/run42/c.t.jsonl");
+  EXPECT_EQ(job.spec.input_references().size(), 3u);
+  EXPECT_EQ(job.inputs.size(), 3u);  // data/b.jsonl and the two local outputs
+}
+
+TEST(JobFileTest, AReferenceNeedsUriDigestAndSizeAndNothingElse) {
+  EXPECT_THAT(ParseJobFile("target: {references: {uri: \"https://h/t\"}}\n", "job.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("job.yaml:1:22: `references` by reference needs uri, sha256 "
+                                 "and size")));
+  EXPECT_THAT(
+      ParseJobFile("target: {references: {uri: x, sha256: y, size: 1, path: z}}\n", "job.yaml",
+                   "."),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("takes uri, sha256 and size, not "
+                                                             "'path'")));
+  EXPECT_THAT(ParseJobFile("target: {references: \"https://h/t\"}\n", "job.yaml", "."),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("target.references: an input by reference is {uri: ..., "
+                                 "sha256: ..., size: ...}")));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ from .errors import (AlreadyExists, DeadlineExceeded, EmarError, FailedPrecondit
                      InvalidArgument, JobCancelled, JobFailed, NotFound, PermissionDenied,
                      ResourceExhausted, Unauthenticated, Unavailable)
 from .inputs import canonical_jsonl
-from .job_file import JobInput, job_from_dict, load_job_file
+from .job_file import JobInput, hash_file, job_from_dict, load_job_file
 from .results import (Bootstrap, CandidateResult, DatasetResult, Estimate, Formula, Gate,
                       InputFile, Job, Pairwise, Progress, Provenance, Report, SmallSample,
                       message_to_dict)
@@ -33,5 +33,5 @@ __all__ = [
     "TERMINAL_STATES", "__version__", "Report", "CandidateResult", "DatasetResult", "Estimate",
     "Gate", "Job", "Progress", "Pairwise", "Formula", "InputFile", "Provenance", "Bootstrap",
     "message_to_dict", "to_dict", "canonical_jsonl", "dataset_results", "dataset_result",
-    "SmallSample",
+    "SmallSample", "hash_file",
 ]

@@ -40,7 +40,10 @@ _MODEL_OUTPUTS = ("target_outputs", "benchmark_outputs")
 
 
 def is_in_memory(value: Any) -> bool:
-    """Whether a job's path field holds records instead of a path."""
+    """Whether a job's path field holds records instead of a path (or of a reference:
+    `{"uri": ..., "sha256": ..., "size": ...}`, which the coordinator reads)."""
+    if isinstance(value, Mapping) and "uri" in value:
+        return False
     return value is not None and not isinstance(value, (str, bytes, os.PathLike))
 
 

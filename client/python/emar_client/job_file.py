@@ -9,12 +9,18 @@ YAML scalars are read as emarctl reads them (YAML 1.2 core): a plain `true`/`fal
 `null`/`~`/nothing is null, a plain number is a number, everything else (`yes`, `on`, dates,
 quoted scalars) is a string.
 
+Inputs by reference (docs/inputs.md): wherever a path goes, `{uri: "https://..." or
+"file:///...", sha256: ..., size: ...}` names an input the coordinator reads itself; the spec
+keeps the URI in the path field and the stated content in `input_references`, and no local file
+is read.
+
 Suites (`targets`/`benchmarks` lists, models' `outputs` maps) read as emarctl reads them too: a
 dataset's `metrics` entry may be a metric's name or an object (`[accuracy, {name: bleu, tokenize:
 intl}]`, `metrics: bleu` is a list of one), and a name stands for `{name: ...}`.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -28,7 +34,8 @@ from ._proto import job_pb2
 
 from .errors import EmarError, InvalidArgument, NotFound
 
-__all__ = ["JobInput", "load_job_file", "parse_job_text", "job_from_dict", "job_inputs"]
+__all__ = ["JobInput", "load_job_file", "parse_job_text", "job_from_dict", "job_inputs",
+           "hash_file"]
 
 _MAX_DEPTH = 100          # as client/job_file.cc (protobuf's JSON parser nests no deeper)
 _MAX_NODES = 1_000_000    # aliases let a short file repeat a node any number of times
@@ -153,12 +160,71 @@ def _normalize_metrics(doc: Dict[str, Any], display_name: str,
     return out
 
 
+def _normalize_references(doc: Dict[str, Any], display_name: str) -> Dict[str, Any]:
+    """`references: {uri: ..., sha256: ..., size: ...}` (any path field) -> the URI in the field
+    and `input_references[uri] = {sha256, size}` (client/job_file.cc, NormalizeInputReferences).
+    Returns a copy."""
+    refs: Dict[str, Any] = dict(doc.get("input_references") or {})
+
+    def ref(holder: Any, key: str) -> Any:
+        if not isinstance(holder, Mapping) or not isinstance(holder.get(key), Mapping):
+            return holder
+        value = holder[key]
+        if set(value) - {"uri", "sha256", "size"} or not {"uri", "sha256", "size"} <= set(value):
+            raise InvalidArgument(f"{display_name}: `{key}` by reference takes exactly uri, sha256 "
+                                  "and size (emar_client.hash_file(path) gives the last two)")
+        uri = str(value["uri"])
+        content = {"sha256": value["sha256"], "size": value["size"]}
+        if uri in refs and refs[uri] != content:
+            raise InvalidArgument(f"{display_name}: {uri.split('?')[0]} is named twice with "
+                                  "different sha256 or size")
+        refs[uri] = content
+        return {**holder, key: uri}
+
+    def model(m: Any) -> Any:
+        for key in ("target_outputs", "benchmark_outputs"):
+            m = ref(m, key)
+        if isinstance(m, Mapping) and isinstance(m.get("outputs"), Mapping):
+            outputs = m["outputs"]
+            for dataset in list(outputs):
+                outputs = ref(outputs, dataset)
+            m = {**m, "outputs": outputs}
+        return m
+
+    out = dict(doc)
+    for one in ("target", "benchmark"):
+        if one in out:
+            out[one] = ref(out[one], "references")
+    for many in ("targets", "benchmarks"):
+        if isinstance(out.get(many), list):
+            out[many] = [ref(d, "references") for d in out[many]]
+    if "base" in out:
+        out["base"] = model(out["base"])
+    if isinstance(out.get("candidates"), list):
+        out["candidates"] = [model(c) for c in out["candidates"]]
+    if refs:
+        out["input_references"] = refs
+    return out
+
+
+def hash_file(path: "str | os.PathLike[str]") -> Dict[str, Any]:
+    """{"sha256": ..., "size": ...} of a file: what a reference to it states (emarctl hash)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(os.fspath(path), "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"sha256": digest.hexdigest(), "size": size}
+
+
 def _spec_from_dict(doc: Any, display_name: str,
                     marks: Optional[Dict[int, str]] = None) -> job_pb2.JobSpec:
     if not isinstance(doc, Mapping):
         raise InvalidArgument(f"{display_name}: a job file is a mapping (name, target, benchmark, "
                               "base, candidates, formula)")
     doc = _normalize_metrics(dict(doc), display_name, marks or {})
+    doc = _normalize_references(doc, display_name)
     spec = job_pb2.JobSpec()
     try:
         json_format.ParseDict(dict(doc), spec, ignore_unknown_fields=False)
@@ -197,8 +263,11 @@ def job_inputs(spec: job_pb2.JobSpec, base_dir: str) -> List[JobInput]:
     seen = set()
     out = []
     for field, path in fields:
-        if not path or path in seen:
-            continue
+        if not path or path in seen or path in spec.input_references:
+            continue  # a reference is read by the coordinator
+        if path.startswith(("https://", "file://")):
+            raise InvalidArgument(f"{field}: an input by reference is {{uri: ..., sha256: ..., "
+                                  "size: ...}, not a bare URI")
         seen.add(path)
         local = path if (os.path.isabs(path) or not base_dir or base_dir == ".") \
             else os.path.join(base_dir, path)
