@@ -26,12 +26,12 @@ int64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
-std::string RandomRequestId() {
+}  // namespace
+
+std::string NewRequestId() {
   std::random_device rd;
   return absl::StrFormat("req-%08x%08x%08x%08x", rd(), rd(), rd(), rd());
 }
-
-}  // namespace
 
 EvaluationClient::EvaluationClient(std::shared_ptr<grpc::Channel> channel,
                                    EvaluationClientOptions options)
@@ -86,10 +86,29 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::string request_id,
-                                                       const TransferCallback& on_transfer) {
+                                                       const TransferCallback& on_transfer,
+                                                       const SubmitRetry& retry) {
   emar::v1::CreateJobRequest req;
   *req.mutable_spec() = job.spec;
-  req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
+  req.set_request_id(request_id.empty() ? NewRequestId() : std::move(request_id));
+  absl::Duration wait = absl::Milliseconds(250);
+  while (true) {
+    absl::StatusOr<emar::v1::Job> created = SubmitOnce(job, req, on_transfer);
+    // Only UNAVAILABLE (the coordinator down, restarting, or out of disk) is worth another try:
+    // anything else (a bad job, a refused token, a quota) would be answered the same again.
+    if (created.ok() || !absl::IsUnavailable(created.status()) ||
+        absl::Now() + wait > retry.until) {
+      return created;
+    }
+    if (retry.on_retry) retry.on_retry(created.status(), wait);
+    absl::SleepFor(wait);
+    wait = std::min(wait * 2, absl::Seconds(4));
+  }
+}
+
+absl::StatusOr<emar::v1::Job> EvaluationClient::SubmitOnce(const JobFile& job,
+                                                           emar::v1::CreateJobRequest req,
+                                                           const TransferCallback& on_transfer) {
   // The distinct local files in input order, with the first spec field naming each.
   std::vector<UploadFile> files;
   std::map<std::string, size_t> file_of_path;
