@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,7 +37,8 @@ struct EvaluationClientOptions {
 
 // How Submit rides out a coordinator that restarts mid-submit: hashing, uploads and CreateJob
 // are tried again after UNAVAILABLE (and only then), with backoff, under the same request id, so
-// the coordinator makes one job; each try uploads only the blobs the coordinator still lacks.
+// the coordinator makes one job; each try uploads only the blobs the coordinator still lacks. A
+// coordinator that never answered this Submit (a wrong address, a TLS mismatch) fails at once.
 struct SubmitRetry {
   absl::Time until = absl::InfinitePast();  // no try starts after this (InfinitePast: no retry)
   // Told of each retry before its wait: the error and the wait.
@@ -92,9 +94,11 @@ class EvaluationClient {
 
  private:
   void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;
-  // One try of Submit: hashing, FindMissingBlobs and uploads, CreateJob.
+  // One try of Submit: hashing, FindMissingBlobs and uploads, CreateJob. Sets `*heard` once the
+  // coordinator answers a call.
   absl::StatusOr<emar::v1::Job> SubmitOnce(const JobFile& job, emar::v1::CreateJobRequest req,
-                                           const TransferCallback& on_transfer);
+                                           const TransferCallback& on_transfer,
+                                           std::atomic<bool>* heard);
   // One unary call with the rpc_timeout deadline.
   template <typename Request, typename Response>
   absl::StatusOr<Response> Unary(grpc::Status (emar::v1::EvaluationService::Stub::*method)(

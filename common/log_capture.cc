@@ -85,12 +85,14 @@ void AbslLog(absl::LogSeverity severity, const char* file, int line, const std::
 void CaptureForJson() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static JsonLineBuf out(true, 0), err(false, 1);
+    // Never destroyed: the standard streams are flushed at exit, after function statics go.
+    auto* out = new JsonLineBuf(true, 0);
+    auto* err = new JsonLineBuf(false, 1);
     std::cout.flush();
     std::cerr.flush();
-    std::cout.rdbuf(&out);
-    std::cerr.rdbuf(&err);
-    std::clog.rdbuf(&err);
+    std::cout.rdbuf(out);
+    std::cerr.rdbuf(err);
+    std::clog.rdbuf(err);
     gpr_set_log_function(GrpcLog);
     absl::raw_logging_internal::RegisterInternalLogFunction(AbslLog);
   });

@@ -54,9 +54,11 @@ SubmitRetry SubmitRetryOf(ProgressDisplay* progress, const std::string& request_
   retry.until =
       WaitDeadline() == absl::InfiniteFuture() ? absl::Now() + kSubmitRetry : WaitDeadline();
   if (progress == nullptr) return retry;
-  progress->Note("request id " + request_id);
+  // Shaped like the progress lines ("emarctl: [phase] ..."), which scripts set apart from the
+  // error line.
+  progress->Note("[submit] request id " + request_id);
   retry.on_retry = [progress, request_id](const absl::Status& why, absl::Duration wait) {
-    progress->Note(absl::StrCat("submit: ", why.message(), "; trying again in ",
+    progress->Note(absl::StrCat("[retrying] ", why.message(), "; trying again in ",
                                 absl::FormatDuration(wait), " (request id ", request_id, ")"));
   };
   return retry;

@@ -146,7 +146,7 @@ def main():
         assert submit.returncode == 0, f"submit exited {submit.returncode}: {err}"
         job_id = out.strip()
         assert job_id.startswith("job-") and len(out.split()) == 1, out
-        assert "trying again" in err and "request id req-" in err, err
+        assert "emarctl: [retrying] " in err and "emarctl: [submit] request id req-" in err, err
         retries = [l for l in err.splitlines() if "trying again" in l]
         print(f"ok: submit exited 0 with {job_id}, {recovered:.1f} s after the kill, after "
               f"{len(retries)} retr(y/ies); the first: {retries[0]}")

@@ -46,6 +46,18 @@ def submit_give_up(deadline: "Deadline") -> float:
     return time.monotonic() + (SUBMIT_RETRY if left is None else left)
 
 
+# Words of a TLS setup that failed: gRPC reports it as UNAVAILABLE too, but trying again fails
+# the same way ("failed to connect ... Ssl handshake failed: ... certificate verify failed").
+_TLS_FAILURES = ("handshake", "certificate", "wrong version number", "packet length too long",
+                 "http request", "record layer failure")
+
+
+def submit_retryable(error: Exception) -> bool:
+    """Whether submit tries again after `error` (an Unavailable): not when TLS failed."""
+    message = str(error)
+    return not any(word in message for word in _TLS_FAILURES)
+
+
 def retry_detail(error: Exception, backoff: float, prepared: Any) -> str:
     """The 'retrying' phase's detail: why, the wait, and the request id every try carries."""
     return (f"{error}; trying again in {backoff:g} s "

@@ -120,21 +120,25 @@ class Client:
         # As Client._submit: every try under one request id, after UNAVAILABLE only.
         backoff = _core.FIRST_BACKOFF
         give_up = _core.submit_give_up(deadline)
+        heard: Dict[str, bool] = {}  # a coordinator never reached is not restarting: no retry
         while True:
             try:
-                return await self._submit_once(prepared, deadline)
+                return await self._submit_once(prepared, deadline, heard)
             except Unavailable as e:
-                if time.monotonic() + backoff > give_up:
+                if (time.monotonic() + backoff > give_up or not heard
+                        or not _core.submit_retryable(e)):
                     raise
                 deadline.enter("retrying", _core.retry_detail(e, backoff, prepared))
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _core.MAX_BACKOFF)
 
-    async def _submit_once(self, prepared: Any, deadline: Deadline) -> Job:
+    async def _submit_once(self, prepared: Any, deadline: Deadline,
+                           heard: Dict[str, bool]) -> Job:
         deadline.enter("uploading", "FindMissingBlobs")
         missing = await self._call(self._stub.FindMissingBlobs,
                                    service_pb2.FindMissingBlobsRequest(
                                        sha256=list(prepared.sources)), deadline=deadline)
+        heard["coordinator"] = True
         todo = [sha for sha in missing.missing_sha256 if sha in prepared.sources]
         total = sum(prepared.sources[sha][1] for sha in todo)
         done = 0

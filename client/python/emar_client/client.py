@@ -122,7 +122,8 @@ class Client:
         (default a random uuid4). While the coordinator is UNAVAILABLE (restarting, even
         mid-upload) the upload of what it lacks and CreateJob are tried again with that id, with
         backoff, until `timeout` (or 60 s without one; on_progress sees phase "retrying"): a
-        retry never makes a second job; other errors are raised at once. The same request_id
+        retry never makes a second job; other errors, and a coordinator that never answered
+        (a wrong address, TLS that fails), are raised at once. The same request_id
         with a different spec or inputs raises AlreadyExists naming the job it created.
         `timeout` bounds the whole call."""
         deadline = Deadline(timeout, "submit", on_progress)
@@ -137,20 +138,24 @@ class Client:
         # created again, with backoff, until `timeout` (without one, SUBMIT_RETRY seconds).
         backoff = _core.FIRST_BACKOFF
         give_up = _core.submit_give_up(deadline)
+        heard: Dict[str, bool] = {}  # a coordinator never reached is not restarting: no retry
         while True:
             try:
-                return self._submit_once(prepared, deadline)
+                return self._submit_once(prepared, deadline, heard)
             except Unavailable as e:
-                if time.monotonic() + backoff > give_up:
+                if (time.monotonic() + backoff > give_up or not heard
+                        or not _core.submit_retryable(e)):
                     raise
                 deadline.enter("retrying", _core.retry_detail(e, backoff, prepared))
             time.sleep(backoff)
             backoff = min(backoff * 2, _core.MAX_BACKOFF)
 
-    def _submit_once(self, prepared: Any, deadline: Deadline) -> Job:
+    def _submit_once(self, prepared: Any, deadline: Deadline,
+                     heard: Dict[str, bool]) -> Job:
         deadline.enter("uploading", "FindMissingBlobs")
         missing = self._call(self._stub.FindMissingBlobs, service_pb2.FindMissingBlobsRequest(
             sha256=list(prepared.sources)), deadline=deadline)
+        heard["coordinator"] = True
         todo = [sha for sha in missing.missing_sha256 if sha in prepared.sources]
         total = sum(prepared.sources[sha][1] for sha in todo)
         done = 0
