@@ -26,12 +26,24 @@ int64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
-std::string RandomRequestId() {
-  std::random_device rd;
-  return absl::StrFormat("req-%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+// Whether Submit should try again: the coordinator unreachable or restarting (UNAVAILABLE), but
+// not a TLS setup that fails (gRPC 1.51 reports that as UNAVAILABLE too, "failed to connect ...
+// Ssl handshake failed: ... certificate verify failed"): trying again would fail the same way.
+bool RetryableSubmitError(const absl::Status& s) {
+  if (!absl::IsUnavailable(s)) return false;
+  for (absl::string_view tls : {"handshake", "certificate", "wrong version number",
+                                "packet length too long", "http request", "record layer failure"}) {
+    if (absl::StrContains(s.message(), tls)) return false;
+  }
+  return true;
 }
 
 }  // namespace
+
+std::string NewRequestId() {
+  std::random_device rd;
+  return absl::StrFormat("req-%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+}
 
 EvaluationClient::EvaluationClient(std::shared_ptr<grpc::Channel> channel,
                                    EvaluationClientOptions options)
@@ -86,10 +98,31 @@ absl::Status EvaluationClient::Upload(const std::string& local_path, const std::
 }
 
 absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::string request_id,
-                                                       const TransferCallback& on_transfer) {
+                                                       const TransferCallback& on_transfer,
+                                                       const SubmitRetry& retry) {
   emar::v1::CreateJobRequest req;
   *req.mutable_spec() = job.spec;
-  req.set_request_id(request_id.empty() ? RandomRequestId() : std::move(request_id));
+  req.set_request_id(request_id.empty() ? NewRequestId() : std::move(request_id));
+  absl::Duration wait = absl::Milliseconds(250);
+  std::atomic<bool> heard{false};  // a coordinator never reached is not restarting
+  while (true) {
+    absl::StatusOr<emar::v1::Job> created = SubmitOnce(job, req, on_transfer, &heard);
+    // Only UNAVAILABLE (the coordinator down, restarting, or out of disk) is worth another try:
+    // anything else (a bad job, a refused token, a quota, TLS) would be answered the same again.
+    if (created.ok() || !heard.load() || !RetryableSubmitError(created.status()) ||
+        absl::Now() + wait > retry.until) {
+      return created;
+    }
+    if (retry.on_retry) retry.on_retry(created.status(), wait);
+    absl::SleepFor(wait);
+    wait = std::min(wait * 2, absl::Seconds(4));
+  }
+}
+
+absl::StatusOr<emar::v1::Job> EvaluationClient::SubmitOnce(const JobFile& job,
+                                                           emar::v1::CreateJobRequest req,
+                                                           const TransferCallback& on_transfer,
+                                                           std::atomic<bool>* heard) {
   // The distinct local files in input order, with the first spec field naming each.
   std::vector<UploadFile> files;
   std::map<std::string, size_t> file_of_path;
@@ -98,12 +131,13 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::Submit(const JobFile& job, std::
     files.push_back({in.local_path, in.field, FileSize(in.local_path)});
   }
   UploadCalls calls;
-  calls.is_missing = [this](const std::string& sha256) -> absl::StatusOr<bool> {
+  calls.is_missing = [this, heard](const std::string& sha256) -> absl::StatusOr<bool> {
     emar::v1::FindMissingBlobsRequest find;
     find.add_sha256(sha256);
     absl::StatusOr<emar::v1::FindMissingBlobsResponse> missing =
         Unary(&emar::v1::EvaluationService::Stub::FindMissingBlobs, find);
     if (!missing.ok()) return missing.status();
+    heard->store(true);
     return missing->missing_sha256_size() > 0;
   };
   calls.upload = [this](const std::string& path, const std::string& sha256,

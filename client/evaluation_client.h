@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,19 @@ struct EvaluationClientOptions {
   absl::Duration watch_reattach = absl::Minutes(10);
 };
 
+// How Submit rides out a coordinator that restarts mid-submit: hashing, uploads and CreateJob
+// are tried again after UNAVAILABLE (and only then), with backoff, under the same request id, so
+// the coordinator makes one job; each try uploads only the blobs the coordinator still lacks. A
+// coordinator that never answered this Submit (a wrong address, a TLS mismatch) fails at once.
+struct SubmitRetry {
+  absl::Time until = absl::InfinitePast();  // no try starts after this (InfinitePast: no retry)
+  // Told of each retry before its wait: the error and the wait.
+  std::function<void(const absl::Status& why, absl::Duration wait)> on_retry;
+};
+
+// A fresh random request id ("req-" and 32 hex digits).
+std::string NewRequestId();
+
 class EvaluationClient {
  public:
   // Submit's progress before the job exists: phase "hashing" or "uploading", bytes done of total,
@@ -44,10 +58,11 @@ class EvaluationClient {
                             EvaluationClientOptions options = {});
 
   // Hashes every input, uploads the ones the coordinator lacks (client/upload_pipeline.h),
-  // creates the job. An empty
-  // request_id gets a fresh random one (so a retried CreateJob never makes two jobs).
+  // creates the job. An empty request_id gets a fresh random one (so a retried CreateJob never
+  // makes two jobs). `retry`: see SubmitRetry (default: none).
   absl::StatusOr<emar::v1::Job> Submit(const JobFile& job, std::string request_id,
-                                       const TransferCallback& on_transfer = nullptr);
+                                       const TransferCallback& on_transfer = nullptr,
+                                       const SubmitRetry& retry = {});
   // Streams `local_path` as blob `sha256` (skipped when already present). `on_chunk` gets the
   // bytes sent so far after every chunk; `on_sent` is called once the last byte is sent (or the
   // stream has failed), before the coordinator's acknowledgement, which waits for the disk.
@@ -79,6 +94,11 @@ class EvaluationClient {
 
  private:
   void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const;
+  // One try of Submit: hashing, FindMissingBlobs and uploads, CreateJob. Sets `*heard` once the
+  // coordinator answers a call.
+  absl::StatusOr<emar::v1::Job> SubmitOnce(const JobFile& job, emar::v1::CreateJobRequest req,
+                                           const TransferCallback& on_transfer,
+                                           std::atomic<bool>* heard);
   // One unary call with the rpc_timeout deadline.
   template <typename Request, typename Response>
   absl::StatusOr<Response> Unary(grpc::Status (emar::v1::EvaluationService::Stub::*method)(

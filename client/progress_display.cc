@@ -111,6 +111,20 @@ void ProgressDisplay::Update(const emar::v1::Job& job) {
   DrawLocked(changed || (!options_.terminal && IsTerminalJobState(job.state())));
 }
 
+void ProgressDisplay::Note(const std::string& text) {
+  absl::MutexLock lock(&mu_);
+  if (options_.terminal && drawn_width_ > 0) {
+    std::fprintf(out_, "\r%s\r", std::string(drawn_width_, ' ').c_str());
+    drawn_width_ = 0;
+  }
+  std::fprintf(out_, "emarctl: %s\n", text.c_str());
+  std::fflush(out_);
+  if (options_.terminal && !phase_.empty() && !finished_) {
+    last_draw_ = absl::InfinitePast();
+    DrawLocked(/*force=*/true);
+  }
+}
+
 void ProgressDisplay::Finish() {
   {
     absl::MutexLock lock(&mu_);

@@ -55,6 +55,8 @@ class ProgressDisplay {
   void Transfer(const std::string& phase, int64_t done, int64_t total);
   // A job snapshot (from Watch).
   void Update(const emar::v1::Job& job);
+  // A line of its own ("emarctl: TEXT"), above the live line on a terminal (which is redrawn).
+  void Note(const std::string& text);
   // Stops the redraws; on a terminal ends the live line with a newline. Idempotent.
   void Finish();
 

@@ -34,7 +34,8 @@ text, n = re.subn(r"images:\n  - name: emar\n(    .*\n)+", new_entry, text)
 if n != 1:
     sys.exit("pin-image: no `images:` entry for emar in " + path)
 open(path, "w").write(text)
-for path in ("deploy/examples/emar-eval-job.yaml", "deploy/examples/emar-eval-workflow.yaml"):
+for path in ("deploy/examples/emar-eval-job.yaml", "deploy/examples/emar-eval-workflow.yaml",
+             "deploy/examples/emar-backup-cronjob.yaml"):
     text = open(path).read()
     text = re.sub(r"image: \S+?(@sha256:[0-9a-f]{64}|:[\w.-]+)?(\s)", "image: %s@%s\\2" % (name, digest), text)
     open(path, "w").write(text)

@@ -24,7 +24,8 @@
 #    --version names our version, the commit and a release build, the image holds no shell, apt,
 #    dpkg or perl and is at most 60 MB, the image's user is 10001 and /data is its; coordinator + worker from the image score the job submitted by the host's
 #    build/bin/emarctl; the image's emarctl embedded run and the host's give the same report; the
-#    worker and the coordinator drain and exit 0 on SIGTERM.
+#    worker and the coordinator drain and exit 0 on SIGTERM; deploy/pin-image.sh pins a copy of
+#    the prod overlay to the image's digest.
 # Exits non-zero on any failure. Processes, mounts, the container and temp files are removed on
 # exit; the images emar:test and the base stay (the ones they replace are removed).
 set -euo pipefail
@@ -287,6 +288,18 @@ for i in 1 0; do
   ((rc == 0)) || die "$([ "$i" = 0 ] && echo coordinator || echo worker) exited $rc on SIGTERM"
   unset 'pids[i]'
 done
+
+# deploy/pin-image.sh with this image (NAME:TAG: it asks podman for the digest), on a copy of
+# deploy/: prod then names the image by that digest, without a tag.
+digest=$(podman image inspect --format '{{.Digest}}' "$IMAGE")
+mkdir "$tmp/pin"
+cp -r deploy "$tmp/pin/deploy"
+bash "$tmp/pin/deploy/pin-image.sh" "$IMAGE" >"$tmp/pin.log" 2>&1 ||
+  die "pin-image.sh $IMAGE failed: $(cat "$tmp/pin.log")"
+pinned=$(grep -A3 '^images:' "$tmp/pin/deploy/k8s/overlays/prod/kustomization.yaml")
+[[ "$pinned" == *"newName: ${IMAGE%:*}"*"digest: $digest"* && "$pinned" != *newTag* ]] ||
+  die "pin-image.sh $IMAGE wrote: $pinned (want ${IMAGE%:*} and digest $digest)"
+log "pin-image.sh $IMAGE: prod pinned to ${IMAGE%:*}@$digest"
 
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=iec)
 log "PASS: image $IMAGE (${size}B), build ${build_seconds}s, base image ${base_seconds}s"

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/event_log.h"
 #include "common/grpc_status.h"
 #include "server/job_store_backup.h"
 
@@ -22,12 +23,16 @@ class BackupReactor final : public grpc::ServerWriteReactor<emar::v1::BackupChun
     snapshotter_ = std::thread([this, store, blobs, staging_dir] {
       auto snap = BackupSnapshot::Take(store, *blobs, staging_dir);
       if (!snap.ok()) {
-        std::fprintf(stderr, "emar-coordinator: backup failed: %s\n",
-                     std::string(snap.status().message()).c_str());
+        Notice(LogLevel::kError, "backup_failed",
+               absl::StrCat("emar-coordinator: backup failed: ", snap.status().message()),
+               {{"error", std::string(snap.status().message())},
+                {"duration_ms", DurationMs(absl::Now() - started_)}});
         Finish(ToGrpcStatus(absl::Status(snap.status().code(), "backup snapshot failed")));
         return;
       }
       snap_ = std::move(*snap);
+      LogEvent("backup_snapshot", {{"files", static_cast<int64_t>(snap_->files().size())},
+                                   {"duration_ms", DurationMs(absl::Now() - started_)}});
       SendNext();
     });
   }
@@ -35,6 +40,8 @@ class BackupReactor final : public grpc::ServerWriteReactor<emar::v1::BackupChun
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the backup's reader went away"));
     } else if (manifest_sent_) {
+      LogEvent("backup_finished", {{"files", static_cast<int64_t>(snap_->files().size())},
+                                   {"duration_ms", DurationMs(absl::Now() - started_)}});
       Finish(grpc::Status::OK);
     } else {
       SendNext();
@@ -94,6 +101,7 @@ class BackupReactor final : public grpc::ServerWriteReactor<emar::v1::BackupChun
 
   static constexpr size_t kChunk = 1 << 20;
   std::atomic<bool>* const running_;
+  const absl::Time started_ = absl::Now();  // backup events carry the time since
   std::thread snapshotter_;
   std::unique_ptr<BackupSnapshot> snap_;
   size_t next_file_ = 0;

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,11 @@ namespace {
 // A write to the job store that failed where the coordinator can carry on (the state is
 // re-derived on recovery): never silent.
 void LogIfFailed(const absl::Status& s, absl::string_view what) {
-  if (!s.ok()) std::cerr << "emar-coordinator: " << what << ": " << s << std::endl;
+  if (!s.ok()) {
+    Notice(LogLevel::kError, "store_write_failed",
+           absl::StrCat("emar-coordinator: ", what, ": ", s.ToString()),
+           {{"what", std::string(what)}, {"error", std::string(s.message())}});
+  }
 }
 
 // What a caller learns about a job it may not see: exactly what it would for no such job.
@@ -139,11 +144,10 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Recover() {
   }
   // What a restarted coordinator picked up (nothing to say on a fresh or idle store).
   if (!ids.empty()) {
-    LogEvent("jobs_resumed",
-             {{"jobs", absl::StrCat(ids.size())},
-              {"shards_pending", absl::StrCat(shards_pending)},
-              {"jobs_to_finalize", absl::StrCat(complete.size())},
-              {"duration_ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - started))}});
+    LogEvent("jobs_resumed", {{"jobs", ids.size()},
+                              {"shards_pending", shards_pending},
+                              {"jobs_to_finalize", complete.size()},
+                              {"duration_ms", DurationMs(absl::Now() - started)}});
   }
   return complete;
 }
@@ -188,7 +192,8 @@ void Coordinator::NoteStoreWrite(const absl::Status& s) {
       // And no lease expires within a TTL of the outage's end, however the workers' beats fell.
       expire_after_ = clock_->Now() + options_.scheduler.lease_ttl;
     }
-    LogEvent("storage_recovered", {{"seconds", absl::StrCat(absl::ToDoubleSeconds(lasted))}});
+    LogEvent("storage_recovered",
+             {{"seconds", absl::ToDoubleSeconds(lasted)}, {"duration_ms", DurationMs(lasted)}});
     return;
   }
   absl::MutexLock lock(&outage_mu_);
@@ -282,6 +287,7 @@ absl::StatusOr<Coordinator::JobSlot> Coordinator::CheckAdmission(
 
 absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRequest& original,
                                                      const Principal& who) {
+  const absl::Time started = absl::Now();
   // Inputs named by reference become URIs without their query and stated digests: the request
   // the job is made of, fingerprinted and stored (docs/inputs.md).
   ASSIGN_OR_RETURN(ReferencedInputs referenced, ResolveInputReferences(original));
@@ -308,18 +314,19 @@ absl::StatusOr<emar::v1::Job> Coordinator::CreateJob(const emar::v1::CreateJobRe
     if (retried) return *std::move(retried);
   }
   RETURN_IF_ERROR(reused.status());
-  return Admit(job, &plan, *reused);
+  return Admit(job, &plan, *reused, absl::Now() - started);
 }
 
 emar::v1::Job Coordinator::Admit(const emar::v1::Job& stored, JobPlan* plan,
-                                 const std::vector<int32_t>& reused) {
+                                 const std::vector<int32_t>& reused, absl::Duration planning) {
   emar::v1::Job job = stored;
   IntakeShards shards = SplitReused(plan, reused, &job);
   LogEvent("job_created", {{"job", job.job_id()},
                            {"name", job.name()},
                            {"owner", job.owner()},
-                           {"shards", absl::StrCat(shards.total)},
-                           {"shards_reused", absl::StrCat(shards.reused)}});
+                           {"shards", shards.total},
+                           {"shards_reused", shards.reused},
+                           {"duration_ms", DurationMs(planning)}});
   metrics_.Reused(shards.reused, shards.examples_reused);
   board_.Add(job);
   broker_.AddJob(job.job_id(), std::move(shards.to_score), shards.total, shards.reused);
@@ -461,7 +468,7 @@ absl::StatusOr<emar::v1::DropCacheResponse> Coordinator::DropCache(
   LogEvent("cache_dropped", {{"job", request.job_id()},
                              {"digest", request.digest()},
                              {"by", who.name},
-                             {"entries", absl::StrCat(dropped)}});
+                             {"entries", dropped}});
   emar::v1::DropCacheResponse resp;
   resp.set_entries_dropped(dropped);
   return resp;
@@ -484,8 +491,12 @@ absl::StatusOr<int> Coordinator::RunRetention() {
   // Uploads that no job reads (never used, or their jobs are gone), stored before the cutoff.
   ASSIGN_OR_RETURN(BlobsFreed freed, blobs_.RemoveUnreadBefore(cutoff));
   if (deleted > 0 || freed.removed > 0) {
-    std::cerr << "emar-coordinator: retention removed " << deleted << " job(s) and "
-              << freed.removed << " unread blob(s), " << freed.bytes << " bytes" << std::endl;
+    Notice(LogLevel::kInfo, "retention",
+           absl::StrCat("emar-coordinator: retention removed ", deleted, " job(s) and ",
+                        freed.removed, " unread blob(s), ", freed.bytes, " bytes"),
+           {{"jobs", deleted},
+            {"blobs", static_cast<int64_t>(freed.removed)},
+            {"bytes", static_cast<int64_t>(freed.bytes)}});
   }
   return deleted;
 }
@@ -517,7 +528,11 @@ void Coordinator::QueueFinalize(const std::string& job_id) {
 }
 
 void Coordinator::Finalize(const std::string& job_id) {
+  const absl::Time started = absl::Now();
   absl::StatusOr<emar::v1::Report> report = BuildStoredJobReport(job_id, *store_, blob_store_);
+  LogEvent("report_built", {{"job", job_id},
+                            {"ok", report.ok() ? "true" : "false"},
+                            {"duration_ms", DurationMs(absl::Now() - started)}});
   if (!report.ok()) {
     FinishJob(job_id, emar::v1::JOB_STATE_FAILED, std::string(report.status().message()));
     return;
@@ -532,6 +547,9 @@ void Coordinator::Finalize(const std::string& job_id) {
     NoteStoreWrite(saved);
   }
   if (IsStorageFull(saved)) return;  // shutting down
+  LogEvent("report_saved", {{"job", job_id},
+                            {"ok", saved.ok() ? "true" : "false"},
+                            {"duration_ms", DurationMs(absl::Now() - started)}});
   if (!saved.ok()) {
     FinishJob(job_id, emar::v1::JOB_STATE_FAILED,
               absl::StrCat("saving the report: ", saved.message()));
@@ -553,8 +571,21 @@ void Coordinator::FinishJob(const std::string& job_id, emar::v1::JobState state,
   if (!saved.ok()) saved = store_->UpdateJob(*job);
   LogIfFailed(saved, absl::StrCat("saving terminal state ", emar::v1::JobState_Name(state), " of ",
                                   job_id, " (it will be resumed after a restart)"));
-  LogEvent("job_finished",
-           {{"job", job_id}, {"state", emar::v1::JobState_Name(state)}, {"error", error}});
+  const absl::Time now = clock_->Now();
+  const absl::Time created = absl::FromUnixMillis(job->created_unix_ms());
+  double queued_ms = std::nan("");  // never leased here (all reused, cancelled, resumed)
+  {
+    absl::MutexLock lock(&started_mu_);
+    if (auto it = started_.find(job_id); it != started_.end()) {
+      queued_ms = DurationMs(it->second - created);
+      started_.erase(it);
+    }
+  }
+  LogEvent("job_finished", {{"job", job_id},
+                            {"state", emar::v1::JobState_Name(state)},
+                            {"error", error},
+                            {"duration_ms", DurationMs(now - created)},
+                            {"queued_ms", queued_ms}});
   metrics_.Finished(state);
   board_.EndFinish(*job);
 }

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -226,7 +227,9 @@ class Coordinator final : public ClientCore, public WorkerCore {
   absl::StatusOr<JobSlot> CheckAdmission(const emar::v1::CreateJobRequest& request,
                                          const Principal& who);
   // Puts a stored job on the board and its shards in the broker; returns it as created.
-  emar::v1::Job Admit(const emar::v1::Job& job, JobPlan* plan, const std::vector<int32_t>& reused);
+  // `planning`: how long CreateJob took (logged with job_created).
+  emar::v1::Job Admit(const emar::v1::Job& job, JobPlan* plan, const std::vector<int32_t>& reused,
+                      absl::Duration planning);
 
   // Complete's two answers.
   absl::StatusOr<emar::v1::CompleteResponse> CompleteFailure(const emar::v1::CompleteRequest& req);
@@ -266,6 +269,10 @@ class Coordinator final : public ClientCore, public WorkerCore {
   absl::Time storage_full_since_ ABSL_GUARDED_BY(outage_mu_);
   absl::Time last_probe_ ABSL_GUARDED_BY(outage_mu_);
   absl::Time expire_after_ ABSL_GUARDED_BY(outage_mu_) = absl::InfinitePast();
+
+  // When each unfinished job's first shard was leased (job_finished logs the time it queued).
+  absl::Mutex started_mu_;
+  absl::flat_hash_map<std::string, absl::Time> started_ ABSL_GUARDED_BY(started_mu_);
 
   // --- threads: started by Create, stopped by Shutdown, joined by the destructor ---
   std::atomic<bool> shutdown_{false};

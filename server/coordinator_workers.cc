@@ -11,8 +11,15 @@
 namespace emar {
 namespace {
 
+// A shard result whose store write takes longer than this is logged (store_write_slow).
+constexpr absl::Duration kSlowStoreWrite = absl::Seconds(1);
+
 void LogIfFailed(const absl::Status& s, absl::string_view what) {
-  if (!s.ok()) std::cerr << "emar-coordinator: " << what << ": " << s << std::endl;
+  if (!s.ok()) {
+    Notice(LogLevel::kError, "store_write_failed",
+           absl::StrCat("emar-coordinator: ", what, ": ", s.ToString()),
+           {{"what", std::string(what)}, {"error", std::string(s.message())}});
+  }
 }
 
 }  // namespace
@@ -36,6 +43,12 @@ void Coordinator::OnLeased(const emar::v1::ShardTask& task, absl::Time now) {
   // Best effort: QUEUED vs RUNNING is re-derived on recovery, and the store never lets this late
   // write overwrite a terminal state.
   if (std::optional<emar::v1::Job> running = board_.MarkRunning(task.job_id(), now)) {
+    const absl::Duration queued = now - absl::FromUnixMillis(running->created_unix_ms());
+    {
+      absl::MutexLock lock(&started_mu_);
+      started_[task.job_id()] = now;
+    }
+    LogEvent("job_started", {{"job", task.job_id()}, {"queued_ms", DurationMs(queued)}});
     LogIfFailed(store_->UpdateJob(*running), "saving RUNNING state of " + running->job_id());
   }
 }
@@ -88,8 +101,17 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::CompleteResult(
                            .unix_ms = absl::ToUnixMillis(clock_->Now())};
   // Durable before acknowledged; the store itself refuses a second result for a shard. A result
   // once stored counts even if its lease expired since (results are deterministic).
+  const absl::Time store_start = absl::Now();
   absl::StatusOr<bool> stored =
       store_->RecordShardResult(req.job_id(), req.shard_id(), req.result(), source);
+  const absl::Duration store_time = absl::Now() - store_start;
+  if (store_time > kSlowStoreWrite) {
+    LogEventAt(LogLevel::kWarning, "store_write_slow",
+               {{"job", req.job_id()},
+                {"shard", absl::StrCat(req.shard_id())},
+                {"what", "shard result"},
+                {"duration_ms", DurationMs(store_time)}});
+  }
   NoteStoreWrite(stored.status());
   if (IsStorageFull(stored.status())) {
     // An outage, not a verdict: the lease stays the worker's (renewed, as by a heartbeat) and no
@@ -111,7 +133,8 @@ absl::StatusOr<emar::v1::CompleteResponse> Coordinator::CompleteResult(
   LogEvent("shard_completed", {{"job", req.job_id()},
                                {"shard", absl::StrCat(req.shard_id())},
                                {"worker", req.worker_id()},
-                               {"rows", absl::StrCat(rows)}});
+                               {"rows", rows},
+                               {"store_ms", DurationMs(store_time)}});
   metrics_.Scored(req.lease_id(), rows, now);
   if (board_.ShardDone(req.job_id(), accepted.done_shards, rows, now) && accepted.job_complete) {
     QueueFinalize(req.job_id());

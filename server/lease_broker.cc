@@ -168,7 +168,7 @@ absl::StatusOr<LeaseBroker::FailOutcome> LeaseBroker::Fail(const emar::v1::Compl
       LogEvent("shard_failed", {{"job", req.job_id()},
                                 {"shard", absl::StrCat(req.shard_id())},
                                 {"worker", req.worker_id()},
-                                {"attempts", absl::StrCat(attempts)},
+                                {"attempts", attempts},
                                 {"input_error", req.failure().input_error() ? "true" : "false"},
                                 {"error", req.failure().message()}});
     });
@@ -204,9 +204,8 @@ std::vector<SchedulerEvent> LeaseBroker::Tick(bool expire_leases) {
     if (expire_leases) events = scheduler_.ExpireLeases(now);
     for (const SchedulerEvent& e : events) {
       calls.push_back([job_id = e.job_id, shard = e.shard_id, attempts = e.attempts] {
-        LogEvent("lease_expired", {{"job", job_id},
-                                   {"shard", absl::StrCat(shard)},
-                                   {"attempts", absl::StrCat(attempts)}});
+        LogEvent("lease_expired",
+                 {{"job", job_id}, {"shard", absl::StrCat(shard)}, {"attempts", attempts}});
       });
       // Out of the scheduler before dispatching: no worker may get a shard of a failing job.
       if (e.job_failed) scheduler_.RemoveJob(e.job_id);

@@ -24,6 +24,7 @@
 #include "common/file_util.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
+#include "common/log_capture.h"
 #include "common/mutex_checks.h"
 #include "common/status_macros.h"
 #include "common/termination_signals.h"
@@ -101,7 +102,8 @@ ABSL_FLAG(int32_t, tokens_reload_seconds, 10,
           "read --tokens again this often (and on SIGHUP): later calls are checked against the "
           "new tokens, calls in progress go on (0: on SIGHUP only)");
 ABSL_FLAG(std::string, log_format, "text",
-          "lifecycle events on stderr, one line each: text, json (JSON lines) or off");
+          "lifecycle events on stderr, one line each: text, json (JSON lines; then every line on "
+          "stdout and stderr is a JSON object) or off");
 ABSL_FLAG(std::string, tokens, "",
           "bearer tokens file, one 'ROLE PRINCIPAL SHA256HEX' per line (roles client, worker, "
           "admin); without it every caller is an anonymous admin");
@@ -147,13 +149,18 @@ rlim_t RaiseOpenFilesLimit() {
   if (rl.rlim_cur != rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-      std::cerr << "emar-coordinator: cannot raise the open files limit from " << old_soft << " to "
-                << rl.rlim_max << "\n";
+      emar::Notice(
+          emar::LogLevel::kWarning, "open_files_limit",
+          absl::StrCat("emar-coordinator: cannot raise the open files limit from ", old_soft,
+                       " to ", rl.rlim_max),
+          {{"soft", static_cast<int64_t>(old_soft)}, {"hard", static_cast<int64_t>(rl.rlim_max)}});
       return old_soft;
     }
   }
-  std::cerr << "emar-coordinator: open files limit " << old_soft << " -> " << rl.rlim_cur
-            << std::endl;
+  emar::Notice(
+      emar::LogLevel::kInfo, "open_files_limit",
+      absl::StrCat("emar-coordinator: open files limit ", old_soft, " -> ", rl.rlim_cur),
+      {{"was", static_cast<int64_t>(old_soft)}, {"soft", static_cast<int64_t>(rl.rlim_cur)}});
   return rl.rlim_cur;
 }
 
@@ -181,8 +188,10 @@ absl::Status CheckTransportFlags(int* max_uploads) {
   const rlim_t open_files = RaiseOpenFilesLimit();
   if (open_files != RLIM_INFINITY && static_cast<rlim_t>(*max_uploads) > open_files / 4) {
     *max_uploads = static_cast<int>(std::max<rlim_t>(1, open_files / 4));
-    std::cerr << "emar-coordinator: --max-uploads lowered to " << *max_uploads
-              << " (a quarter of the open files limit)" << std::endl;
+    emar::Notice(emar::LogLevel::kWarning, "max_uploads_lowered",
+                 absl::StrCat("emar-coordinator: --max-uploads lowered to ", *max_uploads,
+                              " (a quarter of the open files limit)"),
+                 {{"max_uploads", *max_uploads}});
   }
   return absl::OkStatus();
 }
@@ -192,8 +201,11 @@ absl::StatusOr<std::optional<emar::TokenTable>> LoadTokens() {
   if (absl::GetFlag(FLAGS_tokens).empty()) return std::nullopt;
   auto table = emar::TokenTable::Load(absl::GetFlag(FLAGS_tokens));
   if (!table.ok()) return table.status();
-  std::cerr << "emar-coordinator: " << table->size() << " token(s) from "
-            << absl::GetFlag(FLAGS_tokens) << std::endl;
+  emar::Notice(
+      emar::LogLevel::kInfo, "tokens_loaded",
+      absl::StrCat("emar-coordinator: ", table->size(), " token(s) from ",
+                   absl::GetFlag(FLAGS_tokens)),
+      {{"tokens", static_cast<int64_t>(table->size())}, {"file", absl::GetFlag(FLAGS_tokens)}});
   return std::optional<emar::TokenTable>(std::move(*table));
 }
 
@@ -291,14 +303,17 @@ std::string HostOf(const std::string& listen) { return listen.substr(0, listen.r
 // Prints where the server listens and writes the port files the flags ask for.
 absl::Status AnnouncePorts(const emar::CoordinatorServer& server,
                            const emar::ServerOptions& options) {
-  std::cout << "listening on " << HostOf(options.listen) << ":" << server.port() << std::endl;
+  const std::string listen = absl::StrCat(HostOf(options.listen), ":", server.port());
+  emar::Announce("listening", "listening on " + listen, {{"address", listen}});
   if (server.worker_port() != server.port()) {
-    std::cout << "worker API on " << HostOf(options.worker_listen) << ":" << server.worker_port()
-              << std::endl;
+    const std::string worker =
+        absl::StrCat(HostOf(options.worker_listen), ":", server.worker_port());
+    emar::Announce("worker_api_listening", "worker API on " + worker, {{"address", worker}});
   }
   if (server.metrics_port() != 0) {
-    std::cout << "metrics on http://" << HostOf(options.metrics_listen) << ":"
-              << server.metrics_port() << "/metrics" << std::endl;
+    const std::string url = absl::StrCat("http://", HostOf(options.metrics_listen), ":",
+                                         server.metrics_port(), "/metrics");
+    emar::Announce("metrics_listening", "metrics on " + url, {{"url", url}});
   }
   for (const auto& [flag, port] : {std::pair{&FLAGS_metrics_port_file, server.metrics_port()},
                                    {&FLAGS_worker_port_file, server.worker_port()},
@@ -328,8 +343,9 @@ absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(emar::ClientCore* co
     ASSIGN_OR_RETURN(options.tls, emar::TlsContext::FromFiles(tls));
   }
   ASSIGN_OR_RETURN(auto console, emar::Console::Start(std::move(options), core, auth));
-  std::cout << "console on " << (tls.enabled() ? "https://" : "http://") << HostOf(listen) << ":"
-            << console->port() << "/" << std::endl;
+  const std::string url = absl::StrCat(tls.enabled() ? "https://" : "http://", HostOf(listen), ":",
+                                       console->port(), "/");
+  emar::Announce("console_listening", "console on " + url, {{"url", url}});
   if (const std::string path = absl::GetFlag(FLAGS_console_port_file); !path.empty()) {
     RETURN_IF_ERROR(emar::WriteFileAtomically(path, absl::StrCat(console->port(), "\n")));
   }
@@ -340,17 +356,16 @@ absl::StatusOr<std::unique_ptr<emar::Console>> StartConsole(emar::ClientCore* co
 absl::Status Serve(const sigset_t& sigs) {
   int max_uploads = 0;
   RETURN_IF_ERROR(CheckTransportFlags(&max_uploads));
-  ASSIGN_OR_RETURN(emar::LogFormat log_format,
-                   emar::ParseLogFormat(absl::GetFlag(FLAGS_log_format)));
-  emar::SetLogFormat(log_format);
   ASSIGN_OR_RETURN(std::optional<emar::TokenTable> tokens, LoadTokens());
   ASSIGN_OR_RETURN(emar::CoordinatorOptions options,
                    CoordinatorOptionsFromFlags(tokens.has_value()));
   ASSIGN_OR_RETURN(std::unique_ptr<emar::Coordinator> coordinator,
                    emar::Coordinator::Create(options));
   if (int removed = coordinator->blobs().stale_temp_files_removed(); removed > 0) {
-    std::cerr << "emar-coordinator: removed " << removed
-              << " partial upload(s) left in the data dir's tmp/" << std::endl;
+    emar::Notice(emar::LogLevel::kInfo, "partial_uploads_removed",
+                 absl::StrCat("emar-coordinator: removed ", removed,
+                              " partial upload(s) left in the data dir's tmp/"),
+                 {{"removed", removed}});
   }
   ASSIGN_OR_RETURN(emar::ServerOptions server_options,
                    ServerOptionsFromFlags(std::move(tokens), max_uploads));
@@ -374,18 +389,21 @@ absl::Status Serve(const sigset_t& sigs) {
   while ((sig = emar::WaitForTerminationSignal(sigs)) == SIGHUP) {
     if (reloader == nullptr) continue;
     absl::StatusOr<bool> reloaded = reloader->Reload();
-    std::cerr << "emar-coordinator: SIGHUP: "
-              << (!reloaded.ok() ? absl::StrCat("tokens kept: ", reloaded.status().message())
-                  : *reloaded    ? "tokens reloaded"
-                                 : "tokens unchanged")
-              << std::endl;
+    const std::string what = !reloaded.ok()
+                                 ? absl::StrCat("tokens kept: ", reloaded.status().message())
+                             : *reloaded ? "tokens reloaded"
+                                         : "tokens unchanged";
+    emar::Notice(emar::LogLevel::kInfo, "sighup", "emar-coordinator: SIGHUP: " + what,
+                 {{"outcome", what}});
   }
   reloader.reset();
-  std::cout << "signal " << sig << ": draining" << std::endl;
+  emar::Announce("draining", absl::StrCat("signal ", sig, ": draining"), {{"signal", sig}});
+  const absl::Time drain_start = absl::Now();
   console.reset();
   server->Shutdown(absl::Seconds(10));
   server.reset();
   coordinator.reset();
+  emar::LogEvent("stopped", {{"duration_ms", emar::DurationMs(absl::Now() - drain_start)}});
   return absl::OkStatus();
 }
 
@@ -394,10 +412,17 @@ absl::Status Restore() {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (data_dir.empty()) return Usage("--restore needs --data-dir, the directory to restore into");
   const std::string from = absl::GetFlag(FLAGS_restore);
+  const absl::Time started = absl::Now();
   ASSIGN_OR_RETURN(emar::RestoreSummary restored, emar::RestoreBackup(from, data_dir));
-  std::cout << "restored " << restored.jobs << " job(s) and " << restored.blobs << " blob(s), "
-            << restored.bytes << " bytes, from " << from << " into " << data_dir
-            << "; start emar-coordinator without --restore to serve them" << std::endl;
+  emar::Announce("restored",
+                 absl::StrCat("restored ", restored.jobs, " job(s) and ", restored.blobs,
+                              " blob(s), ", restored.bytes, " bytes, from ", from, " into ",
+                              data_dir, "; start emar-coordinator without --restore to serve them"),
+                 {{"jobs", restored.jobs},
+                  {"blobs", restored.blobs},
+                  {"bytes", restored.bytes},
+                  {"from", from},
+                  {"duration_ms", emar::DurationMs(absl::Now() - started)}});
   return absl::OkStatus();
 }
 
@@ -409,10 +434,16 @@ int main(int argc, char** argv) {
   emar::NormalizedArgs args(argc, argv);
   *InputRoots() = args.TakeRepeated("input_root");  // repeatable: every occurrence counts
   emar::ExitZeroOnHelp(argc, argv, "server/main.cc");
+  // Before the flags are parsed: with json, even a flag error is a JSON line.
+  if (absl::Status s = emar::InitLogFormat(argc, argv, "text").status(); !s.ok()) {
+    std::cerr << "emar-coordinator: " << s.message() << "\n";
+    return 1;
+  }
   absl::ParseCommandLine(args.argc(), args.argv());
   if (!absl::GetFlag(FLAGS_restore).empty()) {
     if (absl::Status s = Restore(); !s.ok()) {
-      std::cerr << "emar-coordinator: " << s.message() << "\n";
+      emar::Notice(emar::LogLevel::kError, "restore_failed",
+                   absl::StrCat("emar-coordinator: ", s.message()));
       return 1;
     }
     return 0;
@@ -421,7 +452,7 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGHUP);                         // reloads the tokens file
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   if (absl::Status s = Serve(sigs); !s.ok()) {
-    std::cerr << "emar-coordinator: " << s.message() << "\n";
+    emar::Notice(emar::LogLevel::kError, "fatal", absl::StrCat("emar-coordinator: ", s.message()));
     return 1;
   }
   return 0;

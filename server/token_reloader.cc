@@ -42,7 +42,7 @@ absl::StatusOr<bool> TokenReloader::Reload() {
   const size_t count = table->size();
   auth_->Replace(std::move(*table));
   loaded_ = std::move(*text);
-  LogEvent("tokens_reloaded", {{"file", path_}, {"tokens", absl::StrCat(count)}});
+  LogEvent("tokens_reloaded", {{"file", path_}, {"tokens", count}});
   return true;
 }
 

@@ -21,6 +21,7 @@
 #include "common/flag_names.h"
 #include "common/help_flag.h"
 #include "common/http_endpoint.h"
+#include "common/log_capture.h"
 #include "common/mutex_checks.h"
 #include "common/process_metrics.h"
 #include "common/termination_signals.h"
@@ -44,6 +45,10 @@ ABSL_FLAG(double, ready_window_seconds, 60,
           "/readyz fails when the coordinator has not answered for this long");
 ABSL_FLAG(std::string, token_file, "",
           "file holding the worker's bearer token (default $EMAR_TOKEN)");
+ABSL_FLAG(std::string, log_format, "text",
+          "events on stderr, one line each (shard leased, scored, completed, with durations; "
+          "reconnects; drain): text, json (JSON lines; then every line on stdout and stderr is "
+          "a JSON object) or off");
 
 namespace {
 
@@ -78,10 +83,13 @@ bool StartEndpoints(emar::WorkerLoop& worker, const std::atomic<bool>& running,
                    const char* what) {
     auto endpoint = emar::HttpEndpoint::Start(listen, flag, std::move(routes));
     if (!endpoint.ok()) {
-      std::cerr << "emar-worker: " << endpoint.status().message() << std::endl;
+      emar::Notice(emar::LogLevel::kError, "fatal",
+                   absl::StrCat("emar-worker: ", endpoint.status().message()));
       return false;
     }
-    std::cout << what << " on port " << (*endpoint)->port() << std::endl;
+    emar::Announce(absl::StrCat(what, "_listening"),
+                   absl::StrCat(what, " on port ", (*endpoint)->port()),
+                   {{"port", (*endpoint)->port()}});
     endpoints->push_back(std::move(*endpoint));
     return true;
   };
@@ -104,6 +112,11 @@ int main(int argc, char** argv) {
       "--tls-key FILE]] [--token-file FILE]");
   emar::NormalizedArgs flags(argc, argv);
   emar::ExitZeroOnHelp(argc, argv, "worker/main.cc");
+  // Before the flags are parsed: with json, even a flag error is a JSON line.
+  if (absl::Status s = emar::InitLogFormat(argc, argv, "text").status(); !s.ok()) {
+    std::cerr << "emar-worker: " << s.message() << std::endl;
+    return 1;
+  }
   absl::ParseCommandLine(flags.argc(), flags.argv());
   // Before gRPC starts any thread, so every thread inherits the mask.
   const sigset_t sigs = emar::BlockTerminationSignals();
@@ -115,7 +128,8 @@ int main(int argc, char** argv) {
                     .key = absl::GetFlag(FLAGS_tls_key)};
   absl::StatusOr<std::string> token = emar::ResolveToken(absl::GetFlag(FLAGS_token_file));
   if (!token.ok()) {
-    std::cerr << "emar-worker: " << token.status().message() << std::endl;
+    emar::Notice(emar::LogLevel::kError, "fatal",
+                 absl::StrCat("emar-worker: ", token.status().message()));
     return 1;
   }
   connection.token = *token;
@@ -123,7 +137,8 @@ int main(int argc, char** argv) {
   args.SetMaxReceiveMessageSize(-1);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = emar::OpenChannel(connection, args);
   if (!channel.ok()) {
-    std::cerr << "emar-worker: " << channel.status().message() << std::endl;
+    emar::Notice(emar::LogLevel::kError, "fatal",
+                 absl::StrCat("emar-worker: ", channel.status().message()));
     return 1;
   }
   emar::WorkerOptions options;
@@ -135,14 +150,23 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<emar::HttpEndpoint>> endpoints;
   if (!StartEndpoints(worker, running, &endpoints)) return 1;
   // Run() returns only after Stop(), which only this thread calls.
+  std::atomic<int64_t> drain_start_ns{0};  // 0: no signal (Run returned by itself)
   std::thread signals([&] {
-    emar::WaitForTerminationSignal(sigs);
+    const int sig = emar::WaitForTerminationSignal(sigs);
+    drain_start_ns = absl::GetCurrentTimeNanos();
+    emar::LogEvent("draining", {{"signal", sig}, {"busy", worker.busy()}});
     worker.Stop();
   });
-  std::cout << "worker serving " << absl::GetFlag(FLAGS_coordinator) << std::endl;
+  emar::Announce("worker_serving", "worker serving " + absl::GetFlag(FLAGS_coordinator),
+                 {{"coordinator", absl::GetFlag(FLAGS_coordinator)},
+                  {"threads", absl::GetFlag(FLAGS_threads)}});
   worker.Run();
   running = false;
   signals.join();
-  std::cout << "worker stopped after " << worker.shards_completed() << " shards" << std::endl;
+  const absl::Duration drained =
+      absl::Nanoseconds(absl::GetCurrentTimeNanos() - drain_start_ns.load());
+  emar::Announce(
+      "worker_stopped", absl::StrCat("worker stopped after ", worker.shards_completed(), " shards"),
+      {{"shards", worker.shards_completed()}, {"duration_ms", emar::DurationMs(drained)}});
   return 0;
 }

@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iostream>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/event_log.h"
 #include "common/grpc_status.h"
 #include "common/prometheus_text.h"
 #include "common/status_macros.h"
@@ -28,6 +28,26 @@ std::string DefaultWorkerId() {
 
 // An error the worker cannot fix by retrying: the input itself is wrong.
 bool IsInputError(const absl::Status& s) { return absl::IsInvalidArgument(s); }
+
+// shard_scored (fetching and scoring times) or shard_failed.
+void LogScored(const emar::v1::ShardTask& task, const absl::StatusOr<emar::v1::ShardResult>& result,
+               absl::Duration fetch_time, absl::Duration took) {
+  if (result.ok()) {
+    LogEvent("shard_scored", {{"job", task.job_id()},
+                              {"shard", absl::StrCat(task.shard_id())},
+                              {"rows", result->reference_row_size()},
+                              {"fetch_ms", DurationMs(fetch_time)},
+                              {"score_ms", DurationMs(took - fetch_time)},
+                              {"duration_ms", DurationMs(took)}});
+    return;
+  }
+  LogEventAt(LogLevel::kWarning, "shard_failed",
+             {{"job", task.job_id()},
+              {"shard", absl::StrCat(task.shard_id())},
+              {"error", std::string(result.status().message())},
+              {"input_error", IsInputError(result.status()) ? "true" : "false"},
+              {"duration_ms", DurationMs(took)}});
+}
 
 }  // namespace
 
@@ -61,6 +81,8 @@ void WorkerLoop::Loop(int index) {
   const std::string worker_id = absl::StrCat(options_.worker_id, "/", index);
   absl::Duration backoff = absl::Milliseconds(50);
   std::string last_error;
+  absl::Time unreachable_since = absl::InfinitePast();  // first failed lease of an outage
+  int failed_leases = 0;
   // The first lease does not wait: the coordinator's first answer comes at once, so a new worker
   // is ready (/readyz) without waiting out a long-poll.
   bool first = true;
@@ -80,7 +102,9 @@ void WorkerLoop::Loop(int index) {
     req.set_worker_id(worker_id);
     req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
     emar::v1::LeaseResponse resp;
+    const absl::Time lease_start = absl::Now();
     grpc::Status st = stub_->Lease(&ctx, req, &resp);
+    const absl::Time leased_at = absl::Now();
     {
       absl::MutexLock lock(&mu_);
       waiting_.erase(self);
@@ -90,28 +114,44 @@ void WorkerLoop::Loop(int index) {
       lease_errors_.fetch_add(1);
       // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
       // misconfigured worker is not silent, then keep retrying.
+      if (failed_leases++ == 0) unreachable_since = lease_start;
       if (index == 0 && st.error_message() != last_error) {
         last_error = st.error_message();
-        std::cerr << "emar-worker: lease failed: " << st.error_code() << ": " << last_error
-                  << std::endl;
+        Notice(LogLevel::kWarning, "lease_failed",
+               absl::StrCat("emar-worker: lease failed: ", st.error_code(), ": ", last_error),
+               {{"worker", worker_id},
+                {"code", static_cast<int>(st.error_code())},
+                {"error", last_error},
+                {"backoff_ms", DurationMs(backoff)}});
       }
       // Coordinator down or restarting: back off and retry, up to a second between tries.
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(1));
       continue;
     }
+    if (failed_leases > 0 && index == 0) {
+      LogEvent("coordinator_reconnected",
+               {{"worker", worker_id},
+                {"failed_leases", failed_leases},
+                {"duration_ms", DurationMs(leased_at - unreachable_since)}});
+    }
+    failed_leases = 0;
     backoff = absl::Milliseconds(50);
     first = false;
     last_error.clear();
     Contacted();
     if (!resp.has_task()) continue;
+    LogEvent("shard_leased", {{"job", resp.task().job_id()},
+                              {"shard", absl::StrCat(resp.task().shard_id())},
+                              {"worker", worker_id},
+                              {"wait_ms", DurationMs(leased_at - lease_start)}});
     std::optional<emar::v1::CompleteRequest> outcome = Process(resp.task());
     if (completing.joinable()) completing.join();
     if (outcome) {
-      completing = std::thread(
-          [this, req = std::move(*outcome), ttl = absl::Milliseconds(resp.task().lease_ttl_ms())] {
-            CompleteWithRetry(req, ttl);
-          });
+      completing = std::thread([this, req = std::move(*outcome), leased_at,
+                                ttl = absl::Milliseconds(resp.task().lease_ttl_ms())] {
+        CompleteWithRetry(req, ttl, leased_at);
+      });
     }
   }
   if (completing.joinable()) completing.join();
@@ -195,13 +235,17 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
       hb_mu.Lock();
     }
   });
+  const absl::Time start = absl::Now();
+  absl::Duration fetch_time;  // references (unless cached) and outputs
   auto score = [&]() -> absl::StatusOr<emar::v1::ShardResult> {
     ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MetricOfTask(task));
     ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceTable> refs, References(task));
     ASSIGN_OR_RETURN(std::string outputs, Fetch(task.outputs(), task.lease_id()));
+    fetch_time = absl::Now() - start;
     return ScoreShard(task, outputs, *refs, *metric);
   };
   absl::StatusOr<emar::v1::ShardResult> result = score();
+  const absl::Duration took = absl::Now() - start;
   {
     absl::MutexLock lock(&hb_mu);
     done = true;
@@ -210,8 +254,12 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
 
   if (lease_lost) {
     // Cancellation reaches the worker through its heartbeat: the result has no one to go to.
-    std::cerr << "emar-worker: dropping shard " << task.shard_id() << " of " << task.job_id()
-              << ": the coordinator withdrew its lease" << std::endl;
+    Notice(LogLevel::kWarning, "shard_dropped",
+           absl::StrCat("emar-worker: dropping shard ", task.shard_id(), " of ", task.job_id(),
+                        ": the coordinator withdrew its lease"),
+           {{"job", task.job_id()},
+            {"shard", absl::StrCat(task.shard_id())},
+            {"duration_ms", DurationMs(took)}});
     shards_dropped_.fetch_add(1);
     return std::nullopt;
   }
@@ -220,6 +268,7 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   req.set_worker_id(options_.worker_id);
   req.set_job_id(task.job_id());
   req.set_shard_id(task.shard_id());
+  LogScored(task, result, fetch_time, took);
   if (result.ok()) {
     *req.mutable_result() = std::move(*result);
   } else {
@@ -229,7 +278,10 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   return req;
 }
 
-void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl) {
+void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl,
+                                   absl::Time leased_at) {
+  const absl::Time start = absl::Now();
+  int attempts = 0;
   // Complete is idempotent, so retrying a call whose answer was lost is safe. A coordinator that
   // restarted meanwhile answers NOT_FOUND or FAILED_PRECONDITION (the lease is gone): that ends it.
   const absl::Duration max_backoff =
@@ -241,8 +293,17 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
     emar::v1::CompleteResponse resp;
     grpc::Status st = stub_->Complete(&ctx, req, &resp);
+    ++attempts;
     if (st.ok()) {
       Contacted();
+      const absl::Time now = absl::Now();
+      LogEvent("shard_completed", {{"job", req.job_id()},
+                                   {"shard", absl::StrCat(req.shard_id())},
+                                   {"outcome", req.has_failure() ? "failed" : "scored"},
+                                   {"duplicate", resp.duplicate() ? "true" : "false"},
+                                   {"attempts", attempts},
+                                   {"upload_ms", DurationMs(now - start)},
+                                   {"duration_ms", DurationMs(now - leased_at)}});
       shards_completed_.fetch_add(1);
       if (req.has_failure()) {
         shards_failed_.fetch_add(1);
@@ -252,19 +313,29 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
       return;
     }
     if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
+      LogEvent("shard_orphaned", {{"job", req.job_id()}, {"shard", absl::StrCat(req.shard_id())}});
       return;  // the job ended meanwhile (failed, cancelled): no one waits for this shard
     }
     if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
         st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
       // The coordinator refused it; the lease will expire and the shard be retried.
-      std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
-                << " refused: " << st.error_message() << std::endl;
+      Notice(LogLevel::kError, "complete_refused",
+             absl::StrCat("emar-worker: completing shard ", req.shard_id(), " of ", req.job_id(),
+                          " refused: ", st.error_message()),
+             {{"job", req.job_id()},
+              {"shard", absl::StrCat(req.shard_id())},
+              {"error", st.error_message()}});
       return;
     }
     if (st.error_message() != last_error) {
       last_error = st.error_message();
-      std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
-                << ": " << last_error << "; keeping the result and retrying" << std::endl;
+      Notice(LogLevel::kWarning, "complete_retry",
+             absl::StrCat("emar-worker: completing shard ", req.shard_id(), " of ", req.job_id(),
+                          ": ", last_error, "; keeping the result and retrying"),
+             {{"job", req.job_id()},
+              {"shard", absl::StrCat(req.shard_id())},
+              {"error", last_error},
+              {"backoff_ms", DurationMs(backoff)}});
     }
     if (stopping()) return;  // the lease expires and the shard is scored again
     absl::SleepFor(backoff);

@@ -42,6 +42,7 @@ class WorkerLoop {
   void Run();
   void Stop();
   int64_t shards_completed() const { return shards_completed_.load(); }
+  int64_t busy() const { return busy_.load(); }  // shards being scored now
   // A references table parsed elsewhere (the embedded coordinator's planner), for shards whose
   // references are blob `sha256` read with `fields`: they need not fetch and parse it again.
   void AddReferences(const std::string& sha256, const emar::v1::FieldNames& fields,
@@ -69,7 +70,9 @@ class WorkerLoop {
   // Sends a result until the coordinator takes or refuses it: while it is unreachable or out of
   // disk (UNAVAILABLE) the result is kept and resent, with backoff up to a third of the lease's
   // TTL (each try renews the lease), until the worker stops.
-  void CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl);
+  // `leased_at`: when the shard was leased (shard_completed logs the time since).
+  void CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl,
+                         absl::Time leased_at);
   bool stopping();
 
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;

@@ -18,7 +18,9 @@
 ABSL_FLAG(bool, wait, false, "submit: wait for the job and print its report");
 ABSL_FLAG(bool, no_cache, false,
           "run, submit: score every shard afresh, reusing no statistics from the score cache");
-ABSL_FLAG(std::string, request_id, "", "submit: idempotency key (same key, same job)");
+ABSL_FLAG(std::string, request_id, "",
+          "submit: idempotency key (same key, same job; default: a random one, shown with "
+          "the progress)");
 ABSL_FLAG(int32_t, workers, 2, "run: worker threads of the embedded coordinator");
 ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
           "run: rows per shard in the embedded coordinator");
@@ -34,12 +36,32 @@ ABSL_FLAG(std::optional<double>, min_target_gain, std::nullopt,
 namespace emar {
 namespace {
 
+// How long submit keeps retrying a coordinator that is UNAVAILABLE, without --timeout.
+constexpr absl::Duration kSubmitRetry = absl::Seconds(60);
+
 // Submit's hashing and upload progress, for the display (if any).
 EvaluationClient::TransferCallback TransferTo(ProgressDisplay* progress) {
   if (progress == nullptr) return nullptr;
   return [progress](const std::string& phase, int64_t done, int64_t total) {
     progress->Transfer(phase, done, total);
   };
+}
+
+// Submit's retries after UNAVAILABLE: until --timeout, or kSubmitRetry without one; each said
+// on the progress output with the request id.
+SubmitRetry SubmitRetryOf(ProgressDisplay* progress, const std::string& request_id) {
+  SubmitRetry retry;
+  retry.until =
+      WaitDeadline() == absl::InfiniteFuture() ? absl::Now() + kSubmitRetry : WaitDeadline();
+  if (progress == nullptr) return retry;
+  // Shaped like the progress lines ("emarctl: [phase] ..."), which scripts set apart from the
+  // error line.
+  progress->Note("[submit] request id " + request_id);
+  retry.on_retry = [progress, request_id](const absl::Status& why, absl::Duration wait) {
+    progress->Note(absl::StrCat("[retrying] ", why.message(), "; trying again in ",
+                                absl::FormatDuration(wait), " (request id ", request_id, ")"));
+  };
+  return retry;
 }
 
 // Waits for the job, then prints its report (or fails with the job's error).
@@ -105,9 +127,13 @@ int SubmitCommand(const std::vector<std::string>& args) {
   if (!job.ok()) return Fail(job.status());
   auto session = Connect();
   if (!session.ok()) return Fail(session.status());
+  // One id for every try: a coordinator restarting mid-submit makes one job, and a pipeline step
+  // re-run with --request-id ID follows that same job.
+  std::string request_id = absl::GetFlag(FLAGS_request_id);
+  if (request_id.empty()) request_id = NewRequestId();
   std::unique_ptr<ProgressDisplay> progress = MakeProgress();
-  auto created =
-      session->client.Submit(*job, absl::GetFlag(FLAGS_request_id), TransferTo(progress.get()));
+  auto created = session->client.Submit(*job, request_id, TransferTo(progress.get()),
+                                        SubmitRetryOf(progress.get(), request_id));
   if (!created.ok()) {
     progress.reset();
     return FailCall(*session, created.status());

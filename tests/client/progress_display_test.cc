@@ -124,6 +124,31 @@ TEST(ProgressDisplayTest, TerminalRedrawsOneLineInPlaceAndEndsItWithANewline) {
   EXPECT_THAT(queued, HasSubstr("waiting for a worker"));
 }
 
+// A note (submit's request id, a retry) is a line of its own: on a terminal the live line is
+// blanked, the note written, and the live line drawn again below it.
+TEST(ProgressDisplayTest, NotesAreLinesOfTheirOwnAboveTheLiveLine) {
+  FakeClock clock;
+  FILE* f = std::tmpfile();
+  {
+    ProgressDisplay p(f, {.terminal = true, .redraw_every = absl::Hours(1), .now = clock.fn()});
+    p.Transfer("uploading", 100, 1000);
+    p.Note("request id req-1");
+  }
+  const std::string out = ReadAll(f);
+  std::fclose(f);
+  const size_t note = out.find("emarctl: request id req-1\n");
+  ASSERT_NE(note, std::string::npos) << out;
+  EXPECT_EQ(out[note - 1], '\r') << out;                           // after the blanked live line
+  EXPECT_THAT(out.substr(note), HasSubstr("[uploading]")) << out;  // drawn again below
+  FILE* g = std::tmpfile();
+  {
+    ProgressDisplay p(g, {.now = clock.fn()});
+    p.Note("request id req-2");
+  }
+  EXPECT_EQ(ReadAll(g), "emarctl: request id req-2\n");
+  std::fclose(g);
+}
+
 // A flood of events (an upload's every chunk, a fast job's every snapshot) redraws the line at
 // most every 200 ms; the last state is drawn at the end however soon it came.
 TEST(ProgressDisplayTest, TerminalRedrawsAtMostEvery200Milliseconds) {

@@ -390,3 +390,38 @@ def test_a_tls_client_of_a_plaintext_coordinator_gets_a_hint(make_service, pki):
     with pytest.raises(Unavailable) as e:
         service.client(tls_ca=pki["ca.crt"], rpc_timeout=10).list()
     assert "does not seem to serve TLS" in e.value.hint, (e.value.message, e.value.hint)
+
+
+def test_submit_retries_a_coordinator_restarted_mid_upload(make_service, tmp_path):
+    """The coordinator is SIGKILLed as the first upload starts and restarted a second later on its
+    port and data dir: submit retries under its request id, one job is made and scored; a job the
+    coordinator refuses (not UNAVAILABLE) is raised at once, without a retry."""
+    import threading
+    service = make_service(workers=1)
+    client = service.client()
+    phases, restart = [], []
+
+    def on_progress(p):
+        phases.append(p.phase)
+        if p.phase == "uploading" and p.bytes_total > 0 and not restart:
+            service.kill_coordinator()
+            restart.append(threading.Timer(1.0, service.start_coordinator))
+            restart[0].start()
+
+    job = client.submit(str(EXAMPLE), on_progress=on_progress)
+    restart[0].join()
+    assert "retrying" in phases and phases.index("retrying") > phases.index("uploading"), phases
+    assert [j.job_id for j in client.list(limit=10)] == [job.job_id]
+    assert client.wait(job.job_id, 180).state == "JOB_STATE_SUCCEEDED"
+
+    (tmp_path / "bad.jsonl").write_text('{"id": "r0", "reference": "a"}\n{"id": "r1", "ref\n')
+    (tmp_path / "out.jsonl").write_text('{"id": "r0", "prediction": "a"}\n')
+    bad = {"name": "bad", "target": {"name": "t", "references": "bad.jsonl", "metric": "accuracy"},
+           "benchmark": {"name": "b", "references": "bad.jsonl", "metric": "accuracy"},
+           "base": {"name": "base", "target_outputs": "out.jsonl", "benchmark_outputs": "out.jsonl"},
+           "candidates": [{"name": "c", "target_outputs": "out.jsonl",
+                           "benchmark_outputs": "out.jsonl"}]}
+    phases.clear()
+    with pytest.raises(InvalidArgument):
+        client.submit(bad, base_dir=str(tmp_path), on_progress=lambda p: phases.append(p.phase))
+    assert "retrying" not in phases, phases

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,6 +45,14 @@ TEST(ClusterChurnTest, ScaleKillAndRollingRestartDuringOneJobLeaveTheReportUncha
   absl::SleepFor(absl::Milliseconds(300));
   std::vector<std::unique_ptr<Process>>& workers = cluster->workers();
   ASSERT_EQ(workers.size(), 4u);
+  // A worker handles SIGTERM once it is serving (it blocks the signal at start); on a loaded
+  // machine starting may take longer than the 300 ms above.
+  for (size_t i = 1; i < 4; ++i) {
+    ASSERT_TRUE(
+        PollUntil([&] { return absl::StrContains(workers[i]->ReadStdout(), "worker serving"); },
+                  absl::Seconds(30)))
+        << "worker " << i << " never started serving";
+  }
   for (size_t i = 1; i < 4; ++i) ASSERT_OK(workers[i]->Signal(SIGTERM));
   for (size_t i = 1; i < 4; ++i) {
     ASSERT_OK_AND_ASSIGN(ExitStatus exit, workers[i]->Wait(absl::Seconds(60)));

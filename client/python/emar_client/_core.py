@@ -22,6 +22,8 @@ from .results import Job, Progress
 CHUNK_BYTES = 1 << 20  # upload chunk, as emarctl
 FIRST_BACKOFF = 0.1
 MAX_BACKOFF = 2.0
+# submit() retries a coordinator that is UNAVAILABLE this long when it has no timeout, seconds.
+SUBMIT_RETRY = 60.0
 
 JobLike = Union[str, "os.PathLike[str]", Mapping[str, Any], job_pb2.JobSpec]
 ProgressCallback = Callable[[Progress], None]
@@ -36,6 +38,30 @@ CHANNEL_OPTIONS: List[Tuple[str, Any]] = [
     ("grpc.max_reconnect_backoff_ms", 2000),
     ("grpc.dns_min_time_between_resolutions_ms", 500),
 ]
+
+
+def submit_give_up(deadline: "Deadline") -> float:
+    """When submit stops retrying (time.monotonic()): its timeout, else SUBMIT_RETRY from now."""
+    left = deadline.remaining()
+    return time.monotonic() + (SUBMIT_RETRY if left is None else left)
+
+
+# Words of a TLS setup that failed: gRPC reports it as UNAVAILABLE too, but trying again fails
+# the same way ("failed to connect ... Ssl handshake failed: ... certificate verify failed").
+_TLS_FAILURES = ("handshake", "certificate", "wrong version number", "packet length too long",
+                 "http request", "record layer failure")
+
+
+def submit_retryable(error: Exception) -> bool:
+    """Whether submit tries again after `error` (an Unavailable): not when TLS failed."""
+    message = str(error)
+    return not any(word in message for word in _TLS_FAILURES)
+
+
+def retry_detail(error: Exception, backoff: float, prepared: Any) -> str:
+    """The 'retrying' phase's detail: why, the wait, and the request id every try carries."""
+    return (f"{error}; trying again in {backoff:g} s "
+            f"(request id {prepared.request.request_id})")
 
 
 class Deadline:

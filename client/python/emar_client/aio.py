@@ -117,10 +117,28 @@ class Client:
                       reuse_scores: bool = True) -> Job:
         prepared = await asyncio.get_running_loop().run_in_executor(
             None, _core.prepare, job, labels, request_id, base_dir, deadline, reuse_scores)
+        # As Client._submit: every try under one request id, after UNAVAILABLE only.
+        backoff = _core.FIRST_BACKOFF
+        give_up = _core.submit_give_up(deadline)
+        heard: Dict[str, bool] = {}  # a coordinator never reached is not restarting: no retry
+        while True:
+            try:
+                return await self._submit_once(prepared, deadline, heard)
+            except Unavailable as e:
+                if (time.monotonic() + backoff > give_up or not heard
+                        or not _core.submit_retryable(e)):
+                    raise
+                deadline.enter("retrying", _core.retry_detail(e, backoff, prepared))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _core.MAX_BACKOFF)
+
+    async def _submit_once(self, prepared: Any, deadline: Deadline,
+                           heard: Dict[str, bool]) -> Job:
         deadline.enter("uploading", "FindMissingBlobs")
         missing = await self._call(self._stub.FindMissingBlobs,
                                    service_pb2.FindMissingBlobsRequest(
                                        sha256=list(prepared.sources)), deadline=deadline)
+        heard["coordinator"] = True
         todo = [sha for sha in missing.missing_sha256 if sha in prepared.sources]
         total = sum(prepared.sources[sha][1] for sha in todo)
         done = 0
@@ -130,21 +148,11 @@ class Client:
             await self._upload(source, sha, size, deadline)
             done += size
         deadline.enter("creating", "CreateJob", done, total)
-        backoff = _core.FIRST_BACKOFF
-        give_up = time.monotonic() + self.rpc_timeout
-        while True:
-            try:
-                created = Job.from_proto(await self._call(
-                    self._stub.CreateJob, prepared.request, timeout=10 * self.rpc_timeout,
-                    deadline=deadline))
-                deadline.job(created)
-                return created
-            except Unavailable:
-                if time.monotonic() + backoff > give_up:
-                    raise
-            left = deadline.remaining()
-            await asyncio.sleep(backoff if left is None else max(0.0, min(backoff, left)))
-            backoff = min(backoff * 2, _core.MAX_BACKOFF)
+        created = Job.from_proto(await self._call(
+            self._stub.CreateJob, prepared.request, timeout=10 * self.rpc_timeout,
+            deadline=deadline))
+        deadline.job(created)
+        return created
 
     def watch(self, job_id: str, timeout: Optional[float] = None) -> AsyncIterator[Job]:
         """As Client.watch: `async for job in client.watch(job_id)`."""

@@ -119,9 +119,13 @@ class Client:
         to `base_dir`, default the current directory; any path may instead be records in memory:
         a list or iterable of dicts, or a pandas DataFrame) or an emar.v1.JobSpec. `labels`
         (values become strings) are added to the job's own. CreateJob carries `request_id`
-        (default a random uuid4) and is retried with it while the coordinator is UNAVAILABLE: a
-        retry never makes a second job; the same request_id with a different spec or inputs
-        raises AlreadyExists naming the job it created. `timeout` bounds the whole call."""
+        (default a random uuid4). While the coordinator is UNAVAILABLE (restarting, even
+        mid-upload) the upload of what it lacks and CreateJob are tried again with that id, with
+        backoff, until `timeout` (or 60 s without one; on_progress sees phase "retrying"): a
+        retry never makes a second job; other errors, and a coordinator that never answered
+        (a wrong address, TLS that fails), are raised at once. The same request_id
+        with a different spec or inputs raises AlreadyExists naming the job it created.
+        `timeout` bounds the whole call."""
         deadline = Deadline(timeout, "submit", on_progress)
         return self._submit(job, labels, request_id, base_dir, deadline)
 
@@ -129,9 +133,29 @@ class Client:
                 request_id: Optional[str], base_dir: Any, deadline: Deadline,
                 reuse_scores: bool = True) -> Job:
         prepared = _core.prepare(job, labels, request_id, base_dir, deadline, reuse_scores)
+        # Every try under one request id (the coordinator makes one job): after UNAVAILABLE (a
+        # coordinator restarting mid-upload) the blobs it still lacks are uploaded and the job
+        # created again, with backoff, until `timeout` (without one, SUBMIT_RETRY seconds).
+        backoff = _core.FIRST_BACKOFF
+        give_up = _core.submit_give_up(deadline)
+        heard: Dict[str, bool] = {}  # a coordinator never reached is not restarting: no retry
+        while True:
+            try:
+                return self._submit_once(prepared, deadline, heard)
+            except Unavailable as e:
+                if (time.monotonic() + backoff > give_up or not heard
+                        or not _core.submit_retryable(e)):
+                    raise
+                deadline.enter("retrying", _core.retry_detail(e, backoff, prepared))
+            time.sleep(backoff)
+            backoff = min(backoff * 2, _core.MAX_BACKOFF)
+
+    def _submit_once(self, prepared: Any, deadline: Deadline,
+                     heard: Dict[str, bool]) -> Job:
         deadline.enter("uploading", "FindMissingBlobs")
         missing = self._call(self._stub.FindMissingBlobs, service_pb2.FindMissingBlobsRequest(
             sha256=list(prepared.sources)), deadline=deadline)
+        heard["coordinator"] = True
         todo = [sha for sha in missing.missing_sha256 if sha in prepared.sources]
         total = sum(prepared.sources[sha][1] for sha in todo)
         done = 0
@@ -141,21 +165,10 @@ class Client:
             self._upload(source, sha, size, deadline)
             done += size
         deadline.enter("creating", "CreateJob", done, total)
-        backoff = _core.FIRST_BACKOFF
-        give_up = time.monotonic() + self.rpc_timeout
-        while True:
-            try:
-                created = Job.from_proto(self._call(self._stub.CreateJob, prepared.request,
-                                                    timeout=10 * self.rpc_timeout,
-                                                    deadline=deadline))
-                deadline.job(created)
-                return created
-            except Unavailable:
-                if time.monotonic() + backoff > give_up:
-                    raise
-            left = deadline.remaining()
-            time.sleep(backoff if left is None else max(0.0, min(backoff, left)))
-            backoff = min(backoff * 2, _core.MAX_BACKOFF)
+        created = Job.from_proto(self._call(self._stub.CreateJob, prepared.request,
+                                            timeout=10 * self.rpc_timeout, deadline=deadline))
+        deadline.job(created)
+        return created
 
     def watch(self, job_id: str, timeout: Optional[float] = None) -> Iterator[Job]:
         """Yields the job at once and after every change, and ends after a terminal state.

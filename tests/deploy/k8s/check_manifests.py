@@ -28,7 +28,7 @@ object with PyYAML (the examples too), and checks:
   prod     a PodDisruptionBudget for the workers; NetworkPolicies letting only worker pods reach
            50052 and only pods labelled emar-client: "true" reach 50051; a KEDA ScaledObject on the
            worker Deployment with a Prometheus trigger on emar_shards{state="queued"} (the query
-           parsed and evaluated by promtool when installed); the image pinned.
+           parsed and evaluated by promtool when installed); the image pinned by digest (NAME@sha256:DIGEST, no tag).
   examples the Job and the Argo Workflow run `emarctl submit JOB --wait` against the Service with
            the CA and a client token, are admitted by prod's NetworkPolicy, and do not retry a
            failed gate (exit 3).
@@ -201,7 +201,10 @@ MUTATIONS = [
     ("examples/emar-backup-cronjob.yaml", "concurrencyPolicy: Forbid", "concurrencyPolicy: Allow", "must be Forbid"),
     ("examples/emar-backup-cronjob.yaml", "secretName: emar-admin-token", "secretName: emar-client-token", "--token-file"),
     ("examples/emar-backup-cronjob.yaml", "                - --timestamped\n", "", "--timestamped"),
-    ("k8s/overlays/prod/kustomization.yaml", 'newTag: "0.1.0"', "newTag: latest", "is not pinned"),
+    ("k8s/overlays/prod/kustomization.yaml", "    digest: sha256:%s" % ("0" * 64), '    newTag: "0.1.0"',
+     "is not pinned by digest"),
+    ("k8s/overlays/prod/kustomization.yaml", "    newName: emar\n", "    newName: emar:0.1.0\n",
+     "is not pinned by digest"),
     ("examples/emar-eval-job.yaml", "          values: [2, 3]", "          values: [2]", "FailJob on exit 3"),
     ("examples/emar-eval-job.yaml", "        emar-client: \"true\"", "        emar-client: true", "must be a string"),
     ("examples/emar-eval-workflow.yaml", "        expression: asInt(lastRetry.exitCode) == 1   # errors only; never a failed gate (3)\n",

@@ -13,6 +13,9 @@ from k8s_model import (
     selector_matches, validate, yaml)
 from k8s_pod_checks import ca_only, check_file_flag, service_port_target
 
+# An image reference pinned by digest alone: [HOST[:PORT]/]PATH@sha256:<64 hex>, no tag.
+PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9.-]*(:[0-9]+)?(/[a-z0-9._-]+)*@sha256:[0-9a-f]{64}$")
+
 
 def policies_for(objs, labels):
     return [n for n in objs if n.get("kind") == "NetworkPolicy" and
@@ -119,12 +122,12 @@ def check_prod(r, where, objs, pods, coord, workers, client_pods, promtool):
                 r.fail(w, "threshold must be a number (a string)")
             if promtool:
                 check_query_with_promtool(r, w, promtool, q)
-    # Pinned image.
+    # The image pinned by digest (NAME@sha256:64 hex, no tag): deploy/pin-image.sh writes it.
     for p in pods:
         for c in p.containers:
             img = c.get("image", "")
-            r.check("@sha256:" in img or (":" in img.rsplit("/", 1)[-1] and not img.endswith(":latest")), p.id(c),
-                    "image %r is not pinned (a tag other than latest, or a digest)" % img)
+            r.check(PINNED_IMAGE.match(img), p.id(c),
+                    "image %r is not pinned by digest (NAME@sha256:DIGEST, no tag; deploy/pin-image.sh)" % img)
 
 
 def check_query_with_promtool(r, w, promtool, query):
