@@ -38,6 +38,7 @@ WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions opt
         if (options.threads < 1) options.threads = 1;
         return options;
       }()),
+      lease_state_(static_cast<size_t>(options_.threads)),
       references_(options_.reference_cache_entries) {}
 
 bool WorkerLoop::stopping() {
@@ -59,62 +60,70 @@ void WorkerLoop::Run() {
 
 void WorkerLoop::Loop(int index) {
   const std::string worker_id = absl::StrCat(options_.worker_id, "/", index);
-  absl::Duration backoff = absl::Milliseconds(50);
-  std::string last_error;
   // The first lease does not wait: the coordinator's first answer comes at once, so a new worker
   // is ready (/readyz) without waiting out a long-poll.
   bool first = true;
-  // A shard's result is sent while the next shard is leased and scored (the coordinator makes
-  // it durable meanwhile); at most one result per loop is in flight.
-  std::thread completing;
-  while (!stopping()) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
-    std::list<grpc::ClientContext*>::iterator self;
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) break;
-      self = waiting_.insert(waiting_.end(), &ctx);
-    }
-    emar::v1::LeaseRequest req;
-    req.set_worker_id(worker_id);
-    req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
-    emar::v1::LeaseResponse resp;
-    grpc::Status st = stub_->Lease(&ctx, req, &resp);
-    {
-      absl::MutexLock lock(&mu_);
-      waiting_.erase(self);
-    }
-    if (!st.ok()) {
-      if (stopping()) break;
-      lease_errors_.fetch_add(1);
-      // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
-      // misconfigured worker is not silent, then keep retrying.
-      if (index == 0 && st.error_message() != last_error) {
-        last_error = st.error_message();
-        std::cerr << "emar-worker: lease failed: " << st.error_code() << ": " << last_error
-                  << std::endl;
+  // The next shard, leased by the last result's Complete (lease_next): one round trip a shard.
+  // A shard leased so is scored even if Stop came meanwhile (Stop lets shards in progress end).
+  std::optional<emar::v1::ShardTask> next;
+  while (true) {
+    emar::v1::ShardTask task;
+    if (next) {
+      task = std::move(*next);
+      next.reset();
+    } else {
+      std::optional<emar::v1::ShardTask> leased = LeaseOne(index, worker_id, first);
+      if (!leased) {
+        if (stopping()) break;
+        continue;
       }
-      // Coordinator down or restarting: back off and retry, up to a second between tries.
-      absl::SleepFor(backoff);
-      backoff = std::min(backoff * 2, absl::Seconds(1));
-      continue;
+      first = false;
+      task = std::move(*leased);
     }
-    backoff = absl::Milliseconds(50);
-    first = false;
-    last_error.clear();
-    Contacted();
-    if (!resp.has_task()) continue;
-    std::optional<emar::v1::CompleteRequest> outcome = Process(resp.task());
-    if (completing.joinable()) completing.join();
-    if (outcome) {
-      completing = std::thread(
-          [this, req = std::move(*outcome), ttl = absl::Milliseconds(resp.task().lease_ttl_ms())] {
-            CompleteWithRetry(req, ttl);
-          });
-    }
+    std::optional<emar::v1::CompleteRequest> outcome = Process(task);
+    if (outcome) next = CompleteWithRetry(*outcome, absl::Milliseconds(task.lease_ttl_ms()));
   }
-  if (completing.joinable()) completing.join();
+}
+
+std::optional<emar::v1::ShardTask> WorkerLoop::LeaseOne(int index, const std::string& worker_id,
+                                                        bool first) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
+  std::list<grpc::ClientContext*>::iterator self;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return std::nullopt;
+    self = waiting_.insert(waiting_.end(), &ctx);
+  }
+  emar::v1::LeaseRequest req;
+  req.set_worker_id(worker_id);
+  req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
+  emar::v1::LeaseResponse resp;
+  grpc::Status st = stub_->Lease(&ctx, req, &resp);
+  {
+    absl::MutexLock lock(&mu_);
+    waiting_.erase(self);
+  }
+  LeaseState& state = lease_state_[index];
+  if (!st.ok()) {
+    if (stopping()) return std::nullopt;
+    lease_errors_.fetch_add(1);
+    // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
+    // misconfigured worker is not silent, then keep retrying.
+    if (index == 0 && st.error_message() != state.last_error) {
+      state.last_error = st.error_message();
+      std::cerr << "emar-worker: lease failed: " << st.error_code() << ": " << state.last_error
+                << std::endl;
+    }
+    // Coordinator down or restarting: back off and retry, up to a second between tries.
+    absl::SleepFor(state.backoff);
+    state.backoff = std::min(state.backoff * 2, absl::Seconds(1));
+    return std::nullopt;
+  }
+  state = LeaseState();
+  Contacted();
+  if (!resp.has_task()) return std::nullopt;
+  return std::move(*resp.mutable_task());
 }
 
 absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range,
@@ -229,7 +238,8 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   return req;
 }
 
-void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl) {
+std::optional<emar::v1::ShardTask> WorkerLoop::CompleteWithRetry(emar::v1::CompleteRequest req,
+                                                                 absl::Duration lease_ttl) {
   // Complete is idempotent, so retrying a call whose answer was lost is safe. A coordinator that
   // restarted meanwhile answers NOT_FOUND or FAILED_PRECONDITION (the lease is gone): that ends it.
   const absl::Duration max_backoff =
@@ -237,6 +247,7 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
   absl::Duration backoff = absl::Milliseconds(100);
   std::string last_error;
   while (true) {
+    req.set_lease_next(!stopping());
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
     emar::v1::CompleteResponse resp;
@@ -249,24 +260,25 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
       } else if (!resp.duplicate()) {
         examples_scored_.fetch_add(req.result().reference_row_size());
       }
-      return;
+      if (!resp.has_next_task()) return std::nullopt;
+      return std::move(*resp.mutable_next_task());
     }
     if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
-      return;  // the job ended meanwhile (failed, cancelled): no one waits for this shard
+      return std::nullopt;  // the job ended meanwhile (failed, cancelled): no one waits for it
     }
     if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
         st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
       // The coordinator refused it; the lease will expire and the shard be retried.
       std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
                 << " refused: " << st.error_message() << std::endl;
-      return;
+      return std::nullopt;
     }
     if (st.error_message() != last_error) {
       last_error = st.error_message();
       std::cerr << "emar-worker: completing shard " << req.shard_id() << " of " << req.job_id()
                 << ": " << last_error << "; keeping the result and retrying" << std::endl;
     }
-    if (stopping()) return;  // the lease expires and the shard is scored again
+    if (stopping()) return std::nullopt;  // the lease expires and the shard is scored again
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, max_backoff);
   }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -69,7 +70,13 @@ class WorkerLoop {
   // Sends a result until the coordinator takes or refuses it: while it is unreachable or out of
   // disk (UNAVAILABLE) the result is kept and resent, with backoff up to a third of the lease's
   // TTL (each try renews the lease), until the worker stops.
-  void CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl);
+  // Asks for the next shard in the same call (lease_next, unless stopping) and returns it when the
+  // coordinator leased one.
+  std::optional<emar::v1::ShardTask> CompleteWithRetry(emar::v1::CompleteRequest req,
+                                                       absl::Duration lease_ttl);
+  // One Lease call of loop `index` (a long-poll unless `first`): the shard, or nullopt when none
+  // came, the call failed (after a backoff) or the worker stops.
+  std::optional<emar::v1::ShardTask> LeaseOne(int index, const std::string& worker_id, bool first);
   bool stopping();
 
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;
@@ -85,6 +92,13 @@ class WorkerLoop {
   static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
   std::atomic<int64_t> last_contact_ns_{kNever};
   void Contacted() { last_contact_ns_.store(absl::ToUnixNanos(absl::Now())); }
+
+  // Each lease loop's retry state, touched only by its own thread.
+  struct LeaseState {
+    absl::Duration backoff = absl::Milliseconds(50);
+    std::string last_error;
+  };
+  std::vector<LeaseState> lease_state_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
