@@ -20,7 +20,8 @@ using emar::v1::SliceComparison;
 
 std::string Value(const Estimate& e, bool signed_value = false) {
   if (!e.has_value()) return "undefined";
-  return absl::StrFormat(signed_value ? "%+.4f" : "%.4f", e.value());
+  // Two literal formats: absl checks the format at compile time (clang refuses a runtime one).
+  return signed_value ? absl::StrFormat("%+.4f", e.value()) : absl::StrFormat("%.4f", e.value());
 }
 
 std::string Interval(const Estimate& e) {

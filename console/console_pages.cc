@@ -38,7 +38,8 @@ constexpr char kConsoleStyle[] =
     ".error{color:#b00}.pager{margin:1em 0}";
 
 std::string Fixed(double v, bool signed_value) {
-  return absl::StrFormat(signed_value ? "%+.4f" : "%.4f", v);
+  // Two literal formats: absl checks the format at compile time (clang refuses a runtime one).
+  return signed_value ? absl::StrFormat("%+.4f", v) : absl::StrFormat("%.4f", v);
 }
 
 // "0.2143 [0.1839, 0.2482]" or "undefined: why".

@@ -2,8 +2,9 @@
 # Builds tests with clang-14 and a sanitizer, each mode in its own build directory, and runs them.
 #   bash scripts/sanitize.sh asan   # AddressSanitizer + UndefinedBehaviorSanitizer (+ leaks):
 #                                   # every unit and integration test (ctest -L 'unit|integration')
-#   bash scripts/sanitize.sh tsan   # ThreadSanitizer: the coordinator, shard scheduler and job
-#                                   # store tests (server_test, coordinator_test, embedded_test)
+#   bash scripts/sanitize.sh tsan   # ThreadSanitizer: the coordinator, its parts (job board, lease
+#                                   # broker), shard scheduler and job store tests (server_test,
+#                                   # coordinator_parts_test, coordinator_test, embedded_test)
 # Extra arguments select tests within those, as ctest does (e.g. -R server_test): only their
 # binaries are built and run. Exits 1 on any finding: UBSan aborts on
 # the first report, ASan and TSan fail the test that triggered them. Suppressions, for
@@ -21,7 +22,7 @@ case "$MODE" in
   tsan)
     FLAGS="-fsanitize=thread"
     LABELS=''
-    TESTS='^(server_test|coordinator_test|embedded_test)$'
+    TESTS='^(server_test|coordinator_parts_test|coordinator_test|embedded_test)$'
     ;;
   *)
     echo "usage: $0 asan|tsan [CTEST_ARGS...]" >&2

@@ -209,7 +209,8 @@ class Coordinator final : public ClientCore, public WorkerCore {
   class JobSlot {
    public:
     JobSlot(JobBoard* board, std::string owner) : board_(board), owner_(std::move(owner)) {}
-    JobSlot(JobSlot&& other) : board_(std::exchange(other.board_, nullptr)), owner_(other.owner_) {}
+    JobSlot(JobSlot&& other) noexcept
+        : board_(std::exchange(other.board_, nullptr)), owner_(std::move(other.owner_)) {}
     JobSlot(const JobSlot&) = delete;
     ~JobSlot() {
       if (board_ != nullptr) board_->ReleaseJobSlot(owner_);

@@ -13,6 +13,7 @@
 #include "common/accept_reserve.h"
 #include "common/process_metrics.h"
 #include "common/prometheus_text.h"
+#include "common/status_macros.h"
 #include "common/tls_credentials.h"
 #include "server/reflection_guard.h"
 
@@ -67,6 +68,37 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   InstallAcceptReserve();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  RETURN_IF_ERROR(s->StartGrpc(options));
+  if (!options.metrics_listen.empty()) {
+    absl::Status metrics = s->StartMetrics(options);
+    if (!metrics.ok()) {
+      s->Shutdown(absl::ZeroDuration());
+      return metrics;
+    }
+  }
+  s->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (s->worker_server_) s->worker_server_->GetHealthCheckService()->SetServingStatus(true);
+  return s;
+}
+
+void CoordinatorServer::Configure(grpc::ServerBuilder& builder, const ServerOptions& options,
+                                  const std::optional<grpc::ResourceQuota>& quota) {
+  // No SO_REUSEPORT: a second coordinator on a port in use must fail to start, not share it
+  // (on the same data dir its start-up cleanup would delete the first one's partial uploads).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  if (quota) builder.SetResourceQuota(*quota);
+  builder.experimental().SetInterceptorCreators(Interceptors());
+  if (options.max_connection_idle != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options.max_connection_idle),
+                                           std::numeric_limits<int>::max())));
+  }
+}
+
+absl::Status CoordinatorServer::StartGrpc(const ServerOptions& options) {
   const std::shared_ptr<grpc::ServerCredentials> credentials =
       options.credentials ? options.credentials : grpc::InsecureServerCredentials();
   // Limits shared by both servers (one quota for both: the memory bound is the process's).
@@ -75,21 +107,6 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     quota.emplace("emar-coordinator");
     quota->Resize(static_cast<size_t>(options.max_grpc_memory_bytes));
   }
-  auto configure = [&](grpc::ServerBuilder& builder) {
-    // No SO_REUSEPORT: a second coordinator on a port in use must fail to start, not share it
-    // (on the same data dir its start-up cleanup would delete the first one's partial uploads).
-    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-    builder.SetMaxSendMessageSize(options.max_message_bytes);
-    if (quota) builder.SetResourceQuota(*quota);
-    builder.experimental().SetInterceptorCreators(s->Interceptors());
-    if (options.max_connection_idle != absl::InfiniteDuration()) {
-      builder.AddChannelArgument(
-          GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-          static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options.max_connection_idle),
-                                             std::numeric_limits<int>::max())));
-    }
-  };
   // "HOST:0" twice asks for two free ports.
   const bool separate_worker_port =
       !options.worker_listen.empty() &&
@@ -98,63 +115,60 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     // The worker API alone (and health) on its own address, so a NetworkPolicy can keep
     // clients off it.
     grpc::ServerBuilder builder;
-    configure(builder);
-    builder.AddListeningPort(options.worker_listen, credentials, &s->worker_port_);
-    builder.RegisterService(&s->worker_);
-    s->worker_server_ = builder.BuildAndStart();
-    if (s->worker_server_ == nullptr || s->worker_port_ == 0) {
-      s->worker_server_.reset();
+    Configure(builder, options, quota);
+    builder.AddListeningPort(options.worker_listen, credentials, &worker_port_);
+    builder.RegisterService(&worker_);
+    worker_server_ = builder.BuildAndStart();
+    if (worker_server_ == nullptr || worker_port_ == 0) {
+      worker_server_.reset();
       return absl::UnavailableError(
           absl::StrCat("cannot listen on '", options.worker_listen, "' (--worker-listen)"));
     }
   }
   grpc::ServerBuilder builder;
-  configure(builder);
+  Configure(builder, options, quota);
   if (!options.listen.empty()) {
-    builder.AddListeningPort(options.listen, credentials, &s->port_);
+    builder.AddListeningPort(options.listen, credentials, &port_);
   }
-  builder.RegisterService(&s->evaluation_);
-  builder.RegisterService(&s->admin_);
-  if (!separate_worker_port) builder.RegisterService(&s->worker_);
-  s->server_ = builder.BuildAndStart();
-  if (s->server_ == nullptr || (!options.listen.empty() && s->port_ == 0)) {
-    if (s->worker_server_) {
-      s->worker_server_->Shutdown();
-      s->worker_server_->Wait();
+  builder.RegisterService(&evaluation_);
+  builder.RegisterService(&admin_);
+  if (!separate_worker_port) builder.RegisterService(&worker_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || (!options.listen.empty() && port_ == 0)) {
+    if (worker_server_) {
+      worker_server_->Shutdown();
+      worker_server_->Wait();
     }
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
   }
-  if (!options.metrics_listen.empty()) {
-    auto metrics = HttpEndpoint::Start(
-        options.metrics_listen, "--metrics-listen",
-        {{"/metrics",
-          [p = s.get(), not_after = options.tls_cert_not_after, cert = options.tls_cert_file] {
-            return HttpAnswer{200,
-                              p->coordinator_->MetricsText() + p->requests_.MetricsText() +
-                                  TlsMetricsText(not_after, cert) + AcceptMetricsText() +
-                                  ProcessMetricsText(),
-                              "text/plain; version=0.0.4; charset=utf-8"};
-          }},
-         // Plain-HTTP probes beside the gRPC health service: kubelet's gRPC probe cannot
-         // speak TLS, so with --tls-cert these are the probes to use.
-         {"/healthz",
-          [] {
-            return HttpAnswer{200, "ok\n"};
-          }},
-         {"/readyz", [p = s.get()] {
-            if (p->shut_down_.load()) return HttpAnswer{503, "shutting down\n"};
-            const std::string why = p->coordinator_->NotReadyReason();
-            return why.empty() ? HttpAnswer{200, "serving\n"} : HttpAnswer{503, why + "\n"};
-          }}});
-    if (!metrics.ok()) {
-      s->Shutdown(absl::ZeroDuration());
-      return metrics.status();
-    }
-    s->metrics_ = std::move(*metrics);
-  }
-  s->server_->GetHealthCheckService()->SetServingStatus(true);
-  if (s->worker_server_) s->worker_server_->GetHealthCheckService()->SetServingStatus(true);
-  return s;
+  return absl::OkStatus();
+}
+
+absl::Status CoordinatorServer::StartMetrics(const ServerOptions& options) {
+  auto metrics = HttpEndpoint::Start(
+      options.metrics_listen, "--metrics-listen",
+      {{"/metrics",
+        [p = this, not_after = options.tls_cert_not_after, cert = options.tls_cert_file] {
+          return HttpAnswer{200,
+                            p->coordinator_->MetricsText() + p->requests_.MetricsText() +
+                                TlsMetricsText(not_after, cert) + AcceptMetricsText() +
+                                ProcessMetricsText(),
+                            "text/plain; version=0.0.4; charset=utf-8"};
+        }},
+       // Plain-HTTP probes beside the gRPC health service: kubelet's gRPC probe cannot
+       // speak TLS, so with --tls-cert these are the probes to use.
+       {"/healthz",
+        [] {
+          return HttpAnswer{200, "ok\n"};
+        }},
+       {"/readyz", [p = this] {
+          if (p->shut_down_.load()) return HttpAnswer{503, "shutting down\n"};
+          const std::string why = p->coordinator_->NotReadyReason();
+          return why.empty() ? HttpAnswer{200, "serving\n"} : HttpAnswer{503, why + "\n"};
+        }}});
+  if (!metrics.ok()) return metrics.status();
+  metrics_ = std::move(*metrics);
+  return absl::OkStatus();
 }
 
 CoordinatorServer::~CoordinatorServer() { Shutdown(absl::Seconds(5)); }

@@ -9,9 +9,11 @@
 #define EMAR_SERVER_COORDINATOR_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,14 @@ class CoordinatorServer {
   // Every server's interceptors: request counting, and with tokens the reflection guard.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
   Interceptors();
+  // The options every server of the coordinator is built with: message sizes, the shared
+  // memory quota, interceptors, idle connections.
+  void Configure(grpc::ServerBuilder& builder, const ServerOptions& options,
+                 const std::optional<grpc::ResourceQuota>& quota);
+  // Builds and starts the main server and, with a separate worker_listen, the worker one.
+  absl::Status StartGrpc(const ServerOptions& options);
+  // The metrics and probes endpoint on metrics_listen.
+  absl::Status StartMetrics(const ServerOptions& options);
 
   Coordinator* const coordinator_;
   Authenticator auth_;       // its tokens may be replaced (server/token_reloader.h)

@@ -235,6 +235,199 @@ void FillSide(bool target, const std::vector<SuiteDataset>& datasets,
   AddAggregateStatistics(ed, settings, out);
 }
 
+// The report's header: the job, its formula and bootstrap settings, and its inputs.
+emar::v1::Report ReportHeader(const std::string& job_id, const JobSpec& spec,
+                              const EmarFormula& formula, const ReportStatsSettings& settings,
+                              std::vector<emar::v1::InputFile> inputs) {
+  emar::v1::Report report;
+  report.set_job_id(job_id);
+  report.set_name(spec.name());
+  report.mutable_formula()->set_name(formula.name());
+  report.mutable_formula()->set_expression(formula.expression());
+  report.mutable_bootstrap()->set_resamples(spec.bootstrap().resamples());
+  report.mutable_bootstrap()->set_confidence(spec.bootstrap().confidence());
+  report.mutable_bootstrap()->set_seed(spec.bootstrap().seed());
+  report.mutable_bootstrap()->set_power(settings.power);
+  report.mutable_bootstrap()->set_small_dataset_items(settings.small_dataset_items);
+  for (auto& f : inputs) *report.mutable_provenance()->add_inputs() = std::move(f);
+  report.mutable_provenance()->set_version(EmarVersion());
+  return report;
+}
+
+// The statistics inputs per dataset (suite order): its primary metric's, and every metric's rows.
+struct DatasetGroups {
+  std::vector<const Scored*> primaries;
+  std::vector<SuiteDatasetRows> rows;
+};
+
+absl::StatusOr<DatasetGroups> GroupByDataset(const std::vector<Scored>& scored,
+                                             const std::vector<SuiteDataset>& datasets) {
+  DatasetGroups g;
+  g.primaries.assign(datasets.size(), nullptr);
+  g.rows.resize(datasets.size());
+  for (const Scored& s : scored) {
+    const size_t k = static_cast<size_t>(s.results->dataset);
+    if (k >= datasets.size()) return absl::InternalError("assembled results name no dataset");
+    if (s.results->metric_index == 0) g.primaries[k] = &s;
+    g.rows[k].target = datasets[k].role == emar::v1::DATASET_ROLE_TARGET;
+    g.rows[k].weight = datasets[k].weight;
+    g.rows[k].metrics.push_back(&s.rows);
+  }
+  for (const Scored* p : g.primaries) {
+    if (p == nullptr) return absl::InternalError("a dataset has no assembled results");
+  }
+  return g;
+}
+
+// The formula with the datasets it names: each `T1[name]` of it reads dataset ref_dataset_[i]'s
+// base, candidate or delta score. Not thread-safe (its scratch values are reused).
+class DatasetFormula {
+ public:
+  static absl::StatusOr<DatasetFormula> Create(const EmarFormula& formula,
+                                               const std::vector<SuiteDataset>& datasets) {
+    DatasetFormula f(formula);
+    for (const FormulaDatasetRef& ref : formula.dataset_refs()) {
+      auto it = std::find_if(datasets.begin(), datasets.end(),
+                             [&](const SuiteDataset& d) { return d.spec->name() == ref.dataset; });
+      if (it == datasets.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("formula names dataset '", ref.dataset, "', which the job does not have"));
+      }
+      f.ref_dataset_.push_back(static_cast<size_t>(it->index));
+    }
+    f.ref_values_.resize(f.ref_dataset_.size());
+    return f;
+  }
+
+  // EMAR from the sides' aggregates and each dataset's base and candidate scores.
+  EmarValue Evaluate(const EmarScores& agg, absl::Span<const double> base,
+                     absl::Span<const double> cand) {
+    for (size_t i = 0; i < ref_dataset_.size(); ++i) {
+      const size_t k = ref_dataset_[i];
+      const FormulaVar v = formula_->dataset_refs()[i].var;
+      ref_values_[i] = v == kVarT0 || v == kVarB0   ? base[k]
+                       : v == kVarT1 || v == kVarB1 ? cand[k]
+                                                    : cand[k] - base[k];
+    }
+    return formula_->Evaluate(agg, ref_values_);
+  }
+
+ private:
+  explicit DatasetFormula(const EmarFormula& formula) : formula_(&formula) {}
+  const EmarFormula* formula_;
+  std::vector<size_t> ref_dataset_;
+  std::vector<double> ref_values_;
+};
+
+BootstrapOptions BootstrapOptionsOf(const JobSpec& spec) {
+  BootstrapOptions opts;
+  opts.resamples = spec.bootstrap().resamples();
+  opts.confidence = spec.bootstrap().confidence();
+  opts.seed = spec.bootstrap().seed();
+  if (spec.bootstrap().test() == kApproximateRandomizationTest)
+    opts.test = SignificanceTest::kApproximateRandomization;
+  if (spec.bootstrap().ar_trials() > 0) opts.ar_trials = spec.bootstrap().ar_trials();
+  opts.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return opts;
+}
+
+// What every candidate's part of the report is filled from.
+struct ReportInputs {
+  const JobSpec& spec;
+  bool suite;
+  const std::vector<SuiteDataset>& datasets;
+  const std::vector<Scored>& scored;
+  const DatasetGroups& groups;
+  const SuiteStats& stats;
+  const ReportSlices& slices;
+  const ReportStatsSettings& settings;
+  DatasetFormula& formula;
+};
+
+// Candidate system `sys`'s EMAR: its value from the aggregates (or why it is undefined) and
+// its interval from the study.
+void FillEmar(const ReportInputs& in, size_t sys, const CandidateStats& st,
+              emar::v1::CandidateReport* cr) {
+  const std::vector<const Scored*>& primaries = in.groups.primaries;
+  std::vector<double> base(in.datasets.size()), cand(in.datasets.size());
+  bool defined = cr->target().base().has_value() && cr->target().candidate().has_value() &&
+                 cr->benchmark().base().has_value() && cr->benchmark().candidate().has_value();
+  for (size_t k = 0; k < in.datasets.size() && defined; ++k) {
+    defined = primaries[k]->scores[0].value && primaries[k]->scores[sys].value;
+    if (defined) {
+      base[k] = *primaries[k]->scores[0].value;
+      cand[k] = *primaries[k]->scores[sys].value;
+    }
+  }
+  emar::v1::Estimate* emar = cr->mutable_emar();
+  if (defined) {
+    const EmarValue e =
+        in.formula.Evaluate({cr->target().base().value(), cr->target().candidate().value(),
+                             cr->benchmark().base().value(), cr->benchmark().candidate().value()},
+                            base, cand);
+    if (e.value) {
+      emar->set_value(*e.value);
+    } else {
+      emar->set_undefined_reason(e.undefined_reason);
+    }
+  } else {
+    emar->set_undefined_reason("a score it depends on is undefined");
+  }
+  SetInterval(st.emar.ci, emar);
+}
+
+// Candidate system `sys`'s comparison on every (dataset, metric), with flips and slices.
+absl::Status FillDatasets(const ReportInputs& in, size_t sys, emar::v1::CandidateReport* cr) {
+  for (size_t i = 0; i < in.scored.size(); ++i) {
+    const Scored& s = in.scored[i];
+    const DatasetResults& d = *s.results;
+    const MetricComparison& mc =
+        in.stats.datasets[static_cast<size_t>(d.dataset)].metrics[d.metric_index][sys - 1];
+    emar::v1::DatasetComparison* dc = cr->add_datasets();
+    FillComparison(HeaderOf(d), s.scores[0], s.scores[sys], mc.base, mc.candidate, mc.delta, mc.p,
+                   dc);
+    AddComparisonStatistics(d, sys, mc.delta, in.settings, dc);
+    const SuiteDataset& sd = in.datasets[static_cast<size_t>(d.dataset)];
+    dc->set_role(sd.role == emar::v1::DATASET_ROLE_TARGET ? "target" : "benchmark");
+    dc->set_primary(d.metric_index == 0);
+    if (d.metric_index == 0) dc->set_weight(sd.weight);
+    if (in.suite && mc.p_holm) dc->mutable_delta()->set_p_value_holm(*mc.p_holm);
+    RETURN_IF_ERROR(AddFlipCounts(d, sys, dc));
+    in.slices.Fill(i, sys, dc);
+  }
+  return absl::OkStatus();
+}
+
+// Candidate `c` (0-based): both sides, EMAR, every dataset's comparison, and its gates.
+absl::Status FillCandidate(const ReportInputs& in, int c, emar::v1::CandidateReport* cr) {
+  const size_t sys = static_cast<size_t>(c) + 1;
+  const CandidateStats& st = in.stats.study.candidates[static_cast<size_t>(c)];
+  cr->set_name(in.spec.candidates(c).name());
+  FillSide(true, in.datasets, in.groups.primaries, st, sys, in.settings, cr->mutable_target());
+  FillSide(false, in.datasets, in.groups.primaries, st, sys, in.settings, cr->mutable_benchmark());
+  FillEmar(in, sys, st, cr);
+  RETURN_IF_ERROR(FillDatasets(in, sys, cr));
+  EvaluateGates(in.spec, in.datasets, cr);
+  AddSliceGates(in.spec, cr);
+  return absl::OkStatus();
+}
+
+// The candidates' ranks and the comparisons of each pair of them.
+void FillRanking(const StudyStats& study, const JobSpec& spec, emar::v1::Report* report) {
+  for (size_t r = 0; r < study.leaderboard.size(); ++r) {
+    report->mutable_candidates(study.leaderboard[r] - 1)->set_rank(static_cast<int32_t>(r + 1));
+  }
+  for (const PairwiseEmar& p : study.pairwise) {
+    emar::v1::PairwiseComparison* pc = report->add_pairwise();
+    pc->set_a(spec.candidates(p.a - 1).name());
+    pc->set_b(spec.candidates(p.b - 1).name());
+    if (p.diff.value) pc->set_emar_difference(*p.diff.value);
+    if (p.p.p) pc->set_p_value(*p.p.p);
+    if (p.p_holm) pc->set_p_value_holm(*p.p_holm);
+    pc->set_test(p.p.test);
+  }
+}
+
 }  // namespace
 
 const char* EmarVersion() { return "emar-0.1.0"; }
@@ -259,76 +452,24 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
                                              std::vector<emar::v1::InputFile> inputs) {
   const JobSpec& spec = request.spec();
   ASSIGN_OR_RETURN(EmarFormula formula, EmarFormula::Parse(spec.formula()));
-  emar::v1::Report report;
-  report.set_job_id(job_id);
-  report.set_name(spec.name());
-  report.mutable_formula()->set_name(formula.name());
-  report.mutable_formula()->set_expression(formula.expression());
-  report.mutable_bootstrap()->set_resamples(spec.bootstrap().resamples());
-  report.mutable_bootstrap()->set_confidence(spec.bootstrap().confidence());
-  report.mutable_bootstrap()->set_seed(spec.bootstrap().seed());
   const ReportStatsSettings stats_settings = ReportStatsSettingsOf(spec);
-  report.mutable_bootstrap()->set_power(stats_settings.power);
-  report.mutable_bootstrap()->set_small_dataset_items(stats_settings.small_dataset_items);
-  for (auto& f : inputs) *report.mutable_provenance()->add_inputs() = std::move(f);
-  report.mutable_provenance()->set_version(EmarVersion());
+  emar::v1::Report report = ReportHeader(job_id, spec, formula, stats_settings, std::move(inputs));
 
   const bool suite = IsSuiteForm(spec);
   const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
   // Checked once here; every statistic below takes the validated rows as they are.
   ASSIGN_OR_RETURN(const std::vector<Scored> scored, ScoreAll(results, suite));
-  std::vector<const Scored*> primaries(datasets.size(), nullptr);
-  std::vector<SuiteDatasetRows> rows(datasets.size());
-  for (const Scored& s : scored) {
-    const size_t k = static_cast<size_t>(s.results->dataset);
-    if (k >= datasets.size()) return absl::InternalError("assembled results name no dataset");
-    if (s.results->metric_index == 0) primaries[k] = &s;
-    rows[k].target = datasets[k].role == emar::v1::DATASET_ROLE_TARGET;
-    rows[k].weight = datasets[k].weight;
-    rows[k].metrics.push_back(&s.rows);
-  }
-  for (const Scored* p : primaries) {
-    if (p == nullptr) return absl::InternalError("a dataset has no assembled results");
-  }
-  // Each `T1[name]` of the formula reads dataset `ref_dataset[i]`.
-  std::vector<size_t> ref_dataset;
-  for (const FormulaDatasetRef& ref : formula.dataset_refs()) {
-    auto it = std::find_if(datasets.begin(), datasets.end(),
-                           [&](const SuiteDataset& d) { return d.spec->name() == ref.dataset; });
-    if (it == datasets.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("formula names dataset '", ref.dataset, "', which the job does not have"));
-    }
-    ref_dataset.push_back(static_cast<size_t>(it->index));
-  }
-  std::vector<double> ref_values(ref_dataset.size());
-  auto evaluate = [&](const EmarScores& agg, absl::Span<const double> base,
-                      absl::Span<const double> cand) {
-    for (size_t i = 0; i < ref_dataset.size(); ++i) {
-      const size_t k = ref_dataset[i];
-      const FormulaVar v = formula.dataset_refs()[i].var;
-      ref_values[i] = v == kVarT0 || v == kVarB0   ? base[k]
-                      : v == kVarT1 || v == kVarB1 ? cand[k]
-                                                   : cand[k] - base[k];
-    }
-    return formula.Evaluate(agg, ref_values);
-  };
+  ASSIGN_OR_RETURN(const DatasetGroups groups, GroupByDataset(scored, datasets));
+  ASSIGN_OR_RETURN(DatasetFormula dataset_formula, DatasetFormula::Create(formula, datasets));
 
-  BootstrapOptions opts;
-  opts.resamples = spec.bootstrap().resamples();
-  opts.confidence = spec.bootstrap().confidence();
-  opts.seed = spec.bootstrap().seed();
-  if (spec.bootstrap().test() == kApproximateRandomizationTest)
-    opts.test = SignificanceTest::kApproximateRandomization;
-  if (spec.bootstrap().ar_trials() > 0) opts.ar_trials = spec.bootstrap().ar_trials();
-  opts.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const BootstrapOptions opts = BootstrapOptionsOf(spec);
   SuiteEmarFn emar_fn = [&](const SuiteScores& s) {
-    return evaluate({s.t0, s.t1, s.b0, s.b1}, s.base, s.candidate).value;
+    return dataset_formula.Evaluate({s.t0, s.t1, s.b0, s.b1}, s.base, s.candidate).value;
   };
-  ASSIGN_OR_RETURN(SuiteStats stats, RunSuiteBootstrap(rows, emar_fn, opts));
-  const StudyStats& study = stats.study;
+  ASSIGN_OR_RETURN(const SuiteStats stats, RunSuiteBootstrap(groups.rows, emar_fn, opts));
 
   std::vector<const ValidRows*> valid;
+  valid.reserve(scored.size());
   for (const Scored& s : scored) valid.push_back(&s.rows);
   ASSIGN_OR_RETURN(
       const ReportSlices slices,
@@ -336,72 +477,15 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
                             spec.gates().has_min_slice_items() ? spec.gates().min_slice_items()
                                                                : kDefaultMinSliceItems));
 
+  const ReportInputs in{spec,  suite,  datasets,       scored,         groups,
+                        stats, slices, stats_settings, dataset_formula};
   report.set_gates_passed(true);
   for (int c = 0; c < spec.candidates_size(); ++c) {
-    const size_t sys = static_cast<size_t>(c) + 1;
-    const CandidateStats& st = study.candidates[static_cast<size_t>(c)];
     emar::v1::CandidateReport* cr = report.add_candidates();
-    cr->set_name(spec.candidates(c).name());
-    FillSide(true, datasets, primaries, st, sys, stats_settings, cr->mutable_target());
-    FillSide(false, datasets, primaries, st, sys, stats_settings, cr->mutable_benchmark());
-    std::vector<double> base(datasets.size()), cand(datasets.size());
-    bool defined = cr->target().base().has_value() && cr->target().candidate().has_value() &&
-                   cr->benchmark().base().has_value() && cr->benchmark().candidate().has_value();
-    for (size_t k = 0; k < datasets.size() && defined; ++k) {
-      defined = primaries[k]->scores[0].value && primaries[k]->scores[sys].value;
-      if (defined) {
-        base[k] = *primaries[k]->scores[0].value;
-        cand[k] = *primaries[k]->scores[sys].value;
-      }
-    }
-    emar::v1::Estimate* emar = cr->mutable_emar();
-    if (defined) {
-      const EmarValue e =
-          evaluate({cr->target().base().value(), cr->target().candidate().value(),
-                    cr->benchmark().base().value(), cr->benchmark().candidate().value()},
-                   base, cand);
-      if (e.value) {
-        emar->set_value(*e.value);
-      } else {
-        emar->set_undefined_reason(e.undefined_reason);
-      }
-    } else {
-      emar->set_undefined_reason("a score it depends on is undefined");
-    }
-    SetInterval(st.emar.ci, emar);
-    for (size_t i = 0; i < scored.size(); ++i) {
-      const Scored& s = scored[i];
-      const DatasetResults& d = *s.results;
-      const MetricComparison& mc =
-          stats.datasets[static_cast<size_t>(d.dataset)].metrics[d.metric_index][sys - 1];
-      emar::v1::DatasetComparison* dc = cr->add_datasets();
-      FillComparison(HeaderOf(d), s.scores[0], s.scores[sys], mc.base, mc.candidate, mc.delta, mc.p,
-                     dc);
-      AddComparisonStatistics(d, sys, mc.delta, stats_settings, dc);
-      const SuiteDataset& sd = datasets[static_cast<size_t>(d.dataset)];
-      dc->set_role(sd.role == emar::v1::DATASET_ROLE_TARGET ? "target" : "benchmark");
-      dc->set_primary(d.metric_index == 0);
-      if (d.metric_index == 0) dc->set_weight(sd.weight);
-      if (suite && mc.p_holm) dc->mutable_delta()->set_p_value_holm(*mc.p_holm);
-      RETURN_IF_ERROR(AddFlipCounts(d, sys, dc));
-      slices.Fill(i, sys, dc);
-    }
-    EvaluateGates(spec, datasets, cr);
-    AddSliceGates(spec, cr);
+    RETURN_IF_ERROR(FillCandidate(in, c, cr));
     if (!cr->gates_passed()) report.set_gates_passed(false);
   }
-  for (size_t r = 0; r < study.leaderboard.size(); ++r) {
-    report.mutable_candidates(study.leaderboard[r] - 1)->set_rank(static_cast<int32_t>(r + 1));
-  }
-  for (const PairwiseEmar& p : study.pairwise) {
-    emar::v1::PairwiseComparison* pc = report.add_pairwise();
-    pc->set_a(spec.candidates(p.a - 1).name());
-    pc->set_b(spec.candidates(p.b - 1).name());
-    if (p.diff.value) pc->set_emar_difference(*p.diff.value);
-    if (p.p.p) pc->set_p_value(*p.p.p);
-    if (p.p_holm) pc->set_p_value_holm(*p.p_holm);
-    pc->set_test(p.p.test);
-  }
+  FillRanking(stats.study, spec, &report);
   return report;
 }
 

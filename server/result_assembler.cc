@@ -105,6 +105,20 @@ int ResultAssembler::ModelIndex(const std::string& model) const {
 absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
                                   const emar::v1::ShardResult& result) {
   RETURN_IF_ERROR(init_status_);
+  ASSIGN_OR_RETURN(const ShardSlot shard, CheckShard(task, result));
+  DatasetResults& d = out_.results[shard.index];
+  ASSIGN_OR_RETURN(const std::vector<double> remap, InternLabels(result, d));
+  const size_t slot =
+      shard.index * (1 + spec_.candidates_size()) + static_cast<size_t>(shard.model);
+  if (groupers_[slot] != nullptr) return AddSamples(task, result, *groupers_[slot], d.n);
+  RETURN_IF_ERROR(AddRows(task, result, remap, d, coverage_[slot],
+                          d.systems[static_cast<size_t>(shard.model)]));
+  if (result.reference_row_size() > 0) d.nrefs.MergeNrefs(result.nrefs());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ResultAssembler::ShardSlot> ResultAssembler::CheckShard(
+    const emar::v1::ShardTask& task, const emar::v1::ShardResult& result) const {
   // The task is the coordinator's own (stored at CreateJob), so a bad one is our bug.
   if (task.role() != emar::v1::DATASET_ROLE_TARGET &&
       task.role() != emar::v1::DATASET_ROLE_BENCHMARK) {
@@ -117,7 +131,7 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
         absl::StrCat("shard ", task.shard_id(), " names unknown model '", task.model(), "'"));
   }
   ASSIGN_OR_RETURN(const size_t index, ResultIndex(task));
-  DatasetResults& d = out_.results[index];
+  const DatasetResults& d = out_.results[index];
   const size_t width = d.metric->stats_width();
   const size_t rows = static_cast<size_t>(result.reference_row_size());
   if (static_cast<size_t>(result.stats_width()) != width ||
@@ -128,21 +142,29 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
                      result.stats_width(), " (metric '", d.metric->name(), "' needs ", width, "), ",
                      result.stats_size(), " values"));
   }
-  // Shard-local label ids -> dataset label ids.
+  return ShardSlot{index, model};
+}
+
+absl::StatusOr<std::vector<double>> ResultAssembler::InternLabels(
+    const emar::v1::ShardResult& result, DatasetResults& d) {
   std::vector<double> remap;
-  if (d.metric->uses_labels()) {
-    for (const std::string& label : result.labels()) remap.push_back(d.labels.Intern(label));
-    if (d.labels.size() > kMaxLabels) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("dataset '", d.spec->name(), "': more than ", kMaxLabels,
-                       " distinct labels across its outputs, more than metric '", d.metric->name(),
-                       "' supports; for free-text answers use exact_match or token_f1"));
-    }
+  if (!d.metric->uses_labels()) return remap;
+  for (const std::string& label : result.labels()) remap.push_back(d.labels.Intern(label));
+  if (d.labels.size() > kMaxLabels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dataset '", d.spec->name(), "': more than ", kMaxLabels,
+                     " distinct labels across its outputs, more than metric '", d.metric->name(),
+                     "' supports; for free-text answers use exact_match or token_f1"));
   }
-  const size_t slot = index * (1 + spec_.candidates_size()) + static_cast<size_t>(model);
-  if (groupers_[slot] != nullptr) return AddSamples(task, result, *groupers_[slot], d.n);
-  Coverage& cov = coverage_[slot];
-  std::vector<double>& dest = d.systems[static_cast<size_t>(model)];
+  return remap;
+}
+
+absl::Status ResultAssembler::AddRows(const emar::v1::ShardTask& task,
+                                      const emar::v1::ShardResult& result,
+                                      const std::vector<double>& remap, const DatasetResults& d,
+                                      Coverage& cov, std::vector<double>& dest) const {
+  const size_t width = d.metric->stats_width();
+  const size_t rows = static_cast<size_t>(result.reference_row_size());
   // A refused result leaves nothing behind: the rows it marked are unmarked again (values it
   // wrote sit in unmarked rows, which a later result overwrites).
   std::vector<uint32_t> marked;
@@ -194,7 +216,6 @@ absl::Status ResultAssembler::Add(const emar::v1::ShardTask& task,
       dest[ref_row * width + k] = v;
     }
   }
-  if (rows > 0) d.nrefs.MergeNrefs(result.nrefs());
   return absl::OkStatus();
 }
 

@@ -81,6 +81,25 @@ class ResultAssembler {
     std::vector<uint64_t> line;  // outputs line per reference row; 0 = unanswered
   };
   absl::Status Init();
+  // Which result and model a shard's result goes to: its (dataset, metric) index in
+  // out_.results and its model index (0 base, k candidate k-1).
+  struct ShardSlot {
+    size_t index;
+    int model;
+  };
+  // INTERNAL for a task naming an unknown role, model or (dataset, metric); INVALID_ARGUMENT
+  // for a result whose row, line and statistics counts disagree with each other or the metric.
+  absl::StatusOr<ShardSlot> CheckShard(const emar::v1::ShardTask& task,
+                                       const emar::v1::ShardResult& result) const;
+  // Interns the result's shard-local labels into `d`'s label table: remap[shard label id] is the
+  // dataset's label id (empty for a metric without labels).
+  static absl::StatusOr<std::vector<double>> InternLabels(const emar::v1::ShardResult& result,
+                                                          DatasetResults& d);
+  // Checks each row (reference row in range, line set, not answered before) and writes its
+  // statistics into `dest`, remapping label ids; on an error unmarks the rows it marked.
+  absl::Status AddRows(const emar::v1::ShardTask& task, const emar::v1::ShardResult& result,
+                       const std::vector<double>& remap, const DatasetResults& d, Coverage& cov,
+                       std::vector<double>& dest) const;
   // The index into out_.results of the task's (dataset, metric); INTERNAL when it names none.
   absl::StatusOr<size_t> ResultIndex(const emar::v1::ShardTask& task) const;
   // "id 'r17' (data/target.jsonl:17)", or "reference row 16" when the lookup fails.

@@ -60,22 +60,23 @@ class ResultQueue {
   bool abandoned_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace
+// What the plan says of each dataset (suite order): its references' row count and blob, and
+// a shard task reading them (how its ids are read).
+struct PlannedDatasets {
+  std::vector<SuiteDataset> datasets;
+  std::vector<size_t> rows;
+  std::vector<std::string> ref_sha;
+  std::vector<const emar::v1::ShardTask*> ref_task;
+};
 
-absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, JobStore& store,
-                                                   BlobStore& blobs) {
-  StoredJobResults out;
-  ASSIGN_OR_RETURN(emar::v1::CreateJobRequest stored, store.GetRequest(job_id));
-  out.request = std::make_unique<emar::v1::CreateJobRequest>(std::move(stored));
-  ASSIGN_OR_RETURN(out.shards, store.GetShards(job_id));
-  const std::vector<StoredShard>& shards = out.shards;
-  const emar::v1::JobSpec& spec = out.request->spec();
-  // Row counts come from the plan; the references are parsed again only if an error message
-  // has to name an id.
-  const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
-  std::vector<size_t> rows(datasets.size(), 0);
-  std::vector<std::string> ref_sha(datasets.size());
-  std::vector<const emar::v1::ShardTask*> ref_task(datasets.size(), nullptr);
+absl::StatusOr<PlannedDatasets> PlanOf(const emar::v1::JobSpec& spec,
+                                       const std::vector<StoredShard>& shards) {
+  PlannedDatasets plan;
+  plan.datasets = SuiteDatasets(spec);
+  const std::vector<SuiteDataset>& datasets = plan.datasets;
+  plan.rows.assign(datasets.size(), 0);
+  plan.ref_sha.resize(datasets.size());
+  plan.ref_task.assign(datasets.size(), nullptr);
   for (const StoredShard& s : shards) {
     // Shards stored before suites name no dataset: their role is the dataset.
     int k = -1;
@@ -87,18 +88,24 @@ absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, Jo
       return absl::InternalError(absl::StrCat("shard ", s.task.shard_id(), " names dataset '",
                                               s.task.dataset(), "', not one of the job's"));
     }
-    rows[k] = static_cast<size_t>(s.task.reference_rows());
-    ref_sha[k] = s.task.references().sha256();
-    ref_task[k] = &s.task;
+    plan.rows[k] = static_cast<size_t>(s.task.reference_rows());
+    plan.ref_sha[k] = s.task.references().sha256();
+    plan.ref_task[k] = &s.task;
   }
-  std::map<int, ReferenceTable> parsed;
-  ReferenceLookup lookup = [&](int k,
-                               size_t row) -> absl::StatusOr<std::pair<std::string, uint64_t>> {
+  return plan;
+}
+
+// Names reference rows for error messages, parsing a dataset's references (into `parsed`) the
+// first time one of its rows is asked for.
+ReferenceLookup LookupOf(const PlannedDatasets& plan, BlobStore& blobs,
+                         std::map<int, ReferenceTable>& parsed) {
+  return [&plan, &blobs, &parsed](int k,
+                                  size_t row) -> absl::StatusOr<std::pair<std::string, uint64_t>> {
     auto it = parsed.find(k);
     if (it == parsed.end()) {
-      const emar::v1::DatasetSpec& d = *datasets[static_cast<size_t>(k)].spec;
-      ASSIGN_OR_RETURN(std::string data, blobs.Read(ref_sha[k], 0, -1));
-      const emar::v1::ShardTask* task = ref_task[static_cast<size_t>(k)];
+      const emar::v1::DatasetSpec& d = *plan.datasets[static_cast<size_t>(k)].spec;
+      ASSIGN_OR_RETURN(std::string data, blobs.Read(plan.ref_sha[k], 0, -1));
+      const emar::v1::ShardTask* task = plan.ref_task[static_cast<size_t>(k)];
       ASSIGN_OR_RETURN(
           ReferenceTable table,
           task != nullptr && task->ids_from_outputs()
@@ -110,10 +117,13 @@ absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, Jo
     if (row >= it->second.size()) return absl::OutOfRangeError("reference row out of range");
     return std::make_pair(it->second.id(row), it->second.line(row));
   };
-  ResultAssembler assembler(spec, rows, lookup);
-  // Results are read (and parsed) on this thread while another adds them to the assembly: the
-  // two halves of a finalization take about as long each, and would otherwise run one after the
-  // other on one core.
+}
+
+// Adds every stored result of the job to `assembler`. Results are read (and parsed) on this
+// thread while another adds them to the assembly: the two halves of a finalization take about
+// as long each, and would otherwise run one after the other on one core.
+absl::Status AddStoredResults(const std::string& job_id, JobStore& store,
+                              const std::vector<StoredShard>& shards, ResultAssembler& assembler) {
   ResultQueue queue;
   absl::Status added;
   std::thread adder([&] {
@@ -137,20 +147,43 @@ absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, Jo
       });
   queue.Close();
   adder.join();
-  RETURN_IF_ERROR(added);
-  RETURN_IF_ERROR(read);
-  ASSIGN_OR_RETURN(out.assembled, std::move(assembler).Finish());
-  for (const SuiteDataset& d : datasets) {
+  return added.ok() ? read : added;
+}
+
+// Each row's slice, for the datasets with `fields.slice_field`.
+absl::Status ReadSliceColumns(const PlannedDatasets& plan, BlobStore& blobs,
+                              AssembledResults& assembled) {
+  for (const SuiteDataset& d : plan.datasets) {
     const std::string& field = d.spec->fields().slice_field();
     if (field.empty()) continue;
-    ASSIGN_OR_RETURN(std::string data, blobs.Read(ref_sha[d.index], 0, -1));
+    ASSIGN_OR_RETURN(std::string data, blobs.Read(plan.ref_sha[d.index], 0, -1));
     ASSIGN_OR_RETURN(SliceColumn column, ReadSlices(d.spec->references(), data, field));
-    if (column.of_row.size() != rows[d.index]) {
+    if (column.of_row.size() != plan.rows[d.index]) {
       return absl::InternalError(absl::StrCat(d.spec->references(), ": ", column.of_row.size(),
-                                              " slice values for ", rows[d.index], " rows"));
+                                              " slice values for ", plan.rows[d.index], " rows"));
     }
-    out.assembled.slices.emplace(d.index, std::move(column));
+    assembled.slices.emplace(d.index, std::move(column));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<StoredJobResults> AssembleStoredJob(const std::string& job_id, JobStore& store,
+                                                   BlobStore& blobs) {
+  StoredJobResults out;
+  ASSIGN_OR_RETURN(emar::v1::CreateJobRequest stored, store.GetRequest(job_id));
+  out.request = std::make_unique<emar::v1::CreateJobRequest>(std::move(stored));
+  ASSIGN_OR_RETURN(out.shards, store.GetShards(job_id));
+  const emar::v1::JobSpec& spec = out.request->spec();
+  // Row counts come from the plan; the references are parsed again only if an error message
+  // has to name an id.
+  ASSIGN_OR_RETURN(const PlannedDatasets plan, PlanOf(spec, out.shards));
+  std::map<int, ReferenceTable> parsed;
+  ResultAssembler assembler(spec, plan.rows, LookupOf(plan, blobs, parsed));
+  RETURN_IF_ERROR(AddStoredResults(job_id, store, out.shards, assembler));
+  ASSIGN_OR_RETURN(out.assembled, std::move(assembler).Finish());
+  RETURN_IF_ERROR(ReadSliceColumns(plan, blobs, out.assembled));
   return out;
 }
 

@@ -49,6 +49,144 @@ uint64_t FirstLineOf(const std::string& id, const emar::v1::ShardTask& task,
   }
 }
 
+// The join of the outputs' records with the references: reads records kRing ahead and walks
+// each one's lookup chain in the stages described above, so that a record's reference row and
+// texts are in cache by the time it is handed out.
+class PrefetchedJoin {
+ public:
+  PrefetchedJoin(const emar::v1::ShardTask& task, absl::string_view outputs,
+                 const ReferenceTable& references, const Metric& metric)
+      : references_(references),
+        reader_(task.outputs().display_name(), outputs, static_cast<uint64_t>(task.first_line()),
+                OutputsConfig(task, metric)),
+        ring_(kRing) {}
+
+  // The next record with its reference row looked up (`ref` unset for an unknown id), valid
+  // until the next call; nullptr after the last record or a read error (then read_error()).
+  const PendingRecord* Next() {
+    while (!at_end_ && num_read_ - num_done_ < kRing) {
+      PendingRecord& p = ring_[num_read_ % kRing];
+      absl::StatusOr<bool> more = reader_.Next(&p.record);
+      if (!more.ok() || !*more) {
+        if (!more.ok()) read_error_ = more.status();
+        at_end_ = true;
+        break;
+      }
+      p.hash = ReferenceTable::HashId(p.record.id);
+      references_.Prefetch(p.hash);
+      ++num_read_;
+    }
+    while (num_row_ < num_read_ && num_row_ < num_done_ + kRowAhead) {
+      references_.PrefetchCandidateRow(ring_[num_row_ % kRing].hash);
+      ++num_row_;
+    }
+    while (num_found_ < num_row_ && num_found_ < num_done_ + kFindAhead) {
+      PendingRecord& p = ring_[num_found_ % kRing];
+      p.ref = references_.FindHashed(p.record.id, p.hash);
+      if (p.ref) references_.PrefetchTexts(*p.ref);
+      ++num_found_;
+    }
+    while (num_data_ < num_found_ && num_data_ < num_done_ + kDataAhead) {
+      const PendingRecord& p = ring_[num_data_ % kRing];
+      if (p.ref) references_.PrefetchTextData(*p.ref);
+      ++num_data_;
+    }
+    if (num_done_ == num_read_) return nullptr;
+    return &ring_[num_done_++ % kRing];
+  }
+  // Reported after every record before it.
+  const absl::Status& read_error() const { return read_error_; }
+
+ private:
+  const ReferenceTable& references_;
+  PredictionReader reader_;
+  std::vector<PendingRecord> ring_;
+  size_t num_read_ = 0, num_row_ = 0, num_found_ = 0, num_data_ = 0, num_done_ = 0;
+  bool at_end_ = false;
+  absl::Status read_error_;
+};
+
+// The shard's result as its records are scored into it, and what it collects on the way.
+class ShardResultBuilder {
+ public:
+  ShardResultBuilder(const emar::v1::ShardTask& task, absl::string_view outputs,
+                     const ReferenceTable& references, const Metric& metric)
+      : task_(task),
+        outputs_(outputs),
+        references_(references),
+        metric_(metric),
+        file_(task.outputs().display_name()),
+        width_(metric.stats_width()),
+        seen_((references.size() + 63) / 64, 0) {
+    result_.set_stats_width(static_cast<int32_t>(width_));
+    // Each reference is answered at most once; a prediction line takes some 32 bytes or more.
+    const size_t expected_rows = std::min(references.size(), outputs.size() / 32 + 16);
+    result_.mutable_reference_row()->Reserve(static_cast<int>(expected_rows));
+    result_.mutable_line()->Reserve(static_cast<int>(expected_rows));
+    result_.mutable_stats()->Reserve(static_cast<int>(expected_rows * width_));
+  }
+
+  // Checks the record's id (known, answered once) and appends its row of statistics.
+  absl::Status Score(const PendingRecord& p) {
+    const PredictionRecord& rec = p.record;
+    if (!p.ref) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file_, ":", rec.line, ": field '",
+          task_.fields().id_field().empty() ? "id" : task_.fields().id_field(), "': unknown id '",
+          rec.id, "' (not in ", task_.references().display_name(), ")"));
+    }
+    const uint32_t ref = *p.ref;
+    uint64_t& word = seen_[ref / 64];
+    const uint64_t bit = uint64_t{1} << (ref % 64);
+    if (word & bit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file_, ":", rec.line, ": duplicate id '", rec.id, "' (first at line ",
+                       FirstLineOf(rec.id, task_, outputs_, metric_),
+                       "); for several samples per item set the dataset's fields.sample_field"));
+    }
+    word |= bit;
+    auto* stats = result_.mutable_stats();
+    const int offset = stats->size();
+    stats->Resize(offset + static_cast<int>(width_), 0.0);
+    LabelTable* const label_table = metric_.uses_labels() ? &labels_ : nullptr;
+    absl::Status scored =
+        metric_.ScoreExample(rec.prediction, references_.reference(ref), label_table,
+                             absl::MakeSpan(stats->mutable_data() + offset, width_));
+    if (!scored.ok()) {
+      return absl::Status(scored.code(),
+                          absl::StrCat(file_, ":", rec.line, ": ", scored.message()));
+    }
+    result_.add_reference_row(ref);
+    result_.add_line(rec.line);
+    nrefs_.Add(references_.reference(ref).texts.size());
+    return absl::OkStatus();
+  }
+
+  // The result with its label table and reference counts.
+  absl::StatusOr<emar::v1::ShardResult> Pack() && {
+    if (labels_.size() > kMaxLabels) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file_, ": ", labels_.size(), " distinct labels, more than the ", kMaxLabels, " metric '",
+          metric_.name(), "' supports; for free-text answers use exact_match or token_f1"));
+    }
+    for (const std::string& l : labels_.labels()) result_.add_labels(l);
+    if (!nrefs_.empty()) result_.set_nrefs(nrefs_.nrefs());
+    return std::move(result_);
+  }
+
+ private:
+  const emar::v1::ShardTask& task_;
+  const absl::string_view outputs_;
+  const ReferenceTable& references_;
+  const Metric& metric_;
+  const std::string& file_;
+  const size_t width_;
+  emar::v1::ShardResult result_;
+  LabelTable labels_;
+  ReferenceCounts nrefs_;
+  std::vector<uint64_t> seen_;  // bit per reference row
+};
+
 }  // namespace
 
 absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task,
@@ -58,96 +196,11 @@ absl::StatusOr<emar::v1::ShardResult> ScoreShard(const emar::v1::ShardTask& task
   if (!task.fields().sample_field().empty()) {
     return ScoreSampleShard(task, outputs, references, metric);
   }
-  const std::string& file = task.outputs().display_name();
-  const size_t width = metric.stats_width();
-  emar::v1::ShardResult result;
-  result.set_stats_width(static_cast<int32_t>(width));
-  // Each reference is answered at most once; a prediction line takes some 32 bytes or more.
-  const size_t expected_rows = std::min(references.size(), outputs.size() / 32 + 16);
-  result.mutable_reference_row()->Reserve(static_cast<int>(expected_rows));
-  result.mutable_line()->Reserve(static_cast<int>(expected_rows));
-  result.mutable_stats()->Reserve(static_cast<int>(expected_rows * width));
-  LabelTable labels;
-  ReferenceCounts nrefs;
-  LabelTable* const label_table = metric.uses_labels() ? &labels : nullptr;
-  std::vector<uint64_t> seen((references.size() + 63) / 64, 0);  // bit per reference row
-  PredictionReader reader(file, outputs, static_cast<uint64_t>(task.first_line()),
-                          OutputsConfig(task, metric));
-
-  std::vector<PendingRecord> ring(kRing);
-  size_t num_read = 0, num_row = 0, num_found = 0, num_data = 0, num_done = 0;
-  bool at_end = false;
-  absl::Status read_error;  // reported after every record before it
-  for (;;) {
-    while (!at_end && num_read - num_done < kRing) {
-      PendingRecord& p = ring[num_read % kRing];
-      absl::StatusOr<bool> more = reader.Next(&p.record);
-      if (!more.ok() || !*more) {
-        if (!more.ok()) read_error = more.status();
-        at_end = true;
-        break;
-      }
-      p.hash = ReferenceTable::HashId(p.record.id);
-      references.Prefetch(p.hash);
-      ++num_read;
-    }
-    while (num_row < num_read && num_row < num_done + kRowAhead) {
-      references.PrefetchCandidateRow(ring[num_row % kRing].hash);
-      ++num_row;
-    }
-    while (num_found < num_row && num_found < num_done + kFindAhead) {
-      PendingRecord& p = ring[num_found % kRing];
-      p.ref = references.FindHashed(p.record.id, p.hash);
-      if (p.ref) references.PrefetchTexts(*p.ref);
-      ++num_found;
-    }
-    while (num_data < num_found && num_data < num_done + kDataAhead) {
-      const PendingRecord& p = ring[num_data % kRing];
-      if (p.ref) references.PrefetchTextData(*p.ref);
-      ++num_data;
-    }
-    if (num_done == num_read) break;
-    const PendingRecord& p = ring[num_done % kRing];
-    ++num_done;
-    const PredictionRecord& rec = p.record;
-    if (!p.ref) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          file, ":", rec.line, ": field '",
-          task.fields().id_field().empty() ? "id" : task.fields().id_field(), "': unknown id '",
-          rec.id, "' (not in ", task.references().display_name(), ")"));
-    }
-    const uint32_t ref = *p.ref;
-    uint64_t& word = seen[ref / 64];
-    const uint64_t bit = uint64_t{1} << (ref % 64);
-    if (word & bit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file, ":", rec.line, ": duplicate id '", rec.id, "' (first at line ",
-                       FirstLineOf(rec.id, task, outputs, metric),
-                       "); for several samples per item set the dataset's fields.sample_field"));
-    }
-    word |= bit;
-    auto* stats = result.mutable_stats();
-    const int offset = stats->size();
-    stats->Resize(offset + static_cast<int>(width), 0.0);
-    absl::Status scored =
-        metric.ScoreExample(rec.prediction, references.reference(ref), label_table,
-                            absl::MakeSpan(stats->mutable_data() + offset, width));
-    if (!scored.ok()) {
-      return absl::Status(scored.code(), absl::StrCat(file, ":", rec.line, ": ", scored.message()));
-    }
-    result.add_reference_row(ref);
-    result.add_line(rec.line);
-    nrefs.Add(references.reference(ref).texts.size());
-  }
-  if (!read_error.ok()) return read_error;
-  if (labels.size() > kMaxLabels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file, ": ", labels.size(), " distinct labels, more than the ", kMaxLabels, " metric '",
-        metric.name(), "' supports; for free-text answers use exact_match or token_f1"));
-  }
-  for (const std::string& l : labels.labels()) result.add_labels(l);
-  if (!nrefs.empty()) result.set_nrefs(nrefs.nrefs());
-  return result;
+  PrefetchedJoin join(task, outputs, references, metric);
+  ShardResultBuilder result(task, outputs, references, metric);
+  while (const PendingRecord* p = join.Next()) RETURN_IF_ERROR(result.Score(*p));
+  if (!join.read_error().ok()) return join.read_error();
+  return std::move(result).Pack();
 }
 
 }  // namespace emar
