@@ -230,6 +230,8 @@ int Main() {
   auto worker = [&](int index) {
     auto stub = emar::v1::WorkerService::NewStub(channels[index % channels.size()]);
     const std::string worker_id = absl::StrCat("bench-", index);
+    constexpr int kRetries = 100;
+    int retries = 0;
     std::optional<emar::v1::ShardTask> next;
     std::optional<Clock::time_point> asked;  // when the stream began asking for its next shard
     Clock::time_point cycle_start = Clock::now();
@@ -242,6 +244,11 @@ int Main() {
         emar::v1::LeaseResponse lresp;
         grpc::ClientContext lctx;
         grpc::Status st = stub->Lease(&lctx, lreq, &lresp);
+        // A connection that failed (hundreds open at once) is retried, as a real worker does.
+        if (st.error_code() == grpc::StatusCode::UNAVAILABLE && ++retries <= kRetries) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          continue;
+        }
         if (!st.ok()) {
           ++errors;
           std::cerr << "lease: " << st.error_message() << "\n";
@@ -282,10 +289,14 @@ int Main() {
         r->add_stats(Correct(f, first_row + k) ? 1.0 : 0.0);
       }
       emar::v1::CompleteResponse cresp;
-      grpc::ClientContext cctx;
       const Clock::time_point t2 = Clock::now();
       if (combined) asked = t2;
-      grpc::Status st = stub->Complete(&cctx, creq, &cresp);
+      grpc::Status st;
+      do {  // Complete is idempotent: a failed connection is retried
+        grpc::ClientContext cctx;
+        st = stub->Complete(&cctx, creq, &cresp);
+      } while (st.error_code() == grpc::StatusCode::UNAVAILABLE && ++retries <= kRetries &&
+               (std::this_thread::sleep_for(std::chrono::milliseconds(50)), true));
       const Clock::time_point t3 = Clock::now();
       {
         std::lock_guard<std::mutex> lock(held.mu);
