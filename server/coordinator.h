@@ -175,6 +175,7 @@ class Coordinator final : public ClientCore, public WorkerCore {
   // Drops a waiting long-poll (its RPC was cancelled); `cb` is then never called.
   // Returns false if the callback already ran or is running.
   bool CancelLeaseWait(uint64_t handle) override;
+  std::optional<emar::v1::ShardTask> TryLease(const std::string& worker_id) override;
   absl::StatusOr<emar::v1::HeartbeatResponse> Heartbeat(
       const emar::v1::HeartbeatRequest& req) override;
   absl::StatusOr<emar::v1::CompleteResponse> Complete(

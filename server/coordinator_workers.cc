@@ -34,6 +34,10 @@ uint64_t Coordinator::LeaseAsync(const std::string& worker_id, absl::Duration wa
 
 bool Coordinator::CancelLeaseWait(uint64_t handle) { return broker_.CancelLeaseWait(handle); }
 
+std::optional<emar::v1::ShardTask> Coordinator::TryLease(const std::string& worker_id) {
+  return broker_.TryLease(worker_id);
+}
+
 absl::StatusOr<emar::v1::HeartbeatResponse> Coordinator::Heartbeat(
     const emar::v1::HeartbeatRequest& req) {
   return broker_.Heartbeat(req);

@@ -79,6 +79,37 @@ uint64_t LeaseBroker::LeaseAsync(const std::string& worker_id, absl::Duration wa
   return handle;
 }
 
+std::optional<emar::v1::ShardTask> LeaseBroker::TryLease(const std::string& worker_id) {
+  Calls calls;
+  std::optional<emar::v1::ShardTask> task;
+  const absl::Time now = clock_->Now();
+  if (metrics_ != nullptr) metrics_->SawWorker(worker_id, now);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shutdown_) {
+      DispatchLocked(&calls);  // parked long-polls were waiting first
+      task = scheduler_.Lease(worker_id, now);
+      if (task) calls.push_back(LeasedCall(*task, worker_id, now));
+    }
+  }
+  RunAll(calls);
+  return task;
+}
+
+std::function<void()> LeaseBroker::LeasedCall(const emar::v1::ShardTask& task,
+                                              const std::string& worker_id, absl::Time now) {
+  // Run after the lock, in this order: the job is RUNNING and the lease counted before the
+  // worker hears of it (its heartbeat finds the lease's start).
+  return [this, t = task, worker = worker_id, now] {
+    if (on_leased_) on_leased_(t, now);
+    if (metrics_ != nullptr) metrics_->Leased(t.lease_id(), worker, now);
+    LogEvent("shard_leased", {{"job", t.job_id()},
+                              {"shard", absl::StrCat(t.shard_id())},
+                              {"lease", t.lease_id()},
+                              {"worker", worker}});
+  };
+}
+
 bool LeaseBroker::CancelLeaseWait(uint64_t handle) {
   absl::MutexLock lock(&mu_);
   return waiters_.erase(handle) > 0;
@@ -90,16 +121,7 @@ void LeaseBroker::DispatchLocked(Calls* out) {
     auto it = waiters_.begin();
     std::optional<emar::v1::ShardTask> task = scheduler_.Lease(it->second.worker_id, now);
     if (!task) return;
-    // In this order after the lock: the job is RUNNING and the lease counted before the worker
-    // hears of it (its heartbeat finds the lease's start).
-    out->push_back([this, t = *task, worker = it->second.worker_id, now] {
-      if (on_leased_) on_leased_(t, now);
-      if (metrics_ != nullptr) metrics_->Leased(t.lease_id(), worker, now);
-      LogEvent("shard_leased", {{"job", t.job_id()},
-                                {"shard", absl::StrCat(t.shard_id())},
-                                {"lease", t.lease_id()},
-                                {"worker", worker}});
-    });
+    out->push_back(LeasedCall(*task, it->second.worker_id, now));
     out->push_back(
         [cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
     waiters_.erase(it);

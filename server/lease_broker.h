@@ -70,6 +70,9 @@ class LeaseBroker {
   // Answers `cb` with a shard as soon as one is available, or with nothing after `wait`
   // (capped at max_lease_wait) or at shutdown. Returns a handle for CancelLeaseWait.
   uint64_t LeaseAsync(const std::string& worker_id, absl::Duration wait, LeaseCallback cb);
+  // A shard pending now for `worker_id`, leased at once (after the parked long-polls had theirs),
+  // or nullopt without waiting. The leased hook has run when it returns.
+  std::optional<emar::v1::ShardTask> TryLease(const std::string& worker_id);
   // Drops a waiting long-poll; false if its callback already ran or is running.
   bool CancelLeaseWait(uint64_t handle);
   absl::StatusOr<emar::v1::HeartbeatResponse> Heartbeat(const emar::v1::HeartbeatRequest& req);
@@ -108,6 +111,9 @@ class LeaseBroker {
     LeaseCallback cb;
   };
   using Calls = std::vector<std::function<void()>>;
+  // What runs after the lock when `task` was leased to `worker_id` at `now`.
+  std::function<void()> LeasedCall(const emar::v1::ShardTask& task, const std::string& worker_id,
+                                   absl::Time now);
   // Pairs waiting long-polls with pending shards; collects their callbacks into `out`.
   void DispatchLocked(Calls* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -64,6 +64,10 @@ class WorkerCore {
   // Answers `cb` once: a shard, or nothing after `wait`. Returns a handle for CancelLeaseWait.
   virtual uint64_t LeaseAsync(const std::string& worker_id, absl::Duration wait,
                               LeaseCallback cb) = 0;
+  // A shard pending now, leased at once, or nullopt without waiting (CompleteRequest.lease_next).
+  virtual std::optional<emar::v1::ShardTask> TryLease(const std::string& worker_id) {
+    return std::nullopt;
+  }
   // After it returns, `cb` of that handle is never called (false: it already ran or runs).
   virtual bool CancelLeaseWait(uint64_t handle) = 0;
   virtual absl::StatusOr<emar::v1::HeartbeatResponse> Heartbeat(

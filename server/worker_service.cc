@@ -45,7 +45,15 @@ ServerUnaryReactor* WorkerServiceImpl::Complete(CallbackServerContext* ctx,
   ServerUnaryReactor* reactor = ctx->DefaultReactor();
   completers_.Push([this, req, resp, reactor] {
     auto r = core_->Complete(*req);
-    if (r.ok()) *resp = std::move(*r);
+    if (r.ok()) {
+      *resp = std::move(*r);
+      // Only now, with the outcome durable: a shard pending for the worker, without waiting.
+      if (req->lease_next()) {
+        if (std::optional<emar::v1::ShardTask> next = core_->TryLease(req->worker_id())) {
+          *resp->mutable_next_task() = std::move(*next);
+        }
+      }
+    }
     reactor->Finish(ToGrpcStatus(r.status()));
   });
   return reactor;

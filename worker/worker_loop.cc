@@ -58,6 +58,7 @@ WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions opt
         if (options.threads < 1) options.threads = 1;
         return options;
       }()),
+      lease_state_(static_cast<size_t>(options_.threads)),
       references_(options_.reference_cache_entries) {}
 
 bool WorkerLoop::stopping() {
@@ -79,82 +80,100 @@ void WorkerLoop::Run() {
 
 void WorkerLoop::Loop(int index) {
   const std::string worker_id = absl::StrCat(options_.worker_id, "/", index);
-  absl::Duration backoff = absl::Milliseconds(50);
-  std::string last_error;
-  absl::Time unreachable_since = absl::InfinitePast();  // first failed lease of an outage
-  int failed_leases = 0;
   // The first lease does not wait: the coordinator's first answer comes at once, so a new worker
   // is ready (/readyz) without waiting out a long-poll.
   bool first = true;
-  // A shard's result is sent while the next shard is leased and scored (the coordinator makes
-  // it durable meanwhile); at most one result per loop is in flight.
-  std::thread completing;
-  while (!stopping()) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
-    std::list<grpc::ClientContext*>::iterator self;
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) break;
-      self = waiting_.insert(waiting_.end(), &ctx);
-    }
-    emar::v1::LeaseRequest req;
-    req.set_worker_id(worker_id);
-    req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
-    emar::v1::LeaseResponse resp;
-    const absl::Time lease_start = absl::Now();
-    grpc::Status st = stub_->Lease(&ctx, req, &resp);
-    const absl::Time leased_at = absl::Now();
-    {
-      absl::MutexLock lock(&mu_);
-      waiting_.erase(self);
-    }
-    if (!st.ok()) {
-      if (stopping()) break;
-      lease_errors_.fetch_add(1);
-      // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
-      // misconfigured worker is not silent, then keep retrying.
-      if (failed_leases++ == 0) unreachable_since = lease_start;
-      if (index == 0 && st.error_message() != last_error) {
-        last_error = st.error_message();
-        Notice(LogLevel::kWarning, "lease_failed",
-               absl::StrCat("emar-worker: lease failed: ", st.error_code(), ": ", last_error),
-               {{"worker", worker_id},
-                {"code", static_cast<int>(st.error_code())},
-                {"error", last_error},
-                {"backoff_ms", DurationMs(backoff)}});
+  // The next shard, leased by the last result's Complete (lease_next): one round trip a shard.
+  // A shard leased so is scored even if Stop came meanwhile (Stop lets shards in progress end).
+  std::optional<emar::v1::ShardTask> next;
+  absl::Time next_leased_at;
+  while (true) {
+    emar::v1::ShardTask task;
+    absl::Time leased_at;
+    if (next) {
+      task = std::move(*next);
+      next.reset();
+      leased_at = next_leased_at;
+    } else {
+      std::optional<emar::v1::ShardTask> leased = LeaseOne(index, worker_id, first);
+      if (!leased) {
+        if (stopping()) break;
+        continue;
       }
-      // Coordinator down or restarting: back off and retry, up to a second between tries.
-      absl::SleepFor(backoff);
-      backoff = std::min(backoff * 2, absl::Seconds(1));
-      continue;
+      first = false;
+      task = std::move(*leased);
+      leased_at = absl::Now();
     }
-    if (failed_leases > 0 && index == 0) {
-      LogEvent("coordinator_reconnected",
-               {{"worker", worker_id},
-                {"failed_leases", failed_leases},
-                {"duration_ms", DurationMs(leased_at - unreachable_since)}});
-    }
-    failed_leases = 0;
-    backoff = absl::Milliseconds(50);
-    first = false;
-    last_error.clear();
-    Contacted();
-    if (!resp.has_task()) continue;
-    LogEvent("shard_leased", {{"job", resp.task().job_id()},
-                              {"shard", absl::StrCat(resp.task().shard_id())},
-                              {"worker", worker_id},
-                              {"wait_ms", DurationMs(leased_at - lease_start)}});
-    std::optional<emar::v1::CompleteRequest> outcome = Process(resp.task());
-    if (completing.joinable()) completing.join();
-    if (outcome) {
-      completing = std::thread([this, req = std::move(*outcome), leased_at,
-                                ttl = absl::Milliseconds(resp.task().lease_ttl_ms())] {
-        CompleteWithRetry(req, ttl, leased_at);
-      });
+    std::optional<emar::v1::CompleteRequest> outcome = Process(task);
+    if (!outcome) continue;
+    next = CompleteWithRetry(*outcome, absl::Milliseconds(task.lease_ttl_ms()), leased_at);
+    next_leased_at = absl::Now();
+    if (next) {
+      LogEvent("shard_leased", {{"job", next->job_id()},
+                                {"shard", absl::StrCat(next->shard_id())},
+                                {"worker", worker_id},
+                                {"with_complete", "true"},
+                                {"wait_ms", 0}});
     }
   }
-  if (completing.joinable()) completing.join();
+}
+
+std::optional<emar::v1::ShardTask> WorkerLoop::LeaseOne(int index, const std::string& worker_id,
+                                                        bool first) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
+  std::list<grpc::ClientContext*>::iterator self;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return std::nullopt;
+    self = waiting_.insert(waiting_.end(), &ctx);
+  }
+  emar::v1::LeaseRequest req;
+  req.set_worker_id(worker_id);
+  req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
+  emar::v1::LeaseResponse resp;
+  const absl::Time lease_start = absl::Now();
+  grpc::Status st = stub_->Lease(&ctx, req, &resp);
+  const absl::Time leased_at = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    waiting_.erase(self);
+  }
+  LeaseState& state = lease_state_[index];
+  if (!st.ok()) {
+    if (stopping()) return std::nullopt;
+    lease_errors_.fetch_add(1);
+    if (state.failed_leases++ == 0) state.unreachable_since = lease_start;
+    // Refused (a token or TLS problem) or unreachable: say so once per kind of error, so a
+    // misconfigured worker is not silent, then keep retrying.
+    if (index == 0 && st.error_message() != state.last_error) {
+      state.last_error = st.error_message();
+      Notice(LogLevel::kWarning, "lease_failed",
+             absl::StrCat("emar-worker: lease failed: ", st.error_code(), ": ", state.last_error),
+             {{"worker", worker_id},
+              {"code", static_cast<int>(st.error_code())},
+              {"error", state.last_error},
+              {"backoff_ms", DurationMs(state.backoff)}});
+    }
+    // Coordinator down or restarting: back off and retry, up to a second between tries.
+    absl::SleepFor(state.backoff);
+    state.backoff = std::min(state.backoff * 2, absl::Seconds(1));
+    return std::nullopt;
+  }
+  if (state.failed_leases > 0 && index == 0) {
+    LogEvent("coordinator_reconnected",
+             {{"worker", worker_id},
+              {"failed_leases", state.failed_leases},
+              {"duration_ms", DurationMs(leased_at - state.unreachable_since)}});
+  }
+  state = LeaseState();
+  Contacted();
+  if (!resp.has_task()) return std::nullopt;
+  LogEvent("shard_leased", {{"job", resp.task().job_id()},
+                            {"shard", absl::StrCat(resp.task().shard_id())},
+                            {"worker", worker_id},
+                            {"wait_ms", DurationMs(leased_at - lease_start)}});
+  return std::move(*resp.mutable_task());
 }
 
 absl::StatusOr<std::string> WorkerLoop::Fetch(const emar::v1::BlobRange& range,
@@ -278,8 +297,9 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   return req;
 }
 
-void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl,
-                                   absl::Time leased_at) {
+std::optional<emar::v1::ShardTask> WorkerLoop::CompleteWithRetry(emar::v1::CompleteRequest req,
+                                                                 absl::Duration lease_ttl,
+                                                                 absl::Time leased_at) {
   const absl::Time start = absl::Now();
   int attempts = 0;
   // Complete is idempotent, so retrying a call whose answer was lost is safe. A coordinator that
@@ -289,6 +309,7 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
   absl::Duration backoff = absl::Milliseconds(100);
   std::string last_error;
   while (true) {
+    req.set_lease_next(!stopping());
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
     emar::v1::CompleteResponse resp;
@@ -310,11 +331,12 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
       } else if (!resp.duplicate()) {
         examples_scored_.fetch_add(req.result().reference_row_size());
       }
-      return;
+      if (!resp.has_next_task()) return std::nullopt;
+      return std::move(*resp.mutable_next_task());
     }
     if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
       LogEvent("shard_orphaned", {{"job", req.job_id()}, {"shard", absl::StrCat(req.shard_id())}});
-      return;  // the job ended meanwhile (failed, cancelled): no one waits for this shard
+      return std::nullopt;  // the job ended meanwhile (failed, cancelled): no one waits for it
     }
     if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
         st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -325,7 +347,7 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
              {{"job", req.job_id()},
               {"shard", absl::StrCat(req.shard_id())},
               {"error", st.error_message()}});
-      return;
+      return std::nullopt;
     }
     if (st.error_message() != last_error) {
       last_error = st.error_message();
@@ -337,7 +359,7 @@ void WorkerLoop::CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::D
               {"error", last_error},
               {"backoff_ms", DurationMs(backoff)}});
     }
-    if (stopping()) return;  // the lease expires and the shard is scored again
+    if (stopping()) return std::nullopt;  // the lease expires and the shard is scored again
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, max_backoff);
   }

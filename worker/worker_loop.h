@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -70,9 +71,15 @@ class WorkerLoop {
   // Sends a result until the coordinator takes or refuses it: while it is unreachable or out of
   // disk (UNAVAILABLE) the result is kept and resent, with backoff up to a third of the lease's
   // TTL (each try renews the lease), until the worker stops.
-  // `leased_at`: when the shard was leased (shard_completed logs the time since).
-  void CompleteWithRetry(const emar::v1::CompleteRequest& req, absl::Duration lease_ttl,
-                         absl::Time leased_at);
+  // Asks for the next shard in the same call (lease_next, unless stopping) and returns it when the
+  // coordinator leased one. `leased_at`: when the shard was leased (shard_completed logs the time
+  // since).
+  std::optional<emar::v1::ShardTask> CompleteWithRetry(emar::v1::CompleteRequest req,
+                                                       absl::Duration lease_ttl,
+                                                       absl::Time leased_at);
+  // One Lease call of loop `index` (a long-poll unless `first`): the shard, or nullopt when none
+  // came, the call failed (after a backoff) or the worker stops.
+  std::optional<emar::v1::ShardTask> LeaseOne(int index, const std::string& worker_id, bool first);
   bool stopping();
 
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;
@@ -88,6 +95,15 @@ class WorkerLoop {
   static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
   std::atomic<int64_t> last_contact_ns_{kNever};
   void Contacted() { last_contact_ns_.store(absl::ToUnixNanos(absl::Now())); }
+
+  // Each lease loop's retry state, touched only by its own thread.
+  struct LeaseState {
+    absl::Duration backoff = absl::Milliseconds(50);
+    std::string last_error;
+    absl::Time unreachable_since = absl::InfinitePast();  // first failed lease of an outage
+    int failed_leases = 0;
+  };
+  std::vector<LeaseState> lease_state_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,8 +1,11 @@
 // Coordinator throughput under a synthetic worker load: a real emar-coordinator on
 // 127.0.0.1 (port 0, --port_file), a job of many tiny shards created through `emarctl submit`, and
-// `--streams` concurrent synthetic workers, each on its own connection, that lease a shard and
-// complete it at once with the result a real worker would send (the outputs are fixed-width lines
-// whose correctness follows a known pattern, so no file is read). A separate thread sends
+// `--streams` concurrent synthetic workers, each on its own connection (or sharing
+// `--connections`), that lease a shard and complete it at once with the result a real worker
+// would send (the outputs are fixed-width lines whose correctness follows a known pattern, so no
+// file is read). With `--combined` (the default, as emar-worker does) each Complete asks for the
+// next shard too (lease_next): one call a shard; `--nocombined` is the older Lease + Complete
+// cycle, against the same coordinator. A separate thread sends
 // Heartbeats for a held lease every `--heartbeat_interval_ms` and times them. At the end the job
 // must SUCCEED with exactly the expected T0, T1, B0 and B1, so every result was stored and
 // counted once.
@@ -10,10 +13,12 @@
 //   build/bench/coordinator_bench --bin_dir build/bin --rows 2000 --rows_per_shard 1 --streams 8
 //
 // Prints one JSON object: shards, seconds, cycles_per_s, lease/complete/cycle/heartbeat latency
-// percentiles (ms), store_batches (group commits, from the coordinator's /metrics when exposed),
-// report_ok. Exit 1 when the job does not succeed or a score is wrong.
+// percentiles (ms; lease_ms is how long a stream waited for each shard it got, by a Lease or by
+// the combined call that brought it), the coordinator's CPU seconds and cores busy while the
+// streams ran, report_ok. Exit 1 when the job does not succeed or a score is wrong.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +38,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "bench/percentile.h"
@@ -47,6 +54,10 @@ ABSL_FLAG(int64_t, rows_per_shard, 1, "coordinator --rows_per_shard: 4 x rows / 
 ABSL_FLAG(int32_t, streams, 8, "concurrent synthetic workers, one connection each");
 ABSL_FLAG(int32_t, heartbeat_interval_ms, 5, "pause between heartbeats (one at a time)");
 ABSL_FLAG(std::string, log_format, "text", "coordinator --log_format (text, json, off)");
+ABSL_FLAG(bool, combined, true,
+          "complete each shard with lease_next (one call a shard); false: Lease, then Complete");
+ABSL_FLAG(int32_t, connections, 0,
+          "connections the streams share, round robin (0: one per stream, like real workers)");
 
 namespace {
 
@@ -125,6 +136,22 @@ std::shared_ptr<grpc::Channel> OwnChannel(const std::string& server) {
   return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
 }
 
+// User + system CPU seconds of process `pid` so far (0 when unreadable).
+double CpuSeconds(pid_t pid) {
+  auto text = emar::testing::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!text.ok()) return 0;
+  const size_t paren = text->rfind(')');
+  if (paren == std::string::npos) return 0;
+  // After "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
+  std::vector<std::string> fields = absl::StrSplit(text->substr(paren + 2), ' ');
+  int64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 struct Held {
   std::mutex mu;
   std::vector<std::string> leases;  // held now, by any stream
@@ -185,34 +212,60 @@ int Main() {
   std::atomic<int64_t> completed{0};
   std::atomic<bool> done{false};
   std::atomic<int> errors{0};
+  std::atomic<int64_t> combined_leases{0};  // shards that came with a Complete's answer
   Held held;
   std::vector<std::vector<double>> lease_ms(streams), complete_ms(streams), cycle_ms(streams);
   std::vector<double> heartbeat_ms;
   Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
   std::mutex span_mu;
 
+  const bool combined = absl::GetFlag(FLAGS_combined);
+  std::vector<std::shared_ptr<grpc::Channel>> channels(
+      absl::GetFlag(FLAGS_connections) > 0 ? absl::GetFlag(FLAGS_connections) : streams);
+  for (auto& c : channels) c = OwnChannel(server);
+  // One stream: hold a shard, complete it (with lease_next when --combined), take the next one
+  // from that answer or else Lease it. lease_ms is how long the stream waited for each shard it
+  // got: the Lease call, or the combined call that brought it (plus a Lease when it brought
+  // none); cycle_ms is the time per shard.
   auto worker = [&](int index) {
-    auto stub = emar::v1::WorkerService::NewStub(OwnChannel(server));
+    auto stub = emar::v1::WorkerService::NewStub(channels[index % channels.size()]);
     const std::string worker_id = absl::StrCat("bench-", index);
+    constexpr int kRetries = 100;
+    int retries = 0;
+    std::optional<emar::v1::ShardTask> next;
+    std::optional<Clock::time_point> asked;  // when the stream began asking for its next shard
+    Clock::time_point cycle_start = Clock::now();
     while (!done.load()) {
-      const Clock::time_point t0 = Clock::now();
-      emar::v1::LeaseRequest lreq;
-      lreq.set_worker_id(worker_id);
-      lreq.set_wait_ms(200);
-      emar::v1::LeaseResponse lresp;
-      grpc::ClientContext lctx;
-      grpc::Status st = stub->Lease(&lctx, lreq, &lresp);
+      if (!next) {
+        if (!asked) asked = Clock::now();
+        emar::v1::LeaseRequest lreq;
+        lreq.set_worker_id(worker_id);
+        lreq.set_wait_ms(200);
+        emar::v1::LeaseResponse lresp;
+        grpc::ClientContext lctx;
+        grpc::Status st = stub->Lease(&lctx, lreq, &lresp);
+        // A connection that failed (hundreds open at once) is retried, as a real worker does.
+        if (st.error_code() == grpc::StatusCode::UNAVAILABLE && ++retries <= kRetries) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          continue;
+        }
+        if (!st.ok()) {
+          ++errors;
+          std::cerr << "lease: " << st.error_message() << "\n";
+          return;
+        }
+        if (!lresp.has_task()) {
+          asked.reset();  // no work at all: idle, not latency
+          if (completed.load() >= shards) return;
+          continue;
+        }
+        next = std::move(*lresp.mutable_task());
+      }
       const Clock::time_point t1 = Clock::now();
-      if (!st.ok()) {
-        ++errors;
-        std::cerr << "lease: " << st.error_message() << "\n";
-        return;
-      }
-      if (!lresp.has_task()) {
-        if (completed.load() >= shards) return;
-        continue;
-      }
-      const emar::v1::ShardTask& task = lresp.task();
+      if (asked) lease_ms[index].push_back(Ms(t1 - *asked));
+      asked.reset();
+      const emar::v1::ShardTask task = std::move(*next);
+      next.reset();
       {
         std::lock_guard<std::mutex> lock(held.mu);
         held.leases.push_back(task.lease_id());
@@ -222,6 +275,7 @@ int Main() {
       creq.set_worker_id(worker_id);
       creq.set_job_id(task.job_id());
       creq.set_shard_id(task.shard_id());
+      creq.set_lease_next(combined);
       emar::v1::ShardResult* r = creq.mutable_result();
       r->set_stats_width(1);
       const int f = file_of_sha.at(task.outputs().sha256());
@@ -235,9 +289,15 @@ int Main() {
         r->add_stats(Correct(f, first_row + k) ? 1.0 : 0.0);
       }
       emar::v1::CompleteResponse cresp;
-      grpc::ClientContext cctx;
-      st = stub->Complete(&cctx, creq, &cresp);
       const Clock::time_point t2 = Clock::now();
+      if (combined) asked = t2;
+      grpc::Status st;
+      do {  // Complete is idempotent: a failed connection is retried
+        grpc::ClientContext cctx;
+        st = stub->Complete(&cctx, creq, &cresp);
+      } while (st.error_code() == grpc::StatusCode::UNAVAILABLE && ++retries <= kRetries &&
+               (std::this_thread::sleep_for(std::chrono::milliseconds(50)), true));
+      const Clock::time_point t3 = Clock::now();
       {
         std::lock_guard<std::mutex> lock(held.mu);
         held.leases.erase(std::find(held.leases.begin(), held.leases.end(), task.lease_id()));
@@ -247,16 +307,21 @@ int Main() {
         std::cerr << "complete: " << st.error_message() << "\n";
         return;
       }
-      lease_ms[index].push_back(Ms(t1 - t0));
-      complete_ms[index].push_back(Ms(t2 - t1));
-      cycle_ms[index].push_back(Ms(t2 - t0));
+      if (cresp.has_next_task()) {
+        next = std::move(*cresp.mutable_next_task());
+        ++combined_leases;
+      }
+      complete_ms[index].push_back(Ms(t3 - t2));
+      cycle_ms[index].push_back(Ms(t3 - cycle_start));
       {
         std::lock_guard<std::mutex> lock(span_mu);
-        first = std::min(first, t0);
-        last = std::max(last, t2);
+        first = std::min(first, cycle_start);
+        last = std::max(last, t3);
       }
+      cycle_start = t3;
       if (!cresp.duplicate() && completed.fetch_add(1) + 1 >= shards) done = true;
     }
+    // A shard the last combined call leased after the job's end cannot exist (all are done).
   };
   auto heartbeater = [&] {
     auto stub = emar::v1::WorkerService::NewStub(OwnChannel(server));
@@ -283,12 +348,16 @@ int Main() {
       std::this_thread::sleep_for(pause);
     }
   };
+  const double cpu_before = CpuSeconds((*coordinator)->pid());
+  const Clock::time_point started = Clock::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < streams; ++i) threads.emplace_back(worker, i);
   std::thread hb(heartbeater);
   for (auto& t : threads) t.join();
   done = true;
   hb.join();
+  const double coordinator_cpu = CpuSeconds((*coordinator)->pid()) - cpu_before;
+  const double wall = std::chrono::duration<double>(Clock::now() - started).count();
 
   // The job must now finalize and succeed with exactly the expected scores.
   auto client = emar::v1::EvaluationService::NewStub(OwnChannel(server));
@@ -336,6 +405,8 @@ int Main() {
                    "\"complete_ms\": {\"p50\": %.2f, \"p99\": %.2f}, "
                    "\"cycle_ms\": {\"p50\": %.2f, \"p99\": %.2f}, "
                    "\"heartbeat_ms\": {\"n\": %d, \"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, "
+                   "\"coordinator_cpu_s\": %.2f, \"coordinator_cores\": %.2f, "
+                   "\"combined\": %s, \"combined_leases\": %d, \"connections\": %d, "
                    "\"errors\": %d, \"report_ok\": %s, \"coordinator_exit\": \"%s\"}",
                    completed.load(), streams, seconds,
                    static_cast<double>(completed.load()) / seconds,
@@ -345,8 +416,10 @@ int Main() {
                    emar::Percentile(all_cycle, 0.99, NAN), static_cast<int>(heartbeat_ms.size()),
                    emar::Percentile(heartbeat_ms, 0.5, NAN),
                    emar::Percentile(heartbeat_ms, 0.99, NAN),
-                   emar::Percentile(heartbeat_ms, 1.0, NAN), errors.load(),
-                   report_ok ? "true" : "false",
+                   emar::Percentile(heartbeat_ms, 1.0, NAN), coordinator_cpu,
+                   wall > 0 ? coordinator_cpu / wall : 0.0, combined ? "true" : "false",
+                   static_cast<int>(combined_leases.load()), static_cast<int>(channels.size()),
+                   errors.load(), report_ok ? "true" : "false",
                    exit.ok() ? exit->ToString() : std::string(exit.status().message()))
             << std::endl;
   return report_ok && errors.load() == 0 ? 0 : 1;

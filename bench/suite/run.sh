@@ -22,7 +22,7 @@ if [ ! -f "$DATA/suite.yaml" ]; then
   /usr/bin/python3 bench/suite/gen_suite.py "$DATA" --datasets 10 --rows "$ROWS" \
     --target-rows "$ROWS"
 fi
-cmake --build "$BUILD" --target emarctl >/dev/null
+[ "${EMAR_BENCH_NO_BUILD:-0}" = 1 ] || cmake --build "$BUILD" --target emarctl >/dev/null
 EMARCTL="$BUILD/bin/emarctl"
 
 # Wall seconds of one embedded run; the report must come out (exit 0 or 3: a gate failed).

@@ -195,6 +195,34 @@ TEST_F(LeaseBrokerTest, HeartbeatKeepsACurrentLeaseAndRefusesUnknownOnes) {
   EXPECT_THAT(broker_.Heartbeat(hb), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST_F(LeaseBrokerTest, TryLeaseLeasesAPendingShardAtOnceOrNothingWithoutWaiting) {
+  // Nothing pending: nothing, and no waiter is left behind to take a later shard.
+  EXPECT_FALSE(broker_.TryLease("w1").has_value());
+  broker_.AddJob("j1", Tasks("j1", 2), 2, 0);
+  EXPECT_EQ(broker_.pending_count(), 2u);
+  std::optional<emar::v1::ShardTask> t = broker_.TryLease("w1");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->job_id(), "j1");
+  // The leased hook ran before TryLease returned, as for a long-poll's answer.
+  ASSERT_EQ(leased_.size(), 1u);
+  EXPECT_EQ(leased_[0], t->lease_id());
+  EXPECT_EQ(broker_.lease_count(), 1u);
+  ASSERT_OK_AND_ASSIGN(bool stale, broker_.IsStale(Req(*t)));
+  EXPECT_FALSE(stale);
+}
+
+TEST_F(LeaseBrokerTest, TryLeaseLeavesShardsToParkedLongPollsFirst) {
+  Answer parked;
+  broker_.LeaseAsync("w1", absl::Seconds(10), Into(&parked));
+  broker_.AddJob("j1", Tasks("j1", 1), 1, 0);
+  ASSERT_TRUE(parked.task.has_value());
+  EXPECT_FALSE(broker_.TryLease("w2").has_value());
+  // After Shutdown nothing is leased.
+  broker_.AddJob("j2", Tasks("j2", 1), 1, 0);
+  broker_.Shutdown();
+  EXPECT_FALSE(broker_.TryLease("w2").has_value());
+}
+
 TEST_F(LeaseBrokerTest, ShutdownAnswersWaitersAndLaterPollsWithNothing) {
   Answer a, b;
   broker_.LeaseAsync("w1", absl::Seconds(10), Into(&a));

@@ -1,7 +1,7 @@
 // The worker service (server/worker_service.h) over real gRPC on loopback, with a core whose
 // Complete the test holds: results are stored off gRPC's threads, so many Completes waiting for
 // a slow commit leave leases and heartbeats answered, and the core's answers and errors reach
-// the worker.
+// the worker; a Complete with lease_next leases the next shard only after its result is stored.
 #include "server/worker_service.h"
 
 #include <grpcpp/grpcpp.h>
@@ -34,6 +34,15 @@ class GatedWorkerCore : public WorkerCore {
     return 1;
   }
   bool CancelLeaseWait(uint64_t) override { return false; }
+  std::optional<emar::v1::ShardTask> TryLease(const std::string& worker_id) override {
+    absl::MutexLock lock(&mu_);
+    events_.push_back(absl::StrCat("leased for ", worker_id));
+    if (worker_id == "idle") return std::nullopt;
+    emar::v1::ShardTask task;
+    task.set_job_id("job-1");
+    task.set_lease_id(absl::StrCat("next-for-", worker_id));
+    return task;
+  }
   absl::StatusOr<emar::v1::HeartbeatResponse> Heartbeat(
       const emar::v1::HeartbeatRequest& req) override {
     if (req.lease_id() == "lost") return absl::NotFoundError("lease lost is not current");
@@ -49,6 +58,7 @@ class GatedWorkerCore : public WorkerCore {
     mu_.Await(absl::Condition(&open_));
     --waiting_;
     stored_.push_back(req.shard_id());
+    events_.push_back(absl::StrCat("stored ", req.shard_id()));
     if (req.shard_id() < 0) return absl::FailedPreconditionError("shard -1 is not of job-1");
     emar::v1::CompleteResponse resp;
     resp.set_duplicate(req.shard_id() == 0);
@@ -69,12 +79,18 @@ class GatedWorkerCore : public WorkerCore {
     absl::MutexLock lock(&mu_);
     return stored_;
   }
+  // "stored N" when Complete stored shard N, "leased for W" when TryLease ran, in order.
+  std::vector<std::string> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
 
  private:
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = false;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<int> stored_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
 };
 
 class WorkerServiceTest : public ::testing::Test {
@@ -101,11 +117,14 @@ class WorkerServiceTest : public ::testing::Test {
     service_.reset();
   }
 
-  grpc::Status Complete(int shard, emar::v1::CompleteResponse* resp) {
+  grpc::Status Complete(int shard, emar::v1::CompleteResponse* resp, bool lease_next = false,
+                        const std::string& worker_id = "w1") {
     grpc::ClientContext ctx;
     emar::v1::CompleteRequest req;
     req.set_job_id("job-1");
     req.set_shard_id(shard);
+    req.set_worker_id(worker_id);
+    req.set_lease_next(lease_next);
     return stub_->Complete(&ctx, req, resp);
   }
 
@@ -155,6 +174,32 @@ TEST_F(WorkerServiceTest, LeasesAndHeartbeatsAreAnsweredWhileCompletesWaitForThe
     EXPECT_EQ(resp.duplicate(), shard == 0) << shard;
   }
   EXPECT_EQ(core_.stored().size(), static_cast<size_t>(kCompletes));
+}
+
+TEST_F(WorkerServiceTest, LeaseNextLeasesOnlyOnceTheResultIsStored) {
+  core_.Open();
+  emar::v1::CompleteResponse resp;
+  ASSERT_TRUE(Complete(5, &resp, /*lease_next=*/true).ok());
+  ASSERT_TRUE(resp.has_next_task());
+  EXPECT_EQ(resp.next_task().lease_id(), "next-for-w1");
+  EXPECT_EQ(core_.events(), (std::vector<std::string>{"stored 5", "leased for w1"}));
+
+  // Nothing pending: the answer has no next task (the worker then Leases).
+  emar::v1::CompleteResponse none;
+  ASSERT_TRUE(Complete(6, &none, /*lease_next=*/true, "idle").ok());
+  EXPECT_FALSE(none.has_next_task());
+
+  // An old worker does not ask: no lease is taken for it.
+  emar::v1::CompleteResponse old;
+  ASSERT_TRUE(Complete(7, &old).ok());
+  EXPECT_FALSE(old.has_next_task());
+  // A refused result leases nothing either.
+  emar::v1::CompleteResponse refused;
+  EXPECT_EQ(Complete(-1, &refused, /*lease_next=*/true).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_FALSE(refused.has_next_task());
+  EXPECT_EQ(core_.events(), (std::vector<std::string>{"stored 5", "leased for w1", "stored 6",
+                                                      "leased for idle", "stored 7", "stored -1"}));
 }
 
 TEST_F(WorkerServiceTest, TheCoresErrorsReachTheWorkerWithTheirCodes) {

@@ -86,6 +86,7 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
     if (!tasks_.empty()) {
       *resp->mutable_task() = std::move(tasks_.front());
       tasks_.pop_front();
+      ++leased_by_lease_;
     }
     return grpc::Status::OK;
   }
@@ -97,7 +98,7 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
     return grpc::Status::OK;
   }
   grpc::Status Complete(grpc::ServerContext*, const emar::v1::CompleteRequest* req,
-                        emar::v1::CompleteResponse*) override {
+                        emar::v1::CompleteResponse* resp) override {
     absl::MutexLock lock(&mu_);
     ++complete_calls_;
     if (unavailable_completes_ > 0) {
@@ -105,7 +106,20 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not now");
     }
     completed_.push_back(*req);
+    // A coordinator that knows lease_next hands the next queued shard with the answer.
+    if (serve_lease_next_ && req->lease_next() && !tasks_.empty()) {
+      *resp->mutable_next_task() = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
     return grpc::Status::OK;
+  }
+  void set_serve_lease_next(bool v) {
+    absl::MutexLock lock(&mu_);
+    serve_lease_next_ = v;
+  }
+  int leased_by_lease() {
+    absl::MutexLock lock(&mu_);
+    return leased_by_lease_;
   }
   grpc::Status ReadBlob(grpc::ServerContext*, const emar::v1::ReadBlobRequest* req,
                         grpc::ServerWriter<emar::v1::ReadBlobResponse>* writer) override {
@@ -141,6 +155,8 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
   int unavailable_completes_ ABSL_GUARDED_BY(mu_) = 0;
   int complete_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
+  bool serve_lease_next_ ABSL_GUARDED_BY(mu_) = false;  // false: an older coordinator
+  int leased_by_lease_ ABSL_GUARDED_BY(mu_) = 0;        // shards handed out by Lease calls
 };
 
 // The fake service on loopback and a worker loop running against it on its own thread.
@@ -250,6 +266,26 @@ TEST_F(WorkerLoopTest, ReferencesAreFetchedOnceForShardsThatShareThem) {
   EXPECT_EQ(service_.AwaitCompleted(3).size(), 3u);
   EXPECT_EQ(service_.reads_of(kRefs), 1);
   EXPECT_EQ(service_.reads_of("out-2"), 1);
+}
+
+TEST_F(WorkerLoopTest, TheNextShardComesWithTheAnswerToTheLastResult) {
+  service_.set_serve_lease_next(true);
+  for (int i = 0; i < 3; ++i) service_.Queue(Task(i, "{\"id\": \"a\", \"prediction\": \"pos\"}\n"));
+  StartWorker();
+  auto done = service_.AwaitCompleted(3);
+  ASSERT_EQ(done.size(), 3u);
+  for (const emar::v1::CompleteRequest& c : done) EXPECT_TRUE(c.lease_next()) << c.lease_id();
+  // One Lease call; the other two shards came with Complete's answers.
+  EXPECT_EQ(service_.leased_by_lease(), 1);
+  StopWorker();
+  EXPECT_EQ(worker_->shards_completed(), 3);
+}
+
+TEST_F(WorkerLoopTest, ACoordinatorThatIgnoresLeaseNextIsLeasedFromAsBefore) {
+  for (int i = 0; i < 3; ++i) service_.Queue(Task(i, "{\"id\": \"a\", \"prediction\": \"pos\"}\n"));
+  StartWorker();
+  EXPECT_EQ(service_.AwaitCompleted(3).size(), 3u);
+  EXPECT_EQ(service_.leased_by_lease(), 3);
 }
 
 TEST_F(WorkerLoopTest, AWithdrawnLeaseDropsTheResult) {
