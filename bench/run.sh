@@ -131,6 +131,15 @@ start_coordinator() {
   SERVER="127.0.0.1:$(cat "$dir/port")"
   COORD_DIR=$dir
 }
+start_workers() {  # start_workers NAME: two 1-thread workers on $SERVER, as $W1 and $W2
+  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "$1-w1" >/dev/null \
+    2>"$COORD_DIR/$1-w1.err" &
+  W1=$!
+  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "$1-w2" >/dev/null \
+    2>"$COORD_DIR/$1-w2.err" &
+  W2=$!
+  PIDS+=("$W1" "$W2")
+}
 stop() {  # stop PID...: SIGTERM, wait
   for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "$@"; do wait "$p" 2>/dev/null || true; done
@@ -160,11 +169,7 @@ svc_times=()
 for i in $(seq 1 "$REPEAT"); do
   want svc && want e2e || break
   start_coordinator
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "bench-w1" >/dev/null 2>"$COORD_DIR/w1.err" &
-  W1=$!
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "bench-w2" >/dev/null 2>"$COORD_DIR/w2.err" &
-  W2=$!
-  PIDS+=("$W1" "$W2")
+  start_workers bench
   sleep 0.2
   t0=$(now)
   "$BIN/emarctl" submit "$E2E/job.yaml" --wait --server "$SERVER" --format json --progress off \
@@ -288,11 +293,7 @@ for n in "${MEM_N[@]}"; do
   want mem || break
   dir=$(job_data "$n")
   start_coordinator
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "mem-w1" >/dev/null 2>&1 &
-  W1=$!
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "mem-w2" >/dev/null 2>&1 &
-  W2=$!
-  PIDS+=("$W1" "$W2")
+  start_workers mem
   "$BIN/emarctl" submit "$dir/job.yaml" --wait --server "$SERVER" --format json --progress off \
     > /dev/null 2>"$TMP/mem.err" || { cat "$TMP/mem.err" >&2; exit 1; }
   sleep 0.5
@@ -340,11 +341,7 @@ if want series; then
       --target-rows "$SERIES_ROWS" --no-single --checkpoints 20 >&2
   fi
   start_coordinator
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "ser-w1" >/dev/null 2>&1 &
-  W1=$!
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "ser-w2" >/dev/null 2>&1 &
-  W2=$!
-  PIDS+=("$W1" "$W2")
+  start_workers ser
   : > "$TMP/series.tsv"
   for step in $(seq 1 20); do
     t0=$(now)
@@ -394,11 +391,7 @@ if want suitemem; then
   sm_s=$(echo "$t1 - $t0" | bc -l)
   sm_run_mb=$(awk '/Maximum resident set size/ {printf "%.0f", $NF / 1024}' "$TMP/sm.time")
   start_coordinator
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "sm-w1" >/dev/null 2>&1 &
-  W1=$!
-  "$BIN/emar-worker" --coordinator "$SERVER" --threads 1 --worker_id "sm-w2" >/dev/null 2>&1 &
-  W2=$!
-  PIDS+=("$W1" "$W2")
+  start_workers sm
   st=0
   "$BIN/emarctl" submit "$SM/suite.yaml" --wait --server "$SERVER" --format json --progress off \
     > /dev/null 2>"$TMP/sm.err" || st=$?
