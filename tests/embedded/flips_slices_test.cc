@@ -88,7 +88,28 @@ void WriteDataset(const std::string& dir, const std::string& name, const std::ve
   Write(dir + "/cand." + name + ".jsonl", cand);
 }
 
-class FlipsSlicesTest : public ::testing::Test {
+// Runs dir_/job.yaml to success on an embedded coordinator with 7-row shards, so that every
+// dataset spans several shards.
+class EmbeddedJobTest : public ::testing::Test {
+ protected:
+  void RunJob() {
+    ASSERT_OK_AND_ASSIGN(embedded_,
+                         EmbeddedCoordinator::Start({.worker_threads = 2, .rows_per_shard = 7}));
+    client_ = std::make_unique<EvaluationClient>(embedded_->channel());
+    ASSERT_OK_AND_ASSIGN(JobFile job, LoadJobFile(dir_.path() + "/job.yaml"));
+    ASSERT_OK_AND_ASSIGN(emar::v1::Job created, client_->Submit(job, ""));
+    ASSERT_OK_AND_ASSIGN(emar::v1::Job done, client_->Watch(created.job_id(), nullptr));
+    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
+    job_id_ = done.job_id();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<EmbeddedCoordinator> embedded_;
+  std::unique_ptr<EvaluationClient> client_;
+  std::string job_id_;
+};
+
+class FlipsSlicesTest : public EmbeddedJobTest {
  protected:
   void SetUp() override {
     WriteDataset(dir_.path(), "reviews", Reviews());
@@ -103,14 +124,8 @@ bootstrap: {resamples: 500}
 gates: {max_slice_regression: 0.5, min_slice_items: 10}
 )";
     Write(dir_.path() + "/job.yaml", yaml);
-    ASSERT_OK_AND_ASSIGN(embedded_,
-                         EmbeddedCoordinator::Start({.worker_threads = 2, .rows_per_shard = 7}));
-    client_ = std::make_unique<EvaluationClient>(embedded_->channel());
-    ASSERT_OK_AND_ASSIGN(JobFile job, LoadJobFile(dir_.path() + "/job.yaml"));
-    ASSERT_OK_AND_ASSIGN(emar::v1::Job created, client_->Submit(job, ""));
-    ASSERT_OK_AND_ASSIGN(emar::v1::Job done, client_->Watch(created.job_id(), nullptr));
-    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
-    job_id_ = done.job_id();
+    RunJob();
+    if (HasFatalFailure()) return;
     ASSERT_OK_AND_ASSIGN(report_, client_->GetReport(job_id_));
   }
 
@@ -129,10 +144,6 @@ gates: {max_slice_regression: 0.5, min_slice_items: 10}
     return items;
   }
 
-  TempDir dir_;
-  std::unique_ptr<EmbeddedCoordinator> embedded_;
-  std::unique_ptr<EvaluationClient> client_;
-  std::string job_id_;
   emar::v1::Report report_;
 };
 
@@ -293,7 +304,7 @@ std::string JudgeAnswer(bool cand, int i, int s) {
   return absl::StrCat(cand ? "cand" : "base", " answer ", i, "/", s);
 }
 
-class JudgeFlipsTest : public ::testing::Test {
+class JudgeFlipsTest : public EmbeddedJobTest {
  protected:
   void SetUp() override {
     WriteDataset(dir_.path(), "reviews", Reviews());
@@ -332,23 +343,12 @@ bootstrap: {resamples: 200}
       if (!b && c) learned_.push_back(id);
       if (b && !c) forgot_.push_back(id);
     }
-    ASSERT_OK_AND_ASSIGN(embedded_,
-                         EmbeddedCoordinator::Start({.worker_threads = 2, .rows_per_shard = 7}));
-    client_ = std::make_unique<EvaluationClient>(embedded_->channel());
-    ASSERT_OK_AND_ASSIGN(JobFile job, LoadJobFile(dir_.path() + "/job.yaml"));
-    ASSERT_OK_AND_ASSIGN(emar::v1::Job created, client_->Submit(job, ""));
-    ASSERT_OK_AND_ASSIGN(emar::v1::Job done, client_->Watch(created.job_id(), nullptr));
-    ASSERT_EQ(done.state(), emar::v1::JOB_STATE_SUCCEEDED) << done.error();
-    job_id_ = done.job_id();
+    RunJob();
   }
 
-  TempDir dir_;
   std::map<std::string, std::array<uint64_t, 2>> first_line_;  // id -> base, cand line
   std::map<std::string, std::array<double, 2>> mean_;          // id -> base, cand mean grade
   std::vector<std::string> learned_, forgot_;
-  std::unique_ptr<EmbeddedCoordinator> embedded_;
-  std::unique_ptr<EvaluationClient> client_;
-  std::string job_id_;
 };
 
 TEST_F(JudgeFlipsTest, ListFlipsListsTheMeansSamplesAndFirstSampleOfEachItem) {
