@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <optional>
+#include <system_error>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 constexpr char kBackupPrefix[] = "emar-backup-";
 
 absl::Status Errno(const std::string& path, absl::string_view what) {
-  return absl::InternalError(absl::StrCat(path, ": ", what, ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(path, ": ", what, ": ", std::generic_category().message(errno)));
 }
 
 // One file being received: written under a temporary name, renamed once verified.

@@ -164,7 +164,8 @@ absl::Status ToJson(const YAML::Node& node, const std::string& display_name, int
 // `metrics: [accuracy, {name: bleu, tokenize: intl}]`: a string entry stands for `{name: ...}`,
 // which is what the proto JSON parser needs. Applies to `target`, `benchmark` and every entry
 // of `targets` and `benchmarks`.
-absl::Status NormalizeMetricEntries(YAML::Node root, const std::string& display_name) {
+// `root` is a const handle: the nodes it reaches are edited through copies of theirs.
+absl::Status NormalizeMetricEntries(const YAML::Node& root, const std::string& display_name) {
   // Lookups go through const nodes: a non-const operator[] may add the key it looks for.
   const YAML::Node& croot = root;
   std::vector<YAML::Node> datasets;
@@ -252,7 +253,7 @@ absl::Status NormalizeReferenceAt(YAML::Node parent, const std::string& key, YAM
   return absl::OkStatus();
 }
 
-absl::Status NormalizeInputReferences(YAML::Node root, const std::string& display_name) {
+absl::Status NormalizeInputReferences(const YAML::Node& root, const std::string& display_name) {
   const YAML::Node& croot = root;
   std::vector<YAML::Node> datasets, models;
   for (const char* one : {"target", "benchmark"}) {
@@ -263,10 +264,10 @@ absl::Status NormalizeInputReferences(YAML::Node root, const std::string& displa
     if (!croot[list] || !croot[list].IsSequence()) continue;
     for (const YAML::Node& d : croot[list]) (list[0] == 'c' ? models : datasets).push_back(d);
   }
-  for (YAML::Node d : datasets) {
+  for (const YAML::Node& d : datasets) {
     RETURN_IF_ERROR(NormalizeReferenceAt(d, "references", root, display_name));
   }
-  for (YAML::Node m : models) {
+  for (const YAML::Node& m : models) {
     for (const char* key : {"target_outputs", "benchmark_outputs"}) {
       RETURN_IF_ERROR(NormalizeReferenceAt(m, key, root, display_name));
     }

@@ -297,6 +297,7 @@ absl::StatusOr<std::string> LmEvalJobYaml(const LmEvalImport& spec) {
   }
   for (size_t i = 0; i < models.size(); ++i) {
     std::vector<std::string> outputs;
+    outputs.reserve(all.size());
     for (const std::string& t : all) {
       outputs.push_back(absl::StrCat(
           JsonString(t), ": ", JsonString(JobPath(found[i].at(t).samples_path, spec.job_dir))));

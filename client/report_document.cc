@@ -211,6 +211,7 @@ void MdTable(const DocumentTable& t, std::string* out) {
   absl::StrAppend(out, "| ", absl::StrJoin(h, " | "), " |\n| ", absl::StrJoin(sep, " | "), " |\n");
   for (const auto& row : t.rows) {
     std::vector<std::string> cells;
+    cells.reserve(row.size());
     for (const auto& c : row) cells.push_back(MdCell(c));
     absl::StrAppend(out, "| ", absl::StrJoin(cells, " | "), " |\n");
   }

@@ -154,6 +154,7 @@ std::string FlipsMarkdown(const CandidateReport& c) {
   absl::StrAppend(&out, "\n");
   for (const auto& row : counts.rows) {
     std::vector<std::string> cells;
+    cells.reserve(row.size());
     for (const std::string& cell : row) cells.push_back(MdCell(cell));
     absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
   }
@@ -165,6 +166,7 @@ std::string FlipsMarkdown(const CandidateReport& c) {
     absl::StrAppend(&out, "| ", absl::StrJoin(items.header, " | "), " |\n|---|---|---|---|---|\n");
     for (const auto& row : items.rows) {
       std::vector<std::string> cells;
+      cells.reserve(row.size());
       for (const std::string& cell : row) cells.push_back(MdCell(cell));
       absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
     }

@@ -115,6 +115,7 @@ std::string LabelsText(const google::protobuf::Map<std::string, std::string>& la
   std::vector<std::pair<std::string, std::string>> sorted(labels.begin(), labels.end());
   std::sort(sorted.begin(), sorted.end());  // map order is unspecified
   std::vector<std::string> parts;
+  parts.reserve(sorted.size());
   for (const auto& [k, v] : sorted) parts.push_back(absl::StrCat(k, "=", v));
   return absl::StrJoin(parts, separator);
 }

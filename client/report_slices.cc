@@ -81,6 +81,7 @@ std::string SlicesMarkdown(const CandidateReport& c) {
                     "| ", absl::StrJoin(t.header, " | "), " |\n|---|---|---|---|---|---|---|\n");
     for (const auto& row : t.rows) {
       std::vector<std::string> cells;
+      cells.reserve(row.size());
       for (const std::string& cell : row) cells.push_back(MdCell(cell));
       absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
     }

@@ -110,8 +110,8 @@ std::string FailedGates(const SeriesCandidate& c, const std::string& name, const
 
 // One chart of `which` (an Estimate of each candidate) across the points.
 std::string Chart(const Series& s, const std::string& title,
-                  const Estimate& (*which)(const SeriesCandidate&), std::vector<svg::RefLine> lines,
-                  const std::string& dataset) {
+                  const Estimate& (*which)(const SeriesCandidate&),
+                  const std::vector<svg::RefLine>& lines, const std::string& dataset) {
   std::vector<double> xs;
   std::vector<std::string> labels;
   for (int i = 0; i < s.points_size(); ++i) {
@@ -174,7 +174,7 @@ size_t Width(const std::string& s) {
 std::vector<std::string> UndefinedNotes(const Series& s) {
   std::vector<std::string> out;
   auto add = [&](const std::string& where,
-                 std::vector<std::pair<const char*, const Estimate*>> quantities) {
+                 const std::vector<std::pair<const char*, const Estimate*>>& quantities) {
     std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
     for (const auto& [what, e] : quantities) {
       if (e->has_value()) continue;
@@ -248,6 +248,7 @@ std::string SeriesToMarkdown(const Series& s, const std::string& dataset) {
   absl::StrAppend(&out, "\n");
   for (const auto& row : table.rows) {
     std::vector<std::string> cells;
+    cells.reserve(row.size());
     for (const std::string& c : row) cells.push_back(MdCell(c));
     absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
   }

@@ -466,6 +466,7 @@ std::string LineLegend(const LineFrame& f, const std::vector<Line>& lines,
     ly += 18;
   }
   std::vector<double> wanted;
+  wanted.reserve(hlines.size());
   for (const RefLine& l : hlines) wanted.push_back(f.y(l.at) - 4);
   const std::vector<double> at = SpreadLabels(wanted, 14, ly + 8, f.bottom);
   for (size_t i = 0; i < hlines.size(); ++i) {

@@ -148,7 +148,7 @@ absl::StatusOr<std::string> ResolveToken(const std::string& token_file) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientConnectionOptions& options,
-                                                           grpc::ChannelArguments args) {
+                                                           const grpc::ChannelArguments& args) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
       ChannelCredentialsFromFiles(options.tls);
   if (!creds.ok()) return creds.status();

@@ -41,7 +41,7 @@ absl::StatusOr<std::string> ResolveToken(const std::string& token_file);
 // rather than by call credentials, which gRPC refuses to send over plaintext (plaintext with a
 // token on loopback must work). INVALID_ARGUMENT naming the flag for bad TLS files.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientConnectionOptions& options,
-                                                           grpc::ChannelArguments args);
+                                                           const grpc::ChannelArguments& args);
 
 // A one-line hint for a call that failed with `status`, or "" when none applies: a missing or
 // rejected token, a token of the wrong role, an untrusted or misnamed server certificate, a

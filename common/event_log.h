@@ -14,6 +14,7 @@
 #ifndef EMAR_COMMON_EVENT_LOG_H_
 #define EMAR_COMMON_EVENT_LOG_H_
 
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -53,7 +54,7 @@ class LogField {
   template <typename T>
   static std::string Number(T n) {
     if constexpr (std::is_floating_point_v<T>) {
-      if (!(n - n == 0)) return "null";  // NaN or infinite
+      if (!std::isfinite(n)) return "null";
     }
     return absl::StrCat(n);
   }

@@ -7,7 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -17,7 +17,7 @@ namespace emar {
 namespace {
 absl::Status ErrnoStatus(const std::string& path, int err) {
   return absl::Status(err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal,
-                      absl::StrCat(path, ": ", std::strerror(err)));
+                      absl::StrCat(path, ": ", std::generic_category().message(err)));
 }
 }  // namespace
 

@@ -57,7 +57,8 @@ inline std::string NormalizedFlagsHelp(const std::string& listing) {
 }
 
 // `flags_file`: the source file defining the program's flags (a substring of its path), so the
-// listing shows those and not every library's.
+// listing shows those and not every library's. Call it first thing in main: it may std::exit.
+// NOLINTBEGIN(concurrency-mt-unsafe): exit is not thread-safe, and no other thread runs yet
 inline void ExitZeroOnHelp(int argc, char** argv, absl::string_view flags_file,
                            bool list_flags = true) {
   for (int i = 1; i < argc; ++i) {
@@ -89,6 +90,7 @@ inline void ExitZeroOnHelp(int argc, char** argv, absl::string_view flags_file,
     }
   }
 }
+// NOLINTEND(concurrency-mt-unsafe)
 
 }  // namespace emar
 

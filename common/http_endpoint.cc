@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <exception>
 #include <functional>
 #include <list>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -96,7 +96,7 @@ absl::StatusOr<int> Listen(absl::string_view host_port, int port) {
     }
   }
   ::freeaddrinfo(found);
-  if (fd < 0) return absl::UnavailableError(std::strerror(err));
+  if (fd < 0) return absl::UnavailableError(std::generic_category().message(err));
   return fd;
 }
 
@@ -188,7 +188,7 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
   s->listen_fd_ = *fd;
   s->port_ = BoundPort(s->listen_fd_);
   if (::pipe2(s->wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("pipe2: ", std::generic_category().message(errno)));
   }
   s->thread_ = std::thread([p = s.get()] { p->Serve(); });
   return s;

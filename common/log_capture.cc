@@ -61,9 +61,9 @@ class JsonLineBuf : public std::streambuf {
 };
 
 void GrpcLog(gpr_log_func_args* args) {
-  const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
-                         : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
-                                                                   : LogLevel::kInfo;
+  // Debug lines too are kInfo: there is no lower level.
+  const LogLevel level =
+      args->severity == GPR_LOG_SEVERITY_ERROR ? LogLevel::kError : LogLevel::kInfo;
   LogEventTo(false, level, "grpc_log",
              {{"severity", gpr_log_severity_string(args->severity)},
               {"file", args->file != nullptr ? args->file : ""},

@@ -4,7 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -31,8 +31,8 @@ std::string Sha256Hasher::FinishHex() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(state_->ctx, md, &len);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * len, '0');
-  for (unsigned int i = 0; i < len; ++i) {
+  std::string out(size_t{2} * len, '0');
+  for (size_t i = 0; i < len; ++i) {
     out[2 * i] = kHex[md[i] >> 4];
     out[2 * i + 1] = kHex[md[i] & 0xf];
   }
@@ -50,7 +50,7 @@ absl::StatusOr<std::string> Sha256OfFile(const std::string& path) {
   if (f == nullptr) {
     const int err = errno;
     return absl::Status(err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal,
-                        absl::StrCat(path, ": ", std::strerror(err)));
+                        absl::StrCat(path, ": ", std::generic_category().message(err)));
   }
   Sha256Hasher h;
   std::string buf(1 << 20, '\0');

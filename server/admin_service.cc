@@ -20,7 +20,7 @@ class BackupReactor final : public grpc::ServerWriteReactor<emar::v1::BackupChun
   BackupReactor(JobStore* store, const BlobStore* blobs, std::string staging_dir,
                 std::atomic<bool>* running)
       : running_(running) {
-    snapshotter_ = std::thread([this, store, blobs, staging_dir] {
+    snapshotter_ = std::thread([this, store, blobs, staging_dir = std::move(staging_dir)] {
       auto snap = BackupSnapshot::Take(store, *blobs, staging_dir);
       if (!snap.ok()) {
         Notice(LogLevel::kError, "backup_failed",

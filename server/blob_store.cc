@@ -7,7 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/client_message.h"
@@ -21,13 +21,16 @@ std::atomic<uint64_t> tmp_counter{0};
 // A failed write into the store: the full message names the file, for the server's log; a
 // client is told the condition only (a full disk, or the system's reason).
 absl::Status StoreWriteError(absl::StatusCode code, const std::string& path, int err) {
-  const std::string client =
-      err == ENOSPC || err == EDQUOT
-          ? absl::StrCat("the coordinator's storage is full (", std::strerror(err),
-                         "): nothing was stored; retry once space is freed")
-          : absl::StrCat("the coordinator could not store the data: ", std::strerror(err));
+  const std::string client = err == ENOSPC || err == EDQUOT
+                                 ? absl::StrCat("the coordinator's storage is full (",
+                                                std::generic_category().message(err),
+                                                "): nothing was stored; retry once space is freed")
+                                 : absl::StrCat("the coordinator could not store the data: ",
+                                                std::generic_category().message(err));
   return WithClientMessage(
-      absl::Status(code, absl::StrCat(path, ": write failed: ", std::strerror(err))), client);
+      absl::Status(code,
+                   absl::StrCat(path, ": write failed: ", std::generic_category().message(err))),
+      client);
 }
 
 absl::Status CheckDigest(absl::string_view sha256) {
@@ -120,7 +123,7 @@ absl::StatusOr<int64_t> BlobStore::Remove(absl::string_view sha256) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return 0;
   if (::unlink(path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat(path, ": ", std::generic_category().message(errno)));
   }
   used_bytes_ -= static_cast<int64_t>(st.st_size);
   return static_cast<int64_t>(st.st_size);
@@ -130,7 +133,8 @@ absl::StatusOr<std::vector<BlobStore::BlobInfo>> BlobStore::List() const {
   std::vector<BlobInfo> out;
   const std::string top = absl::StrCat(root_, "/blobs");
   DIR* d = ::opendir(top.c_str());
-  if (d == nullptr) return absl::InternalError(absl::StrCat(top, ": ", std::strerror(errno)));
+  if (d == nullptr)
+    return absl::InternalError(absl::StrCat(top, ": ", std::generic_category().message(errno)));
   std::vector<std::string> subdirs;
   while (const struct dirent* e = ::readdir(d)) {
     if (e->d_name[0] != '.') subdirs.push_back(absl::StrCat(top, "/", e->d_name));
@@ -166,7 +170,8 @@ absl::Status BlobStore::Init() {
 absl::StatusOr<int> BlobStore::RemoveTempFiles() {
   const std::string dir = absl::StrCat(root_, "/tmp");
   DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return absl::InternalError(absl::StrCat(dir, ": ", std::strerror(errno)));
+  if (d == nullptr)
+    return absl::InternalError(absl::StrCat(dir, ": ", std::generic_category().message(errno)));
   int removed = 0;
   absl::Status status;
   while (const struct dirent* e = ::readdir(d)) {
@@ -178,7 +183,8 @@ absl::StatusOr<int> BlobStore::RemoveTempFiles() {
     if (::unlink(path.c_str()) == 0) {
       ++removed;
     } else if (errno != ENOENT && status.ok()) {
-      status = absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
+      status =
+          absl::InternalError(absl::StrCat(path, ": ", std::generic_category().message(errno)));
     }
   }
   ::closedir(d);

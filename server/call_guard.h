@@ -46,8 +46,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx, const Cal
   const absl::StatusOr<Principal> who = guard.Admit(*ctx, req);
   if (!who.ok()) return FinishUnary(ctx, who.status());
   absl::StatusOr<Response> answer = std::forward<Fn>(fn)(*who);
-  if (answer.ok()) *resp = *std::move(answer);
-  return FinishUnary(ctx, answer.status());
+  if (!answer.ok()) return FinishUnary(ctx, answer.status());
+  *resp = *std::move(answer);
+  return FinishUnary(ctx, absl::OkStatus());
 }
 
 // A stream refused before it starts: finished at once, deleted when gRPC is done with it.

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <mutex>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -143,14 +143,16 @@ absl::Status FetchFile(const InputReference& ref, const InputFetchOptions& optio
   char resolved[PATH_MAX];
   if (::realpath(path.c_str(), resolved) == nullptr) {
     if (options.input_roots.empty()) return verifier->Error(absl::PermissionDeniedError, refused);
-    return verifier->Error(absl::NotFoundError, absl::StrCat("cannot open: ", strerror(errno)));
+    return verifier->Error(absl::NotFoundError,
+                           absl::StrCat("cannot open: ", std::generic_category().message(errno)));
   }
   if (!UnderRoot(resolved, options.input_roots)) {
     return verifier->Error(absl::PermissionDeniedError, refused);
   }
   const int fd = ::open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    return verifier->Error(absl::NotFoundError, absl::StrCat("cannot open: ", strerror(errno)));
+    return verifier->Error(absl::NotFoundError,
+                           absl::StrCat("cannot open: ", std::generic_category().message(errno)));
   }
   struct FdCloser {
     int fd;
@@ -168,7 +170,8 @@ absl::Status FetchFile(const InputReference& ref, const InputFetchOptions& optio
   for (;;) {
     const ssize_t got = ::read(fd, buf.data(), buf.size());
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return verifier->Error(absl::DataLossError, strerror(errno));
+    if (got < 0)
+      return verifier->Error(absl::DataLossError, std::generic_category().message(errno));
     if (got == 0) break;
     RETURN_IF_ERROR(verifier->Append(absl::string_view(buf.data(), got)));
   }

@@ -504,6 +504,7 @@ absl::StatusOr<JobPlan> PlanJobUnguarded(const CreateJobRequest& original, BlobS
     }
   }
   std::vector<SuiteDataset> suite;
+  suite.reserve(datasets.size());
   for (const PlannedDataset& d : datasets) suite.push_back(d.suite);
   RETURN_IF_ERROR(CheckSettings(spec, suite));
 

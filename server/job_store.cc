@@ -182,6 +182,7 @@ absl::StatusOr<std::vector<int32_t>> JobStore::CreateJob(const emar::v1::Job& jo
       if (from_cache) reused.push_back(static_cast<int32_t>(shard_id));
     }
     std::vector<emar::v1::ShardTask> tasks;
+    tasks.reserve(shards.size());
     for (const StoredShard& s : shards) tasks.push_back(s.task);
     return InsertJobBlobs(job.job_id(), BlobsOfJob(request, tasks));
   }));

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <set>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -24,7 +24,8 @@ namespace emar {
 namespace {
 
 absl::Status Errno(const std::string& path, absl::string_view what) {
-  return absl::InternalError(absl::StrCat(path, ": ", what, ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(path, ": ", what, ": ", std::generic_category().message(errno)));
 }
 
 // What a copied store names: its job count and every blob a job reads or a principal uploaded.

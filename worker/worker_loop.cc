@@ -52,7 +52,7 @@ void LogScored(const emar::v1::ShardTask& task, const absl::StatusOr<emar::v1::S
 }  // namespace
 
 WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions options)
-    : stub_(emar::v1::WorkerService::NewStub(channel)),
+    : stub_(emar::v1::WorkerService::NewStub(std::move(channel))),
       options_([&] {
         if (options.worker_id.empty()) options.worker_id = DefaultWorkerId();
         if (options.threads < 1) options.threads = 1;
@@ -74,6 +74,7 @@ void WorkerLoop::Stop() {
 
 void WorkerLoop::Run() {
   std::vector<std::thread> threads;
+  threads.reserve(options_.threads);
   for (int i = 0; i < options_.threads; ++i) threads.emplace_back([this, i] { Loop(i); });
   for (auto& t : threads) t.join();
 }

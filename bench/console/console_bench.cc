@@ -60,7 +60,8 @@ int CountJobs(emar::Coordinator& c) {
   return n;
 }
 
-void Fill(const std::string& dir, int jobs) {
+// False when a submission failed (said on stderr); the other submitters then stop too.
+bool Fill(const std::string& dir, int jobs) {
   emar::TempDir inputs;
   emar::SmallJob small(inputs.path());
   emar::EmbeddedOptions options;
@@ -68,8 +69,10 @@ void Fill(const std::string& dir, int jobs) {
   options.worker_threads = 2;
   auto embedded = *emar::EmbeddedCoordinator::Start(options);
   std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
   std::vector<std::string> last(absl::GetFlag(FLAGS_submitters));
   std::vector<std::thread> threads;
+  threads.reserve(absl::GetFlag(FLAGS_submitters));
   const auto start = Clock::now();
   for (int t = 0; t < absl::GetFlag(FLAGS_submitters); ++t) {
     threads.emplace_back([&, t] {
@@ -82,7 +85,9 @@ void Fill(const std::string& dir, int jobs) {
         auto created = client.Submit(job, "");
         if (!created.ok()) {
           std::cerr << "submit: " << created.status() << "\n";
-          std::exit(1);
+          failed = true;
+          next = jobs;  // the others stop at their next job
+          return;
         }
         if (i == 0) {  // scored once by the workers, then reused from the score cache
           absl::StatusOr<emar::v1::Job> done = client.Watch(created->job_id(), nullptr);
@@ -93,6 +98,7 @@ void Fill(const std::string& dir, int jobs) {
     });
   }
   for (std::thread& t : threads) t.join();
+  if (failed) return false;
   emar::EvaluationClient client(embedded->channel());
   for (const std::string& id : last) {
     if (id.empty()) continue;
@@ -101,6 +107,7 @@ void Fill(const std::string& dir, int jobs) {
   }
   std::cerr << absl::StrFormat("filled %d jobs in %.1f s\n", jobs,
                                absl::ToDoubleSeconds(absl::FromChrono(Clock::now() - start)));
+  return true;
 }
 
 struct Timing {
@@ -162,7 +169,7 @@ int main(int argc, char** argv) {
     auto c = *emar::Coordinator::Create(options);
     const int have = CountJobs(*c);
     c.reset();
-    if (have < jobs) Fill(dir, jobs - have);
+    if (have < jobs && !Fill(dir, jobs - have)) return 1;
   }
   auto coordinator = *emar::Coordinator::Create(options);
   const int have = CountJobs(*coordinator);

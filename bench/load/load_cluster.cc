@@ -15,7 +15,7 @@ using emar::testing::ExitStatus;
 using emar::testing::PollUntil;
 using emar::testing::Process;
 
-LoadCluster::LoadCluster(LoadClusterOptions options, std::string dir)
+LoadCluster::LoadCluster(LoadClusterOptions options, const std::string& dir)
     : options_(std::move(options)),
       log_dir_(absl::StrCat(dir, "/logs")),
       data_dir_(absl::StrCat(dir, "/data")) {}

@@ -76,7 +76,7 @@ class LoadCluster {
   const std::string& log_dir() const { return log_dir_; }
 
  private:
-  LoadCluster(LoadClusterOptions options, std::string dir);
+  LoadCluster(LoadClusterOptions options, const std::string& dir);
   absl::Status StartCoordinator();
 
   const LoadClusterOptions options_;

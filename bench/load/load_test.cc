@@ -203,6 +203,7 @@ int Main() {
   std::atomic<int> clients_done{0};
   const absl::Time clients_start = absl::Now();
   std::vector<std::thread> threads;
+  threads.reserve(mix.clients);
   for (int c = 0; c < mix.clients; ++c) {
     threads.emplace_back([&, c] {
       records[c] = LoadClient(server, &in_flight).Run((*jobs)[c]);

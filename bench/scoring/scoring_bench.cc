@@ -26,7 +26,7 @@ const std::vector<ScoringExample>& Examples(ExampleKind kind) {
   return v;
 }
 
-void BM_ScoreExample(benchmark::State& state, std::string metric_name) {
+void BM_ScoreExample(benchmark::State& state, const std::string& metric_name) {
   auto metric = std::move(MakeMetric(metric_name)).value();
   const auto& examples = Examples(KindForMetric(metric_name));
   LabelTable labels;
@@ -42,7 +42,7 @@ void BM_ScoreExample(benchmark::State& state, std::string metric_name) {
   state.SetItemsProcessed(state.iterations() * examples.size());
 }
 
-void BM_AccumulateFinalize(benchmark::State& state, std::string metric_name) {
+void BM_AccumulateFinalize(benchmark::State& state, const std::string& metric_name) {
   auto metric = std::move(MakeMetric(metric_name)).value();
   const auto& examples = Examples(KindForMetric(metric_name));
   LabelTable labels;

@@ -351,6 +351,7 @@ int Main() {
   const double cpu_before = CpuSeconds((*coordinator)->pid());
   const Clock::time_point started = Clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(streams);
   for (int i = 0; i < streams; ++i) threads.emplace_back(worker, i);
   std::thread hb(heartbeater);
   for (auto& t : threads) t.join();

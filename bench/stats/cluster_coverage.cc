@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     auto next = [&]() -> int {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "cluster_coverage: %s needs a value\n", arg.c_str());
-        std::exit(2);
+        std::exit(2);  // NOLINT(concurrency-mt-unsafe): parsing arguments, no thread yet
       }
       return std::atoi(argv[++i]);
     };

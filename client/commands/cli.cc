@@ -107,7 +107,7 @@ std::string ServerAddress() {
   std::string s = absl::GetFlag(FLAGS_server);
   if (!s.empty()) return s;
   // On emarctl's main thread, before any other thread starts.
-  const char* env = std::getenv("EMAR_SERVER");  // NOLINT(concurrency-mt-unsafe)
+  const char* env = std::getenv("EMAR_SERVER");
   return env && *env ? env : "127.0.0.1:50051";
 }
 

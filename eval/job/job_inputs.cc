@@ -16,15 +16,16 @@ std::string ModelField(int model_index) {
 }
 
 std::vector<JobInput> ListJobInputs(const emar::v1::JobSpec& spec) {
-  std::vector<JobInput> out;
   const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
+  const std::vector<const emar::v1::ModelSpec*> models = ModelsInOrder(spec);
   const bool suite = IsSuiteForm(spec);
+  std::vector<JobInput> out;
+  out.reserve(datasets.size() * (1 + models.size()));  // each dataset's references and outputs
   for (const SuiteDataset& d : datasets) {
     out.push_back({d.role, d.index, -1, d.field + ".references",
                    suite ? d.spec->name() + ".references" : d.field + ".references",
                    d.spec->references()});
   }
-  const std::vector<const emar::v1::ModelSpec*> models = ModelsInOrder(spec);
   for (int m = 0; m < static_cast<int>(models.size()); ++m) {
     const emar::v1::ModelSpec& model = *models[m];
     const std::string field = ModelField(m);

@@ -50,12 +50,11 @@ void ChrfWords(absl::string_view text, std::vector<absl::string_view>* words) {
   for (absl::string_view w : split) {
     size_t pos = 0;
     NextCodePoint(w, &pos);
-    if (pos == w.size()) {  // one character
-      words->push_back(w);
-    } else if (IsAsciiPunct(w.back())) {
+    const bool one_character = pos == w.size();  // kept whole
+    if (!one_character && IsAsciiPunct(w.back())) {
       words->push_back(w.substr(0, w.size() - 1));
       words->push_back(w.substr(w.size() - 1));
-    } else if (IsAsciiPunct(w.front())) {
+    } else if (!one_character && IsAsciiPunct(w.front())) {
       words->push_back(w.substr(0, 1));
       words->push_back(w.substr(1));
     } else {
@@ -99,9 +98,10 @@ void WordStats(size_t r, const ChrfOptions& o, ChrfScratch* s, absl::Span<double
     s->word_keyer.SortedKeys(s->word_ids[r], n, &s->ref_word_keys);
     const std::vector<uint64_t>& hyp = s->hyp_word_keys[n - 1];
     const double ref_count = static_cast<double>(s->ref_word_keys.size());
-    out[3 * (n - 1)] = ref_count > 0 ? static_cast<double>(hyp.size()) : 0.0;
-    out[3 * (n - 1) + 1] = ref_count;
-    out[3 * (n - 1) + 2] = static_cast<double>(MultisetOverlap(hyp, s->ref_word_keys));
+    const size_t i = 3 * static_cast<size_t>(n - 1);
+    out[i] = ref_count > 0 ? static_cast<double>(hyp.size()) : 0.0;
+    out[i + 1] = ref_count;
+    out[i + 2] = static_cast<double>(MultisetOverlap(hyp, s->ref_word_keys));
   }
 }
 
@@ -170,21 +170,24 @@ void ChrfSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::s
         const size_t k = static_cast<size_t>(n);
         const double ref_count = static_cast<double>(ref_len >= k ? ref_len - k + 1 : 0);
         const double hyp_count = static_cast<double>(hyp_len >= k ? hyp_len - k + 1 : 0);
-        s->candidate[3 * (n - 1)] = ref_count > 0 ? hyp_count : 0.0;
-        s->candidate[3 * (n - 1) + 1] = ref_count;
-        s->candidate[3 * (n - 1) + 2] = static_cast<double>(s->overlaps[n - 1]);
+        const size_t i = 3 * (k - 1);
+        s->candidate[i] = ref_count > 0 ? hyp_count : 0.0;
+        s->candidate[i + 1] = ref_count;
+        s->candidate[i + 2] = static_cast<double>(s->overlaps[n - 1]);
       }
     }
     for (int n = 1; n <= order && !packed; ++n) {
       s->keyer.Keys(s->ref_set, n, &s->ref_keys);
       const std::vector<uint64_t>& hyp = s->hyp_keys[n - 1];
       const double ref_count = static_cast<double>(s->ref_keys.size());
-      s->candidate[3 * (n - 1)] = ref_count > 0 ? static_cast<double>(hyp.size()) : 0.0;
-      s->candidate[3 * (n - 1) + 1] = ref_count;
-      s->candidate[3 * (n - 1) + 2] = static_cast<double>(MultisetOverlap(hyp, s->ref_keys));
+      const size_t i = 3 * static_cast<size_t>(n - 1);
+      s->candidate[i] = ref_count > 0 ? static_cast<double>(hyp.size()) : 0.0;
+      s->candidate[i + 1] = ref_count;
+      s->candidate[i + 2] = static_cast<double>(MultisetOverlap(hyp, s->ref_keys));
     }
     if (options.word_order > 0) {
-      WordStats(r, options, s, absl::MakeSpan(s->candidate).subspan(3 * order));
+      WordStats(r, options, s,
+                absl::MakeSpan(s->candidate).subspan(3 * static_cast<size_t>(order)));
     }
     const double score = ChrfScore(s->candidate, options);
     if (score > best_score) {
@@ -201,7 +204,8 @@ double ChrfScore(absl::Span<const double> stats, const ChrfOptions& options) {
   int effective_order = 0;
   const int orders = options.char_order + options.word_order;
   for (int n = 0; n < orders; ++n) {
-    const double hyp = stats[3 * n], ref = stats[3 * n + 1], match = stats[3 * n + 2];
+    const size_t i = 3 * static_cast<size_t>(n);
+    const double hyp = stats[i], ref = stats[i + 1], match = stats[i + 2];
     const double precision = hyp > 0 ? match / hyp : kEps;
     const double recall = ref > 0 ? match / ref : kEps;
     const double denom = factor * precision + recall;

@@ -33,7 +33,9 @@ struct ChrfOptions {
   bool lowercase = false;      // Python lower() first
 };
 
-inline size_t ChrfStatsWidth(const ChrfOptions& o) { return 3 * (o.char_order + o.word_order); }
+inline size_t ChrfStatsWidth(const ChrfOptions& o) {
+  return 3 * static_cast<size_t>(o.char_order + o.word_order);
+}
 
 // Precondition: at least one reference.
 void ChrfSegmentStatistics(absl::string_view hypothesis, absl::Span<const std::string> references,

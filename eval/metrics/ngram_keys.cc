@@ -105,6 +105,7 @@ size_t PackedOverlap(const NgramSet& a, const NgramSet& b, int n, int max_order,
   while (pa < ea && pb < eb) {
     const uint64_t ka = *pa >> shift;
     const uint64_t kb = *pb >> shift;
+    // NOLINTBEGIN(bugprone-branch-clone): a side advances past an empty slot or a smaller key
     if ((ka & last_slot) == 0) {
       ++pa;
     } else if ((kb & last_slot) == 0) {
@@ -116,6 +117,7 @@ size_t PackedOverlap(const NgramSet& a, const NgramSet& b, int n, int max_order,
     } else {
       ++overlap, ++pa, ++pb;
     }
+    // NOLINTEND(bugprone-branch-clone)
   }
   return overlap;
 }
@@ -134,13 +136,14 @@ void OverlapAllOrders(const NgramSet& a, const NgramSet& b, int max_order, int b
   // slot is 0 past the end of the sequence. Divisions by `bits` become tables: tokens shared with
   // the previous key by leading zeros of key ^ prev, padding slots by trailing zeros of key.
   const int unused = 64 - order * bits;
-  int8_t shared_by_clz[65], padding_by_ctz[65];
+  // Unsigned: every entry is in [0, 64].
+  uint8_t shared_by_clz[65], padding_by_ctz[65];
   for (int z = 0; z < 64; ++z) {
-    shared_by_clz[z] = static_cast<int8_t>(z < unused ? 0 : (z - unused) / bits);
-    padding_by_ctz[z] = static_cast<int8_t>(z / bits);
+    shared_by_clz[z] = static_cast<uint8_t>(z < unused ? 0 : (z - unused) / bits);
+    padding_by_ctz[z] = static_cast<uint8_t>(z / bits);
   }
-  shared_by_clz[64] = static_cast<int8_t>(order);   // key == prev
-  padding_by_ctz[64] = static_cast<int8_t>(order);  // key == 0: no n-gram at all
+  shared_by_clz[64] = static_cast<uint8_t>(order);   // key == prev
+  padding_by_ctz[64] = static_cast<uint8_t>(order);  // key == 0: no n-gram at all
   const uint64_t* const ka = a.sorted.data();
   const uint64_t* const kb = b.sorted.data();
   const size_t na = a.sorted.size(), nb = b.sorted.size();
