@@ -51,8 +51,9 @@ std::string ScrubUrls(absl::string_view text) {
 class Verifier {
  public:
   Verifier(const InputReference& ref, std::string where,
-           const std::function<absl::Status(absl::string_view)>& sink)
-      : ref_(ref), where_(std::move(where)), sink_(sink) {}
+           const std::function<absl::Status(absl::string_view)>& sink,
+           const std::function<std::string()>& sink_digest)
+      : ref_(ref), where_(std::move(where)), sink_(sink), sink_digest_(sink_digest) {}
 
   absl::Status Append(absl::string_view bytes) {
     if (bytes.size() > static_cast<uint64_t>(ref_.size - count_)) {
@@ -60,7 +61,7 @@ class Verifier {
                                                             ref_.size, " bytes (stopped there)"));
     }
     count_ += static_cast<int64_t>(bytes.size());
-    hasher_.Update(bytes);
+    if (!sink_digest_) hasher_.Update(bytes);
     return sink_(bytes);
   }
 
@@ -69,7 +70,7 @@ class Verifier {
       return Error(absl::InvalidArgumentError,
                    absl::StrCat("has ", count_, " bytes, the job states ", ref_.size));
     }
-    const std::string got = hasher_.FinishHex();
+    const std::string got = sink_digest_ ? sink_digest_() : hasher_.FinishHex();
     if (got != absl::AsciiStrToLower(ref_.sha256)) {
       return Error(absl::InvalidArgumentError,
                    absl::StrCat("sha256 mismatch: expected ", absl::AsciiStrToLower(ref_.sha256),
@@ -90,6 +91,7 @@ class Verifier {
   const InputReference& ref_;
   const std::string where_;
   const std::function<absl::Status(absl::string_view)>& sink_;
+  const std::function<std::string()>& sink_digest_;
   int64_t count_ = 0;
   Sha256Hasher hasher_;
 };
@@ -359,9 +361,10 @@ absl::Status CheckReference(const InputReference& ref) {
 }
 
 absl::Status FetchInput(const InputReference& ref, const InputFetchOptions& options,
-                        const std::function<absl::Status(absl::string_view)>& sink) {
+                        const std::function<absl::Status(absl::string_view)>& sink,
+                        const std::function<std::string()>& sink_digest) {
   RETURN_IF_ERROR(CheckReference(ref));
-  Verifier verifier(ref, RedactUri(ref.uri), sink);
+  Verifier verifier(ref, RedactUri(ref.uri), sink, sink_digest);
   if (ref.size > options.max_bytes) {
     return verifier.Error(
         absl::ResourceExhaustedError,
