@@ -398,6 +398,20 @@ bool IsPrivateAddress(const struct sockaddr* addr, std::string* text) {
                         uint32_t{b[15]};
     return b[10] == 0 ? (v4 <= 1 || IsPrivateV4(v4)) : IsPrivateV4(v4);
   }
+  const auto v4_at = [b](int i) {
+    return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) | (uint32_t{b[i + 2]} << 8) |
+           uint32_t{b[i + 3]};
+  };
+  // Translated IPv4: NAT64's well-known prefix 64:ff9b::/96 and 6to4's 2002::/16 reach the IPv4
+  // address inside them; 64:ff9b:1::/48 is NAT64 for local use, private by definition.
+  const bool nat64 = b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b;
+  if (nat64) {
+    bool zero = true;  // bytes 4..11 zero: the well-known /96
+    for (int i = 4; i < 12; ++i) zero = zero && b[i] == 0;
+    if (zero) return IsPrivateV4(v4_at(12));
+    if (b[4] == 0 && b[5] == 1) return true;
+  }
+  if (b[0] == 0x20 && b[1] == 0x02) return IsPrivateV4(v4_at(2));
   return (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||  // fe80::/10 link-local
          (b[0] & 0xfe) == 0xfc ||                    // fc00::/7 unique local
          (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||  // fec0::/10 site-local (deprecated)

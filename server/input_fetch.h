@@ -73,7 +73,8 @@ absl::Status FetchInput(const InputReference& ref, const InputFetchOptions& opti
 
 // Whether a connection to `addr` is refused unless --allow-private-urls: loopback, link-local
 // (169.254/16, fe80::/10), private (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10),
-// unspecified (0/8, ::), and IPv4-mapped or -compatible forms of those. `text` gets the address.
+// unspecified (0/8, ::), and IPv4-mapped or -compatible, NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
+// forms of those; 64:ff9b:1::/48 (local-use NAT64) whole. `text` gets the address.
 bool IsPrivateAddress(const struct sockaddr* addr, std::string* text);
 
 }  // namespace emar
