@@ -362,10 +362,13 @@ absl::Status ReadInputs(InputResolver& inputs, const std::vector<JobInput>& job_
     }
     ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
     // Each file on two threads too: files differ in size, and the smaller one's thread would
-    // otherwise idle at the end while the larger one is parsed alone.
-    ASSIGN_OR_RETURN(ReferenceTable table,
-                     ReferenceTable::Parse(in.path, loaded.bytes(),
-                                           ToFieldConfig(d.suite.spec->fields()), /*threads=*/2));
+    // otherwise idle at the end while the larger one is parsed alone. Without a sink the table
+    // only checks the file, and its reference texts are not kept.
+    ASSIGN_OR_RETURN(
+        ReferenceTable table,
+        ReferenceTable::Parse(
+            in.path, loaded.bytes(), ToFieldConfig(d.suite.spec->fields()), /*threads=*/2,
+            parsed_references ? ReferenceTable::Texts::kKeep : ReferenceTable::Texts::kDrop));
     d.refs_digest = loaded.digest;
     d.rows = table.size();
     if (const std::string& slice = d.suite.spec->fields().slice_field(); !slice.empty()) {
