@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/job_planner.h"
 
 namespace emar {
 namespace {
@@ -50,9 +51,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   wopts.worker_id = "embedded";
   wopts.threads = options.worker_threads;
   // Shards of one references file are leased one after another (ShardScheduler::AddJob), so the
-  // threads need at most two tables at once: a suite's other datasets' tables are not kept, and
-  // are parsed again from the blob store when their shards come (once each).
-  wopts.reference_cache_entries = 2;
+  // threads need at most two tables at once: the planner hands over the first datasets' tables
+  // (kParsedReferencesTables), and a suite's others are parsed from the blob store when their
+  // shards come (once each).
+  wopts.reference_cache_entries = kParsedReferencesTables;
   e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
   e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
   return e;
