@@ -44,6 +44,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
                                           std::shared_ptr<const ReferenceTable> table) {
     e->workers_->AddReferences(sha256, fields, std::move(table));
   };
+  // Once a job's shards are all scored its tables are not needed: the report is built without them.
+  copts.before_finalize = [e = e.get()] { e->workers_->DropReferences(); };
   ASSIGN_OR_RETURN(e->coordinator_, Coordinator::Create(copts));
   ASSIGN_OR_RETURN(e->server_, CoordinatorServer::Start(e->coordinator_.get(), ServerOptions{}));
   e->channel_ = e->server_->InProcessChannel();
