@@ -92,14 +92,20 @@ absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::str
   JsonlLineCursor cursor(part, first_line);
   absl::string_view text;
   uint64_t line;
-  Reference scratch;  // Texts::kDrop: each line's reference is read into it and dropped
+  // Each line's reference is read into `scratch` (its buffers reused from line to line) and,
+  // with Texts::kKeep, copied to the row at its size: the extractor leaves room for two texts,
+  // 32 bytes a row more than the one most references have.
+  Reference scratch;
   while (cursor.Next(&text, &line)) {
     Row& row = rows->emplace_back();
-    const absl::Status s = extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr,
-                                             texts == Texts::kKeep ? &row.reference : &scratch);
+    const absl::Status s =
+        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &scratch);
     if (!s.ok()) {
       rows->pop_back();
       return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
+    }
+    if (texts == Texts::kKeep) {
+      row.reference.texts.assign(scratch.texts.begin(), scratch.texts.end());
     }
     row.line = line;
     hashes->push_back(HashId(row.id));
