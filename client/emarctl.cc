@@ -16,6 +16,7 @@
 #include "client/commands/command.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
+#include "common/malloc_arenas.h"
 #include "common/mutex_checks.h"
 
 namespace emar {
@@ -39,6 +40,7 @@ int Main(int argc, char** argv) {
     }
     Labels().emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
+  InputRoots() = flags.TakeRepeated("input_root");
   std::vector<char*> rest = absl::ParseCommandLine(flags.argc(), flags.argv());
   if (const std::string why = CheckCommonFlags(); !why.empty()) return Usage(why);
   if (rest.size() < 2) return Usage("no command given");
@@ -56,6 +58,7 @@ int Main(int argc, char** argv) {
 }  // namespace emar
 
 int main(int argc, char** argv) {
+  emar::LimitMallocArenas();
   emar::UseReleaseMutexChecks();
   // gRPC's own log lines ("E1207 ... Handshake failed") would precede emarctl's error, which
   // says the same in the user's terms with a hint; GRPC_VERBOSITY set brings them back.
