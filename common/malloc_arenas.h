@@ -25,7 +25,7 @@ inline void LimitMallocArenas() {
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   if (tunables != nullptr && std::strstr(tunables, "arena_max") != nullptr) return;
-  ::mallopt(M_ARENA_MAX, kMallocArenas);
+  ::mallopt(M_ARENA_MAX, kMallocArenas);  // NOLINT(concurrency-mt-unsafe): no thread runs yet
 }
 
 }  // namespace emar
