@@ -63,7 +63,7 @@ run() {  # run NAME TARGET_OUTPUTS
     --progress off >/dev/null
   end=$(date +%s.%N)
   local fetched
-  fetched=$(grep -o 'input_fetched.*' "$dir/err" | grep -o 'seconds=[0-9.e-]*' | head -1 || true)
+  fetched=$(grep -o 'input_fetched.*' "$dir/err" | grep -o 'duration_ms=[0-9.e-]*' | head -1 || true)
   printf '%-7s %6d MiB  submit %6.2f s  %s\n' "$name" "$MIB" "$(echo "$end - $start" | bc)" \
     "${fetched:-(no fetch: uploaded)}"
 }

@@ -104,16 +104,19 @@ absl::Status FetchReferencedInputs(const std::vector<InputReference>& refs,
     const absl::Status fetched =
         FetchInput(ref, options, [&](absl::string_view bytes) { return writer->Append(bytes); });
     if (!fetched.ok()) {
-      LogEvent("input_fetch_failed", {{"error", std::string(fetched.message())}});
+      LogEventAt(LogLevel::kWarning, "input_fetch_failed",
+                 {{"input", ref.what},
+                  {"uri", RedactUri(ref.uri)},
+                  {"error", std::string(fetched.message())},
+                  {"duration_ms", DurationMs(absl::Now() - start)}});
       return fetched;
     }
     RETURN_IF_ERROR(writer->Commit());
     RETURN_IF_ERROR(blobs->RecordUpload(ref.sha256, who));
-    LogEvent("input_fetched",
-             {{"input", ref.what},
-              {"uri", RedactUri(ref.uri)},
-              {"bytes", absl::StrCat(ref.size)},
-              {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start))}});
+    LogEvent("input_fetched", {{"input", ref.what},
+                               {"uri", RedactUri(ref.uri)},
+                               {"bytes", ref.size},
+                               {"duration_ms", DurationMs(absl::Now() - start)}});
   }
   return absl::OkStatus();
 }

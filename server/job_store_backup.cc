@@ -34,12 +34,8 @@ struct StoreContents {
 };
 
 absl::StatusOr<StoreContents> ReadStoreContents(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::InternalError(absl::StrCat(path, ": cannot open the copied job store: ", msg));
-  }
+  ASSIGN_OR_RETURN(SqliteDb opened, OpenSqlite(path, SQLITE_OPEN_READONLY, "the copied job store"));
+  sqlite3* const db = opened.get();
   StoreContents contents;
   absl::Status status;
   {
@@ -52,7 +48,6 @@ absl::StatusOr<StoreContents> ReadStoreContents(const std::string& path) {
     while (status.ok() && (rc = shas.Step()) == SQLITE_ROW) contents.blobs.insert(shas.Blob(0));
     if (status.ok() && rc != SQLITE_DONE) status = shas.StepError();
   }
-  sqlite3_close(db);
   if (!status.ok()) return status;
   return contents;
 }
@@ -137,22 +132,16 @@ absl::Status JobStore::CopyTo(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": already exists"));
   }
-  sqlite3* dest = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    std::string msg = dest ? sqlite3_errmsg(dest) : "out of memory";
-    sqlite3_close(dest);
-    return absl::InternalError(absl::StrCat(path, ": cannot create the copy: ", msg));
-  }
+  ASSIGN_OR_RETURN(SqliteDb opened,
+                   OpenSqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "the copy"));
+  sqlite3* const dest = opened.get();
   sqlite3_backup* backup = nullptr;
   {
     absl::MutexLock lock(&mu_);
     backup = sqlite3_backup_init(dest, "main", db_, "main");
   }
   if (backup == nullptr) {
-    std::string msg = sqlite3_errmsg(dest);
-    sqlite3_close(dest);
-    return absl::InternalError(absl::StrCat(path, ": sqlite backup: ", msg));
+    return absl::InternalError(absl::StrCat(path, ": sqlite backup: ", sqlite3_errmsg(dest)));
   }
   // Steps run under mu_, between the store's transactions (a group commit holds mu_ from BEGIN
   // to COMMIT). Writes made through this connection between steps are applied to the copy by
@@ -173,7 +162,7 @@ absl::Status JobStore::CopyTo(const std::string& path) {
   if (rc != SQLITE_DONE) {
     status = absl::InternalError(absl::StrCat(path, ": sqlite backup: ", sqlite3_errstr(rc)));
   }
-  if (sqlite3_close(dest) != SQLITE_OK && status.ok()) {
+  if (sqlite3_close(opened.release()) != SQLITE_OK && status.ok()) {
     status = absl::InternalError(absl::StrCat(path, ": closing the copy failed"));
   }
   return status;

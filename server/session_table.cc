@@ -3,18 +3,15 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "server/sqlite_statement.h"
 
 namespace emar {
 
 absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::InternalError(absl::StrCat(path, ": cannot open the console's sessions: ", msg));
-  }
+  ASSIGN_OR_RETURN(SqliteDb opened, OpenSqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                                               "the console's sessions"));
+  sqlite3* db = opened.release();  // the SessionTable owns it from here
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<SessionTable> table(new SessionTable(db));
   // synchronous=FULL as the job store: a login that answered survives a crash.

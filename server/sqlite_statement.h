@@ -1,6 +1,7 @@
-// The job store's SQLite statements: Stmt, a prepared statement that finalizes (or, taken from a
-// StmtCache, resets) itself, with chained binds and typed column reads; and StmtCache, the hot
-// path's statements prepared once per connection.
+// The job store's SQLite helpers: OpenSqlite, a connection opened with an error that names the
+// file; Stmt, a prepared statement that finalizes (or, taken from a StmtCache, resets) itself,
+// with chained binds and typed column reads; and StmtCache, the hot path's statements prepared
+// once per connection.
 //
 //   Stmt s(db, "SELECT proto FROM jobs WHERE job_id = ?");
 //   RETURN_IF_ERROR(s.status());
@@ -15,10 +16,12 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "server/storage_full.h"
 
@@ -35,6 +38,25 @@ inline absl::Status SqliteError(sqlite3* db, int rc, absl::string_view message) 
   if (primary == SQLITE_CONSTRAINT)
     return absl::AlreadyExistsError(absl::StrCat("sqlite: ", message));
   return absl::InternalError(absl::StrCat("sqlite: ", message));
+}
+
+struct SqliteCloser {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using SqliteDb = std::unique_ptr<sqlite3, SqliteCloser>;
+
+// Opens `path` with sqlite3_open_v2's `flags`. The error is INTERNAL "PATH: cannot open WHAT:
+// SQLite's message", e.g. what = "the job store".
+inline absl::StatusOr<SqliteDb> OpenSqlite(const std::string& path, int flags,
+                                           absl::string_view what) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  SqliteDb owned(db);
+  if (rc != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat(path, ": cannot open ", what, ": ",
+                                            db ? sqlite3_errmsg(db) : "out of memory"));
+  }
+  return owned;
 }
 
 // Statements of the hot path (storing a shard's result, the group commit's savepoints), prepared
