@@ -74,6 +74,11 @@ absl::Status BlobStore::Writer::Append(absl::string_view chunk) {
   return absl::OkStatus();
 }
 
+const std::string& BlobStore::Writer::Digest() {
+  if (!digest_) digest_ = hasher_.FinishHex();
+  return *digest_;
+}
+
 absl::Status BlobStore::Writer::Commit() {
   if (committed_ || file_ == nullptr)
     return absl::FailedPreconditionError("blob already committed");
@@ -81,7 +86,7 @@ absl::Status BlobStore::Writer::Commit() {
     return absl::InvalidArgumentError(
         absl::StrCat("blob ", sha256_, ": received ", written_, " bytes, declared ", size_));
   }
-  const std::string actual = hasher_.FinishHex();
+  const std::string& actual = Digest();
   if (actual != sha256_) {
     return absl::InvalidArgumentError(absl::StrCat("digest mismatch: declared sha256 ", sha256_,
                                                    ", received data has sha256 ", actual));

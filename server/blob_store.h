@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class BlobStore {
     absl::Status Append(absl::string_view chunk);
     // Verifies size and digest, then publishes the blob. INVALID_ARGUMENT on mismatch.
     absl::Status Commit();
+    // The sha256 (hex) of the bytes appended: ends the hash, so call it once they are all in.
+    // Commit uses the same value (a caller that checks the digest itself hashes nothing twice).
+    const std::string& Digest();
     int64_t bytes_written() const { return written_; }
 
    private:
@@ -51,6 +55,7 @@ class BlobStore {
     int64_t size_;
     int64_t written_ = 0;
     Sha256Hasher hasher_;
+    std::optional<std::string> digest_;  // set by Digest()
     bool committed_ = false;
     bool durable_;
     // A durable blob's bytes are handed to the disk every kWritebackBytes as they arrive

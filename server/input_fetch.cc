@@ -51,8 +51,9 @@ std::string ScrubUrls(absl::string_view text) {
 class Verifier {
  public:
   Verifier(const InputReference& ref, std::string where,
-           const std::function<absl::Status(absl::string_view)>& sink)
-      : ref_(ref), where_(std::move(where)), sink_(sink) {}
+           const std::function<absl::Status(absl::string_view)>& sink,
+           const std::function<std::string()>& sink_digest)
+      : ref_(ref), where_(std::move(where)), sink_(sink), sink_digest_(sink_digest) {}
 
   absl::Status Append(absl::string_view bytes) {
     if (bytes.size() > static_cast<uint64_t>(ref_.size - count_)) {
@@ -60,7 +61,7 @@ class Verifier {
                                                             ref_.size, " bytes (stopped there)"));
     }
     count_ += static_cast<int64_t>(bytes.size());
-    hasher_.Update(bytes);
+    if (!sink_digest_) hasher_.Update(bytes);
     return sink_(bytes);
   }
 
@@ -69,7 +70,7 @@ class Verifier {
       return Error(absl::InvalidArgumentError,
                    absl::StrCat("has ", count_, " bytes, the job states ", ref_.size));
     }
-    const std::string got = hasher_.FinishHex();
+    const std::string got = sink_digest_ ? sink_digest_() : hasher_.FinishHex();
     if (got != absl::AsciiStrToLower(ref_.sha256)) {
       return Error(absl::InvalidArgumentError,
                    absl::StrCat("sha256 mismatch: expected ", absl::AsciiStrToLower(ref_.sha256),
@@ -90,6 +91,7 @@ class Verifier {
   const InputReference& ref_;
   const std::string where_;
   const std::function<absl::Status(absl::string_view)>& sink_;
+  const std::function<std::string()>& sink_digest_;
   int64_t count_ = 0;
   Sha256Hasher hasher_;
 };
@@ -359,9 +361,10 @@ absl::Status CheckReference(const InputReference& ref) {
 }
 
 absl::Status FetchInput(const InputReference& ref, const InputFetchOptions& options,
-                        const std::function<absl::Status(absl::string_view)>& sink) {
+                        const std::function<absl::Status(absl::string_view)>& sink,
+                        const std::function<std::string()>& sink_digest) {
   RETURN_IF_ERROR(CheckReference(ref));
-  Verifier verifier(ref, RedactUri(ref.uri), sink);
+  Verifier verifier(ref, RedactUri(ref.uri), sink, sink_digest);
   if (ref.size > options.max_bytes) {
     return verifier.Error(
         absl::ResourceExhaustedError,
@@ -395,6 +398,20 @@ bool IsPrivateAddress(const struct sockaddr* addr, std::string* text) {
                         uint32_t{b[15]};
     return b[10] == 0 ? (v4 <= 1 || IsPrivateV4(v4)) : IsPrivateV4(v4);
   }
+  const auto v4_at = [b](int i) {
+    return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) | (uint32_t{b[i + 2]} << 8) |
+           uint32_t{b[i + 3]};
+  };
+  // Translated IPv4: NAT64's well-known prefix 64:ff9b::/96 and 6to4's 2002::/16 reach the IPv4
+  // address inside them; 64:ff9b:1::/48 is NAT64 for local use, private by definition.
+  const bool nat64 = b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b;
+  if (nat64) {
+    bool zero = true;  // bytes 4..11 zero: the well-known /96
+    for (int i = 4; i < 12; ++i) zero = zero && b[i] == 0;
+    if (zero) return IsPrivateV4(v4_at(12));
+    if (b[4] == 0 && b[5] == 1) return true;
+  }
+  if (b[0] == 0x20 && b[1] == 0x02) return IsPrivateV4(v4_at(2));
   return (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||  // fe80::/10 link-local
          (b[0] & 0xfe) == 0xfc ||                    // fc00::/7 unique local
          (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||  // fec0::/10 site-local (deprecated)

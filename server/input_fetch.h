@@ -65,12 +65,16 @@ absl::Status CheckReference(const InputReference& ref);
 // mismatch), PERMISSION_DENIED (outside every --input-root, a refused address, a redirect to
 // something else than https), RESOURCE_EXHAUSTED (beyond --max-input-mb), DEADLINE_EXCEEDED
 // (timeout, too slow), UNAVAILABLE (connection, TLS, HTTP status), or the sink's own error.
+// `sink_digest`, when given, returns the sha256 (hex) of all the bytes the sink was given, once
+// they are all in: a sink that hashes them anyway (a BlobStore::Writer) saves a second pass.
 absl::Status FetchInput(const InputReference& ref, const InputFetchOptions& options,
-                        const std::function<absl::Status(absl::string_view)>& sink);
+                        const std::function<absl::Status(absl::string_view)>& sink,
+                        const std::function<std::string()>& sink_digest = nullptr);
 
 // Whether a connection to `addr` is refused unless --allow-private-urls: loopback, link-local
 // (169.254/16, fe80::/10), private (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10),
-// unspecified (0/8, ::), and IPv4-mapped or -compatible forms of those. `text` gets the address.
+// unspecified (0/8, ::), and IPv4-mapped or -compatible, NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
+// forms of those; 64:ff9b:1::/48 (local-use NAT64) whole. `text` gets the address.
 bool IsPrivateAddress(const struct sockaddr* addr, std::string* text);
 
 }  // namespace emar

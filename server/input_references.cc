@@ -101,8 +101,10 @@ absl::Status FetchReferencedInputs(const std::vector<InputReference>& refs,
     ASSIGN_OR_RETURN(std::unique_ptr<BlobStore::Writer> writer,
                      blobs->bytes().StartWrite(ref.sha256, ref.size));
     const absl::Time start = absl::Now();
-    const absl::Status fetched =
-        FetchInput(ref, options, [&](absl::string_view bytes) { return writer->Append(bytes); });
+    // The writer hashes what it stores; FetchInput checks that digest (one pass over the bytes).
+    const absl::Status fetched = FetchInput(
+        ref, options, [&](absl::string_view bytes) { return writer->Append(bytes); },
+        [&]() -> std::string { return writer->Digest(); });
     if (!fetched.ok()) {
       LogEventAt(LogLevel::kWarning, "input_fetch_failed",
                  {{"input", ref.what},

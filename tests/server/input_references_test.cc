@@ -12,10 +12,12 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/blob_store.h"
 #include "server/input_fetch.h"
 
 namespace emar {
@@ -39,14 +41,34 @@ bool Private(const std::string& text) {
 }
 
 TEST(IsPrivateAddressTest, RefusesLoopbackLinkLocalPrivateAndUnspecified) {
-  for (const char* a : {"127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-                        "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1",
-                        "::", "fe80::1", "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1",
-                        "::ffff:169.254.169.254", "::ffff:10.0.0.1", "ff02::1"}) {
+  for (const char* a : {"127.0.0.1",
+                        "127.8.9.10",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "172.31.255.255",
+                        "192.168.1.1",
+                        "169.254.169.254",
+                        "0.0.0.0",
+                        "100.64.0.1",
+                        "::1",
+                        "::",
+                        "fe80::1",
+                        "fc00::1",
+                        "fd12:3456::1",
+                        "::ffff:127.0.0.1",
+                        "::ffff:169.254.169.254",
+                        "::ffff:10.0.0.1",
+                        "ff02::1",
+                        "64:ff9b::a9fe:a9fe",
+                        "64:ff9b::10.0.0.1",
+                        "64:ff9b:1::8.8.8.8",
+                        "2002:a9fe:a9fe::1",
+                        "2002:7f00:1::"}) {
     EXPECT_TRUE(Private(a)) << a;
   }
-  for (const char* a : {"8.8.8.8", "172.32.0.1", "172.15.255.255", "192.169.0.1", "1.1.1.1",
-                        "2606:4700::1111", "::ffff:8.8.8.8", "169.253.0.1"}) {
+  for (const char* a :
+       {"8.8.8.8", "172.32.0.1", "172.15.255.255", "192.169.0.1", "1.1.1.1", "2606:4700::1111",
+        "::ffff:8.8.8.8", "169.253.0.1", "64:ff9b::8.8.8.8", "2002:808:808::1"}) {
     EXPECT_FALSE(Private(a)) << a;
   }
 }
@@ -158,6 +180,40 @@ TEST_F(FileReferenceTest, ReadsUnderTheRootAndRefusesEverythingElse) {
   options_.input_roots.clear();
   EXPECT_THAT(Fetch((dir_ / "root/sub/in.jsonl").string()).message(),
               HasSubstr("file:// inputs are off"));
+}
+
+// A wrong digest is refused naming expected and got, whether FetchInput hashes the bytes itself
+// or takes the digest a blob store writer computed while storing them (one pass); the writer's
+// blob is then neither committed nor left behind.
+TEST_F(FileReferenceTest, DigestMismatchIsNamedWithItsOwnHashOrTheWritersDigest) {
+  const std::string path = (dir_ / "root/sub/in.jsonl").string();
+  const std::string wrong(64, 'a');
+  InputReference ref{"target.references", "file://" + path, wrong, sizeof(kContent) - 1};
+  const std::string expected =
+      absl::StrCat("sha256 mismatch: expected ", wrong, ", got ", Sha256Hex(kContent));
+  absl::Status own = FetchInput(ref, options_, [](absl::string_view) { return absl::OkStatus(); });
+  EXPECT_EQ(own.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(own.message(), HasSubstr(expected));
+
+  BlobStore blobs((dir_ / "blobs").string(), /*durable=*/false);
+  ASSERT_OK(blobs.Init());
+  for (const std::string& sha : {wrong, Sha256Hex(kContent)}) {
+    ref.sha256 = sha;
+    auto writer = blobs.StartWrite(sha, ref.size);
+    ASSERT_OK(writer.status());
+    absl::Status s = FetchInput(
+        ref, options_, [&](absl::string_view b) { return (*writer)->Append(b); },
+        [&]() -> std::string { return (*writer)->Digest(); });
+    if (sha == wrong) {
+      EXPECT_THAT(s.message(), HasSubstr(expected));
+      writer->reset();  // abandoned: its temporary file goes
+      EXPECT_FALSE(blobs.Has(wrong));
+    } else {
+      ASSERT_OK(s);
+      ASSERT_OK((*writer)->Commit());  // the digest already taken is the one Commit checks
+      EXPECT_EQ(*blobs.Read(sha, 0, -1), kContent);
+    }
+  }
 }
 
 }  // namespace
