@@ -20,6 +20,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+from procs import read_port_file  # noqa: E402  (tests/testlib/)
+
 ROWS = 100_000
 FILLER = "x" * 400  # makes each line ~450 bytes: ~45 MB per file
 
@@ -83,13 +86,7 @@ def start_coordinator(bin_dir, data, listen, port_file, log):
     p = subprocess.Popen([os.path.join(bin_dir, "emar-coordinator"), "--listen", listen,
                           "--data-dir", data, "--port-file", port_file, "--log-format", "off"],
                          stdout=log, stderr=log)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return p, int(open(port_file).read())
-        assert p.poll() is None, f"the coordinator exited {p.returncode}"
-        time.sleep(0.02)
-    raise AssertionError("the coordinator wrote no port file")
+    return p, read_port_file(port_file, p, timeout=60)
 
 
 def upload_in_flight(data):

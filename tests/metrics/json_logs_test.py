@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,14 +24,11 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+from procs import free_port, read_port_file  # noqa: E402  (tests/testlib/)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JOB = os.path.join(REPO, "examples", "restaurant-sentiment", "job.yaml")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, what, timeout=60):
@@ -133,10 +129,10 @@ def start_coordinator(bin_dir, tmp, name, data, fmt="json"):
     port_file = os.path.join(tmp, name + ".port")
     c = Proc(tmp, name, [os.path.join(bin_dir, "emar-coordinator"), "--listen", "127.0.0.1:0",
                          "--data-dir", data, "--port-file", port_file, f"--log-format={fmt}"])
-    wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip()
-             or c.proc.poll() is not None, f"{name} up")
-    assert c.proc.poll() is None, c.lines()
-    return c, int(open(port_file).read())
+    try:
+        return c, read_port_file(port_file, c.proc, timeout=60)
+    except RuntimeError as e:
+        raise AssertionError(f"{name}: {e}: {c.lines()}")
 
 
 def check_coordinator_events(first, second, job_id):

@@ -11,7 +11,6 @@ picked free a moment before (it cannot report one it chose itself).
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,24 +18,10 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+from procs import free_port, read_port_file  # noqa: E402  (tests/testlib/)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_file(path, proc, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if os.path.exists(path) and open(path).read().strip():
-            return int(open(path).read().strip())
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
-        time.sleep(0.05)
-    raise RuntimeError(f"no {path} after {timeout} s")
 
 
 def query(prom_port, promql):
@@ -116,8 +101,8 @@ def main():
                              "--metrics-listen", "127.0.0.1:0",
                              "--metrics-port-file", os.path.join(tmp, "mport"),
                              "--log-format", "json"], "coordinator")
-        metrics_port = wait_for_file(os.path.join(tmp, "mport"), coordinator)
-        port = wait_for_file(os.path.join(tmp, "port"), coordinator)
+        metrics_port = read_port_file(os.path.join(tmp, "mport"), coordinator)
+        port = read_port_file(os.path.join(tmp, "port"), coordinator)
         server = f"127.0.0.1:{port}"
 
         prom_port = free_port()

@@ -12,16 +12,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-
-def get(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+from procs import http_get, read_port_file  # noqa: E402
 
 
 def wait_for(predicate, what, timeout=30):
@@ -47,9 +40,7 @@ def main():
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(coordinator)
         port_file = os.path.join(tmp, "port")
-        wait_for(lambda: os.path.exists(port_file) and bool(open(port_file).read().strip()),
-                 "coordinator up")
-        port = int(open(port_file).read())
+        port = read_port_file(port_file, coordinator)
         worker = subprocess.Popen(
             [os.path.join(bin_dir, "emar-worker"), "--coordinator", f"127.0.0.1:{port}",
              "--lease-wait-seconds", "1", "--health-listen", "127.0.0.1:0",
@@ -63,17 +54,17 @@ def main():
                 health_port = int(line.split()[-1])
                 break
         assert health_port, "the worker never printed its health port"
-        assert get(health_port, "/healthz")[0] == 200
-        wait_for(lambda: get(health_port, "/readyz")[0] == 200 or get(health_port, "/readyz"),
+        assert http_get(health_port, "/healthz")[0] == 200
+        wait_for(lambda: http_get(health_port, "/readyz")[0] == 200 or http_get(health_port, "/readyz"),
                  "ready once the coordinator answered")
         coordinator.kill()  # the coordinator goes away: live, but no longer ready
         coordinator.wait()
-        wait_for(lambda: get(health_port, "/readyz")[0] == 503 or get(health_port, "/readyz"),
+        wait_for(lambda: http_get(health_port, "/readyz")[0] == 503 or http_get(health_port, "/readyz"),
                  "not ready after the coordinator stopped answering", timeout=30)
-        status, body = get(health_port, "/readyz")
+        status, body = http_get(health_port, "/readyz")
         assert "has not answered for" in body, body
-        assert get(health_port, "/healthz")[0] == 200, "a worker waiting for its coordinator is live"
-        status, metrics = get(health_port, "/metrics")
+        assert http_get(health_port, "/healthz")[0] == 200, "a worker waiting for its coordinator is live"
+        status, metrics = http_get(health_port, "/metrics")
         assert status == 200, status
         for name in ("emar_worker_shards_total{outcome=\"scored\"} 0", "emar_worker_busy 0",
                      "emar_worker_threads 1", "emar_worker_examples_scored_total 0"):

@@ -8,12 +8,14 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 from k8s_model import DATA_DIR, USER_CREATED, name_of, yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testlib"))
+from procs import http_get, read_port_file  # noqa: E402  (tests/testlib/)
 
 
 def run_dev_secrets(r, repo, kubectl, d):
@@ -50,27 +52,6 @@ def remap_args(argv, mapping):
             a = old.sub(new, a) if hasattr(old, "sub") else a.replace(old, new)
         out.append(a)
     return out
-
-
-def wait_for_file(path, proc, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if os.path.exists(path) and open(path).read().strip():
-            return open(path).read().strip()
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.05)
-    return None
-
-
-def http_get(port, path):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%s%s" % (port, path), timeout=5) as res:
-            return res.status, res.read().decode(errors="replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except OSError as e:
-        return None, str(e)
 
 
 def run_example_client(r, w, tmp, repo, bins, client, secrets_dir, client_port, log_text):
@@ -145,8 +126,11 @@ def loopback_run(r, repo, bins, coord, worker, client, secrets_dir):
         logs["coordinator"] = open(os.path.join(tmp, "coordinator.log"), "w+")
         cp = subprocess.Popen(argv, stdout=logs["coordinator"], stderr=subprocess.STDOUT)
         procs.append(cp)
-        ports = {f: wait_for_file(p, cp) for f, p in port_files.items()}
-        if not r.check(all(ports.values()), w, "the coordinator did not start with the rendered args %s:\n%s" % (
+        try:
+            ports = {f: str(read_port_file(p, cp)) for f, p in port_files.items()}
+        except RuntimeError:
+            ports = {}
+        if not r.check(ports, w, "the coordinator did not start with the rendered args %s:\n%s" % (
                 argv, log_text("coordinator"))):
             return
         # The metric the ScaledObject's query reads, at the path the Service's annotation names.

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 import yaml
@@ -32,6 +31,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 PACK = os.path.join(REPO, "deploy", "k8s", "monitoring")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kustomize_checks import KUBECTL, check, failures, render  # noqa: E402  (tests/deploy/)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testlib"))
+from procs import read_port_file  # noqa: E402  (tests/testlib/)
 
 
 def matches(selector, labels):
@@ -124,17 +125,6 @@ def metric_names(exprs):
     return names
 
 
-def wait_for_port(path, proc, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if os.path.exists(path) and open(path).read().strip():
-            return int(open(path).read().strip())
-        if proc.poll() is not None:
-            raise RuntimeError("%s exited with %s" % (proc.args[0], proc.returncode))
-        time.sleep(0.05)
-    raise RuntimeError("no %s after %d s" % (path, timeout))
-
-
 def scrape(port):
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
         return r.read().decode()
@@ -154,8 +144,8 @@ def check_live(bin_dir, names, tmp):
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = None
     try:
-        wport = wait_for_port(files["worker-port"], coord)
-        mport = wait_for_port(files["metrics-port"], coord)
+        wport = read_port_file(files["worker-port"], coord)
+        mport = read_port_file(files["metrics-port"], coord)
         # The same address for both: one endpoint serves probes and metrics, as in the manifests.
         worker = subprocess.Popen([os.path.join(bin_dir, "emar-worker"), "--coordinator=127.0.0.1:%d" % wport,
                                    "--tls-ca=" + os.path.join(pki, "ca.crt"), "--health-listen=127.0.0.1:0",
