@@ -40,6 +40,7 @@ int Main(int argc, char** argv) {
     }
     Labels().emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
+  InputRoots() = flags.TakeRepeated("input_root");
   std::vector<char*> rest = absl::ParseCommandLine(flags.argc(), flags.argv());
   if (const std::string why = CheckCommonFlags(); !why.empty()) return Usage(why);
   if (rest.size() < 2) return Usage("no command given");

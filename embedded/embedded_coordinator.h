@@ -23,6 +23,8 @@ struct EmbeddedOptions {
   std::string data_dir;  // empty: a fresh temporary directory, deleted afterwards
   int worker_threads = 2;
   int64_t rows_per_shard = kDefaultRowsPerShard;
+  // Inputs by reference (file:// under input_roots, https://), as emar-coordinator's flags.
+  InputFetchOptions input_fetch;
 };
 
 class EmbeddedCoordinator {

@@ -27,6 +27,9 @@ FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefin
 FLAGS+=" -fno-omit-frame-pointer"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# Paths relative to the clone in ccache's keys (scripts/ccache-env.sh), so another clone of the repo
+# on this machine reuses the same cache entries.
+source scripts/ccache-env.sh
 start=$(date +%s)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DEMAR_FUZZ=ON \

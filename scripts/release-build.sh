@@ -16,6 +16,9 @@ else
 fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# Paths relative to the clone in ccache's keys (scripts/ccache-env.sh), so another clone of the repo
+# on this machine reuses the same cache entries.
+source scripts/ccache-env.sh
 [ -f build-release/build.ninja ] ||
   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMAR_BUILD_TESTS=OFF \
     "${launcher[@]}" >/dev/null

@@ -49,6 +49,11 @@ std::vector<std::pair<std::string, std::string>>& Labels() {
   return *labels;
 }
 
+std::vector<std::string>& InputRoots() {
+  static auto* roots = new std::vector<std::string>();
+  return *roots;
+}
+
 absl::Time WaitDeadline() {
   static const absl::Time deadline = [] {
     const std::string t = absl::GetFlag(FLAGS_timeout);

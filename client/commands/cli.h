@@ -34,6 +34,10 @@ std::string Format();
 // before Abseil parses the rest (Abseil keeps only a flag's last value; labels repeat).
 std::vector<std::pair<std::string, std::string>>& Labels();
 
+// --input-root DIR, every occurrence (run: file:// inputs the embedded coordinator may read).
+// Main fills it from argv like Labels().
+std::vector<std::string>& InputRoots();
+
 // When waiting gives up: now + --timeout, or never; InfinitePast for an invalid --timeout (Main
 // refuses it before any command runs). Computed once, at the first call.
 absl::Time WaitDeadline();

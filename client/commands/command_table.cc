@@ -24,7 +24,8 @@ const std::vector<Command>& Commands() {
        "run JOB.yaml",
        "evaluate a job file in this process (embedded coordinator) and print the report",
        {"format", "workers", "rows_per_shard", "data_dir", "request_id", "label", "no_cache",
-        EMAR_GATE_FLAGS, "timeout", "progress", "progress_every", "flips"},
+        EMAR_GATE_FLAGS, "timeout", "progress", "progress_every", "flips", "input_root",
+        "allow_private_urls", "url_ca_file"},
        RunCommand},
       {"submit",
        "submit JOB.yaml [--wait]",
@@ -138,6 +139,8 @@ Common flags: --server HOST:PORT (default $EMAR_SERVER, else 127.0.0.1:50051), -
 (reports and series also markdown|html; other output is text for those).
   --label K=V (repeatable)   run/submit: add labels to the job's; list/series: only jobs with them
   --no-cache                 run/submit: score every shard afresh, reusing no cached statistics
+  --input-root DIR           run: file:// inputs may be read under DIR (repeatable; also
+                             --allow-private-urls, --url-ca-file; docs/inputs.md)
   --timeout DURATION         run, submit --wait, watch: give up waiting (exit 1), e.g. 30s, 10m
   --limit N --page-token T   list: page size, and the page after the one that printed T
 Connecting to a coordinator (submit, status, watch, list, cancel, report, delete, flips, admin; run needs none):

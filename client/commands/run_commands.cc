@@ -1,4 +1,6 @@
 // emarctl run and submit: evaluate a job file in this process, or send it to a coordinator.
+#include <unistd.h>
+
 #include <iostream>
 #include <optional>
 #include <string>
@@ -26,6 +28,16 @@ ABSL_FLAG(int64_t, rows_per_shard, emar::kDefaultRowsPerShard,
           "run: rows per shard in the embedded coordinator");
 ABSL_FLAG(std::string, data_dir, "",
           "run: keep the embedded coordinator's state here (default: a temp dir)");
+// Inputs by reference in the embedded coordinator (docs/inputs.md), as emar-coordinator's flags.
+// Declared for --help only: every --input-root is taken out of argv before Abseil parses it.
+ABSL_FLAG(std::vector<std::string>, input_root, {},
+          "run: a directory whose files the job may name as file:// inputs (repeatable; default "
+          "none: file:// inputs are refused)");
+ABSL_FLAG(bool, allow_private_urls, false,
+          "run: let https:// inputs connect to loopback, link-local, private and unspecified "
+          "addresses");
+ABSL_FLAG(std::string, url_ca_file, "",
+          "run: PEM CA bundle for https:// inputs, instead of the system's (a private CA)");
 ABSL_FLAG(std::optional<double>, min_emar, std::nullopt,
           "run/submit: gate: lower CI bound of EMAR >= x");
 ABSL_FLAG(std::optional<double>, max_benchmark_regression, std::nullopt,
@@ -108,6 +120,13 @@ int RunCommand(const std::vector<std::string>& args) {
   opts.worker_threads = absl::GetFlag(FLAGS_workers);
   opts.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
   opts.data_dir = absl::GetFlag(FLAGS_data_dir);
+  opts.input_fetch.input_roots = InputRoots();
+  if (absl::Status s = opts.input_fetch.Resolve(); !s.ok()) return Usage(std::string(s.message()));
+  opts.input_fetch.allow_private_urls = absl::GetFlag(FLAGS_allow_private_urls);
+  opts.input_fetch.ca_file = absl::GetFlag(FLAGS_url_ca_file);
+  if (!opts.input_fetch.ca_file.empty() && ::access(opts.input_fetch.ca_file.c_str(), R_OK) != 0) {
+    return Usage("--url-ca-file '" + opts.input_fetch.ca_file + "' cannot be read");
+  }
   auto embedded = EmbeddedCoordinator::Start(opts);
   if (!embedded.ok()) return Fail(embedded.status());
   Session session{.client = EvaluationClient((*embedded)->channel())};

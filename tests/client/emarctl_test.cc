@@ -1,10 +1,15 @@
 // emarctl's local commands, run as a process: `emar` (formula evaluation) and `score` (one pair
 // of files), their JSON shapes, exit codes and one-line errors.
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/file_util.h"
+#include "common/sha256.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -127,6 +132,49 @@ TEST(EmarctlTest, UsageErrors) {
 
 // `emarctl job from-lm-eval` (client/lm_eval_import.h, tested in lm_eval_import_test.cc) is
 // reached through emarctl: its usage errors exit 2, a missing directory is an error naming it.
+// `run --input-root`: the embedded coordinator reads a file:// input under the root itself (the
+// report equals the example's by upload), refuses it without the flag, and a root that does not
+// exist is a usage error naming it.
+TEST(EmarctlTest, RunReadsFileReferencesUnderInputRoot) {
+  const std::string refs = absl::StrCat(kExampleDir, "/data/target.jsonl");
+  auto bytes = ReadFileToString(refs);
+  ASSERT_OK(bytes.status());
+  const std::string dir = ::testing::TempDir() + "emarctl-input-root";
+  std::filesystem::create_directories(dir);
+  std::string job = *ReadFileToString(absl::StrCat(kExampleDir, "/job.yaml"));
+  const std::string path = "references: data/target.jsonl,";
+  ASSERT_NE(job.find(path), std::string::npos);
+  job.replace(job.find(path), path.size(),
+              absl::StrCat("references: {uri: \"file://", refs, "\", sha256: ", Sha256Hex(*bytes),
+                           ", size: ", bytes->size(), "},"));
+  for (const char* name :
+       {"data/benchmark.jsonl", "out/base.target.jsonl", "out/base.benchmark.jsonl",
+        "out/r16.target.jsonl", "out/r16.benchmark.jsonl"}) {
+    absl::StrReplaceAll({{std::string(name), absl::StrCat(kExampleDir, "/", name)}}, &job);
+  }
+  const std::string job_path = dir + "/job.yaml";
+  std::ofstream(job_path) << job;
+
+  CommandResult by_upload = Emarctl(
+      {"run", absl::StrCat(kExampleDir, "/job.yaml"), "--format", "json", "--progress", "off"});
+  CommandResult by_ref = Emarctl({"run", job_path, "--input-root", kExampleDir + "/data",
+                                  "--format", "json", "--progress", "off"});
+  ASSERT_TRUE(by_ref.exit.Exited(0)) << by_ref.err;
+  ASSERT_TRUE(by_upload.exit.Exited(0)) << by_upload.err;
+  auto emar = [](const std::string& json) {
+    const size_t at = json.find("\"emar\"");
+    return at == std::string::npos ? std::string() : json.substr(at, 200);
+  };
+  EXPECT_FALSE(emar(by_ref.out).empty()) << by_ref.out;
+  EXPECT_EQ(emar(by_ref.out), emar(by_upload.out));
+
+  CommandResult refused = Emarctl({"run", job_path, "--progress", "off"});
+  ExpectOneLineError(refused, 1);
+  EXPECT_THAT(refused.err, HasSubstr("file:// inputs are off"));
+  ExpectOneLineError(Emarctl({"run", job_path, "--input-root", dir + "/no-such-dir"}), 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(EmarctlTest, JobFromLmEvalIsWired) {
   ExpectOneLineError(Emarctl({"job"}), 2);
   CommandResult help = Emarctl({"job", "--help"});

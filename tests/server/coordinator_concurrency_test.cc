@@ -176,56 +176,42 @@ class CoordinatorConcurrencyTest : public ::testing::Test {
     return ScoreShard(t, *outs, *table, **metric);
   }
 
-  TempDir dir_;
-  std::unique_ptr<Coordinator> coordinator_;
-  std::map<std::string, std::string> digests_;
-  std::atomic<bool> stop_{false};
-  absl::Mutex counts_mu_;
-  // Per job: Completes accepted; reads, heartbeats or Completes refused.
-  std::map<std::string, int> completed_ ABSL_GUARDED_BY(counts_mu_);
-  std::map<std::string, int> refused_ ABSL_GUARDED_BY(counts_mu_);
-};
-
-TEST_F(CoordinatorConcurrencyTest, WorkersClientsAndWatchersAtOnceAgreeOnEveryJob) {
-  std::vector<std::thread> workers;
-  for (int w = 0; w < kWorkers; ++w) workers.emplace_back([this, w] { WorkerLoop(w); });
-
-  // Two client threads create the jobs, one synchronously, one through the planner threads;
-  // every request is sent twice (a retry with the same request id gives the same job).
-  absl::Mutex mu;  // guards the three below
-  std::vector<std::string> ids;
-  std::map<std::string, emar::v1::JobState> last_seen;
-  std::vector<uint64_t> watches;
-  auto watch = [&](const std::string& id) {
-    auto h = coordinator_->Watch(id, [&, id](const emar::v1::Job& job) {
-      absl::MutexLock lock(&mu);
-      emar::v1::JobState& seen = last_seen[id];
-      EXPECT_FALSE(Finished(seen) && seen != job.state())
-          << id << ": a finished job changed state to " << job.state();
-      seen = job.state();
+  // A job created: recorded and watched; its watcher checks a finished job never changes.
+  void Add(const emar::v1::Job& job) {
+    const std::string id = job.job_id();
+    auto h = coordinator_->Watch(id, [this, id](const emar::v1::Job& j) {
+      absl::MutexLock lock(&jobs_mu_);
+      emar::v1::JobState& seen = last_seen_[id];
+      EXPECT_FALSE(Finished(seen) && seen != j.state())
+          << id << ": a finished job changed state to " << j.state();
+      seen = j.state();
     });
     ASSERT_OK(h.status());
-    absl::MutexLock lock(&mu);
-    watches.push_back(*h);
-  };
-  auto add = [&](const emar::v1::Job& job) {
-    {
-      absl::MutexLock lock(&mu);
-      ids.push_back(job.job_id());
-    }
-    watch(job.job_id());
-  };
-  std::thread sync_client([&] {
+    absl::MutexLock lock(&jobs_mu_);
+    ids_.push_back(id);
+    watches_.push_back(*h);
+  }
+
+  std::vector<std::string> Ids() {
+    absl::MutexLock lock(&jobs_mu_);
+    return ids_;
+  }
+
+  // The even jobs, created on this thread; each request is sent twice (a retry with the same
+  // request id gives the same job).
+  void SyncClient() {
     for (int i = 0; i < kJobs; i += 2) {
       auto job = coordinator_->CreateJob(Request(i));
       ASSERT_OK(job.status());
       auto again = coordinator_->CreateJob(Request(i));
       ASSERT_OK(again.status());
       EXPECT_EQ(again->job_id(), job->job_id());
-      add(*job);
+      Add(*job);
     }
-  });
-  std::thread async_client([&] {
+  }
+
+  // The odd jobs, created on the coordinator's planner threads.
+  void AsyncClient() {
     for (int i = 1; i < kJobs; i += 2) {
       absl::Notification created;
       absl::StatusOr<emar::v1::Job> job;
@@ -235,101 +221,118 @@ TEST_F(CoordinatorConcurrencyTest, WorkersClientsAndWatchersAtOnceAgreeOnEveryJo
       });
       created.WaitForNotification();
       ASSERT_OK(job.status());
-      add(*job);
+      Add(*job);
     }
-  });
-  // Readers all the while: lists, jobs, metrics, lease expiry ticks on top of the ticker's.
-  std::atomic<bool> reading{true};
-  std::thread reader([&] {
-    while (reading.load()) {
+  }
+
+  // Lists, jobs, metrics and lease-expiry ticks (on top of the ticker's) until `*reading` drops.
+  void Reader(const std::atomic<bool>* reading) {
+    while (reading->load()) {
       ASSERT_OK(coordinator_->ListJobs(emar::v1::ListJobsRequest()).status());
-      std::vector<std::string> now;
-      {
-        absl::MutexLock lock(&mu);
-        now = ids;
-      }
-      for (const std::string& id : now) ASSERT_OK(coordinator_->GetJob(id).status());
+      for (const std::string& id : Ids()) ASSERT_OK(coordinator_->GetJob(id).status());
       EXPECT_NE(coordinator_->MetricsText().find("emar_"), std::string::npos);
       coordinator_->Tick();
       absl::SleepFor(absl::Milliseconds(1));
     }
-  });
+  }
+
+  // The jobs once every one has ended (a generous guard only: it takes well under a second).
+  std::map<std::string, emar::v1::Job> WaitForTheEnd() {
+    const absl::Time give_up = absl::Now() + absl::Minutes(5);
+    std::map<std::string, emar::v1::Job> done;
+    while (done.size() < static_cast<size_t>(kJobs) && absl::Now() < give_up) {
+      for (const std::string& id : Ids()) {
+        auto job = coordinator_->GetJob(id);
+        EXPECT_OK(job.status());
+        if (job.ok() && Finished(job->state())) done[id] = *job;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return done;
+  }
+
+  // Every job that ran to the end has the same report (the same inputs, whatever the
+  // interleaving) with the expected deltas.
+  void ExpectSameReports(const std::map<std::string, emar::v1::Job>& jobs,
+                         const std::string& cancelled) {
+    std::optional<emar::v1::Report> first;
+    for (const auto& [id, job] : jobs) {
+      SCOPED_TRACE(id);
+      // The cancelled job ended CANCELLED, or SUCCEEDED when its last shard won the race.
+      if (id == cancelled && job.state() == emar::v1::JOB_STATE_CANCELLED) continue;
+      ASSERT_EQ(job.state(), emar::v1::JOB_STATE_SUCCEEDED) << job.error();
+      EXPECT_EQ(job.progress().shards_done(), job.progress().shards_total());
+      EXPECT_EQ(job.progress().shards_total(), 4 * kRows / 5);
+      auto report = coordinator_->GetReport(id);
+      ASSERT_OK(report.status());
+      report->clear_job_id();
+      report->clear_name();
+      if (!first) {
+        first = *report;
+        continue;
+      }
+      std::string diff;
+      google::protobuf::util::MessageDifferencer d;
+      d.ReportDifferencesToString(&diff);
+      EXPECT_TRUE(d.Compare(*first, *report)) << "same inputs, another report:\n" << diff;
+    }
+    ASSERT_TRUE(first) << "no job succeeded";
+    // Target: base 30/40 right, candidate 33/40; the benchmark compares the base with itself.
+    EXPECT_NEAR(first->candidates(0).target().delta().value(), 0.075, 1e-12);
+    EXPECT_NEAR(first->candidates(0).benchmark().delta().value(), 0.0, 1e-12);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::map<std::string, std::string> digests_;
+  std::atomic<bool> stop_{false};
+  absl::Mutex counts_mu_;
+  // Per job: Completes accepted; reads, heartbeats or Completes refused.
+  std::map<std::string, int> completed_ ABSL_GUARDED_BY(counts_mu_);
+  std::map<std::string, int> refused_ ABSL_GUARDED_BY(counts_mu_);
+  absl::Mutex jobs_mu_;
+  std::vector<std::string> ids_ ABSL_GUARDED_BY(jobs_mu_);
+  std::map<std::string, emar::v1::JobState> last_seen_ ABSL_GUARDED_BY(jobs_mu_);
+  std::vector<uint64_t> watches_ ABSL_GUARDED_BY(jobs_mu_);
+};
+
+TEST_F(CoordinatorConcurrencyTest, WorkersClientsAndWatchersAtOnceAgreeOnEveryJob) {
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) workers.emplace_back([this, w] { WorkerLoop(w); });
+  std::atomic<bool> reading{true};
+  std::thread reader([&] { Reader(&reading); });
+  std::thread sync_client([&] { SyncClient(); });
+  std::thread async_client([&] { AsyncClient(); });
   sync_client.join();
   async_client.join();
 
   // Cancel the last job created, whatever it has done by now.
-  std::string cancelled;
-  {
-    absl::MutexLock lock(&mu);
-    ASSERT_EQ(ids.size(), static_cast<size_t>(kJobs));
-    cancelled = ids.back();
-  }
-  auto c = coordinator_->CancelJob(cancelled);
-  ASSERT_OK(c.status());
+  const std::vector<std::string> ids = Ids();
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kJobs));
+  const std::string cancelled = ids.back();
+  ASSERT_OK(coordinator_->CancelJob(cancelled).status());
 
-  // Every job ends (a generous guard only; this normally takes well under a second).
-  const absl::Time give_up = absl::Now() + absl::Minutes(5);
-  std::map<std::string, emar::v1::Job> final_jobs;
-  while (final_jobs.size() < static_cast<size_t>(kJobs) && absl::Now() < give_up) {
-    std::vector<std::string> now;
-    {
-      absl::MutexLock lock(&mu);
-      now = ids;
-    }
-    for (const std::string& id : now) {
-      auto job = coordinator_->GetJob(id);
-      ASSERT_OK(job.status());
-      if (Finished(job->state())) final_jobs[id] = *job;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  std::map<std::string, emar::v1::Job> jobs = WaitForTheEnd();
   coordinator_->WaitForIdle();
   reading = false;
   reader.join();
   stop_ = true;
   for (std::thread& t : workers) t.join();
   {
-    absl::MutexLock lock(&mu);
-    for (uint64_t h : watches) coordinator_->Unwatch(h);
+    absl::MutexLock lock(&jobs_mu_);
+    for (uint64_t h : watches_) coordinator_->Unwatch(h);
+    for (const auto& [id, job] : jobs) {
+      EXPECT_EQ(last_seen_[id], job.state()) << id << ": the watcher did not see the end";
+    }
   }
-  ASSERT_EQ(final_jobs.size(), static_cast<size_t>(kJobs)) << "not every job finished";
+  ASSERT_EQ(jobs.size(), static_cast<size_t>(kJobs)) << "not every job finished";
+  ExpectSameReports(jobs, cancelled);
 
-  // The cancelled job ended CANCELLED, or SUCCEEDED when its last shard won the race.
-  std::optional<emar::v1::Report> first;
-  for (const auto& [id, job] : final_jobs) {
-    SCOPED_TRACE(id);
-    if (id == cancelled && job.state() == emar::v1::JOB_STATE_CANCELLED) continue;
-    ASSERT_EQ(job.state(), emar::v1::JOB_STATE_SUCCEEDED) << job.error();
-    EXPECT_EQ(job.progress().shards_done(), job.progress().shards_total());
-    EXPECT_EQ(job.progress().shards_total(), 4 * kRows / 5);
-    auto report = coordinator_->GetReport(id);
-    ASSERT_OK(report.status());
-    report->clear_job_id();
-    report->clear_name();
-    if (!first) {
-      first = *report;
-      continue;
-    }
-    std::string diff;
-    google::protobuf::util::MessageDifferencer d;
-    d.ReportDifferencesToString(&diff);
-    EXPECT_TRUE(d.Compare(*first, *report)) << "same inputs, another report:\n" << diff;
-  }
-  ASSERT_TRUE(first) << "no job succeeded";
-  // Target: base 30/40 right, candidate 33/40; the benchmark compares the base with itself.
-  EXPECT_NEAR(first->candidates(0).target().delta().value(), 0.075, 1e-12);
-  EXPECT_NEAR(first->candidates(0).benchmark().delta().value(), 0.0, 1e-12);
-  {
-    absl::MutexLock lock(&mu);
-    for (const auto& [id, job] : final_jobs) {
-      EXPECT_EQ(last_seen[id], job.state()) << id << ": the watcher did not see the end";
-    }
-  }
   // Every shard of a job that ran to the end was completed exactly once (no lease expired:
   // the TTL is the default 30 s) or taken from the score cache (the jobs share their inputs),
   // and nothing was refused but the cancelled job's.
   absl::MutexLock lock(&counts_mu_);
-  for (const auto& [id, job] : final_jobs) {
+  for (const auto& [id, job] : jobs) {
     if (job.state() != emar::v1::JOB_STATE_SUCCEEDED) continue;
     EXPECT_EQ(completed_[id] + job.progress().shards_reused(), job.progress().shards_total()) << id;
     EXPECT_EQ(refused_[id], 0) << id;
