@@ -17,6 +17,7 @@
 #include "client/commands/command.h"
 #include "common/flag_names.h"
 #include "common/help_flag.h"
+#include "common/malloc_arenas.h"
 #include "common/mutex_checks.h"
 
 namespace emar {
@@ -58,6 +59,7 @@ int Main(int argc, char** argv) {
 }  // namespace emar
 
 int main(int argc, char** argv) {
+  emar::LimitMallocArenas();
   emar::UseReleaseMutexChecks();
   // gRPC's own log lines ("E1207 ... Handshake failed") would precede emarctl's error, which
   // says the same in the user's terms with a hint; GRPC_VERBOSITY set brings them back.

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/job_planner.h"
 
 namespace emar {
 namespace {
@@ -45,12 +46,19 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
                                           std::shared_ptr<const ReferenceTable> table) {
     e->workers_->AddReferences(sha256, fields, std::move(table));
   };
+  // Once a job's shards are all scored its tables are not needed: the report is built without them.
+  copts.before_finalize = [e = e.get()] { e->workers_->DropReferences(); };
   ASSIGN_OR_RETURN(e->coordinator_, Coordinator::Create(copts));
   ASSIGN_OR_RETURN(e->server_, CoordinatorServer::Start(e->coordinator_.get(), ServerOptions{}));
   e->channel_ = e->server_->InProcessChannel();
   WorkerOptions wopts;
   wopts.worker_id = "embedded";
   wopts.threads = options.worker_threads;
+  // Shards of one references file are leased one after another (ShardScheduler::AddJob), so the
+  // threads need at most two tables at once: the planner hands over the first datasets' tables
+  // (kParsedReferencesTables), and a suite's others are parsed from the blob store when their
+  // shards come (once each).
+  wopts.reference_cache_entries = kParsedReferencesTables;
   e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
   e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
   return e;

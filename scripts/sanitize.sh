@@ -2,9 +2,15 @@
 # Builds tests with clang-14 and a sanitizer, each mode in its own build directory, and runs them.
 #   bash scripts/sanitize.sh asan   # AddressSanitizer + UndefinedBehaviorSanitizer (+ leaks):
 #                                   # every unit and integration test (ctest -L 'unit|integration')
-#   bash scripts/sanitize.sh tsan   # ThreadSanitizer: the coordinator, its parts (job board, lease
-#                                   # broker), shard scheduler and job store tests (server_test,
-#                                   # coordinator_parts_test, coordinator_test, embedded_test)
+#                                   # but the Python lint (no C++ in it)
+#   bash scripts/sanitize.sh tsan   # ThreadSanitizer: the coordinator driven from many threads,
+#                                   # its parts (job board, lease broker), the shard scheduler and
+#                                   # the job store (server_test, coordinator_parts_test)
+# The tests that go through gRPC (coordinator_test, embedded_test, the edge) are not run under
+# TSan: Debian's gRPC and protobuf are not instrumented, so TSan cannot see the completion queue
+# hand a call from thread to thread and reports thousands of races inside them (one run: ~14,600).
+# server_test's CoordinatorConcurrencyTest drives the same Coordinator from worker, client,
+# reader and watcher threads without gRPC in between instead.
 # Extra arguments select tests within those, as ctest does (e.g. -R server_test): only their
 # binaries are built and run. Exits 1 on any finding: UBSan aborts on
 # the first report, ASan and TSan fail the test that triggered them. Suppressions, for
@@ -18,11 +24,13 @@ case "$MODE" in
     FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
     LABELS='unit|integration'
     TESTS=''
+    EXCLUDE='^python_lint_test$'
     ;;
   tsan)
     FLAGS="-fsanitize=thread"
     LABELS=''
-    TESTS='^(server_test|coordinator_parts_test|coordinator_test|embedded_test)$'
+    TESTS='^(server_test|coordinator_parts_test)$'
+    EXCLUDE=''
     ;;
   *)
     echo "usage: $0 asan|tsan [CTEST_ARGS...]" >&2
@@ -47,6 +55,7 @@ if [ "$MODE" = tsan ]; then
 fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+source scripts/ccache-env.sh  # keys relative to the clone: another clone reuses them
 start=$(date +%s)
 # -O1: the sanitizers' usual level, and a quicker compile than the default build's -O2. (The
 # Debug type is used only because the project fixes RelWithDebInfo's flags.)
@@ -62,6 +71,7 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG
 select=(-N)
 [ -n "$LABELS" ] && select+=(-L "$LABELS")
 [ -n "$TESTS" ] && select+=(-R "$TESTS")
+[ -n "$EXCLUDE" ] && select+=(-E "$EXCLUDE")
 select+=("$@")  # e.g. -R worker_test: build and run only those
 list_tests() {
   ctest --test-dir "$BUILD" "$@" 2>/dev/null | sed -nE 's/^ *Test +#[0-9]+: ([A-Za-z0-9_]+)$/\1/p'

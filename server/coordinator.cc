@@ -522,6 +522,7 @@ void Coordinator::Unwatch(uint64_t handle) { board_.Unwatch(handle); }
 
 void Coordinator::QueueFinalize(const std::string& job_id) {
   finalizers_->Push([this, job_id] {
+    if (options_.before_finalize) options_.before_finalize();
     Finalize(job_id);
     ReturnFreedMemory();  // the per-example statistics
   });

@@ -68,6 +68,9 @@ struct CoordinatorOptions {
   // Receives the references tables CreateJob's planner parses (see PlanJob); the embedded mode's
   // worker threads take them. Empty: they are dropped.
   ParsedReferencesSink parsed_references;
+  // Called on a finalizer thread before each report is built: the embedded mode's worker threads
+  // drop the references tables they keep, which the job's report does not need.
+  std::function<void()> before_finalize;
   // Inputs named by reference (file:// under input_roots, https://), read at CreateJob.
   InputFetchOptions input_fetch;
 

@@ -362,17 +362,21 @@ absl::Status ReadInputs(InputResolver& inputs, const std::vector<JobInput>& job_
     }
     ASSIGN_OR_RETURN(auto loaded, inputs.Load(in.field, in.path));
     // Each file on two threads too: files differ in size, and the smaller one's thread would
-    // otherwise idle at the end while the larger one is parsed alone.
-    ASSIGN_OR_RETURN(ReferenceTable table,
-                     ReferenceTable::Parse(in.path, loaded.bytes(),
-                                           ToFieldConfig(d.suite.spec->fields()), /*threads=*/2));
+    // otherwise idle at the end while the larger one is parsed alone. A table no sink takes
+    // only checks the file, and its reference texts are not kept.
+    const bool hand_over = parsed_references && in.dataset_index < kParsedReferencesTables;
+    ASSIGN_OR_RETURN(
+        ReferenceTable table,
+        ReferenceTable::Parse(
+            in.path, loaded.bytes(), ToFieldConfig(d.suite.spec->fields()), /*threads=*/2,
+            hand_over ? ReferenceTable::Texts::kKeep : ReferenceTable::Texts::kDrop));
     d.refs_digest = loaded.digest;
     d.rows = table.size();
     if (const std::string& slice = d.suite.spec->fields().slice_field(); !slice.empty()) {
       // Every line must name its slice: a missing one fails CreateJob, not the finished job.
       RETURN_IF_ERROR(ReadSlices(in.path, loaded.bytes(), slice).status());
     }
-    if (parsed_references) {
+    if (hand_over) {
       loaded = LoadedInput();  // the text is not needed any more; the table is
       parsed_references(d.refs_digest, d.suite.spec->fields(),
                         std::make_shared<const ReferenceTable>(std::move(table)));

@@ -45,7 +45,10 @@ struct JobPlan {
 // them to its worker threads, which would otherwise fetch and parse the same files again.
 // `sha256` is the digest of the (decompressed) references blob the shards name, `fields` the
 // dataset's field names. Called on the planner's threads, possibly two at once, also for a plan
-// refused later.
+// refused later; only for the first kParsedReferencesTables datasets in suite order, whose shards
+// are leased first (ShardScheduler::AddJob): a worker keeps that many tables, so the others'
+// would be dropped before their shards come, and are checked without their texts instead.
+inline constexpr int kParsedReferencesTables = 2;
 using ParsedReferencesSink =
     std::function<void(const std::string& sha256, const emar::v1::FieldNames& fields,
                        std::shared_ptr<const ReferenceTable> table)>;

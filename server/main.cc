@@ -25,6 +25,7 @@
 #include "common/flag_names.h"
 #include "common/help_flag.h"
 #include "common/log_capture.h"
+#include "common/malloc_arenas.h"
 #include "common/mutex_checks.h"
 #include "common/status_macros.h"
 #include "common/termination_signals.h"
@@ -429,6 +430,7 @@ absl::Status Restore() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  emar::LimitMallocArenas();
   emar::UseReleaseMutexChecks();
   absl::SetProgramUsageMessage("emar-coordinator --listen HOST:PORT --data-dir DIR");
   emar::NormalizedArgs args(argc, argv);

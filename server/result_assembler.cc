@@ -1,6 +1,8 @@
 #include "server/result_assembler.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -195,12 +197,18 @@ absl::Status ResultAssembler::AddRows(const emar::v1::ShardTask& task,
           absl::StrCat("shard ", task.shard_id(), " result names line 0 for reference row ",
                        ref_row, " (lines count from 1)")));
     }
+    if (line > std::numeric_limits<uint32_t>::max()) {
+      return refuse(absl::InvalidArgumentError(
+          absl::StrCat(cov.display_name, ":", line,
+                       ": outputs files of more than 4294967295 lines are not "
+                       "supported")));
+    }
     if (cov.line[ref_row] != 0) {
       return refuse(absl::InvalidArgumentError(absl::StrCat(
           cov.display_name, ":", line, ": duplicate ", Describe(d.dataset, ref_row, false),
           " (first at line ", cov.line[ref_row], ")")));
     }
-    cov.line[ref_row] = line;
+    cov.line[ref_row] = static_cast<uint32_t>(line);
     marked.push_back(ref_row);
     for (size_t k = 0; k < width; ++k) {
       double v = result.stats(static_cast<int>(i * width + k));
@@ -251,7 +259,17 @@ absl::Status ResultAssembler::FinishSamples(size_t index) {
     ASSIGN_OR_RETURN(d.systems[m], ItemRows(groups, *d.metric));
     d.samples_per_item.push_back(groups.samples_per_item);
     // Flips list an item's first sample: its line stands for the item's line.
-    coverage_[index * models + m].line = std::move(groups.first_lines);
+    std::vector<uint32_t>& lines = coverage_[index * models + m].line;
+    lines.clear();
+    lines.reserve(groups.first_lines.size());
+    for (const uint64_t line : groups.first_lines) {
+      if (line > std::numeric_limits<uint32_t>::max()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(coverage_[index * models + m].display_name, ":", line,
+                         ": outputs files of more than 4294967295 lines are not supported"));
+      }
+      lines.push_back(static_cast<uint32_t>(line));
+    }
     one_each = one_each && groups.samples_per_item == 1;
   }
   // pass@k scores its own item rows; one sample per item keeps the metric (and McNemar's test

@@ -41,7 +41,9 @@ struct DatasetResults {
   std::vector<std::vector<double>> systems;
   // lines[s][i]: the 1-based outputs line system s answered reference row i with (flips list
   // the predictions of those lines); with several samples per item, the item's first sample's.
-  std::vector<std::vector<uint64_t>> lines;
+  // 32 bits: an outputs file of 4G lines is far beyond the input limit (a line beyond is an
+  // error when its result is added).
+  std::vector<std::vector<uint32_t>> lines;
   // Several samples per item (the dataset names a sample field): each system's samples per item
   // k, and the per-sample metric when `metric` wraps it to score item rows (each row the mean of
   // the item's samples, or its pass@k). Empty / null for one output per item.
@@ -78,7 +80,7 @@ class ResultAssembler {
  private:
   struct Coverage {
     std::string display_name;
-    std::vector<uint64_t> line;  // outputs line per reference row; 0 = unanswered
+    std::vector<uint32_t> line;  // outputs line per reference row; 0 = unanswered
   };
   absl::Status Init();
   // Which result and model a shard's result goes to: its (dataset, metric) index in

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,7 +20,23 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
   JobState& job = jobs_[job_id];
   job.total = total_shards;
   job.done = done_shards;
-  for (emar::v1::ShardTask& t : tasks) {
+  // Shards that read the same references go out one after another (otherwise in their order): a
+  // worker keeps only a few parsed references tables (worker/reference_cache.h), and a suite's
+  // shards in plan order (model by model) would need every dataset's table once per model.
+  absl::flat_hash_map<std::string, size_t> group;
+  std::vector<size_t> group_of;
+  group_of.reserve(tasks.size());
+  for (const emar::v1::ShardTask& t : tasks) {
+    const std::string key =
+        absl::StrCat(t.references().sha256(), t.ids_from_outputs() ? "|ids" : "");
+    group_of.push_back(group.try_emplace(key, group.size()).first->second);
+  }
+  std::vector<size_t> order(tasks.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return group_of[a] < group_of[b]; });
+  for (size_t i : order) {
+    emar::v1::ShardTask& t = tasks[i];
     const int32_t id = t.shard_id();
     ShardState& s = job.shards[id];
     s.task = std::move(t);

@@ -67,7 +67,9 @@ class ShardScheduler {
   explicit ShardScheduler(SchedulerOptions options);
 
   // Registers a job's shards. `tasks` are the shards still to do; `done_shards` the ids already
-  // completed (after a restart); `attempts` carries prior attempts by shard id.
+  // completed (after a restart); `attempts` carries prior attempts by shard id. They are queued
+  // in their order, except that shards reading the same references blob are queued together, in
+  // the order each references blob first appears.
   void AddJob(const std::string& job_id, std::vector<emar::v1::ShardTask> tasks, int total_shards,
               int done_shards, const absl::flat_hash_map<int32_t, int32_t>& attempts = {});
   // Hands out the oldest pending shard with a fresh lease, or nothing.

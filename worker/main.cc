@@ -22,6 +22,7 @@
 #include "common/help_flag.h"
 #include "common/http_endpoint.h"
 #include "common/log_capture.h"
+#include "common/malloc_arenas.h"
 #include "common/mutex_checks.h"
 #include "common/process_metrics.h"
 #include "common/termination_signals.h"
@@ -106,6 +107,7 @@ bool StartEndpoints(emar::WorkerLoop& worker, const std::atomic<bool>& running,
 }  // namespace
 
 int main(int argc, char** argv) {
+  emar::LimitMallocArenas();
   emar::UseReleaseMutexChecks();
   absl::SetProgramUsageMessage(
       "emar-worker --coordinator HOST:PORT [--threads N] [--tls-ca FILE [--tls-cert FILE "

@@ -29,6 +29,14 @@ void ReferenceCache::Put(const std::string& key, Table table) {
   while (entries_.size() > static_cast<size_t>(capacity_)) entries_.pop_back();
 }
 
+void ReferenceCache::Clear() {
+  std::list<std::pair<std::string, std::shared_ptr<Entry>>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    dropped.swap(entries_);
+  }  // the tables are freed outside the lock
+}
+
 std::vector<std::string> ReferenceCache::Keys() const {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> keys;

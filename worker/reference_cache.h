@@ -43,6 +43,9 @@ class ReferenceCache {
   // The table under `key`, calling `load` (on this thread) when no one holds or loads it.
   absl::StatusOr<Table> Get(const std::string& key, const Loader& load);
 
+  // Forgets every table held (a load under way still hands its table to those waiting for it).
+  void Clear();
+
   // Keys held now, most recently used first (for tests and diagnostics).
   std::vector<std::string> Keys() const;
 

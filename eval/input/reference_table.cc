@@ -84,21 +84,28 @@ absl::Status ReferenceTable::IndexRows(absl::string_view display_name,
 }
 
 absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::string_view part,
-                                       uint64_t first_line, const FieldConfig& config, Rows* rows,
-                                       std::vector<uint64_t>* hashes) {
+                                       uint64_t first_line, const FieldConfig& config, Texts texts,
+                                       Rows* rows, std::vector<uint64_t>* hashes) {
   ASSIGN_OR_RETURN(JsonFieldExtractor extractor,
                    JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences));
   simdjson::ondemand::parser parser;
   JsonlLineCursor cursor(part, first_line);
   absl::string_view text;
   uint64_t line;
+  // Each line's reference is read into `scratch` (its buffers reused from line to line) and,
+  // with Texts::kKeep, copied to the row at its size: the extractor leaves room for two texts,
+  // 32 bytes a row more than the one most references have.
+  Reference scratch;
   while (cursor.Next(&text, &line)) {
     Row& row = rows->emplace_back();
     const absl::Status s =
-        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &row.reference);
+        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &scratch);
     if (!s.ok()) {
       rows->pop_back();
       return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
+    }
+    if (texts == Texts::kKeep) {
+      row.reference.texts.assign(scratch.texts.begin(), scratch.texts.end());
     }
     row.line = line;
     hashes->push_back(HashId(row.id));
@@ -128,7 +135,8 @@ absl::StatusOr<ReferenceTable> ReferenceTable::FromIds(
 
 absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_name,
                                                      absl::string_view data,
-                                                     const FieldConfig& config, int threads) {
+                                                     const FieldConfig& config, int threads,
+                                                     Texts texts) {
   // Checked up front, so that a bad field configuration is reported once, not per part.
   RETURN_IF_ERROR(
       JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences).status());
@@ -163,12 +171,17 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
   std::thread helper;
   if (!second.empty()) {
     helper = std::thread([&] {
-      second_status =
-          ParseRows(display_name, second, CountLines(first), config, &second_rows, &second_hashes);
+      // Sized up front like the first part's: growing by doubling would hold up to 1.5 times
+      // the part's rows while it copies.
+      const size_t second_lines = CountLines(second);
+      second_rows.reserve(second_lines);
+      second_hashes.reserve(second_lines);
+      second_status = ParseRows(display_name, second, CountLines(first), config, texts,
+                                &second_rows, &second_hashes);
     });
   }
   const absl::Status first_status =
-      ParseRows(display_name, first, 1, config, &table.rows_, &hashes);
+      ParseRows(display_name, first, 1, config, texts, &table.rows_, &hashes);
   if (helper.joinable()) helper.join();
   if (first_status.ok()) {
     for (Row& row : second_rows) table.rows_.push_back(std::move(row));

@@ -34,12 +34,17 @@ namespace emar {
 
 class ReferenceTable {
  public:
+  // What Parse keeps of each row's reference: everything, or nothing but the ids and lines (for
+  // checking a file, as the coordinator does when a job is created: every line is read and
+  // checked the same way, the errors are the same, and reference(row) is empty).
+  enum class Texts { kKeep, kDrop };
+
   // `data` is the whole (decompressed) file; `display_name` is how errors name it. With
   // `threads` 2 a large file's second half is parsed on a thread of its own; the table and any
   // error are the same as with one.
   static absl::StatusOr<ReferenceTable> Parse(absl::string_view display_name,
                                               absl::string_view data, const FieldConfig& config,
-                                              int threads = 1);
+                                              int threads = 1, Texts texts = Texts::kKeep);
 
   // A table of ids without reference texts, e.g. the ids a base model answered when a dataset
   // (a `score` dataset) has no references file: row i is ids[i] with its 1-based `line`. The
@@ -82,8 +87,8 @@ class ReferenceTable {
   // Appends the rows of `part`, whose first line is line `first_line` of the file, to `rows`,
   // and their ids' hashes to `hashes`; the first bad line's error (naming the line) stops it.
   static absl::Status ParseRows(absl::string_view display_name, absl::string_view part,
-                                uint64_t first_line, const FieldConfig& config, Rows* rows,
-                                std::vector<uint64_t>* hashes);
+                                uint64_t first_line, const FieldConfig& config, Texts texts,
+                                Rows* rows, std::vector<uint64_t>* hashes);
 
   // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
   // is 0 when empty, else (upper 32 bits of the id's hash) << 32 | (row + 1).

@@ -305,6 +305,18 @@ TEST(ResultAssemblerTest, LineZeroIsRejectedSoItCannotHideADuplicate) {
                AllOf(HasSubstr("shard 2 result names line 0"), HasSubstr("lines count from 1"))));
 }
 
+TEST(ResultAssemblerTest, LinesBeyondThirtyTwoBitsAreRejected) {
+  const emar::v1::JobSpec spec = Spec();
+  ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);
+  // Lines are kept in 32 bits: one beyond is an error, not a line number cut short.
+  EXPECT_THAT(
+      a.Add(Task(2, kTarget, "base"), Result(1, {{0, 3, {1}}, {1, uint64_t{1} << 32, {0}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr(":4294967296: outputs files of more than 4294967295 lines")));
+  // The refused result left no row behind.
+  ASSERT_OK(a.Add(Task(3, kTarget, "base"), Result(1, {{0, 3, {1}}, {1, 4294967295u, {0}}})));
+}
+
 TEST(ResultAssemblerTest, MoreDistinctLabelsThanTheMetricSupportsAreRejected) {
   const emar::v1::JobSpec spec = Spec();
   ResultAssembler a(spec, {kTargetRows, kBenchmarkRows}, Lookup);

@@ -51,6 +51,22 @@ TEST(ReferenceCacheTest, KeepsTheMostRecentlyUsedEntries) {
   EXPECT_THAT(cache.Keys(), ElementsAre("b", "c"));
 }
 
+TEST(ReferenceCacheTest, ClearDropsEveryTableButNotTheOnesInUse) {
+  ReferenceCache cache(4);
+  int loads = 0;
+  auto load = [&] {
+    ++loads;
+    return Parse("{\"id\": 1, \"reference\": \"x\"}\n");
+  };
+  ASSERT_OK_AND_ASSIGN(ReferenceCache::Table held, cache.Get("a", load));
+  ASSERT_OK(cache.Get("b", load).status());
+  cache.Clear();
+  EXPECT_TRUE(cache.Keys().empty());
+  EXPECT_EQ(held->id(0), "1");  // a shard still scoring keeps its table
+  ASSERT_OK(cache.Get("a", load).status());
+  EXPECT_EQ(loads, 3);
+}
+
 TEST(ReferenceCacheTest, ErrorsAreReturnedButNotCached) {
   ReferenceCache cache(4);
   int loads = 0;

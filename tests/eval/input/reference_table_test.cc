@@ -186,5 +186,31 @@ TEST(ReferenceTableTest, TwoThreadsReportTheSameErrors) {
               HasSubstr("duplicate id 'q17' (first at line 19)"));
 }
 
+TEST(ReferenceTableTest, DroppedTextsKeepIdsLinesAndErrors) {
+  const std::string good = LargeReferences(120000);
+  ASSERT_OK_AND_ASSIGN(ReferenceTable kept, ReferenceTable::Parse("r.jsonl", good, {}, 2));
+  for (int threads : {1, 2}) {
+    ASSERT_OK_AND_ASSIGN(ReferenceTable ids, ReferenceTable::Parse("r.jsonl", good, {}, threads,
+                                                                   ReferenceTable::Texts::kDrop));
+    ASSERT_EQ(ids.size(), kept.size());
+    for (size_t r = 0; r < kept.size(); r += 997) {
+      ASSERT_EQ(ids.id(r), kept.id(r)) << r;
+      ASSERT_EQ(ids.line(r), kept.line(r)) << r;
+      ASSERT_TRUE(ids.reference(r).texts.empty()) << r;
+      ASSERT_EQ(ids.Find(kept.id(r)), r);
+    }
+  }
+  const size_t late_line_start = good.rfind('\n', good.size() * 3 / 4) + 1;
+  for (const char* line : {"{\"id\": \"q17\", \"reference\": \"a\"}\n",
+                           "{\"id\": \"x\", \"references\": []}\n", "{\"id\": \"y\"}\n"}) {
+    std::string bad = good;
+    bad.insert(late_line_start, line);
+    const absl::Status kept_error = ReferenceTable::Parse("r.jsonl", bad, {}, 2).status();
+    ASSERT_FALSE(kept_error.ok());
+    EXPECT_EQ(ReferenceTable::Parse("r.jsonl", bad, {}, 2, ReferenceTable::Texts::kDrop).status(),
+              kept_error);
+  }
+}
+
 }  // namespace
 }  // namespace emar
