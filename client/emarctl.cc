@@ -1,4 +1,5 @@
-// emarctl: the command-line client. `emarctl help` lists the commands; README.md documents them.
+// emarctl: the command-line client. `emarctl help` lists the commands; docs/emarctl.md
+// documents them.
 // Each command is a row of the table in client/commands/command_table.cc and a function in a
 // file of client/commands/; this file parses the flags and dispatches.
 //

@@ -1,5 +1,5 @@
 // Renders reports and jobs for people (text) and programs (JSON: the proto JSON mapping with
-// snake_case field names, as documented in the README).
+// snake_case field names, as documented in docs/report-json.md).
 #ifndef EMAR_CLIENT_REPORT_FORMAT_H_
 #define EMAR_CLIENT_REPORT_FORMAT_H_
 

@@ -4,7 +4,7 @@
 # `emarctl run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# emar_python: the Python client and its stubs in build/python, where the README's Python
-# section starts.
+# emar_python: the Python client and its stubs in build/python, where docs/python.md's first
+# run starts.
 bash scripts/build.sh --target emarctl emar-coordinator emar-worker emar_python >/dev/null
 exec build/bin/emarctl run examples/restaurant-sentiment/job.yaml "$@"

@@ -184,7 +184,7 @@ class Coordinator final : public ClientCore, public WorkerCore {
   absl::StatusOr<emar::v1::CompleteResponse> Complete(
       const emar::v1::CompleteRequest& req) override;
 
-  // The coordinator's metrics in the Prometheus text format (see README: Metrics): jobs by
+  // The coordinator's metrics in the Prometheus text format (see docs/monitoring.md): jobs by
   // state, queued and leased shards (the autoscaling signal), live workers, shard durations,
   // examples scored, blob store bytes.
   std::string MetricsText();

@@ -54,7 +54,7 @@ class CoordinatorMetrics {
   // At most once a minute: forgets departed workers and leases that never finished.
   void Sweep(absl::Time now);
 
-  // The Prometheus text (README: Metrics), the gauges as of now.
+  // The Prometheus text (docs/monitoring.md), the gauges as of now.
   std::string Text(const CoordinatorGauges& gauges, absl::Time now) const;
 
   // Upper bounds of the shard duration histogram, seconds.

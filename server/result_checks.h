@@ -1,7 +1,7 @@
 // What the coordinator checks in a worker's shard result before it stores it (and so before the
 // score cache can hand it to another job): the shape the shard's plan implies and values a
 // scorer of the shard's metric can produce. A worker token is trusted to score honestly within
-// those bounds, not beyond them (README: Guarantees).
+// those bounds, not beyond them (docs/guarantees.md).
 //
 //   RETURN_IF_ERROR(CheckShardResult(task, request.result()));   // INVALID_ARGUMENT otherwise
 #ifndef EMAR_SERVER_RESULT_CHECKS_H_

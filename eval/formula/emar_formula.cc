@@ -16,7 +16,7 @@ struct Preset {
   const char* expression;
 };
 
-// README: EMAR formulas. The first is the default (kDefaultEmarPreset).
+// docs/formulas.md. The first is the default (kDefaultEmarPreset).
 constexpr Preset kPresets[] = {
     {"relative_gain", "(T1 - T0) / T0"},
     {"worked_example", "(T1 - T0) / abs(T0 - B1)"},

@@ -1,5 +1,5 @@
 // The EMAR formula: a named preset or a small arithmetic expression over the four scores of one
-// metric (README: EMAR formulas), parsed once and evaluated many times (once per bootstrap
+// metric (docs/formulas.md), parsed once and evaluated many times (once per bootstrap
 // resample).
 //
 //   absl::StatusOr<EmarFormula> f = EmarFormula::Parse("relative_gain");       // a preset
@@ -89,7 +89,7 @@ class EmarFormula {
   FormulaProgram program_;
 };
 
-// The preset names, in the order of README's preset table (the default first).
+// The preset names, in the order of docs/formulas.md's preset table (the default first).
 std::vector<std::string> EmarPresetNames();
 // The expansion of a preset, or nullopt when `name` is not one.
 std::optional<std::string> EmarPresetExpression(absl::string_view name);

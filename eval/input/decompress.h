@@ -1,4 +1,4 @@
-// Accepts gzip- and zstd-compressed inputs (README: Inputs), recognised by their magic bytes, so
+// Accepts gzip- and zstd-compressed inputs (docs/inputs.md), recognised by their magic bytes, so
 // users can upload `outputs.jsonl.gz` or `.zst` as they are.
 //
 //   ASSIGN_OR_RETURN(std::string jsonl,

@@ -1,5 +1,5 @@
 // Which JSON fields of a JSONL line hold the id, the prediction, the reference(s) and the token
-// log-probs (README: Inputs). Names are dotted paths; a part that is a decimal number indexes an
+// log-probs (docs/inputs.md). Names are dotted paths; a part that is a decimal number indexes an
 // array, so lm-evaluation-harness `samples_*.jsonl` lines load with
 //
 //   FieldConfig lm_eval;

@@ -1,5 +1,5 @@
 // The scorer interface: every metric is "per-example sufficient statistics, summed, then a
-// function of the sums" (README: Metrics).
+// function of the sums" (docs/metrics.md).
 //
 //   absl::StatusOr<std::unique_ptr<Metric>> m = MakeMetric("exact_match");  // metric_registry.h
 //   std::vector<double> row((*m)->stats_width());

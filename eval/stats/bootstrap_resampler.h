@@ -1,6 +1,6 @@
 // Draws bootstrap resamples of one dataset and scores every system on each, paired: a resample
 // picks n examples with replacement, and the base and every candidate are scored on the same
-// picks (README: Statistics). A resample's score is Finalize() of the multiplicity-weighted sum of
+// picks (docs/statistics.md). A resample's score is Finalize() of the multiplicity-weighted sum of
 // the rows, so corpus metrics (BLEU, macro-F1, perplexity) are resampled exactly.
 //
 //   ASSIGN_OR_RETURN(BootstrapResampler resampler, BootstrapResampler::Create(target_rows));

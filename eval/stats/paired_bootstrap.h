@@ -1,7 +1,7 @@
 // The statistics of one EMAR study: base (system 0) and candidates (1..K) scored on a target and
 // a benchmark dataset; for each candidate, point values and percentile intervals of T0 T1 B0 B1,
 // dT = T1 - T0, dB = B1 - B0 and EMAR, p-values for dT and dB, and pairwise EMAR comparisons
-// between candidates with Holm-Bonferroni correction (README: Statistics).
+// between candidates with Holm-Bonferroni correction (docs/statistics.md).
 //
 //   EmarFn relative_gain = [](double t0, double t1, double, double) -> std::optional<double> {
 //     if (std::fabs(t0) < 1e-12) return std::nullopt;

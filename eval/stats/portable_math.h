@@ -2,7 +2,7 @@
 // frexp/ldexp), so every machine computes the same bits. The bootstrap's binomial sampler and
 // McNemar's test use these instead of <cmath>'s log/exp, whose last bit differs between libm
 // versions and CPU code paths (glibc picks an FMA variant at run time); that would break the
-// "same seed, same report to the last digit" promise (README: Statistics).
+// "same seed, same report to the last digit" promise (docs/statistics.md).
 //
 //   double l = PortableLog(0.25);    // -1.3862943611198906 (within 1 ulp of the true value)
 //   double e = PortableExp(l);       // 0.25 (within 2 ulp)

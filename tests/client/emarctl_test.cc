@@ -189,8 +189,9 @@ TEST(EmarctlTest, JobFromLmEvalIsWired) {
 }
 
 TEST(EmarctlTest, DocumentedDashedFlagsAreAccepted) {
-  // README documents `submit --request-id K`; Abseil flags only know request_id unless emarctl
-  // translates the spelling. No server is needed to tell an unknown flag from a connection error.
+  // docs/emarctl.md documents `submit --request-id K`; Abseil flags only know request_id unless
+  // emarctl translates the spelling. No server is needed to tell an unknown flag from a
+  // connection error.
   CommandResult r = Emarctl(
       {"submit", kExampleDir + "/job.yaml", "--request-id", "k", "--server", "127.0.0.1:1"});
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("Unknown command line flag"))) << r.err;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The layout's one-way dependencies (README: Layout), checked on every quoted #include:
+# The layout's one-way dependencies (docs/architecture.md: Include directions), checked on every
+# quoted #include:
 #   eval/     includes none of server/, worker/, client/, embedded/, and no gRPC header;
 #   common/   includes none of eval/, server/, worker/, client/, embedded/;
 #   worker/   includes none of server/, client/, embedded/;

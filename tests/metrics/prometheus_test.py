@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The real Prometheus server scrapes a live coordinator (README: Metrics).
+"""The real Prometheus server scrapes a live coordinator (docs/monitoring.md).
 
 A job is submitted with no worker running: Prometheus must see queued shards rise (the
 autoscaling signal). Then a worker starts: queued shards fall to zero, the job is counted as

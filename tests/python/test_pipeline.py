@@ -1,6 +1,6 @@
 """The pipeline side against real processes: labels, paged listings, series, request-id
-conflicts and the score cache through the Python client; the README's "Use from Python" and "Use
-in a pipeline" code, run as written; and examples/checkpoint-loop.
+conflicts and the score cache through the Python client; the code of docs/python.md ("A first
+run") and docs/pipeline.md, run as written; and examples/checkpoint-loop.
 """
 import json
 import os
@@ -16,11 +16,11 @@ from emar_client import AlreadyExists, InvalidArgument
 from conftest import EXAMPLE, REPO, bin_dir
 
 
-def readme_block(kind):
-    """The code block that follows `<!-- readme-test: KIND -->` in README.md."""
-    text = (REPO / "README.md").read_text()
-    m = re.search(r"<!-- readme-test: " + kind + r" -->\n```\w*\n(.*?)```", text, re.S)
-    assert m, f"README.md has no block marked readme-test: {kind}"
+def doc_block(page, kind):
+    """The code block that follows `<!-- doc-test: KIND -->` in docs/PAGE."""
+    text = (REPO / "docs" / page).read_text(encoding="utf-8")
+    m = re.search(r"<!-- doc-test: " + kind + r" -->\n```\w*\n(.*?)```", text, re.S)
+    assert m, f"docs/{page} has no block marked doc-test: {kind}"
     return m.group(1)
 
 
@@ -62,9 +62,9 @@ def test_labels_pages_series_and_request_ids(service):
     assert "exp-42/step-5" in e.value.message and "already created job" in e.value.message
 
 
-def test_readme_use_from_python_runs_as_written(service):
+def test_python_first_run_in_the_docs_runs_as_written(service):
     env = dict(os.environ, EMAR_SERVER=service.address)
-    r = subprocess.run([sys.executable, "-c", readme_block("python")], cwd=REPO, env=env,
+    r = subprocess.run([sys.executable, "-c", doc_block("python.md", "python")], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
@@ -75,11 +75,11 @@ def test_readme_use_from_python_runs_as_written(service):
     assert any(p.startswith("[uploading]") for p in progress), progress
 
 
-def test_readme_use_in_a_pipeline_runs_as_written(service, tmp_path):
+def test_pipeline_step_in_the_docs_runs_as_written(service, tmp_path):
     (tmp_path / "examples").symlink_to(REPO / "examples")
     env = dict(os.environ, EMAR_SERVER=service.address,
                PATH=f"{bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}")
-    script = readme_block("sh")
+    script = doc_block("pipeline.md", "sh")
     r = subprocess.run(["sh", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr

@@ -397,7 +397,7 @@ SUPPORT_SUITE = REPO / "examples" / "support-suite" / "job.yaml"
 
 
 def test_support_suite_report_in_chromium(tmp_path):
-    """examples/support-suite (the README's suite example) run by emarctl with --flips 3: the
+    """examples/support-suite (docs/suites.md's example) run by emarctl with --flips 3: the
     suite page's tables and forest plot, the judge-scored dataset's row as n items × k samples,
     the sliced benchmark's slice table and forest plot, and the listed flips, the judge's with
     their per-item means, samples and first sample."""

@@ -121,8 +121,8 @@ TEST(WorkerShutdownTest, SigtermStopsAnIdleWorkerWithExitZero) {
 }
 
 TEST(CommandLineTest, CoordinatorAcceptsTheDocumentedDashedFlags) {
-  // server/main.cc documents `--data-dir DIR` and `--port-file F` (and the README uses
-  // them); Abseil only knows the underscore spelling unless main translates it.
+  // server/main.cc documents `--data-dir DIR` and `--port-file F` (and docs/service.md
+  // uses them); Abseil only knows the underscore spelling unless main translates it.
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("flags"));
   const std::string port_file = dir.Join("port");
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Process> coordinator,

@@ -24,7 +24,7 @@ except ImportError:
         "apt-get install -y python3-kubernetes")
 
 # ---------------------------------------------------------------------------------------------
-# The contract the manifests keep (README.md: "Running the service", "Security"; deploy/Dockerfile)
+# The contract the manifests keep (docs/service.md, docs/security.md; deploy/Dockerfile)
 
 UID = 10001                      # the image's user emar
 CLIENT_PORT, WORKER_PORT, METRICS_PORT = 50051, 50052, 9090

@@ -1,5 +1,5 @@
-// Tests of EmarFormula: every case of testdata/emar/formulas.json (the vectors of README: EMAR
-// formulas) is one test, plus presets, names and undefined reasons.
+// Tests of EmarFormula: every case of testdata/emar/formulas.json (the vectors of
+// docs/formulas.md) is one test, plus presets, names and undefined reasons.
 #include "eval/formula/emar_formula.h"
 
 #include <cmath>
@@ -91,7 +91,7 @@ TEST(FormulaVectorsTest, FileLoadsWithEveryPresetAndCase) {
   const VectorFile& f = Vectors();
   ASSERT_EQ(f.error, "");
   EXPECT_EQ(f.tolerance, 1e-9);
-  // 5 cases x 4 presets + 4 free expressions (README: EMAR formulas).
+  // 5 cases x 4 presets + 4 free expressions (docs/formulas.md).
   EXPECT_EQ(f.vectors.size(), 24u);
 }
 

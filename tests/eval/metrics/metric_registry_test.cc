@@ -1,5 +1,5 @@
-// The metric registry: every name the README documents makes a metric that calls itself by that
-// name, the list is sorted, and an unknown name is refused with the known ones listed.
+// The metric registry: every name docs/metrics.md documents makes a metric that calls itself by
+// that name, the list is sorted, and an unknown name is refused with the known ones listed.
 #include "eval/metrics/metric_registry.h"
 
 #include <algorithm>
