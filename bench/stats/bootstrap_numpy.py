@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""numpy index-gather paired bootstrap for the issue-4 job, the baseline stats_bench is held to.
+"""numpy index-gather paired bootstrap for the 1M + 1M job, the baseline stats_bench is held to.
 
 1,000 resamples over N target + N benchmark examples, base + one candidate: per resample and
 dataset, draw N indices, gather the rows of both systems (the same indices: paired), sum,

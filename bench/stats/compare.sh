@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the C++ bootstrap (stats_bench) and the numpy index-gather baseline on the issue-4 job
+# Runs the C++ bootstrap (stats_bench) and the numpy index-gather baseline on the bootstrap job
 # (1,000 resamples, 1M target + 1M benchmark examples, base + one candidate) and prints the
 # speed-up per metric.
 #

@@ -1,5 +1,6 @@
 // Series rendering: the text table (aligned, skipped jobs listed), Markdown (pipes escaped), HTML
-// (self-contained, escaped, three charts with the gate threshold), JSON in the shape.
+// (self-contained, escaped, three charts with the gate threshold), JSON in the shape
+// docs/pipeline.md documents.
 #include "client/series_format.h"
 
 #include "gmock/gmock.h"

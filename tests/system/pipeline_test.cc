@@ -136,7 +136,7 @@ TEST(PipelineTest, LabelsRequestIdsSeriesAndJsonThatAlwaysCarriesBooleansAndCoun
   EXPECT_TRUE(same.exit.Exited(0)) << same.err;
   EXPECT_THAT(same.out, HasSubstr(JobIdOf(a.out)));
 
-  // The series, in the JSON shape.
+  // The series, in the JSON shape docs/pipeline.md documents.
   CommandResult series =
       cluster->Emarctl({"series", "--label", "run=exp-42", "--by", "step", "--format", "json"});
   ASSERT_TRUE(series.exit.Exited(0)) << series.err;

@@ -152,7 +152,7 @@ TEST(UnicodeTextTest, UnicodeIsPinnedTo14) {
   EXPECT_TRUE(IsPythonWordChar(0x1E290));  // Toto, new in Unicode 14
 }
 
-// The token_f1 case. In evaluate-v1.1.py `\b(a|an|the)\b` needs a non-word character
+// A reported token_f1 mismatch. In evaluate-v1.1.py `\b(a|an|the)\b` needs a non-word character
 // after the article: with U+1E4D0 not a word character, "a\U0001E4D0" loses its "a", so the
 // prediction's tokens are {U+1E4D0, one, two, three} against {U+1E4D0, one, four, five}: 2 of 4
 // shared, F1 0.5. (A Unicode 15 `\w` keeps "a\U0001E4D0" whole: 1 of 4 shared, 0.25.) Checked
