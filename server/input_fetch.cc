@@ -328,6 +328,9 @@ absl::Status InputFetchOptions::Resolve() {
     }
     root = resolved;
   }
+  if (!ca_file.empty() && ::access(ca_file.c_str(), R_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--url-ca-file '", ca_file, "' cannot be read"));
+  }
   return absl::OkStatus();
 }
 
@@ -394,17 +397,16 @@ bool IsPrivateAddress(const struct sockaddr* addr, std::string* text) {
   ::inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
   *text = buf;
   const uint8_t* b = v6->sin6_addr.s6_addr;
-  bool zero10 = true;  // the first ten bytes zero: ::, ::1, IPv4-compatible or -mapped
-  for (int i = 0; i < 10; ++i) zero10 = zero10 && b[i] == 0;
-  if (zero10 && ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0))) {
-    const uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) |
-                        uint32_t{b[15]};
-    return b[10] == 0 ? (v4 <= 1 || IsPrivateV4(v4)) : IsPrivateV4(v4);
-  }
-  const auto v4_at = [b](int i) {
+  const auto v4_at = [b](int i) {  // the IPv4 address in bytes i..i+3
     return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) | (uint32_t{b[i + 2]} << 8) |
            uint32_t{b[i + 3]};
   };
+  bool zero10 = true;  // the first ten bytes zero: ::, ::1, IPv4-compatible or -mapped
+  for (int i = 0; i < 10; ++i) zero10 = zero10 && b[i] == 0;
+  if (zero10 && ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0))) {
+    const uint32_t v4 = v4_at(12);
+    return b[10] == 0 ? (v4 <= 1 || IsPrivateV4(v4)) : IsPrivateV4(v4);
+  }
   // Translated IPv4: NAT64's well-known prefix 64:ff9b::/96 and 6to4's 2002::/16 reach the IPv4
   // address inside them; 64:ff9b:1::/48 is NAT64 for local use, private by definition.
   const bool nat64 = b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b;

@@ -41,8 +41,8 @@ struct InputFetchOptions {
   std::string ca_file;
   int max_redirects = 5;
 
-  // Replaces every root by its realpath: INVALID_ARGUMENT naming a root that does not exist
-  // or is not a directory.
+  // Replaces every root by its realpath, and checks ca_file can be read: INVALID_ARGUMENT naming
+  // a root that does not exist or is not a directory, or the CA file.
   absl::Status Resolve();
 };
 

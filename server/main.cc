@@ -222,16 +222,13 @@ absl::Status InputFetchOptionsFromFlags(emar::InputFetchOptions* fetch) {
   for (const std::string& root : absl::GetFlag(FLAGS_input_root)) {
     fetch->input_roots.push_back(root);
   }
+  fetch->ca_file = absl::GetFlag(FLAGS_url_ca_file);
   RETURN_IF_ERROR(fetch->Resolve());
   const double timeout = absl::GetFlag(FLAGS_url_timeout_seconds);
   if (!(timeout >= 1)) return Usage("--url-timeout-seconds must be at least 1");
   fetch->timeout = absl::Seconds(timeout);
   fetch->low_speed_time = std::min(fetch->low_speed_time, fetch->timeout);
   fetch->allow_private_urls = absl::GetFlag(FLAGS_allow_private_urls);
-  fetch->ca_file = absl::GetFlag(FLAGS_url_ca_file);
-  if (!fetch->ca_file.empty() && ::access(fetch->ca_file.c_str(), R_OK) != 0) {
-    return Usage(absl::StrCat("--url-ca-file '", fetch->ca_file, "' does not exist"));
-  }
   return absl::OkStatus();
 }
 

@@ -1,6 +1,4 @@
 // emarctl run and submit: evaluate a job file in this process, or send it to a coordinator.
-#include <unistd.h>
-
 #include <iostream>
 #include <optional>
 #include <string>
@@ -121,12 +119,9 @@ int RunCommand(const std::vector<std::string>& args) {
   opts.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
   opts.data_dir = absl::GetFlag(FLAGS_data_dir);
   opts.input_fetch.input_roots = InputRoots();
+  opts.input_fetch.ca_file = absl::GetFlag(FLAGS_url_ca_file);
   if (absl::Status s = opts.input_fetch.Resolve(); !s.ok()) return Usage(std::string(s.message()));
   opts.input_fetch.allow_private_urls = absl::GetFlag(FLAGS_allow_private_urls);
-  opts.input_fetch.ca_file = absl::GetFlag(FLAGS_url_ca_file);
-  if (!opts.input_fetch.ca_file.empty() && ::access(opts.input_fetch.ca_file.c_str(), R_OK) != 0) {
-    return Usage("--url-ca-file '" + opts.input_fetch.ca_file + "' cannot be read");
-  }
   auto embedded = EmbeddedCoordinator::Start(opts);
   if (!embedded.ok()) return Fail(embedded.status());
   Session session{.client = EvaluationClient((*embedded)->channel())};

@@ -172,6 +172,9 @@ TEST(EmarctlTest, RunReadsFileReferencesUnderInputRoot) {
   ExpectOneLineError(refused, 1);
   EXPECT_THAT(refused.err, HasSubstr("file:// inputs are off"));
   ExpectOneLineError(Emarctl({"run", job_path, "--input-root", dir + "/no-such-dir"}), 2);
+  CommandResult no_ca = Emarctl({"run", job_path, "--url-ca-file", dir + "/no-such-ca.pem"});
+  ExpectOneLineError(no_ca, 2);
+  EXPECT_THAT(no_ca.err, HasSubstr("--url-ca-file"));
   std::filesystem::remove_all(dir);
 }
 
