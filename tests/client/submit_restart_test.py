@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
-from procs import read_port_file  # noqa: E402  (tests/testlib/)
+from procs import kill_all, read_port_file  # noqa: E402  (tests/testlib/)
 
 ROWS = 100_000
 FILLER = "x" * 400  # makes each line ~450 bytes: ~45 MB per file
@@ -181,10 +181,7 @@ def main():
               file=sys.stderr)
         raise
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

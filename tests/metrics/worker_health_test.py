@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
-from procs import http_get, read_port_file  # noqa: E402
+from procs import http_get, kill_all, read_port_file  # noqa: E402
 
 
 def wait_for(predicate, what, timeout=30):
@@ -55,15 +55,18 @@ def main():
                 break
         assert health_port, "the worker never printed its health port"
         assert http_get(health_port, "/healthz")[0] == 200
-        wait_for(lambda: http_get(health_port, "/readyz")[0] == 200 or http_get(health_port, "/readyz"),
-                 "ready once the coordinator answered")
+
+        def readyz():
+            return http_get(health_port, "/readyz")
+        wait_for(lambda: readyz()[0] == 200 or readyz(), "ready once the coordinator answered")
         coordinator.kill()  # the coordinator goes away: live, but no longer ready
         coordinator.wait()
-        wait_for(lambda: http_get(health_port, "/readyz")[0] == 503 or http_get(health_port, "/readyz"),
+        wait_for(lambda: readyz()[0] == 503 or readyz(),
                  "not ready after the coordinator stopped answering", timeout=30)
         status, body = http_get(health_port, "/readyz")
         assert "has not answered for" in body, body
-        assert http_get(health_port, "/healthz")[0] == 200, "a worker waiting for its coordinator is live"
+        assert http_get(health_port, "/healthz")[0] == 200, \
+            "a worker waiting for its coordinator is live"
         status, metrics = http_get(health_port, "/metrics")
         assert status == 200, status
         for name in ("emar_worker_shards_total{outcome=\"scored\"} 0", "emar_worker_busy 0",
@@ -76,10 +79,7 @@ def main():
         assert worker.wait(timeout=30) == 0
         print("PASS")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -2,7 +2,7 @@
 process wrote to its --port-file, and a plain HTTP GET on 127.0.0.1.
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
-    from procs import free_port, http_get, read_port_file
+    from procs import free_port, http_get, kill_all, read_port_file
 """
 import os
 import socket
@@ -29,9 +29,18 @@ def read_port_file(path, proc, timeout=30):
             if text:
                 return int(text)
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before writing {path}")
+            raise RuntimeError(
+                f"{proc.args[0]} exited with {proc.returncode} before writing {path}")
         time.sleep(0.05)
     raise RuntimeError(f"no {path} after {timeout} s")
+
+
+def kill_all(procs):
+    """Kills and reaps every process of `procs` still running (a test's `finally`)."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def http_get(port, path, timeout=5):
