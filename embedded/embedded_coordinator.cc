@@ -37,7 +37,6 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   }
   copts.rows_per_shard = options.rows_per_shard;
   copts.input_fetch = options.input_fetch;
-  copts.input_fetch.max_bytes = static_cast<int64_t>(copts.max_input_bytes);
   // The planner checks every references file when the job is created; its tables go straight to
   // the worker threads, which would otherwise fetch and parse the same files again. (workers_ is
   // set before Start returns, so before any job can be created.)

@@ -71,7 +71,8 @@ struct CoordinatorOptions {
   // Called on a finalizer thread before each report is built: the embedded mode's worker threads
   // drop the references tables they keep, which the job's report does not need.
   std::function<void()> before_finalize;
-  // Inputs named by reference (file:// under input_roots, https://), read at CreateJob.
+  // Inputs named by reference (file:// under input_roots, https://), read at CreateJob. Its
+  // max_bytes is set by Create from max_input_bytes.
   InputFetchOptions input_fetch;
 
   // --- quotas and retention ---

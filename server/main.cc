@@ -263,7 +263,6 @@ absl::StatusOr<emar::CoordinatorOptions> CoordinatorOptionsFromFlags(bool with_t
   options.score_cache = absl::GetFlag(FLAGS_score_cache);
   options.share_score_cache = absl::GetFlag(FLAGS_share_score_cache);
   RETURN_IF_ERROR(InputFetchOptionsFromFlags(&options.input_fetch));
-  options.input_fetch.max_bytes = static_cast<int64_t>(options.max_input_bytes);
   return options;
 }
 
