@@ -58,7 +58,8 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(CoordinatorOpti
   RETURN_IF_ERROR(MakeDirs(options.data_dir));
   // One limit for uploads and inputs by reference (--max-input-mb).
   options.input_fetch.max_bytes = static_cast<int64_t>(options.max_input_bytes);
-  ASSIGN_OR_RETURN(auto store, JobStore::Open(absl::StrCat(options.data_dir, "/jobs.db")));
+  ASSIGN_OR_RETURN(auto store, JobStore::Open(absl::StrCat(options.data_dir, "/jobs.db"),
+                                              options.durable_blobs));
   std::unique_ptr<Coordinator> c(new Coordinator(std::move(options), clock, std::move(store)));
   RETURN_IF_ERROR(c->blob_store_.Init());
   ASSIGN_OR_RETURN(std::vector<std::string> complete, c->Recover());

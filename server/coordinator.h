@@ -63,7 +63,8 @@ struct CoordinatorOptions {
   // CreateJob requests planned at once (reading and checking references); more wait in line.
   int planner_threads = 2;
   // False only for a scratch data dir that dies with the process (the embedded default): blobs
-  // are then not fsynced. The job store stays synchronous either way.
+  // are then not fsynced, and neither is the job store, which also takes large pages and is not
+  // checkpointed (JobStore::Open).
   bool durable_blobs = true;
   // Receives the references tables CreateJob's planner parses (see PlanJob); the embedded mode's
   // worker threads take them. Empty: they are dropped.

@@ -73,7 +73,10 @@ struct JobPage {
 
 class JobStore {
  public:
-  static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path);
+  // `durable` false (a scratch store deleted with the process, the embedded default): commits are
+  // not fsynced and the write-ahead log is not checkpointed while the process runs.
+  static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path,
+                                                        bool durable = true);
   ~JobStore();
 
   // Inserts the job, its request and its shards atomically. ALREADY_EXISTS if the job id or the

@@ -69,6 +69,40 @@ TEST(JobStoreTest, JobsShardsAndResultsSurviveReopen) {
   EXPECT_EQ(req.spec().name(), "n-a");
 }
 
+// The embedded default's scratch store (durable = false): large pages, no fsync, no checkpoints;
+// what it stores is read back the same, also after a reopen. A coordinator's store keeps
+// SQLite's default page.
+TEST(JobStoreTest, AScratchStoreUsesLargePagesAndKeepsWhatItStores) {
+  TempDir dir;
+  emar::v1::ShardResult r;
+  r.set_stats_width(1);
+  for (int i = 0; i < 20000; ++i) {  // ~100 KB: spans pages of either size
+    r.add_reference_row(i);
+    r.add_line(i + 1);
+    r.add_stats(i % 3 == 0 ? 1.0 : 0.0);
+  }
+  for (const bool durable : {false, true}) {
+    const std::string path = absl::StrCat(dir.path(), "/jobs-", durable, ".db");
+    {
+      ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(path, durable));
+      ASSERT_OK(store->CreateJob(MakeJob("a", "", 1), {}, Shards(1)));
+      ASSERT_OK(store->RecordShardResult("a", 0, r).status());
+    }
+    ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(path, durable));
+    ASSERT_OK_AND_ASSIGN(auto results, store->GetShardResults("a"));
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].second.SerializeAsString(), r.SerializeAsString());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), durable ? 4096 : 65536) << path;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+}
+
 TEST(JobStoreTest, SecondResultForShardIsIgnored) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(dir.path() + "/jobs.db"));
