@@ -58,6 +58,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   // (kParsedReferencesTables), and a suite's others are parsed from the blob store when their
   // shards come (once each).
   wopts.reference_cache_entries = kParsedReferencesTables;
+  // The threads are the only workers: one shard held ahead by each costs no one else a shard.
+  wopts.lease_ahead = true;
   e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
   e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
   return e;

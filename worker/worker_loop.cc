@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,29 @@ void LogScored(const emar::v1::ShardTask& task, const absl::StatusOr<emar::v1::S
               {"duration_ms", DurationMs(took)}});
 }
 
+// One result being completed on a thread of its own; Join returns the shard its answer leased.
+class AsyncComplete {
+ public:
+  AsyncComplete() = default;
+  AsyncComplete(const AsyncComplete&) = delete;
+  AsyncComplete& operator=(const AsyncComplete&) = delete;
+  ~AsyncComplete() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool active() const { return thread_.joinable(); }
+  void Start(std::function<std::optional<emar::v1::ShardTask>()> complete) {
+    thread_ = std::thread([this, complete = std::move(complete)] { next_ = complete(); });
+  }
+  std::optional<emar::v1::ShardTask> Join() {
+    thread_.join();
+    return std::move(next_);
+  }
+
+ private:
+  std::optional<emar::v1::ShardTask> next_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions options)
@@ -84,43 +108,64 @@ void WorkerLoop::Loop(int index) {
   // The first lease does not wait: the coordinator's first answer comes at once, so a new worker
   // is ready (/readyz) without waiting out a long-poll.
   bool first = true;
-  // The next shard, leased by the last result's Complete (lease_next): one round trip a shard.
-  // A shard leased so is scored even if Stop came meanwhile (Stop lets shards in progress end).
-  std::optional<emar::v1::ShardTask> next;
-  absl::Time next_leased_at;
+  // Shards leased and not yet scored, oldest first. The next one usually comes with the answer to
+  // the last result (lease_next): one round trip a shard. A shard leased is scored even if Stop
+  // came meanwhile (Stop lets shards in hand end).
+  std::deque<Leased> ready;
+  // With lease_ahead: the last result, being completed while the next shard is scored.
+  AsyncComplete completing;
   while (true) {
-    emar::v1::ShardTask task;
-    absl::Time leased_at;
-    if (next) {
-      task = std::move(*next);
-      next.reset();
-      leased_at = next_leased_at;
-    } else {
-      std::optional<emar::v1::ShardTask> leased = LeaseOne(index, worker_id, first);
+    if (ready.empty() && completing.active()) TakeNext(completing.Join(), worker_id, ready);
+    if (ready.empty()) {
+      std::optional<emar::v1::ShardTask> leased = LeaseOne(index, worker_id, /*wait=*/!first);
       if (!leased) {
         if (stopping()) break;
         continue;
       }
       first = false;
-      task = std::move(*leased);
-      leased_at = absl::Now();
+      ready.push_back({std::move(*leased), absl::Now()});
     }
-    std::optional<emar::v1::CompleteRequest> outcome = Process(task);
+    if (options_.lease_ahead && ready.size() == 1 && !completing.active() && !stopping()) {
+      // One ahead, without waiting: scored while this shard's result travels.
+      if (std::optional<emar::v1::ShardTask> more = LeaseOne(index, worker_id, /*wait=*/false)) {
+        ready.push_back({std::move(*more), absl::Now()});
+      }
+    }
+    const Leased current = std::move(ready.front());
+    ready.pop_front();
+    bool waiting_lost = false;
+    std::optional<emar::v1::CompleteRequest> outcome =
+        Process(current.task, ready.empty() ? nullptr : &ready.front().task, &waiting_lost);
+    if (waiting_lost) {
+      DropWithdrawn(ready.front().task);
+      ready.pop_front();
+    }
+    if (completing.active()) TakeNext(completing.Join(), worker_id, ready);
     if (!outcome) continue;
-    next = CompleteWithRetry(*outcome, absl::Milliseconds(task.lease_ttl_ms()), leased_at);
-    next_leased_at = absl::Now();
-    if (next) {
-      LogEvent("shard_leased", {{"job", next->job_id()},
-                                {"shard", absl::StrCat(next->shard_id())},
-                                {"worker", worker_id},
-                                {"with_complete", "true"},
-                                {"wait_ms", 0}});
+    const absl::Duration ttl = absl::Milliseconds(current.task.lease_ttl_ms());
+    if (options_.lease_ahead) {
+      completing.Start([this, req = std::move(*outcome), ttl, at = current.leased_at] {
+        return CompleteWithRetry(req, ttl, at);
+      });
+    } else {
+      TakeNext(CompleteWithRetry(*outcome, ttl, current.leased_at), worker_id, ready);
     }
   }
 }
 
+void WorkerLoop::TakeNext(std::optional<emar::v1::ShardTask> next, const std::string& worker_id,
+                          std::deque<Leased>& ready) {
+  if (!next) return;
+  LogEvent("shard_leased", {{"job", next->job_id()},
+                            {"shard", absl::StrCat(next->shard_id())},
+                            {"worker", worker_id},
+                            {"with_complete", "true"},
+                            {"wait_ms", 0}});
+  ready.push_back({std::move(*next), absl::Now()});
+}
+
 std::optional<emar::v1::ShardTask> WorkerLoop::LeaseOne(int index, const std::string& worker_id,
-                                                        bool first) {
+                                                        bool wait) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.lease_wait + absl::Seconds(5)));
   std::list<grpc::ClientContext*>::iterator self;
@@ -131,7 +176,7 @@ std::optional<emar::v1::ShardTask> WorkerLoop::LeaseOne(int index, const std::st
   }
   emar::v1::LeaseRequest req;
   req.set_worker_id(worker_id);
-  req.set_wait_ms(first ? 0 : absl::ToInt64Milliseconds(options_.lease_wait));
+  req.set_wait_ms(wait ? absl::ToInt64Milliseconds(options_.lease_wait) : 0);
   emar::v1::LeaseResponse resp;
   const absl::Time lease_start = absl::Now();
   grpc::Status st = stub_->Lease(&ctx, req, &resp);
@@ -222,7 +267,17 @@ std::string WorkerLoop::MetricsText() const {
   return std::move(out).Take();
 }
 
-std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::ShardTask& task) {
+void WorkerLoop::DropWithdrawn(const emar::v1::ShardTask& task) {
+  Notice(LogLevel::kWarning, "shard_dropped",
+         absl::StrCat("emar-worker: dropping shard ", task.shard_id(), " of ", task.job_id(),
+                      ": the coordinator withdrew its lease before it was scored"),
+         {{"job", task.job_id()}, {"shard", absl::StrCat(task.shard_id())}, {"duration_ms", 0}});
+  shards_dropped_.fetch_add(1);
+}
+
+std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::ShardTask& task,
+                                                             const emar::v1::ShardTask* waiting,
+                                                             bool* waiting_lost) {
   busy_.fetch_add(1);
   struct Idle {
     std::atomic<int64_t>* busy;
@@ -232,25 +287,30 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   absl::Mutex hb_mu;
   bool done = false;
   std::atomic<bool> lease_lost{false};  // the job was cancelled or the shard reassigned
+  bool waiting_withdrawn = false;       // the same for `waiting`; read after the join
   std::thread heartbeat([&] {
     const absl::Duration every =
         absl::Milliseconds(std::max<int64_t>(task.lease_ttl_ms() / 3, 100));
-    absl::MutexLock lock(&hb_mu);
-    while (!hb_mu.AwaitWithTimeout(absl::Condition(&done), every)) {
-      hb_mu.Unlock();
+    // A missed beat is retried at the next tick. keep_going=false, or a coordinator that does
+    // not know the lease (it restarted, or the job ended), is final.
+    auto beat = [&](const std::string& lease_id) {
       grpc::ClientContext ctx;
       ctx.set_deadline(absl::ToChronoTime(absl::Now() + every));
       emar::v1::HeartbeatRequest req;
-      req.set_lease_id(task.lease_id());
+      req.set_lease_id(lease_id);
       req.set_worker_id(options_.worker_id);
       emar::v1::HeartbeatResponse resp;
-      // A missed beat is retried at the next tick. keep_going=false, or a coordinator that does
-      // not know the lease (it restarted, or the job ended), is final.
       const grpc::Status st = stub_->Heartbeat(&ctx, req, &resp);
       if (st.ok()) Contacted();
-      if ((st.ok() && !resp.keep_going()) || st.error_code() == grpc::StatusCode::NOT_FOUND ||
-          st.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-        lease_lost = true;
+      return (st.ok() && !resp.keep_going()) || st.error_code() == grpc::StatusCode::NOT_FOUND ||
+             st.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+    };
+    absl::MutexLock lock(&hb_mu);
+    while (!hb_mu.AwaitWithTimeout(absl::Condition(&done), every)) {
+      hb_mu.Unlock();
+      if (beat(task.lease_id())) lease_lost = true;
+      if (waiting != nullptr && !waiting_withdrawn && beat(waiting->lease_id())) {
+        waiting_withdrawn = true;
       }
       hb_mu.Lock();
     }
@@ -271,6 +331,7 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
     done = true;
   }
   heartbeat.join();
+  if (waiting_lost != nullptr) *waiting_lost = waiting_withdrawn;
 
   if (lease_lost) {
     // Cancellation reaches the worker through its heartbeat: the result has no one to go to.

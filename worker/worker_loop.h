@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <deque>
 #include <limits>
 #include <list>
 #include <memory>
@@ -33,6 +34,11 @@ struct WorkerOptions {
   int threads = 1;
   absl::Duration lease_wait = absl::Seconds(10);
   int reference_cache_entries = 4;
+  // Each loop keeps one leased shard ahead of the one it scores, and completes a result on a
+  // thread of its own while it scores the next, so the coordinator's commit never idles the
+  // loop's core. For a process whose threads are the only workers (the embedded mode): among
+  // several workers the shard held ahead could have gone to an idle one.
+  bool lease_ahead = false;
 };
 
 class WorkerLoop {
@@ -63,10 +69,23 @@ class WorkerLoop {
   }
 
  private:
+  // A shard leased and not yet scored, and when it was leased.
+  struct Leased {
+    emar::v1::ShardTask task;
+    absl::Time leased_at;
+  };
   void Loop(int index);
+  // Logs and counts a shard leased ahead whose lease was withdrawn before it was scored.
+  void DropWithdrawn(const emar::v1::ShardTask& task);
+  // Queues the shard a Complete's answer carried (lease_next), if any.
+  void TakeNext(std::optional<emar::v1::ShardTask> next, const std::string& worker_id,
+                std::deque<Leased>& ready);
   // Scores a leased shard, heartbeating meanwhile; returns the outcome to report (none when the
-  // lease was withdrawn).
-  std::optional<emar::v1::CompleteRequest> Process(const emar::v1::ShardTask& task);
+  // lease was withdrawn). `waiting`: a shard leased ahead, not yet scored, whose lease the
+  // heartbeat renews too; `*waiting_lost` is set when the coordinator withdrew it.
+  std::optional<emar::v1::CompleteRequest> Process(const emar::v1::ShardTask& task,
+                                                   const emar::v1::ShardTask* waiting = nullptr,
+                                                   bool* waiting_lost = nullptr);
   // `lease_id`: the lease of the shard the range belongs to (the coordinator may require it).
   absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range, const std::string& lease_id);
   absl::StatusOr<std::shared_ptr<const ReferenceTable>> References(const emar::v1::ShardTask& task);
@@ -79,9 +98,9 @@ class WorkerLoop {
   std::optional<emar::v1::ShardTask> CompleteWithRetry(emar::v1::CompleteRequest req,
                                                        absl::Duration lease_ttl,
                                                        absl::Time leased_at);
-  // One Lease call of loop `index` (a long-poll unless `first`): the shard, or nullopt when none
-  // came, the call failed (after a backoff) or the worker stops.
-  std::optional<emar::v1::ShardTask> LeaseOne(int index, const std::string& worker_id, bool first);
+  // One Lease call of loop `index` (a long-poll if `wait`): the shard, or nullopt when none came,
+  // the call failed (after a backoff) or the worker stops.
+  std::optional<emar::v1::ShardTask> LeaseOne(int index, const std::string& worker_id, bool wait);
   bool stopping();
 
   std::unique_ptr<emar::v1::WorkerService::Stub> stub_;

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,16 +92,24 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
     }
     return grpc::Status::OK;
   }
-  grpc::Status Heartbeat(grpc::ServerContext*, const emar::v1::HeartbeatRequest*,
+  grpc::Status Heartbeat(grpc::ServerContext*, const emar::v1::HeartbeatRequest* req,
                          emar::v1::HeartbeatResponse* resp) override {
     absl::MutexLock lock(&mu_);
     ++heartbeats_;
-    resp->set_keep_going(keep_going_);
+    resp->set_keep_going(keep_going_ && withdrawn_.count(req->lease_id()) == 0);
     return grpc::Status::OK;
   }
   grpc::Status Complete(grpc::ServerContext*, const emar::v1::CompleteRequest* req,
                         emar::v1::CompleteResponse* resp) override {
+    absl::Duration delay;
+    {
+      absl::MutexLock lock(&mu_);
+      events_.push_back("complete-begin " + req->lease_id());
+      delay = complete_delay_;
+    }
+    absl::SleepFor(delay);
     absl::MutexLock lock(&mu_);
+    events_.push_back("complete-end " + req->lease_id());
     ++complete_calls_;
     if (unavailable_completes_ > 0) {
       --unavailable_completes_;
@@ -117,6 +127,20 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
     absl::MutexLock lock(&mu_);
     serve_lease_next_ = v;
   }
+  void set_complete_delay(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    complete_delay_ = d;
+  }
+  // Heartbeats for this lease answer keep_going=false.
+  void Withdraw(const std::string& lease_id) {
+    absl::MutexLock lock(&mu_);
+    withdrawn_.insert(lease_id);
+  }
+  // "complete-begin LEASE", "complete-end LEASE" and "read SHA", in the order they happened.
+  std::vector<std::string> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
   int leased_by_lease() {
     absl::MutexLock lock(&mu_);
     return leased_by_lease_;
@@ -128,6 +152,7 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
     {
       absl::MutexLock lock(&mu_);
       ++reads_[req->range().sha256()];
+      events_.push_back("read " + req->range().sha256());
       auto it = blobs_.find(req->range().sha256());
       if (it == blobs_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such blob");
       const std::string& all = it->second;
@@ -157,6 +182,9 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
   int heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
   bool serve_lease_next_ ABSL_GUARDED_BY(mu_) = false;  // false: an older coordinator
   int leased_by_lease_ ABSL_GUARDED_BY(mu_) = 0;        // shards handed out by Lease calls
+  absl::Duration complete_delay_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> withdrawn_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
 };
 
 // The fake service on loopback and a worker loop running against it on its own thread.
@@ -179,10 +207,11 @@ class WorkerLoopTest : public ::testing::Test {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   }
 
-  void StartWorker(int threads = 1) {
+  void StartWorker(int threads = 1, bool lease_ahead = false) {
     WorkerOptions o;
     o.worker_id = "w";
     o.threads = threads;
+    o.lease_ahead = lease_ahead;
     o.lease_wait = absl::Milliseconds(200);
     worker_ = std::make_unique<WorkerLoop>(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()), o);
@@ -279,6 +308,50 @@ TEST_F(WorkerLoopTest, TheNextShardComesWithTheAnswerToTheLastResult) {
   EXPECT_EQ(service_.leased_by_lease(), 1);
   StopWorker();
   EXPECT_EQ(worker_->shards_completed(), 3);
+}
+
+// lease_ahead (the embedded mode): a second shard is leased at once, and scored while the first
+// one's result is being completed; each later shard comes with an answer, as before.
+TEST_F(WorkerLoopTest, LeaseAheadScoresTheNextShardWhileTheLastResultIsCompleted) {
+  service_.set_serve_lease_next(true);
+  service_.set_complete_delay(absl::Milliseconds(300));
+  for (int i = 0; i < 4; ++i) service_.Queue(Task(i, "{\"id\": \"a\", \"prediction\": \"pos\"}\n"));
+  StartWorker(/*threads=*/1, /*lease_ahead=*/true);
+  auto done = service_.AwaitCompleted(4);
+  ASSERT_EQ(done.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(done[i].shard_id(), i);  // in order, each once
+  EXPECT_EQ(service_.leased_by_lease(), 2);
+  const std::vector<std::string> events = service_.events();
+  auto at = [&](const std::string& e) {
+    return std::find(events.begin(), events.end(), e) - events.begin();
+  };
+  // Shard i+1's outputs were read while shard i's Complete (300 ms) was still unanswered.
+  for (int i = 0; i < 3; ++i) {
+    const std::string next = absl::StrCat("read out-", i + 1);
+    EXPECT_LT(at(next), at(absl::StrCat("complete-end lease-", i)))
+        << ::testing::PrintToString(events);
+  }
+  StopWorker();
+  EXPECT_EQ(worker_->shards_completed(), 4);
+}
+
+// A shard held ahead has its lease renewed by the heartbeat of the shard being scored; when the
+// coordinator withdraws it meanwhile it is dropped unscored.
+TEST_F(WorkerLoopTest, AShardHeldAheadWhoseLeaseIsWithdrawnIsDroppedUnscored) {
+  service_.set_read_delay(absl::Milliseconds(600));  // scoring outlasts a heartbeat (every 100 ms)
+  emar::v1::ShardTask t = Task(0, "{\"id\": \"a\", \"prediction\": \"pos\"}\n");
+  t.set_lease_ttl_ms(300);
+  service_.Queue(t);
+  service_.Queue(Task(1, "{\"id\": \"a\", \"prediction\": \"pos\"}\n"));
+  service_.Withdraw("lease-1");
+  StartWorker(/*threads=*/1, /*lease_ahead=*/true);
+  auto done = service_.AwaitCompleted(1);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].shard_id(), 0);
+  StopWorker();
+  EXPECT_EQ(service_.reads_of("out-1"), 0);
+  EXPECT_EQ(service_.complete_calls(), 1);
+  EXPECT_THAT(worker_->MetricsText(), HasSubstr("emar_worker_shards_total{outcome=\"dropped\"} 1"));
 }
 
 TEST_F(WorkerLoopTest, ACoordinatorThatIgnoresLeaseNextIsLeasedFromAsBefore) {
