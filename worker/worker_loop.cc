@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -112,10 +113,13 @@ void WorkerLoop::Loop(int index) {
   // the last result (lease_next): one round trip a shard. A shard leased is scored even if Stop
   // came meanwhile (Stop lets shards in hand end).
   std::deque<Leased> ready;
-  // With lease_ahead: the last result, being completed while the next shard is scored.
+  // With lease_ahead: the last result, being completed while the next shard is scored; then the
+  // outputs of the shard its answer brings are fetched on the same thread (read after Join).
   AsyncComplete completing;
+  std::shared_future<absl::StatusOr<std::string>> next_outputs;
+  auto join = [&] { TakeNext(completing.Join(), worker_id, ready, std::move(next_outputs)); };
   while (true) {
-    if (ready.empty() && completing.active()) TakeNext(completing.Join(), worker_id, ready);
+    if (ready.empty() && completing.active()) join();
     if (ready.empty()) {
       std::optional<emar::v1::ShardTask> leased = LeaseOne(index, worker_id, /*wait=*/!first);
       if (!leased) {
@@ -133,35 +137,50 @@ void WorkerLoop::Loop(int index) {
     }
     const Leased current = std::move(ready.front());
     ready.pop_front();
+    if (!ready.empty() && !ready.front().outputs.valid()) {
+      // The next shard's outputs come in while this one is scored.
+      ready.front().outputs = std::async(std::launch::async, [this, t = ready.front().task] {
+                                return Fetch(t.outputs(), t.lease_id());
+                              }).share();
+    }
     bool waiting_lost = false;
     std::optional<emar::v1::CompleteRequest> outcome =
-        Process(current.task, ready.empty() ? nullptr : &ready.front().task, &waiting_lost);
+        Process(current.task, ready.empty() ? nullptr : &ready.front().task, &waiting_lost,
+                current.outputs);
     if (waiting_lost) {
       DropWithdrawn(ready.front().task);
       ready.pop_front();
     }
-    if (completing.active()) TakeNext(completing.Join(), worker_id, ready);
+    if (completing.active()) join();
     if (!outcome) continue;
     const absl::Duration ttl = absl::Milliseconds(current.task.lease_ttl_ms());
     if (options_.lease_ahead) {
-      completing.Start([this, req = std::move(*outcome), ttl, at = current.leased_at] {
-        return CompleteWithRetry(req, ttl, at);
-      });
+      completing.Start(
+          [this, req = std::move(*outcome), ttl, at = current.leased_at, &next_outputs] {
+            std::optional<emar::v1::ShardTask> next = CompleteWithRetry(req, ttl, at);
+            if (next) {
+              std::promise<absl::StatusOr<std::string>> fetched;
+              fetched.set_value(Fetch(next->outputs(), next->lease_id()));
+              next_outputs = fetched.get_future().share();
+            }
+            return next;
+          });
     } else {
-      TakeNext(CompleteWithRetry(*outcome, ttl, current.leased_at), worker_id, ready);
+      TakeNext(CompleteWithRetry(*outcome, ttl, current.leased_at), worker_id, ready, {});
     }
   }
 }
 
 void WorkerLoop::TakeNext(std::optional<emar::v1::ShardTask> next, const std::string& worker_id,
-                          std::deque<Leased>& ready) {
+                          std::deque<Leased>& ready,
+                          std::shared_future<absl::StatusOr<std::string>> outputs) {
   if (!next) return;
   LogEvent("shard_leased", {{"job", next->job_id()},
                             {"shard", absl::StrCat(next->shard_id())},
                             {"worker", worker_id},
                             {"with_complete", "true"},
                             {"wait_ms", 0}});
-  ready.push_back({std::move(*next), absl::Now()});
+  ready.push_back({std::move(*next), absl::Now(), std::move(outputs)});
 }
 
 std::optional<emar::v1::ShardTask> WorkerLoop::LeaseOne(int index, const std::string& worker_id,
@@ -275,9 +294,9 @@ void WorkerLoop::DropWithdrawn(const emar::v1::ShardTask& task) {
   shards_dropped_.fetch_add(1);
 }
 
-std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::ShardTask& task,
-                                                             const emar::v1::ShardTask* waiting,
-                                                             bool* waiting_lost) {
+std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(
+    const emar::v1::ShardTask& task, const emar::v1::ShardTask* waiting, bool* waiting_lost,
+    const std::shared_future<absl::StatusOr<std::string>>& fetched) {
   busy_.fetch_add(1);
   struct Idle {
     std::atomic<int64_t>* busy;
@@ -320,7 +339,8 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(const emar::v1::Sha
   auto score = [&]() -> absl::StatusOr<emar::v1::ShardResult> {
     ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, MetricOfTask(task));
     ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceTable> refs, References(task));
-    ASSIGN_OR_RETURN(std::string outputs, Fetch(task.outputs(), task.lease_id()));
+    ASSIGN_OR_RETURN(std::string outputs,
+                     fetched.valid() ? fetched.get() : Fetch(task.outputs(), task.lease_id()));
     fetch_time = absl::Now() - start;
     return ScoreShard(task, outputs, *refs, *metric);
   };

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <deque>
+#include <future>
 #include <limits>
 #include <list>
 #include <memory>
@@ -73,19 +74,24 @@ class WorkerLoop {
   struct Leased {
     emar::v1::ShardTask task;
     absl::Time leased_at;
+    // Its outputs, fetched while the shard before it is scored (lease_ahead); invalid: not yet.
+    std::shared_future<absl::StatusOr<std::string>> outputs;
   };
   void Loop(int index);
   // Logs and counts a shard leased ahead whose lease was withdrawn before it was scored.
   void DropWithdrawn(const emar::v1::ShardTask& task);
-  // Queues the shard a Complete's answer carried (lease_next), if any.
+  // Queues the shard a Complete's answer carried (lease_next), if any, with its outputs when
+  // they were fetched already.
   void TakeNext(std::optional<emar::v1::ShardTask> next, const std::string& worker_id,
-                std::deque<Leased>& ready);
+                std::deque<Leased>& ready, std::shared_future<absl::StatusOr<std::string>> outputs);
   // Scores a leased shard, heartbeating meanwhile; returns the outcome to report (none when the
   // lease was withdrawn). `waiting`: a shard leased ahead, not yet scored, whose lease the
   // heartbeat renews too; `*waiting_lost` is set when the coordinator withdrew it.
-  std::optional<emar::v1::CompleteRequest> Process(const emar::v1::ShardTask& task,
-                                                   const emar::v1::ShardTask* waiting = nullptr,
-                                                   bool* waiting_lost = nullptr);
+  // `outputs`, when valid, brings the shard's outputs (fetched ahead).
+  std::optional<emar::v1::CompleteRequest> Process(
+      const emar::v1::ShardTask& task, const emar::v1::ShardTask* waiting = nullptr,
+      bool* waiting_lost = nullptr,
+      const std::shared_future<absl::StatusOr<std::string>>& outputs = {});
   // `lease_id`: the lease of the shard the range belongs to (the coordinator may require it).
   absl::StatusOr<std::string> Fetch(const emar::v1::BlobRange& range, const std::string& lease_id);
   absl::StatusOr<std::shared_ptr<const ReferenceTable>> References(const emar::v1::ShardTask& task);

@@ -310,8 +310,9 @@ TEST_F(WorkerLoopTest, TheNextShardComesWithTheAnswerToTheLastResult) {
   EXPECT_EQ(worker_->shards_completed(), 3);
 }
 
-// lease_ahead (the embedded mode): a second shard is leased at once, and scored while the first
-// one's result is being completed; each later shard comes with an answer, as before.
+// lease_ahead (the embedded mode): a second shard is leased at once, its outputs fetched while the
+// first is scored, and it is scored while the first one's result is being completed; each later
+// shard comes with an answer, as before.
 TEST_F(WorkerLoopTest, LeaseAheadScoresTheNextShardWhileTheLastResultIsCompleted) {
   service_.set_serve_lease_next(true);
   service_.set_complete_delay(absl::Milliseconds(300));
@@ -335,8 +336,8 @@ TEST_F(WorkerLoopTest, LeaseAheadScoresTheNextShardWhileTheLastResultIsCompleted
   EXPECT_EQ(worker_->shards_completed(), 4);
 }
 
-// A shard held ahead has its lease renewed by the heartbeat of the shard being scored; when the
-// coordinator withdraws it meanwhile it is dropped unscored.
+// A shard held ahead has its lease renewed by the heartbeat of the shard being scored (and its
+// outputs fetched meanwhile); when the coordinator withdraws it, it is dropped unscored.
 TEST_F(WorkerLoopTest, AShardHeldAheadWhoseLeaseIsWithdrawnIsDroppedUnscored) {
   service_.set_read_delay(absl::Milliseconds(600));  // scoring outlasts a heartbeat (every 100 ms)
   emar::v1::ShardTask t = Task(0, "{\"id\": \"a\", \"prediction\": \"pos\"}\n");
@@ -349,8 +350,7 @@ TEST_F(WorkerLoopTest, AShardHeldAheadWhoseLeaseIsWithdrawnIsDroppedUnscored) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].shard_id(), 0);
   StopWorker();
-  EXPECT_EQ(service_.reads_of("out-1"), 0);
-  EXPECT_EQ(service_.complete_calls(), 1);
+  EXPECT_EQ(service_.complete_calls(), 1);  // shard 1's outputs were fetched ahead, not scored
   EXPECT_THAT(worker_->MetricsText(), HasSubstr("emar_worker_shards_total{outcome=\"dropped\"} 1"));
 }
 
