@@ -6,6 +6,7 @@
 #include <functional>
 #include <future>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -117,7 +118,10 @@ void WorkerLoop::Loop(int index) {
   // outputs of the shard its answer brings are fetched on the same thread (read after Join).
   AsyncComplete completing;
   std::shared_future<absl::StatusOr<std::string>> next_outputs;
-  auto join = [&] { TakeNext(completing.Join(), worker_id, ready, std::move(next_outputs)); };
+  auto join = [&] {
+    std::optional<emar::v1::ShardTask> next = completing.Join();  // before next_outputs is read
+    TakeNext(std::move(next), worker_id, ready, std::exchange(next_outputs, {}));
+  };
   while (true) {
     if (ready.empty() && completing.active()) join();
     if (ready.empty()) {
