@@ -145,6 +145,7 @@ absl::StatusOr<emar::v1::Job> EvaluationClient::SubmitOnce(const JobFile& job,
                         const std::function<void()>& on_sent) {
     return Upload(path, sha256, on_chunk, on_sent);
   };
+  calls.import_file = options_.import_file;
   absl::StatusOr<std::vector<std::string>> digests = UploadInputs(files, calls, on_transfer);
   if (!digests.ok()) return digests.status();
   for (const JobFileInput& in : job.inputs) {

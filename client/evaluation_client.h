@@ -33,6 +33,9 @@ struct EvaluationClientOptions {
   // Watch re-attaches after UNAVAILABLE (a coordinator restart or shutdown) for this long
   // without hearing from the coordinator, then gives up.
   absl::Duration watch_reattach = absl::Minutes(10);
+  // A coordinator in this process (the embedded mode): Submit stores each input through this
+  // (path -> digest) instead of hashing and uploading it (UploadCalls::import_file).
+  std::function<absl::StatusOr<std::string>(const std::string& path)> import_file;
 };
 
 // How Submit rides out a coordinator that restarts mid-submit: hashing, uploads and CreateJob

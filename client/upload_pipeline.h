@@ -47,6 +47,10 @@ struct UploadCalls {
                              const std::function<void(int64_t sent)>& on_chunk,
                              const std::function<void()>& on_sent)>
       upload;
+  // Set when the coordinator runs in this process (the embedded mode): stores the file as a blob
+  // directly and returns its digest, read, hashed and written in one pass. The pipeline then
+  // neither hashes first nor uploads: the files are imported two at a time.
+  std::function<absl::StatusOr<std::string>(const std::string& path)> import_file;
 };
 
 // The sha256 of each file, in order, once every missing one is uploaded. Errors: a file that

@@ -65,6 +65,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   return e;
 }
 
+absl::StatusOr<std::string> EmbeddedCoordinator::ImportFile(const std::string& path) {
+  return coordinator_->blobs().ImportFile(path);
+}
+
 EmbeddedCoordinator::~EmbeddedCoordinator() {
   // Workers first, while the server still answers: a call on an in-process channel whose
   // server has shut down is not safe in gRPC 1.51. Stop() cancels their long-polls; a shard in

@@ -34,6 +34,10 @@ class EmbeddedCoordinator {
   ~EmbeddedCoordinator();
 
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  // Stores a local file in the coordinator's blob store and returns its digest: what an upload
+  // through channel() would do, in one pass over the file (EvaluationClientOptions::import_file).
+  // The caller is the coordinator's anonymous admin, as on channel().
+  absl::StatusOr<std::string> ImportFile(const std::string& path);
 
  private:
   EmbeddedCoordinator() = default;

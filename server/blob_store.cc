@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <system_error>
@@ -90,6 +91,11 @@ absl::Status BlobStore::Writer::Commit() {
         absl::StrCat("blob ", sha256_, ": received ", written_, " bytes, declared ", size_));
   }
   const std::string& actual = Digest();
+  if (sha256_.empty()) {  // ImportFile: named by its content
+    sha256_ = actual;
+    final_path_ = store_->PathOf(actual);
+    RETURN_IF_ERROR(MakeDirs(absl::StrCat(store_->root_, "/blobs/", actual.substr(0, 2))));
+  }
   if (actual != sha256_) {
     return absl::InvalidArgumentError(absl::StrCat("digest mismatch: declared sha256 ", sha256_,
                                                    ", received data has sha256 ", actual));
@@ -241,6 +247,53 @@ absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {
   RETURN_IF_ERROR(writer->Append(data));
   RETURN_IF_ERROR(writer->Commit());
   return sha;
+}
+
+absl::StatusOr<std::string> BlobStore::ImportFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    const std::string why =
+        absl::StrCat(path, ": cannot be read: ", std::generic_category().message(err));
+    return err == ENOENT ? absl::NotFoundError(why) : absl::InternalError(why);
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::InternalError(absl::StrCat(path, ": not a regular file"));
+  }
+  const int64_t size = st.st_size;
+  const std::string tmp =
+      absl::StrCat(root_, "/tmp/import.", ::getpid(), ".", tmp_counter.fetch_add(1));
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    const int err = errno;
+    return StoreWriteError(err == ENOSPC || err == EDQUOT ? absl::StatusCode::kResourceExhausted
+                                                          : absl::StatusCode::kInternal,
+                           tmp, err);
+  }
+  std::unique_ptr<Writer> w(new Writer(this, "", tmp, f, "", size, durable_));
+  std::string buf(std::min<int64_t>(size, int64_t{4} << 20), '\0');
+  for (int64_t done = 0; done < size;) {
+    const ssize_t n = ::read(fd, buf.data(), std::min<size_t>(buf.size(), size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return absl::InternalError(
+          absl::StrCat(path, n == 0 ? ": shrank while it was read" : ": read failed: ",
+                       n == 0 ? "" : std::generic_category().message(errno)));
+    }
+    RETURN_IF_ERROR(w->Append(absl::string_view(buf.data(), static_cast<size_t>(n))));
+    done += n;
+  }
+  char extra;
+  if (::read(fd, &extra, 1) > 0) {
+    return absl::InternalError(absl::StrCat(path, ": grew while it was read"));
+  }
+  RETURN_IF_ERROR(w->Commit());
+  return w->Digest();
 }
 
 absl::StatusOr<FileBytes> BlobStore::Map(absl::string_view sha256) const {

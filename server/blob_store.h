@@ -37,7 +37,8 @@ class BlobStore {
    public:
     ~Writer();
     absl::Status Append(absl::string_view chunk);
-    // Verifies size and digest, then publishes the blob. INVALID_ARGUMENT on mismatch.
+    // Verifies size and digest, then publishes the blob. INVALID_ARGUMENT on mismatch. A writer
+    // started without a digest (ImportFile) publishes under the digest of what it was given.
     absl::Status Commit();
     // The sha256 (hex) of the bytes appended: ends the hash, so call it once they are all in.
     // Commit uses the same value (a caller that checks the digest itself hashes nothing twice).
@@ -79,6 +80,11 @@ class BlobStore {
   absl::StatusOr<std::unique_ptr<Writer>> StartWrite(absl::string_view sha256, int64_t size);
   // Stores `data` whole (used for decompressed copies); returns its digest.
   absl::StatusOr<std::string> Put(absl::string_view data);
+  // Copies a local file into the store, named by the digest of the bytes copied, which it
+  // returns: read, hashed and written in one pass (the embedded mode's inputs; an upload would
+  // hash the file first, then copy it through gRPC and hash it again). NOT_FOUND / INTERNAL
+  // naming `path` when it cannot be read, or changed size while it was.
+  absl::StatusOr<std::string> ImportFile(const std::string& path);
   // Bytes [offset, offset+length) of the blob; length -1 reads to the end. NOT_FOUND for an
   // unknown blob, OUT_OF_RANGE for a range past its end.
   absl::StatusOr<std::string> Read(absl::string_view sha256, int64_t offset, int64_t length) const;

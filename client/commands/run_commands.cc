@@ -124,7 +124,11 @@ int RunCommand(const std::vector<std::string>& args) {
   opts.input_fetch.allow_private_urls = absl::GetFlag(FLAGS_allow_private_urls);
   auto embedded = EmbeddedCoordinator::Start(opts);
   if (!embedded.ok()) return Fail(embedded.status());
-  Session session{.client = EvaluationClient((*embedded)->channel())};
+  EvaluationClientOptions client_options;
+  client_options.import_file = [e = embedded->get()](const std::string& path) {
+    return e->ImportFile(path);
+  };
+  Session session{.client = EvaluationClient((*embedded)->channel(), client_options)};
   std::unique_ptr<ProgressDisplay> progress = MakeProgress();
   auto created =
       session.client.Submit(*job, absl::GetFlag(FLAGS_request_id), TransferTo(progress.get()));

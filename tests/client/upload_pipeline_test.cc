@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -147,6 +148,40 @@ TEST_F(UploadPipelineTest, AFileThatCannotBeReadIsNamedByItsFieldAndNothingIsUpl
   EXPECT_FALSE(Present(*Sha256OfFile(good.path)));
 }
 
+// A coordinator in this process (emarctl run): the files go straight into its store, two at a
+// time, without hashing first, asking or uploading; an unreadable one is named by its field.
+TEST_F(UploadPipelineTest, ImportedFilesSkipHashingAndUploading) {
+  StartServer();
+  std::vector<UploadFile> files;
+  for (int i = 0; i < 5; ++i) {
+    files.push_back(File(absl::StrCat("f", i, ".jsonl"), std::string(1000 * (i + 1), 'a' + i)));
+  }
+  UploadCalls import;
+  import.import_file = [this](const std::string& path) {
+    return coordinator_->blobs().ImportFile(path);
+};
+std::atomic<int64_t> last_done{0};
+std::atomic<int> hashing{0};
+auto on_transfer = [&](const std::string& phase, int64_t done, int64_t) {
+  if (phase == "hashing") ++hashing;
+  last_done = std::max<int64_t>(last_done, done);
+};
+ASSERT_OK_AND_ASSIGN(std::vector<std::string> digests, UploadInputs(files, import, on_transfer));
+ASSERT_EQ(digests.size(), files.size());
+for (size_t i = 0; i < files.size(); ++i) {
+  EXPECT_EQ(digests[i], *Sha256OfFile(files[i].path)) << i;  // in input order
+  EXPECT_TRUE(Present(digests[i]));
+}
+EXPECT_EQ(hashing.load(), 0);
+EXPECT_EQ(last_done.load(), 15000);
+EXPECT_THAT(Uploads(), IsEmpty());
+files.push_back({inputs_.path() + "/gone.jsonl", "candidates[1].benchmark_outputs", 0});
+EXPECT_THAT(UploadInputs(files, import, nullptr),
+            StatusIs(absl::StatusCode::kNotFound,
+                     ::testing::AllOf(HasSubstr("job spec field 'candidates[1].benchmark_outputs'"),
+                                      HasSubstr("gone.jsonl"))));
+}  // namespace
+
 TEST_F(UploadPipelineTest, AnUnreachableCoordinatorIsTheError) {
   StartServer();
   server_->Shutdown(absl::Seconds(1));
@@ -182,5 +217,5 @@ TEST_F(UploadPipelineTest, NoFilesNoCalls) {
   EXPECT_THAT(Uploads(), ElementsAre());
 }
 
-}  // namespace
+}  // namespace emar
 }  // namespace emar

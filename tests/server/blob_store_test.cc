@@ -79,6 +79,45 @@ TEST(BlobStoreTest, PutIsContentAddressed) {
   EXPECT_EQ(a, Sha256Hex("same"));
 }
 
+// The embedded mode's inputs: a local file copied in, named by the digest of what was copied.
+TEST(BlobStoreTest, ImportFileStoresAFileUnderItsDigest) {
+  TempDir dir, files;
+  BlobStore store(dir.path(), /*durable=*/false);
+  ASSERT_OK(store.Init());
+  std::string big;
+  for (int i = 0; big.size() < (9 << 20); ++i) absl::StrAppend(&big, "{\"id\": ", i, "}\n");
+  const std::string path = files.path() + "/big.jsonl";
+  {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(big.data(), 1, big.size(), f), big.size());
+    std::fclose(f);
+  }
+  ASSERT_OK_AND_ASSIGN(std::string sha, store.ImportFile(path));  // several 4 MiB reads
+  EXPECT_EQ(sha, Sha256Hex(big));
+  ASSERT_OK_AND_ASSIGN(std::string back, store.Read(sha, 0, -1));
+  EXPECT_TRUE(back == big);
+  EXPECT_EQ(store.used_bytes(), static_cast<int64_t>(big.size()));
+  ASSERT_OK_AND_ASSIGN(std::string again, store.ImportFile(path));  // counted once
+  EXPECT_EQ(again, sha);
+  EXPECT_EQ(store.used_bytes(), static_cast<int64_t>(big.size()));
+  const std::string empty = files.path() + "/empty.jsonl";
+  std::fclose(std::fopen(empty.c_str(), "wb"));
+  ASSERT_OK_AND_ASSIGN(std::string empty_sha, store.ImportFile(empty));
+  EXPECT_EQ(empty_sha, Sha256Hex(""));
+  EXPECT_THAT(store.ImportFile(files.path() + "/gone.jsonl"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("gone.jsonl: cannot be read")));
+  EXPECT_THAT(store.ImportFile(files.path()),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("not a regular file")));
+  // Nothing half-written is left behind.
+  DIR* tmp = ::opendir((dir.path() + "/tmp").c_str());
+  ASSERT_NE(tmp, nullptr);
+  int left = 0;
+  while (dirent* e = ::readdir(tmp)) left += e->d_name[0] != '.';
+  ::closedir(tmp);
+  EXPECT_EQ(left, 0);
+}
+
 TEST(BlobStoreTest, InitRemovesPartialUploadsLeftInTmp) {
   TempDir dir;
   {
