@@ -46,7 +46,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
     e->workers_->AddReferences(sha256, fields, std::move(table));
   };
   // Once a job's shards are all scored its tables are not needed: the report is built without them.
-  copts.before_finalize = [e = e.get()] { e->workers_->DropReferences(); };
+  // They are freed on a thread of their own, beside the report's assembly, not before it.
+  copts.before_finalize = [e = e.get()] { e->FreeLater(e->workers_->DropReferences()); };
   ASSIGN_OR_RETURN(e->coordinator_, Coordinator::Create(copts));
   ASSIGN_OR_RETURN(e->server_, CoordinatorServer::Start(e->coordinator_.get(), ServerOptions{}));
   e->channel_ = e->server_->InProcessChannel();
@@ -69,6 +70,12 @@ absl::StatusOr<std::string> EmbeddedCoordinator::ImportFile(const std::string& p
   return coordinator_->blobs().ImportFile(path);
 }
 
+void EmbeddedCoordinator::FreeLater(std::shared_ptr<void> garbage) {
+  absl::MutexLock lock(&reaper_mu_);
+  if (reaper_.joinable()) reaper_.join();  // the last job's, long done
+  reaper_ = std::thread([garbage = std::move(garbage)]() mutable { garbage.reset(); });
+}
+
 EmbeddedCoordinator::~EmbeddedCoordinator() {
   // Workers first, while the server still answers: a call on an in-process channel whose
   // server has shut down is not safe in gRPC 1.51. Stop() cancels their long-polls; a shard in
@@ -78,6 +85,10 @@ EmbeddedCoordinator::~EmbeddedCoordinator() {
   if (server_) server_->Shutdown(absl::Seconds(5));
   server_.reset();
   coordinator_.reset();
+  {
+    absl::MutexLock lock(&reaper_mu_);
+    if (reaper_.joinable()) reaper_.join();
+  }
   if (!temp_dir_.empty()) RemoveTree(temp_dir_);
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "eval/job/job_defaults.h"
 #include "server/coordinator.h"
 #include "server/coordinator_server.h"
@@ -41,6 +42,8 @@ class EmbeddedCoordinator {
 
  private:
   EmbeddedCoordinator() = default;
+  // Frees `garbage` (the worker threads' references tables) on a thread of its own.
+  void FreeLater(std::shared_ptr<void> garbage);
 
   std::string temp_dir_;
   std::unique_ptr<Coordinator> coordinator_;
@@ -48,6 +51,8 @@ class EmbeddedCoordinator {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<WorkerLoop> workers_;
   std::thread worker_thread_;
+  absl::Mutex reaper_mu_;
+  std::thread reaper_ ABSL_GUARDED_BY(reaper_mu_);
 };
 
 }  // namespace emar

@@ -29,12 +29,11 @@ void ReferenceCache::Put(const std::string& key, Table table) {
   while (entries_.size() > static_cast<size_t>(capacity_)) entries_.pop_back();
 }
 
-void ReferenceCache::Clear() {
-  std::list<std::pair<std::string, std::shared_ptr<Entry>>> dropped;
-  {
-    absl::MutexLock lock(&mu_);
-    dropped.swap(entries_);
-  }  // the tables are freed outside the lock
+std::shared_ptr<void> ReferenceCache::Clear() {
+  auto dropped = std::make_shared<std::list<std::pair<std::string, std::shared_ptr<Entry>>>>();
+  absl::MutexLock lock(&mu_);
+  dropped->swap(entries_);
+  return dropped;  // the tables are freed outside the lock, when the caller lets go of them
 }
 
 std::vector<std::string> ReferenceCache::Keys() const {

@@ -44,7 +44,9 @@ class ReferenceCache {
   absl::StatusOr<Table> Get(const std::string& key, const Loader& load);
 
   // Forgets every table held (a load under way still hands its table to those waiting for it).
-  void Clear();
+  // Returns them: they are freed when the result goes, on the caller's thread of choice (freeing a
+  // large table's millions of small strings takes a while).
+  std::shared_ptr<void> Clear();
 
   // Keys held now, most recently used first (for tests and diagnostics).
   std::vector<std::string> Keys() const;

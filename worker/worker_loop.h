@@ -58,7 +58,8 @@ class WorkerLoop {
     references_.Put(ReferenceCache::KeyOf(sha256, fields), std::move(table));
   }
   // Drops the references tables kept for later shards (the embedded mode, once a job is scored).
-  void DropReferences() { references_.Clear(); }
+  // They are freed when the result goes (ReferenceCache::Clear).
+  std::shared_ptr<void> DropReferences() { return references_.Clear(); }
   // The worker's own metrics in the Prometheus text format: shards scored, failed and dropped,
   // examples scored, shards being scored now, failed lease calls.
   std::string MetricsText() const;

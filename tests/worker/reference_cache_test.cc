@@ -59,9 +59,14 @@ TEST(ReferenceCacheTest, ClearDropsEveryTableButNotTheOnesInUse) {
     return Parse("{\"id\": 1, \"reference\": \"x\"}\n");
   };
   ASSERT_OK_AND_ASSIGN(ReferenceCache::Table held, cache.Get("a", load));
-  ASSERT_OK(cache.Get("b", load).status());
-  cache.Clear();
+  ASSERT_OK_AND_ASSIGN(ReferenceCache::Table b, cache.Get("b", load));
+  std::weak_ptr<const ReferenceTable> b_alive = b;
+  b.reset();
+  std::shared_ptr<void> dropped = cache.Clear();
   EXPECT_TRUE(cache.Keys().empty());
+  EXPECT_FALSE(b_alive.expired());  // freed when the caller lets go of what Clear returned
+  dropped.reset();
+  EXPECT_TRUE(b_alive.expired());
   EXPECT_EQ(held->id(0), "1");  // a shard still scoring keeps its table
   ASSERT_OK(cache.Get("a", load).status());
   EXPECT_EQ(loads, 3);
