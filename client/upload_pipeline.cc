@@ -190,7 +190,7 @@ class Pipeline {
 };
 
 // The embedded mode: every file imported into the coordinator's store, two at a time; progress
-// is "uploading", by files' bytes.
+// is "reading", by files' bytes.
 absl::StatusOr<std::vector<std::string>> ImportInputs(const std::vector<UploadFile>& files,
                                                       const UploadCalls& calls,
                                                       const TransferCallback& on_transfer) {
@@ -205,10 +205,10 @@ absl::StatusOr<std::vector<std::string>> ImportInputs(const std::vector<UploadFi
       digests[k] = calls.import_file(files[k].path);
       if (!digests[k].ok()) failed = true;
       done += files[k].size;
-      if (on_transfer) on_transfer("uploading", done.load(), total);
+      if (on_transfer) on_transfer("reading", done.load(), total);
     }
   };
-  if (on_transfer) on_transfer("uploading", 0, total);
+  if (on_transfer) on_transfer("reading", 0, total);
   std::thread helper(work);
   work();
   helper.join();

@@ -27,7 +27,8 @@ namespace emar {
 
 // Progress before the job exists: phase "hashing" (bytes hashed of all) or "uploading" (bytes
 // sent of those the coordinator lacks, or may lack: not yet asked about; a total fixed from the
-// start that only shrinks), then "planning" (0, 0) while CreateJob runs.
+// start that only shrinks), or, with import_file, "reading" (bytes of the files imported), then
+// "planning" (0, 0) while CreateJob runs.
 using TransferCallback = std::function<void(const std::string& phase, int64_t done, int64_t total)>;
 
 // One distinct local file, and the first job spec field naming it (for errors).

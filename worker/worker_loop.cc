@@ -290,6 +290,21 @@ std::string WorkerLoop::MetricsText() const {
   return std::move(out).Take();
 }
 
+bool WorkerLoop::Withdrawn(const std::string& lease_id, absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  emar::v1::HeartbeatRequest req;
+  req.set_lease_id(lease_id);
+  req.set_worker_id(options_.worker_id);
+  emar::v1::HeartbeatResponse resp;
+  const grpc::Status st = stub_->Heartbeat(&ctx, req, &resp);
+  if (st.ok()) Contacted();
+  // A missed beat is retried at the next tick. keep_going=false, or a coordinator that does not
+  // know the lease (it restarted, or the job ended), is final.
+  return (st.ok() && !resp.keep_going()) || st.error_code() == grpc::StatusCode::NOT_FOUND ||
+         st.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+}
+
 void WorkerLoop::DropWithdrawn(const emar::v1::ShardTask& task) {
   Notice(LogLevel::kWarning, "shard_dropped",
          absl::StrCat("emar-worker: dropping shard ", task.shard_id(), " of ", task.job_id(),
@@ -314,25 +329,11 @@ std::optional<emar::v1::CompleteRequest> WorkerLoop::Process(
   std::thread heartbeat([&] {
     const absl::Duration every =
         absl::Milliseconds(std::max<int64_t>(task.lease_ttl_ms() / 3, 100));
-    // A missed beat is retried at the next tick. keep_going=false, or a coordinator that does
-    // not know the lease (it restarted, or the job ended), is final.
-    auto beat = [&](const std::string& lease_id) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + every));
-      emar::v1::HeartbeatRequest req;
-      req.set_lease_id(lease_id);
-      req.set_worker_id(options_.worker_id);
-      emar::v1::HeartbeatResponse resp;
-      const grpc::Status st = stub_->Heartbeat(&ctx, req, &resp);
-      if (st.ok()) Contacted();
-      return (st.ok() && !resp.keep_going()) || st.error_code() == grpc::StatusCode::NOT_FOUND ||
-             st.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
-    };
     absl::MutexLock lock(&hb_mu);
     while (!hb_mu.AwaitWithTimeout(absl::Condition(&done), every)) {
       hb_mu.Unlock();
-      if (beat(task.lease_id())) lease_lost = true;
-      if (waiting != nullptr && !waiting_withdrawn && beat(waiting->lease_id())) {
+      if (Withdrawn(task.lease_id(), every)) lease_lost = true;
+      if (waiting != nullptr && !waiting_withdrawn && Withdrawn(waiting->lease_id(), every)) {
         waiting_withdrawn = true;
       }
       hb_mu.Lock();

@@ -79,6 +79,9 @@ class WorkerLoop {
     std::shared_future<absl::StatusOr<std::string>> outputs;
   };
   void Loop(int index);
+  // One heartbeat for `lease_id`: whether the coordinator withdrew the lease (the job was
+  // cancelled or ended, or the shard reassigned).
+  bool Withdrawn(const std::string& lease_id, absl::Duration timeout);
   // Logs and counts a shard leased ahead whose lease was withdrawn before it was scored.
   void DropWithdrawn(const emar::v1::ShardTask& task);
   // Queues the shard a Complete's answer carried (lease_next), if any, with its outputs when

@@ -1,10 +1,10 @@
 """emarctl's live progress line under a real pseudo-terminal (so emarctl's isatty(2) is true and
 it redraws in place, as on a user's screen): `emarctl run` of a generated job of some 30 MiB,
-whose upload alone reports progress for every 1 MiB chunk. Checks:
+whose inputs are read into the embedded store two files at a time. Checks:
   - the line is redrawn at most every 200 ms (counted: carriage returns against the run's wall
     time), and at least a few times;
-  - the phases come in their order (hashing, uploading, planning, queued/scoring, bootstrap,
-    done) and the upload's total is the same in every line (known before the first byte);
+  - the phases come in their order (reading, planning, queued/scoring, bootstrap, done) and the
+    total read is the same in every line (known before the first byte);
   - nothing but the progress line and the report reaches the terminal.
 
 Prints "redraws: N in S s" (the figure of the progress fix). Run by ctest as
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PHASES = ["hashing", "uploading", "planning", "queued", "scoring", "bootstrap", "done"]
+PHASES = ["reading", "planning", "queued", "scoring", "bootstrap", "done"]
 
 
 def write_job(d: Path, rows: int) -> Path:
@@ -112,9 +112,9 @@ def main():
     order = [PHASES.index(p) for p in phases]
     assert order == sorted(order), f"phases out of order: {phases}"
     assert phases[-1] == "done", phases
-    totals = {m.group(1) for s in lines for m in [re.search(r"\[uploading\] .* of (.*?)  ", s)]
+    totals = {m.group(1) for s in lines for m in [re.search(r"\[reading\] .* of (.*?)  ", s)]
               if m}
-    assert len(totals) <= 1, f"the upload total changed: {totals}"
+    assert len(totals) <= 1, f"the total read changed: {totals}"
     stray = [s for s in lines if not re.match(r"\s*\[\w+\]", s)]
     assert stray == [], f"other output on the terminal: {stray[:5]}"
 

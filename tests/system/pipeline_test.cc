@@ -177,7 +177,8 @@ TEST(ProgressTest, PlainProgressGoesToStderrAtPhaseChangesAndEveryFewSeconds) {
   CommandResult run = RunEmarctl({"run", kExampleJob, "--format", "json"}, absl::Seconds(120));
   ASSERT_TRUE(run.exit.Exited(0)) << run.err;
   ASSERT_OK(ParseReportJson(run.out).status()) << "stdout must be the report alone";
-  for (const char* phase : {"[hashing]", "[uploading]", "[scoring]", "[bootstrap]", "[done]"}) {
+  // run reads its inputs into the embedded store (no hashing, no upload).
+  for (const char* phase : {"[reading]", "[planning]", "[scoring]", "[bootstrap]", "[done]"}) {
     EXPECT_THAT(run.err, HasSubstr(absl::StrCat("emarctl: ", phase))) << run.err;
   }
   EXPECT_THAT(run.err, Not(HasSubstr("\r")));
@@ -214,7 +215,7 @@ TEST(ProgressTest, OnATerminalOneLiveLineIsRedrawnInPlace) {
       absl::Seconds(120));
   ASSERT_TRUE(r.exit.Exited(0)) << r.exit.ToString() << r.err << r.out;
   // What the terminal received: the live line's redraws.
-  EXPECT_THAT(r.out, HasSubstr("\r[hashing]"));
+  EXPECT_THAT(r.out, HasSubstr("\r[reading]"));
   EXPECT_THAT(r.out, HasSubstr("\r[done] 4/4 shards  7,000 examples"));
   EXPECT_THAT(r.out, Not(HasSubstr("emarctl: [")));  // not the plain form
   EXPECT_THAT(r.out, Not(HasSubstr("\"job_id\"")));  // the report went to the file
