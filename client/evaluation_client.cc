@@ -47,7 +47,8 @@ std::string NewRequestId() {
 
 EvaluationClient::EvaluationClient(std::shared_ptr<grpc::Channel> channel,
                                    EvaluationClientOptions options)
-    : stub_(emar::v1::EvaluationService::NewStub(std::move(channel))), options_(options) {}
+    : stub_(emar::v1::EvaluationService::NewStub(std::move(channel))),
+      options_(std::move(options)) {}
 
 void EvaluationClient::SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
