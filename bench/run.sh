@@ -231,7 +231,8 @@ fi
 
 # ---- 4. upload ---------------------------------------------------------------------------------
 UP="$DATA_ROOT/upload-$UPLOAD_MB"
-if [ ! -s "$UP/job.yaml" ]; then
+up_bytes=0
+if want upload && [ ! -s "$UP/job.yaml" ]; then
   echo "generating $UP ..." >&2
   "$PY" - "$UP" "$UPLOAD_MB" <<'EOF'
 import os, sys
@@ -259,8 +260,10 @@ with open(out + "/job.yaml", "w") as f:
             "  - {name: cand, target_outputs: out/cand.target.jsonl, benchmark_outputs: out/cand.benchmark.jsonl}\n")
 EOF
 fi
-up_bytes=$(cat "$UP"/out/*.jsonl "$UP"/data/*.jsonl | wc -c)
-cat "$UP"/out/*.jsonl "$UP"/data/*.jsonl > /dev/null  # page cache, for both sides
+if want upload; then
+  up_bytes=$(cat "$UP"/out/*.jsonl "$UP"/data/*.jsonl | wc -c)
+  cat "$UP"/out/*.jsonl "$UP"/data/*.jsonl > /dev/null  # page cache, for both sides
+fi
 up_times=()
 tcp_times=()
 durable_times=()
@@ -461,9 +464,13 @@ bpe() { printf %.1f "$(echo "$1 * 1048576 / $SM_EM" | bc -l)"; }
 row "suite memory: 10 datasets x $((SUITEMEM_ROWS / 1000))k x 2 models, emarctl run peak RSS" "$sm_run_mb MB = $(bpe "$sm_run_mb") B per example-model ($(f "$sm_s") s)" "<= 50 B: $(skip suitemem || ok "$sm_run_mb * 1048576 <= 50 * $SM_EM")"
 row "suite memory: the same job distributed, coordinator peak RSS" "$sm_coord_mb MB = $(bpe "$sm_coord_mb") B per example-model (workers $sm_w1, $sm_w2 MB)" "<= 25 B: $(skip suitemem || ok "$sm_coord_mb * 1048576 <= 25 * $SM_EM")"
 row "suite memory: fixed part (3,500-row example job), embedded / coordinator" "$sm0_run_mb / $sm0_coord_mb MB; the suite above it: $(bpe "$((sm_run_mb - sm0_run_mb))") / $(bpe "$((sm_coord_mb - sm0_coord_mb))") B per example-model" "measured"
-row "upload: emarctl submit of $((4 * UPLOAD_MB)) MB outputs, fresh coordinator" "$(f "$up_median") s = $(f "$(echo "$up_bytes / $up_median / 1000000000" | bc -l)") GB/s" ""
-row "upload: raw loopback TCP copy of the same bytes" "$(f "$tcp_median") s; submit = $(printf %.0f "$(echo "100 * $up_ratio" | bc -l)") % of it" ">= 50 %: $(skip upload || ok "$up_ratio >= 0.5")"
-row "upload: raw copy written to this disk and fsynced (its floor)" "$(f "$durable_median") s; submit = $(printf %.0f "$(echo "100 * $durable_median / $up_median" | bc -l)") % of it" ""
+if want upload; then
+  row "upload: emarctl submit of $((4 * UPLOAD_MB)) MB outputs, fresh coordinator" "$(f "$up_median") s = $(f "$(echo "$up_bytes / $up_median / 1000000000" | bc -l)") GB/s" ""
+  row "upload: raw loopback TCP copy of the same bytes" "$(f "$tcp_median") s; submit = $(printf %.0f "$(echo "100 * $up_ratio" | bc -l)") % of it" ">= 50 %: $(ok "$up_ratio >= 0.5")"
+  row "upload: raw copy written to this disk and fsynced (its floor)" "$(f "$durable_median") s; submit = $(printf %.0f "$(echo "100 * $durable_median / $up_median" | bc -l)") % of it" ""
+else
+  row "upload: emarctl submit of $((4 * UPLOAD_MB)) MB outputs vs raw copies" "skipped" ">= 50 %: skipped"
+fi
 for r in "${mem_rows[@]}"; do
   set -- $r
   row "memory, $(($1 / 1000))k examples: peak RSS coordinator / workers" "$2 MB (after: $3 MB) / $4, $5 MB" ""
