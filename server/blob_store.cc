@@ -94,7 +94,7 @@ absl::Status BlobStore::Writer::Commit() {
   if (sha256_.empty()) {  // ImportFile: named by its content
     sha256_ = actual;
     final_path_ = store_->PathOf(actual);
-    RETURN_IF_ERROR(MakeDirs(absl::StrCat(store_->root_, "/blobs/", actual.substr(0, 2))));
+    RETURN_IF_ERROR(store_->MakeBlobDir(actual));
   }
   if (actual != sha256_) {
     return absl::InvalidArgumentError(absl::StrCat("digest mismatch: declared sha256 ", sha256_,
@@ -226,9 +226,18 @@ absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::s
                                                                          int64_t size) {
   RETURN_IF_ERROR(CheckDigest(sha256));
   if (size < 0) return absl::InvalidArgumentError("blob size must not be negative");
-  RETURN_IF_ERROR(MakeDirs(absl::StrCat(root_, "/blobs/", sha256.substr(0, 2))));
-  const std::string tmp =
-      absl::StrCat(root_, "/tmp/", sha256, ".", ::getpid(), ".", tmp_counter.fetch_add(1));
+  RETURN_IF_ERROR(MakeBlobDir(sha256));
+  return NewWriter(sha256, size);
+}
+
+absl::Status BlobStore::MakeBlobDir(absl::string_view sha256) const {
+  return MakeDirs(absl::StrCat(root_, "/blobs/", sha256.substr(0, 2)));
+}
+
+absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::NewWriter(absl::string_view sha256,
+                                                                        int64_t size) {
+  const std::string tmp = absl::StrCat(root_, "/tmp/", sha256.empty() ? "import" : sha256, ".",
+                                       ::getpid(), ".", tmp_counter.fetch_add(1));
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
     const int err = errno;
@@ -236,8 +245,8 @@ absl::StatusOr<std::unique_ptr<BlobStore::Writer>> BlobStore::StartWrite(absl::s
                                                           : absl::StatusCode::kInternal,
                            tmp, err);
   }
-  return std::unique_ptr<Writer>(
-      new Writer(this, PathOf(sha256), tmp, f, std::string(sha256), size, durable_));
+  return std::unique_ptr<Writer>(new Writer(this, sha256.empty() ? "" : PathOf(sha256), tmp, f,
+                                            std::string(sha256), size, durable_));
 }
 
 absl::StatusOr<std::string> BlobStore::Put(absl::string_view data) {
@@ -266,24 +275,15 @@ absl::StatusOr<std::string> BlobStore::ImportFile(const std::string& path) {
     return absl::InternalError(absl::StrCat(path, ": not a regular file"));
   }
   const int64_t size = st.st_size;
-  const std::string tmp =
-      absl::StrCat(root_, "/tmp/import.", ::getpid(), ".", tmp_counter.fetch_add(1));
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    const int err = errno;
-    return StoreWriteError(err == ENOSPC || err == EDQUOT ? absl::StatusCode::kResourceExhausted
-                                                          : absl::StatusCode::kInternal,
-                           tmp, err);
-  }
-  std::unique_ptr<Writer> w(new Writer(this, "", tmp, f, "", size, durable_));
+  ASSIGN_OR_RETURN(std::unique_ptr<Writer> w, NewWriter("", size));  // named at Commit
   std::string buf(std::min<int64_t>(size, int64_t{4} << 20), '\0');
   for (int64_t done = 0; done < size;) {
     const ssize_t n = ::read(fd, buf.data(), std::min<size_t>(buf.size(), size - done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
+    if (n == 0) return absl::InternalError(absl::StrCat(path, ": shrank while it was read"));
+    if (n < 0) {
       return absl::InternalError(
-          absl::StrCat(path, n == 0 ? ": shrank while it was read" : ": read failed: ",
-                       n == 0 ? "" : std::generic_category().message(errno)));
+          absl::StrCat(path, ": read failed: ", std::generic_category().message(errno)));
     }
     RETURN_IF_ERROR(w->Append(absl::string_view(buf.data(), static_cast<size_t>(n))));
     done += n;

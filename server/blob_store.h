@@ -107,6 +107,11 @@ class BlobStore {
 
  private:
   absl::StatusOr<int> RemoveTempFiles();
+  // DIR/blobs/<first two hex of sha256>, created if needed.
+  absl::Status MakeBlobDir(absl::string_view sha256) const;
+  // A writer of a new temporary file. An empty `sha256` (ImportFile): the blob is named by its
+  // content at Commit.
+  absl::StatusOr<std::unique_ptr<Writer>> NewWriter(absl::string_view sha256, int64_t size);
   // Publishes a verified temporary file, counting its bytes if the blob is new.
   absl::Status Publish(const std::string& tmp_path, const std::string& final_path, int64_t size);
 
