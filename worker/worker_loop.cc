@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 #include <future>
 #include <thread>
 #include <utility>
@@ -52,29 +51,6 @@ void LogScored(const emar::v1::ShardTask& task, const absl::StatusOr<emar::v1::S
               {"duration_ms", DurationMs(took)}});
 }
 
-// One result being completed on a thread of its own; Join returns the shard its answer leased.
-class AsyncComplete {
- public:
-  AsyncComplete() = default;
-  AsyncComplete(const AsyncComplete&) = delete;
-  AsyncComplete& operator=(const AsyncComplete&) = delete;
-  ~AsyncComplete() {
-    if (thread_.joinable()) thread_.join();
-  }
-  bool active() const { return thread_.joinable(); }
-  void Start(std::function<std::optional<emar::v1::ShardTask>()> complete) {
-    thread_ = std::thread([this, complete = std::move(complete)] { next_ = complete(); });
-  }
-  std::optional<emar::v1::ShardTask> Join() {
-    thread_.join();
-    return std::move(next_);
-  }
-
- private:
-  std::optional<emar::v1::ShardTask> next_;
-  std::thread thread_;
-};
-
 }  // namespace
 
 WorkerLoop::WorkerLoop(std::shared_ptr<grpc::Channel> channel, WorkerOptions options)
@@ -114,16 +90,11 @@ void WorkerLoop::Loop(int index) {
   // the last result (lease_next): one round trip a shard. A shard leased is scored even if Stop
   // came meanwhile (Stop lets shards in hand end).
   std::deque<Leased> ready;
-  // With lease_ahead: the last result, being completed while the next shard is scored; then the
-  // outputs of the shard its answer brings are fetched on the same thread (read after Join).
-  AsyncComplete completing;
-  std::shared_future<absl::StatusOr<std::string>> next_outputs;
-  auto join = [&] {
-    std::optional<emar::v1::ShardTask> next = completing.Join();  // before next_outputs is read
-    TakeNext(std::move(next), worker_id, ready, std::exchange(next_outputs, {}));
-  };
+  // With lease_ahead: the last result, being completed on a thread of its own while the next
+  // shard is scored (CompleteForNext).
+  std::future<std::optional<Leased>> completing;
   while (true) {
-    if (ready.empty() && completing.active()) join();
+    if (ready.empty() && completing.valid()) TakeNext(completing.get(), worker_id, ready);
     if (ready.empty()) {
       std::optional<emar::v1::ShardTask> leased = LeaseOne(index, worker_id, /*wait=*/!first);
       if (!leased) {
@@ -133,7 +104,7 @@ void WorkerLoop::Loop(int index) {
       first = false;
       ready.push_back({std::move(*leased), absl::Now()});
     }
-    if (options_.lease_ahead && ready.size() == 1 && !completing.active() && !stopping()) {
+    if (options_.lease_ahead && ready.size() == 1 && !completing.valid() && !stopping()) {
       // One ahead, without waiting: scored while this shard's result travels.
       if (std::optional<emar::v1::ShardTask> more = LeaseOne(index, worker_id, /*wait=*/false)) {
         ready.push_back({std::move(*more), absl::Now()});
@@ -155,36 +126,40 @@ void WorkerLoop::Loop(int index) {
       DropWithdrawn(ready.front().task);
       ready.pop_front();
     }
-    if (completing.active()) join();
+    if (completing.valid()) TakeNext(completing.get(), worker_id, ready);
     if (!outcome) continue;
-    const absl::Duration ttl = absl::Milliseconds(current.task.lease_ttl_ms());
     if (options_.lease_ahead) {
-      completing.Start(
-          [this, req = std::move(*outcome), ttl, at = current.leased_at, &next_outputs] {
-            std::optional<emar::v1::ShardTask> next = CompleteWithRetry(req, ttl, at);
-            if (next) {
-              std::promise<absl::StatusOr<std::string>> fetched;
-              fetched.set_value(Fetch(next->outputs(), next->lease_id()));
-              next_outputs = fetched.get_future().share();
-            }
-            return next;
-          });
+      completing = std::async(std::launch::async, &WorkerLoop::CompleteForNext, this,
+                              std::move(*outcome), current);
     } else {
-      TakeNext(CompleteWithRetry(*outcome, ttl, current.leased_at), worker_id, ready, {});
+      TakeNext(CompleteForNext(std::move(*outcome), current), worker_id, ready);
     }
   }
 }
 
-void WorkerLoop::TakeNext(std::optional<emar::v1::ShardTask> next, const std::string& worker_id,
-                          std::deque<Leased>& ready,
-                          std::shared_future<absl::StatusOr<std::string>> outputs) {
+std::optional<WorkerLoop::Leased> WorkerLoop::CompleteForNext(emar::v1::CompleteRequest req,
+                                                              const Leased& done) {
+  std::optional<emar::v1::ShardTask> next = CompleteWithRetry(
+      std::move(req), absl::Milliseconds(done.task.lease_ttl_ms()), done.leased_at);
+  if (!next) return std::nullopt;
+  Leased leased{std::move(*next), absl::Now(), {}};
+  if (options_.lease_ahead) {  // on the completing thread: its outputs come in meanwhile too
+    std::promise<absl::StatusOr<std::string>> fetched;
+    fetched.set_value(Fetch(leased.task.outputs(), leased.task.lease_id()));
+    leased.outputs = fetched.get_future().share();
+  }
+  return leased;
+}
+
+void WorkerLoop::TakeNext(std::optional<Leased> next, const std::string& worker_id,
+                          std::deque<Leased>& ready) {
   if (!next) return;
-  LogEvent("shard_leased", {{"job", next->job_id()},
-                            {"shard", absl::StrCat(next->shard_id())},
+  LogEvent("shard_leased", {{"job", next->task.job_id()},
+                            {"shard", absl::StrCat(next->task.shard_id())},
                             {"worker", worker_id},
                             {"with_complete", "true"},
                             {"wait_ms", 0}});
-  ready.push_back({std::move(*next), absl::Now(), std::move(outputs)});
+  ready.push_back(std::move(*next));
 }
 
 std::optional<emar::v1::ShardTask> WorkerLoop::LeaseOne(int index, const std::string& worker_id,

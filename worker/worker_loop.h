@@ -84,10 +84,12 @@ class WorkerLoop {
   bool Withdrawn(const std::string& lease_id, absl::Duration timeout);
   // Logs and counts a shard leased ahead whose lease was withdrawn before it was scored.
   void DropWithdrawn(const emar::v1::ShardTask& task);
-  // Queues the shard a Complete's answer carried (lease_next), if any, with its outputs when
-  // they were fetched already.
-  void TakeNext(std::optional<emar::v1::ShardTask> next, const std::string& worker_id,
-                std::deque<Leased>& ready, std::shared_future<absl::StatusOr<std::string>> outputs);
+  // Queues the shard a Complete's answer carried (lease_next), if any.
+  void TakeNext(std::optional<Leased> next, const std::string& worker_id,
+                std::deque<Leased>& ready);
+  // Completes the result of shard `done` (CompleteWithRetry) and returns the shard the answer
+  // leased, if any; with lease_ahead (then on a thread of its own) with its outputs fetched.
+  std::optional<Leased> CompleteForNext(emar::v1::CompleteRequest req, const Leased& done);
   // Scores a leased shard, heartbeating meanwhile; returns the outcome to report (none when the
   // lease was withdrawn). `waiting`: a shard leased ahead, not yet scored, whose lease the
   // heartbeat renews too; `*waiting_lost` is set when the coordinator withdrew it.
