@@ -43,12 +43,11 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
     // of 500) and leaves its log uncheckpointed (no second copy of every page). The page size is
     // set before the first table, so only a new store takes it.
     if (!durable) RETURN_IF_ERROR(store->Exec("PRAGMA page_size=65536;"));
-    RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-    if (!durable) {
-      RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0;"));
-      // Nor at close: the whole log would be copied into the file just before both are deleted.
-      sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-    }
+    RETURN_IF_ERROR(store->Exec(durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; "
+                                          "PRAGMA wal_autocheckpoint=0;"));
+    // Nor at close: the whole log would be copied into the file just before both are deleted.
+    if (!durable) sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     // The tables, or what an older store lacks of them (server/job_store_schema.h).
     RETURN_IF_ERROR(MigrateJobStore(db, path));
   }

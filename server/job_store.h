@@ -74,7 +74,8 @@ struct JobPage {
 class JobStore {
  public:
   // `durable` false (a scratch store deleted with the process, the embedded default): commits are
-  // not fsynced and the write-ahead log is not checkpointed while the process runs.
+  // not fsynced, a new store takes 64 KiB pages, and the write-ahead log is never checkpointed,
+  // not even at close.
   static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path,
                                                         bool durable = true);
   ~JobStore();
