@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel_for.h"
 #include "common/status_macros.h"
 #include "eval/formula/emar_formula.h"
 #include "eval/job/job_defaults.h"
@@ -182,16 +183,26 @@ struct Scored {
   std::vector<MetricValue> scores;  // per system
 };
 
-absl::StatusOr<std::vector<Scored>> ScoreAll(const AssembledResults& assembled, bool suite) {
-  std::vector<Scored> out;
-  for (const DatasetResults& d : assembled.results) {
+// Each (dataset, metric) is a pass over its rows, so they run side by side on `threads`; the
+// first error in suite order wins.
+absl::StatusOr<std::vector<Scored>> ScoreAll(const AssembledResults& assembled, bool suite,
+                                             int threads) {
+  const std::vector<DatasetResults>& all = assembled.results;
+  std::vector<absl::StatusOr<ValidRows>> rows(all.size(), absl::UnknownError("not validated"));
+  std::vector<std::vector<MetricValue>> scores(all.size());
+  ParallelFor(all.size(), threads, [&](size_t i) {
+    const DatasetResults& d = all[i];
     const std::string what = !suite && d.metric_index == 0
                                  ? std::string(d.dataset == 0 ? "target" : "benchmark")
                                  : absl::StrCat("dataset '", d.spec->name(), "' metric '",
                                                 MetricSpecKey(d.metric_spec), "'");
-    ASSIGN_OR_RETURN(ValidRows rows, ValidRows::Validate(RowsOf(d), what));
-    std::vector<MetricValue> scores = CorpusScores(rows);
-    out.push_back({&d, std::move(rows), std::move(scores)});
+    rows[i] = ValidRows::Validate(RowsOf(d), what);
+    if (rows[i].ok()) scores[i] = CorpusScores(*rows[i]);
+  });
+  std::vector<Scored> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!rows[i].ok()) return rows[i].status();
+    out.push_back({&all[i], *std::move(rows[i]), std::move(scores[i])});
   }
   return out;
 }
@@ -342,6 +353,7 @@ struct ReportInputs {
   const ReportSlices& slices;
   const ReportStatsSettings& settings;
   DatasetFormula& formula;
+  int threads;  // for the per-dataset passes over rows
 };
 
 // Candidate system `sys`'s EMAR: its value from the aggregates (or why it is undefined) and
@@ -376,25 +388,24 @@ void FillEmar(const ReportInputs& in, size_t sys, const CandidateStats& st,
   SetInterval(st.emar.ci, emar);
 }
 
-// Candidate system `sys`'s comparison on every (dataset, metric), with flips and slices.
-absl::Status FillDatasets(const ReportInputs& in, size_t sys, emar::v1::CandidateReport* cr) {
-  for (size_t i = 0; i < in.scored.size(); ++i) {
-    const Scored& s = in.scored[i];
-    const DatasetResults& d = *s.results;
-    const MetricComparison& mc =
-        in.stats.datasets[static_cast<size_t>(d.dataset)].metrics[d.metric_index][sys - 1];
-    emar::v1::DatasetComparison* dc = cr->add_datasets();
-    FillComparison(HeaderOf(d), s.scores[0], s.scores[sys], mc.base, mc.candidate, mc.delta, mc.p,
-                   dc);
-    AddComparisonStatistics(d, sys, mc.delta, in.settings, dc);
-    const SuiteDataset& sd = in.datasets[static_cast<size_t>(d.dataset)];
-    dc->set_role(sd.role == emar::v1::DATASET_ROLE_TARGET ? "target" : "benchmark");
-    dc->set_primary(d.metric_index == 0);
-    if (d.metric_index == 0) dc->set_weight(sd.weight);
-    if (in.suite && mc.p_holm) dc->mutable_delta()->set_p_value_holm(*mc.p_holm);
-    RETURN_IF_ERROR(AddFlipCounts(d, sys, dc));
-    in.slices.Fill(i, sys, dc);
-  }
+// Candidate system `sys`'s comparison on (dataset, metric) `i` of the scored ones, with flips
+// and slices.
+absl::Status FillDataset(const ReportInputs& in, size_t i, size_t sys,
+                         emar::v1::DatasetComparison* dc) {
+  const Scored& s = in.scored[i];
+  const DatasetResults& d = *s.results;
+  const MetricComparison& mc =
+      in.stats.datasets[static_cast<size_t>(d.dataset)].metrics[d.metric_index][sys - 1];
+  FillComparison(HeaderOf(d), s.scores[0], s.scores[sys], mc.base, mc.candidate, mc.delta, mc.p,
+                 dc);
+  AddComparisonStatistics(d, sys, mc.delta, in.settings, dc);
+  const SuiteDataset& sd = in.datasets[static_cast<size_t>(d.dataset)];
+  dc->set_role(sd.role == emar::v1::DATASET_ROLE_TARGET ? "target" : "benchmark");
+  dc->set_primary(d.metric_index == 0);
+  if (d.metric_index == 0) dc->set_weight(sd.weight);
+  if (in.suite && mc.p_holm) dc->mutable_delta()->set_p_value_holm(*mc.p_holm);
+  RETURN_IF_ERROR(AddFlipCounts(d, sys, dc));
+  in.slices.Fill(i, sys, dc);
   return absl::OkStatus();
 }
 
@@ -403,10 +414,22 @@ absl::Status FillCandidate(const ReportInputs& in, int c, emar::v1::CandidateRep
   const size_t sys = static_cast<size_t>(c) + 1;
   const CandidateStats& st = in.stats.study.candidates[static_cast<size_t>(c)];
   cr->set_name(in.spec.candidates(c).name());
-  FillSide(true, in.datasets, in.groups.primaries, st, sys, in.settings, cr->mutable_target());
-  FillSide(false, in.datasets, in.groups.primaries, st, sys, in.settings, cr->mutable_benchmark());
+  // The two sides and every (dataset, metric) count paired outcomes and flips, a pass or two
+  // over their rows each, so they are filled side by side. Each task writes only its own
+  // message, created here first (creating one sets a field of `cr`).
+  emar::v1::DatasetComparison* sides[2] = {cr->mutable_target(), cr->mutable_benchmark()};
+  std::vector<emar::v1::DatasetComparison*> dcs;
+  for (size_t i = 0; i < in.scored.size(); ++i) dcs.push_back(cr->add_datasets());
+  std::vector<absl::Status> filled(dcs.size());
+  ParallelFor(2 + dcs.size(), in.threads, [&](size_t task) {
+    if (task < 2) {
+      FillSide(task == 0, in.datasets, in.groups.primaries, st, sys, in.settings, sides[task]);
+    } else {
+      filled[task - 2] = FillDataset(in, task - 2, sys, dcs[task - 2]);
+    }
+  });
+  for (const absl::Status& s : filled) RETURN_IF_ERROR(s);
   FillEmar(in, sys, st, cr);
-  RETURN_IF_ERROR(FillDatasets(in, sys, cr));
   EvaluateGates(in.spec, in.datasets, cr);
   AddSliceGates(in.spec, cr);
   return absl::OkStatus();
@@ -458,11 +481,11 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
   const bool suite = IsSuiteForm(spec);
   const std::vector<SuiteDataset> datasets = SuiteDatasets(spec);
   // Checked once here; every statistic below takes the validated rows as they are.
-  ASSIGN_OR_RETURN(const std::vector<Scored> scored, ScoreAll(results, suite));
+  const BootstrapOptions opts = BootstrapOptionsOf(spec);
+  ASSIGN_OR_RETURN(const std::vector<Scored> scored, ScoreAll(results, suite, opts.num_threads));
   ASSIGN_OR_RETURN(const DatasetGroups groups, GroupByDataset(scored, datasets));
   ASSIGN_OR_RETURN(DatasetFormula dataset_formula, DatasetFormula::Create(formula, datasets));
 
-  const BootstrapOptions opts = BootstrapOptionsOf(spec);
   SuiteEmarFn emar_fn = [&](const SuiteScores& s) {
     return dataset_formula.Evaluate({s.t0, s.t1, s.b0, s.b1}, s.base, s.candidate).value;
   };
@@ -477,8 +500,8 @@ absl::StatusOr<emar::v1::Report> BuildReport(const std::string& job_id,
                             spec.gates().has_min_slice_items() ? spec.gates().min_slice_items()
                                                                : kDefaultMinSliceItems));
 
-  const ReportInputs in{spec,  suite,  datasets,       scored,         groups,
-                        stats, slices, stats_settings, dataset_formula};
+  const ReportInputs in{spec,  suite,  datasets,       scored,          groups,
+                        stats, slices, stats_settings, dataset_formula, opts.num_threads};
   report.set_gates_passed(true);
   for (int c = 0; c < spec.candidates_size(); ++c) {
     emar::v1::CandidateReport* cr = report.add_candidates();

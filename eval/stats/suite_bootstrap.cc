@@ -1,9 +1,12 @@
 #include "eval/stats/suite_bootstrap.h"
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel_for.h"
 #include "common/status_macros.h"
 #include "eval/stats/significance.h"
 
@@ -114,6 +117,63 @@ class SuiteEmar {
   std::vector<double> base_, cand_;
 };
 
+// One (dataset, metric) of a suite: resampled, and compared per candidate.
+struct Resampled {
+  absl::Status status;
+  ResamplingMethod method{};
+  ResampledScores scores;
+  std::vector<MetricComparison> comparisons;
+};
+
+Resampled ResampleOne(const ValidRows& rows, size_t k, size_t m, const BootstrapOptions& options,
+                      int threads) {
+  Resampled out;
+  absl::StatusOr<BootstrapResampler> resampler = BootstrapResampler::Create(rows, options.method);
+  if (!resampler.ok()) return {resampler.status()};
+  absl::StatusOr<ResampledScores> s =
+      resampler->Run(options.resamples, options.seed, SuiteResampleStream(k), threads);
+  if (!s.ok()) return {s.status()};
+  absl::StatusOr<std::vector<MetricComparison>> mc = Compare(rows, *s, k, m, options);
+  if (!mc.ok()) return {mc.status()};
+  out.method = resampler->method();
+  out.scores = *std::move(s);
+  out.comparisons = *std::move(mc);
+  return out;
+}
+
+// Every (dataset, metric) resampled and compared, several at once: each is a pass over its rows
+// (the joint-outcome cells, the exact tests) that one thread would otherwise do for all of them
+// in turn. The values do not depend on which thread ran what (each has its own streams). The
+// first error in suite order wins.
+absl::StatusOr<std::vector<DatasetStats>> ResampleEach(
+    const std::vector<SuiteDatasetRows>& datasets, const BootstrapOptions& options,
+    std::vector<std::vector<ResampledScores>>& scores) {
+  std::vector<std::pair<size_t, size_t>> items;  // (k, m)
+  for (size_t k = 0; k < datasets.size(); ++k) {
+    for (size_t m = 0; m < datasets[k].metrics.size(); ++m) items.emplace_back(k, m);
+  }
+  // num_threads 0: as the resampler reads it, the machine's cores (at most 8).
+  const int threads =
+      options.num_threads > 0
+          ? options.num_threads
+          : std::max(1, std::min(static_cast<int>(std::thread::hardware_concurrency()), 8));
+  const int outer = static_cast<int>(std::min(items.size(), static_cast<size_t>(threads)));
+  std::vector<Resampled> done(items.size());
+  ParallelFor(items.size(), outer, [&](size_t i) {
+    const auto [k, m] = items[i];
+    done[i] = ResampleOne(*datasets[k].metrics[m], k, m, options, std::max(1, threads / outer));
+  });
+  std::vector<DatasetStats> out(datasets.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    RETURN_IF_ERROR(done[i].status);
+    const size_t k = items[i].first;
+    out[k].metrics.push_back(std::move(done[i].comparisons));
+    out[k].methods.push_back(done[i].method);
+    scores[k].push_back(std::move(done[i].scores));
+  }
+  return out;
+}
+
 }  // namespace
 
 uint64_t SuiteResampleStream(size_t k) {
@@ -165,21 +225,7 @@ absl::StatusOr<SuiteStats> RunSuiteBootstrap(const std::vector<SuiteDatasetRows>
   SuiteStats out;
   // scores[k][m]: every system's score of metric m of dataset k, on each resample.
   std::vector<std::vector<ResampledScores>> scores(datasets.size());
-  for (size_t k = 0; k < datasets.size(); ++k) {
-    DatasetStats& ds = out.datasets.emplace_back();
-    for (size_t m = 0; m < datasets[k].metrics.size(); ++m) {
-      const ValidRows& rows = *datasets[k].metrics[m];
-      ASSIGN_OR_RETURN(BootstrapResampler resampler,
-                       BootstrapResampler::Create(rows, options.method));
-      ASSIGN_OR_RETURN(ResampledScores s,
-                       resampler.Run(options.resamples, options.seed, SuiteResampleStream(k),
-                                     options.num_threads));
-      ASSIGN_OR_RETURN(std::vector<MetricComparison> mc, Compare(rows, s, k, m, options));
-      ds.metrics.push_back(std::move(mc));
-      ds.methods.push_back(resampler.method());
-      scores[k].push_back(std::move(s));
-    }
-  }
+  ASSIGN_OR_RETURN(out.datasets, ResampleEach(datasets, options, scores));
   std::vector<const ResampledScores*> side[2], primaries;
   std::vector<double> weights[2];
   std::vector<size_t> side_datasets[2];
