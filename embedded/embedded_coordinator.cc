@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
     copts.durable_blobs = false;  // deleted at exit: durability buys nothing
   }
   copts.rows_per_shard = options.rows_per_shard;
+  copts.trim_after_report = !options.one_job;
   copts.input_fetch = options.input_fetch;
   // The planner checks every references file when the job is created; its tables go straight to
   // the worker threads, which would otherwise fetch and parse the same files again. (workers_ is

@@ -26,6 +26,9 @@ struct EmbeddedOptions {
   int64_t rows_per_shard = kDefaultRowsPerShard;
   // Inputs by reference (file:// under input_roots, https://), as emar-coordinator's flags.
   InputFetchOptions input_fetch;
+  // The process exits after one job (`emarctl run`): memory freed after its report is not
+  // handed back to the system first (CoordinatorOptions::trim_after_report).
+  bool one_job = false;
 };
 
 class EmbeddedCoordinator {

@@ -527,7 +527,7 @@ void Coordinator::QueueFinalize(const std::string& job_id) {
   finalizers_->Push([this, job_id] {
     if (options_.before_finalize) options_.before_finalize();
     Finalize(job_id);
-    ReturnFreedMemory();  // the per-example statistics
+    if (options_.trim_after_report) ReturnFreedMemory();  // the per-example statistics
   });
 }
 

@@ -72,6 +72,10 @@ struct CoordinatorOptions {
   // Called on a finalizer thread before each report is built: the embedded mode's worker threads
   // drop the references tables they keep, which the job's report does not need.
   std::function<void()> before_finalize;
+  // After building a report, the memory its per-example statistics took is handed back to the
+  // system (malloc_trim: tens of milliseconds of merging free lists). False for a process that
+  // exits once its job is done (`emarctl run`), where that would only delay the exit.
+  bool trim_after_report = true;
   // Inputs named by reference (file:// under input_roots, https://), read at CreateJob. Its
   // max_bytes is set by Create from max_input_bytes.
   InputFetchOptions input_fetch;

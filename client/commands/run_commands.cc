@@ -118,6 +118,7 @@ int RunCommand(const std::vector<std::string>& args) {
   opts.worker_threads = absl::GetFlag(FLAGS_workers);
   opts.rows_per_shard = absl::GetFlag(FLAGS_rows_per_shard);
   opts.data_dir = absl::GetFlag(FLAGS_data_dir);
+  opts.one_job = true;  // this process exits once the report is printed
   opts.input_fetch.input_roots = InputRoots();
   opts.input_fetch.ca_file = absl::GetFlag(FLAGS_url_ca_file);
   if (absl::Status s = opts.input_fetch.Resolve(); !s.ok()) return Usage(std::string(s.message()));
