@@ -1,10 +1,13 @@
 #include "client/upload_pipeline.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -189,21 +192,28 @@ class Pipeline {
   absl::Status failed_;
 };
 
-// The embedded mode: every file imported into the coordinator's store, two at a time; progress
-// is "reading", by files' bytes.
+// The embedded mode: every file imported into the coordinator's store, two at a time, the
+// largest first (each file is one thread's, so a large one left for last would run alone);
+// progress is "reading", by files' bytes. After a failure no further file is started; the
+// error reported is the first in the spec's order among the files tried.
 absl::StatusOr<std::vector<std::string>> ImportInputs(const std::vector<UploadFile>& files,
                                                       const UploadCalls& calls,
                                                       const TransferCallback& on_transfer) {
-  std::vector<absl::StatusOr<std::string>> digests(files.size(), absl::UnknownError("skipped"));
+  std::vector<std::optional<absl::StatusOr<std::string>>> digests(files.size());
+  std::vector<size_t> order(files.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return files[a].size > files[b].size; });
   int64_t total = 0;
   for (const UploadFile& f : files) total += f.size;
   std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
   std::atomic<bool> failed{false};
   auto work = [&] {
-    for (size_t k; !failed.load() && (k = next.fetch_add(1)) < files.size();) {
+    for (size_t i; !failed.load() && (i = next.fetch_add(1)) < order.size();) {
+      const size_t k = order[i];
       digests[k] = calls.import_file(files[k].path);
-      if (!digests[k].ok()) failed = true;
+      if (!digests[k]->ok()) failed = true;
       done += files[k].size;
       if (on_transfer) on_transfer("reading", done.load(), total);
     }
@@ -212,15 +222,15 @@ absl::StatusOr<std::vector<std::string>> ImportInputs(const std::vector<UploadFi
   std::thread helper(work);
   work();
   helper.join();
-  std::vector<std::string> out;
   for (size_t k = 0; k < files.size(); ++k) {
-    if (!digests[k].ok()) {
+    if (digests[k] && !digests[k]->ok()) {
       return absl::Status(
-          digests[k].status().code(),
-          absl::StrCat("job spec field '", files[k].field, "': ", digests[k].status().message()));
+          digests[k]->status().code(),
+          absl::StrCat("job spec field '", files[k].field, "': ", digests[k]->status().message()));
     }
-    out.push_back(std::move(*digests[k]));
   }
+  std::vector<std::string> out;
+  for (size_t k = 0; k < files.size(); ++k) out.push_back(std::move(**digests[k]));
   return out;
 }
 
