@@ -57,7 +57,7 @@ std::optional<uint32_t> ReferenceTable::FindHashed(absl::string_view id, uint64_
     if (slot == 0) return std::nullopt;
     if ((slot & ~kRowMask) != tag) continue;
     const uint32_t row = static_cast<uint32_t>((slot & kRowMask) - 1);
-    if (rows_[row].id == id) return row;
+    if (At(row).id == id) return row;
   }
 }
 
@@ -66,19 +66,22 @@ std::optional<uint32_t> ReferenceTable::Find(absl::string_view id) const {
 }
 
 absl::Status ReferenceTable::IndexRows(absl::string_view display_name,
-                                       const std::vector<uint64_t>& hashes) {
+                                       const std::vector<uint64_t>& head,
+                                       const std::vector<uint64_t>& tail) {
   // Inserting in row order keeps the duplicate reported the one a line-by-line check finds
   // first; slots are prefetched kAhead rows early because they land all over the index.
   constexpr size_t kAhead = 16;
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    if (i + kAhead < hashes.size()) Prefetch(hashes[i + kAhead]);
-    const Row& row = rows_[i];
-    if (const std::optional<uint32_t> first = FindHashed(row.id, hashes[i])) {
+  const size_t n = head.size() + tail.size();
+  auto hash = [&](size_t i) { return i < head.size() ? head[i] : tail[i - head.size()]; };
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) Prefetch(hash(i + kAhead));
+    const Row& row = At(i);
+    if (const std::optional<uint32_t> first = FindHashed(row.id, hash(i))) {
       return absl::InvalidArgumentError(absl::StrCat(display_name, ":", row.line,
                                                      ": duplicate id '", row.id,
-                                                     "' (first at line ", rows_[*first].line, ")"));
+                                                     "' (first at line ", At(*first).line, ")"));
     }
-    Insert(hashes[i], static_cast<uint32_t>(i));
+    Insert(hash(i), static_cast<uint32_t>(i));
   }
   return absl::OkStatus();
 }
@@ -129,7 +132,7 @@ absl::StatusOr<ReferenceTable> ReferenceTable::FromIds(
     row.line = line;
     hashes.push_back(HashId(id));
   }
-  RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+  RETURN_IF_ERROR(table.IndexRows(display_name, hashes, {}));
   return table;
 }
 
@@ -165,7 +168,7 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
   }
   // Rows are parsed first and indexed afterwards; an error on line L is reported only after the
   // rows before L were indexed, so a duplicate id before L still wins, as when checking per line.
-  Rows second_rows;
+  // The second part's rows stay in the table's tail_.
   std::vector<uint64_t> second_hashes;
   absl::Status second_status;
   std::thread helper;
@@ -174,26 +177,26 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
       // Sized up front like the first part's: growing by doubling would hold up to 1.5 times
       // the part's rows while it copies.
       const size_t second_lines = CountLines(second);
-      second_rows.reserve(second_lines);
+      table.tail_.reserve(second_lines);
       second_hashes.reserve(second_lines);
       second_status = ParseRows(display_name, second, CountLines(first), config, texts,
-                                &second_rows, &second_hashes);
+                                &table.tail_, &second_hashes);
     });
   }
   const absl::Status first_status =
       ParseRows(display_name, first, 1, config, texts, &table.rows_, &hashes);
   if (helper.joinable()) helper.join();
-  if (first_status.ok()) {
-    for (Row& row : second_rows) table.rows_.push_back(std::move(row));
-    hashes.insert(hashes.end(), second_hashes.begin(), second_hashes.end());
+  if (!first_status.ok()) {
+    table.tail_.clear();  // rows after the first part's error are not the table's
+    second_hashes.clear();
   }
-  if (hashes.size() > std::numeric_limits<uint32_t>::max()) {
+  if (hashes.size() + second_hashes.size() > std::numeric_limits<uint32_t>::max()) {
     return absl::InvalidArgumentError(absl::StrCat(display_name, ": too many lines"));
   }
-  RETURN_IF_ERROR(table.IndexRows(display_name, hashes));
+  RETURN_IF_ERROR(table.IndexRows(display_name, hashes, second_hashes));
   RETURN_IF_ERROR(first_status);
   RETURN_IF_ERROR(second_status);
-  if (table.rows_.empty()) {
+  if (table.size() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(display_name, ": empty file (no JSON lines)"));
   }
   return table;
@@ -206,19 +209,19 @@ void ReferenceTable::PrefetchCandidateRow(uint64_t hash) const {
     const uint64_t slot = slots_[i];
     if (slot == 0) return;
     if ((slot & ~kRowMask) == tag) {
-      __builtin_prefetch(&rows_[(slot & kRowMask) - 1]);
+      __builtin_prefetch(&At((slot & kRowMask) - 1));
       return;
     }
   }
 }
 
 void ReferenceTable::PrefetchTexts(uint32_t row) const {
-  const std::vector<std::string>& texts = rows_[row].reference.texts;
+  const std::vector<std::string>& texts = At(row).reference.texts;
   if (!texts.empty()) __builtin_prefetch(texts.data());
 }
 
 void ReferenceTable::PrefetchTextData(uint32_t row) const {
-  const std::vector<std::string>& texts = rows_[row].reference.texts;
+  const std::vector<std::string>& texts = At(row).reference.texts;
   const size_t n = texts.size() < 2 ? texts.size() : 2;
   for (size_t i = 0; i < n; ++i) __builtin_prefetch(texts[i].data());
 }

@@ -52,11 +52,11 @@ class ReferenceTable {
   static absl::StatusOr<ReferenceTable> FromIds(
       absl::string_view display_name, const std::vector<std::pair<std::string, uint64_t>>& ids);
 
-  size_t size() const { return rows_.size(); }
-  const std::string& id(size_t row) const { return rows_[row].id; }
-  const Reference& reference(size_t row) const { return rows_[row].reference; }
+  size_t size() const { return rows_.size() + tail_.size(); }
+  const std::string& id(size_t row) const { return At(row).id; }
+  const Reference& reference(size_t row) const { return At(row).reference; }
   // 1-based line of `row` in the file (blank lines count).
-  uint64_t line(size_t row) const { return rows_[row].line; }
+  uint64_t line(size_t row) const { return At(row).line; }
   // The row holding `id`, or nullopt.
   std::optional<uint32_t> Find(absl::string_view id) const;
   // Find(id) in steps, for callers that look up many ids in random order (the table is far
@@ -84,6 +84,14 @@ class ReferenceTable {
 
   using Rows = std::vector<Row, HugePageAllocator<Row>>;
 
+  // Row i: in rows_ below rows_.size(), else in tail_ (selected without a branch: lookups come
+  // in random order).
+  const Row& At(size_t i) const {
+    const bool head = i < rows_.size();
+    const Row* base = head ? rows_.data() : tail_.data();
+    return base[i - (head ? 0 : rows_.size())];
+  }
+
   // Appends the rows of `part`, whose first line is line `first_line` of the file, to `rows`,
   // and their ids' hashes to `hashes`; the first bad line's error (naming the line) stops it.
   static absl::Status ParseRows(absl::string_view display_name, absl::string_view part,
@@ -93,11 +101,16 @@ class ReferenceTable {
   // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
   // is 0 when empty, else (upper 32 bits of the id's hash) << 32 | (row + 1).
   void Insert(uint64_t hash, uint32_t row);
-  // Inserts rows 0..hashes.size()-1 (hashes[i] = HashId(id(i))) in order; INVALID_ARGUMENT for
-  // the first row whose id an earlier row has.
-  absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& hashes);
+  // Inserts rows 0..size()-1 in order, hashes[i] = HashId(id(i)) (the head's rows' hashes, then
+  // the tail's); INVALID_ARGUMENT for the first row whose id an earlier row has.
+  absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& head,
+                         const std::vector<uint64_t>& tail);
 
+  // The rows, in two parts: a large file's halves are parsed on two threads, each into its own
+  // vector, and kept where they were written (moving the second half after the first would be
+  // a serial pass over tens of megabytes). tail_ is empty for a table parsed in one part.
   Rows rows_;
+  Rows tail_;
   std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
   uint64_t mask_ = 0;
 };
