@@ -182,6 +182,34 @@ EXPECT_THAT(UploadInputs(files, import, nullptr),
                                       HasSubstr("gone.jsonl"))));
 }  // namespace
 
+// Each imported file is one thread's, so the largest go first: the two threads start on the two
+// largest files, whatever their place in the spec; digests still come back in the spec's order.
+TEST_F(UploadPipelineTest, ImportStartsWithTheLargestFiles) {
+  StartServer();
+  std::vector<UploadFile> files;
+  for (int size : {10, 4000, 20, 3000, 30}) {
+    files.push_back(File(absl::StrCat("s", size, ".jsonl"), std::string(size, 'x')));
+  }
+  absl::Mutex mu;
+  std::vector<std::string> started;
+  UploadCalls import;
+  // The first call waits for the second, so neither thread takes a third file before both began.
+  import.import_file = [&](const std::string& path) { { absl::MutexLock lock(&mu);
+  started.push_back(path);
+  mu.AwaitWithTimeout(absl::Condition(
+                          +[](std::vector<std::string>* s) { return s->size() >= 2; }, &started),
+                      absl::Seconds(10));
+}
+return coordinator_->blobs().ImportFile(path);
+};  // namespace emar
+ASSERT_OK_AND_ASSIGN(std::vector<std::string> digests, UploadInputs(files, import, nullptr));
+for (size_t i = 0; i < files.size(); ++i) EXPECT_EQ(digests[i], *Sha256OfFile(files[i].path));
+absl::MutexLock lock(&mu);
+ASSERT_EQ(started.size(), files.size());
+EXPECT_THAT(std::vector<std::string>(started.begin(), started.begin() + 2),
+            ::testing::UnorderedElementsAre(files[1].path, files[3].path));
+}
+
 TEST_F(UploadPipelineTest, AnUnreachableCoordinatorIsTheError) {
   StartServer();
   server_->Shutdown(absl::Seconds(1));

@@ -203,6 +203,53 @@ TEST(SuiteBootstrapTest, HolmOverTheBenchmarksMatchesAHandComputation) {
   }
 }
 
+// The (dataset, metric) pairs are resampled several at once: any number of threads gives the
+// same statistics, to the last bit (each pair draws from its own streams).
+TEST(SuiteBootstrapTest, TheThreadCountChangesNothing) {
+  BinaryMeanMetric binary;
+  MeanMetric mean;
+  const auto t = Systems(300, {0.6, 0.7, 0.65}, true, 21);
+  const auto b1 = Systems(400, {0.7, 0.66, 0.7}, true, 22);
+  const auto b1_mean = Systems(400, {0.5, 0.45, 0.55}, false, 23);
+  const auto b2 = Systems(250, {0.4, 0.42, 0.38}, false, 24);
+  const ValidRows target = Rows(&binary, t), bench1 = Rows(&binary, b1),
+                  bench1_mean = Rows(&mean, b1_mean), bench2 = Rows(&mean, b2);
+  const std::vector<SuiteDatasetRows> rows = {
+      {true, 1, {&target}}, {false, 2, {&bench1, &bench1_mean}}, {false, 1, {&bench2}}};
+  BootstrapOptions options;
+  options.resamples = 200;
+  options.num_threads = 1;
+  ASSERT_OK_AND_ASSIGN(const SuiteStats one, RunSuiteBootstrap(rows, SuiteRelativeGain(), options));
+  for (int threads : {2, 3, 8}) {
+    SCOPED_TRACE(threads);
+    options.num_threads = threads;
+    ASSERT_OK_AND_ASSIGN(const SuiteStats got,
+                         RunSuiteBootstrap(rows, SuiteRelativeGain(), options));
+    ASSERT_EQ(got.datasets.size(), one.datasets.size());
+    for (size_t k = 0; k < one.datasets.size(); ++k) {
+      ASSERT_EQ(got.datasets[k].metrics.size(), one.datasets[k].metrics.size());
+      EXPECT_EQ(got.datasets[k].methods, one.datasets[k].methods);
+      for (size_t m = 0; m < one.datasets[k].metrics.size(); ++m) {
+        for (size_t c = 0; c < 2; ++c) {
+          const MetricComparison& a = one.datasets[k].metrics[m][c];
+          const MetricComparison& b = got.datasets[k].metrics[m][c];
+          ExpectSameEstimate(a.base, b.base);
+          ExpectSameEstimate(a.candidate, b.candidate);
+          ExpectSameEstimate(a.delta, b.delta);
+          EXPECT_EQ(a.p.p, b.p.p);
+          EXPECT_EQ(a.p.test, b.p.test);
+          EXPECT_EQ(a.p_holm, b.p_holm);
+        }
+      }
+    }
+    for (size_t c = 0; c < 2; ++c) {
+      ExpectSameEstimate(got.study.candidates[c].emar, one.study.candidates[c].emar);
+      ExpectSameEstimate(got.study.candidates[c].db, one.study.candidates[c].db);
+      EXPECT_EQ(got.study.candidates[c].db_p.p, one.study.candidates[c].db_p.p);
+    }
+  }
+}
+
 TEST(SuiteBootstrapTest, RejectsSuitesWithoutBothSidesOrWithBadWeights) {
   MeanMetric mean;
   const auto t = Systems(50, {0.5, 0.6}, false, 11);
