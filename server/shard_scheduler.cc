@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -27,9 +28,12 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
   std::vector<size_t> group_of;
   group_of.reserve(tasks.size());
   for (const emar::v1::ShardTask& t : tasks) {
-    const std::string key =
-        absl::StrCat(t.references().sha256(), t.ids_from_outputs() ? "|ids" : "");
-    group_of.push_back(group.try_emplace(key, group.size()).first->second);
+    const std::string key = GroupOf(job_id, t);
+    const auto [it, added] = group.try_emplace(key, group.size());
+    if (added && std::find(job.groups.begin(), job.groups.end(), key) == job.groups.end()) {
+      job.groups.push_back(key);
+    }
+    group_of.push_back(it->second);
   }
   std::vector<size_t> order(tasks.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -49,40 +53,107 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
 void ShardScheduler::RetireLease(const std::string& job_id, ShardState& shard) {
   if (shard.lease_id.empty()) return;
   leases_.erase(shard.lease_id);
+  if (auto g = group_leases_.find(GroupOf(job_id, shard.task));
+      g != group_leases_.end() && --g->second <= 0) {
+    group_leases_.erase(g);
+  }
   retired_[shard.lease_id] = {job_id, shard.task.shard_id()};
   shard.lease_id.clear();
 }
 
-void ShardScheduler::Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard) {
-  RetireLease(job_id, shard);
-  shard.queued = true;
-  queue_.emplace_back(job_id, shard_id);
+std::string ShardScheduler::GroupOf(const std::string& job_id, const emar::v1::ShardTask& task) {
+  return absl::StrCat(job_id, "\n", task.references().sha256(),
+                      task.ids_from_outputs() ? "|ids" : "");
 }
 
-std::optional<emar::v1::ShardTask> ShardScheduler::Lease(const std::string& worker_id,
-                                                         absl::Time now) {
+void ShardScheduler::Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard) {
+  RetireLease(job_id, shard);
+  if (!shard.queued) ++pending_;
+  shard.queued = true;
+  queue_.emplace_back(job_id, shard_id);
+  GroupQueue& g = groups_[GroupOf(job_id, shard.task)];
+  g.job_id = job_id;
+  g.shards.push_back(shard_id);
+}
+
+ShardScheduler::Popped ShardScheduler::PopGroup(const std::string& group) {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return {};
+  GroupQueue& g = it->second;
+  Popped out;
+  auto job = jobs_.find(g.job_id);
+  while (out.shard == nullptr && job != jobs_.end() && !g.shards.empty()) {
+    auto shard = job->second.shards.find(g.shards.front());
+    g.shards.pop_front();
+    if (shard != job->second.shards.end() && shard->second.queued && !shard->second.done) {
+      out = {g.job_id, &shard->second};
+    }
+  }
+  if (g.shards.empty() || job == jobs_.end()) groups_.erase(it);
+  return out;
+}
+
+ShardScheduler::Popped ShardScheduler::PopSpread() {
   while (!queue_.empty()) {
-    auto [job_id, shard_id] = queue_.front();
+    const auto [job_id, shard_id] = queue_.front();
     queue_.pop_front();
     auto job = jobs_.find(job_id);
     if (job == jobs_.end()) continue;
     auto shard = job->second.shards.find(shard_id);
-    if (shard == job->second.shards.end()) continue;
-    ShardState& s = shard->second;
-    if (s.done || !s.queued) continue;
-    s.queued = false;
-    // The counter makes it unique, the keyed mix of it makes it unguessable.
-    uint64_t mix = (next_lease_ + 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL ^ lease_secret_;
-    mix = (mix ^ (mix >> 31)) * 0x94d049bb133111ebULL;
-    s.lease_id = absl::StrFormat("lease-%d-%016x", next_lease_++, mix ^ (mix >> 29));
-    leases_[s.lease_id] = LeaseState{job_id, shard_id, worker_id, now + options_.lease_ttl};
-    emar::v1::ShardTask task = s.task;
-    task.set_lease_id(s.lease_id);
-    task.set_lease_ttl_ms(absl::ToInt64Milliseconds(options_.lease_ttl));
-    task.set_attempt(s.attempts + 1);
-    return task;
+    if (shard == job->second.shards.end() || !shard->second.queued || shard->second.done) continue;
+    const std::string front = GroupOf(job_id, shard->second.task);
+    // When current leases read the front shard's group, a group of the same job that none reads
+    // goes first (its shards are as much the job's; the front one waits).
+    auto read = [this](const std::string& g) {
+      auto it = group_leases_.find(g);
+      return it != group_leases_.end() && it->second > 0;
+    };
+    for (size_t i = 0; read(front) && i < job->second.groups.size(); ++i) {
+      const std::string& g = job->second.groups[i];
+      if (read(g)) continue;
+      Popped other = PopGroup(g);
+      if (other.shard != nullptr) {
+        queue_.emplace_front(job_id, shard_id);  // still the oldest
+        return other;
+      }
+    }
+    // Its group's oldest pending shard: the front one, or one requeued after it.
+    Popped same = PopGroup(front);
+    if (same.shard != nullptr) return same;
   }
-  return std::nullopt;
+  return {};
+}
+
+emar::v1::ShardTask ShardScheduler::Grant(const Popped& popped, const std::string& worker_id,
+                                          absl::Time now) {
+  ShardState& s = *popped.shard;
+  s.queued = false;
+  --pending_;
+  // The counter makes it unique, the keyed mix of it makes it unguessable.
+  uint64_t mix = (next_lease_ + 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL ^ lease_secret_;
+  mix = (mix ^ (mix >> 31)) * 0x94d049bb133111ebULL;
+  s.lease_id = absl::StrFormat("lease-%d-%016x", next_lease_++, mix ^ (mix >> 29));
+  leases_[s.lease_id] =
+      LeaseState{popped.job_id, s.task.shard_id(), worker_id, now + options_.lease_ttl};
+  std::string group = GroupOf(popped.job_id, s.task);
+  ++group_leases_[group];
+  last_group_[worker_id] = std::move(group);
+  emar::v1::ShardTask task = s.task;
+  task.set_lease_id(s.lease_id);
+  task.set_lease_ttl_ms(absl::ToInt64Milliseconds(options_.lease_ttl));
+  task.set_attempt(s.attempts + 1);
+  return task;
+}
+
+std::optional<emar::v1::ShardTask> ShardScheduler::Lease(const std::string& worker_id,
+                                                         absl::Time now) {
+  Popped p;
+  if (auto last = last_group_.find(worker_id); last != last_group_.end()) {
+    p = PopGroup(last->second);
+  }
+  if (p.shard == nullptr) p = PopSpread();
+  if (p.shard == nullptr) return std::nullopt;
+  return Grant(p, worker_id, now);
 }
 
 LeaseCheck ShardScheduler::Heartbeat(const std::string& lease_id, absl::Time now) {
@@ -145,6 +216,7 @@ CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shar
   ShardState& s = shard->second;
   if (s.done) return CompleteVerdict::kDuplicate;
   s.done = true;
+  if (s.queued) --pending_;  // a late result of an expired lease: the requeued shard is done
   s.queued = false;
   RetireLease(job_id, s);
   ++job->second.done;
@@ -203,10 +275,22 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
   if (job == jobs_.end()) return;
   for (auto& [id, s] : job->second.shards) {
     if (!s.lease_id.empty()) leases_.erase(s.lease_id);
+    if (s.queued && !s.done) --pending_;
   }
   for (auto it = retired_.begin(); it != retired_.end();) {
     if (it->second.first == job_id) {
       retired_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (const std::string& g : job->second.groups) {
+    groups_.erase(g);
+    group_leases_.erase(g);
+  }
+  for (auto it = last_group_.begin(); it != last_group_.end();) {
+    if (absl::StartsWith(it->second, absl::StrCat(job_id, "\n"))) {
+      last_group_.erase(it++);
     } else {
       ++it;
     }

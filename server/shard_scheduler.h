@@ -72,7 +72,12 @@ class ShardScheduler {
   // the order each references blob first appears.
   void AddJob(const std::string& job_id, std::vector<emar::v1::ShardTask> tasks, int total_shards,
               int done_shards, const absl::flat_hash_map<int32_t, int32_t>& attempts = {});
-  // Hands out the oldest pending shard with a fresh lease, or nothing.
+  // Hands out a pending shard with a fresh lease, or nothing. Which one: a shard of the (job,
+  // references) group the worker was last handed, while that group has shards (the worker keeps
+  // those references parsed); otherwise the oldest pending shard, unless other workers' leases
+  // already read its group and the same job has a group no lease reads: then that group's oldest
+  // shard, so that each references file is parsed by fewer workers. One worker gets the shards
+  // in queue order.
   std::optional<emar::v1::ShardTask> Lease(const std::string& worker_id, absl::Time now);
   // Extends the lease when it is current (kCurrent); otherwise says what it is: kStale means
   // the worker should stop (expired, reassigned), anything else that it never was a lease.
@@ -103,7 +108,7 @@ class ShardScheduler {
 
   bool IsJobComplete(const std::string& job_id) const;
   int done_shards(const std::string& job_id) const;
-  size_t pending_count() const { return queue_.size(); }
+  size_t pending_count() const { return pending_; }
   size_t lease_count() const { return leases_.size(); }
 
  private:
@@ -119,6 +124,12 @@ class ShardScheduler {
     absl::flat_hash_map<int32_t, ShardState> shards;
     int total = 0;
     int done = 0;
+    std::vector<std::string> groups;  // GroupOf its shards, in queue order
+  };
+  // A (job, references) group's pending shards, in queue order (may hold stale entries).
+  struct GroupQueue {
+    std::string job_id;
+    std::deque<int32_t> shards;
   };
   struct LeaseState {
     std::string job_id;
@@ -127,7 +138,21 @@ class ShardScheduler {
     absl::Time expiry;
   };
 
+  // The group key of a shard of `job_id`: shards reading the same references blob (the same
+  // way) share one.
+  static std::string GroupOf(const std::string& job_id, const emar::v1::ShardTask& task);
   void Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard);
+  // A pending shard taken off a queue.
+  struct Popped {
+    std::string job_id;
+    ShardState* shard = nullptr;
+  };
+  // The group's oldest pending shard, dropping stale entries; none when it has none.
+  Popped PopGroup(const std::string& group);
+  // The oldest pending shard of the queue, or of a group of its job that no lease reads (Lease).
+  Popped PopSpread();
+  // Leases a popped shard to `worker_id`.
+  emar::v1::ShardTask Grant(const Popped& popped, const std::string& worker_id, absl::Time now);
   // Ends the shard's current lease, remembering it as a past one.
   void RetireLease(const std::string& job_id, ShardState& shard);
   std::optional<SchedulerEvent> RecordFailedAttempt(const std::string& job_id, ShardState& shard,
@@ -135,7 +160,12 @@ class ShardScheduler {
 
   const SchedulerOptions options_;
   absl::flat_hash_map<std::string, JobState> jobs_;
-  std::deque<std::pair<std::string, int32_t>> queue_;  // may hold stale entries; skipped on pop
+  std::deque<std::pair<std::string, int32_t>> queue_;    // may hold stale entries; skipped on pop
+  absl::flat_hash_map<std::string, GroupQueue> groups_;  // by GroupOf
+  // The group each worker was last handed (RemoveJob forgets a removed job's).
+  absl::flat_hash_map<std::string, std::string> last_group_;
+  absl::flat_hash_map<std::string, int> group_leases_;  // current leases per group
+  size_t pending_ = 0;  // shards queued (ShardState::queued), not entries
   absl::flat_hash_map<std::string, LeaseState> leases_;
   // Past leases of jobs still here (their late calls are "stale"): lease id -> (job, shard).
   absl::flat_hash_map<std::string, std::pair<std::string, int32_t>> retired_;

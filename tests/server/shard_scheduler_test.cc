@@ -1,5 +1,6 @@
 #include "server/shard_scheduler.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -197,6 +198,100 @@ TEST(ShardSchedulerTest, RecoveredJobKnowsDoneShards) {
   EXPECT_EQ(s.CheckLease("j", 0, t->lease_id()), LeaseCheck::kUnknownShard);
   EXPECT_EQ(s.Complete("j", 1), CompleteVerdict::kAccepted);
   EXPECT_TRUE(s.IsJobComplete("j"));
+}
+
+// A job's shards in groups by references blob: `sizes[i]` shards reading blob "refs-i", ids in
+// order.
+std::vector<emar::v1::ShardTask> GroupedTasks(const std::string& job, std::vector<int> sizes) {
+  std::vector<emar::v1::ShardTask> out;
+  for (size_t g = 0; g < sizes.size(); ++g) {
+    for (int i = 0; i < sizes[g]; ++i) {
+      emar::v1::ShardTask t;
+      t.set_job_id(job);
+      t.set_shard_id(static_cast<int32_t>(out.size()));
+      t.set_model("base");
+      t.mutable_references()->set_sha256(absl::StrCat("refs-", g));
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+// Each worker keeps the references it read: two workers on a job of two references files take
+// one file each (the second starts on the file no lease reads), instead of both parsing both.
+TEST(ShardSchedulerTest, TwoWorkersTakeOneReferencesFileEach) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", GroupedTasks("j", {3, 3}), 6, 0);
+  std::vector<int32_t> w1, w2;
+  for (int round = 0; round < 3; ++round) {
+    auto a = s.Lease("w1", kT0);
+    auto b = s.Lease("w2", kT0);
+    ASSERT_TRUE(a && b);
+    w1.push_back(a->shard_id());
+    w2.push_back(b->shard_id());
+    EXPECT_EQ(s.pending_count(), static_cast<size_t>(4 - 2 * round));
+    EXPECT_EQ(s.Complete("j", a->shard_id()), CompleteVerdict::kAccepted);
+    EXPECT_EQ(s.Complete("j", b->shard_id()), CompleteVerdict::kAccepted);
+  }
+  EXPECT_THAT(w1, ::testing::ElementsAre(0, 1, 2));
+  EXPECT_THAT(w2, ::testing::ElementsAre(3, 4, 5));
+  EXPECT_FALSE(s.Lease("w1", kT0));
+  EXPECT_TRUE(s.IsJobComplete("j"));
+}
+
+// A worker whose file has no shards left joins another one: the oldest shard, even of a file
+// others read, when no file is unread.
+TEST(ShardSchedulerTest, AWorkerDoneWithItsFileJoinsTheOldestShards) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", GroupedTasks("j", {1, 4}), 5, 0);
+  auto a = s.Lease("w1", kT0);
+  auto b = s.Lease("w2", kT0);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->shard_id(), 0);
+  EXPECT_EQ(b->shard_id(), 1);
+  ASSERT_EQ(s.Complete("j", 0), CompleteVerdict::kAccepted);
+  auto c = s.Lease("w1", kT0);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->shard_id(), 2);
+  auto d = s.Lease("w2", kT0);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->shard_id(), 3);
+}
+
+// One worker (or one process's threads, sharing an id) takes the shards in queue order, file by
+// file, as before.
+TEST(ShardSchedulerTest, OneWorkerTakesTheShardsInQueueOrder) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", GroupedTasks("j", {2, 2, 2}), 6, 0);
+  for (int32_t want = 0; want < 6; ++want) {
+    auto t = s.Lease("w", kT0);  // earlier leases still held
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->shard_id(), want);
+  }
+  EXPECT_EQ(s.pending_count(), 0u);
+}
+
+// pending_count counts shards waiting, not queue entries; a removed job's go with it, and a
+// worker that read its files starts afresh on the next job.
+TEST(ShardSchedulerTest, PendingCountsShardsAndRemovingAJobForgetsItsFiles) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", GroupedTasks("j", {2, 2}), 4, 0);
+  s.AddJob("k", GroupedTasks("k", {2}), 2, 0);
+  EXPECT_EQ(s.pending_count(), 6u);
+  auto a = s.Lease("w1", kT0);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->job_id(), "j");
+  EXPECT_EQ(s.pending_count(), 5u);
+  // Expired and requeued: waiting again, counted once.
+  EXPECT_EQ(s.ExpireLeases(kT0 + absl::Minutes(1)).size(), 1u);
+  EXPECT_EQ(s.pending_count(), 6u);
+  s.RemoveJob("j");
+  EXPECT_EQ(s.pending_count(), 2u);
+  auto b = s.Lease("w1", kT0 + absl::Minutes(1));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->job_id(), "k");
+  EXPECT_EQ(b->shard_id(), 0);
+  EXPECT_EQ(s.pending_count(), 1u);
 }
 
 }  // namespace
