@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "absl/strings/match.h"
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -25,13 +25,15 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
   // worker keeps only a few parsed references tables (worker/reference_cache.h), and a suite's
   // shards in plan order (model by model) would need every dataset's table once per model.
   absl::flat_hash_map<std::string, size_t> group;
+  std::vector<std::string> key_of;
   std::vector<size_t> group_of;
+  key_of.reserve(tasks.size());
   group_of.reserve(tasks.size());
   for (const emar::v1::ShardTask& t : tasks) {
-    const std::string key = GroupOf(job_id, t);
-    const auto [it, added] = group.try_emplace(key, group.size());
-    if (added && std::find(job.groups.begin(), job.groups.end(), key) == job.groups.end()) {
-      job.groups.push_back(key);
+    key_of.push_back(GroupOf(job_id, t));
+    const auto [it, added] = group.try_emplace(key_of.back(), group.size());
+    if (added && std::find(job.groups.begin(), job.groups.end(), it->first) == job.groups.end()) {
+      job.groups.push_back(it->first);
     }
     group_of.push_back(it->second);
   }
@@ -44,6 +46,7 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
     const int32_t id = t.shard_id();
     ShardState& s = job.shards[id];
     s.task = std::move(t);
+    s.group = std::move(key_of[i]);
     auto it = attempts.find(id);
     s.attempts = it == attempts.end() ? 0 : it->second;
     Enqueue(job_id, id, s);
@@ -53,8 +56,7 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
 void ShardScheduler::RetireLease(const std::string& job_id, ShardState& shard) {
   if (shard.lease_id.empty()) return;
   leases_.erase(shard.lease_id);
-  if (auto g = group_leases_.find(GroupOf(job_id, shard.task));
-      g != group_leases_.end() && --g->second <= 0) {
+  if (auto g = group_leases_.find(shard.group); g != group_leases_.end() && --g->second <= 0) {
     group_leases_.erase(g);
   }
   retired_[shard.lease_id] = {job_id, shard.task.shard_id()};
@@ -71,7 +73,7 @@ void ShardScheduler::Enqueue(const std::string& job_id, int32_t shard_id, ShardS
   if (!shard.queued) ++pending_;
   shard.queued = true;
   queue_.emplace_back(job_id, shard_id);
-  GroupQueue& g = groups_[GroupOf(job_id, shard.task)];
+  GroupQueue& g = groups_[shard.group];
   g.job_id = job_id;
   g.shards.push_back(shard_id);
 }
@@ -101,7 +103,7 @@ ShardScheduler::Popped ShardScheduler::PopSpread() {
     if (job == jobs_.end()) continue;
     auto shard = job->second.shards.find(shard_id);
     if (shard == job->second.shards.end() || !shard->second.queued || shard->second.done) continue;
-    const std::string front = GroupOf(job_id, shard->second.task);
+    const std::string& front = shard->second.group;
     // When current leases read the front shard's group, a group of the same job that none reads
     // goes first (its shards are as much the job's; the front one waits).
     auto read = [this](const std::string& g) {
@@ -135,9 +137,8 @@ emar::v1::ShardTask ShardScheduler::Grant(const Popped& popped, const std::strin
   s.lease_id = absl::StrFormat("lease-%d-%016x", next_lease_++, mix ^ (mix >> 29));
   leases_[s.lease_id] =
       LeaseState{popped.job_id, s.task.shard_id(), worker_id, now + options_.lease_ttl};
-  std::string group = GroupOf(popped.job_id, s.task);
-  ++group_leases_[group];
-  last_group_[worker_id] = std::move(group);
+  ++group_leases_[s.group];
+  last_group_[worker_id] = s.group;
   emar::v1::ShardTask task = s.task;
   task.set_lease_id(s.lease_id);
   task.set_lease_ttl_ms(absl::ToInt64Milliseconds(options_.lease_ttl));
@@ -289,7 +290,7 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
     group_leases_.erase(g);
   }
   for (auto it = last_group_.begin(); it != last_group_.end();) {
-    if (absl::StartsWith(it->second, absl::StrCat(job_id, "\n"))) {
+    if (absl::c_linear_search(job->second.groups, it->second)) {
       last_group_.erase(it++);
     } else {
       ++it;

@@ -119,6 +119,7 @@ class ShardScheduler {
     bool queued = false;
     std::string lease_id;  // current lease, empty when none
     std::string last_error;
+    std::string group;  // GroupOf(job, task), set once by AddJob
   };
   struct JobState {
     absl::flat_hash_map<int32_t, ShardState> shards;
