@@ -233,16 +233,12 @@ GatherDoubleFn PickGatherDouble(size_t width) {
   }
 }
 
-int ResolveThreads(int num_threads, int64_t resamples) {
-  int t = num_threads;
-  if (t <= 0) {
-    t = static_cast<int>(std::thread::hardware_concurrency());
-    t = std::max(1, std::min(t, 8));
-  }
-  return static_cast<int>(std::min<int64_t>(t, resamples));
-}
-
 }  // namespace
+
+int ResolveBootstrapThreads(int num_threads) {
+  if (num_threads > 0) return num_threads;
+  return std::max(1, std::min(static_cast<int>(std::thread::hardware_concurrency()), 8));
+}
 
 absl::string_view ResamplingMethodName(ResamplingMethod m) {
   switch (m) {
@@ -409,7 +405,8 @@ absl::StatusOr<ResampledScores> BootstrapResampler::Run(int64_t resamples, uint6
   out.resamples = resamples;
   out.point = point_;
   out.values.resize(static_cast<size_t>(resamples) * num_systems_);
-  const int threads = ResolveThreads(num_threads, resamples);
+  const int threads =
+      static_cast<int>(std::min<int64_t>(ResolveBootstrapThreads(num_threads), resamples));
   // RunExamples keeps one set of sums (or label accumulators) per resample of its range; cap that
   // at ~64 MiB by running the range in chunks. Every resample draws from its own streams, so the
   // chunking changes nothing in the result.

@@ -46,6 +46,10 @@ namespace emar {
 enum class ResamplingMethod { kAuto, kJointCells, kExampleDraws };
 absl::string_view ResamplingMethodName(ResamplingMethod m);  // "auto", "joint_cells", ...
 
+// The threads a resampling with `num_threads` uses (before the cap at its resamples): the value
+// itself when positive, else min(hardware threads, 8).
+int ResolveBootstrapThreads(int num_threads);
+
 // Scores of every system on the full data and on each resample. A score is nullopt where the
 // metric is undefined (e.g. a resample with no tokens).
 struct ResampledScores {

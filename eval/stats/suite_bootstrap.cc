@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -152,11 +151,7 @@ absl::StatusOr<std::vector<DatasetStats>> ResampleEach(
   for (size_t k = 0; k < datasets.size(); ++k) {
     for (size_t m = 0; m < datasets[k].metrics.size(); ++m) items.emplace_back(k, m);
   }
-  // num_threads 0: as the resampler reads it, the machine's cores (at most 8).
-  const int threads =
-      options.num_threads > 0
-          ? options.num_threads
-          : std::max(1, std::min(static_cast<int>(std::thread::hardware_concurrency()), 8));
+  const int threads = ResolveBootstrapThreads(options.num_threads);
   const int outer = static_cast<int>(std::min(items.size(), static_cast<size_t>(threads)));
   std::vector<Resampled> done(items.size());
   ParallelFor(items.size(), outer, [&](size_t i) {
