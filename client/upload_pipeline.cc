@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/parallel_for.h"
 #include "common/sha256.h"
 
 namespace emar {
@@ -206,22 +207,17 @@ absl::StatusOr<std::vector<std::string>> ImportInputs(const std::vector<UploadFi
                    [&](size_t a, size_t b) { return files[a].size > files[b].size; });
   int64_t total = 0;
   for (const UploadFile& f : files) total += f.size;
-  std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
   std::atomic<bool> failed{false};
-  auto work = [&] {
-    for (size_t i; !failed.load() && (i = next.fetch_add(1)) < order.size();) {
-      const size_t k = order[i];
-      digests[k] = calls.import_file(files[k].path);
-      if (!digests[k]->ok()) failed = true;
-      done += files[k].size;
-      if (on_transfer) on_transfer("reading", done.load(), total);
-    }
-  };
   if (on_transfer) on_transfer("reading", 0, total);
-  std::thread helper(work);
-  work();
-  helper.join();
+  ParallelFor(order.size(), 2, [&](size_t i) {
+    if (failed.load()) return;
+    const size_t k = order[i];
+    digests[k] = calls.import_file(files[k].path);
+    if (!digests[k]->ok()) failed = true;
+    done += files[k].size;
+    if (on_transfer) on_transfer("reading", done.load(), total);
+  });
   for (size_t k = 0; k < files.size(); ++k) {
     if (digests[k] && !digests[k]->ok()) {
       return absl::Status(
