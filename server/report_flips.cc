@@ -150,7 +150,7 @@ absl::StatusOr<emar::v1::FlipItem> MakeFlipItem(const FlipSource& src, const std
   item.set_dataset(src.request.dataset());
   item.set_metric(d.metric_spec.name());
   item.set_kind(kind);
-  item.set_id(src.refs.id(f.row));
+  item.set_id(std::string(src.refs.id(f.row)));
   if (!src.no_references) {
     for (const std::string& r : src.refs.reference(f.row).texts) {
       item.add_references(CutText(r, max_chars));

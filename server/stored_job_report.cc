@@ -115,7 +115,7 @@ ReferenceLookup LookupOf(const PlannedDatasets& plan, BlobStore& blobs,
       it = parsed.emplace(k, std::move(table)).first;
     }
     if (row >= it->second.size()) return absl::OutOfRangeError("reference row out of range");
-    return std::make_pair(it->second.id(row), it->second.line(row));
+    return std::make_pair(std::string(it->second.id(row)), it->second.line(row));
   };
 }
 

@@ -31,87 +31,202 @@ size_t CountLines(absl::string_view data) {
   return lines;
 }
 
-constexpr uint64_t kRowMask = 0xffffffffu;
+// A slot: the upper kTagBits of the id's hash, then entry + 1 in the low kEntryBits.
+constexpr int kEntryBits = 40;
+constexpr uint64_t kEntryMask = (uint64_t{1} << kEntryBits) - 1;
+constexpr uint64_t kTagMask = ~kEntryMask;
+constexpr size_t kHeaderBytes = 3 * sizeof(uint32_t);  // row in part, id size, texts
+
+struct EntryHeader {
+  uint32_t row, id_size, num_texts;
+};
+
+EntryHeader HeaderAt(const char* entry) {
+  EntryHeader h;
+  static_assert(sizeof h == kHeaderBytes);
+  std::memcpy(&h, entry, kHeaderBytes);
+  return h;
+}
+
+template <typename Vector>
+void AppendBytes(Vector* out, const void* bytes, size_t n) {
+  const char* p = static_cast<const char*>(bytes);
+  out->insert(out->end(), p, p + n);
+}
+
+// About how many lines `data` holds, from its first 64 KiB (for reserving; may be off).
+size_t EstimateLines(absl::string_view data) {
+  const absl::string_view sample = data.substr(0, 64 << 10);
+  const size_t lines = CountLines(sample);
+  return static_cast<size_t>(static_cast<double>(data.size()) * static_cast<double>(lines) /
+                             static_cast<double>(sample.size() + 1) * 1.1) +
+         16;
+}
 
 }  // namespace
 
+void ReferenceTable::Part::Append(absl::string_view id, const std::vector<std::string>& texts,
+                                  uint64_t line) {
+  const EntryHeader header{static_cast<uint32_t>(offsets.size()), static_cast<uint32_t>(id.size()),
+                           static_cast<uint32_t>(texts.size())};
+  offsets.push_back(arena.size());
+  lines.push_back(line);
+  AppendBytes(&arena, &header, kHeaderBytes);
+  AppendBytes(&arena, id.data(), id.size());
+  for (const std::string& text : texts) {
+    const uint32_t size = static_cast<uint32_t>(text.size());
+    AppendBytes(&arena, &size, sizeof size);
+    AppendBytes(&arena, text.data(), text.size());
+  }
+}
+
 uint64_t ReferenceTable::HashId(absl::string_view id) {
   return absl::Hash<absl::string_view>{}(id);
+}
+
+uint32_t ReferenceTable::RowAt(uint64_t entry) const {
+  const uint32_t in_part = HeaderAt(EntryAt(entry)).row;
+  return in_part + (entry < head_.arena.size() ? 0 : static_cast<uint32_t>(head_.offsets.size()));
+}
+
+absl::string_view ReferenceTable::id(size_t row) const {
+  const char* e = EntryAt(EntryOf(row));
+  return absl::string_view(e + kHeaderBytes, HeaderAt(e).id_size);
+}
+
+uint64_t ReferenceTable::line(size_t row) const {
+  return row < head_.lines.size() ? head_.lines[row] : tail_.lines[row - head_.lines.size()];
+}
+
+void ReferenceTable::ReadReference(const Match& match, Reference* out) const {
+  const char* e = EntryAt(match.entry);
+  const EntryHeader h = HeaderAt(e);
+  const char* p = e + kHeaderBytes + h.id_size;
+  out->texts.resize(h.num_texts);
+  for (std::string& text : out->texts) {
+    uint32_t size;
+    std::memcpy(&size, p, sizeof size);
+    p += sizeof size;
+    text.assign(p, size);
+    p += size;
+  }
+}
+
+void ReferenceTable::ReadReference(size_t row, Reference* out) const {
+  ReadReference(Match{static_cast<uint32_t>(row), EntryOf(row)}, out);
+}
+
+Reference ReferenceTable::reference(size_t row) const {
+  Reference out;
+  ReadReference(row, &out);
+  return out;
 }
 
 void ReferenceTable::Prefetch(uint64_t hash) const {
   if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
 }
 
-void ReferenceTable::Insert(uint64_t hash, uint32_t row) {
-  size_t i = hash & mask_;
-  while (slots_[i] != 0) i = (i + 1) & mask_;
-  slots_[i] = (hash & ~kRowMask) | (uint64_t{row} + 1);
+void ReferenceTable::PrefetchEntry(uint64_t hash) const {
+  if (slots_.empty()) return;
+  const uint64_t tag = hash & kTagMask;
+  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const uint64_t slot = slots_[i];
+    if (slot == 0) return;
+    if ((slot & kTagMask) == tag) {
+      // An entry may straddle two cache lines; most fit in the two asked for.
+      const char* e = EntryAt((slot & kEntryMask) - 1);
+      __builtin_prefetch(e);
+      __builtin_prefetch(e + 64);
+      return;
+    }
+  }
 }
 
-std::optional<uint32_t> ReferenceTable::FindHashed(absl::string_view id, uint64_t hash) const {
+void ReferenceTable::Insert(uint64_t hash, uint64_t entry) {
+  size_t i = hash & mask_;
+  while (slots_[i] != 0) i = (i + 1) & mask_;
+  slots_[i] = (hash & kTagMask) | (entry + 1);
+}
+
+std::optional<ReferenceTable::Match> ReferenceTable::Lookup(absl::string_view id,
+                                                            uint64_t hash) const {
   if (slots_.empty()) return std::nullopt;
-  const uint64_t tag = hash & ~kRowMask;
+  const uint64_t tag = hash & kTagMask;
   for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
     const uint64_t slot = slots_[i];
     if (slot == 0) return std::nullopt;
-    if ((slot & ~kRowMask) != tag) continue;
-    const uint32_t row = static_cast<uint32_t>((slot & kRowMask) - 1);
-    if (At(row).id == id) return row;
+    if ((slot & kTagMask) != tag) continue;
+    const uint64_t entry = (slot & kEntryMask) - 1;
+    const char* e = EntryAt(entry);
+    const EntryHeader h = HeaderAt(e);
+    if (h.id_size == id.size() && std::memcmp(e + kHeaderBytes, id.data(), id.size()) == 0) {
+      const uint32_t part_rows =
+          entry < head_.arena.size() ? 0 : static_cast<uint32_t>(head_.offsets.size());
+      return Match{h.row + part_rows, entry};
+    }
   }
 }
 
 std::optional<uint32_t> ReferenceTable::Find(absl::string_view id) const {
-  return FindHashed(id, HashId(id));
+  const std::optional<Match> m = Lookup(id, HashId(id));
+  if (!m) return std::nullopt;
+  return m->row;
 }
 
 absl::Status ReferenceTable::IndexRows(absl::string_view display_name,
                                        const std::vector<uint64_t>& head,
                                        const std::vector<uint64_t>& tail) {
+  const size_t n = size();
+  size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  slots_.assign(capacity, 0);
+  mask_ = capacity - 1;
   // Inserting in row order keeps the duplicate reported the one a line-by-line check finds
   // first; slots are prefetched kAhead rows early because they land all over the index.
   constexpr size_t kAhead = 16;
-  const size_t n = head.size() + tail.size();
   auto hash = [&](size_t i) { return i < head.size() ? head[i] : tail[i - head.size()]; };
   for (size_t i = 0; i < n; ++i) {
     if (i + kAhead < n) Prefetch(hash(i + kAhead));
-    const Row& row = At(i);
-    if (const std::optional<uint32_t> first = FindHashed(row.id, hash(i))) {
-      return absl::InvalidArgumentError(absl::StrCat(display_name, ":", row.line,
-                                                     ": duplicate id '", row.id,
-                                                     "' (first at line ", At(*first).line, ")"));
+    const uint64_t entry = EntryOf(i);
+    const absl::string_view row_id = id(i);
+    if (const std::optional<Match> first = Lookup(row_id, hash(i))) {
+      return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line(i), ": duplicate id '",
+                                                     row_id, "' (first at line ", line(first->row),
+                                                     ")"));
     }
-    Insert(hash(i), static_cast<uint32_t>(i));
+    Insert(hash(i), entry);
   }
   return absl::OkStatus();
 }
 
 absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::string_view part,
                                        uint64_t first_line, const FieldConfig& config, Texts texts,
-                                       Rows* rows, std::vector<uint64_t>* hashes) {
+                                       Part* out, std::vector<uint64_t>* hashes) {
   ASSIGN_OR_RETURN(JsonFieldExtractor extractor,
                    JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences));
+  // Reserved from an estimate (a row's entry is about the size of its line or smaller); the
+  // vectors still grow if it was short.
+  const size_t rows = EstimateLines(part);
+  out->offsets.reserve(rows);
+  out->lines.reserve(rows);
+  hashes->reserve(rows);
+  out->arena.reserve(texts == Texts::kKeep ? part.size() + part.size() / 4 + 4096 : rows * 32);
   simdjson::ondemand::parser parser;
   JsonlLineCursor cursor(part, first_line);
   absl::string_view text;
   uint64_t line;
-  // Each line's reference is read into `scratch` (its buffers reused from line to line) and,
-  // with Texts::kKeep, copied to the row at its size: the extractor leaves room for two texts,
-  // 32 bytes a row more than the one most references have.
+  // Each line's id and reference are read into `id` and `scratch` (their buffers reused from
+  // line to line), then appended to the part's arena.
+  std::string id;
   Reference scratch;
+  static const std::vector<std::string> kNoTexts;
   while (cursor.Next(&text, &line)) {
-    Row& row = rows->emplace_back();
-    const absl::Status s =
-        extractor.Extract(parser, cursor.Padded(text), &row.id, nullptr, &scratch);
+    const absl::Status s = extractor.Extract(parser, cursor.Padded(text), &id, nullptr, &scratch);
     if (!s.ok()) {
-      rows->pop_back();
       return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
     }
-    if (texts == Texts::kKeep) {
-      row.reference.texts.assign(scratch.texts.begin(), scratch.texts.end());
-    }
-    row.line = line;
-    hashes->push_back(HashId(row.id));
+    out->Append(id, texts == Texts::kKeep ? scratch.texts : kNoTexts, line);
+    hashes->push_back(HashId(id));
   }
   return absl::OkStatus();
 }
@@ -119,17 +234,13 @@ absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::str
 absl::StatusOr<ReferenceTable> ReferenceTable::FromIds(
     absl::string_view display_name, const std::vector<std::pair<std::string, uint64_t>>& ids) {
   ReferenceTable table;
-  table.rows_.reserve(ids.size());
-  size_t capacity = 16;
-  while (capacity < 2 * ids.size()) capacity *= 2;
-  table.slots_.assign(capacity, 0);
-  table.mask_ = capacity - 1;
+  table.head_.offsets.reserve(ids.size());
+  table.head_.lines.reserve(ids.size());
   std::vector<uint64_t> hashes;
   hashes.reserve(ids.size());
+  const std::vector<std::string> no_texts;
   for (const auto& [id, line] : ids) {
-    Row& row = table.rows_.emplace_back();
-    row.id = id;
-    row.line = line;
+    table.head_.Append(id, no_texts, line);
     hashes.push_back(HashId(id));
   }
   RETURN_IF_ERROR(table.IndexRows(display_name, hashes, {}));
@@ -144,16 +255,6 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
   RETURN_IF_ERROR(
       JsonFieldExtractor::Create(config, JsonFieldExtractor::Mode::kReferences).status());
   ReferenceTable table;
-  // Sized once for every line of the file, so neither the rows nor the index ever move.
-  const size_t max_rows = CountLines(data);
-  table.rows_.reserve(max_rows);
-  size_t capacity = 16;
-  while (capacity < 2 * max_rows) capacity *= 2;
-  table.slots_.assign(capacity, 0);
-  table.mask_ = capacity - 1;
-  std::vector<uint64_t> hashes;
-  hashes.reserve(max_rows);
-
   // Two parts: the first up to a line end near the middle, the second from there (a file too
   // small to be worth a thread, or whose second half would begin with what looks like a byte
   // order mark, is one part: only the file's first line may skip one).
@@ -169,29 +270,27 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
   // Rows are parsed first and indexed afterwards; an error on line L is reported only after the
   // rows before L were indexed, so a duplicate id before L still wins, as when checking per line.
   // The second part's rows stay in the table's tail_.
-  std::vector<uint64_t> second_hashes;
+  std::vector<uint64_t> hashes, second_hashes;
   absl::Status second_status;
   std::thread helper;
   if (!second.empty()) {
     helper = std::thread([&] {
-      // Sized up front like the first part's: growing by doubling would hold up to 1.5 times
-      // the part's rows while it copies.
-      const size_t second_lines = CountLines(second);
-      table.tail_.reserve(second_lines);
-      second_hashes.reserve(second_lines);
       second_status = ParseRows(display_name, second, CountLines(first), config, texts,
                                 &table.tail_, &second_hashes);
     });
   }
   const absl::Status first_status =
-      ParseRows(display_name, first, 1, config, texts, &table.rows_, &hashes);
+      ParseRows(display_name, first, 1, config, texts, &table.head_, &hashes);
   if (helper.joinable()) helper.join();
   if (!first_status.ok()) {
-    table.tail_.clear();  // rows after the first part's error are not the table's
+    table.tail_ = Part();  // rows after the first part's error are not the table's
     second_hashes.clear();
   }
   if (hashes.size() + second_hashes.size() > std::numeric_limits<uint32_t>::max()) {
     return absl::InvalidArgumentError(absl::StrCat(display_name, ": too many lines"));
+  }
+  if (table.head_.arena.size() + table.tail_.arena.size() >= kEntryMask) {
+    return absl::InvalidArgumentError(absl::StrCat(display_name, ": too large to index"));
   }
   RETURN_IF_ERROR(table.IndexRows(display_name, hashes, second_hashes));
   RETURN_IF_ERROR(first_status);
@@ -200,30 +299,6 @@ absl::StatusOr<ReferenceTable> ReferenceTable::Parse(absl::string_view display_n
     return absl::InvalidArgumentError(absl::StrCat(display_name, ": empty file (no JSON lines)"));
   }
   return table;
-}
-
-void ReferenceTable::PrefetchCandidateRow(uint64_t hash) const {
-  if (slots_.empty()) return;
-  const uint64_t tag = hash & ~kRowMask;
-  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-    const uint64_t slot = slots_[i];
-    if (slot == 0) return;
-    if ((slot & ~kRowMask) == tag) {
-      __builtin_prefetch(&At((slot & kRowMask) - 1));
-      return;
-    }
-  }
-}
-
-void ReferenceTable::PrefetchTexts(uint32_t row) const {
-  const std::vector<std::string>& texts = At(row).reference.texts;
-  if (!texts.empty()) __builtin_prefetch(texts.data());
-}
-
-void ReferenceTable::PrefetchTextData(uint32_t row) const {
-  const std::vector<std::string>& texts = At(row).reference.texts;
-  const size_t n = texts.size() < 2 ? texts.size() : 2;
-  for (size_t i = 0; i < n; ++i) __builtin_prefetch(texts[i].data());
 }
 
 }  // namespace emar

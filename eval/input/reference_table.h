@@ -3,8 +3,10 @@
 //
 //   ASSIGN_OR_RETURN(ReferenceTable refs,
 //                    ReferenceTable::Parse("data/target.jsonl", contents, FieldConfig{}));
+//   Reference reference;
 //   if (std::optional<uint32_t> row = refs.Find(record.id)) {
-//     Score(record.prediction, refs.reference(*row));
+//     refs.ReadReference(*row, &reference);
+//     Score(record.prediction, reference);
 //   }
 //
 // Row i is the i-th non-blank line. Each line holds an id (a string, or an integer rendered in
@@ -36,7 +38,7 @@ class ReferenceTable {
  public:
   // What Parse keeps of each row's reference: everything, or nothing but the ids and lines (for
   // checking a file, as the coordinator does when a job is created: every line is read and
-  // checked the same way, the errors are the same, and reference(row) is empty).
+  // checked the same way, the errors are the same, and a row's reference is empty).
   enum class Texts { kKeep, kDrop };
 
   // `data` is the whole (decompressed) file; `display_name` is how errors name it. With
@@ -52,65 +54,85 @@ class ReferenceTable {
   static absl::StatusOr<ReferenceTable> FromIds(
       absl::string_view display_name, const std::vector<std::pair<std::string, uint64_t>>& ids);
 
-  size_t size() const { return rows_.size() + tail_.size(); }
-  const std::string& id(size_t row) const { return At(row).id; }
-  const Reference& reference(size_t row) const { return At(row).reference; }
+  size_t size() const { return head_.offsets.size() + tail_.offsets.size(); }
+  // Valid as long as the table.
+  absl::string_view id(size_t row) const;
   // 1-based line of `row` in the file (blank lines count).
-  uint64_t line(size_t row) const { return At(row).line; }
+  uint64_t line(size_t row) const;
+  // Row `row`'s reference texts, copied into `out`, whose strings' buffers are reused: a caller
+  // that reads many rows into one Reference soon allocates nothing.
+  void ReadReference(size_t row, Reference* out) const;
+  // The same as a new Reference, for callers outside a loop.
+  Reference reference(size_t row) const;
   // The row holding `id`, or nullopt.
   std::optional<uint32_t> Find(absl::string_view id) const;
+
+  // A row found by its id, and where its entry lies (ReadReference(Match) reads the texts from
+  // there without looking the row up again).
+  struct Match {
+    uint32_t row = 0;
+    uint64_t entry = 0;
+  };
   // Find(id) in steps, for callers that look up many ids in random order (the table is far
-  // larger than the caches): FindHashed(id, HashId(id)) == Find(id). The Prefetch* calls only
+  // larger than the caches): Lookup(id, HashId(id))->row == Find(id). The Prefetch* calls only
   // ask the CPU for memory a later step touches, so that a caller can issue them a few ids
-  // ahead: Prefetch(hash) the index slot, then (once that has arrived) PrefetchCandidateRow(hash)
-  // the row FindHashed will compare the id with, then PrefetchTexts(row) the reference texts,
-  // then PrefetchTextData(row) the characters of the first two.
+  // ahead: Prefetch(hash) the index slot, then (once that has arrived) PrefetchEntry(hash) the
+  // row's entry, whose id Lookup compares and whose texts follow the id.
   static uint64_t HashId(absl::string_view id);
-  std::optional<uint32_t> FindHashed(absl::string_view id, uint64_t hash) const;
+  std::optional<Match> Lookup(absl::string_view id, uint64_t hash) const;
+  void ReadReference(const Match& match, Reference* out) const;
   void Prefetch(uint64_t hash) const;
-  void PrefetchCandidateRow(uint64_t hash) const;
-  void PrefetchTexts(uint32_t row) const;
-  void PrefetchTextData(uint32_t row) const;
+  void PrefetchEntry(uint64_t hash) const;
 
  private:
   ReferenceTable() = default;
 
-  // A row's id, reference and line share one cache line: a join by id touches the row once.
-  struct alignas(64) Row {
-    std::string id;
-    Reference reference;
-    uint64_t line = 0;
+  // The rows one thread parsed. Each row is an entry in `arena`: its header (row within the
+  // part, id size, number of texts; three uint32), the id's bytes, then each text as a uint32
+  // size and its bytes. A row costs its texts plus some 20 bytes, in one place: a join by id
+  // touches one cache line or two, and parsing allocates nothing per row.
+  struct Part {
+    std::vector<char, HugePageAllocator<char>> arena;
+    std::vector<uint64_t, HugePageAllocator<uint64_t>> offsets;  // each row's entry in arena
+    std::vector<uint64_t> lines;
+    // Appends a row; `texts` may be empty (Texts::kDrop, FromIds).
+    void Append(absl::string_view id, const std::vector<std::string>& texts, uint64_t line);
   };
 
-  using Rows = std::vector<Row, HugePageAllocator<Row>>;
-
-  // Row i: in rows_ below rows_.size(), else in tail_ (selected without a branch: lookups come
-  // in random order).
-  const Row& At(size_t i) const {
-    const bool head = i < rows_.size();
-    const Row* base = head ? rows_.data() : tail_.data();
-    return base[i - (head ? 0 : rows_.size())];
+  // Entries are addressed by one offset into the head's arena followed by the tail's (the
+  // second part's rows: a large file's halves are parsed on two threads, each into its own
+  // Part, and kept where they were written). Selected without a branch: lookups come in random
+  // order.
+  const char* EntryAt(uint64_t entry) const {
+    const bool head = entry < head_.arena.size();
+    const char* base = head ? head_.arena.data() : tail_.arena.data();
+    return base + (entry - (head ? 0 : head_.arena.size()));
   }
+  uint64_t EntryOf(size_t row) const {
+    return row < head_.offsets.size()
+               ? head_.offsets[row]
+               : head_.arena.size() + tail_.offsets[row - head_.offsets.size()];
+  }
+  // The table row of the entry at `entry`.
+  uint32_t RowAt(uint64_t entry) const;
 
-  // Appends the rows of `part`, whose first line is line `first_line` of the file, to `rows`,
+  // Appends the rows of `part`, whose first line is line `first_line` of the file, to `out`,
   // and their ids' hashes to `hashes`; the first bad line's error (naming the line) stops it.
   static absl::Status ParseRows(absl::string_view display_name, absl::string_view part,
                                 uint64_t first_line, const FieldConfig& config, Texts texts,
-                                Rows* rows, std::vector<uint64_t>* hashes);
+                                Part* out, std::vector<uint64_t>* hashes);
 
   // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
-  // is 0 when empty, else (upper 32 bits of the id's hash) << 32 | (row + 1).
-  void Insert(uint64_t hash, uint32_t row);
-  // Inserts rows 0..size()-1 in order, hashes[i] = HashId(id(i)) (the head's rows' hashes, then
-  // the tail's); INVALID_ARGUMENT for the first row whose id an earlier row has.
+  // is 0 when empty, else the upper kTagBits bits of the id's hash, then entry + 1.
+  void Insert(uint64_t hash, uint64_t entry);
+  // Sizes the index for size() rows and inserts rows 0..size()-1 in order, hashes[i] =
+  // HashId(id(i)) (the head's rows' hashes, then the tail's); INVALID_ARGUMENT for the first
+  // row whose id an earlier row has.
   absl::Status IndexRows(absl::string_view display_name, const std::vector<uint64_t>& head,
                          const std::vector<uint64_t>& tail);
 
-  // The rows, in two parts: a large file's halves are parsed on two threads, each into its own
-  // vector, and kept where they were written (moving the second half after the first would be
-  // a serial pass over tens of megabytes). tail_ is empty for a table parsed in one part.
-  Rows rows_;
-  Rows tail_;
+  Part head_;
+  Part tail_;  // empty for a table parsed in one part
   std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
   uint64_t mask_ = 0;
 };

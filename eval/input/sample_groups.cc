@@ -1,6 +1,7 @@
 #include "eval/input/sample_groups.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,7 +16,7 @@ SampleGrouper::SampleGrouper(const ReferenceTable& references, std::string outpu
     : SampleGrouper(
           references.size(),
           [&references](uint32_t item) {
-            return std::make_pair(references.id(item), references.line(item));
+            return std::make_pair(std::string(references.id(item)), references.line(item));
           },
           std::move(outputs_name), width) {
   references_ = &references;

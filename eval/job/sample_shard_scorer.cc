@@ -27,6 +27,7 @@ absl::StatusOr<emar::v1::ShardResult> ScoreSampleShard(const emar::v1::ShardTask
   SampleReader reader(file, outputs, static_cast<uint64_t>(task.first_line()), config,
                       task.fields().sample_field());
   SampleRecord rec;
+  Reference reference;  // the item's, read per sample (its buffers reused)
   for (;;) {
     ASSIGN_OR_RETURN(const bool more, reader.Next(&rec));
     if (!more) break;
@@ -39,9 +40,9 @@ absl::StatusOr<emar::v1::ShardResult> ScoreSampleShard(const emar::v1::ShardTask
     auto* stats = result.mutable_stats();
     const int offset = stats->size();
     stats->Resize(offset + static_cast<int>(width), 0.0);
-    const absl::Status scored =
-        metric.ScoreExample(rec.prediction, references.reference(*item), nullptr,
-                            absl::MakeSpan(stats->mutable_data() + offset, width));
+    references.ReadReference(*item, &reference);
+    const absl::Status scored = metric.ScoreExample(
+        rec.prediction, reference, nullptr, absl::MakeSpan(stats->mutable_data() + offset, width));
     if (!scored.ok()) {
       return absl::Status(scored.code(), absl::StrCat(file, ":", rec.line, ": ", scored.message()));
     }

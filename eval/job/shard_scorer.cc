@@ -14,19 +14,17 @@ namespace emar {
 namespace {
 
 // The join looks ids up in a table far larger than the caches, in the random order of the
-// outputs file, and each lookup is a chain of dependent memory accesses (index slot, row,
-// reference texts, their characters). Records are therefore read kRing ahead and the chain is
-// walked in stages, one prefetch per stage: the slot when a record is read, the row kRowAhead
-// records before it is scored, the texts kFindAhead before, their characters kDataAhead before.
+// outputs file, and each lookup is a chain of two dependent memory accesses (the index slot,
+// then the row's entry: id and reference texts). Records are therefore read kRing ahead and the
+// chain is walked in stages, one prefetch per stage: the slot when a record is read, the entry
+// kEntryAhead records before it is scored.
 constexpr size_t kRing = 16;
-constexpr size_t kRowAhead = 12;
-constexpr size_t kFindAhead = 8;
-constexpr size_t kDataAhead = 4;
+constexpr size_t kEntryAhead = 10;
 
 struct PendingRecord {
   PredictionRecord record;
   uint64_t hash = 0;
-  std::optional<uint32_t> ref;
+  std::optional<ReferenceTable::Match> ref;
 };
 
 // How the metric reads the task's outputs: text predictions, or harness multiple-choice samples.
@@ -76,23 +74,14 @@ class PrefetchedJoin {
       references_.Prefetch(p.hash);
       ++num_read_;
     }
-    while (num_row_ < num_read_ && num_row_ < num_done_ + kRowAhead) {
-      references_.PrefetchCandidateRow(ring_[num_row_ % kRing].hash);
-      ++num_row_;
-    }
-    while (num_found_ < num_row_ && num_found_ < num_done_ + kFindAhead) {
-      PendingRecord& p = ring_[num_found_ % kRing];
-      p.ref = references_.FindHashed(p.record.id, p.hash);
-      if (p.ref) references_.PrefetchTexts(*p.ref);
-      ++num_found_;
-    }
-    while (num_data_ < num_found_ && num_data_ < num_done_ + kDataAhead) {
-      const PendingRecord& p = ring_[num_data_ % kRing];
-      if (p.ref) references_.PrefetchTextData(*p.ref);
-      ++num_data_;
+    while (num_entry_ < num_read_ && num_entry_ < num_done_ + kEntryAhead) {
+      references_.PrefetchEntry(ring_[num_entry_ % kRing].hash);
+      ++num_entry_;
     }
     if (num_done_ == num_read_) return nullptr;
-    return &ring_[num_done_++ % kRing];
+    PendingRecord& p = ring_[num_done_++ % kRing];
+    p.ref = references_.Lookup(p.record.id, p.hash);
+    return &p;
   }
   // Reported after every record before it.
   const absl::Status& read_error() const { return read_error_; }
@@ -101,7 +90,7 @@ class PrefetchedJoin {
   const ReferenceTable& references_;
   PredictionReader reader_;
   std::vector<PendingRecord> ring_;
-  size_t num_read_ = 0, num_row_ = 0, num_found_ = 0, num_data_ = 0, num_done_ = 0;
+  size_t num_read_ = 0, num_entry_ = 0, num_done_ = 0;
   bool at_end_ = false;
   absl::Status read_error_;
 };
@@ -135,7 +124,7 @@ class ShardResultBuilder {
           task_.fields().id_field().empty() ? "id" : task_.fields().id_field(), "': unknown id '",
           rec.id, "' (not in ", task_.references().display_name(), ")"));
     }
-    const uint32_t ref = *p.ref;
+    const uint32_t ref = p.ref->row;
     uint64_t& word = seen_[ref / 64];
     const uint64_t bit = uint64_t{1} << (ref % 64);
     if (word & bit) {
@@ -149,8 +138,9 @@ class ShardResultBuilder {
     const int offset = stats->size();
     stats->Resize(offset + static_cast<int>(width_), 0.0);
     LabelTable* const label_table = metric_.uses_labels() ? &labels_ : nullptr;
+    references_.ReadReference(*p.ref, &reference_);
     absl::Status scored =
-        metric_.ScoreExample(rec.prediction, references_.reference(ref), label_table,
+        metric_.ScoreExample(rec.prediction, reference_, label_table,
                              absl::MakeSpan(stats->mutable_data() + offset, width_));
     if (!scored.ok()) {
       return absl::Status(scored.code(),
@@ -158,7 +148,7 @@ class ShardResultBuilder {
     }
     result_.add_reference_row(ref);
     result_.add_line(rec.line);
-    nrefs_.Add(references_.reference(ref).texts.size());
+    nrefs_.Add(reference_.texts.size());
     return absl::OkStatus();
   }
 
@@ -185,6 +175,7 @@ class ShardResultBuilder {
   LabelTable labels_;
   ReferenceCounts nrefs_;
   std::vector<uint64_t> seen_;  // bit per reference row
+  Reference reference_;         // the row being scored (its buffers reused)
 };
 
 }  // namespace

@@ -45,6 +45,58 @@ TEST(ReferenceTableTest, ReusedBuffersDoNotLeakBetweenRows) {
   EXPECT_THAT(t.reference(1).texts, ElementsAre("w"));
 }
 
+TEST(ReferenceTableTest, OneReferenceReadsManyRows) {
+  // A caller reading rows into one Reference gets each row's texts exactly, whatever the row
+  // before held: more texts, fewer, longer, an embedded NUL, none.
+  const std::string long_text(300, 'L');
+  const std::string data =
+      absl::StrCat("{\"id\": \"a\", \"references\": [\"x\", \"y\", \"z\"]}\n",
+                   "{\"id\": \"b\", \"reference\": \"", long_text, "\"}\n",
+                   "{\"id\": \"c\", \"references\": [\"nul\\u0000in\", \"\"]}\n",
+                   "{\"id\": \"d\", \"reference\": \"w\"}\n");
+  ASSERT_OK_AND_ASSIGN(ReferenceTable t, ReferenceTable::Parse("d", data, {}));
+  Reference r;
+  t.ReadReference(0, &r);
+  EXPECT_THAT(r.texts, ElementsAre("x", "y", "z"));
+  t.ReadReference(1, &r);
+  EXPECT_THAT(r.texts, ElementsAre(long_text));
+  t.ReadReference(2, &r);
+  EXPECT_THAT(r.texts, ElementsAre(std::string("nul\0in", 6), ""));
+  t.ReadReference(3, &r);
+  EXPECT_THAT(r.texts, ElementsAre("w"));
+  // Lookup finds the same row as Find, and reads the same texts from where it found it.
+  for (const char* id : {"a", "b", "c", "d"}) {
+    const std::optional<ReferenceTable::Match> m = t.Lookup(id, ReferenceTable::HashId(id));
+    ASSERT_TRUE(m.has_value()) << id;
+    EXPECT_EQ(m->row, t.Find(id));
+    Reference found;
+    t.ReadReference(*m, &found);
+    EXPECT_EQ(found.texts, t.reference(m->row).texts) << id;
+  }
+  EXPECT_EQ(t.Lookup("e", ReferenceTable::HashId("e")), std::nullopt);
+}
+
+TEST(ReferenceTableTest, RowsLargerThanTheirLinesStillFit) {
+  // Numbers rendered as labels, and short field names, make rows take more room than their
+  // JSON: the table grows past what it reserved and keeps every row.
+  std::string data;
+  for (int i = 0; i < 2000; ++i) {
+    absl::StrAppend(&data, "{\"i\":", i, ",\"r\":[1,2,3,4,5,6,7,8,9,1e3]}\n");
+  }
+  FieldConfig config;
+  config.id_field = "i";
+  config.reference_field = "r";
+  for (int threads : {1, 2}) {
+    ASSERT_OK_AND_ASSIGN(ReferenceTable t, ReferenceTable::Parse("d", data, config, threads));
+    ASSERT_EQ(t.size(), 2000u);
+    for (int i : {0, 999, 1999}) {
+      EXPECT_EQ(t.Find(absl::StrCat(i)), static_cast<uint32_t>(i));
+      EXPECT_EQ(t.reference(i).texts.size(), 10u);
+      EXPECT_EQ(t.reference(i).texts[9], t.reference(0).texts[9]);
+    }
+  }
+}
+
 TEST(ReferenceTableTest, DuplicateIdNamesBothLines) {
   const std::string data =
       "{\"id\": \"r1\", \"reference\": \"a\"}\n\n"
