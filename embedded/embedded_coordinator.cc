@@ -62,6 +62,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedCoordinator>> EmbeddedCoordinator::Start(
   wopts.reference_cache_entries = kParsedReferencesTables;
   // The threads are the only workers: one shard held ahead by each costs no one else a shard.
   wopts.lease_ahead = true;
+  // The blob store is in this process: shards read their bytes from it, not through ReadBlob.
+  wopts.read_blob = [c = e->coordinator_.get()](const emar::v1::BlobRange& range) {
+    return c->blobs().Read(range.sha256(), range.offset(), range.length());
+  };
   e->workers_ = std::make_unique<WorkerLoop>(e->channel_, wopts);
   e->worker_thread_ = std::thread([w = e->workers_.get()] { w->Run(); });
   return e;

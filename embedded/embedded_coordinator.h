@@ -1,6 +1,8 @@
 // The embedded default: a coordinator and worker threads inside the calling process, reached
-// through gRPC's in-process channel, so `emarctl run` exercises exactly the code paths of a
-// deployed service (upload, create, lease, score, complete, report) with no server to start.
+// through gRPC's in-process channel, so `emarctl run` exercises the code paths of a deployed
+// service (create, lease, score, complete, report) with no server to start. Three shortcuts,
+// where the data is already in the process: inputs are imported, not uploaded (ImportFile); the
+// planner's references tables go to the worker threads; they read blobs from the store directly.
 //
 //   ASSIGN_OR_RETURN(auto embedded, EmbeddedCoordinator::Start({.worker_threads = 2}));
 //   EvaluationClient client(embedded->channel());

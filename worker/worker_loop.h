@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <future>
 #include <limits>
 #include <list>
@@ -40,6 +41,11 @@ struct WorkerOptions {
   // loop's core. For a process whose threads are the only workers (the embedded mode): among
   // several workers the shard held ahead could have gone to an idle one.
   bool lease_ahead = false;
+  // Reads a blob range (a shard's outputs, a references file) in this process instead of
+  // through a ReadBlob call: for workers beside their coordinator (the embedded mode), whose
+  // blob store is at hand. A ReadBlob streams the bytes in chunks through the channel, copying
+  // them three times more. Unset: through the coordinator.
+  std::function<absl::StatusOr<std::string>(const emar::v1::BlobRange& range)> read_blob;
 };
 
 class WorkerLoop {

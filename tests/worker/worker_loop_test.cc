@@ -74,6 +74,10 @@ class FakeWorkerService final : public emar::v1::WorkerService::Service {
     absl::MutexLock lock(&mu_);
     return reads_[sha];
   }
+  std::string blob(const std::string& sha) {
+    absl::MutexLock lock(&mu_);
+    return blobs_[sha];
+  }
 
   grpc::Status Lease(grpc::ServerContext* ctx, const emar::v1::LeaseRequest* req,
                      emar::v1::LeaseResponse* resp) override {
@@ -213,6 +217,7 @@ class WorkerLoopTest : public ::testing::Test {
     o.threads = threads;
     o.lease_ahead = lease_ahead;
     o.lease_wait = absl::Milliseconds(200);
+    o.read_blob = read_blob_;
     worker_ = std::make_unique<WorkerLoop>(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()), o);
     thread_ = std::thread([this] { worker_->Run(); });
@@ -246,6 +251,8 @@ class WorkerLoopTest : public ::testing::Test {
   }
 
   FakeWorkerService service_;
+  // WorkerOptions::read_blob of the next StartWorker (unset: blobs come through ReadBlob).
+  std::function<absl::StatusOr<std::string>(const emar::v1::BlobRange&)> read_blob_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::unique_ptr<WorkerLoop> worker_;
@@ -295,6 +302,36 @@ TEST_F(WorkerLoopTest, ReferencesAreFetchedOnceForShardsThatShareThem) {
   EXPECT_EQ(service_.AwaitCompleted(3).size(), 3u);
   EXPECT_EQ(service_.reads_of(kRefs), 1);
   EXPECT_EQ(service_.reads_of("out-2"), 1);
+}
+
+// The embedded mode's workers read blobs beside their coordinator: no ReadBlob call, the same
+// result; and a blob that cannot be read fails the shard as a ReadBlob error would.
+TEST_F(WorkerLoopTest, ReadBlobInProcessReplacesTheCall) {
+  const std::string outputs =
+      "{\"id\": \"b\", \"prediction\": \"pos\"}\n{\"id\": \"a\", \"prediction\": \"pos\"}\n";
+  service_.Queue(Task(0, outputs));
+  service_.Queue(Task(1, outputs));
+  absl::Mutex mu;
+  std::vector<std::string> asked;
+  read_blob_ = [&](const emar::v1::BlobRange& range) -> absl::StatusOr<std::string> {
+    absl::MutexLock lock(&mu);
+    asked.push_back(range.sha256());
+    if (range.sha256() == kRefs) return service_.blob(kRefs);
+    if (range.sha256() == "out-0") return outputs;
+    return absl::NotFoundError(absl::StrCat("blob ", range.sha256(), " not found"));
+  };
+  StartWorker();
+  auto done = service_.AwaitCompleted(2);
+  ASSERT_EQ(done.size(), 2u);
+  ASSERT_TRUE(done[0].has_result()) << done[0].failure().message();
+  EXPECT_THAT(done[0].result().reference_row(), ::testing::ElementsAre(1, 0));
+  EXPECT_THAT(done[0].result().stats(), ::testing::ElementsAre(0.0, 1.0));
+  ASSERT_TRUE(done[1].has_failure());
+  EXPECT_THAT(done[1].failure().message(), HasSubstr("blob out-1 not found"));
+  EXPECT_EQ(service_.reads_of(kRefs), 0);
+  EXPECT_EQ(service_.reads_of("out-0"), 0);
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(asked, ::testing::ElementsAre(kRefs, "out-0", "out-1"));
 }
 
 TEST_F(WorkerLoopTest, TheNextShardComesWithTheAnswerToTheLastResult) {
