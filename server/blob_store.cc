@@ -276,7 +276,8 @@ absl::StatusOr<std::string> BlobStore::ImportFile(const std::string& path) {
   }
   const int64_t size = st.st_size;
   ASSIGN_OR_RETURN(std::unique_ptr<Writer> w, NewWriter("", size));  // named at Commit
-  std::string buf(std::min<int64_t>(size, int64_t{4} << 20), '\0');
+  // Small enough to stay in the core's cache between the read, the write and the hash.
+  std::string buf(std::min<int64_t>(size, int64_t{256} << 10), '\0');
   for (int64_t done = 0; done < size;) {
     const ssize_t n = ::read(fd, buf.data(), std::min<size_t>(buf.size(), size - done));
     if (n < 0 && errno == EINTR) continue;
