@@ -48,12 +48,6 @@ EntryHeader HeaderAt(const char* entry) {
   return h;
 }
 
-template <typename Vector>
-void AppendBytes(Vector* out, const void* bytes, size_t n) {
-  const char* p = static_cast<const char*>(bytes);
-  out->insert(out->end(), p, p + n);
-}
-
 // About how many lines `data` holds, from its first 64 KiB (for reserving; may be off).
 size_t EstimateLines(absl::string_view data) {
   const absl::string_view sample = data.substr(0, 64 << 10);
@@ -65,18 +59,42 @@ size_t EstimateLines(absl::string_view data) {
 
 }  // namespace
 
+ReferenceTable::Bytes& ReferenceTable::Bytes::operator=(Bytes&& other) noexcept {
+  if (this != &other) {
+    Free();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+  }
+  return *this;
+}
+
+void ReferenceTable::Bytes::Grow(size_t capacity) {
+  char* bigger = HugePageAllocator<char>().allocate(capacity);
+  if (size_ > 0) std::memcpy(bigger, data_, size_);
+  Free();
+  data_ = bigger;
+  capacity_ = capacity;
+}
+
+void ReferenceTable::Bytes::Free() {
+  if (data_ != nullptr) HugePageAllocator<char>().deallocate(data_, capacity_);
+  data_ = nullptr;
+  capacity_ = 0;
+}
+
 void ReferenceTable::Part::Append(absl::string_view id, const std::vector<std::string>& texts,
                                   uint64_t line) {
   const EntryHeader header{static_cast<uint32_t>(offsets.size()), static_cast<uint32_t>(id.size()),
                            static_cast<uint32_t>(texts.size())};
   offsets.push_back(arena.size());
   lines.push_back(line);
-  AppendBytes(&arena, &header, kHeaderBytes);
-  AppendBytes(&arena, id.data(), id.size());
+  arena.Append(&header, kHeaderBytes);
+  arena.Append(id.data(), id.size());
   for (const std::string& text : texts) {
     const uint32_t size = static_cast<uint32_t>(text.size());
-    AppendBytes(&arena, &size, sizeof size);
-    AppendBytes(&arena, text.data(), text.size());
+    arena.Append(&size, sizeof size);
+    arena.Append(text.data(), text.size());
   }
 }
 

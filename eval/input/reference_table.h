@@ -20,7 +20,9 @@
 #ifndef EMAR_EVAL_INPUT_REFERENCE_TABLE_H_
 #define EMAR_EVAL_INPUT_REFERENCE_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -91,8 +93,38 @@ class ReferenceTable {
   // part, id size, number of texts; three uint32), the id's bytes, then each text as a uint32
   // size and its bytes. A row costs its texts plus some 20 bytes, in one place: a join by id
   // touches one cache line or two, and parsing allocates nothing per row.
+  // Bytes appended at the end of one block that grows by doubling (a std::vector<char>'s
+  // generic insert, the hot path of parsing, cost several times more). Move-only.
+  class Bytes {
+   public:
+    Bytes() = default;
+    Bytes(Bytes&& other) noexcept { *this = std::move(other); }
+    Bytes& operator=(Bytes&& other) noexcept;
+    Bytes(const Bytes&) = delete;
+    Bytes& operator=(const Bytes&) = delete;
+    ~Bytes() { Free(); }
+
+    const char* data() const { return data_; }
+    size_t size() const { return size_; }
+    void reserve(size_t capacity) {
+      if (capacity > capacity_) Grow(capacity);
+    }
+    void Append(const void* bytes, size_t n) {
+      if (n > capacity_ - size_) Grow(std::max(size_ + n, 2 * capacity_));
+      std::memcpy(data_ + size_, bytes, n);
+      size_ += n;
+    }
+
+   private:
+    void Grow(size_t capacity);
+    void Free();
+    char* data_ = nullptr;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+  };
+
   struct Part {
-    std::vector<char, HugePageAllocator<char>> arena;
+    Bytes arena;
     std::vector<uint64_t, HugePageAllocator<uint64_t>> offsets;  // each row's entry in arena
     std::vector<uint64_t> lines;
     // Appends a row; `texts` may be empty (Texts::kDrop, FromIds).
