@@ -28,6 +28,28 @@ TEST(JsonlLineCursorTest, SkipsBlankLinesButCountsThem) {
               ElementsAre(Pair(1, "{\"a\":1}"), Pair(4, "{\"b\":2}")));
 }
 
+// Newlines are found a 64-byte block at a time: lines of every length around and across block
+// edges, blank and CRLF ones among them, and a last line with or without its newline, come out
+// as a plain split on "\n" gives them.
+TEST(JsonlLineCursorTest, LinesOfEveryLengthAcrossBlocks) {
+  for (bool final_newline : {true, false}) {
+    std::string data;
+    std::vector<std::pair<uint64_t, std::string>> expected;
+    uint64_t number = 0;
+    for (int len = 0; len < 200; ++len) {
+      ++number;
+      std::string line = len == 0 ? "" : "{" + std::string(static_cast<size_t>(len - 1), 'x');
+      if (len % 7 == 3) line = std::string(static_cast<size_t>(len), ' ');  // blank
+      const bool crlf = len % 5 == 1;
+      if (!line.empty() && line[0] == '{') expected.emplace_back(number, line);
+      data += line;
+      if (crlf) data += "\r";
+      if (len < 199 || final_newline) data += "\n";
+    }
+    EXPECT_EQ(AllLines(data), expected) << final_newline;
+  }
+}
+
 TEST(JsonlLineCursorTest, CrlfAndMissingFinalNewline) {
   EXPECT_THAT(AllLines("{\"a\":1}\r\n\r\n{\"b\":2}"),
               ElementsAre(Pair(1, "{\"a\":1}"), Pair(3, "{\"b\":2}")));
