@@ -87,9 +87,14 @@ std::optional<emar::v1::ShardTask> LeaseBroker::TryLease(const std::string& work
   {
     absl::MutexLock lock(&mu_);
     if (!shutdown_) {
-      DispatchLocked(&calls);  // parked long-polls were waiting first
+      // Parked long-polls were waiting first, unless this worker continues with the references
+      // it holds (a Complete with lease_next: its lease just ended, and parked workers that
+      // would join its file judge it by its current readers, ShardScheduler::Lease).
+      const bool continues = scheduler_.HasPendingInLastGroup(worker_id);
+      if (!continues) DispatchLocked(&calls);
       task = scheduler_.Lease(worker_id, now);
       if (task) calls.push_back(LeasedCall(*task, worker_id, now));
+      if (continues) DispatchLocked(&calls);
     }
   }
   RunAll(calls);
@@ -117,14 +122,18 @@ bool LeaseBroker::CancelLeaseWait(uint64_t handle) {
 
 void LeaseBroker::DispatchLocked(Calls* out) {
   const absl::Time now = clock_->Now();
-  while (!waiters_.empty()) {
-    auto it = waiters_.begin();
+  // In arrival order; a waiter the scheduler gives nothing while shards are pending (it would
+  // rather leave a group's last shards to their readers) stays parked, and the next one is asked.
+  for (auto it = waiters_.begin(); it != waiters_.end() && scheduler_.pending_count() > 0;) {
     std::optional<emar::v1::ShardTask> task = scheduler_.Lease(it->second.worker_id, now);
-    if (!task) return;
+    if (!task) {
+      ++it;
+      continue;
+    }
     out->push_back(LeasedCall(*task, it->second.worker_id, now));
     out->push_back(
         [cb = std::move(it->second.cb), t = std::move(*task)]() mutable { cb(std::move(t)); });
-    waiters_.erase(it);
+    it = waiters_.erase(it);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -55,7 +56,11 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
 
 void ShardScheduler::RetireLease(const std::string& job_id, ShardState& shard) {
   if (shard.lease_id.empty()) return;
-  leases_.erase(shard.lease_id);
+  if (auto lease = leases_.find(shard.lease_id); lease != leases_.end()) {
+    auto r = process_leases_.find(ReaderKey(shard.group, lease->second.worker_id));
+    if (r != process_leases_.end() && --r->second <= 0) process_leases_.erase(r);
+    leases_.erase(lease);
+  }
   if (auto g = group_leases_.find(shard.group); g != group_leases_.end() && --g->second <= 0) {
     group_leases_.erase(g);
   }
@@ -70,7 +75,10 @@ std::string ShardScheduler::GroupOf(const std::string& job_id, const emar::v1::S
 
 void ShardScheduler::Enqueue(const std::string& job_id, int32_t shard_id, ShardState& shard) {
   RetireLease(job_id, shard);
-  if (!shard.queued) ++pending_;
+  if (!shard.queued) {
+    ++pending_;
+    ++group_pending_[shard.group];
+  }
   shard.queued = true;
   queue_.emplace_back(job_id, shard_id);
   GroupQueue& g = groups_[shard.group];
@@ -131,6 +139,7 @@ emar::v1::ShardTask ShardScheduler::Grant(const Popped& popped, const std::strin
   ShardState& s = *popped.shard;
   s.queued = false;
   --pending_;
+  --group_pending_[s.group];
   // The counter makes it unique, the keyed mix of it makes it unguessable.
   uint64_t mix = (next_lease_ + 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL ^ lease_secret_;
   mix = (mix ^ (mix >> 31)) * 0x94d049bb133111ebULL;
@@ -138,6 +147,7 @@ emar::v1::ShardTask ShardScheduler::Grant(const Popped& popped, const std::strin
   leases_[s.lease_id] =
       LeaseState{popped.job_id, s.task.shard_id(), worker_id, now + options_.lease_ttl};
   ++group_leases_[s.group];
+  ++process_leases_[ReaderKey(s.group, worker_id)];
   last_group_[worker_id] = s.group;
   emar::v1::ShardTask task = s.task;
   task.set_lease_id(s.lease_id);
@@ -149,12 +159,50 @@ emar::v1::ShardTask ShardScheduler::Grant(const Popped& popped, const std::strin
 std::optional<emar::v1::ShardTask> ShardScheduler::Lease(const std::string& worker_id,
                                                          absl::Time now) {
   Popped p;
-  if (auto last = last_group_.find(worker_id); last != last_group_.end()) {
-    p = PopGroup(last->second);
+  const auto last = last_group_.find(worker_id);
+  if (last != last_group_.end()) p = PopGroup(last->second);
+  if (p.shard == nullptr) {
+    p = PopSpread();
+    if (p.shard != nullptr && last != last_group_.end() && NotWorthJoining(p, worker_id)) {
+      Unpop(p);
+      return std::nullopt;
+    }
   }
-  if (p.shard == nullptr) p = PopSpread();
   if (p.shard == nullptr) return std::nullopt;
   return Grant(p, worker_id, now);
+}
+
+std::string ShardScheduler::ReaderKey(const std::string& group, absl::string_view worker_id) {
+  const size_t slash = worker_id.rfind('/');
+  return absl::StrCat(group, "\n",
+                      slash == absl::string_view::npos ? worker_id : worker_id.substr(0, slash));
+}
+
+bool ShardScheduler::HasPendingInLastGroup(const std::string& worker_id) const {
+  const auto last = last_group_.find(worker_id);
+  if (last == last_group_.end()) return false;
+  const auto pending = group_pending_.find(last->second);
+  return pending != group_pending_.end() && pending->second > 0;
+}
+
+bool ShardScheduler::NotWorthJoining(const Popped& popped, const std::string& worker_id) const {
+  const ShardState& s = *popped.shard;
+  if (process_leases_.contains(ReaderKey(s.group, worker_id))) return false;  // its table is here
+  const auto readers = group_leases_.find(s.group);
+  if (readers == group_leases_.end() || readers->second <= 0) return false;
+  const auto pending = group_pending_.find(s.group);
+  const double load_in_shards = static_cast<double>(s.task.reference_rows()) /
+                                static_cast<double>(std::max<int64_t>(s.task.rows(), 1));
+  return pending == group_pending_.end() ||
+         static_cast<double>(pending->second) <= load_in_shards * readers->second;
+}
+
+void ShardScheduler::Unpop(const Popped& popped) {
+  const int32_t shard_id = popped.shard->task.shard_id();
+  queue_.emplace_front(popped.job_id, shard_id);
+  GroupQueue& g = groups_[popped.shard->group];
+  g.job_id = popped.job_id;
+  g.shards.push_front(shard_id);
 }
 
 LeaseCheck ShardScheduler::Heartbeat(const std::string& lease_id, absl::Time now) {
@@ -217,7 +265,10 @@ CompleteVerdict ShardScheduler::Complete(const std::string& job_id, int32_t shar
   ShardState& s = shard->second;
   if (s.done) return CompleteVerdict::kDuplicate;
   s.done = true;
-  if (s.queued) --pending_;  // a late result of an expired lease: the requeued shard is done
+  if (s.queued) {  // a late result of an expired lease: the requeued shard is done
+    --pending_;
+    --group_pending_[s.group];
+  }
   s.queued = false;
   RetireLease(job_id, s);
   ++job->second.done;
@@ -288,6 +339,18 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
   for (const std::string& g : job->second.groups) {
     groups_.erase(g);
     group_leases_.erase(g);
+    group_pending_.erase(g);
+  }
+  for (auto it = process_leases_.begin(); it != process_leases_.end();) {
+    const absl::string_view key = it->first;
+    const bool of_job = absl::c_any_of(job->second.groups, [&](const std::string& g) {
+      return absl::StartsWith(key, g) && key.size() > g.size() && key[g.size()] == '\n';
+    });
+    if (of_job) {
+      process_leases_.erase(it++);
+    } else {
+      ++it;
+    }
   }
   for (auto it = last_group_.begin(); it != last_group_.end();) {
     if (absl::c_linear_search(job->second.groups, it->second)) {

@@ -78,7 +78,17 @@ class ShardScheduler {
   // already read its group and the same job has a group no lease reads: then that group's oldest
   // shard, so that each references file is parsed by fewer workers. One worker gets the shards
   // in queue order.
+  // A worker that holds another group's table joins a group other workers' leases read only
+  // while that group has more pending shards than its readers would score in the time a table
+  // takes to load, counted in shards: reference rows / the shard's rows, per reader. Nearer its
+  // end it gets nothing (it waits; a reader's lease that expires makes the group free to join
+  // again): loading the table would cost more than the shards it could still take. Threads of
+  // one process share their tables (WorkerLoop names them ID/0, ID/1, ...: the part before the
+  // last '/' is the process), so a thread always joins a group its process reads.
   std::optional<emar::v1::ShardTask> Lease(const std::string& worker_id, absl::Time now);
+  // Whether the group `worker_id` was last handed has a pending shard: its next Lease continues
+  // with the table it holds.
+  bool HasPendingInLastGroup(const std::string& worker_id) const;
   // Extends the lease when it is current (kCurrent); otherwise says what it is: kStale means
   // the worker should stop (expired, reassigned), anything else that it never was a lease.
   LeaseCheck Heartbeat(const std::string& lease_id, absl::Time now);
@@ -152,6 +162,13 @@ class ShardScheduler {
   Popped PopGroup(const std::string& group);
   // The oldest pending shard of the queue, or of a group of its job that no lease reads (Lease).
   Popped PopSpread();
+  // Whether a worker holding another table should leave `popped` (of a group others read) to
+  // them: see Lease.
+  bool NotWorthJoining(const Popped& popped, const std::string& worker_id) const;
+  // The process_leases_ key of `group` read by `worker_id`'s process.
+  static std::string ReaderKey(const std::string& group, absl::string_view worker_id);
+  // Puts a popped shard back where it was, at the front of its queues.
+  void Unpop(const Popped& popped);
   // Leases a popped shard to `worker_id`.
   emar::v1::ShardTask Grant(const Popped& popped, const std::string& worker_id, absl::Time now);
   // Ends the shard's current lease, remembering it as a past one.
@@ -165,7 +182,10 @@ class ShardScheduler {
   absl::flat_hash_map<std::string, GroupQueue> groups_;  // by GroupOf
   // The group each worker was last handed (RemoveJob forgets a removed job's).
   absl::flat_hash_map<std::string, std::string> last_group_;
-  absl::flat_hash_map<std::string, int> group_leases_;  // current leases per group
+  absl::flat_hash_map<std::string, int> group_leases_;   // current leases per group
+  absl::flat_hash_map<std::string, int> group_pending_;  // queued shards per group (exact)
+  // Current leases per (group, process of the worker): ReaderKey.
+  absl::flat_hash_map<std::string, int> process_leases_;
   size_t pending_ = 0;  // shards queued (ShardState::queued), not entries
   absl::flat_hash_map<std::string, LeaseState> leases_;
   // Past leases of jobs still here (their late calls are "stale"): lease id -> (job, shard).

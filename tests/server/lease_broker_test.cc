@@ -223,6 +223,49 @@ TEST_F(LeaseBrokerTest, TryLeaseLeavesShardsToParkedLongPollsFirst) {
   EXPECT_FALSE(broker_.TryLease("w2").has_value());
 }
 
+// Two references files: file 0 of one shard, file 1 of five; loading a file (400 rows) costs
+// four shards (100 rows each).
+std::vector<emar::v1::ShardTask> TwoFiles(const std::string& job_id) {
+  std::vector<emar::v1::ShardTask> tasks = Tasks(job_id, 6);
+  for (emar::v1::ShardTask& t : tasks) {
+    t.mutable_references()->set_sha256(t.shard_id() == 0 ? "refs-a" : "refs-b");
+    t.set_reference_rows(400);
+    t.set_rows(100);
+  }
+  return tasks;
+}
+
+// A worker done with its own file is parked rather than sent to parse another file's last
+// shards, which its reader finishes sooner: the reader's Complete with lease_next continues
+// before the parked worker is asked, and a waiter behind the parked one is still served.
+TEST_F(LeaseBrokerTest, AParkedWorkerLeavesAFilesLastShardsToItsReader) {
+  broker_.AddJob("j1", TwoFiles("j1"), 6, 0);
+  std::optional<emar::v1::ShardTask> a = broker_.TryLease("w1/0");
+  std::optional<emar::v1::ShardTask> b = broker_.TryLease("w2/0");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->references().sha256(), "refs-a");
+  EXPECT_EQ(b->references().sha256(), "refs-b");
+  ASSERT_EQ(broker_.Accept("j1", b->shard_id()).verdict, CompleteVerdict::kAccepted);
+  b = broker_.TryLease("w2/0");  // 3 of refs-b left after this one
+  ASSERT_TRUE(b);
+  ASSERT_EQ(broker_.Accept("j1", a->shard_id()).verdict, CompleteVerdict::kAccepted);
+  Answer parked;
+  broker_.LeaseAsync("w1/0", absl::Seconds(10), Into(&parked));
+  EXPECT_FALSE(parked.answered);
+  // The reader completes and continues; the parked worker still waits.
+  ASSERT_EQ(broker_.Accept("j1", b->shard_id()).verdict, CompleteVerdict::kAccepted);
+  std::optional<emar::v1::ShardTask> next = broker_.TryLease("w2/0");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->references().sha256(), "refs-b");
+  EXPECT_FALSE(parked.answered);
+  // A new worker, holding no table, is served past the parked one.
+  Answer fresh;
+  broker_.LeaseAsync("w3/0", absl::Seconds(10), Into(&fresh));
+  ASSERT_TRUE(fresh.answered);
+  ASSERT_TRUE(fresh.task.has_value());
+  EXPECT_FALSE(parked.answered);
+}
+
 TEST_F(LeaseBrokerTest, ShutdownAnswersWaitersAndLaterPollsWithNothing) {
   Answer a, b;
   broker_.LeaseAsync("w1", absl::Seconds(10), Into(&a));

@@ -258,6 +258,60 @@ TEST(ShardSchedulerTest, AWorkerDoneWithItsFileJoinsTheOldestShards) {
   EXPECT_EQ(d->shard_id(), 3);
 }
 
+// GroupedTasks whose files have `reference_rows` rows and whose shards have `rows` each.
+std::vector<emar::v1::ShardTask> SizedTasks(const std::string& job, std::vector<int> sizes,
+                                            int64_t reference_rows, int64_t rows) {
+  std::vector<emar::v1::ShardTask> out = GroupedTasks(job, std::move(sizes));
+  for (emar::v1::ShardTask& t : out) {
+    t.set_reference_rows(reference_rows);
+    t.set_rows(rows);
+  }
+  return out;
+}
+
+// Loading a file of 400 rows costs as much as scoring 4 shards of 100: a worker done with its
+// own file leaves another's last 4 shards (or fewer) to the one worker reading it, and joins it
+// again once that worker's lease expires.
+TEST(ShardSchedulerTest, AWorkerLeavesTheLastShardsOfAFileToItsReaders) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", SizedTasks("j", {1, 6}, 400, 100), 7, 0);
+  auto a = s.Lease("w1/0", kT0);
+  auto b = s.Lease("w2/0", kT0);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->shard_id(), 0);
+  EXPECT_EQ(b->shard_id(), 1);
+  for (int32_t next : {2, 3}) {
+    ASSERT_EQ(s.Complete("j", next - 1), CompleteVerdict::kAccepted);
+    auto t = s.Lease("w2/0", kT0);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->shard_id(), next);
+  }
+  ASSERT_EQ(s.Complete("j", 0), CompleteVerdict::kAccepted);
+  EXPECT_FALSE(s.Lease("w1/0", kT0));  // 3 pending (4, 5, 6) <= 4 x 1 reader
+  EXPECT_EQ(s.pending_count(), 3u);
+  // Another thread of the reader's process has the table: it joins.
+  auto sibling = s.Lease("w2/1", kT0);
+  ASSERT_TRUE(sibling);
+  EXPECT_EQ(sibling->shard_id(), 4);
+  // The readers' leases expire: the file is free, the waiting worker takes it up.
+  EXPECT_EQ(s.ExpireLeases(kT0 + absl::Minutes(1)).size(), 2u);
+  auto c = s.Lease("w1/0", kT0 + absl::Minutes(1));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->references().sha256(), "refs-1");
+}
+
+// With more of the file left than its readers score while a table loads, a worker joins.
+TEST(ShardSchedulerTest, AWorkerJoinsAFileWithMoreLeftThanATableLoadCosts) {
+  ShardScheduler s({absl::Seconds(30), 3});
+  s.AddJob("j", SizedTasks("j", {1, 8}, 400, 100), 9, 0);
+  ASSERT_TRUE(s.Lease("w1/0", kT0));
+  ASSERT_TRUE(s.Lease("w2/0", kT0));
+  ASSERT_EQ(s.Complete("j", 0), CompleteVerdict::kAccepted);
+  auto c = s.Lease("w1/0", kT0);  // 7 pending > 4
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->shard_id(), 2);
+}
+
 // One worker (or one process's threads, sharing an id) takes the shards in queue order, file by
 // file, as before.
 TEST(ShardSchedulerTest, OneWorkerTakesTheShardsInQueueOrder) {
