@@ -31,7 +31,7 @@ size_t CountLines(absl::string_view data) {
   return lines;
 }
 
-// A slot: the upper kTagBits of the id's hash, then entry + 1 in the low kEntryBits.
+// A slot: the upper 24 bits of the id's hash, then entry + 1 in the low kEntryBits.
 constexpr int kEntryBits = 40;
 constexpr uint64_t kEntryMask = (uint64_t{1} << kEntryBits) - 1;
 constexpr uint64_t kTagMask = ~kEntryMask;
@@ -83,7 +83,7 @@ void ReferenceTable::Bytes::Free() {
   capacity_ = 0;
 }
 
-void ReferenceTable::Part::Append(absl::string_view id, const std::vector<std::string>& texts,
+void ReferenceTable::Part::Append(absl::string_view id, absl::Span<const std::string> texts,
                                   uint64_t line) {
   const EntryHeader header{static_cast<uint32_t>(offsets.size()), static_cast<uint32_t>(id.size()),
                            static_cast<uint32_t>(texts.size())};
@@ -102,15 +102,12 @@ uint64_t ReferenceTable::HashId(absl::string_view id) {
   return absl::Hash<absl::string_view>{}(id);
 }
 
-uint32_t ReferenceTable::RowAt(uint64_t entry) const {
-  const uint32_t in_part = HeaderAt(EntryAt(entry)).row;
-  return in_part + (entry < head_.arena.size() ? 0 : static_cast<uint32_t>(head_.offsets.size()));
-}
-
-absl::string_view ReferenceTable::id(size_t row) const {
-  const char* e = EntryAt(EntryOf(row));
+absl::string_view ReferenceTable::IdAt(uint64_t entry) const {
+  const char* e = EntryAt(entry);
   return absl::string_view(e + kHeaderBytes, HeaderAt(e).id_size);
 }
+
+absl::string_view ReferenceTable::id(size_t row) const { return IdAt(EntryOf(row)); }
 
 uint64_t ReferenceTable::line(size_t row) const {
   return row < head_.lines.size() ? head_.lines[row] : tail_.lines[row - head_.lines.size()];
@@ -178,9 +175,7 @@ std::optional<ReferenceTable::Match> ReferenceTable::Lookup(absl::string_view id
     const char* e = EntryAt(entry);
     const EntryHeader h = HeaderAt(e);
     if (h.id_size == id.size() && std::memcmp(e + kHeaderBytes, id.data(), id.size()) == 0) {
-      const uint32_t part_rows =
-          entry < head_.arena.size() ? 0 : static_cast<uint32_t>(head_.offsets.size());
-      return Match{h.row + part_rows, entry};
+      return Match{h.row + RowsBefore(entry), entry};
     }
   }
 }
@@ -206,7 +201,7 @@ absl::Status ReferenceTable::IndexRows(absl::string_view display_name,
   for (size_t i = 0; i < n; ++i) {
     if (i + kAhead < n) Prefetch(hash(i + kAhead));
     const uint64_t entry = EntryOf(i);
-    const absl::string_view row_id = id(i);
+    const absl::string_view row_id = IdAt(entry);
     if (const std::optional<Match> first = Lookup(row_id, hash(i))) {
       return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line(i), ": duplicate id '",
                                                      row_id, "' (first at line ", line(first->row),
@@ -237,13 +232,15 @@ absl::Status ReferenceTable::ParseRows(absl::string_view display_name, absl::str
   // line to line), then appended to the part's arena.
   std::string id;
   Reference scratch;
-  static const std::vector<std::string> kNoTexts;
   while (cursor.Next(&text, &line)) {
     const absl::Status s = extractor.Extract(parser, cursor.Padded(text), &id, nullptr, &scratch);
     if (!s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(display_name, ":", line, ": ", s.message()));
     }
-    out->Append(id, texts == Texts::kKeep ? scratch.texts : kNoTexts, line);
+    out->Append(id,
+                texts == Texts::kKeep ? absl::MakeConstSpan(scratch.texts)
+                                      : absl::Span<const std::string>(),
+                line);
     hashes->push_back(HashId(id));
   }
   return absl::OkStatus();
@@ -256,9 +253,8 @@ absl::StatusOr<ReferenceTable> ReferenceTable::FromIds(
   table.head_.lines.reserve(ids.size());
   std::vector<uint64_t> hashes;
   hashes.reserve(ids.size());
-  const std::vector<std::string> no_texts;
   for (const auto& [id, line] : ids) {
-    table.head_.Append(id, no_texts, line);
+    table.head_.Append(id, {}, line);
     hashes.push_back(HashId(id));
   }
   RETURN_IF_ERROR(table.IndexRows(display_name, hashes, {}));

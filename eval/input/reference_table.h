@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eval/input/field_config.h"
 #include "eval/input/huge_page_allocator.h"
 #include "eval/metrics/metric.h"
@@ -89,10 +90,6 @@ class ReferenceTable {
  private:
   ReferenceTable() = default;
 
-  // The rows one thread parsed. Each row is an entry in `arena`: its header (row within the
-  // part, id size, number of texts; three uint32), the id's bytes, then each text as a uint32
-  // size and its bytes. A row costs its texts plus some 20 bytes, in one place: a join by id
-  // touches one cache line or two, and parsing allocates nothing per row.
   // Bytes appended at the end of one block that grows by doubling (a std::vector<char>'s
   // generic insert, the hot path of parsing, cost several times more). Move-only.
   class Bytes {
@@ -123,12 +120,16 @@ class ReferenceTable {
     size_t capacity_ = 0;
   };
 
+  // The rows one thread parsed. Each row is an entry in `arena`: its header (row within the
+  // part, id size, number of texts; three uint32), the id's bytes, then each text as a uint32
+  // size and its bytes. A row costs its texts plus some 20 bytes, in one place: a join by id
+  // touches one cache line or two, and parsing allocates nothing per row.
   struct Part {
     Bytes arena;
     std::vector<uint64_t, HugePageAllocator<uint64_t>> offsets;  // each row's entry in arena
     std::vector<uint64_t> lines;
     // Appends a row; `texts` may be empty (Texts::kDrop, FromIds).
-    void Append(absl::string_view id, const std::vector<std::string>& texts, uint64_t line);
+    void Append(absl::string_view id, absl::Span<const std::string> texts, uint64_t line);
   };
 
   // Entries are addressed by one offset into the head's arena followed by the tail's (the
@@ -145,8 +146,13 @@ class ReferenceTable {
                ? head_.offsets[row]
                : head_.arena.size() + tail_.offsets[row - head_.offsets.size()];
   }
-  // The table row of the entry at `entry`.
-  uint32_t RowAt(uint64_t entry) const;
+  // The rows before the part holding the entry at `entry` (an entry's header counts within
+  // its part).
+  uint32_t RowsBefore(uint64_t entry) const {
+    return entry < head_.arena.size() ? 0 : static_cast<uint32_t>(head_.offsets.size());
+  }
+  // The id of the entry at `entry`.
+  absl::string_view IdAt(uint64_t entry) const;
 
   // Appends the rows of `part`, whose first line is line `first_line` of the file, to `out`,
   // and their ids' hashes to `hashes`; the first bad line's error (naming the line) stops it.
@@ -155,7 +161,7 @@ class ReferenceTable {
                                 Part* out, std::vector<uint64_t>* hashes);
 
   // Open addressing over `slots_` (a power of two, at most half full), linear probing. A slot
-  // is 0 when empty, else the upper kTagBits bits of the id's hash, then entry + 1.
+  // is 0 when empty, else the upper 24 bits of the id's hash, then entry + 1 (40 bits).
   void Insert(uint64_t hash, uint64_t entry);
   // Sizes the index for size() rows and inserts rows 0..size()-1 in order, hashes[i] =
   // HashId(id(i)) (the head's rows' hashes, then the tail's); INVALID_ARGUMENT for the first
