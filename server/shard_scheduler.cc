@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -54,13 +53,17 @@ void ShardScheduler::AddJob(const std::string& job_id, std::vector<emar::v1::Sha
   }
 }
 
+void ShardScheduler::ForgetLease(const ShardState& shard) {
+  auto lease = leases_.find(shard.lease_id);
+  if (lease == leases_.end()) return;
+  auto r = process_leases_.find(ReaderKey(shard.group, lease->second.worker_id));
+  if (r != process_leases_.end() && --r->second <= 0) process_leases_.erase(r);
+  leases_.erase(lease);
+}
+
 void ShardScheduler::RetireLease(const std::string& job_id, ShardState& shard) {
   if (shard.lease_id.empty()) return;
-  if (auto lease = leases_.find(shard.lease_id); lease != leases_.end()) {
-    auto r = process_leases_.find(ReaderKey(shard.group, lease->second.worker_id));
-    if (r != process_leases_.end() && --r->second <= 0) process_leases_.erase(r);
-    leases_.erase(lease);
-  }
+  ForgetLease(shard);
   if (auto g = group_leases_.find(shard.group); g != group_leases_.end() && --g->second <= 0) {
     group_leases_.erase(g);
   }
@@ -326,7 +329,7 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
   auto job = jobs_.find(job_id);
   if (job == jobs_.end()) return;
   for (auto& [id, s] : job->second.shards) {
-    if (!s.lease_id.empty()) leases_.erase(s.lease_id);
+    if (!s.lease_id.empty()) ForgetLease(s);
     if (s.queued && !s.done) --pending_;
   }
   for (auto it = retired_.begin(); it != retired_.end();) {
@@ -340,17 +343,6 @@ void ShardScheduler::RemoveJob(const std::string& job_id) {
     groups_.erase(g);
     group_leases_.erase(g);
     group_pending_.erase(g);
-  }
-  for (auto it = process_leases_.begin(); it != process_leases_.end();) {
-    const absl::string_view key = it->first;
-    const bool of_job = absl::c_any_of(job->second.groups, [&](const std::string& g) {
-      return absl::StartsWith(key, g) && key.size() > g.size() && key[g.size()] == '\n';
-    });
-    if (of_job) {
-      process_leases_.erase(it++);
-    } else {
-      ++it;
-    }
   }
   for (auto it = last_group_.begin(); it != last_group_.end();) {
     if (absl::c_linear_search(job->second.groups, it->second)) {

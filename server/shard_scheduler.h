@@ -173,6 +173,8 @@ class ShardScheduler {
   emar::v1::ShardTask Grant(const Popped& popped, const std::string& worker_id, absl::Time now);
   // Ends the shard's current lease, remembering it as a past one.
   void RetireLease(const std::string& job_id, ShardState& shard);
+  // Drops the shard's current lease from leases_ and its process's count (process_leases_).
+  void ForgetLease(const ShardState& shard);
   std::optional<SchedulerEvent> RecordFailedAttempt(const std::string& job_id, ShardState& shard,
                                                     const std::string& message);
 
